@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * CLOSE_WRITE / CLOSE_NOWRITE. inotify reports a close when the file's last
+ * reference goes (__fput), not at every close(2): a dup'ed descriptor keeps
+ * the file open. Syscall tracepoints see no __fput, so the release is
+ * recognised where a descriptor goes away while holding the last reference:
+ * close(2), dup2/dup3 replacing an open descriptor, and process exit. This
+ * must run before the descriptor is gone, hence enter hooks.
+ */
+#ifndef PN_CLOSE_BPF_H
+#define PN_CLOSE_BPF_H
+
+#include "lib/coalesce.bpf.h"
+#include "lib/path.bpf.h"
+#include "lib/record.bpf.h"
+
+static __always_inline void close__file(struct task_struct *task, struct file *f,
+					struct pn_cgroup_watch *w, __u64 watch_id,
+					struct pn_counters *c, __u32 nr)
+{
+	struct pn_scratch *s;
+	__u32 fmode, mode, op, len;
+
+	if (!f || file__refs(f) != 1)
+		return;
+	if (w->ops & (PN_ACCESS | PN_MODIFY))
+		coalesce__forget(f);
+	fmode = BPF_CORE_READ(f, f_mode);
+	op = (fmode & PN_FMODE_WRITE) ? PN_CLOSE_WRITE : PN_CLOSE_NOWRITE;
+	if (!(w->ops & op)) {
+		counters__inc(c, gated);
+		return;
+	}
+	s = record__begin(watch_id, op, nr, 0);
+	if (!s)
+		return;
+	mode = file__mode(f);
+	if (mode__is_dir(mode))
+		s->rec.flags |= PN_REC_ISDIR;
+	len = path__of_file(s, task, f, s->data);
+	if (!len)
+		return;
+	s->rec.path_len = len;
+	record__submit(s, c);
+}
+
+/* A descriptor of the current task is about to go away. */
+static __always_inline int close__fd(long fd, __u32 nr)
+{
+	struct pn_counters *c = counters__get();
+	struct task_struct *task;
+	struct pn_cgroup_watch *w;
+	__u64 watch_id = 0;
+
+	w = filter__watched_cgroup(&watch_id);
+	if (!w) {
+		counters__inc(c, filtered);
+		return 0;
+	}
+	counters__inc(c, seen);
+	if (!(w->ops & (PN_CLOSE | PN_ACCESS | PN_MODIFY))) {
+		counters__inc(c, gated);
+		return 0;
+	}
+	task = (struct task_struct *)bpf_get_current_task();
+	close__file(task, file__from_fd(task, fd), w, watch_id, c, nr);
+	return 0;
+}
+
+#endif

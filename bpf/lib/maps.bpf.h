@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Maps and globals shared by all hooks. Every *.bpf.c includes this file and
+ * `bpftool gen object` links them into one object: the definitions are
+ * __weak so the identical copies merge into one map each.
+ */
+#ifndef PN_MAPS_BPF_H
+#define PN_MAPS_BPF_H
+
+#include "lib/common.bpf.h"
+
+/* Records to panoptesd. Size set by userspace before load (--ringbuf-mb). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} pn_events SEC(".maps") __weak;
+
+/* Watched cgroup ids -> what their watches want. Written by userspace only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pn_cgroup_watch);
+} pn_cgroups SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pn_counters);
+} pn_counters SEC(".maps") __weak;
+
+/*
+ * Scratch space, one per CPU. Contract: a hook owns its CPU's scratch from
+ * lookup until it returns (tracepoint programs do not nest on one CPU for
+ * these hooks), so nothing in it survives between two hook runs except
+ * cookie_seq.
+ *
+ *   rec + data: the record exactly as it goes to the ring buffer, paths copied
+ *               forward into data (path, then old path).
+ *   walk:       the dentry walk writes a path backwards so that it ends at
+ *               walk[PN_PATH_MAX]; a name the process passed is appended from
+ *               there. The second half absorbs the append and keeps every
+ *               masked offset inside the buffer, which the verifier needs.
+ */
+struct pn_scratch {
+	struct pn_record rec;
+	char data[3 * PN_PATH_MAX]; /* 2 paths; the slack lets masked offsets verify */
+	char walk[2 * PN_PATH_MAX];
+	__u32 cookie_seq;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pn_scratch);
+} pn_scratch SEC(".maps") __weak;
+
+/*
+ * Last event reported per open file (struct file address), for coalescing
+ * repeated ACCESS/MODIFY. LRU: a file whose release we never saw ages out.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u32);
+} pn_file_last SEC(".maps") __weak;
+
+/*
+ * Cgroup levels (depth below the cgroup2 root) that hold a watched cgroup,
+ * deepest first, so the filter asks only for ancestors that can match.
+ * Written by userspace through the mmaped .bss.
+ */
+#define PN_MAX_WATCH_LEVELS 8
+__u32 pn_watch_levels[PN_MAX_WATCH_LEVELS] __weak;
+__u32 pn_watch_nlevels __weak;
+
+/* Set before load. */
+const volatile __u8 pn_backend __weak = PN_BACKEND_SYSCALLS;
+
+#endif

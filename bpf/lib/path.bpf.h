@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Paths as the process sees them. Mirrors the kernel's prepend_path() in
+ * fs/d_path.c: walk d_parent up to the task's root (task->fs->root), and at
+ * the root of each mount continue from where that mount is mounted. For a
+ * containerized process the root is the container's, so a file on overlayfs
+ * or a bind mount reads /data/x, not a host path.
+ *
+ * Scratch contract (see struct pn_scratch): the walk writes into
+ * scratch->walk so that the path ends at walk[PN_PATH_MAX]; names are
+ * prepended ("/name") and the start offset only moves down. A name passed
+ * by the process is appended after walk[PN_PATH_MAX]. Nothing is read back
+ * from walk after the hook returns.
+ */
+#ifndef PN_PATH_BPF_H
+#define PN_PATH_BPF_H
+
+#include "lib/file.bpf.h"
+#include "lib/loop.bpf.h"
+#include "lib/maps.bpf.h"
+
+/* Enough steps for PATH_MAX of one-letter components. */
+#define PN_WALK_STEPS (PN_PATH_MAX / 2)
+
+struct path_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	char *buf;  /* scratch->walk */
+	__u32 off;  /* start of the path built so far; PN_PATH_MAX when empty */
+	__u8 done;  /* reached the task's root */
+	__u8 truncated;
+	__u8 outside; /* walked off the top without meeting the root: not in this task's view */
+};
+
+static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
+{
+	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
+}
+
+/* One step of prepend_path(); returns 1 to stop. */
+static long path__walk_step(__u32 index, void *ctx)
+{
+	struct path_walk *w = ctx;
+	/* Locals, not w->...: BPF_CORE_READ would try to relocate our own struct. */
+	struct dentry *dentry = w->dentry;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	struct dentry *parent, *mnt_root;
+	const unsigned char *name;
+	__u32 len, off;
+
+	if (dentry == w->root_dentry && vfsmnt == w->root_mnt) {
+		w->done = 1;
+		return 1;
+	}
+	mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (dentry == mnt_root || dentry == parent) {
+		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+		/* A disconnected dentry, or the top of a mount tree that does not
+		 * contain the task's root (pipes, sockets, outside a chroot). */
+		if (dentry != mnt_root || mnt_parent == mnt) {
+			w->outside = 1;
+			return 1;
+		}
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mnt_parent;
+		w->vfsmnt = (struct vfsmount *)((void *)mnt_parent +
+						bpf_core_field_offset(struct mount, mnt));
+		return 0;
+	}
+
+	len = BPF_CORE_READ(dentry, d_name.len);
+	name = BPF_CORE_READ(dentry, d_name.name);
+	if (len > PN_NAME_MAX)
+		len = PN_NAME_MAX;
+	if (len + 1 > w->off) {
+		w->truncated = 1;
+		return 1;
+	}
+	w->off -= len + 1;
+	/* The mask restates for the verifier what the test above proved: off < PN_PATH_MAX. */
+	off = w->off & (PN_PATH_MAX - 1);
+	w->buf[off] = '/';
+	bpf_probe_read_kernel(&w->buf[off + 1], len & PN_NAME_MAX, name);
+	w->dentry = parent;
+	return 0;
+}
+
+/*
+ * Builds the path of `p` into scratch->walk, ending at walk[PN_PATH_MAX]
+ * (not NUL-terminated). Returns the start offset; the root itself yields an
+ * empty string (start == PN_PATH_MAX). Sets *flags bits for truncation;
+ * returns -1 if the object is outside the task's view.
+ */
+static __always_inline long path__walk(struct pn_scratch *s, struct task_struct *task,
+				       struct dentry *dentry, struct vfsmount *vfsmnt, __u8 *flags)
+{
+	struct path_walk w = {
+		.dentry = dentry,
+		.vfsmnt = vfsmnt,
+		.mnt = real_mount(vfsmnt),
+		.root_dentry = BPF_CORE_READ(task, fs, root.dentry),
+		.root_mnt = BPF_CORE_READ(task, fs, root.mnt),
+		.buf = s->walk,
+		.off = PN_PATH_MAX,
+	};
+
+	loop__run(PN_WALK_STEPS, path__walk_step, &w);
+	if (w.outside)
+		return -1;
+	if (!w.done)
+		w.truncated = 1; /* ran out of steps before the root */
+	if (w.truncated)
+		*flags |= PN_REC_TRUNCATED;
+	return w.off;
+}
+
+/*
+ * Copies walk[start, PN_PATH_MAX) + optional appended part into dst as a
+ * NUL-terminated string and returns its size (NUL included). `tail` bytes
+ * (NUL included) were already appended at walk[PN_PATH_MAX].
+ */
+static __always_inline __u32 path__emit(struct pn_scratch *s, long start, __u32 tail, char *dst)
+{
+	__u32 len;
+
+	if (start < 0 || start > PN_PATH_MAX)
+		return 0;
+	if (tail == 0) {
+		/* terminate in place: walk[PN_PATH_MAX] is ours */
+		if (start == PN_PATH_MAX) {
+			/* the root: "/" */
+			s->walk[PN_PATH_MAX - 1] = '/';
+			start = PN_PATH_MAX - 1;
+		}
+		s->walk[PN_PATH_MAX] = '\0';
+		tail = 1;
+	}
+	len = PN_PATH_MAX - start + tail;
+	if (len > PN_PATH_MAX) {
+		/* keep the end: the part that names the object */
+		start += len - PN_PATH_MAX;
+		len = PN_PATH_MAX;
+		s->rec.flags |= PN_REC_TRUNCATED;
+	}
+	bpf_probe_read_kernel(dst, len & (2 * PN_PATH_MAX - 1),
+			      &s->walk[start & (2 * PN_PATH_MAX - 1)]);
+	return len;
+}
+
+/* Path of an open file. Returns its size (NUL included), 0 if outside the task's view. */
+static __always_inline __u32 path__of_file(struct pn_scratch *s, struct task_struct *task,
+					   struct file *f, char *dst)
+{
+	long start = path__walk(s, task, BPF_CORE_READ(f, f_path.dentry),
+				BPF_CORE_READ(f, f_path.mnt), &s->rec.flags);
+
+	return start < 0 ? 0 : path__emit(s, start, 0, dst);
+}
+
+/*
+ * Path of a name the process passed to an *at syscall, resolved the way the
+ * kernel starts a lookup: absolute names from the task's root (already the
+ * process's view), others from dfd or the cwd. The text is kept as passed
+ * ("..", symlinks): userspace normalizes it lexically. An empty name
+ * (AT_EMPTY_PATH) names dfd itself. Returns the size, 0 on failure.
+ */
+static __always_inline __u32 path__of_name(struct pn_scratch *s, struct task_struct *task,
+					   long dfd, const char *name, char *dst)
+{
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	long start, n;
+	char first = 0;
+
+	if (!name)
+		return 0;
+	bpf_probe_read_user(&first, 1, name);
+	if (first == '/') {
+		n = bpf_probe_read_user_str(dst, PN_PATH_MAX, name);
+		if (n <= 0)
+			return 0;
+		if (n == PN_PATH_MAX)
+			s->rec.flags |= PN_REC_TRUNCATED;
+		return n;
+	}
+
+	if (dfd == PN_AT_FDCWD) {
+		dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+		vfsmnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct file *f = file__from_fd(task, dfd);
+
+		if (!f)
+			return 0;
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	}
+	start = path__walk(s, task, dentry, vfsmnt, &s->rec.flags);
+	if (start < 0)
+		return 0;
+	if (first == '\0')
+		return path__emit(s, start, 0, dst);
+
+	s->walk[PN_PATH_MAX] = '/';
+	n = bpf_probe_read_user_str(&s->walk[PN_PATH_MAX + 1], PN_PATH_MAX - 1, name);
+	if (n <= 0)
+		return 0;
+	return path__emit(s, start, n + 1, dst);
+}
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Building a record in the CPU's scratch and handing it to the ring buffer. */
+#ifndef PN_RECORD_BPF_H
+#define PN_RECORD_BPF_H
+
+#include "lib/filter.bpf.h"
+#include "lib/maps.bpf.h"
+
+static __always_inline struct pn_scratch *record__begin(__u64 watch_id, __u32 ops, __u32 nr,
+							 long result)
+{
+	__u32 zero = 0;
+	struct pn_scratch *s = bpf_map_lookup_elem(&pn_scratch, &zero);
+	__u64 pid_tgid, uid_gid;
+
+	if (!s)
+		return NULL;
+	pid_tgid = bpf_get_current_pid_tgid();
+	uid_gid = bpf_get_current_uid_gid();
+	s->rec.ts_ns = bpf_ktime_get_ns();
+	s->rec.cgroup_id = bpf_get_current_cgroup_id();
+	s->rec.watch_cgroup_id = watch_id;
+	s->rec.result = result;
+	s->rec.pid = (__u32)pid_tgid;
+	s->rec.tgid = pid_tgid >> 32;
+	s->rec.uid = (__u32)uid_gid;
+	s->rec.gid = uid_gid >> 32;
+	s->rec.ops = ops;
+	s->rec.cookie = 0;
+	s->rec.syscall_nr = nr;
+	s->rec.path_len = 0;
+	s->rec.old_path_len = 0;
+	s->rec.flags = 0;
+	s->rec.backend = pn_backend;
+	bpf_get_current_comm(s->rec.comm, sizeof(s->rec.comm));
+	return s;
+}
+
+/*
+ * Cookies link the two halves of a move. Per-CPU sequence with the CPU in the
+ * low bits: unique without an atomic (fetch-add needs 5.12+). Always odd, so
+ * an exchange can use cookie + 1 for its second pair and 0 means "none".
+ */
+static __always_inline __u32 record__cookie(struct pn_scratch *s)
+{
+	__u32 seq = s->cookie_seq++;
+
+	return (((seq & 0x7fffff) << 8 | (bpf_get_smp_processor_id() & 0xff)) << 1) | 1;
+}
+
+static __always_inline void record__submit(struct pn_scratch *s, struct pn_counters *c)
+{
+	__u64 size = sizeof(s->rec) + s->rec.path_len + s->rec.old_path_len;
+
+	if (size > sizeof(s->rec) + 2 * PN_PATH_MAX)
+		return;
+	if (bpf_ringbuf_output(&pn_events, &s->rec, size, 0)) {
+		counters__inc(c, dropped);
+		return;
+	}
+	counters__inc(c, emitted);
+	if (s->rec.flags & (PN_REC_TRUNCATED | PN_REC_OLD_TRUNCATED))
+		counters__inc(c, truncated);
+}
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Types shared by the kernel programs and panoptesd. Plain __u32/__u64 only,
+ * explicit padding, sizes pinned by _Static_assert: both compilers (clang
+ * -target bpf and the host compiler) must lay these out identically.
+ */
+#ifndef PANOPTES_EVENT_H
+#define PANOPTES_EVENT_H
+
+#ifdef __bpf__
+/* vmlinux.h already provides __u8.. __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+/*
+ * Event bits. The values are inotify's IN_* so that masks read the same in
+ * logs, JSON and `bpftool map dump` as they do for users of inotify.
+ */
+#define PN_ACCESS	 0x00000001u
+#define PN_MODIFY	 0x00000002u
+#define PN_ATTRIB	 0x00000004u
+#define PN_CLOSE_WRITE	 0x00000008u
+#define PN_CLOSE_NOWRITE 0x00000010u
+#define PN_OPEN		 0x00000020u
+#define PN_MOVED_FROM	 0x00000040u
+#define PN_MOVED_TO	 0x00000080u
+#define PN_CREATE	 0x00000100u
+#define PN_DELETE	 0x00000200u
+#define PN_DELETE_SELF	 0x00000400u
+#define PN_MOVE_SELF	 0x00000800u
+#define PN_ISDIR	 0x40000000u
+
+#define PN_CLOSE (PN_CLOSE_WRITE | PN_CLOSE_NOWRITE)
+#define PN_MOVE	 (PN_MOVED_FROM | PN_MOVED_TO)
+#define PN_ALL_EVENTS                                                                              \
+	(PN_ACCESS | PN_MODIFY | PN_ATTRIB | PN_CLOSE | PN_OPEN | PN_MOVE | PN_CREATE | PN_DELETE | \
+	 PN_DELETE_SELF | PN_MOVE_SELF)
+
+/*
+ * Kernel operations. A record's `ops` holds what the kernel saw, not yet the
+ * inotify view relative to a watched path: the kernel says "deleted X" and
+ * the rule engine decides whether that is DELETE (X inside a watched
+ * directory) or DELETE_SELF (X is the watched path). A rename is one record,
+ * PN_OP_MOVE, carrying both paths. An open may carry CREATE and MODIFY (an
+ * O_TRUNC of an existing file) beside OPEN, reported in that order.
+ */
+#define PN_OP_MOVE PN_MOVE
+
+/* Record flags */
+#define PN_REC_ISDIR	       0x01u /* the object is a directory */
+#define PN_REC_TRUNCATED       0x02u /* path did not fit; it is marked, never silently cut */
+#define PN_REC_OLD_TRUNCATED   0x04u /* old path (moves) did not fit */
+#define PN_REC_EXCHANGE	       0x08u /* renameat2(RENAME_EXCHANGE): both names moved */
+#define PN_REC_TYPE_UNKNOWN    0x10u /* the kernel could not tell file from directory */
+#define PN_REC_NAME_UNRESOLVED 0x20u /* path is text the process passed, not a walked dentry */
+
+/* Longest path a record carries, terminating NUL included (PATH_MAX). */
+#define PN_PATH_MAX 4096
+
+struct pn_record {
+	__u64 ts_ns;	       /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 cgroup_id;       /* the task's own cgroup v2 id */
+	__u64 watch_cgroup_id; /* the watched cgroup (the task's or an ancestor) that let it through */
+	__s64 result;	       /* syscall return value as the backend saw it */
+	__u32 pid;	       /* thread id, host pid namespace */
+	__u32 tgid;	       /* process id, host pid namespace */
+	__u32 uid;
+	__u32 gid;
+	__u32 ops;	       /* PN_* bits, see "Kernel operations" */
+	__u32 cookie;	       /* links MOVED_FROM/MOVED_TO; 0 otherwise */
+	__u32 syscall_nr;      /* what the process called (backend detail) */
+	__u16 path_len;	       /* bytes of path, NUL included */
+	__u16 old_path_len;    /* bytes of old path (moves), NUL included; 0 otherwise */
+	__u8 flags;	       /* PN_REC_* */
+	__u8 backend;	       /* PN_BACKEND_* */
+	__u8 pad[6];
+	char comm[16];
+	/* followed by path (path_len bytes) then old path (old_path_len bytes) */
+};
+_Static_assert(sizeof(struct pn_record) == 88, "pn_record layout is ABI between kernel and user");
+
+#define PN_BACKEND_SYSCALLS 1
+#define PN_BACKEND_VFS	    2
+
+/* Value of the watched-cgroups map, keyed by cgroup id (__u64). */
+struct pn_cgroup_watch {
+	__u32 ops; /* PN_* operations any watch of this cgroup (or an ancestor) wants */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct pn_cgroup_watch) == 8, "pn_cgroup_watch layout");
+
+/* Per-CPU counters; userspace sums the CPUs. */
+struct pn_counters {
+	__u64 seen;	 /* hook hits on a syscall of interest */
+	__u64 filtered;	 /* dropped by the cgroup filter (task not watched) */
+	__u64 gated;	 /* watched task, but no watch asked for this event type */
+	__u64 coalesced; /* repeated ACCESS/MODIFY on one open file, folded */
+	__u64 emitted;	 /* records written to the ring buffer */
+	__u64 dropped;	 /* ring buffer full: record lost */
+	__u64 truncated; /* records carrying a truncated path */
+	__u64 failed;	 /* the operation failed: no event by design */
+};
+_Static_assert(sizeof(struct pn_counters) == 64, "pn_counters layout");
+
+/* Deepest cgroup level the kernel side looks at for watched ancestors. */
+#define PN_MAX_CGROUP_LEVELS 64
+
+#endif /* PANOPTES_EVENT_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Finding cgroup v2 directories and their ids: by path, pid or container id. */
+#ifndef PN_CGROUPFS_H
+#define PN_CGROUPFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Finds the cgroup2 mount point from a mountinfo file (normally
+ * /proc/self/mountinfo). Returns 0 and the path in out, -ENOENT if none.
+ */
+int pn_cgroup2_mount(const char *mountinfo_path, char *out, size_t outlen);
+
+/* The cgroup id the kernel reports (bpf_get_current_cgroup_id) for a cgroup directory. */
+int pn_cgroup_id(const char *cgroup_dir, uint64_t *id);
+
+/* Depth below the cgroup2 root: root = 0, "/a" = 1, "/a/b" = 2. */
+int pn_cgroup_level(const char *cgroup2_root, const char *cgroup_dir);
+
+/*
+ * Cgroup v2 directory of a process, read from PROC_ROOT/PID/cgroup (the "0::"
+ * line) and joined to cgroup2_root. proc_root is "/proc" except in tests.
+ * -ESRCH if the process does not exist, -ENOENT if it has no v2 cgroup.
+ */
+int pn_cgroup_of_pid(const char *proc_root, const char *cgroup2_root, pid_t pid, char *out,
+		     size_t outlen);
+
+/*
+ * Splits "containerd://ID" (also docker://, cri-o://, runc://, or bare ID)
+ * into runtime and id. Returns 0, or -EINVAL with a message naming the value
+ * if the prefix is unknown or the id is empty or holds '/'.
+ */
+int pn_container_ref_parse(const char *ref, char *runtime, size_t rlen, char *id, size_t idlen,
+			   char *err, size_t errlen);
+
+/*
+ * Searches the cgroup v2 tree under cgroup2_root for the directory of a
+ * container: docker-ID.scope, cri-containerd-ID.scope, crio-ID.scope,
+ * libpod-ID.scope, or a directory named exactly ID (runc, cgroupfs driver).
+ * An id prefix of at least 12 characters matches when unambiguous.
+ * Returns 0 and the path, -ENOENT if not found, -EEXIST if ambiguous.
+ */
+int pn_cgroup_of_container(const char *cgroup2_root, const char *container_ref, char *out,
+			   size_t outlen);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Output formats: argus log lines and JSON lines. */
+#ifndef PN_FORMAT_H
+#define PN_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules.h"
+
+#define PN_DEFAULT_LOG_FORMAT "{event} {ftype} '{path}{sep}{file}' ({pod}:{node}) {tags}"
+
+/* What the formatter needs besides the event and the match. */
+struct pn_format_ctx {
+	const char *node;      /* {node} */
+	const char *container; /* {container}: the watch target's container id, or "" */
+	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, to print {time} */
+};
+
+/*
+ * Checks a log format: every {name} must be a known specifier (event ftype
+ * path file sep pod node tags pid comm uid cgroup container time). On error
+ * returns -EINVAL with a message naming the bad specifier in err.
+ */
+int pn_format_validate(const char *fmt, char *err, size_t errlen);
+
+/*
+ * Writes one log line (with '\n') for a match into buf. Unknown text is
+ * copied verbatim; "{{" is not special. Returns the length written, or the
+ * length needed (like snprintf) if it did not fit.
+ */
+size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_event *ev,
+		      const struct pn_match *m, const struct pn_format_ctx *ctx);
+
+/*
+ * Writes one JSON object and '\n' with every field: time (RFC 3339 UTC,
+ * nanoseconds), event, events (array of names, including ISDIR), ftype,
+ * is_dir, path, dir, file, old_path (moves), cookie (moves), pid, tgid, uid,
+ * gid, comm, cgroup_id, container, watch, pod, node, tags (object),
+ * truncated. Strings are escaped per RFC 8259. Same return convention as
+ * pn_format_line().
+ */
+size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,
+		      const struct pn_format_ctx *ctx);
+
+/* RFC 3339 UTC with nanoseconds: 2026-11-21T21:20:54.123456789Z. Returns length. */
+size_t pn_format_time(char *buf, size_t len, int64_t realtime_ns);
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Standalone policy files (YAML, shaped like the ArgusWatcher spec). */
+#ifndef PN_POLICY_H
+#define PN_POLICY_H
+
+#include <stddef.h>
+
+#include "rules.h"
+
+/* Whom a watch applies to. Strings as the user wrote them; resolution happens later. */
+struct pn_targets {
+	int *pids;
+	size_t n_pids;
+	char **cgroups;	   /* absolute cgroupfs paths, or paths relative to the cgroup2 root */
+	size_t n_cgroups;
+	char **containers; /* "containerd://ID", "docker://ID", "cri-o://ID", "runc://ID" or "ID" */
+	size_t n_containers;
+};
+
+struct pn_watch_spec {
+	struct pn_watch *watch;
+	struct pn_targets targets;
+};
+
+struct pn_policy {
+	struct pn_watch_spec *specs;
+	size_t n_specs;
+};
+
+/*
+ * Parses a policy from a file (path) or from memory (pn_policy_parse_string,
+ * `name` used in messages). On error returns a negative errno and writes one
+ * line to err: "FILE:LINE:COL: what is wrong" (LINE/COL 1-based), naming the
+ * offending key or value. Nothing is allocated on error.
+ */
+int pn_policy_load(const char *path, struct pn_policy *out, char *err, size_t errlen);
+int pn_policy_parse_string(const char *name, const char *text, size_t len, struct pn_policy *out,
+			   char *err, size_t errlen);
+
+/* Frees what a policy owns (watches included). NULL-safe, idempotent. */
+void pn_policy_clear(struct pn_policy *p);
+void pn_targets_clear(struct pn_targets *t);
+
+/*
+ * Checks one subject as every entry point must (policy, flags, gRPC): at
+ * least one path, each absolute and non-empty, max_depth >= 0. Normalizes
+ * the paths in place. On error -EINVAL and a message naming the field.
+ */
+int pn_subject_validate(struct pn_subject *s, char *err, size_t errlen);
+
+#endif

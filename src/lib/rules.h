@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Watch subjects and the rule engine (argus semantics, see DESIGN.md
+ * "Events and rules"). Pure logic: no I/O, no kernel, no allocation while
+ * matching.
+ */
+#ifndef PN_RULES_H
+#define PN_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "panoptes_event.h"
+
+struct pn_tag {
+	char *key;
+	char *value;
+};
+
+struct pn_subject {
+	char **paths; /* normalized absolute paths; followMove rewrites them in place */
+	size_t n_paths;
+	uint32_t events; /* PN_* bits the user asked for (expanded: close, move, all) */
+	char **ignore;	 /* path component names to skip below a subject path */
+	size_t n_ignore;
+	bool only_dir;
+	bool recursive;
+	bool follow_move;
+	int max_depth; /* with recursive: deepest level below a path (1 = children); 0 = unlimited */
+	struct pn_tag *tags;
+	size_t n_tags;
+	char *tags_text; /* "k=v,k=v", keys sorted; built by pn_subject_finish() */
+};
+
+struct pn_watch {
+	char *name;
+	char *pod;	  /* {pod}; may be empty */
+	char *log_format; /* NULL: the default format */
+	struct pn_subject *subjects;
+	size_t n_subjects;
+};
+
+/*
+ * A kernel record decoded and normalized by the consumer. For a move, `path`
+ * is the new name and `old_path` the old one; otherwise old_path is NULL.
+ */
+struct pn_event {
+	uint64_t ts_ns; /* CLOCK_MONOTONIC */
+	uint64_t cgroup_id;
+	uint64_t watch_cgroup_id;
+	int64_t result;
+	uint32_t pid, tgid, uid, gid;
+	uint32_t ops;	 /* PN_* kernel operations (see panoptes_event.h) */
+	uint32_t cookie; /* moves */
+	uint32_t flags;	 /* PN_REC_* */
+	uint32_t syscall_nr;
+	char comm[16];
+	const char *path;
+	const char *old_path;
+};
+
+/* One reported event: what a log line or JSON object is made from. */
+struct pn_match {
+	uint32_t event; /* exactly one PN_* event bit (never PN_ISDIR) */
+	bool is_dir;
+	uint32_t cookie;	 /* moves: same value on MOVED_FROM and MOVED_TO */
+	const struct pn_watch *watch;
+	const struct pn_subject *subject;
+	const char *full_path;	 /* the object's path */
+	size_t dir_len;		 /* {path} is full_path[0, dir_len) */
+	const char *file;	 /* {file}: "" for an event on the subject path itself */
+	const char *other_path;	 /* moves: the other name of the pair; NULL otherwise */
+};
+
+typedef void (*pn_match_fn)(const struct pn_event *ev, const struct pn_match *m, void *arg);
+
+/*
+ * Matches one event against every subject of a watch and calls `fn` once per
+ * reported event, in the order inotify would queue them: for an open,
+ * CREATE, MODIFY (O_TRUNC), OPEN; for a move, MOVED_FROM, MOVED_TO, MOVE_SELF
+ * (an exchange reports both pairs). A subject reports an event at most once
+ * even if several of its paths cover it (the longest covering path wins).
+ * Subjects with follow_move rewrite their paths when the path or one of its
+ * ancestors is moved. Returns the number of calls made.
+ */
+size_t pn_watch_match(struct pn_watch *w, const struct pn_event *ev, pn_match_fn fn, void *arg);
+
+/* Union of kernel operations the watch's subjects need (pn_events_to_kernel_ops). */
+uint32_t pn_watch_kernel_ops(const struct pn_watch *w);
+
+/* Sorts tags by key and builds tags_text; call after filling a subject. 0 or -ENOMEM. */
+int pn_subject_finish(struct pn_subject *s);
+
+/* Frees everything a watch owns, then the struct itself. NULL-safe. */
+void pn_watch_free(struct pn_watch *w);
+/* Frees what a subject owns (not the struct). NULL-safe. */
+void pn_subject_clear(struct pn_subject *s);
+
+#endif
