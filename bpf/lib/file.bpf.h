@@ -5,9 +5,19 @@
 
 #include "lib/common.bpf.h"
 
-/* Before 6.13 the reference count was an atomic_long_t named f_count. */
+/*
+ * The reference count changed in 6.13 from atomic_long_t f_count to file_ref_t
+ * f_ref. Both shapes are declared here, so the code compiles against either
+ * vmlinux.h and CO-RE picks the one the running kernel has.
+ */
 struct file___f_count {
 	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+struct file___f_ref {
+	struct {
+		atomic_long_t refcnt;
+	} f_ref;
 } __attribute__((preserve_access_index));
 
 /* Like files_lookup_fd_raw(): the file behind fd in the task's table, or NULL. */
@@ -27,9 +37,11 @@ static __always_inline struct file *file__from_fd(struct task_struct *task, long
 /* References held on the file: 1 means the caller's is the last. */
 static __always_inline long file__refs(struct file *f)
 {
-	if (bpf_core_field_exists(f->f_ref)) {
+	struct file___f_ref *fr = (void *)f;
+
+	if (bpf_core_field_exists(fr->f_ref)) {
 		/* file_ref_t counts from 0 for one reference (FILE_REF_ONEREF) */
-		return BPF_CORE_READ(f, f_ref.refcnt.counter) + 1;
+		return BPF_CORE_READ(fr, f_ref.refcnt.counter) + 1;
 	}
 	return BPF_CORE_READ((struct file___f_count *)f, f_count.counter);
 }
