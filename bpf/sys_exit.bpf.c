@@ -42,10 +42,16 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 {
 	unsigned long a0 = syscall__arg(regs, 0);
 	unsigned long a1 = syscall__arg(regs, 1);
+	/*
+	 * fd and dirfd arguments are C ints: the kernel uses the low 32 bits
+	 * of the register and so must we (AT_FDCWD often arrives without sign
+	 * extension).
+	 */
+	int fd0 = (int)a0, fd1 = (int)a1;
 
 	switch (kind) {
 	case PN_K_OPEN:
-		p->type = PLAN_OPEN, p->fd = a1;
+		p->type = PLAN_OPEN, p->fd = fd1;
 		break;
 	case PN_K_OPENAT:
 		p->type = PLAN_OPEN, p->fd = syscall__arg(regs, 2);
@@ -63,32 +69,32 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		break;
 	case PN_K_READ:
 		if (ret > 0)
-			p->type = PLAN_FD, p->fd = a0, p->ops = PN_ACCESS, p->rw = true;
+			p->type = PLAN_FD, p->fd = fd0, p->ops = PN_ACCESS, p->rw = true;
 		break;
 	case PN_K_WRITE:
 		if (ret > 0)
-			p->type = PLAN_FD, p->fd = a0, p->ops = PN_MODIFY, p->rw = true;
+			p->type = PLAN_FD, p->fd = fd0, p->ops = PN_MODIFY, p->rw = true;
 		break;
 	case PN_K_FTRUNCATE:
-		p->type = PLAN_FD, p->fd = a0, p->ops = PN_MODIFY;
+		p->type = PLAN_FD, p->fd = fd0, p->ops = PN_MODIFY;
 		break;
 	case PN_K_COPY_RANGE:
 		if (ret > 0)
-			p->type = PLAN_FD, p->rw = true, p->fd = a0, p->ops = PN_ACCESS,
-			p->fd2 = syscall__arg(regs, 2), p->ops2 = PN_MODIFY;
+			p->type = PLAN_FD, p->rw = true, p->fd = fd0, p->ops = PN_ACCESS,
+			p->fd2 = (int)syscall__arg(regs, 2), p->ops2 = PN_MODIFY;
 		break;
 	case PN_K_SENDFILE:
 		if (ret > 0)
-			p->type = PLAN_FD, p->rw = true, p->fd = a1, p->ops = PN_ACCESS, p->fd2 = a0,
+			p->type = PLAN_FD, p->rw = true, p->fd = fd1, p->ops = PN_ACCESS, p->fd2 = fd0,
 			p->ops2 = PN_MODIFY;
 		break;
 	case PN_K_SPLICE:
 		if (ret > 0)
-			p->type = PLAN_FD, p->rw = true, p->fd = a0, p->ops = PN_ACCESS,
-			p->fd2 = syscall__arg(regs, 2), p->ops2 = PN_MODIFY;
+			p->type = PLAN_FD, p->rw = true, p->fd = fd0, p->ops = PN_ACCESS,
+			p->fd2 = (int)syscall__arg(regs, 2), p->ops2 = PN_MODIFY;
 		break;
 	case PN_K_ATTR_FD:
-		p->type = PLAN_FD, p->fd = a0, p->ops = PN_ATTRIB;
+		p->type = PLAN_FD, p->fd = fd0, p->ops = PN_ATTRIB;
 		break;
 	case PN_K_TRUNCATE:
 		p->type = PLAN_NAME, p->fd = PN_AT_FDCWD, p->name = (void *)a0, p->ops = PN_MODIFY;
@@ -101,7 +107,7 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		p->rec_flags = PN_REC_ISDIR;
 		break;
 	case PN_K_UNLINKAT:
-		p->type = PLAN_NAME, p->fd = a0, p->name = (void *)a1, p->ops = PN_DELETE;
+		p->type = PLAN_NAME, p->fd = fd0, p->name = (void *)a1, p->ops = PN_DELETE;
 		if (syscall__arg(regs, 2) & PN_AT_REMOVEDIR)
 			p->rec_flags = PN_REC_ISDIR;
 		break;
@@ -110,25 +116,25 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		p->rec_flags = PN_REC_ISDIR;
 		break;
 	case PN_K_MKDIRAT:
-		p->type = PLAN_NAME, p->fd = a0, p->name = (void *)a1, p->ops = PN_CREATE,
+		p->type = PLAN_NAME, p->fd = fd0, p->name = (void *)a1, p->ops = PN_CREATE,
 		p->rec_flags = PN_REC_ISDIR;
 		break;
 	case PN_K_MKNOD:
 		p->type = PLAN_NAME, p->fd = PN_AT_FDCWD, p->name = (void *)a0, p->ops = PN_CREATE;
 		break;
 	case PN_K_MKNODAT:
-		p->type = PLAN_NAME, p->fd = a0, p->name = (void *)a1, p->ops = PN_CREATE;
+		p->type = PLAN_NAME, p->fd = fd0, p->name = (void *)a1, p->ops = PN_CREATE;
 		break;
 	case PN_K_LINK:
 	case PN_K_SYMLINK:
 		p->type = PLAN_NAME, p->fd = PN_AT_FDCWD, p->name = (void *)a1, p->ops = PN_CREATE;
 		break;
 	case PN_K_LINKAT:
-		p->type = PLAN_NAME, p->fd = syscall__arg(regs, 2),
+		p->type = PLAN_NAME, p->fd = (int)syscall__arg(regs, 2),
 		p->name = (void *)syscall__arg(regs, 3), p->ops = PN_CREATE;
 		break;
 	case PN_K_SYMLINKAT:
-		p->type = PLAN_NAME, p->fd = a1, p->name = (void *)syscall__arg(regs, 2),
+		p->type = PLAN_NAME, p->fd = fd1, p->name = (void *)syscall__arg(regs, 2),
 		p->ops = PN_CREATE;
 		break;
 	case PN_K_ATTR_PATH:
@@ -137,9 +143,9 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		break;
 	case PN_K_ATTR_AT:
 		if (!a1) /* utimensat(fd, NULL, ...) is futimens(fd) */
-			p->type = PLAN_FD, p->fd = a0, p->ops = PN_ATTRIB;
+			p->type = PLAN_FD, p->fd = fd0, p->ops = PN_ATTRIB;
 		else
-			p->type = PLAN_NAME, p->fd = a0, p->name = (void *)a1, p->ops = PN_ATTRIB,
+			p->type = PLAN_NAME, p->fd = fd0, p->name = (void *)a1, p->ops = PN_ATTRIB,
 			p->rec_flags = PN_REC_TYPE_UNKNOWN;
 		break;
 	case PN_K_RENAME:
@@ -148,8 +154,8 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		break;
 	case PN_K_RENAMEAT:
 	case PN_K_RENAMEAT2:
-		p->type = PLAN_MOVE, p->fd = a0, p->name = (void *)a1,
-		p->fd2 = syscall__arg(regs, 2), p->name2 = (void *)syscall__arg(regs, 3);
+		p->type = PLAN_MOVE, p->fd = fd0, p->name = (void *)a1,
+		p->fd2 = (int)syscall__arg(regs, 2), p->name2 = (void *)syscall__arg(regs, 3);
 		if (kind == PN_K_RENAMEAT2)
 			p->rename_flags = syscall__arg(regs, 4);
 		break;

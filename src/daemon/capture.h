@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The kernel side as userspace sees it: load and attach the programs, feed
+ * the watched-cgroup map, consume the ring buffer, read the counters.
+ */
+#ifndef PN_CAPTURE_H
+#define PN_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "panoptes_event.h"
+
+struct pn_capture;
+
+/* Called for every record, on the thread that calls pn_capture_consume(). */
+typedef int (*pn_record_fn)(void *ctx, const struct pn_record *rec, size_t size);
+
+struct pn_capture_opts {
+	const char *backend;  /* "auto" or "syscalls" ("vfs" is not built yet) */
+	unsigned ringbuf_mb;  /* ring buffer size in MiB, power of two */
+	pn_record_fn on_record;
+	void *ctx;
+};
+
+/*
+ * Opens, loads and attaches. On failure returns a negative errno and writes
+ * one line to err saying what is missing (BTF, BPF permission, a hook) and
+ * what still works.
+ */
+int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts, char *err,
+		    size_t errlen);
+void pn_capture_close(struct pn_capture *c);
+
+/* An fd that becomes readable when records are waiting (for epoll). */
+int pn_capture_fd(const struct pn_capture *c);
+/* Consumes every waiting record; returns how many, or a negative errno. */
+int pn_capture_consume(struct pn_capture *c);
+
+int pn_capture_watch_cgroup(struct pn_capture *c, uint64_t cgroup_id, uint32_t ops);
+int pn_capture_unwatch_cgroup(struct pn_capture *c, uint64_t cgroup_id);
+/* Levels holding watched cgroups (any order, at most 8 distinct). */
+int pn_capture_set_levels(struct pn_capture *c, const uint32_t *levels, unsigned n);
+
+void pn_capture_counters(struct pn_capture *c, struct pn_counters *sum);
+const char *pn_capture_backend(const struct pn_capture *c);
+/* Names of attached programs, comma-separated, e.g. "pn_sys_exit,pn_close". */
+const char *pn_capture_programs(const struct pn_capture *c);
+
+#endif

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "consumer.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "format.h"
+#include "pathutil.h"
+#include "rules.h"
+
+void pn_consumer_sync_clock(struct pn_consumer *c)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	c->realtime_offset_ns = (rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
+}
+
+void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_output output,
+		      const char *node, FILE *out)
+{
+	memset(c, 0, sizeof(*c));
+	c->registry = r;
+	c->output = output;
+	c->node = node;
+	c->proc_root = "/proc";
+	c->out = out;
+	pn_consumer_sync_clock(c);
+}
+
+
+static void emit(const struct pn_event *ev, const struct pn_match *m, const char *container,
+		 void *arg)
+{
+	struct pn_consumer *c = arg;
+	struct pn_format_ctx fctx = {
+		.node = c->node,
+		.container = container,
+		.realtime_offset_ns = c->realtime_offset_ns,
+	};
+	char line[3 * PN_PATH_MAX + 1024];
+	size_t n;
+
+	if (c->output == PN_OUTPUT_JSON)
+		n = pn_format_json(line, sizeof(line), ev, m, &fctx);
+	else
+		n = pn_format_line(line, sizeof(line),
+				   m->watch->log_format ? m->watch->log_format
+							: PN_DEFAULT_LOG_FORMAT,
+				   ev, m, &fctx);
+	if (n >= sizeof(line)) {
+		/* cannot happen with PATH_MAX paths; never print a cut line */
+		return;
+	}
+	fwrite(line, 1, n, c->out);
+	c->matched++;
+}
+
+/*
+ * The kernel could not tell file from directory (a rename or chmod by name):
+ * ask the filesystem as the process sees it. The object may be gone already;
+ * then it stays a file.
+ */
+static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
+{
+	char full[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(full, sizeof(full), "%s/%u/root%s", c->proc_root, ev->tgid, ev->path);
+	if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode))
+		ev->flags |= PN_REC_ISDIR;
+}
+
+static bool take_path(const char *src, uint16_t len, char *dst)
+{
+	if (len == 0 || src[len - 1] != '\0')
+		return false;
+	if (pn_path_normalize(src, dst, PN_PATH_MAX) < 0) {
+		/* a relative name the kernel could not anchor; keep it visible */
+		return false;
+	}
+	return true;
+}
+
+int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
+{
+	struct pn_consumer *c = ctx;
+	const char *data = (const char *)(rec + 1);
+	char path[PN_PATH_MAX], old_path[PN_PATH_MAX];
+	struct pn_event ev;
+
+	c->records++;
+	if (sizeof(*rec) + (size_t)rec->path_len + rec->old_path_len > size ||
+	    !take_path(data, rec->path_len, path) ||
+	    (rec->old_path_len && !take_path(data + rec->path_len, rec->old_path_len, old_path))) {
+		c->malformed++;
+		return 0;
+	}
+
+	ev = (struct pn_event){
+		.ts_ns = rec->ts_ns,
+		.cgroup_id = rec->cgroup_id,
+		.watch_cgroup_id = rec->watch_cgroup_id,
+		.result = rec->result,
+		.pid = rec->pid,
+		.tgid = rec->tgid,
+		.uid = rec->uid,
+		.gid = rec->gid,
+		.ops = rec->ops,
+		.cookie = rec->cookie,
+		.flags = rec->flags,
+		.syscall_nr = rec->syscall_nr,
+		.path = path,
+		.old_path = rec->old_path_len ? old_path : NULL,
+	};
+	memcpy(ev.comm, rec->comm, sizeof(ev.comm));
+	ev.comm[sizeof(ev.comm) - 1] = '\0';
+	if (ev.flags & PN_REC_TYPE_UNKNOWN)
+		resolve_type(c, &ev);
+
+	pn_registry_dispatch(c->registry, &ev, emit, c);
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Ring buffer consumer: decode a record, normalize its paths, hand it to the
+ * registry, format what matched, write it out. Runs on one thread.
+ */
+#ifndef PN_CONSUMER_H
+#define PN_CONSUMER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "panoptes_event.h"
+#include "registry.h"
+
+enum pn_output { PN_OUTPUT_TEXT, PN_OUTPUT_JSON };
+
+struct pn_consumer {
+	struct pn_registry *registry;
+	enum pn_output output;
+	const char *node;
+	const char *proc_root;
+	FILE *out;
+	int64_t realtime_offset_ns;
+	uint64_t records;  /* records decoded */
+	uint64_t malformed; /* records that failed validation */
+	uint64_t matched;  /* events written */
+};
+
+void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_output output,
+		      const char *node, FILE *out);
+/* pn_record_fn for pn_capture_open(). */
+int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size);
+/* Re-reads CLOCK_REALTIME - CLOCK_MONOTONIC (the wall clock may be stepped). */
+void pn_consumer_sync_clock(struct pn_consumer *c);
+
+#endif

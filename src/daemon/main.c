@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * panoptesd: load the kernel programs, install the watches, and turn ring
+ * buffer records into log lines or JSON until SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "cgroupfs.h"
+#include "consumer.h"
+#include "format.h"
+#include "log.h"
+#include "options.h"
+#include "policy.h"
+#include "registry.h"
+
+#define PN_HOUSEKEEPING_MS 1000
+
+static int sink_watch(void *ctx, uint64_t id, uint32_t ops)
+{
+	return pn_capture_watch_cgroup(ctx, id, ops);
+}
+
+static int sink_unwatch(void *ctx, uint64_t id)
+{
+	return pn_capture_unwatch_cgroup(ctx, id);
+}
+
+static int sink_levels(void *ctx, const uint32_t *levels, unsigned n)
+{
+	return pn_capture_set_levels(ctx, levels, n);
+}
+
+/* Every watch is checked before anything reaches the kernel: nothing half-started. */
+static int load_policies(const struct pn_config *cfg, struct pn_policy *policies)
+{
+	char err[1024];
+
+	for (size_t i = 0; i < cfg->n_policy_files; i++) {
+		int e = pn_policy_load(cfg->policy_files[i], &policies[i], err, sizeof(err));
+
+		if (e) {
+			pn_err("%s", err);
+			return e;
+		}
+		for (size_t j = 0; j < policies[i].n_specs; j++) {
+			const char *fmt = policies[i].specs[j].watch->log_format;
+
+			if (fmt && pn_format_validate(fmt, err, sizeof(err))) {
+				pn_err("%s: watch %s: logFormat: %s", cfg->policy_files[i],
+				       policies[i].specs[j].watch->name, err);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+static int install(struct pn_registry *reg, struct pn_watch_spec *spec, const char *origin)
+{
+	char err[1024];
+	int e = pn_registry_add(reg, spec, err, sizeof(err));
+
+	if (e)
+		pn_err("%s: watch %s: %s", origin, spec->watch->name, err);
+	return e;
+}
+
+static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = PN_HOUSEKEEPING_MS / 1000 },
+		.it_value = { .tv_sec = PN_HOUSEKEEPING_MS / 1000 },
+	};
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	*sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	*efd = epoll_create1(EPOLL_CLOEXEC);
+	if (*sfd < 0 || *tfd < 0 || *efd < 0)
+		return -errno;
+	if (timerfd_settime(*tfd, 0, &its, NULL))
+		return -errno;
+	ev.data.fd = rb_fd;
+	if (epoll_ctl(*efd, EPOLL_CTL_ADD, rb_fd, &ev))
+		return -errno;
+	ev.data.fd = *sfd;
+	if (epoll_ctl(*efd, EPOLL_CTL_ADD, *sfd, &ev))
+		return -errno;
+	ev.data.fd = *tfd;
+	if (epoll_ctl(*efd, EPOLL_CTL_ADD, *tfd, &ev))
+		return -errno;
+	return 0;
+}
+
+static void log_counters(struct pn_capture *cap, const struct pn_consumer *cons)
+{
+	struct pn_counters k;
+
+	pn_capture_counters(cap, &k);
+	pn_info("counters: seen %llu filtered %llu gated %llu coalesced %llu emitted %llu dropped "
+		"%llu truncated %llu failed %llu; records %llu malformed %llu events written %llu",
+		(unsigned long long)k.seen, (unsigned long long)k.filtered,
+		(unsigned long long)k.gated, (unsigned long long)k.coalesced,
+		(unsigned long long)k.emitted, (unsigned long long)k.dropped,
+		(unsigned long long)k.truncated, (unsigned long long)k.failed,
+		(unsigned long long)cons->records, (unsigned long long)cons->malformed,
+		(unsigned long long)cons->matched);
+}
+
+static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consumer *cons)
+{
+	int sfd = -1, tfd = -1, efd = -1, e;
+	bool stop = false;
+
+	e = setup_fds(&sfd, &tfd, &efd, pn_capture_fd(cap));
+	if (e) {
+		pn_err("cannot set up the event loop: %s", strerror(-e));
+		goto out;
+	}
+	pn_info("ready: backend %s, programs %s, %zu watch(es) on %zu cgroup(s)",
+		pn_capture_backend(cap), pn_capture_programs(cap), pn_registry_watch_count(reg),
+		pn_registry_cgroup_count(reg));
+
+	while (!stop) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(efd, evs, 4, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			e = -errno;
+			pn_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+					pn_info("%s: stopping", strsignal(si.ssi_signo));
+				stop = true;
+			} else if (fd == tfd) {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					continue;
+				pn_registry_prune(reg);
+				pn_consumer_sync_clock(cons);
+				if (pn_log_verbose())
+					log_counters(cap, cons);
+			}
+		}
+		/* Level-triggered: consume whatever is waiting after every wakeup. */
+		if (pn_capture_consume(cap) < 0)
+			pn_warn("ring buffer consume failed");
+		fflush(cons->out);
+	}
+	/* Flush what the kernel already handed over before detaching. */
+	pn_capture_consume(cap);
+	fflush(cons->out);
+	log_counters(cap, cons);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	if (efd >= 0)
+		close(efd);
+	return e;
+}
+
+int main(int argc, char **argv)
+{
+	struct pn_capture_opts copts = { 0 };
+	struct pn_policy *policies = NULL;
+	struct pn_registry *reg = NULL;
+	struct pn_capture *cap = NULL;
+	struct pn_consumer cons;
+	struct pn_config cfg;
+	char err[1024], cgroup2[PATH_MAX];
+	int e;
+
+	pn_log_init("panoptesd", false);
+	e = pn_options_parse(argc, argv, &cfg, err, sizeof(err));
+	if (e == 1)
+		return 0;
+	if (e) {
+		pn_err("%s", err);
+		return 2;
+	}
+	pn_log_init("panoptesd", cfg.verbose);
+
+	policies = calloc(cfg.n_policy_files + 1, sizeof(*policies));
+	if (!policies) {
+		e = -ENOMEM;
+		goto out;
+	}
+	e = load_policies(&cfg, policies);
+	if (e)
+		goto out;
+
+	e = pn_cgroup2_mount("/proc/self/mountinfo", cgroup2, sizeof(cgroup2));
+	if (e) {
+		pn_err("no cgroup v2 hierarchy is mounted (looked in /proc/self/mountinfo): panoptes "
+		       "filters by cgroup v2 id and cannot run without it");
+		goto out;
+	}
+
+	/* stdout: full buffering, flushed after every batch of records. */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	pn_consumer_init(&cons, NULL, cfg.output, cfg.node, stdout);
+	copts.backend = cfg.backend;
+	copts.ringbuf_mb = cfg.ringbuf_mb;
+	copts.on_record = pn_consumer_on_record;
+	copts.ctx = &cons;
+	e = pn_capture_open(&cap, &copts, err, sizeof(err));
+	if (e) {
+		pn_err("%s", err);
+		goto out;
+	}
+	reg = pn_registry_new(cgroup2,
+			      "/proc",
+			      &(struct pn_kernel_sink){
+				      .watch = sink_watch,
+				      .unwatch = sink_unwatch,
+				      .levels = sink_levels,
+				      .ctx = cap,
+			      });
+	if (!reg) {
+		e = -ENOMEM;
+		goto out;
+	}
+	cons.registry = reg;
+
+	if (cfg.flag_watch.watch) {
+		e = install(reg, &cfg.flag_watch, "flags");
+		if (e)
+			goto out;
+	}
+	for (size_t i = 0; i < cfg.n_policy_files; i++) {
+		for (size_t j = 0; j < policies[i].n_specs; j++) {
+			e = install(reg, &policies[i].specs[j], cfg.policy_files[i]);
+			if (e)
+				goto out;
+		}
+	}
+
+	e = run(cap, reg, &cons);
+out:
+	/* Detach first: no record may arrive for a registry being freed. */
+	pn_capture_close(cap);
+	pn_registry_free(reg);
+	for (size_t i = 0; policies && i < cfg.n_policy_files; i++)
+		pn_policy_clear(&policies[i]);
+	free(policies);
+	pn_config_clear(&cfg);
+	if (e == -ENOMEM)
+		pn_err("out of memory");
+	return e ? 1 : 0;
+}

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "format.h"
+
+#define PN_VERSION "0.1.0"
+
+static const char usage_text[] =
+	"Usage: panoptesd [OPTIONS]\n"
+	"Reports file activity inside chosen cgroups and containers, with the process\n"
+	"that caused it, using eBPF. Runs as root.\n"
+	"\n"
+	"Watches (one from the flags below, and any number from --policy files):\n"
+	"  --policy FILE            load watches from a YAML policy file (repeatable);\n"
+	"                           see docs/policy.md\n"
+	"  --watch-pid PID          watch the cgroup of process PID (repeatable)\n"
+	"  --watch-cgroup PATH      watch a cgroup v2 directory and its sub-cgroups; absolute\n"
+	"                           or relative to the cgroup2 mount (repeatable)\n"
+	"  --watch-container ID     watch a container: containerd://ID, docker://ID,\n"
+	"                           cri-o://ID, runc://ID or a bare ID (repeatable)\n"
+	"  --path PATH              absolute path inside the target to watch (repeatable)\n"
+	"  --events LIST            comma-separated events (repeatable; default all):\n"
+	"                           access attrib closewrite closenowrite close create delete\n"
+	"                           deleteself modify moveself movedfrom movedto move open all\n"
+	"  --recursive              cover the whole tree below each path, including\n"
+	"                           directories created later\n"
+	"  --max-depth N            with --recursive: levels below a path (1 = children;\n"
+	"                           0 = unlimited, the default)\n"
+	"  --ignore NAME            skip entries with a path component NAME (repeatable)\n"
+	"  --only-dir               skip paths that are not directories\n"
+	"  --follow-move            when a watched path is renamed, follow it to its new name\n"
+	"  --tag KEY=VALUE          tag the events of this watch (repeatable)\n"
+	"  --format FORMAT          log line format (default:\n"
+	"                           \"" PN_DEFAULT_LOG_FORMAT "\")\n"
+	"                           specifiers: {event} {ftype} {path} {file} {sep} {pod}\n"
+	"                           {node} {tags} {pid} {comm} {uid} {cgroup} {container}\n"
+	"                           {time}\n"
+	"  --name NAME              name of the watch made from flags (default: cli)\n"
+	"  --pod NAME               pod name printed by {pod} for that watch\n"
+	"\n"
+	"Output and agent:\n"
+	"  --output text|json       log lines (default) or JSON lines with every field\n"
+	"  --node-name NAME         {node} (default: $NODE_NAME, else the hostname)\n"
+	"  --backend auto|syscalls  kernel backend (default auto)\n"
+	"  --ringbuf-mb N           ring buffer size in MiB, a power of two (default 16)\n"
+	"  --verbose                debug logging, including libbpf's\n"
+	"  -h, --help               this text\n"
+	"  --version                print the version\n"
+	"\n"
+	"Events go to stdout, diagnostics to stderr. SIGINT/SIGTERM detach and exit 0.\n";
+
+enum {
+	OPT_POLICY = 256,
+	OPT_WATCH_PID,
+	OPT_WATCH_CGROUP,
+	OPT_WATCH_CONTAINER,
+	OPT_PATH,
+	OPT_EVENTS,
+	OPT_RECURSIVE,
+	OPT_MAX_DEPTH,
+	OPT_IGNORE,
+	OPT_ONLY_DIR,
+	OPT_FOLLOW_MOVE,
+	OPT_TAG,
+	OPT_FORMAT,
+	OPT_NAME,
+	OPT_POD,
+	OPT_OUTPUT,
+	OPT_NODE_NAME,
+	OPT_BACKEND,
+	OPT_RINGBUF_MB,
+	OPT_VERBOSE,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "watch-pid", required_argument, NULL, OPT_WATCH_PID },
+	{ "watch-cgroup", required_argument, NULL, OPT_WATCH_CGROUP },
+	{ "watch-container", required_argument, NULL, OPT_WATCH_CONTAINER },
+	{ "path", required_argument, NULL, OPT_PATH },
+	{ "events", required_argument, NULL, OPT_EVENTS },
+	{ "recursive", no_argument, NULL, OPT_RECURSIVE },
+	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
+	{ "ignore", required_argument, NULL, OPT_IGNORE },
+	{ "only-dir", no_argument, NULL, OPT_ONLY_DIR },
+	{ "follow-move", no_argument, NULL, OPT_FOLLOW_MOVE },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "pod", required_argument, NULL, OPT_POD },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int push_str(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+struct flag_watch {
+	struct pn_subject s;
+	struct pn_targets t;
+	bool any_subject_flag;
+	bool events_given;
+	char *name, *pod, *format;
+};
+
+static int add_tag(struct pn_subject *s, const char *kv, char *err, size_t errlen)
+{
+	const char *eq = strchr(kv, '=');
+	struct pn_tag *v;
+
+	if (!eq || eq == kv) {
+		snprintf(err, errlen, "--tag: expected KEY=VALUE, got \"%s\"", kv);
+		return -EINVAL;
+	}
+	v = realloc(s->tags, (s->n_tags + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->tags = v;
+	v[s->n_tags].key = strndup(kv, eq - kv);
+	v[s->n_tags].value = strdup(eq + 1);
+	if (!v[s->n_tags].key || !v[s->n_tags].value) {
+		free(v[s->n_tags].key);
+		free(v[s->n_tags].value);
+		return -ENOMEM;
+	}
+	s->n_tags++;
+	return 0;
+}
+
+static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, char *err,
+			     size_t errlen)
+{
+	long v;
+	int *pids;
+
+	switch (opt) {
+	case OPT_WATCH_PID:
+		if (parse_long(arg, 1, INT_MAX, &v)) {
+			snprintf(err, errlen, "--watch-pid: not a process id: \"%s\"", arg);
+			return -EINVAL;
+		}
+		pids = realloc(fw->t.pids, (fw->t.n_pids + 1) * sizeof(*pids));
+		if (!pids)
+			return -ENOMEM;
+		fw->t.pids = pids;
+		pids[fw->t.n_pids++] = (int)v;
+		return 0;
+	case OPT_WATCH_CGROUP:
+		if (!arg[0]) {
+			snprintf(err, errlen, "--watch-cgroup: empty path");
+			return -EINVAL;
+		}
+		return push_str(&fw->t.cgroups, &fw->t.n_cgroups, arg);
+	case OPT_WATCH_CONTAINER:
+		if (!arg[0]) {
+			snprintf(err, errlen, "--watch-container: empty container id");
+			return -EINVAL;
+		}
+		return push_str(&fw->t.containers, &fw->t.n_containers, arg);
+	case OPT_PATH:
+		fw->any_subject_flag = true;
+		if (arg[0] != '/') {
+			snprintf(err, errlen, "--path: path must be absolute, got \"%s\"", arg);
+			return -EINVAL;
+		}
+		return push_str(&fw->s.paths, &fw->s.n_paths, arg);
+	case OPT_EVENTS: {
+		char msg[512];
+
+		fw->any_subject_flag = true;
+		fw->events_given = true;
+		if (pn_event_list_parse(arg, &fw->s.events, msg, sizeof(msg))) {
+			snprintf(err, errlen, "--events: %s", msg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case OPT_RECURSIVE:
+		fw->any_subject_flag = true;
+		fw->s.recursive = true;
+		return 0;
+	case OPT_MAX_DEPTH:
+		fw->any_subject_flag = true;
+		if (parse_long(arg, 0, INT_MAX, &v)) {
+			snprintf(err, errlen, "--max-depth: must be a whole number >= 0, got \"%s\"",
+				 arg);
+			return -EINVAL;
+		}
+		fw->s.max_depth = (int)v;
+		return 0;
+	case OPT_IGNORE:
+		fw->any_subject_flag = true;
+		if (!arg[0] || strchr(arg, '/')) {
+			snprintf(err, errlen,
+				 "--ignore: expected a path component name (no '/'), got \"%s\"",
+				 arg);
+			return -EINVAL;
+		}
+		return push_str(&fw->s.ignore, &fw->s.n_ignore, arg);
+	case OPT_ONLY_DIR:
+		fw->any_subject_flag = true;
+		fw->s.only_dir = true;
+		return 0;
+	case OPT_FOLLOW_MOVE:
+		fw->any_subject_flag = true;
+		fw->s.follow_move = true;
+		return 0;
+	case OPT_TAG:
+		fw->any_subject_flag = true;
+		return add_tag(&fw->s, arg, err, errlen);
+	case OPT_FORMAT: {
+		char msg[512];
+
+		if (pn_format_validate(arg, msg, sizeof(msg))) {
+			snprintf(err, errlen, "--format: %s", msg);
+			return -EINVAL;
+		}
+		free(fw->format);
+		fw->format = strdup(arg);
+		return fw->format ? 0 : -ENOMEM;
+	}
+	case OPT_NAME:
+		if (!arg[0]) {
+			snprintf(err, errlen, "--name: empty name");
+			return -EINVAL;
+		}
+		free(fw->name);
+		fw->name = strdup(arg);
+		return fw->name ? 0 : -ENOMEM;
+	case OPT_POD:
+		free(fw->pod);
+		fw->pod = strdup(arg);
+		return fw->pod ? 0 : -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+/* Turns the collected flags into one watch spec, or explains what is missing. */
+static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char *err,
+			     size_t errlen)
+{
+	bool have_target = fw->t.n_pids || fw->t.n_cgroups || fw->t.n_containers;
+	struct pn_watch *w;
+	char msg[512];
+	int e;
+
+	if (!have_target && !fw->any_subject_flag)
+		return 0;
+	if (!have_target) {
+		snprintf(err, errlen,
+			 "--path and the subject flags need a target: --watch-pid, --watch-cgroup "
+			 "or --watch-container");
+		return -EINVAL;
+	}
+	if (!fw->s.n_paths) {
+		snprintf(err, errlen, "--watch-*: give at least one --path to watch");
+		return -EINVAL;
+	}
+	if (fw->s.max_depth && !fw->s.recursive) {
+		snprintf(err, errlen, "--max-depth: only meaningful with --recursive");
+		return -EINVAL;
+	}
+	if (!fw->events_given)
+		fw->s.events = PN_ALL_EVENTS;
+	e = pn_subject_validate(&fw->s, msg, sizeof(msg));
+	if (e) {
+		snprintf(err, errlen, "%s", msg);
+		return e;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->subjects = calloc(1, sizeof(*w->subjects));
+	w->name = fw->name ? fw->name : strdup("cli");
+	w->pod = fw->pod ? fw->pod : strdup("");
+	w->log_format = fw->format;
+	fw->name = fw->pod = fw->format = NULL;
+	if (!w->subjects || !w->name || !w->pod) {
+		pn_watch_free(w);
+		return -ENOMEM;
+	}
+	w->subjects[0] = fw->s;
+	w->n_subjects = 1;
+	memset(&fw->s, 0, sizeof(fw->s));
+	e = pn_subject_finish(&w->subjects[0]);
+	if (e) {
+		pn_watch_free(w);
+		return e;
+	}
+	cfg->flag_watch.watch = w;
+	cfg->flag_watch.targets = fw->t;
+	memset(&fw->t, 0, sizeof(fw->t));
+	return 0;
+}
+
+static void flag_watch_clear(struct flag_watch *fw)
+{
+	pn_subject_clear(&fw->s);
+	pn_targets_clear(&fw->t);
+	free(fw->name);
+	free(fw->pod);
+	free(fw->format);
+}
+
+static void default_node(char *out, size_t len)
+{
+	const char *env = getenv("NODE_NAME");
+
+	if (env && env[0]) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	if (gethostname(out, len))
+		snprintf(out, len, "unknown");
+	out[len - 1] = '\0';
+}
+
+int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, size_t errlen)
+{
+	struct flag_watch fw = { 0 };
+	int opt, e = 0;
+	long v;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->output = PN_OUTPUT_TEXT;
+	cfg->ringbuf_mb = 16;
+	cfg->backend = "auto";
+	default_node(cfg->node, sizeof(cfg->node));
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(usage_text, stdout);
+			e = 1;
+			goto out;
+		case OPT_VERSION:
+			printf("panoptesd %s\n", PN_VERSION);
+			e = 1;
+			goto out;
+		case OPT_POLICY:
+			e = push_str(&cfg->policy_files, &cfg->n_policy_files, optarg);
+			break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "text") == 0) {
+				cfg->output = PN_OUTPUT_TEXT;
+			} else if (strcmp(optarg, "json") == 0) {
+				cfg->output = PN_OUTPUT_JSON;
+			} else {
+				snprintf(err, errlen, "--output: expected text or json, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+			}
+			break;
+		case OPT_NODE_NAME:
+			if (!optarg[0]) {
+				snprintf(err, errlen, "--node-name: empty name");
+				e = -EINVAL;
+				break;
+			}
+			snprintf(cfg->node, sizeof(cfg->node), "%s", optarg);
+			break;
+		case OPT_BACKEND:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "syscalls") &&
+			    strcmp(optarg, "vfs")) {
+				snprintf(err, errlen,
+					 "--backend: expected auto, syscalls or vfs, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->backend = optarg;
+			break;
+		case OPT_RINGBUF_MB:
+			if (parse_long(optarg, 1, 1024, &v) || (v & (v - 1))) {
+				snprintf(err, errlen,
+					 "--ringbuf-mb: expected a power of two from 1 to 1024, got "
+					 "\"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->ringbuf_mb = (unsigned)v;
+			break;
+		case OPT_VERBOSE:
+			cfg->verbose = true;
+			break;
+		case ':':
+			snprintf(err, errlen, "%s: missing value", argv[optind - 1]);
+			e = -EINVAL;
+			break;
+		case '?':
+			snprintf(err, errlen, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+			e = -EINVAL;
+			break;
+		default:
+			e = handle_watch_flag(&fw, opt, optarg, err, errlen);
+			if (e == -ENOMEM)
+				snprintf(err, errlen, "out of memory");
+			break;
+		}
+		if (e)
+			goto out;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+		e = -EINVAL;
+		goto out;
+	}
+	e = finish_flag_watch(&fw, cfg, err, errlen);
+	if (e)
+		goto out;
+	if (!cfg->flag_watch.watch && !cfg->n_policy_files) {
+		snprintf(err, errlen,
+			 "nothing to watch: give --policy FILE, or --watch-pid/--watch-cgroup/"
+			 "--watch-container with --path (see --help)");
+		e = -EINVAL;
+	}
+out:
+	flag_watch_clear(&fw);
+	if (e < 0)
+		pn_config_clear(cfg);
+	return e;
+}
+
+void pn_config_clear(struct pn_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_policy_files; i++)
+		free(cfg->policy_files[i]);
+	free(cfg->policy_files);
+	cfg->policy_files = NULL;
+	cfg->n_policy_files = 0;
+	pn_watch_free(cfg->flag_watch.watch);
+	pn_targets_clear(&cfg->flag_watch.targets);
+	memset(&cfg->flag_watch, 0, sizeof(cfg->flag_watch));
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* panoptesd's command line. */
+#ifndef PN_OPTIONS_H
+#define PN_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "consumer.h"
+#include "policy.h"
+
+struct pn_config {
+	char **policy_files;
+	size_t n_policy_files;
+	struct pn_watch_spec flag_watch; /* from --watch-* and --path; watch NULL if none */
+	enum pn_output output;
+	char node[256];
+	unsigned ringbuf_mb;
+	const char *backend;
+	bool verbose;
+};
+
+/*
+ * Parses argv. Returns 0 to run, 1 if --help/--version was served (exit 0),
+ * or -EINVAL with one line in err naming the flag and the bad value.
+ */
+int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, size_t errlen);
+void pn_config_clear(struct pn_config *cfg);
+
+#endif

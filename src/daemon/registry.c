@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "registry.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cgroupfs.h"
+#include "events.h"
+#include "log.h"
+#include "panoptes_event.h"
+
+#define PN_KERNEL_LEVELS 8 /* pn_watch_levels[] in bpf/lib/maps.bpf.h */
+
+struct reg_watch {
+	struct pn_watch *watch;
+	struct pn_targets targets;
+};
+
+/* A watch bound to a cgroup, with the container id it was asked for by (or ""). */
+struct reg_binding {
+	struct reg_watch *rw;
+	char *container;
+};
+
+struct reg_cgroup {
+	uint64_t id;
+	char *path;
+	uint32_t level;
+	uint32_t ops; /* own watches' ops | watched ancestors' ops: what the kernel map holds */
+	struct reg_binding *bindings;
+	size_t n_bindings;
+	struct reg_cgroup **ancestors; /* watched ancestors, nearest first */
+	size_t n_ancestors;
+};
+
+struct pn_registry {
+	pthread_mutex_t lock;
+	char *cgroup2_root;
+	char *proc_root;
+	struct pn_kernel_sink sink;
+	struct reg_watch **watches;
+	size_t n_watches;
+	struct reg_cgroup **cgroups; /* sorted by id */
+	size_t n_cgroups;
+};
+
+struct pn_registry *pn_registry_new(const char *cgroup2_root, const char *proc_root,
+				    const struct pn_kernel_sink *sink)
+{
+	struct pn_registry *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	r->cgroup2_root = strdup(cgroup2_root);
+	r->proc_root = strdup(proc_root);
+	r->sink = *sink;
+	if (!r->cgroup2_root || !r->proc_root) {
+		pn_registry_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void reg_cgroup_free(struct reg_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (size_t i = 0; i < cg->n_bindings; i++)
+		free(cg->bindings[i].container);
+	free(cg->bindings);
+	free(cg->ancestors);
+	free(cg->path);
+	free(cg);
+}
+
+static void reg_watch_free(struct reg_watch *rw)
+{
+	if (!rw)
+		return;
+	pn_watch_free(rw->watch);
+	pn_targets_clear(&rw->targets);
+	free(rw);
+}
+
+void pn_registry_free(struct pn_registry *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_cgroups; i++)
+		reg_cgroup_free(r->cgroups[i]);
+	for (size_t i = 0; i < r->n_watches; i++)
+		reg_watch_free(r->watches[i]);
+	free(r->cgroups);
+	free(r->watches);
+	free(r->cgroup2_root);
+	free(r->proc_root);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+/* ------------------------------------------------------------ resolution */
+
+struct resolved {
+	char path[PATH_MAX];
+	uint64_t id;
+	char container[256];
+};
+
+static int resolve_cgroup_path(struct pn_registry *r, const char *user, struct resolved *out,
+			       char *err, size_t errlen)
+{
+	size_t rootlen = strlen(r->cgroup2_root);
+	struct stat st;
+	int e;
+
+	if (!user[0]) {
+		snprintf(err, errlen, "cgroup \"\": empty path");
+		return -EINVAL;
+	}
+	if (strncmp(user, r->cgroup2_root, rootlen) == 0 &&
+	    (user[rootlen] == '/' || user[rootlen] == '\0'))
+		snprintf(out->path, sizeof(out->path), "%s", user);
+	else
+		snprintf(out->path, sizeof(out->path), "%s%s%s", r->cgroup2_root,
+			 user[0] == '/' ? "" : "/", user);
+	if (stat(out->path, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cgroup %s: not found (looked for %s)", user, out->path);
+		return -ENOENT;
+	}
+	e = pn_cgroup_id(out->path, &out->id);
+	if (e) {
+		snprintf(err, errlen, "cgroup %s: cannot read its id: %s", user, strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
+static int resolve_targets(struct pn_registry *r, const struct pn_targets *t,
+			   struct resolved **out, size_t *n_out, char *err, size_t errlen)
+{
+	size_t n = t->n_pids + t->n_cgroups + t->n_containers, k = 0;
+	struct resolved *res;
+	int e = 0;
+
+	if (n == 0) {
+		snprintf(err, errlen, "targets: no pid, cgroup or container given");
+		return -EINVAL;
+	}
+	res = calloc(n, sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+
+	for (size_t i = 0; i < t->n_pids; i++, k++) {
+		char path[PATH_MAX];
+
+		e = pn_cgroup_of_pid(r->proc_root, r->cgroup2_root, t->pids[i], path, sizeof(path));
+		if (e) {
+			snprintf(err, errlen, "pid %d: %s", t->pids[i],
+				 e == -ESRCH ? "no such process"
+					     : "no cgroup v2 membership found in /proc/PID/cgroup");
+			goto out;
+		}
+		e = resolve_cgroup_path(r, path, &res[k], err, errlen);
+		if (e)
+			goto out;
+	}
+	for (size_t i = 0; i < t->n_cgroups; i++, k++) {
+		e = resolve_cgroup_path(r, t->cgroups[i], &res[k], err, errlen);
+		if (e)
+			goto out;
+	}
+	for (size_t i = 0; i < t->n_containers; i++, k++) {
+		char path[PATH_MAX], runtime[32], id[256];
+
+		e = pn_container_ref_parse(t->containers[i], runtime, sizeof(runtime), id,
+					   sizeof(id), err, errlen);
+		if (e)
+			goto out;
+		e = pn_cgroup_of_container(r->cgroup2_root, t->containers[i], path, sizeof(path));
+		if (e) {
+			snprintf(err, errlen, "container %s: %s under %s", t->containers[i],
+				 e == -EEXIST ? "the id matches more than one cgroup"
+					      : "no cgroup found",
+				 r->cgroup2_root);
+			goto out;
+		}
+		e = resolve_cgroup_path(r, path, &res[k], err, errlen);
+		if (e)
+			goto out;
+		snprintf(res[k].container, sizeof(res[k].container), "%s", t->containers[i]);
+	}
+out:
+	if (e) {
+		free(res);
+		return e;
+	}
+	*out = res;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * onlyDir, as inotify's IN_ONLYDIR: a subject path that exists and is not a
+ * directory is skipped and said so. The path is looked up in the target's
+ * own filesystem view through /proc/PID/root of one of its processes; a path
+ * that does not exist (yet) is kept.
+ */
+static void apply_only_dir(struct pn_registry *r, struct pn_watch *w, const char *cgroup_path)
+{
+	char procs[PATH_MAX], full[PATH_MAX * 2];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_path);
+	f = fopen(procs, "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 0)
+		return;
+
+	for (size_t i = 0; i < w->n_subjects; i++) {
+		struct pn_subject *s = &w->subjects[i];
+
+		if (!s->only_dir)
+			continue;
+		for (size_t j = 0; j < s->n_paths;) {
+			struct stat st;
+
+			snprintf(full, sizeof(full), "%s/%d/root%s", r->proc_root, pid, s->paths[j]);
+			if (stat(full, &st) == 0 && !S_ISDIR(st.st_mode)) {
+				pn_info("watch %s: subject %zu: onlyDir: %s is not a directory; "
+					"skipped",
+					w->name, i, s->paths[j]);
+				free(s->paths[j]);
+				memmove(&s->paths[j], &s->paths[j + 1],
+					(s->n_paths - j - 1) * sizeof(char *));
+				s->n_paths--;
+				continue;
+			}
+			j++;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ bookkeeping */
+
+static struct reg_cgroup *find_cgroup(struct pn_registry *r, uint64_t id, size_t *pos)
+{
+	size_t lo = 0, hi = r->n_cgroups;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->cgroups[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (pos)
+		*pos = lo;
+	if (lo < r->n_cgroups && r->cgroups[lo]->id == id)
+		return r->cgroups[lo];
+	return NULL;
+}
+
+static bool path_is_ancestor(const char *anc, const char *path)
+{
+	size_t n = strlen(anc);
+
+	return strncmp(anc, path, n) == 0 && path[n] == '/';
+}
+
+/* Removes every binding of rw; cgroups left without bindings go to *dead. */
+static void unbind_watch(struct pn_registry *r, struct reg_watch *rw, struct reg_cgroup ***dead,
+			 size_t *n_dead)
+{
+	for (size_t i = 0; i < r->n_cgroups;) {
+		struct reg_cgroup *cg = r->cgroups[i];
+
+		for (size_t j = 0; j < cg->n_bindings;) {
+			if (cg->bindings[j].rw == rw) {
+				free(cg->bindings[j].container);
+				cg->bindings[j] = cg->bindings[--cg->n_bindings];
+				continue;
+			}
+			j++;
+		}
+		if (cg->n_bindings == 0) {
+			struct reg_cgroup **d = realloc(*dead, (*n_dead + 1) * sizeof(**dead));
+
+			if (d) {
+				*dead = d;
+				d[(*n_dead)++] = cg;
+			} else {
+				reg_cgroup_free(cg);
+			}
+			memmove(&r->cgroups[i], &r->cgroups[i + 1],
+				(r->n_cgroups - i - 1) * sizeof(*r->cgroups));
+			r->n_cgroups--;
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
+ * Recomputes what the kernel must know and pushes it: new and changed
+ * entries first, then the dead ones are deleted, so a replaced watch never
+ * leaves a gap in which its cgroup is unwatched.
+ */
+static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t n_dead)
+{
+	uint32_t levels[PN_KERNEL_LEVELS];
+	unsigned n_levels = 0;
+	bool too_many = false;
+
+	for (size_t i = 0; i < r->n_cgroups; i++) {
+		struct reg_cgroup *cg = r->cgroups[i];
+		uint32_t own = 0;
+
+		for (size_t j = 0; j < cg->n_bindings; j++)
+			own |= pn_watch_kernel_ops(cg->bindings[j].rw->watch);
+		cg->ops = own;
+		cg->n_ancestors = 0;
+	}
+	for (size_t i = 0; i < r->n_cgroups; i++) {
+		struct reg_cgroup *cg = r->cgroups[i];
+		struct reg_cgroup **anc = realloc(cg->ancestors, r->n_cgroups * sizeof(*anc));
+
+		if (!anc)
+			continue;
+		cg->ancestors = anc;
+		for (size_t j = 0; j < r->n_cgroups; j++) {
+			if (path_is_ancestor(r->cgroups[j]->path, cg->path))
+				anc[cg->n_ancestors++] = r->cgroups[j];
+		}
+	}
+	for (size_t i = 0; i < r->n_cgroups; i++) {
+		struct reg_cgroup *cg = r->cgroups[i];
+		uint32_t ops = cg->ops;
+		bool seen = false;
+		int e;
+
+		for (size_t j = 0; j < cg->n_ancestors; j++)
+			ops |= cg->ancestors[j]->ops;
+		e = r->sink.watch(r->sink.ctx, cg->id, ops);
+		if (e)
+			pn_warn("cannot watch cgroup %s in the kernel: %s", cg->path, strerror(-e));
+		for (unsigned j = 0; j < n_levels; j++)
+			seen |= levels[j] == cg->level;
+		if (!seen) {
+			if (n_levels < PN_KERNEL_LEVELS)
+				levels[n_levels++] = cg->level;
+			else
+				too_many = true;
+		}
+	}
+	/* After the loop: ancestors' own ops must not include descendants'. */
+	for (size_t i = 0; i < r->n_cgroups; i++) {
+		struct reg_cgroup *cg = r->cgroups[i];
+
+		for (size_t j = 0; j < cg->n_ancestors; j++)
+			cg->ops |= cg->ancestors[j]->ops;
+	}
+	if (too_many)
+		pn_warn("watched cgroups sit at more than %d distinct depths: processes in "
+			"sub-cgroups of some of them are not seen (their own cgroups still are)",
+			PN_KERNEL_LEVELS);
+	r->sink.levels(r->sink.ctx, levels, n_levels);
+	for (size_t i = 0; i < n_dead; i++) {
+		if (!find_cgroup(r, dead[i]->id, NULL))
+			r->sink.unwatch(r->sink.ctx, dead[i]->id);
+		reg_cgroup_free(dead[i]);
+	}
+}
+
+static int bind(struct pn_registry *r, struct reg_watch *rw, const struct resolved *res)
+{
+	size_t pos;
+	struct reg_cgroup *cg = find_cgroup(r, res->id, &pos);
+	struct reg_binding *b;
+
+	if (!cg) {
+		struct reg_cgroup **v = realloc(r->cgroups, (r->n_cgroups + 1) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->cgroups = v;
+		cg = calloc(1, sizeof(*cg));
+		if (!cg || !(cg->path = strdup(res->path))) {
+			free(cg);
+			return -ENOMEM;
+		}
+		cg->id = res->id;
+		cg->level = pn_cgroup_level(r->cgroup2_root, res->path);
+		memmove(&r->cgroups[pos + 1], &r->cgroups[pos],
+			(r->n_cgroups - pos) * sizeof(*r->cgroups));
+		r->cgroups[pos] = cg;
+		r->n_cgroups++;
+	}
+	for (size_t i = 0; i < cg->n_bindings; i++)
+		if (cg->bindings[i].rw == rw)
+			return 0; /* two targets of one watch in the same cgroup */
+	b = realloc(cg->bindings, (cg->n_bindings + 1) * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	cg->bindings = b;
+	b[cg->n_bindings].rw = rw;
+	b[cg->n_bindings].container = strdup(res->container);
+	if (!b[cg->n_bindings].container)
+		return -ENOMEM;
+	cg->n_bindings++;
+	return 0;
+}
+
+int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err, size_t errlen)
+{
+	struct reg_cgroup **dead = NULL;
+	struct resolved *res = NULL;
+	struct reg_watch *rw, *old = NULL, **v;
+	size_t n_res = 0, n_dead = 0, old_idx = 0;
+	int e;
+
+	/* Resolution reads cgroupfs and /proc: done before taking the lock. */
+	e = resolve_targets(r, &spec->targets, &res, &n_res, err, errlen);
+	if (e)
+		return e;
+	rw = calloc(1, sizeof(*rw));
+	if (!rw) {
+		free(res);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n_res; i++)
+		apply_only_dir(r, spec->watch, res[i].path);
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_watches; i++) {
+		if (strcmp(r->watches[i]->watch->name, spec->watch->name) == 0) {
+			old = r->watches[i];
+			old_idx = i;
+		}
+	}
+	if (!old) {
+		v = realloc(r->watches, (r->n_watches + 1) * sizeof(*v));
+		if (!v) {
+			e = -ENOMEM;
+			goto unlock;
+		}
+		r->watches = v;
+	}
+	rw->watch = spec->watch;
+	rw->targets = spec->targets;
+	for (size_t i = 0; i < n_res; i++) {
+		e = bind(r, rw, &res[i]);
+		if (e) {
+			unbind_watch(r, rw, &dead, &n_dead);
+			sync_kernel(r, dead, n_dead);
+			snprintf(err, errlen, "out of memory while installing watch %s",
+				 spec->watch->name);
+			goto unlock;
+		}
+	}
+	if (old) {
+		unbind_watch(r, old, &dead, &n_dead);
+		r->watches[old_idx] = rw;
+	} else {
+		r->watches[r->n_watches++] = rw;
+	}
+	sync_kernel(r, dead, n_dead);
+	memset(spec, 0, sizeof(*spec));
+	rw = NULL;
+unlock:
+	pthread_mutex_unlock(&r->lock);
+	free(dead);
+	free(res);
+	if (rw) {
+		/* failed: the caller keeps the spec */
+		free(rw);
+	}
+	if (old && !e)
+		reg_watch_free(old);
+	return e;
+}
+
+/* Called with the lock held. */
+static void remove_watch_at(struct pn_registry *r, size_t idx)
+{
+	struct reg_watch *rw = r->watches[idx];
+	struct reg_cgroup **dead = NULL;
+	size_t n_dead = 0;
+
+	unbind_watch(r, rw, &dead, &n_dead);
+	r->watches[idx] = r->watches[--r->n_watches];
+	sync_kernel(r, dead, n_dead);
+	free(dead);
+	reg_watch_free(rw);
+}
+
+int pn_registry_remove(struct pn_registry *r, const char *name)
+{
+	int e = -ENOENT;
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_watches; i++) {
+		if (strcmp(r->watches[i]->watch->name, name) == 0) {
+			remove_watch_at(r, i);
+			e = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return e;
+}
+
+struct dispatch_ctx {
+	pn_reg_match_fn fn;
+	void *arg;
+	const char *container;
+};
+
+static void dispatch_one(const struct pn_event *ev, const struct pn_match *m, void *arg)
+{
+	struct dispatch_ctx *d = arg;
+
+	d->fn(ev, m, d->container, d->arg);
+}
+
+static size_t dispatch_cgroup(struct reg_cgroup *cg, const struct pn_event *ev,
+			      struct dispatch_ctx *d, struct reg_watch **done, size_t *n_done,
+			      size_t max_done)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cg->n_bindings; i++) {
+		struct reg_watch *rw = cg->bindings[i].rw;
+		bool again = false;
+
+		/* A watch bound to a cgroup and to its ancestor reports once. */
+		for (size_t j = 0; j < *n_done; j++)
+			again |= done[j] == rw;
+		if (again)
+			continue;
+		if (*n_done < max_done)
+			done[(*n_done)++] = rw;
+		d->container = cg->bindings[i].container;
+		n += pn_watch_match(rw->watch, ev, dispatch_one, d);
+	}
+	return n;
+}
+
+size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn_reg_match_fn fn,
+			    void *arg)
+{
+	struct dispatch_ctx d = { .fn = fn, .arg = arg };
+	struct reg_watch *done[64];
+	size_t n = 0, n_done = 0;
+	struct reg_cgroup *cg;
+
+	pthread_mutex_lock(&r->lock);
+	cg = find_cgroup(r, ev->watch_cgroup_id, NULL);
+	if (cg) {
+		n += dispatch_cgroup(cg, ev, &d, done, &n_done, 64);
+		for (size_t i = 0; i < cg->n_ancestors; i++)
+			n += dispatch_cgroup(cg->ancestors[i], ev, &d, done, &n_done, 64);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+int pn_registry_prune(struct pn_registry *r)
+{
+	int removed = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_cgroups;) {
+		struct reg_cgroup *cg = r->cgroups[i];
+		struct stat st;
+
+		if (stat(cg->path, &st) == 0) {
+			i++;
+			continue;
+		}
+		for (size_t j = 0; j < cg->n_bindings; j++)
+			pn_info("watch %s: cgroup %s is gone (container or process exited); no "
+				"longer watched",
+				cg->bindings[j].rw->watch->name, cg->path);
+		memmove(&r->cgroups[i], &r->cgroups[i + 1],
+			(r->n_cgroups - i - 1) * sizeof(*r->cgroups));
+		r->n_cgroups--;
+		sync_kernel(r, &cg, 1);
+		removed++;
+	}
+	/* Watches left without any cgroup are over. */
+	for (size_t i = 0; i < r->n_watches;) {
+		struct reg_watch *rw = r->watches[i];
+		bool bound = false;
+
+		for (size_t j = 0; j < r->n_cgroups && !bound; j++)
+			for (size_t k = 0; k < r->cgroups[j]->n_bindings && !bound; k++)
+				bound = r->cgroups[j]->bindings[k].rw == rw;
+		if (!bound) {
+			pn_info("watch %s: removed (none of its targets exist any more)",
+				rw->watch->name);
+			remove_watch_at(r, i);
+			continue;
+		}
+		i++;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return removed;
+}
+
+size_t pn_registry_watch_count(struct pn_registry *r)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->n_watches;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+size_t pn_registry_cgroup_count(struct pn_registry *r)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->n_cgroups;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
