@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Exact events from a workload in a fresh cgroup v2 child, through the real
+kernel programs and panoptesd's JSON output."""
+import os
+import unittest
+
+from pn_e2e import WORKLOAD, Agent, Cgroup, TempDir, brief
+
+
+class CgroupEvents(unittest.TestCase):
+    def setUp(self):
+        self.cg = Cgroup("events")
+        self.other = Cgroup("other")
+        self.tmp = TempDir("pn-e2e-")
+        self.d = self.tmp.path
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            self.agent.stop()
+        self.tmp.close()
+        self.cg.close()
+        self.other.close()
+
+    def start(self, *extra):
+        self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", self.d] + list(extra))
+        return self.agent
+
+    def workload(self, *steps, cg=None):
+        return (cg or self.cg).run([WORKLOAD] + list(steps))
+
+    def test_file_lifecycle_exact(self):
+        """create, write, coalesced writes, read, chmod, O_TRUNC, renames, unlink, rmdir, symlink."""
+        d = self.d
+        with open(f"{d}/t", "w") as f:
+            f.write("old content")
+        agent = self.start("--recursive")
+        pid, _ = self.workload(
+            f"create:{d}/f", f"write:{d}/f:hello", f"write3:{d}/f:x", f"read:{d}/f",
+            f"chmod:{d}/f:600", f"trunc:{d}/t", f"rename:{d}/f:{d}/g", f"mkdir:{d}/sub",
+            f"rename:{d}/g:{d}/sub/h", f"unlink:{d}/sub/h", f"rmdir:{d}/sub",
+            f"symlink:t:{d}/l")
+        expected = [
+            ("CREATE", f"{d}/f"), ("OPEN", f"{d}/f"), ("CLOSE_WRITE", f"{d}/f"),
+            ("OPEN", f"{d}/f"), ("MODIFY", f"{d}/f"), ("CLOSE_WRITE", f"{d}/f"),
+            ("OPEN", f"{d}/f"), ("MODIFY", f"{d}/f"), ("CLOSE_WRITE", f"{d}/f"),
+            ("OPEN", f"{d}/f"), ("ACCESS", f"{d}/f"), ("CLOSE_NOWRITE", f"{d}/f"),
+            ("ATTRIB", f"{d}/f"),
+            ("MODIFY", f"{d}/t"), ("OPEN", f"{d}/t"), ("CLOSE_WRITE", f"{d}/t"),
+            ("MOVED_FROM", f"{d}/f"), ("MOVED_TO", f"{d}/g"),
+            ("CREATE", f"{d}/sub"),
+            ("MOVED_FROM", f"{d}/g"), ("MOVED_TO", f"{d}/sub/h"),
+            ("DELETE", f"{d}/sub/h"),
+            ("DELETE", f"{d}/sub"),
+            ("CREATE", f"{d}/l"),
+        ]
+        events = agent.wait_for(lambda ev: len(ev) >= len(expected))
+        events = agent.settle()
+        self.assertEqual(brief(events), expected)
+        for e in events:
+            self.assertEqual((e["tgid"], e["pid"], e["comm"]), (pid, pid, "pn_workload"))
+            self.assertEqual(e["cgroup_id"], os.stat(self.cg.path).st_ino)
+            self.assertEqual(e["node"], "node-e2e")
+        dirs = {e["path"] for e in events if e["is_dir"]}
+        self.assertEqual(dirs, {f"{d}/sub"})
+        moves = [e for e in events if e["event"].startswith("MOVED_")]
+        self.assertEqual(moves[0]["cookie"], moves[1]["cookie"])
+        self.assertEqual(moves[2]["cookie"], moves[3]["cookie"])
+        self.assertNotEqual(moves[0]["cookie"], moves[2]["cookie"])
+        self.assertEqual(moves[1]["old_path"], f"{d}/f")
+        self.assertEqual((moves[3]["dir"], moves[3]["file"]), (f"{d}/sub", "h"))
+
+        code, _ = agent.stop()
+        self.assertEqual(code, 0)
+        c = agent.counters()
+        # 20 records: an open record carries CREATE/MODIFY+OPEN, a rename both names
+        self.assertGreaterEqual(c["emitted"], 20)
+        self.assertEqual(c["records"], c["emitted"])  # nothing lost between kernel and daemon
+        self.assertGreater(c["seen"], 0)
+        self.assertGreater(c["filtered"], 0)  # every other process on the node
+        self.assertGreaterEqual(c["coalesced"], 2)  # write3: two folded MODIFY
+        self.assertEqual(c["dropped"], 0)
+
+    def test_deep_mkdir_then_file_is_seen(self):
+        """mkdir -p of a deep tree, then at once a file in the deepest directory."""
+        d = self.d
+        agent = self.start("--recursive", "--events", "create")
+        deep = f"{d}/a/b/c/d/e/f/g/h"
+        self.workload(f"mkdirp:{deep}", f"create:{deep}/file")
+        parts = ["a", "b", "c", "d", "e", "f", "g", "h"]
+        expected = [("CREATE", d + "/" + "/".join(parts[:i + 1])) for i in range(len(parts))]
+        expected.append(("CREATE", f"{deep}/file"))
+        agent.wait_for(lambda ev: len(ev) >= len(expected))
+        self.assertEqual(brief(agent.settle()), expected)
+
+    def test_relative_paths_and_dirfds(self):
+        d = self.d
+        os.mkdir(f"{d}/w")
+        agent = self.start("--recursive", "--events", "create,delete")
+        self.workload(f"cd:{d}/w", "create:rel", "mkdir:../up", "create:../up/x",
+                      f"atcreate:{d}/w:viaat", f"atunlink:{d}/w:viaat", "unlink:./rel")
+        expected = [
+            ("CREATE", f"{d}/w/rel"), ("CREATE", f"{d}/up"), ("CREATE", f"{d}/up/x"),
+            ("CREATE", f"{d}/w/viaat"), ("DELETE", f"{d}/w/viaat"), ("DELETE", f"{d}/w/rel"),
+        ]
+        agent.wait_for(lambda ev: len(ev) >= len(expected))
+        self.assertEqual(brief(agent.settle()), expected)
+
+    def test_close_on_exit_without_close(self):
+        d = self.d
+        agent = self.start("--events", "closewrite,modify")
+        self.workload(f"openexit:{d}/e")
+        expected = [("MODIFY", f"{d}/e"), ("CLOSE_WRITE", f"{d}/e")]
+        agent.wait_for(lambda ev: len(ev) >= len(expected))
+        self.assertEqual(brief(agent.settle()), expected)
+
+    def test_other_cgroup_produces_nothing(self):
+        d = self.d
+        agent = self.start("--recursive")
+        other_pid, _ = self.workload(f"create:{d}/same", f"write:{d}/same:x",
+                                     f"unlink:{d}/same", cg=self.other)
+        pid, _ = self.workload(f"create:{d}/mine")
+        agent.wait_for(lambda ev: len(ev) >= 3)
+        events = agent.settle()
+        self.assertEqual(brief(events), [("CREATE", f"{d}/mine"), ("OPEN", f"{d}/mine"),
+                                         ("CLOSE_WRITE", f"{d}/mine")])
+        self.assertNotIn(other_pid, {e["tgid"] for e in events})
+
+    def test_non_recursive_children_not_grandchildren(self):
+        d = self.d
+        os.mkdir(f"{d}/sub")
+        agent = self.start("--events", "create")
+        self.workload(f"create:{d}/child", f"create:{d}/sub/grandchild", f"create:{d}/child2")
+        agent.wait_for(lambda ev: len(ev) >= 2)
+        events = agent.settle()
+        self.assertEqual(brief(events, ("event", "path", "dir", "file")),
+                         [("CREATE", f"{d}/child", d, "child"),
+                          ("CREATE", f"{d}/child2", d, "child2")])
+
+    def test_event_gate_and_ignore(self):
+        """Unwanted event types are dropped in the kernel (gated), ignored names in userspace."""
+        d = self.d
+        os.mkdir(f"{d}/.git")
+        agent = self.start("--recursive", "--events", "delete", "--ignore", ".git")
+        self.workload(f"create:{d}/a", f"write:{d}/a:x", f"create:{d}/.git/idx",
+                      f"unlink:{d}/.git/idx", f"unlink:{d}/a")
+        agent.wait_for(lambda ev: len(ev) >= 1)
+        self.assertEqual(brief(agent.settle()), [("DELETE", f"{d}/a")])
+        agent.stop()
+        c = agent.counters()
+        self.assertGreater(c["gated"], 0)
+        self.assertEqual(c["emitted"], 2)  # both deletes reach userspace; .git is ignored there
+
+    def test_text_output_default_format(self):
+        d = self.d
+        self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", d, "--events", "create",
+                            "--pod", "web-1", "--tag", "team=web", "--tag", "app=x"],
+                           output="text")
+        self.workload(f"create:{d}/n")
+        lines = self.agent.wait_for(lambda ev: len(ev) >= 1)
+        self.assertEqual(lines, [f"CREATE file '{d}/n' (web-1:node-e2e) app=x,team=web"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
