@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Finding cgroup v2 directories and their ids. Runs when watches are created
+ * or resolved, never per event, so clarity wins over speed here.
+ */
+#define _GNU_SOURCE /* name_to_handle_at, getline */
+#include "cgroupfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fts.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* include/linux/exportfs.h (not uapi): the handle type of kernfs, hence of cgroupfs. */
+#define PN_FILEID_KERNFS 0xfe
+
+/* cgroup trees of Kubernetes nodes are 5-7 levels deep; this bounds a walk of a strange tree. */
+#define PN_CGROUP_WALK_DEPTH 16
+
+/* Shortest id prefix accepted, as `docker ps` and crictl print ids (12 hex digits). */
+#define PN_ID_PREFIX_MIN 12
+
+static int copy_out(char *out, size_t outlen, const char *s, size_t n)
+{
+	if (n >= outlen)
+		return -ENAMETOOLONG;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* mountinfo writes space, tab, newline and backslash in paths as \NNN (octal). */
+static size_t unescape_octal(char *s)
+{
+	char *r = s, *w = s;
+
+	while (*r) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+/*
+ * mountinfo line (proc(5)): ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS
+ * [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS. The optional fields vary in
+ * number, so the file system type is the field after the lone "-".
+ * Returns the mount point (unescaped in place) if the type is cgroup2.
+ */
+static char *mountinfo_cgroup2(char *line, size_t *mp_len)
+{
+	char *save = NULL, *mp = NULL, *f;
+	int field = 0;
+	bool after_dash = false;
+
+	for (f = strtok_r(line, " \n", &save); f; f = strtok_r(NULL, " \n", &save)) {
+		field++;
+		if (field == 5) {
+			mp = f;
+		} else if (field > 6 && !after_dash) {
+			after_dash = strcmp(f, "-") == 0;
+		} else if (after_dash) {
+			if (!mp || strcmp(f, "cgroup2") != 0)
+				return NULL;
+			*mp_len = unescape_octal(mp);
+			return mp;
+		}
+	}
+	return NULL;
+}
+
+int pn_cgroup2_mount(const char *mountinfo_path, char *out, size_t outlen)
+{
+	FILE *f = fopen(mountinfo_path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	/* the first cgroup2 mount wins: later ones are bind mounts or nested namespaces' */
+	while (getline(&line, &cap, f) > 0) {
+		size_t n;
+		char *mp = mountinfo_cgroup2(line, &n);
+
+		if (mp) {
+			ret = copy_out(out, outlen, mp, n);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/*
+ * bpf_get_current_cgroup_id() returns the kernfs node id of the cgroup,
+ * which is what name_to_handle_at() puts in an 8-byte kernfs file handle
+ * (libbpf's selftests get_cgroup_id() does the same). On 64-bit kernels it
+ * also equals st_ino, but the handle is the documented route.
+ *
+ * The handle is trusted only when its type is kernfs': other file systems
+ * answer differently (ext4 fills 8 bytes with inode+generation, tmpfs wants
+ * 12 bytes and fails with EOVERFLOW, procfs says EOPNOTSUPP). For those, the
+ * id is st_ino. That fallback is what runs on the fake trees of the unit
+ * tests; on a real cgroup2 mount the handle is used.
+ */
+int pn_cgroup_id(const char *cgroup_dir, uint64_t *id)
+{
+	union {
+		struct file_handle fh;
+		char space[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	struct stat st;
+	int mount_id;
+
+	if (stat(cgroup_dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR; /* cgroup files have kernfs ids too; they are not cgroups */
+
+	h.fh.handle_bytes = sizeof(uint64_t);
+	if (name_to_handle_at(AT_FDCWD, cgroup_dir, &h.fh, &mount_id, 0) == 0) {
+		if (h.fh.handle_type == PN_FILEID_KERNFS && h.fh.handle_bytes == sizeof(uint64_t)) {
+			memcpy(id, h.fh.f_handle, sizeof(uint64_t));
+			return 0;
+		}
+	} else if (errno != EOPNOTSUPP && errno != EOVERFLOW) {
+		return -errno;
+	}
+	*id = (uint64_t)st.st_ino;
+	return 0;
+}
+
+static size_t strip_trailing_slashes(const char *s, size_t n)
+{
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	return n;
+}
+
+int pn_cgroup_level(const char *cgroup2_root, const char *cgroup_dir)
+{
+	size_t rl = strip_trailing_slashes(cgroup2_root, strlen(cgroup2_root));
+	size_t dl = strip_trailing_slashes(cgroup_dir, strlen(cgroup_dir));
+	int level = 0;
+
+	if (dl < rl || memcmp(cgroup_dir, cgroup2_root, rl) != 0 ||
+	    (dl > rl && cgroup_dir[rl] != '/'))
+		return -EINVAL;
+	/* lexical: "." is nothing, ".." could climb out of the root, so it is refused */
+	for (size_t i = rl; i < dl;) {
+		size_t start, n;
+
+		while (i < dl && cgroup_dir[i] == '/')
+			i++;
+		start = i;
+		while (i < dl && cgroup_dir[i] != '/')
+			i++;
+		n = i - start;
+		if (n == 0 || (n == 1 && cgroup_dir[start] == '.'))
+			continue;
+		if (n == 2 && cgroup_dir[start] == '.' && cgroup_dir[start + 1] == '.')
+			return -EINVAL;
+		level++;
+	}
+	return level;
+}
+
+/* Does a "/"-separated path hold a ".." component? */
+static bool has_dotdot(const char *p)
+{
+	for (const char *s = strstr(p, ".."); s; s = strstr(s + 1, ".."))
+		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
+			return true;
+	return false;
+}
+
+int pn_cgroup_of_pid(const char *proc_root, const char *cgroup2_root, pid_t pid, char *out,
+		     size_t outlen)
+{
+	char file[4096];
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ret = -ENOENT;
+
+	if (pid <= 0)
+		return -ESRCH;
+	if ((size_t)snprintf(file, sizeof(file), "%s/%d/cgroup", proc_root, (int)pid) >=
+	    sizeof(file))
+		return -ENAMETOOLONG;
+	f = fopen(file, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+
+	/* hybrid hosts list the v1 hierarchies ("N:controllers:/path") before "0::/path" */
+	while ((n = getline(&line, &cap, f)) > 0) {
+		const char *rel = line + 3;
+		size_t rl, rel_len;
+
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		rel_len = (size_t)n - 3;
+		if (rel[0] != '/')
+			break; /* -ENOENT: not a path we can join */
+		/*
+		 * In a cgroup namespace the kernel prints paths relative to the
+		 * reader's namespace root; "/../x" lies outside the tree our
+		 * cgroup2 mount shows.
+		 */
+		if (has_dotdot(rel)) {
+			ret = -EXDEV;
+			break;
+		}
+		rl = strip_trailing_slashes(cgroup2_root, strlen(cgroup2_root));
+		if (rel_len == 1) { /* the root cgroup */
+			ret = rl ? copy_out(out, outlen, cgroup2_root, rl)
+				 : copy_out(out, outlen, "/", 1);
+			break;
+		}
+		if (rl + rel_len >= outlen) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(out, cgroup2_root, rl);
+		memcpy(out + rl, rel, rel_len + 1);
+		ret = 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+static const struct {
+	const char *scheme;
+	size_t scheme_len;
+	const char *runtime;
+} runtimes[] = {
+	{ "docker://", 9, "docker" },
+	{ "containerd://", 13, "containerd" },
+	{ "cri-o://", 8, "cri-o" },
+	{ "runc://", 7, "runc" },
+};
+
+#define N_RUNTIMES (sizeof(runtimes) / sizeof(runtimes[0]))
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int pn_container_ref_parse(const char *ref, char *runtime, size_t rlen, char *id, size_t idlen,
+			   char *err, size_t errlen)
+{
+	const char *sep, *rt = "", *cid;
+	size_t n;
+
+	if (!ref) {
+		set_err(err, errlen, "missing container reference");
+		return -EINVAL;
+	}
+	sep = strstr(ref, "://");
+	if (sep) {
+		size_t i;
+
+		for (i = 0; i < N_RUNTIMES; i++)
+			if (strncmp(ref, runtimes[i].scheme, runtimes[i].scheme_len) == 0)
+				break;
+		if (i == N_RUNTIMES) {
+			set_err(err, errlen,
+				"unknown container runtime \"%.*s\" in \"%s\"; valid: docker://, "
+				"containerd://, cri-o://, runc:// or a bare id",
+				(int)(sep - ref), ref, ref);
+			return -EINVAL;
+		}
+		rt = runtimes[i].runtime;
+		cid = ref + runtimes[i].scheme_len;
+	} else {
+		cid = ref; /* a bare id: any runtime */
+	}
+
+	n = strlen(cid);
+	if (n == 0) {
+		set_err(err, errlen, "empty container id in \"%s\"", ref);
+		return -EINVAL;
+	}
+	/* the id names one directory of the cgroup tree; a '/' could point anywhere */
+	if (strchr(cid, '/')) {
+		set_err(err, errlen, "container id \"%s\" in \"%s\" must not contain '/'", cid,
+			ref);
+		return -EINVAL;
+	}
+	if (n >= idlen) {
+		set_err(err, errlen, "container id in \"%s\" is too long (%zu bytes, at most %zu)",
+			ref, n, idlen ? idlen - 1 : 0);
+		return -EINVAL;
+	}
+	if (strlen(rt) >= rlen) {
+		set_err(err, errlen, "no room for the runtime name of \"%s\"", ref);
+		return -EINVAL;
+	}
+	memcpy(id, cid, n + 1);
+	strcpy(runtime, rt);
+	return 0;
+}
+
+enum id_match { ID_NONE, ID_PREFIX, ID_EXACT };
+
+static enum id_match id_cmp(const char *cand, size_t clen, const char *id, size_t idlen,
+			    bool prefix_ok)
+{
+	if (clen == idlen && memcmp(cand, id, idlen) == 0)
+		return ID_EXACT;
+	if (prefix_ok && idlen >= PN_ID_PREFIX_MIN && clen > idlen && memcmp(cand, id, idlen) == 0)
+		return ID_PREFIX;
+	return ID_NONE;
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return n > 0;
+}
+
+/* systemd scope names the runtimes give a container's cgroup (systemd cgroup driver) */
+static const char *const scope_prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
+
+#define SCOPE_SUFFIX ".scope"
+#define SCOPE_SUFFIX_LEN (sizeof(SCOPE_SUFFIX) - 1)
+
+static enum id_match name_match(const char *name, size_t nlen, const char *id, size_t idlen)
+{
+	/* a directory named exactly the id: runc, and runtimes on the cgroupfs driver */
+	if (nlen == idlen && memcmp(name, id, idlen) == 0)
+		return ID_EXACT;
+
+	if (nlen > SCOPE_SUFFIX_LEN &&
+	    memcmp(name + nlen - SCOPE_SUFFIX_LEN, SCOPE_SUFFIX, SCOPE_SUFFIX_LEN) == 0) {
+		for (size_t i = 0; i < sizeof(scope_prefixes) / sizeof(scope_prefixes[0]); i++) {
+			size_t pl = strlen(scope_prefixes[i]);
+
+			if (nlen - SCOPE_SUFFIX_LEN <= pl ||
+			    memcmp(name, scope_prefixes[i], pl) != 0)
+				continue;
+			/* crio-conmon-ID.scope holds cri-o's monitor process, not the container */
+			if (i == 2 && strncmp(name + pl, "conmon-", 7) == 0)
+				return ID_NONE;
+			return id_cmp(name + pl, nlen - pl - SCOPE_SUFFIX_LEN, id, idlen, true);
+		}
+		return ID_NONE;
+	}
+
+	/*
+	 * A bare directory name matches a prefix only if it looks like a runtime's
+	 * id (hex): "kubepods-besteffort" must not answer to "kubepods-bes".
+	 */
+	return id_cmp(name, nlen, id, idlen, all_hex(name, nlen));
+}
+
+struct found {
+	char *path;
+	bool ambiguous;
+};
+
+/*
+ * fts walks in pre-order, so an ancestor is seen before its descendants. A
+ * match below an earlier match is the same container (cri-o may create a
+ * child inside crio-ID.scope): the outer directory is its cgroup and the
+ * kernel's ancestor check covers the rest.
+ */
+static int found_add(struct found *f, const char *path, size_t n)
+{
+	if (!f->path) {
+		f->path = strndup(path, n);
+		return f->path ? 0 : -ENOMEM;
+	}
+	if (strncmp(path, f->path, strlen(f->path)) == 0 && path[strlen(f->path)] == '/')
+		return 0;
+	f->ambiguous = true;
+	return 0;
+}
+
+int pn_cgroup_of_container(const char *cgroup2_root, const char *container_ref, char *out,
+			   size_t outlen)
+{
+	char runtime[16], id[256];
+	char *roots[] = { (char *)cgroup2_root, NULL };
+	struct found exact = { 0 }, prefix = { 0 };
+	struct found *best;
+	size_t idlen;
+	FTSENT *e;
+	FTS *fts;
+	int ret = 0;
+
+	ret = pn_container_ref_parse(container_ref, runtime, sizeof(runtime), id, sizeof(id), NULL,
+				     0);
+	if (ret)
+		return ret;
+	idlen = strlen(id);
+
+	/*
+	 * The runtime is not used to narrow the names: ids are 64 hex digits,
+	 * and a runtime may run under another one's scope naming (containerd
+	 * under docker, runc under anything).
+	 */
+	fts = fts_open(roots, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR | FTS_NOSTAT, NULL);
+	if (!fts)
+		return -errno;
+	errno = 0;
+	while ((e = fts_read(fts))) {
+		enum id_match kind;
+
+		/* unreadable or vanished directories (cgroups come and go) are skipped */
+		if (e->fts_info != FTS_D)
+			continue;
+		if (e->fts_level >= PN_CGROUP_WALK_DEPTH)
+			fts_set(fts, e, FTS_SKIP);
+		if (e->fts_level == 0)
+			continue; /* the root cgroup is no container's */
+		kind = name_match(e->fts_name, e->fts_namelen, id, idlen);
+		if (kind == ID_NONE)
+			continue;
+		ret = found_add(kind == ID_EXACT ? &exact : &prefix, e->fts_path, e->fts_pathlen);
+		if (ret)
+			break;
+		if (exact.ambiguous)
+			break; /* nothing found later can settle it */
+	}
+	if (!ret && !e && errno)
+		ret = -errno;
+	fts_close(fts);
+
+	if (!ret) {
+		/* a full id beats ids it is only a prefix of */
+		best = exact.path ? &exact : &prefix;
+		if (!best->path)
+			ret = -ENOENT;
+		else if (best->ambiguous)
+			ret = -EEXIST;
+		else
+			ret = copy_out(out, outlen, best->path, strlen(best->path));
+	}
+	free(exact.path);
+	free(prefix.path);
+	return ret;
+}

@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Log lines and JSON lines. Both run once per reported event on the ring
+ * buffer consumer thread, so they write straight into the caller's buffer:
+ * no allocation, no stdio, one pass over the format string.
+ *
+ * Both follow snprintf's convention: the return value is the length the
+ * whole output needs (without the NUL); if it is >= len the output was cut,
+ * and buf holds a NUL-terminated prefix, which the caller must not emit as a
+ * complete record (a cut JSON object is not JSON).
+ */
+#define _GNU_SOURCE /* strchrnul */
+#include "format.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+
+#define NSEC_PER_SEC 1000000000LL
+
+/* A cursor that keeps counting past the end of buf, so callers learn the size they need. */
+struct out {
+	char *buf;
+	size_t len;
+	size_t pos;
+};
+
+static inline void out_mem(struct out *o, const char *s, size_t n)
+{
+	if (o->pos < o->len) {
+		size_t room = o->len - o->pos;
+
+		memcpy(o->buf + o->pos, s, n < room ? n : room);
+	}
+	o->pos += n;
+}
+
+static inline void out_char(struct out *o, char c)
+{
+	if (o->pos < o->len)
+		o->buf[o->pos] = c;
+	o->pos++;
+}
+
+static inline void out_str(struct out *o, const char *s)
+{
+	if (s)
+		out_mem(o, s, strlen(s));
+}
+
+#define out_lit(o, s) out_mem(o, s, sizeof(s) - 1)
+
+static size_t out_finish(struct out *o)
+{
+	/* The last byte may hold output that did not fit: the NUL wins, as with snprintf. */
+	if (o->len)
+		o->buf[o->pos < o->len ? o->pos : o->len - 1] = '\0';
+	return o->pos;
+}
+
+static void out_u64(struct out *o, uint64_t v)
+{
+	char tmp[20]; /* UINT64_MAX has 20 digits */
+	char *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_mem(o, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static inline void put2(char *p, unsigned int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * gmtime_r takes glibc's timezone lock on every call; events arrive in
+ * bursts within the same second, so each thread keeps the date and time of
+ * the last second it formatted and only the nanoseconds change.
+ */
+static _Thread_local int64_t time_cache_sec = INT64_MIN;
+static _Thread_local char time_cache[19]; /* "YYYY-MM-DDTHH:MM:SS" */
+
+size_t pn_format_time(char *buf, size_t len, int64_t realtime_ns)
+{
+	int64_t sec = realtime_ns / NSEC_PER_SEC;
+	int64_t nsec = realtime_ns % NSEC_PER_SEC;
+	char tmp[30];
+	struct out o = { buf, len, 0 };
+
+	if (nsec < 0) { /* floor, so times before 1970 still read forward */
+		nsec += NSEC_PER_SEC;
+		sec--;
+	}
+	if (sec != time_cache_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+		unsigned int year;
+
+		/* int64 nanoseconds span the years 1677..2262: always four digits */
+		if (!gmtime_r(&t, &tm))
+			memset(&tm, 0, sizeof(tm));
+		year = (unsigned int)(tm.tm_year + 1900);
+		put2(time_cache, year / 100);
+		put2(time_cache + 2, year % 100);
+		time_cache[4] = '-';
+		put2(time_cache + 5, (unsigned int)tm.tm_mon + 1);
+		time_cache[7] = '-';
+		put2(time_cache + 8, (unsigned int)tm.tm_mday);
+		time_cache[10] = 'T';
+		put2(time_cache + 11, (unsigned int)tm.tm_hour);
+		time_cache[13] = ':';
+		put2(time_cache + 14, (unsigned int)tm.tm_min);
+		time_cache[16] = ':';
+		put2(time_cache + 17, (unsigned int)tm.tm_sec);
+		time_cache_sec = sec;
+	}
+	memcpy(tmp, time_cache, sizeof(time_cache));
+	tmp[19] = '.';
+	for (int i = 28; i >= 20; i--) {
+		tmp[i] = (char)('0' + nsec % 10);
+		nsec /= 10;
+	}
+	tmp[29] = 'Z';
+	out_mem(&o, tmp, sizeof(tmp));
+	return out_finish(&o);
+}
+
+/* ------------------------------------------------------------------ log lines */
+
+enum spec {
+	SP_NONE,
+	SP_EVENT,
+	SP_FTYPE,
+	SP_PATH,
+	SP_FILE,
+	SP_SEP,
+	SP_POD,
+	SP_NODE,
+	SP_TAGS,
+	SP_PID,
+	SP_COMM,
+	SP_UID,
+	SP_CGROUP,
+	SP_CONTAINER,
+	SP_TIME,
+};
+
+#define SPECS_VALID                                                                          \
+	"{event} {ftype} {path} {file} {sep} {pod} {node} {tags} {pid} {comm} {uid} {cgroup} " \
+	"{container} {time}"
+
+static enum spec spec_lookup(const char *name, size_t n)
+{
+#define IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
+	switch (name[0]) {
+	case 'c':
+		if (IS("comm"))
+			return SP_COMM;
+		if (IS("cgroup"))
+			return SP_CGROUP;
+		return IS("container") ? SP_CONTAINER : SP_NONE;
+	case 'e':
+		return IS("event") ? SP_EVENT : SP_NONE;
+	case 'f':
+		return IS("file") ? SP_FILE : IS("ftype") ? SP_FTYPE : SP_NONE;
+	case 'n':
+		return IS("node") ? SP_NODE : SP_NONE;
+	case 'p':
+		return IS("path") ? SP_PATH : IS("pod") ? SP_POD : IS("pid") ? SP_PID : SP_NONE;
+	case 's':
+		return IS("sep") ? SP_SEP : SP_NONE;
+	case 't':
+		return IS("tags") ? SP_TAGS : IS("time") ? SP_TIME : SP_NONE;
+	case 'u':
+		return IS("uid") ? SP_UID : SP_NONE;
+	}
+	return SP_NONE;
+#undef IS
+}
+
+static inline bool is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+/*
+ * A specifier is "{" identifier "}". Anything else holding braces (a "{}",
+ * "{ path}", JSON-looking text, a lone "{") is plain text, so formats may
+ * contain braces without an escape syntax. Returns the end of the
+ * identifier if it is followed by '}', else NULL.
+ */
+static inline const char *scan_spec(const char *open)
+{
+	const char *q = open + 1;
+
+	while (is_name_char(*q))
+		q++;
+	return (*q == '}' && q > open + 1) ? q : NULL;
+}
+
+static const struct pn_format_ctx empty_ctx = { "", "", 0 };
+
+static const char *event_name(uint32_t event)
+{
+	const char *name = event != PN_ISDIR ? pn_event_bit_name(event) : NULL;
+
+	return name ? name : "UNKNOWN";
+}
+
+static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
+		      const struct pn_match *m, const struct pn_format_ctx *ctx)
+{
+	switch (sp) {
+	case SP_EVENT:
+		out_str(o, event_name(m->event));
+		break;
+	case SP_FTYPE:
+		if (m->is_dir)
+			out_lit(o, "dir");
+		else
+			out_lit(o, "file");
+		break;
+	case SP_PATH:
+		if (m->full_path)
+			out_mem(o, m->full_path, m->dir_len);
+		break;
+	case SP_FILE:
+		out_str(o, m->file);
+		break;
+	case SP_SEP:
+		/* the root directory already ends in '/': "/" + "x" is "/x", not "//x" */
+		if (m->file && m->file[0] &&
+		    !(m->dir_len && m->full_path && m->full_path[m->dir_len - 1] == '/'))
+			out_char(o, '/');
+		break;
+	case SP_POD:
+		if (m->watch)
+			out_str(o, m->watch->pod);
+		break;
+	case SP_NODE:
+		out_str(o, ctx->node);
+		break;
+	case SP_TAGS:
+		if (m->subject)
+			out_str(o, m->subject->tags_text);
+		break;
+	case SP_PID:
+		out_u64(o, ev->tgid); /* the process, as ps shows it; JSON also has the thread */
+		break;
+	case SP_COMM:
+		out_mem(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+		break;
+	case SP_UID:
+		out_u64(o, ev->uid);
+		break;
+	case SP_CGROUP:
+		out_u64(o, ev->cgroup_id);
+		break;
+	case SP_CONTAINER:
+		out_str(o, ctx->container);
+		break;
+	case SP_TIME: {
+		char t[32];
+
+		out_mem(o, t, pn_format_time(t, sizeof(t), (int64_t)ev->ts_ns +
+							     ctx->realtime_offset_ns));
+		break;
+	}
+	case SP_NONE:
+		break;
+	}
+}
+
+int pn_format_validate(const char *fmt, char *err, size_t errlen)
+{
+	const char *p = fmt, *end = NULL;
+
+	if (!fmt)
+		return 0; /* NULL means the default format */
+	while (*(p = strchrnul(p, '{'))) {
+		end = scan_spec(p);
+		if (end && spec_lookup(p + 1, (size_t)(end - p - 1)) == SP_NONE)
+			break;
+		p = end ? end + 1 : p + 1;
+	}
+	if (!*p)
+		return 0;
+	if (err && errlen)
+		snprintf(err, errlen, "unknown log format specifier \"%.*s\" in \"%s\"; valid: %s",
+			 (int)(end - p + 1), p, fmt, SPECS_VALID);
+	return -EINVAL;
+}
+
+size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_event *ev,
+		      const struct pn_match *m, const struct pn_format_ctx *ctx)
+{
+	struct out o = { buf, len, 0 };
+	const char *lit, *p;
+
+	if (!fmt)
+		fmt = PN_DEFAULT_LOG_FORMAT;
+	if (!ctx)
+		ctx = &empty_ctx;
+	lit = p = fmt;
+	while (*(p = strchrnul(p, '{'))) {
+		const char *end = scan_spec(p);
+		enum spec sp = end ? spec_lookup(p + 1, (size_t)(end - p - 1)) : SP_NONE;
+
+		if (sp == SP_NONE) {
+			p++;
+			continue;
+		}
+		out_mem(&o, lit, (size_t)(p - lit));
+		emit_spec(&o, sp, ev, m, ctx);
+		lit = p = end + 1;
+	}
+	out_mem(&o, lit, (size_t)(p - lit));
+	out_char(&o, '\n');
+	return out_finish(&o);
+}
+
+/* ------------------------------------------------------------------ JSON lines */
+
+/*
+ * Hand-written rather than a JSON library: the object has a fixed shape, the
+ * values are a few strings and integers, and the libraries at hand (json-c,
+ * jansson) build a tree of allocated nodes per object and then serialize it,
+ * which costs several times more than writing the bytes in place.
+ */
+
+/* 0: copied as is; 1: escaped ASCII; 2: first byte of a multi-byte sequence (or invalid) */
+static const unsigned char json_class[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
+};
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static inline bool utf8_cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (Unicode table 3-7: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && utf8_cont(s[1]) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		return n >= 3 && s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		return n >= 4 && s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) && utf8_cont(s[3])
+			       ? 4
+			       : 0;
+	}
+	return 0;
+}
+
+/*
+ * A JSON string of n bytes. Linux names are bytes, not text: a byte that is
+ * not part of well-formed UTF-8 is written as \u00XX of its value, so the
+ * line stays valid JSON and the byte is recoverable (a reader sees U+0080..
+ * U+00FF in its place; well-formed UTF-8 is copied unchanged, so such
+ * code points are unambiguous only if the name was not valid UTF-8 text).
+ */
+static void json_strn(struct out *o, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+
+	out_char(o, '"');
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+
+		if (json_class[c] == 0) {
+			i++;
+			continue;
+		}
+		if (json_class[c] == 2 && (k = utf8_seq(s + i, n - i))) {
+			i += k;
+			continue;
+		}
+		out_mem(o, str + run, i - run);
+		switch (c) {
+		case '"':
+			out_lit(o, "\\\"");
+			break;
+		case '\\':
+			out_lit(o, "\\\\");
+			break;
+		case '\n':
+			out_lit(o, "\\n");
+			break;
+		case '\t':
+			out_lit(o, "\\t");
+			break;
+		case '\r':
+			out_lit(o, "\\r");
+			break;
+		case '\b':
+			out_lit(o, "\\b");
+			break;
+		case '\f':
+			out_lit(o, "\\f");
+			break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hexdigits[c >> 4], hexdigits[c & 0xf] };
+
+			out_mem(o, u, sizeof(u));
+		}
+		}
+		run = ++i;
+	}
+	out_mem(o, str + run, n - run);
+	out_char(o, '"');
+}
+
+static inline void json_str(struct out *o, const char *s)
+{
+	if (!s)
+		s = "";
+	json_strn(o, s, strlen(s));
+}
+
+size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,
+		      const struct pn_format_ctx *ctx)
+{
+	struct out o = { buf, len, 0 };
+	const char *name = event_name(m->event);
+	const char *full = m->full_path ? m->full_path : "";
+	char t[32];
+
+	if (!ctx)
+		ctx = &empty_ctx;
+
+	out_lit(&o, "{\"time\":\"");
+	out_mem(&o, t, pn_format_time(t, sizeof(t), (int64_t)ev->ts_ns + ctx->realtime_offset_ns));
+	out_lit(&o, "\",\"event\":\"");
+	out_str(&o, name);
+	out_lit(&o, "\",\"events\":[\"");
+	out_str(&o, name);
+	if (m->is_dir)
+		out_lit(&o, "\",\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,\"path\":");
+	else
+		out_lit(&o, "\"],\"ftype\":\"file\",\"is_dir\":false,\"path\":");
+	json_str(&o, full);
+	out_lit(&o, ",\"dir\":");
+	json_strn(&o, full, m->full_path ? m->dir_len : 0);
+	out_lit(&o, ",\"file\":");
+	json_str(&o, m->file);
+
+	/*
+	 * Every object says where its path came from or went to, so a reader needs
+	 * only one line of a pair: MOVED_TO (path is the new name) carries
+	 * old_path; MOVED_FROM and MOVE_SELF (path is the old name) carry
+	 * new_path. The cookie links MOVED_FROM to its MOVED_TO.
+	 */
+	if (m->event & (PN_MOVED_FROM | PN_MOVED_TO | PN_MOVE_SELF)) {
+		if (m->other_path) {
+			if (m->event == PN_MOVED_TO)
+				out_lit(&o, ",\"old_path\":");
+			else
+				out_lit(&o, ",\"new_path\":");
+			json_str(&o, m->other_path);
+		}
+		out_lit(&o, ",\"cookie\":");
+		out_u64(&o, m->cookie);
+	}
+
+	/* pid is the thread (the kernel's task pid), tgid the process; log lines' {pid} is tgid */
+	out_lit(&o, ",\"pid\":");
+	out_u64(&o, ev->pid);
+	out_lit(&o, ",\"tgid\":");
+	out_u64(&o, ev->tgid);
+	out_lit(&o, ",\"uid\":");
+	out_u64(&o, ev->uid);
+	out_lit(&o, ",\"gid\":");
+	out_u64(&o, ev->gid);
+	out_lit(&o, ",\"comm\":");
+	json_strn(&o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+	out_lit(&o, ",\"cgroup_id\":");
+	out_u64(&o, ev->cgroup_id);
+	out_lit(&o, ",\"container\":");
+	json_str(&o, ctx->container);
+	out_lit(&o, ",\"watch\":");
+	json_str(&o, m->watch ? m->watch->name : NULL);
+	out_lit(&o, ",\"pod\":");
+	json_str(&o, m->watch ? m->watch->pod : NULL);
+	out_lit(&o, ",\"node\":");
+	json_str(&o, ctx->node);
+
+	/* pn_subject_finish() sorted the tags by key, so this is key order */
+	out_lit(&o, ",\"tags\":{");
+	if (m->subject) {
+		for (size_t i = 0; i < m->subject->n_tags; i++) {
+			if (i)
+				out_char(&o, ',');
+			json_str(&o, m->subject->tags[i].key);
+			out_char(&o, ':');
+			json_str(&o, m->subject->tags[i].value);
+		}
+	}
+	if (ev->flags & (PN_REC_TRUNCATED | PN_REC_OLD_TRUNCATED))
+		out_lit(&o, "},\"truncated\":true}\n");
+	else
+		out_lit(&o, "},\"truncated\":false}\n");
+	return out_finish(&o);
+}

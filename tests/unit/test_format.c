@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Log lines and JSON lines. Matches are built by hand (rules.c is not
+ * needed): what the formatter sees is exactly what the test says.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "format.h"
+
+#define PYTHON "/usr/bin/python3"
+
+/* monotonic 5 s + offset = 2026-11-21T21:20:54.123456789Z */
+#define TS_NS	  5000000000ULL
+#define OFFSET_NS 1795296049123456789LL
+#define TIME_STR  "2026-11-21T21:20:54.123456789Z"
+
+static struct pn_tag tags[] = { { "app", "nginx" }, { "team", "web" } };
+static struct pn_subject subject = {
+	.tags = tags,
+	.n_tags = 2,
+	.tags_text = "app=nginx,team=web",
+};
+static struct pn_tag one_tag[] = { { "team", "web" } };
+static struct pn_subject subject_team = {
+	.tags = one_tag,
+	.n_tags = 1,
+	.tags_text = "team=web",
+};
+static struct pn_watch watch = { .name = "nginx-conf", .pod = "web-1" };
+static const struct pn_format_ctx ctx = {
+	.node = "node-a",
+	.container = "containerd://4f2a",
+	.realtime_offset_ns = OFFSET_NS,
+};
+
+static struct pn_event make_event(void)
+{
+	struct pn_event ev = {
+		.ts_ns = TS_NS,
+		.cgroup_id = 12345,
+		.watch_cgroup_id = 12000,
+		.pid = 4243,
+		.tgid = 4242,
+		.uid = 101,
+		.gid = 102,
+		.ops = PN_MODIFY,
+		.comm = "nginx",
+		.path = "/etc/nginx/nginx.conf",
+	};
+	return ev;
+}
+
+/*
+ * An event on `file` inside the directory part of `full` (file "": on the
+ * watched path itself). The directory of "/x" is "/", as pn_path_split says.
+ */
+static struct pn_match make_match(uint32_t event, const char *full, const char *file)
+{
+	size_t dir_len = file[0] ? strlen(full) - strlen(file) - 1 : strlen(full);
+	struct pn_match m = {
+		.event = event,
+		.watch = &watch,
+		.subject = &subject_team,
+		.full_path = full,
+		.dir_len = dir_len ? dir_len : 1,
+		.file = file,
+	};
+	return m;
+}
+
+static void line_is(const char *fmt, const struct pn_event *ev, const struct pn_match *m,
+		    const char *want)
+{
+	char buf[1024];
+	size_t n = pn_format_line(buf, sizeof(buf), fmt, ev, m, &ctx);
+
+	assert_string_equal(buf, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_default_line(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/etc/nginx/nginx.conf", "nginx.conf");
+
+	(void)state;
+	line_is(PN_DEFAULT_LOG_FORMAT, &ev, &m,
+		"MODIFY file '/etc/nginx/nginx.conf' (web-1:node-a) team=web\n");
+	/* a watch without log_format passes NULL */
+	line_is(NULL, &ev, &m, "MODIFY file '/etc/nginx/nginx.conf' (web-1:node-a) team=web\n");
+}
+
+static void test_every_specifier(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_CLOSE_WRITE, "/etc/nginx/nginx.conf", "nginx.conf");
+
+	(void)state;
+	m.subject = &subject;
+	line_is("{event}|{ftype}|{path}|{file}|{sep}|{pod}|{node}|{tags}|{pid}|{comm}|{uid}|"
+		"{cgroup}|{container}|{time}",
+		&ev, &m,
+		"CLOSE_WRITE|file|/etc/nginx|nginx.conf|/|web-1|node-a|app=nginx,team=web|4242|"
+		"nginx|101|12345|containerd://4f2a|" TIME_STR "\n");
+
+	m.is_dir = true;
+	line_is("{ftype}", &ev, &m, "dir\n");
+
+	ev.cgroup_id = UINT64_MAX;
+	ev.uid = 0;
+	ev.tgid = UINT32_MAX;
+	line_is("{cgroup} {uid} {pid}", &ev, &m, "18446744073709551615 0 4294967295\n");
+}
+
+static void test_event_names(void **state)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ PN_ACCESS, "ACCESS" },
+		{ PN_ATTRIB, "ATTRIB" },
+		{ PN_CLOSE_WRITE, "CLOSE_WRITE" },
+		{ PN_CLOSE_NOWRITE, "CLOSE_NOWRITE" },
+		{ PN_CREATE, "CREATE" },
+		{ PN_DELETE, "DELETE" },
+		{ PN_DELETE_SELF, "DELETE_SELF" },
+		{ PN_MODIFY, "MODIFY" },
+		{ PN_MOVE_SELF, "MOVE_SELF" },
+		{ PN_MOVED_FROM, "MOVED_FROM" },
+		{ PN_MOVED_TO, "MOVED_TO" },
+		{ PN_OPEN, "OPEN" },
+		{ 0, "UNKNOWN" },
+		{ PN_CLOSE, "UNKNOWN" }, /* not one bit */
+		{ PN_ISDIR, "UNKNOWN" }, /* never an event by itself */
+	};
+	struct pn_event ev = make_event();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct pn_match m = make_match(names[i].bit, "/a/b", "b");
+		char want[64];
+
+		snprintf(want, sizeof(want), "%s\n", names[i].name);
+		line_is("{event}", &ev, &m, want);
+	}
+}
+
+static void test_sep(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m;
+
+	(void)state;
+	/* an entry of the root directory: "/" + "x" is "/x" */
+	m = make_match(PN_CREATE, "/x", "x");
+	assert_int_equal(m.dir_len, 1);
+	line_is("{path}|{sep}|{file}|{path}{sep}{file}", &ev, &m, "/||x|/x\n");
+
+	/* the watched path itself: no file, no separator */
+	m = make_match(PN_DELETE_SELF, "/etc/nginx", "");
+	line_is("'{path}{sep}{file}'", &ev, &m, "'/etc/nginx'\n");
+	m = make_match(PN_ATTRIB, "/", "");
+	line_is("'{path}{sep}{file}'", &ev, &m, "'/'\n");
+
+	/* nested entry */
+	m = make_match(PN_CREATE, "/var/log/app/x.log", "x.log");
+	line_is("{path}{sep}{file}", &ev, &m, "/var/log/app/x.log\n");
+}
+
+static void test_missing_parts(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_OPEN, "/a/b", "b");
+	char buf[256];
+
+	(void)state;
+	m.watch = NULL;
+	m.subject = NULL;
+	pn_format_line(buf, sizeof(buf), PN_DEFAULT_LOG_FORMAT, &ev, &m, NULL);
+	assert_string_equal(buf, "OPEN file '/a/b' (:) \n");
+	pn_format_line(buf, sizeof(buf), "[{container}][{node}][{tags}][{pod}]", &ev, &m, NULL);
+	assert_string_equal(buf, "[][][][]\n");
+}
+
+static void test_comm_full_width(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_OPEN, "/a/b", "b");
+
+	(void)state;
+	memset(ev.comm, 'c', sizeof(ev.comm)); /* 16 bytes, no NUL: the kernel's TASK_COMM_LEN */
+	line_is("<{comm}>", &ev, &m, "<cccccccccccccccc>\n");
+}
+
+static void test_verbatim_text(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/a/b", "b");
+
+	(void)state;
+	line_is("{foo} {event} {{event}} {} { path} {Event} {", &ev, &m,
+		"{foo} MODIFY {MODIFY} {} { path} {Event} {\n");
+	line_is("", &ev, &m, "\n");
+	line_is("no specifiers at all", &ev, &m, "no specifiers at all\n");
+	line_is("{\"e\":\"{event}\",\"p\":\"{path}{sep}{file}\"}", &ev, &m,
+		"{\"e\":\"MODIFY\",\"p\":\"/a/b\"}\n");
+	line_is("{event}{event}{file}", &ev, &m, "MODIFYMODIFYb\n");
+	line_is("{event", &ev, &m, "{event\n");
+}
+
+static void test_validate(void **state)
+{
+	char err[512];
+
+	(void)state;
+	assert_int_equal(pn_format_validate(PN_DEFAULT_LOG_FORMAT, err, sizeof(err)), 0);
+	assert_int_equal(pn_format_validate(NULL, err, sizeof(err)), 0);
+	assert_int_equal(pn_format_validate("", err, sizeof(err)), 0);
+	assert_int_equal(pn_format_validate("{event} {ftype} {path} {file} {sep} {pod} {node} "
+					    "{tags} {pid} {comm} {uid} {cgroup} {container} {time}",
+					    err, sizeof(err)),
+			 0);
+	/* braces that do not hold an identifier are text */
+	assert_int_equal(pn_format_validate("{} { path} {\"a\":1} {", err, sizeof(err)), 0);
+
+	err[0] = '\0';
+	assert_int_equal(pn_format_validate("{event} {user} {path}", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "\"{user}\""));
+	assert_non_null(strstr(err, "{container}")); /* lists the valid ones */
+
+	assert_int_equal(pn_format_validate("{Event}", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "\"{Event}\""));
+	assert_int_equal(pn_format_validate("{{pids}}", NULL, 0), -EINVAL);
+}
+
+static void test_line_truncation(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/etc/nginx/nginx.conf", "nginx.conf");
+	const char *want = "MODIFY file '/etc/nginx/nginx.conf' (web-1:node-a) team=web\n";
+	size_t full = strlen(want);
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(pn_format_line(NULL, 0, NULL, &ev, &m, &ctx), full);
+
+	memset(buf, 'X', sizeof(buf));
+	assert_int_equal(pn_format_line(buf, 10, NULL, &ev, &m, &ctx), full);
+	assert_string_equal(buf, "MODIFY fi");
+	assert_int_equal(buf[10], 'X'); /* nothing written past len */
+
+	/* exactly the length: the '\n' gives way to the NUL, as with snprintf */
+	assert_int_equal(pn_format_line(buf, full, NULL, &ev, &m, &ctx), full);
+	assert_int_equal(strlen(buf), full - 1);
+	assert_int_equal(pn_format_line(buf, full + 1, NULL, &ev, &m, &ctx), full);
+	assert_string_equal(buf, want);
+
+	/* a cut inside a number and inside {time} */
+	assert_int_equal(pn_format_line(buf, 3, "{pid}", &ev, &m, &ctx), 5);
+	assert_string_equal(buf, "42");
+	assert_int_equal(pn_format_line(buf, 5, "{time}", &ev, &m, &ctx), 31);
+	assert_string_equal(buf, "2026");
+}
+
+static void time_is(int64_t ns, const char *want)
+{
+	char buf[64];
+
+	assert_int_equal(pn_format_time(buf, sizeof(buf), ns), 30);
+	assert_string_equal(buf, want);
+}
+
+static void test_time(void **state)
+{
+	char small[8];
+
+	(void)state;
+	time_is(0, "1970-01-01T00:00:00.000000000Z");
+	time_is(1, "1970-01-01T00:00:00.000000001Z");
+	time_is(-1, "1969-12-31T23:59:59.999999999Z");
+	time_is(1795296054123456789LL, "2026-11-21T21:20:54.123456789Z");
+	/* same second again (cached), then the next one */
+	time_is(1795296054999999999LL, "2026-11-21T21:20:54.999999999Z");
+	time_is(1795296055000000000LL, "2026-11-21T21:20:55.000000000Z");
+	time_is(1709251199500000000LL, "2024-02-29T23:59:59.500000000Z");
+	time_is(INT64_MAX, "2262-04-11T23:47:16.854775807Z");
+	time_is(INT64_MIN, "1677-09-21T00:12:43.145224192Z");
+
+	assert_int_equal(pn_format_time(small, sizeof(small), 0), 30);
+	assert_string_equal(small, "1970-01");
+	assert_int_equal(pn_format_time(NULL, 0, 0), 30);
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static size_t json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m)
+{
+	size_t n = pn_format_json(buf, len, ev, m, &ctx);
+
+	assert_true(n < len);
+	assert_int_equal(strlen(buf), n);
+	assert_int_equal(buf[n - 1], '\n');
+	assert_null(memchr(buf, '\n', n - 1)); /* one line per object */
+	return n;
+}
+
+/*
+ * Runs the line through Debian's Python json module (strict: it refuses raw
+ * control characters and malformed UTF-8), then the given assertion on `o`.
+ */
+static void python_check(const char *line, const char *assertion)
+{
+	char cmd[2048];
+	FILE *p;
+	int status;
+
+	if (access(PYTHON, X_OK) != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd),
+		 PYTHON " -c 'import json,sys; o=json.loads(sys.stdin.buffer.read()); %s'",
+		 assertion ? assertion : "pass");
+	p = popen(cmd, "w");
+	assert_non_null(p);
+	fputs(line, p);
+	status = pclose(p);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("python rejected %s (assertion: %s)", line, assertion);
+}
+
+static void test_json_file_event(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/etc/nginx/nginx.conf", "nginx.conf");
+	char buf[2048];
+
+	(void)state;
+	m.subject = &subject;
+	json(buf, sizeof(buf), &ev, &m);
+	assert_string_equal(
+		buf, "{\"time\":\"" TIME_STR "\",\"event\":\"MODIFY\",\"events\":[\"MODIFY\"],"
+		     "\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/etc/nginx/nginx.conf\","
+		     "\"dir\":\"/etc/nginx\",\"file\":\"nginx.conf\",\"pid\":4243,\"tgid\":4242,"
+		     "\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		     "\"container\":\"containerd://4f2a\",\"watch\":\"nginx-conf\","
+		     "\"pod\":\"web-1\","
+		     "\"node\":\"node-a\",\"tags\":{\"app\":\"nginx\",\"team\":\"web\"},"
+		     "\"truncated\":false}\n");
+	python_check(buf, "assert o[\"tags\"]==dict(app=\"nginx\",team=\"web\"), o; "
+			  "assert list(o[\"tags\"])==[\"app\",\"team\"]; "
+			  "assert o[\"time\"]==\"" TIME_STR "\"");
+}
+
+static void test_json_dir_event(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_CREATE, "/data/new", "new");
+	char buf[2048];
+
+	(void)state;
+	m.is_dir = true;
+	m.subject = NULL;
+	m.watch = NULL;
+	ev.flags = PN_REC_ISDIR | PN_REC_TRUNCATED;
+	json(buf, sizeof(buf), &ev, &m);
+	assert_string_equal(
+		buf, "{\"time\":\"" TIME_STR "\",\"event\":\"CREATE\",\"events\":[\"CREATE\","
+		     "\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,\"path\":\"/data/new\","
+		     "\"dir\":\"/data\",\"file\":\"new\",\"pid\":4243,\"tgid\":4242,\"uid\":101,"
+		     "\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		     "\"container\":\"containerd://4f2a\",\"watch\":\"\",\"pod\":\"\","
+		     "\"node\":\"node-a\",\"tags\":{},\"truncated\":true}\n");
+	python_check(buf, "assert o[\"events\"]==[\"CREATE\",\"ISDIR\"] and o[\"is_dir\"] is True "
+			  "and o[\"truncated\"] is True and o[\"tags\"]=={}");
+
+	/* the watched directory itself */
+	m = make_match(PN_DELETE_SELF, "/data", "");
+	m.is_dir = true;
+	ev.flags = 0;
+	json(buf, sizeof(buf), &ev, &m);
+	assert_non_null(strstr(buf, "\"event\":\"DELETE_SELF\",\"events\":[\"DELETE_SELF\","
+				    "\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,"
+				    "\"path\":\"/data\",\"dir\":\"/data\",\"file\":\"\","));
+	assert_non_null(strstr(buf, "\"truncated\":false}\n"));
+	python_check(buf, NULL);
+}
+
+static void test_json_move(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match from = make_match(PN_MOVED_FROM, "/srv/a.txt", "a.txt");
+	struct pn_match to = make_match(PN_MOVED_TO, "/srv/b.txt", "b.txt");
+	struct pn_match self = make_match(PN_MOVE_SELF, "/srv", "");
+	char buf[2048];
+
+	(void)state;
+	ev.old_path = "/srv/a.txt";
+	ev.path = "/srv/b.txt";
+	ev.cookie = 77;
+	from.cookie = to.cookie = 77;
+	from.other_path = "/srv/b.txt";
+	to.other_path = "/srv/a.txt";
+	ev.flags = PN_REC_OLD_TRUNCATED;
+
+	json(buf, sizeof(buf), &ev, &from);
+	assert_string_equal(
+		buf, "{\"time\":\"" TIME_STR "\",\"event\":\"MOVED_FROM\","
+		     "\"events\":[\"MOVED_FROM\"],"
+		     "\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/srv/a.txt\",\"dir\":\"/srv\","
+		     "\"file\":\"a.txt\",\"new_path\":\"/srv/b.txt\",\"cookie\":77,\"pid\":4243,"
+		     "\"tgid\":4242,\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		     "\"container\":\"containerd://4f2a\",\"watch\":\"nginx-conf\","
+		     "\"pod\":\"web-1\","
+		     "\"node\":\"node-a\",\"tags\":{\"team\":\"web\"},\"truncated\":true}\n");
+	python_check(buf, "assert o[\"new_path\"]==\"/srv/b.txt\" and o[\"cookie\"]==77 and "
+			  "\"old_path\" not in o");
+
+	json(buf, sizeof(buf), &ev, &to);
+	assert_string_equal(
+		buf, "{\"time\":\"" TIME_STR "\",\"event\":\"MOVED_TO\",\"events\":[\"MOVED_TO\"],"
+		     "\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/srv/b.txt\",\"dir\":\"/srv\","
+		     "\"file\":\"b.txt\",\"old_path\":\"/srv/a.txt\",\"cookie\":77,\"pid\":4243,"
+		     "\"tgid\":4242,\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		     "\"container\":\"containerd://4f2a\",\"watch\":\"nginx-conf\","
+		     "\"pod\":\"web-1\","
+		     "\"node\":\"node-a\",\"tags\":{\"team\":\"web\"},\"truncated\":true}\n");
+	python_check(buf, "assert o[\"old_path\"]==\"/srv/a.txt\" and o[\"cookie\"]==77 and "
+			  "\"new_path\" not in o");
+
+	/* the watched path itself moved: inotify's cookie is 0 here */
+	self.is_dir = true;
+	self.other_path = "/srv2";
+	ev.flags = 0;
+	json(buf, sizeof(buf), &ev, &self);
+	assert_non_null(strstr(buf, "\"path\":\"/srv\",\"dir\":\"/srv\",\"file\":\"\","
+				    "\"new_path\":\"/srv2\",\"cookie\":0,\"pid\":4243,"));
+	python_check(buf, NULL);
+
+	/* a move without the other name still says it is part of a pair */
+	to.other_path = NULL;
+	json(buf, sizeof(buf), &ev, &to);
+	assert_non_null(strstr(buf, "\"file\":\"b.txt\",\"cookie\":77,\"pid\""));
+
+	/* other events never carry move fields */
+	to = make_match(PN_CLOSE_WRITE, "/srv/b.txt", "b.txt");
+	to.other_path = "/srv/a.txt";
+	to.cookie = 5;
+	json(buf, sizeof(buf), &ev, &to);
+	assert_null(strstr(buf, "old_path"));
+	assert_null(strstr(buf, "cookie"));
+}
+
+static void test_json_escaping(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m;
+	char buf[4096];
+	static struct pn_tag odd_tags[] = { { "k\"ey", "v\\al\n" } };
+	static struct pn_subject odd = { .tags = odd_tags, .n_tags = 1, .tags_text = "" };
+	static struct pn_watch odd_watch = { .name = "w\tx", .pod = "p\x1f" };
+
+	(void)state;
+	m = make_match(PN_CREATE, "/d/q\"b\\s\nn\x01" "c\x7f", "q\"b\\s\nn\x01" "c\x7f");
+	m.subject = &odd;
+	m.watch = &odd_watch;
+	memcpy(ev.comm, "sh\b\f\r\x1b", 7);
+	json(buf, sizeof(buf), &ev, &m);
+	assert_non_null(strstr(buf, "\"path\":\"/d/q\\\"b\\\\s\\nn\\u0001c\x7f\","
+				    "\"dir\":\"/d\",\"file\":\"q\\\"b\\\\s\\nn\\u0001c\x7f\","));
+	assert_non_null(strstr(buf, "\"comm\":\"sh\\b\\f\\r\\u001b\""));
+	assert_non_null(strstr(buf, "\"watch\":\"w\\tx\",\"pod\":\"p\\u001f\""));
+	assert_non_null(strstr(buf, "\"tags\":{\"k\\\"ey\":\"v\\\\al\\n\"}"));
+	python_check(buf, "assert o[\"file\"]==\"q\\\"b\\\\s\\nn\\x01c\\x7f\", o[\"file\"]; "
+			  "assert o[\"tags\"]=={\"k\\\"ey\":\"v\\\\al\\n\"}; "
+			  "assert o[\"comm\"]==\"sh\\b\\f\\r\\x1b\"");
+
+	/*
+	 * UTF-8: well-formed sequences stay as they are; every byte that is not
+	 * part of one becomes \u00XX: a lone 0xff, a cut 3-byte sequence, an
+	 * overlong '/', a surrogate, a code point above U+10FFFF, a stray
+	 * continuation byte.
+	 */
+	m = make_match(PN_CREATE,
+		       "/u/caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80|\xff|\xe2\x82|\xc0\xaf|"
+		       "\xed\xa0\x80|\xf4\x90\x80\x80|\x80",
+		       "caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80|\xff|\xe2\x82|\xc0\xaf|"
+		       "\xed\xa0\x80|\xf4\x90\x80\x80|\x80");
+	json(buf, sizeof(buf), &ev, &m);
+	assert_non_null(strstr(buf, "\"file\":\"caf\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80|"
+				    "\\u00ff|\\u00e2\\u0082|\\u00c0\\u00af|"
+				    "\\u00ed\\u00a0\\u0080|\\u00f4\\u0090\\u0080\\u0080|"
+				    "\\u0080\""));
+	python_check(buf, "assert o[\"file\"]==\"caf\\u00e9-\\u20ac-\\U0001F600|\\xff|\\xe2\\x82|"
+			  "\\xc0\\xaf|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\\x80\", "
+			  "ascii(o[\"file\"])");
+
+	/* a sequence cut by the end of the string (comm is cut at 16 bytes by the kernel) */
+	memcpy(ev.comm, "abcdefghijklmn\xc3\xa9", 16);
+	json(buf, sizeof(buf), &ev, &m);
+	assert_non_null(strstr(buf, "\"comm\":\"abcdefghijklmn\xc3\xa9\""));
+	memcpy(ev.comm, "abcdefghijklmno\xc3", 16);
+	json(buf, sizeof(buf), &ev, &m);
+	assert_non_null(strstr(buf, "\"comm\":\"abcdefghijklmno\\u00c3\""));
+	python_check(buf, NULL);
+}
+
+static void test_json_truncation(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/d/a\"b", "a\"b");
+	char full[2048], cut[64];
+	size_t n;
+
+	(void)state;
+	n = json(full, sizeof(full), &ev, &m);
+	assert_int_equal(pn_format_json(NULL, 0, &ev, &m, &ctx), n);
+	memset(cut, 'X', sizeof(cut));
+	assert_int_equal(pn_format_json(cut, 40, &ev, &m, &ctx), n);
+	assert_int_equal(strlen(cut), 39);
+	assert_memory_equal(cut, full, 39);
+	assert_int_equal(cut[40], 'X');
+	assert_int_equal(pn_format_json(full, n, &ev, &m, &ctx), n);
+	assert_int_equal(strlen(full), n - 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_line),
+		cmocka_unit_test(test_every_specifier),
+		cmocka_unit_test(test_event_names),
+		cmocka_unit_test(test_sep),
+		cmocka_unit_test(test_missing_parts),
+		cmocka_unit_test(test_comm_full_width),
+		cmocka_unit_test(test_verbatim_text),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_line_truncation),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_json_file_event),
+		cmocka_unit_test(test_json_dir_event),
+		cmocka_unit_test(test_json_move),
+		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_json_truncation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
