@@ -54,6 +54,34 @@ static inline void out_str(struct out *o, const char *s)
 
 #define out_lit(o, s) out_mem(o, s, sizeof(s) - 1)
 
+/*
+ * Text that a watched process chose (file names, comm) in a log line. A name
+ * holding a newline must not forge a second line, so control bytes print as
+ * \xNN and a backslash as \\; everything else, UTF-8 included, as is.
+ */
+static void out_text(struct out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != 0x7f && c != '\\')
+			continue;
+		out_mem(o, s + start, i - start);
+		if (c == '\\') {
+			out_lit(o, "\\\\");
+		} else {
+			char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+
+			out_mem(o, esc, sizeof(esc));
+		}
+		start = i + 1;
+	}
+	out_mem(o, s + start, n - start);
+}
+
 static size_t out_finish(struct out *o)
 {
 	/* The last byte may hold output that did not fit: the NUL wins, as with snprintf. */
@@ -231,10 +259,11 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		break;
 	case SP_PATH:
 		if (m->full_path)
-			out_mem(o, m->full_path, m->dir_len);
+			out_text(o, m->full_path, m->dir_len);
 		break;
 	case SP_FILE:
-		out_str(o, m->file);
+		if (m->file)
+			out_text(o, m->file, strlen(m->file));
 		break;
 	case SP_SEP:
 		/* the root directory already ends in '/': "/" + "x" is "/x", not "//x" */
@@ -257,7 +286,7 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		out_u64(o, ev->tgid); /* the process, as ps shows it; JSON also has the thread */
 		break;
 	case SP_COMM:
-		out_mem(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+		out_text(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
 		break;
 	case SP_UID:
 		out_u64(o, ev->uid);

@@ -152,6 +152,40 @@ class CgroupEvents(unittest.TestCase):
         self.assertGreater(c["gated"], 0)
         self.assertEqual(c["emitted"], 2)  # both deletes reach userspace; .git is ignored there
 
+    def test_policy_file_subjects_tags_follow_move(self):
+        d = self.d
+        os.mkdir(f"{d}/conf")
+        os.mkdir(f"{d}/logs")
+        policy = f"""
+name: pol
+pod: pod-a
+targets:
+  cgroups: [{self.cg.path}]
+subjects:
+  - paths: [{d}/conf]
+    events: [create, moveself]
+    followMove: true
+    tags: {{kind: conf}}
+  - paths: [{d}/logs]
+    events: closewrite
+    tags: {{kind: logs}}
+logFormat: "{{event}} {{path}}{{sep}}{{file}} {{tags}} {{pod}}"
+"""
+        path = os.path.join(self.tmp.path, "policy.yaml")
+        with open(path, "w") as f:
+            f.write(policy)
+        self.agent = Agent(["--policy", path], output="text")
+        self.workload(f"create:{d}/conf/a", f"create:{d}/logs/l", f"write:{d}/logs/l:x",
+                      f"create:{d}/other",
+                      f"rename:{d}/conf:{d}/conf2", f"create:{d}/conf2/b")
+        expected = [f"CREATE {d}/conf/a kind=conf pod-a",
+                    f"CLOSE_WRITE {d}/logs/l kind=logs pod-a",
+                    f"CLOSE_WRITE {d}/logs/l kind=logs pod-a",
+                    f"MOVE_SELF {d}/conf kind=conf pod-a",
+                    f"CREATE {d}/conf2/b kind=conf pod-a"]
+        self.agent.wait_for(lambda ev: len(ev) >= len(expected))
+        self.assertEqual(self.agent.settle(), expected)
+
     def test_text_output_default_format(self):
         d = self.d
         self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", d, "--events", "create",

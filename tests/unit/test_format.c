@@ -100,6 +100,18 @@ static void test_default_line(void **state)
 	line_is(NULL, &ev, &m, "MODIFY file '/etc/nginx/nginx.conf' (web-1:node-a) team=web\n");
 }
 
+/* A name chosen by a watched process cannot forge a log line. */
+static void test_line_escapes_process_text(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_CREATE, "/tmp/a\\b/x\nMODIFY file 'y'", "x\nMODIFY file 'y'");
+
+	(void)state;
+	memcpy(ev.comm, "ev\til\x7f", sizeof("ev\til\x7f"));
+	line_is("{event} {path}{sep}{file} {comm}", &ev, &m,
+		"CREATE /tmp/a\\\\b/x\\x0aMODIFY file 'y' ev\\x09il\\x7f\n");
+}
+
 static void test_every_specifier(void **state)
 {
 	struct pn_event ev = make_event();
@@ -538,6 +550,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_line),
 		cmocka_unit_test(test_every_specifier),
+		cmocka_unit_test(test_line_escapes_process_text),
 		cmocka_unit_test(test_event_names),
 		cmocka_unit_test(test_sep),
 		cmocka_unit_test(test_missing_parts),

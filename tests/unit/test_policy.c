@@ -138,6 +138,29 @@ static void test_load_file(void **state)
 	pn_targets_clear(NULL);
 }
 
+/* The example the docs point to stays valid. */
+static void test_example_policy(void **state)
+{
+	struct pn_policy p;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(
+		pn_policy_load(PN_TEST_DATA_DIR "/../../../examples/policy.yaml", &p, err, sizeof(err)),
+		0);
+	assert_int_equal(p.n_specs, 2);
+	assert_string_equal(p.specs[0].watch->name, "web-config");
+	assert_int_equal(p.specs[0].watch->n_subjects, 2);
+	assert_int_equal(p.specs[0].watch->subjects[0].events,
+			 PN_MODIFY | PN_CREATE | PN_DELETE | PN_MOVE);
+	assert_string_equal(p.specs[0].watch->subjects[0].tags_text, "severity=high,team=web");
+	assert_int_equal(p.specs[0].targets.n_containers, 1);
+	assert_string_equal(p.specs[1].watch->name, "db-data");
+	assert_true(p.specs[1].watch->subjects[0].follow_move);
+	assert_int_equal(p.specs[1].targets.n_pids, 1);
+	pn_policy_clear(&p);
+}
+
 static void test_multi_document(void **state)
 {
 	struct pn_policy p;
@@ -680,6 +703,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_example_policy),
 		cmocka_unit_test(test_multi_document),
 		cmocka_unit_test(test_empty_policy),
 		cmocka_unit_test(test_event_forms),
