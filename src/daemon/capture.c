@@ -5,8 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -18,16 +23,21 @@
 #define TRACEFS	       "/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 #define PN_MAX_LINKS   8
+#define BPFFS	       "/sys/fs/bpf"
+#define PN_BPF_FS_MAGIC 0xcafe4a11
 
 struct pn_capture {
 	struct panoptes_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[PN_MAX_LINKS];
+	struct bpf_program *link_progs[PN_MAX_LINKS];
 	size_t n_links;
 	pn_record_fn on_record;
 	void *ctx;
 	int ncpus;
 	char programs[256];
+	char pin_path[PATH_MAX]; /* "" when not pinning */
+	int pin_lock;		 /* flock'ed fd on pin_path: one agent per directory */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -88,11 +98,186 @@ static int attach_one(struct pn_capture *c, struct bpf_program *prog, bool requi
 			bpf_program__name(prog), strerror(-e));
 		return 0;
 	}
+	c->link_progs[c->n_links] = prog;
 	c->links[c->n_links++] = link;
 	if (c->programs[0])
 		strncat(c->programs, ",", sizeof(c->programs) - strlen(c->programs) - 1);
 	strncat(c->programs, bpf_program__name(prog), sizeof(c->programs) - strlen(c->programs) - 1);
 	return 0;
+}
+
+static bool on_bpffs(const char *p)
+{
+	struct statfs sfs;
+
+	return statfs(p, &sfs) == 0 && (unsigned long)sfs.f_type == PN_BPF_FS_MAGIC;
+}
+
+/* Removes everything below dir (bpffs holds only pins and directories). */
+static int remove_tree(int dirfd)
+{
+	DIR *d = fdopendir(dup(dirfd));
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	/* the dup shares the directory offset of an earlier walk: start over */
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (sub >= 0) {
+				n += remove_tree(sub);
+				close(sub);
+			}
+			unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
+		} else if (unlinkat(dirfd, de->d_name, 0) == 0) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Takes the pin directory: mounts bpffs if the node has none, refuses a
+ * directory another running agent holds (flock), and clears what a run that
+ * did not exit cleanly left behind: its pinned links still hold hooks
+ * attached with nobody reading their ring buffer.
+ */
+static int pins_prepare(struct pn_capture *c, const char *dir, char *err, size_t errlen)
+{
+	int n;
+
+	if (!on_bpffs(BPFFS)) {
+		if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
+			snprintf(err, errlen,
+				 "--pin-path %s: no bpf filesystem at %s and mounting one failed: %s "
+				 "(use --pin-path \"\" to run without pins)",
+				 dir, BPFFS, strerror(errno));
+			return -errno;
+		}
+		pn_info("mounted the bpf filesystem at %s (for the pins under %s)", BPFFS, dir);
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (!on_bpffs(dir)) {
+		snprintf(err, errlen, "--pin-path %s: not on a bpf filesystem", dir);
+		return -EINVAL;
+	}
+	c->pin_lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->pin_lock < 0) {
+		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	if (flock(c->pin_lock, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		close(c->pin_lock);
+		c->pin_lock = -1;
+		snprintf(err, errlen,
+			 "--pin-path %s: in use by another running panoptesd (%s); give each agent "
+			 "its own directory",
+			 dir, strerror(e));
+		return -EBUSY;
+	}
+	n = remove_tree(c->pin_lock);
+	if (n)
+		pn_info("cleared %d pins left in %s by a run that did not exit cleanly", n, dir);
+	snprintf(c->pin_path, sizeof(c->pin_path), "%s", dir);
+	return 0;
+}
+
+static int pin_one(const char *dir, const char *sub, const char *name, int (*pin)(void *, const char *),
+		   void *obj, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		e = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(-e));
+		return e;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	e = pin(obj, path);
+	if (e)
+		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-e));
+	return e;
+}
+
+static int pin_map(void *m, const char *path)
+{
+	return bpf_map__pin(m, path);
+}
+
+static int pin_prog(void *p, const char *path)
+{
+	return bpf_program__pin(p, path);
+}
+
+static int pin_link(void *l, const char *path)
+{
+	return bpf_link__pin(l, path);
+}
+
+/*
+ * maps/NAME, progs/NAME, links/NAME: what an operator reaches with
+ * `bpftool map dump pinned ...` (docs/operations.md). The internal .rodata
+ * and .bss maps are pinned as "config" and "state".
+ */
+static int pins_create(struct pn_capture *c, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int e;
+
+	bpf_object__for_each_map(map, c->skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strstr(name, ".rodata"))
+			name = "config";
+		else if (strstr(name, ".bss"))
+			name = "state";
+		e = pin_one(c->pin_path, "maps", name, pin_map, map, err, errlen);
+		if (e)
+			return e;
+	}
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		e = pin_one(c->pin_path, "progs", bpf_program__name(prog), pin_prog, prog, err,
+			    errlen);
+		if (e)
+			return e;
+	}
+	for (size_t i = 0; i < c->n_links; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s",
+			 bpf_program__name(c->link_progs[i]));
+		e = pin_one(c->pin_path, "links", name, pin_link, c->links[i], err, errlen);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+static void pins_remove(struct pn_capture *c)
+{
+	if (c->pin_lock < 0)
+		return;
+	remove_tree(c->pin_lock);
+	rmdir(c->pin_path);
+	close(c->pin_lock);
+	c->pin_lock = -1;
 }
 
 int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts, char *err,
@@ -123,6 +308,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		return -ENOMEM;
 	c->on_record = opts->on_record;
 	c->ctx = opts->ctx;
+	c->pin_lock = -1;
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
 		e = c->ncpus ? c->ncpus : -EINVAL;
@@ -182,6 +368,15 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		}
 	}
 
+	if (opts->pin_path && opts->pin_path[0]) {
+		e = pins_prepare(c, opts->pin_path, err, errlen);
+		if (e)
+			goto err_out;
+		e = pins_create(c, err, errlen);
+		if (e)
+			goto err_out;
+	}
+
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.pn_events), record_cb, c, NULL);
 	if (!c->rb) {
 		e = -errno;
@@ -201,6 +396,7 @@ void pn_capture_close(struct pn_capture *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	pins_remove(c);
 	for (size_t i = 0; i < c->n_links; i++)
 		bpf_link__destroy(c->links[i]);
 	panoptes_bpf__destroy(c->skel);
@@ -286,6 +482,11 @@ const char *pn_capture_backend(const struct pn_capture *c)
 {
 	(void)c;
 	return "syscalls";
+}
+
+const char *pn_capture_pin_path(const struct pn_capture *c)
+{
+	return c->pin_path;
 }
 
 const char *pn_capture_programs(const struct pn_capture *c)

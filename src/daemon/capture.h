@@ -19,6 +19,7 @@ typedef int (*pn_record_fn)(void *ctx, const struct pn_record *rec, size_t size)
 struct pn_capture_opts {
 	const char *backend;  /* "auto" or "syscalls" ("vfs" is not built yet) */
 	unsigned ringbuf_mb;  /* ring buffer size in MiB, power of two */
+	const char *pin_path; /* bpffs directory for maps/, progs/, links/; NULL or "": no pins */
 	pn_record_fn on_record;
 	void *ctx;
 };
@@ -44,6 +45,8 @@ int pn_capture_set_levels(struct pn_capture *c, const uint32_t *levels, unsigned
 
 void pn_capture_counters(struct pn_capture *c, struct pn_counters *sum);
 const char *pn_capture_backend(const struct pn_capture *c);
+/* The pin directory in use, "" when not pinning. */
+const char *pn_capture_pin_path(const struct pn_capture *c);
 /* Names of attached programs, comma-separated, e.g. "pn_sys_exit,pn_close". */
 const char *pn_capture_programs(const struct pn_capture *c);
 

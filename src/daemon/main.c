@@ -133,9 +133,10 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 		pn_err("cannot set up the event loop: %s", strerror(-e));
 		goto out;
 	}
-	pn_info("ready: backend %s, programs %s, %zu watch(es) on %zu cgroup(s)",
+	pn_info("ready: backend %s, programs %s, %zu watch(es) on %zu cgroup(s), pins %s",
 		pn_capture_backend(cap), pn_capture_programs(cap), pn_registry_watch_count(reg),
-		pn_registry_cgroup_count(reg));
+		pn_registry_cgroup_count(reg),
+		pn_capture_pin_path(cap)[0] ? pn_capture_pin_path(cap) : "none");
 
 	while (!stop) {
 		struct epoll_event evs[4];
@@ -229,6 +230,7 @@ int main(int argc, char **argv)
 	pn_consumer_init(&cons, NULL, cfg.output, cfg.node, stdout);
 	copts.backend = cfg.backend;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
+	copts.pin_path = cfg.pin_path;
 	copts.on_record = pn_consumer_on_record;
 	copts.ctx = &cons;
 	e = pn_capture_open(&cap, &copts, err, sizeof(err));

@@ -52,6 +52,10 @@ static const char usage_text[] =
 	"  --node-name NAME         {node} (default: $NODE_NAME, else the hostname)\n"
 	"  --backend auto|syscalls  kernel backend (default auto)\n"
 	"  --ringbuf-mb N           ring buffer size in MiB, a power of two (default 16)\n"
+	"  --pin-path DIR           pin maps, programs and links under DIR on bpffs for\n"
+	"                           bpftool (default /sys/fs/bpf/panoptes; \"\" = none)\n"
+	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
+	"                           HOST:PORT (default 0.0.0.0:2112; \"\" = off)\n"
 	"  --verbose                debug logging, including libbpf's\n"
 	"  -h, --help               this text\n"
 	"  --version                print the version\n"
@@ -80,6 +84,8 @@ enum {
 	OPT_RINGBUF_MB,
 	OPT_VERBOSE,
 	OPT_VERSION,
+	OPT_PIN_PATH,
+	OPT_METRICS_LISTEN,
 };
 
 static const struct option long_options[] = {
@@ -103,6 +109,8 @@ static const struct option long_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -365,6 +373,8 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->output = PN_OUTPUT_TEXT;
 	cfg->ringbuf_mb = 16;
 	cfg->backend = "auto";
+	cfg->pin_path = "/sys/fs/bpf/panoptes";
+	cfg->metrics_listen = "0.0.0.0:2112";
 	default_node(cfg->node, sizeof(cfg->node));
 
 	opterr = 0;
@@ -425,6 +435,20 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_VERBOSE:
 			cfg->verbose = true;
+			break;
+		case OPT_PIN_PATH:
+			if (optarg[0] && optarg[0] != '/') {
+				snprintf(err, errlen,
+					 "--pin-path: expected an absolute directory on bpffs or \"\", "
+					 "got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->pin_path = optarg;
+			break;
+		case OPT_METRICS_LISTEN:
+			cfg->metrics_listen = optarg;
 			break;
 		case ':':
 			snprintf(err, errlen, "%s: missing value", argv[optind - 1]);

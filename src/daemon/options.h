@@ -17,6 +17,8 @@ struct pn_config {
 	char node[256];
 	unsigned ringbuf_mb;
 	const char *backend;
+	const char *pin_path;	    /* "" = no pins */
+	const char *metrics_listen; /* "" = no metrics server */
 	bool verbose;
 };
 
