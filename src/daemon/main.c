@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "consumer.h"
 #include "format.h"
 #include "log.h"
+#include "metrics.h"
 #include "options.h"
 #include "policy.h"
 #include "registry.h"
@@ -75,6 +77,13 @@ static int install(struct pn_registry *reg, struct pn_watch_spec *spec, const ch
 	return e;
 }
 
+static void stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+}
+
 static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd)
 {
 	struct itimerspec its = {
@@ -84,11 +93,7 @@ static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd)
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL))
-		return -errno;
+	stop_signals(&mask);
 	*sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	*efd = epoll_create1(EPOLL_CLOEXEC);
@@ -123,7 +128,8 @@ static void log_counters(struct pn_capture *cap, const struct pn_consumer *cons)
 		(unsigned long long)cons->matched);
 }
 
-static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consumer *cons)
+static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consumer *cons,
+	       struct pn_metrics *metrics)
 {
 	int sfd = -1, tfd = -1, efd = -1, e;
 	bool stop = false;
@@ -137,6 +143,7 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 		pn_capture_backend(cap), pn_capture_programs(cap), pn_registry_watch_count(reg),
 		pn_registry_cgroup_count(reg),
 		pn_capture_pin_path(cap)[0] ? pn_capture_pin_path(cap) : "none");
+	pn_metrics_set_ready(metrics, true);
 
 	while (!stop) {
 		struct epoll_event evs[4];
@@ -174,6 +181,7 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 			pn_warn("ring buffer consume failed");
 		fflush(cons->out);
 	}
+	pn_metrics_set_ready(metrics, false);
 	/* Flush what the kernel already handed over before detaching. */
 	pn_capture_consume(cap);
 	fflush(cons->out);
@@ -191,13 +199,23 @@ out:
 int main(int argc, char **argv)
 {
 	struct pn_capture_opts copts = { 0 };
+	struct pn_metrics *metrics = NULL;
 	struct pn_policy *policies = NULL;
 	struct pn_registry *reg = NULL;
 	struct pn_capture *cap = NULL;
 	struct pn_consumer cons;
 	struct pn_config cfg;
 	char err[1024], cgroup2[PATH_MAX];
+	sigset_t stop;
 	int e;
+
+	/*
+	 * Before any thread exists (libmicrohttpd starts one): a process-directed
+	 * SIGTERM must reach the signalfd, not kill us in a thread that left it
+	 * unblocked, skipping the detach and the pin cleanup.
+	 */
+	stop_signals(&stop);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
 	pn_log_init("panoptesd", false);
 	e = pn_options_parse(argc, argv, &cfg, err, sizeof(err));
@@ -265,8 +283,25 @@ int main(int argc, char **argv)
 		}
 	}
 
-	e = run(cap, reg, &cons);
+	if (cfg.metrics_listen[0]) {
+		struct pn_metrics_source src = {
+			.capture = cap,
+			.registry = reg,
+			.consumer = &cons,
+			.version = PN_VERSION,
+		};
+
+		e = pn_metrics_start(&metrics, cfg.metrics_listen, &src, err, sizeof(err));
+		if (e) {
+			pn_err("%s", err);
+			goto out;
+		}
+	}
+
+	e = run(cap, reg, &cons, metrics);
 out:
+	/* The metrics thread reads the capture and the registry: it stops first. */
+	pn_metrics_stop(metrics);
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);
 	pn_registry_free(reg);

@@ -12,7 +12,6 @@
 #include "events.h"
 #include "format.h"
 
-#define PN_VERSION "0.1.0"
 
 static const char usage_text[] =
 	"Usage: panoptesd [OPTIONS]\n"

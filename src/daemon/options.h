@@ -9,6 +9,8 @@
 #include "consumer.h"
 #include "policy.h"
 
+#define PN_VERSION "0.1.0"
+
 struct pn_config {
 	char **policy_files;
 	size_t n_policy_files;

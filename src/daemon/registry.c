@@ -20,6 +20,7 @@
 struct reg_watch {
 	struct pn_watch *watch;
 	struct pn_targets targets;
+	uint64_t counts[PN_EVENT_SLOTS]; /* events reported, by bit index (metrics) */
 };
 
 /* A watch bound to a cgroup, with the container id it was asked for by (or ""). */
@@ -526,12 +527,16 @@ struct dispatch_ctx {
 	pn_reg_match_fn fn;
 	void *arg;
 	const char *container;
+	struct reg_watch *rw;
 };
 
 static void dispatch_one(const struct pn_event *ev, const struct pn_match *m, void *arg)
 {
 	struct dispatch_ctx *d = arg;
+	unsigned slot = __builtin_ctz(m->event | (1u << PN_EVENT_SLOTS));
 
+	if (slot < PN_EVENT_SLOTS)
+		__atomic_fetch_add(&d->rw->counts[slot], 1, __ATOMIC_RELAXED);
 	d->fn(ev, m, d->container, d->arg);
 }
 
@@ -553,6 +558,7 @@ static size_t dispatch_cgroup(struct reg_cgroup *cg, const struct pn_event *ev,
 		if (*n_done < max_done)
 			done[(*n_done)++] = rw;
 		d->container = cg->bindings[i].container;
+		d->rw = rw;
 		n += pn_watch_match(rw->watch, ev, dispatch_one, d);
 	}
 	return n;
@@ -618,6 +624,16 @@ int pn_registry_prune(struct pn_registry *r)
 	}
 	pthread_mutex_unlock(&r->lock);
 	return removed;
+}
+
+void pn_registry_foreach_watch(struct pn_registry *r,
+			       void (*fn)(const char *name, const uint64_t *counts, void *arg),
+			       void *arg)
+{
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_watches; i++)
+		fn(r->watches[i]->watch->name, r->watches[i]->counts, arg);
+	pthread_mutex_unlock(&r->lock);
 }
 
 size_t pn_registry_watch_count(struct pn_registry *r)

@@ -49,6 +49,14 @@ size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn
 /* Drops cgroups that no longer exist (container exited), and watches left with none. */
 int pn_registry_prune(struct pn_registry *r);
 
+/* Event bits are inotify's low 12 bits: counts are kept per bit index. */
+#define PN_EVENT_SLOTS 12
+
+/* Calls fn for every watch, under the lock, with its events reported so far by bit index. */
+void pn_registry_foreach_watch(struct pn_registry *r,
+			       void (*fn)(const char *name, const uint64_t *counts, void *arg),
+			       void *arg);
+
 size_t pn_registry_watch_count(struct pn_registry *r);
 size_t pn_registry_cgroup_count(struct pn_registry *r);
 

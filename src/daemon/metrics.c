@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "metrics.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "events.h"
+
+struct pn_metrics {
+	struct MHD_Daemon *httpd;
+	struct pn_metrics_source src;
+	bool ready;
+};
+
+/* Label values: backslash, double quote and newline escaped, as the format requires. */
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void counter(FILE *f, const char *name, const char *help, unsigned long long v)
+{
+	family(f, name, "counter", help);
+	fprintf(f, "%s %llu\n", name, v);
+}
+
+static void gauge(FILE *f, const char *name, const char *help, unsigned long long v)
+{
+	family(f, name, "gauge", help);
+	fprintf(f, "%s %llu\n", name, v);
+}
+
+static void watch_events(const char *name, const uint64_t *counts, void *arg)
+{
+	FILE *f = arg;
+
+	for (unsigned i = 0; i < PN_EVENT_SLOTS; i++) {
+		fputs("panoptes_events_total{watch=\"", f);
+		label_value(f, name);
+		fprintf(f, "\",event=\"%s\"} %llu\n", pn_event_bit_name(1u << i),
+			(unsigned long long)__atomic_load_n(&counts[i], __ATOMIC_RELAXED));
+	}
+}
+
+char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
+{
+	struct pn_counters k;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	pn_capture_counters(src->capture, &k);
+
+	family(f, "panoptes_events_total", "counter",
+	       "Events reported, by watch and event type.");
+	pn_registry_foreach_watch(src->registry, watch_events, f);
+
+	counter(f, "panoptes_kernel_seen_total",
+		"Hook hits on a syscall of interest from watched tasks.", k.seen);
+	counter(f, "panoptes_kernel_filtered_total",
+		"Hook hits from unwatched tasks, dropped in the kernel by the cgroup filter.",
+		k.filtered);
+	counter(f, "panoptes_kernel_gated_total",
+		"Hits from watched tasks for event types no watch asked for, dropped in the kernel.",
+		k.gated);
+	counter(f, "panoptes_kernel_coalesced_total",
+		"Repeated ACCESS/MODIFY on one open file, folded in the kernel.", k.coalesced);
+	counter(f, "panoptes_kernel_emitted_total", "Records written to the ring buffer.",
+		k.emitted);
+	counter(f, "panoptes_ringbuf_drops_total", "Records lost because the ring buffer was full.",
+		k.dropped);
+	counter(f, "panoptes_truncated_paths_total",
+		"Records whose path did not fit PATH_MAX (flagged, never cut silently).",
+		k.truncated);
+	counter(f, "panoptes_failed_operations_total",
+		"Operations that failed in the kernel: no event by design.", k.failed);
+	counter(f, "panoptes_records_total", "Records received from the ring buffer.",
+		__atomic_load_n(&src->consumer->records, __ATOMIC_RELAXED));
+	counter(f, "panoptes_records_malformed_total", "Records that failed validation.",
+		__atomic_load_n(&src->consumer->malformed, __ATOMIC_RELAXED));
+	gauge(f, "panoptes_watches", "Watches installed.",
+	      pn_registry_watch_count(src->registry));
+	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",
+	      pn_registry_cgroup_count(src->registry));
+
+	family(f, "panoptes_backend_info", "gauge", "The kernel backend in use.");
+	fprintf(f, "panoptes_backend_info{backend=\"%s\"} 1\n", pn_capture_backend(src->capture));
+	family(f, "panoptes_build_info", "gauge", "Version of panoptesd.");
+	fprintf(f, "panoptes_build_info{version=\"%s\"} 1\n", src->version);
+
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+			     char *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result r;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	r = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct pn_metrics *m = cls;
+	static char ok[] = "ok\n", not_ready[] = "not ready\n", not_found[] = "not found\n",
+		    bad_method[] = "method not allowed\n";
+
+	(void)version, (void)upload_data, (void)upload_data_size, (void)con_cls;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", bad_method,
+			     strlen(bad_method), MHD_RESPMEM_PERSISTENT);
+	if (!strcmp(url, "/metrics")) {
+		size_t len = 0;
+		char *body = pn_metrics_render(&m->src, &len);
+
+		if (!body)
+			return MHD_NO;
+		return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body,
+			     len, MHD_RESPMEM_MUST_FREE);
+	}
+	if (!strcmp(url, "/healthz"))
+		return reply(conn, MHD_HTTP_OK, "text/plain", ok, strlen(ok),
+			     MHD_RESPMEM_PERSISTENT);
+	if (!strcmp(url, "/readyz")) {
+		if (__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE))
+			return reply(conn, MHD_HTTP_OK, "text/plain", ok, strlen(ok),
+				     MHD_RESPMEM_PERSISTENT);
+		return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", not_ready,
+			     strlen(not_ready), MHD_RESPMEM_PERSISTENT);
+	}
+	return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found, strlen(not_found),
+		     MHD_RESPMEM_PERSISTENT);
+}
+
+static int parse_listen(const char *listen, struct addrinfo **ai, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST,
+				  .ai_socktype = SOCK_STREAM };
+	char host[256], port[16];
+	const char *colon = strrchr(listen, ':');
+	size_t hlen;
+	int e;
+
+	if (!colon || !colon[1] || strlen(colon + 1) >= sizeof(port)) {
+		snprintf(err, errlen, "--metrics-listen: expected HOST:PORT, got \"%s\"", listen);
+		return -EINVAL;
+	}
+	hlen = colon - listen;
+	if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') {
+		listen++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host)) {
+		snprintf(err, errlen, "--metrics-listen: host too long in \"%s\"", listen);
+		return -EINVAL;
+	}
+	memcpy(host, listen, hlen);
+	host[hlen] = '\0';
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	e = getaddrinfo(hlen ? host : NULL, port, &hints, ai);
+	if (e) {
+		snprintf(err, errlen, "--metrics-listen: \"%s\": %s (a numeric address is expected)",
+			 listen, gai_strerror(e));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pn_metrics_start(struct pn_metrics **out, const char *listen,
+		     const struct pn_metrics_source *src, char *err, size_t errlen)
+{
+	struct addrinfo *ai = NULL;
+	struct pn_metrics *m;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	int e;
+
+	*out = NULL;
+	e = parse_listen(listen, &ai, err, errlen);
+	if (e)
+		return e;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		freeaddrinfo(ai);
+		return -ENOMEM;
+	}
+	m->src = *src;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	m->httpd = MHD_start_daemon(flags, 0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
+				    ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!m->httpd) {
+		snprintf(err, errlen,
+			 "--metrics-listen %s: cannot listen (address in use or not local?); use "
+			 "--metrics-listen \"\" to run without metrics",
+			 listen);
+		free(m);
+		return -EADDRINUSE;
+	}
+	*out = m;
+	return 0;
+}
+
+void pn_metrics_set_ready(struct pn_metrics *m, bool ready)
+{
+	if (m)
+		__atomic_store_n(&m->ready, ready, __ATOMIC_RELEASE);
+}
+
+void pn_metrics_stop(struct pn_metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->httpd);
+	free(m);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Prometheus text exposition, /healthz and /readyz over HTTP (libmicrohttpd,
+ * its own thread). Reads the kernel counters, the registry and the
+ * consumer's figures; never blocks the ring buffer consumer beyond the
+ * registry lock.
+ */
+#ifndef PN_METRICS_H
+#define PN_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "capture.h"
+#include "consumer.h"
+#include "registry.h"
+
+struct pn_metrics_source {
+	struct pn_capture *capture;
+	struct pn_registry *registry;
+	const struct pn_consumer *consumer;
+	const char *version;
+};
+
+struct pn_metrics;
+
+/* Listens on "HOST:PORT" ("[::]:PORT" for IPv6). Errors name --metrics-listen. */
+int pn_metrics_start(struct pn_metrics **out, const char *listen,
+		     const struct pn_metrics_source *src, char *err, size_t errlen);
+void pn_metrics_set_ready(struct pn_metrics *m, bool ready);
+void pn_metrics_stop(struct pn_metrics *m);
+
+/* The exposition text (malloc'ed, *len bytes); exposed for tests and the server. */
+char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len);
+
+#endif

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""The operations runbook (docs/operations.md) against a running agent: pins,
+bpftool output, counters, metrics (checked by promtool), probes, and the
+leftover pins of a killed agent."""
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from pn_e2e import PANOPTESD, WORKLOAD, Agent, Cgroup, TempDir, cgroup2_root, run_cli
+
+PIN = "/sys/fs/bpf/panoptes"
+METRICS = "127.0.0.1:21121"
+
+
+def bpftool(*args):
+    p = subprocess.run(["bpftool"] + list(args), capture_output=True, text=True, check=True)
+    return p.stdout
+
+
+def programs_named(prefix, want, timeout=10):
+    """Count of loaded programs named prefix*, polled: the kernel frees released
+    programs asynchronously (RCU, workqueues), so a fresh count can lag."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = bpftool("prog", "show").count(f"name {prefix}")
+        if n == want or time.monotonic() > deadline:
+            return n
+        time.sleep(0.1)
+
+
+def http_get(path):
+    try:
+        with urllib.request.urlopen(f"http://{METRICS}{path}", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def metric_values(text):
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+class Ops(unittest.TestCase):
+    def setUp(self):
+        self.cg = Cgroup("ops")
+        self.tmp = TempDir("pn-ops-")
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            self.agent.stop()
+        self.tmp.close()
+        self.cg.close()
+
+    def start(self, *extra):
+        self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", self.tmp.path,
+                            "--metrics-listen", METRICS] + list(extra))
+        return self.agent
+
+    def test_runbook_commands(self):
+        agent = self.start("--events", "create,delete")
+        self.assertEqual(sorted(os.listdir(PIN)), ["links", "maps", "progs"])
+        programs = ["pn_close", "pn_dup2", "pn_dup3", "pn_proc_exit", "pn_sys_exit"]
+        self.assertEqual(sorted(os.listdir(f"{PIN}/progs")), programs)
+        self.assertEqual(sorted(os.listdir(f"{PIN}/links")), programs)
+        self.assertEqual(sorted(os.listdir(f"{PIN}/maps")),
+                         ["config", "pn_cgroups", "pn_counters", "pn_events", "pn_file_last",
+                          "pn_scratch", "state"])
+
+        show = bpftool("prog", "show", "pinned", f"{PIN}/progs/pn_sys_exit")
+        self.assertRegex(show, r"^\d+: tracing  name pn_sys_exit ")
+        self.assertIn("tp 'sys_exit'", bpftool("link", "show", "pinned", f"{PIN}/links/pn_sys_exit"))
+        self.assertEqual(programs_named("pn_", 5), 5)
+
+        cgroups = json.loads(bpftool("map", "dump", "pinned", f"{PIN}/maps/pn_cgroups"))
+        self.assertEqual(cgroups, [{"key": os.stat(self.cg.path).st_ino,
+                                    "value": {"ops": 768, "pad": 0}}])
+        state = json.loads(bpftool("map", "dump", "pinned", f"{PIN}/maps/state"))
+        bss = {k: v for d in state[0]["value"][".bss"] for k, v in d.items()}
+        level = len(os.path.relpath(self.cg.path, cgroup2_root()).split("/"))
+        self.assertEqual(bss["pn_watch_nlevels"], 1)
+        self.assertEqual(bss["pn_watch_levels"][0], level)
+
+        d = self.tmp.path
+        self.cg.run([WORKLOAD, f"create:{d}/a", f"create:{d}/b", f"unlink:{d}/a"])
+        agent.wait_for(lambda ev: len(ev) >= 3)
+        agent.settle()
+
+        counters = json.loads(bpftool("map", "dump", "pinned", f"{PIN}/maps/pn_counters"))
+        total = {}
+        for cpu in counters[0]["values"]:
+            for k, v in cpu["value"].items():
+                total[k] = total.get(k, 0) + v
+        self.assertEqual(set(total), {"seen", "filtered", "gated", "coalesced", "emitted",
+                                      "dropped", "truncated", "failed"})
+        self.assertEqual(total["dropped"], 0)
+        self.assertGreaterEqual(total["emitted"], 3)
+        self.assertGreater(total["gated"], 0)  # the opens and closes nobody asked for
+
+        code, text = http_get("/metrics")
+        self.assertEqual(code, 200)
+        check = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                               capture_output=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        m = metric_values(text)
+        self.assertEqual(m['panoptes_events_total{watch="cli",event="CREATE"}'], 2)
+        self.assertEqual(m['panoptes_events_total{watch="cli",event="DELETE"}'], 1)
+        self.assertEqual(m['panoptes_events_total{watch="cli",event="MODIFY"}'], 0)
+        self.assertEqual(m["panoptes_ringbuf_drops_total"], 0)
+        self.assertEqual(m["panoptes_records_total"], m["panoptes_kernel_emitted_total"])
+        self.assertGreaterEqual(m["panoptes_kernel_emitted_total"], total["emitted"])
+        self.assertEqual(m["panoptes_watches"], 1)
+        self.assertEqual(m["panoptes_watched_cgroups"], 1)
+        self.assertEqual(m['panoptes_backend_info{backend="syscalls"}'], 1)
+        self.assertEqual(http_get("/healthz"), (200, "ok\n"))
+        self.assertEqual(http_get("/readyz"), (200, "ok\n"))
+        self.assertEqual(http_get("/nope")[0], 404)
+
+        # one agent per pin directory
+        rc, _, err = run_cli(["--watch-cgroup", self.cg.path, "--path", "/x",
+                              "--metrics-listen", ""])
+        self.assertEqual(rc, 1)
+        self.assertIn(f"--pin-path {PIN}: in use by another running panoptesd", err)
+
+        code, _ = agent.stop()
+        self.assertEqual(code, 0)
+        self.assertFalse(os.path.exists(PIN), "pins left after a clean exit")
+
+    def test_killed_agent_pins_cleared_at_next_start(self):
+        p = subprocess.Popen([PANOPTESD, "--watch-cgroup", self.cg.path, "--path", "/x",
+                              "--metrics-listen", ""], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(f"{PIN}/links/pn_sys_exit") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        p.stderr.close()
+        self.assertEqual(len(os.listdir(f"{PIN}/links")), 5)
+
+        agent = self.start()
+        self.assertTrue(any(l.endswith(f"pins left in {PIN} by a run that did not exit cleanly")
+                            for l in agent.stderr_lines), agent.stderr_lines)
+        # the killed agent's hooks are detached and gone, only ours remain
+        self.assertEqual(programs_named("pn_sys_exit", 1), 1)
+        agent.stop()
+        self.assertFalse(os.path.exists(PIN))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
