@@ -170,3 +170,20 @@ class TempDir:
 
     def close(self):
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+class AgentCase(unittest.TestCase):
+    """A test with a fresh cgroup, a temporary directory and at most one agent,
+    all cleaned up whatever the outcome."""
+    cgroup_name = "case"
+
+    def setUp(self):
+        self.cg = Cgroup(self.cgroup_name)
+        self.tmp = TempDir(f"pn-{self.cgroup_name}-")
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            self.agent.stop()
+        self.tmp.close()
+        self.cg.close()

@@ -5,22 +5,19 @@ kernel programs and panoptesd's JSON output."""
 import os
 import unittest
 
-from pn_e2e import WORKLOAD, Agent, Cgroup, TempDir, brief
+from pn_e2e import WORKLOAD, Agent, AgentCase, Cgroup, brief
 
 
-class CgroupEvents(unittest.TestCase):
+class CgroupEvents(AgentCase):
+    cgroup_name = "events"
+
     def setUp(self):
-        self.cg = Cgroup("events")
+        super().setUp()
         self.other = Cgroup("other")
-        self.tmp = TempDir("pn-e2e-")
         self.d = self.tmp.path
-        self.agent = None
 
     def tearDown(self):
-        if self.agent:
-            self.agent.stop()
-        self.tmp.close()
-        self.cg.close()
+        super().tearDown()
         self.other.close()
 
     def start(self, *extra):

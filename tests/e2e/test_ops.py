@@ -12,7 +12,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from pn_e2e import PANOPTESD, WORKLOAD, Agent, Cgroup, TempDir, cgroup2_root, run_cli
+from pn_e2e import PANOPTESD, WORKLOAD, Agent, AgentCase, cgroup2_root, run_cli
 
 PIN = "/sys/fs/bpf/panoptes"
 METRICS = "127.0.0.1:21121"
@@ -51,17 +51,8 @@ def metric_values(text):
     return values
 
 
-class Ops(unittest.TestCase):
-    def setUp(self):
-        self.cg = Cgroup("ops")
-        self.tmp = TempDir("pn-ops-")
-        self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.stop()
-        self.tmp.close()
-        self.cg.close()
+class Ops(AgentCase):
+    cgroup_name = "ops"
 
     def start(self, *extra):
         self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", self.tmp.path,
