@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# panoptesd container image. The build stage runs the same scripts as CI
+# (scripts/deps, then scripts/build); the runtime stage holds the binary
+# (its BPF programs are embedded) and its shared libraries, nothing else.
+#   docker build -t panoptesd .      (docs/deploy.md)
+
+FROM debian:12 AS build
+WORKDIR /src
+COPY . .
+RUN scripts/deps && scripts/build
+
+FROM debian:12-slim
+ARG DEBIAN_FRONTEND=noninteractive
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends \
+		libbpf1 libyaml-0-2 libelf1 zlib1g libmicrohttpd12 ca-certificates \
+	&& rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/build/panoptesd /usr/local/bin/panoptesd
+# 50051: gRPC API (not built yet); 2112: /metrics, /healthz, /readyz
+EXPOSE 50051 2112
+ENTRYPOINT ["/usr/local/bin/panoptesd"]
