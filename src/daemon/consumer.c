@@ -79,11 +79,8 @@ static bool take_path(const char *src, uint16_t len, char *dst)
 {
 	if (len == 0 || src[len - 1] != '\0')
 		return false;
-	if (pn_path_normalize(src, dst, PN_PATH_MAX) < 0) {
-		/* a relative name the kernel could not anchor; keep it visible */
-		return false;
-	}
-	return true;
+	/* the kernel always anchors names; anything else is counted as malformed */
+	return pn_path_normalize(src, dst, PN_PATH_MAX) >= 0;
 }
 
 int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)

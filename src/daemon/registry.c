@@ -33,7 +33,7 @@ struct reg_cgroup {
 	uint64_t id;
 	char *path;
 	uint32_t level;
-	uint32_t ops; /* own watches' ops | watched ancestors' ops: what the kernel map holds */
+	uint32_t ops; /* what its own watches need; the kernel map adds its ancestors' */
 	struct reg_binding *bindings;
 	size_t n_bindings;
 	struct reg_cgroup **ancestors; /* watched ancestors, nearest first */
@@ -365,13 +365,6 @@ static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t 
 			else
 				too_many = true;
 		}
-	}
-	/* After the loop: ancestors' own ops must not include descendants'. */
-	for (size_t i = 0; i < r->n_cgroups; i++) {
-		struct reg_cgroup *cg = r->cgroups[i];
-
-		for (size_t j = 0; j < cg->n_ancestors; j++)
-			cg->ops |= cg->ancestors[j]->ops;
 	}
 	if (too_many)
 		pn_warn("watched cgroups sit at more than %d distinct depths: processes in "
