@@ -124,6 +124,45 @@ class CgroupEvents(AgentCase):
                                          ("CLOSE_WRITE", f"{d}/mine")])
         self.assertNotIn(other_pid, {e["tgid"] for e in events})
 
+    def test_parent_cgroup_covers_child_cgroups(self):
+        """A pod-level watch covers its containers' cgroups, including one made
+        after the agent started; a second watch on a child adds its own events
+        (the kernel gate holds the union of both)."""
+        d = self.d
+        early = Cgroup.__new__(Cgroup)
+        early.path = os.path.join(self.cg.path, "ctr-early")
+        late = Cgroup.__new__(Cgroup)
+        late.path = os.path.join(self.cg.path, "ctr-late")
+        os.mkdir(early.path)
+        policy = os.path.join(d, "..", os.path.basename(d) + ".yaml")
+        with open(policy, "w") as f:
+            f.write(f"""name: pod
+targets: {{cgroups: [{self.cg.path}]}}
+subjects: [{{paths: [{d}], events: [create]}}]
+---
+name: ctr
+targets: {{cgroups: [{early.path}]}}
+subjects: [{{paths: [{d}], events: [delete]}}]
+""")
+        try:
+            self.agent = Agent(["--policy", policy])
+            os.mkdir(late.path)
+            early_pid, _ = early.run([WORKLOAD, f"create:{d}/e", f"unlink:{d}/e"])
+            late_pid, _ = late.run([WORKLOAD, f"create:{d}/l", f"unlink:{d}/l"])
+            self.agent.wait_for(lambda ev: len(ev) >= 3)
+            events = self.agent.settle()
+            self.assertEqual(brief(events, ("event", "path", "watch", "tgid")),
+                             [("CREATE", f"{d}/e", "pod", early_pid),
+                              ("DELETE", f"{d}/e", "ctr", early_pid),
+                              ("CREATE", f"{d}/l", "pod", late_pid)])
+            self.assertEqual(events[2]["cgroup_id"], os.stat(late.path).st_ino)
+        finally:
+            self.agent.stop()
+            self.agent = None
+            early.close()
+            late.close()
+            os.unlink(policy)
+
     def test_non_recursive_children_not_grandchildren(self):
         d = self.d
         os.mkdir(f"{d}/sub")
