@@ -18,23 +18,26 @@ static __always_inline struct pn_cgroup_watch *filter__watched_cgroup(__u64 *wat
 {
 	__u32 nlevels = pn_watch_nlevels;
 	struct pn_cgroup_watch *w;
-	__u64 id;
+	__u64 own, id;
 
 	if (!nlevels)
 		return NULL;
 
-	id = bpf_get_current_cgroup_id();
-	w = bpf_map_lookup_elem(&pn_cgroups, &id);
+	own = bpf_get_current_cgroup_id();
+	w = bpf_map_lookup_elem(&pn_cgroups, &own);
 	if (w) {
-		*watch_id = id;
+		*watch_id = own;
 		return w;
 	}
 	for (__u32 i = 0; i < PN_MAX_WATCH_LEVELS; i++) {
 		if (i >= nlevels)
 			break;
-		/* 0 when the task sits above that level: no such ancestor */
+		/*
+		 * 0 when the task sits above that level: no such ancestor. At the
+		 * task's own level it is the task's own id, already looked up.
+		 */
 		id = bpf_get_current_ancestor_cgroup_id(pn_watch_levels[i]);
-		if (!id)
+		if (!id || id == own)
 			continue;
 		w = bpf_map_lookup_elem(&pn_cgroups, &id);
 		if (w) {
