@@ -169,8 +169,7 @@ static __always_inline void on_open(struct task_struct *task, struct pn_cgroup_w
 				    __u32 nr)
 {
 	struct file *f = file__from_fd(task, fd);
-	struct pn_scratch *s;
-	__u32 fmode, mode, ops = PN_OPEN, len;
+	__u32 fmode, mode, ops = PN_OPEN;
 
 	if (!f)
 		return;
@@ -188,16 +187,7 @@ static __always_inline void on_open(struct task_struct *task, struct pn_cgroup_w
 		counters__inc(c, gated);
 		return;
 	}
-	s = record__begin(watch_id, ops, nr, fd);
-	if (!s)
-		return;
-	if (mode__is_dir(mode))
-		s->rec.flags |= PN_REC_ISDIR;
-	len = path__of_file(s, task, f, s->data);
-	if (!len)
-		return;
-	s->rec.path_len = len;
-	record__submit(s, c);
+	record__emit_file(task, f, mode, watch_id, ops, nr, fd, c);
 }
 
 static __always_inline void on_fd(struct task_struct *task, struct pn_cgroup_watch *w,
@@ -205,8 +195,7 @@ static __always_inline void on_fd(struct task_struct *task, struct pn_cgroup_wat
 				  __u32 nr, long ret)
 {
 	struct file *f;
-	struct pn_scratch *s;
-	__u32 mode, len;
+	__u32 mode;
 
 	if (!(w->ops & op)) {
 		counters__inc(c, gated);
@@ -227,16 +216,7 @@ static __always_inline void on_fd(struct task_struct *task, struct pn_cgroup_wat
 	} else if (w->ops & (PN_ACCESS | PN_MODIFY)) {
 		coalesce__note(f, op);
 	}
-	s = record__begin(watch_id, op, nr, ret);
-	if (!s)
-		return;
-	if (mode__is_dir(mode))
-		s->rec.flags |= PN_REC_ISDIR;
-	len = path__of_file(s, task, f, s->data);
-	if (!len)
-		return;
-	s->rec.path_len = len;
-	record__submit(s, c);
+	record__emit_file(task, f, mode, watch_id, op, nr, ret, c);
 }
 
 static __always_inline void on_name(struct task_struct *task, struct pn_cgroup_watch *w,

@@ -18,8 +18,7 @@ static __always_inline void close__file(struct task_struct *task, struct file *f
 					struct pn_cgroup_watch *w, __u64 watch_id,
 					struct pn_counters *c, __u32 nr)
 {
-	struct pn_scratch *s;
-	__u32 fmode, mode, op, len;
+	__u32 fmode, op;
 
 	if (!f || file__refs(f) != 1)
 		return;
@@ -31,17 +30,7 @@ static __always_inline void close__file(struct task_struct *task, struct file *f
 		counters__inc(c, gated);
 		return;
 	}
-	s = record__begin(watch_id, op, nr, 0);
-	if (!s)
-		return;
-	mode = file__mode(f);
-	if (mode__is_dir(mode))
-		s->rec.flags |= PN_REC_ISDIR;
-	len = path__of_file(s, task, f, s->data);
-	if (!len)
-		return;
-	s->rec.path_len = len;
-	record__submit(s, c);
+	record__emit_file(task, f, file__mode(f), watch_id, op, nr, 0, c);
 }
 
 /* A descriptor of the current task is about to go away. */

@@ -5,6 +5,7 @@
 
 #include "lib/filter.bpf.h"
 #include "lib/maps.bpf.h"
+#include "lib/path.bpf.h"
 
 static __always_inline struct pn_scratch *record__begin(__u64 watch_id, __u32 ops, __u32 nr,
 							 long result)
@@ -61,6 +62,29 @@ static __always_inline void record__submit(struct pn_scratch *s, struct pn_count
 	counters__inc(c, emitted);
 	if (s->rec.flags & (PN_REC_TRUNCATED | PN_REC_OLD_TRUNCATED))
 		counters__inc(c, truncated);
+}
+
+/*
+ * The common end of every event on an open file: one record naming the file
+ * by its path as the task sees it. Files outside the task's view (pipes,
+ * sockets) produce nothing.
+ */
+static __always_inline void record__emit_file(struct task_struct *task, struct file *f,
+					      __u32 mode, __u64 watch_id, __u32 ops, __u32 nr,
+					      long result, struct pn_counters *c)
+{
+	struct pn_scratch *s = record__begin(watch_id, ops, nr, result);
+	__u32 len;
+
+	if (!s)
+		return;
+	if (mode__is_dir(mode))
+		s->rec.flags |= PN_REC_ISDIR;
+	len = path__of_file(s, task, f, s->data);
+	if (!len)
+		return;
+	s->rec.path_len = len;
+	record__submit(s, c);
 }
 
 #endif

@@ -38,7 +38,7 @@ enum pn_kind {
 	PN_K_SYMLINKAT,	   /* symlinkat(target, dfd, path) */
 	PN_K_ATTR_PATH,	   /* chmod/chown/lchown/utime(s)/[l]setxattr/[l]removexattr(path, ...) */
 	PN_K_ATTR_FD,	   /* fchmod/fchown/fsetxattr/fremovexattr(fd, ...) */
-	PN_K_ATTR_AT,	   /* fchmodat/fchmodat2/fchownat/futimesat/utimensat/setxattrat/removexattrat(dfd, path, ...) */
+	PN_K_ATTR_AT,	   /* fchmodat(2), fchownat, futimesat, utimensat, [remove|set]xattrat */
 };
 
 #define PN_SYSCALL_TABLE_SIZE 512

@@ -194,8 +194,8 @@ static int pins_prepare(struct pn_capture *c, const char *dir, char *err, size_t
 	return 0;
 }
 
-static int pin_one(const char *dir, const char *sub, const char *name, int (*pin)(void *, const char *),
-		   void *obj, char *err, size_t errlen)
+static int pin_one(const char *dir, const char *sub, const char *name,
+		   int (*pin)(void *, const char *), void *obj, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int e;
