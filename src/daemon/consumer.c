@@ -48,10 +48,7 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 	if (c->output == PN_OUTPUT_JSON)
 		n = pn_format_json(line, sizeof(line), ev, m, &fctx);
 	else
-		n = pn_format_line(line, sizeof(line),
-				   m->watch->log_format ? m->watch->log_format
-							: PN_DEFAULT_LOG_FORMAT,
-				   ev, m, &fctx);
+		n = pn_format_line(line, sizeof(line), m->watch->log_format, ev, m, &fctx);
 	if (n >= sizeof(line)) {
 		/* cannot happen with PATH_MAX paths; never print a cut line */
 		return;

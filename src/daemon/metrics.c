@@ -57,7 +57,7 @@ static void watch_events(const char *name, const uint64_t *counts, void *arg)
 		fputs("panoptes_events_total{watch=\"", f);
 		label_value(f, name);
 		fprintf(f, "\",event=\"%s\"} %llu\n", pn_event_bit_name(1u << i),
-			(unsigned long long)__atomic_load_n(&counts[i], __ATOMIC_RELAXED));
+			(unsigned long long)counts[i]);
 	}
 }
 

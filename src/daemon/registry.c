@@ -529,7 +529,7 @@ static void dispatch_one(const struct pn_event *ev, const struct pn_match *m, vo
 	unsigned slot = __builtin_ctz(m->event | (1u << PN_EVENT_SLOTS));
 
 	if (slot < PN_EVENT_SLOTS)
-		__atomic_fetch_add(&d->rw->counts[slot], 1, __ATOMIC_RELAXED);
+		d->rw->counts[slot]++; /* under the registry lock, as every reader */
 	d->fn(ev, m, d->container, d->arg);
 }
 

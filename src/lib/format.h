@@ -25,7 +25,8 @@ struct pn_format_ctx {
 int pn_format_validate(const char *fmt, char *err, size_t errlen);
 
 /*
- * Writes one log line (with '\n') for a match into buf. Unknown text is
+ * Writes one log line (with '\n') for a match into buf; a NULL fmt is the
+ * default format. Unknown text is
  * copied verbatim; "{{" is not special. Returns the length written, or the
  * length needed (like snprintf) if it did not fit.
  */
