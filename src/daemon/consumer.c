@@ -54,7 +54,10 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 		return;
 	}
 	fwrite(line, 1, n, c->out);
-	c->matched++;
+	/* GetStatus reads it from another thread */
+	__atomic_store_n(&c->matched, c->matched + 1, __ATOMIC_RELAXED);
+	if (c->on_match)
+		c->on_match(c->on_match_arg, ev, m, &fctx);
 }
 
 /*

@@ -9,8 +9,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "format.h"
 #include "panoptes_event.h"
 #include "registry.h"
+
+/* Called for every event written, on the consumer thread; must not block. */
+typedef void (*pn_consumer_match_fn)(void *arg, const struct pn_event *ev,
+				     const struct pn_match *m, const struct pn_format_ctx *fctx);
 
 enum pn_output { PN_OUTPUT_TEXT, PN_OUTPUT_JSON };
 
@@ -24,6 +29,8 @@ struct pn_consumer {
 	uint64_t records;  /* records decoded */
 	uint64_t malformed; /* records that failed validation */
 	uint64_t matched;  /* events written */
+	pn_consumer_match_fn on_match; /* optional: the gRPC feeds */
+	void *on_match_arg;
 };
 
 void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_output output,

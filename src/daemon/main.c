@@ -24,6 +24,7 @@
 #include "options.h"
 #include "policy.h"
 #include "registry.h"
+#include "server.h"
 
 #define PN_HOUSEKEEPING_MS 1000
 
@@ -70,11 +71,52 @@ static int load_policies(const struct pn_config *cfg, struct pn_policy *policies
 static int install(struct pn_registry *reg, struct pn_watch_spec *spec, const char *origin)
 {
 	char err[1024];
-	int e = pn_registry_add(reg, spec, err, sizeof(err));
+	int e;
 
+	free(spec->watch->origin);
+	spec->watch->origin = strdup(origin);
+	if (!spec->watch->origin)
+		return -ENOMEM;
+	e = pn_registry_add(reg, spec, err, sizeof(err));
 	if (e)
 		pn_err("%s: watch %s: %s", origin, spec->watch->name, err);
 	return e;
+}
+
+static void publish(void *arg, const struct pn_event *ev, const struct pn_match *m,
+		    const struct pn_format_ctx *fctx)
+{
+	pn_rpc_publish(arg, ev, m, fctx);
+}
+
+static int start_rpc(struct pn_rpc **rpc, const struct pn_config *cfg, struct pn_registry *reg,
+		     struct pn_capture *cap, struct pn_consumer *cons)
+{
+	struct pn_rpc_opts o = {
+		.listen = cfg->listen,
+		.node = cfg->node,
+		.version = PN_VERSION,
+		.tls = cfg->tls,
+		.tls_ca_file = cfg->tls_ca_file,
+		.tls_cert_file = cfg->tls_cert_file,
+		.tls_key_file = cfg->tls_key_file,
+		.max_request_bytes = cfg->max_request_bytes,
+		.stream_queue = cfg->stream_queue,
+		.registry = reg,
+		.capture = cap,
+		.consumer = cons,
+	};
+	char err[1024];
+	int e;
+
+	e = pn_rpc_start(rpc, &o, err, sizeof(err));
+	if (e) {
+		pn_err("%s", err);
+		return e;
+	}
+	cons->on_match = publish;
+	cons->on_match_arg = *rpc;
+	return 0;
 }
 
 static void stop_signals(sigset_t *mask)
@@ -129,21 +171,26 @@ static void log_counters(struct pn_capture *cap, const struct pn_consumer *cons)
 }
 
 static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consumer *cons,
-	       struct pn_metrics *metrics)
+	       struct pn_metrics *metrics, struct pn_rpc *rpc, const struct pn_config *cfg)
 {
 	int sfd = -1, tfd = -1, efd = -1, e;
 	bool stop = false;
+	char grpc[300] = "off";
 
 	e = setup_fds(&sfd, &tfd, &efd, pn_capture_fd(cap));
 	if (e) {
 		pn_err("cannot set up the event loop: %s", strerror(-e));
 		goto out;
 	}
-	pn_info("ready: backend %s, programs %s, %zu watch(es) on %zu cgroup(s), pins %s",
+	if (rpc)
+		snprintf(grpc, sizeof(grpc), "%s (%s)", pn_rpc_address(rpc),
+			 !cfg->tls ? "plaintext" : cfg->tls_ca_file ? "mutual TLS" : "TLS");
+	pn_info("ready: backend %s, programs %s, %zu watch(es) on %zu cgroup(s), pins %s, grpc %s",
 		pn_capture_backend(cap), pn_capture_programs(cap), pn_registry_watch_count(reg),
 		pn_registry_cgroup_count(reg),
-		pn_capture_pin_path(cap)[0] ? pn_capture_pin_path(cap) : "none");
+		pn_capture_pin_path(cap)[0] ? pn_capture_pin_path(cap) : "none", grpc);
 	pn_metrics_set_ready(metrics, true);
+	pn_rpc_set_serving(rpc, true);
 
 	while (!stop) {
 		struct epoll_event evs[4];
@@ -182,6 +229,7 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 		fflush(cons->out);
 	}
 	pn_metrics_set_ready(metrics, false);
+	pn_rpc_set_serving(rpc, false);
 	/* Flush what the kernel already handed over before detaching. */
 	pn_capture_consume(cap);
 	fflush(cons->out);
@@ -200,6 +248,7 @@ int main(int argc, char **argv)
 {
 	struct pn_capture_opts copts = { 0 };
 	struct pn_metrics *metrics = NULL;
+	struct pn_rpc *rpc = NULL;
 	struct pn_policy *policies = NULL;
 	struct pn_registry *reg = NULL;
 	struct pn_capture *cap = NULL;
@@ -219,8 +268,10 @@ int main(int argc, char **argv)
 
 	pn_log_init("panoptesd", false);
 	e = pn_options_parse(argc, argv, &cfg, err, sizeof(err));
-	if (e == 1)
+	if (e == 1) {
+		pn_config_clear(&cfg);
 		return 0;
+	}
 	if (e) {
 		pn_err("%s", err);
 		return 2;
@@ -269,6 +320,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cons.registry = reg;
+	pn_registry_set_max_watches(reg, cfg.max_watches);
 
 	if (cfg.flag_watch.watch) {
 		e = install(reg, &cfg.flag_watch, "flags");
@@ -298,8 +350,16 @@ int main(int argc, char **argv)
 		}
 	}
 
-	e = run(cap, reg, &cons, metrics);
+	if (cfg.listen[0]) {
+		e = start_rpc(&rpc, &cfg, reg, cap, &cons);
+		if (e)
+			goto out;
+	}
+
+	e = run(cap, reg, &cons, metrics, rpc, &cfg);
 out:
+	/* Streams are fed by the consumer: finished after its last records, before detaching. */
+	pn_rpc_stop(rpc);
 	/* The metrics thread reads the capture and the registry: it stops first. */
 	pn_metrics_stop(metrics);
 	/* Detach first: no record may arrive for a registry being freed. */

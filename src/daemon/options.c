@@ -55,6 +55,20 @@ static const char usage_text[] =
 	"                           bpftool (default /sys/fs/bpf/panoptes; \"\" = none)\n"
 	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
 	"                           HOST:PORT (default 0.0.0.0:2112; \"\" = off)\n"
+	"\n"
+	"gRPC API (argus.Argusd, panoptes.v1.Agent, grpc.health.v1.Health; docs/api.md):\n"
+	"  --listen HOST:PORT       serve gRPC there (default 0.0.0.0:50051; \"\" = off).\n"
+	"                           With it, starting without any watch is fine\n"
+	"  -tls, --tls              serve TLS; needs -tlscertfile and -tlskeyfile\n"
+	"  -tlscafile FILE          with -tls: require client certificates signed by this\n"
+	"                           CA (mutual TLS)\n"
+	"  -tlscertfile FILE        server certificate chain (PEM)\n"
+	"  -tlskeyfile FILE         server private key (PEM)\n"
+	"  --max-watches N          refuse new watches past N (default 1024)\n"
+	"  --max-request-bytes N    refuse larger requests (default 4194304)\n"
+	"  --stream-queue N         messages queued per event stream before a slow client\n"
+	"                           loses some (default 4096)\n"
+	"\n"
 	"  --verbose                debug logging, including libbpf's\n"
 	"  -h, --help               this text\n"
 	"  --version                print the version\n"
@@ -85,6 +99,14 @@ enum {
 	OPT_VERSION,
 	OPT_PIN_PATH,
 	OPT_METRICS_LISTEN,
+	OPT_LISTEN,
+	OPT_TLS,
+	OPT_TLS_CA,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_MAX_WATCHES,
+	OPT_MAX_REQUEST,
+	OPT_STREAM_QUEUE,
 };
 
 static const struct option long_options[] = {
@@ -110,6 +132,14 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "tlscafile", required_argument, NULL, OPT_TLS_CA },
+	{ "tlscertfile", required_argument, NULL, OPT_TLS_CERT },
+	{ "tlskeyfile", required_argument, NULL, OPT_TLS_KEY },
+	{ "max-watches", required_argument, NULL, OPT_MAX_WATCHES },
+	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
+	{ "stream-queue", required_argument, NULL, OPT_STREAM_QUEUE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -362,6 +392,48 @@ static void default_node(char *out, size_t len)
 	out[len - 1] = '\0';
 }
 
+/*
+ * argusd spelled its TLS flags with one dash (-tls, -tlscafile F); getopt
+ * would read "-tls" as -t -l -s. Those four are rewritten to their
+ * double-dash form before parsing; everything else is left alone.
+ */
+static int argusd_flags(int argc, char **argv, struct pn_config *cfg)
+{
+	static const char *const single[] = { "-tls", "-tlscafile", "-tlscertfile", "-tlskeyfile" };
+
+	cfg->args = calloc((size_t)argc + 1, sizeof(char *));
+	if (!cfg->args)
+		return -ENOMEM;
+	cfg->n_args = (size_t)argc;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		cfg->args[i] = NULL;
+		for (size_t j = 0; i > 0 && j < sizeof(single) / sizeof(single[0]); j++) {
+			size_t n = strlen(single[j]);
+
+			if (strncmp(a, single[j], n) == 0 && (a[n] == '\0' || a[n] == '=')) {
+				cfg->args[i] = malloc(strlen(a) + 2);
+				if (!cfg->args[i])
+					return -ENOMEM;
+				cfg->args[i][0] = '-';
+				strcpy(cfg->args[i] + 1, a);
+				break;
+			}
+		}
+		if (!cfg->args[i] && !(cfg->args[i] = strdup(a)))
+			return -ENOMEM;
+		/* after "--" nothing is an option */
+		if (strcmp(a, "--") == 0) {
+			for (int k = i + 1; k < argc; k++)
+				if (!(cfg->args[k] = strdup(argv[k])))
+					return -ENOMEM;
+			break;
+		}
+	}
+	return 0;
+}
+
 int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, size_t errlen)
 {
 	struct flag_watch fw = { 0 };
@@ -369,6 +441,16 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	long v;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen = "0.0.0.0:50051";
+	cfg->max_watches = 1024;
+	cfg->max_request_bytes = 4 << 20;
+	cfg->stream_queue = 4096;
+	e = argusd_flags(argc, argv, cfg);
+	if (e) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	argv = cfg->args;
 	cfg->output = PN_OUTPUT_TEXT;
 	cfg->ringbuf_mb = 16;
 	cfg->backend = "auto";
@@ -449,6 +531,60 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 		case OPT_METRICS_LISTEN:
 			cfg->metrics_listen = optarg;
 			break;
+		case OPT_LISTEN:
+			if (optarg[0] && !strrchr(optarg, ':')) {
+				snprintf(err, errlen, "--listen: expected HOST:PORT or \"\", got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->listen = optarg;
+			break;
+		case OPT_TLS:
+			cfg->tls = true;
+			break;
+		case OPT_TLS_CA:
+		case OPT_TLS_CERT:
+		case OPT_TLS_KEY:
+			if (!optarg[0] || access(optarg, R_OK)) {
+				snprintf(err, errlen, "-%s: cannot read \"%s\": %s",
+					 opt == OPT_TLS_CA ? "tlscafile"
+					 : opt == OPT_TLS_CERT ? "tlscertfile" : "tlskeyfile",
+					 optarg, optarg[0] ? strerror(errno) : "empty path");
+				e = -EINVAL;
+				break;
+			}
+			*(opt == OPT_TLS_CA ? &cfg->tls_ca_file
+			  : opt == OPT_TLS_CERT ? &cfg->tls_cert_file : &cfg->tls_key_file) = optarg;
+			break;
+		case OPT_MAX_WATCHES:
+			if (parse_long(optarg, 1, 1000000, &v)) {
+				snprintf(err, errlen, "--max-watches: expected 1 to 1000000, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->max_watches = (size_t)v;
+			break;
+		case OPT_MAX_REQUEST:
+			if (parse_long(optarg, 1024, 1 << 30, &v)) {
+				snprintf(err, errlen,
+					 "--max-request-bytes: expected 1024 to 1073741824, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->max_request_bytes = (size_t)v;
+			break;
+		case OPT_STREAM_QUEUE:
+			if (parse_long(optarg, 1, 1 << 24, &v)) {
+				snprintf(err, errlen, "--stream-queue: expected 1 to 16777216, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->stream_queue = (size_t)v;
+			break;
 		case ':':
 			snprintf(err, errlen, "%s: missing value", argv[optind - 1]);
 			e = -EINVAL;
@@ -474,10 +610,27 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	e = finish_flag_watch(&fw, cfg, err, errlen);
 	if (e)
 		goto out;
-	if (!cfg->flag_watch.watch && !cfg->n_policy_files) {
+	if (!cfg->flag_watch.watch && !cfg->n_policy_files && !cfg->listen[0]) {
 		snprintf(err, errlen,
-			 "nothing to watch: give --policy FILE, or --watch-pid/--watch-cgroup/"
-			 "--watch-container with --path (see --help)");
+			 "nothing to watch and no gRPC API (--listen \"\"): give --policy FILE, "
+			 "or --watch-pid/--watch-cgroup/--watch-container with --path (see --help)");
+		e = -EINVAL;
+		goto out;
+	}
+	if (cfg->tls && (!cfg->tls_cert_file || !cfg->tls_key_file)) {
+		snprintf(err, errlen, "-tls: needs -tlscertfile FILE and -tlskeyfile FILE");
+		e = -EINVAL;
+		goto out;
+	}
+	if (!cfg->tls && (cfg->tls_ca_file || cfg->tls_cert_file || cfg->tls_key_file)) {
+		snprintf(err, errlen, "-%s: given without -tls",
+			 cfg->tls_ca_file ? "tlscafile" : cfg->tls_cert_file ? "tlscertfile"
+									  : "tlskeyfile");
+		e = -EINVAL;
+		goto out;
+	}
+	if (cfg->tls && !cfg->listen[0]) {
+		snprintf(err, errlen, "-tls: given with --listen \"\" (no gRPC to secure)");
 		e = -EINVAL;
 	}
 out:
@@ -497,4 +650,9 @@ void pn_config_clear(struct pn_config *cfg)
 	pn_watch_free(cfg->flag_watch.watch);
 	pn_targets_clear(&cfg->flag_watch.targets);
 	memset(&cfg->flag_watch, 0, sizeof(cfg->flag_watch));
+	for (size_t i = 0; cfg->args && i < cfg->n_args; i++)
+		free(cfg->args[i]);
+	free(cfg->args);
+	cfg->args = NULL;
+	cfg->n_args = 0;
 }

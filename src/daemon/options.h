@@ -21,7 +21,17 @@ struct pn_config {
 	const char *backend;
 	const char *pin_path;	    /* "" = no pins */
 	const char *metrics_listen; /* "" = no metrics server */
+	const char *listen;	    /* gRPC HOST:PORT; "" = no gRPC */
+	bool tls;
+	const char *tls_ca_file; /* NULL = no client certificates asked */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	size_t max_watches;
+	size_t max_request_bytes;
+	size_t stream_queue;
 	bool verbose;
+	char **args; /* argv as parsed (argusd's -tls flags rewritten); strings above point here */
+	size_t n_args;
 };
 
 /*

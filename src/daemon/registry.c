@@ -49,7 +49,20 @@ struct pn_registry {
 	size_t n_watches;
 	struct reg_cgroup **cgroups; /* sorted by id */
 	size_t n_cgroups;
+	size_t max_watches;
 };
+
+static const char *watch_key(const struct pn_watch *w)
+{
+	return w->key ? w->key : w->name;
+}
+
+void pn_registry_set_max_watches(struct pn_registry *r, size_t max)
+{
+	pthread_mutex_lock(&r->lock);
+	r->max_watches = max;
+	pthread_mutex_unlock(&r->lock);
+}
 
 struct pn_registry *pn_registry_new(const char *cgroup2_root, const char *proc_root,
 				    const struct pn_kernel_sink *sink)
@@ -190,6 +203,8 @@ static int resolve_targets(struct pn_registry *r, const struct pn_targets *t,
 				 e == -EEXIST ? "the id matches more than one cgroup"
 					      : "no cgroup found",
 				 r->cgroup2_root);
+			if (e == -EEXIST)
+				e = -EINVAL; /* ambiguous is the caller's to fix, not "exists" */
 			goto out;
 		}
 		e = resolve_cgroup_path(r, path, &res[k], err, errlen);
@@ -417,7 +432,8 @@ static int bind(struct pn_registry *r, struct reg_watch *rw, const struct resolv
 	return 0;
 }
 
-int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err, size_t errlen)
+int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum pn_reg_mode mode,
+			char *err, size_t errlen)
 {
 	struct reg_cgroup **dead = NULL;
 	struct resolved *res = NULL;
@@ -439,10 +455,27 @@ int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err
 
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n_watches; i++) {
-		if (strcmp(r->watches[i]->watch->name, spec->watch->name) == 0) {
+		if (strcmp(watch_key(r->watches[i]->watch), watch_key(spec->watch)) == 0) {
 			old = r->watches[i];
 			old_idx = i;
 		}
+	}
+	if (old && mode == PN_REG_CREATE_ONLY) {
+		snprintf(err, errlen, "watch %s: already exists", spec->watch->name);
+		e = -EEXIST;
+		old = NULL;
+		goto unlock;
+	}
+	if (!old && mode == PN_REG_REPLACE_ONLY) {
+		snprintf(err, errlen, "watch %s: not found", spec->watch->name);
+		e = -ENOENT;
+		goto unlock;
+	}
+	if (!old && r->max_watches && r->n_watches >= r->max_watches) {
+		snprintf(err, errlen, "watch %s: the agent already has %zu watches, its limit "
+			 "(--max-watches)", spec->watch->name, r->n_watches);
+		e = -ENOSPC;
+		goto unlock;
 	}
 	if (!old) {
 		v = realloc(r->watches, (r->n_watches + 1) * sizeof(*v));
@@ -500,13 +533,13 @@ static void remove_watch_at(struct pn_registry *r, size_t idx)
 	reg_watch_free(rw);
 }
 
-int pn_registry_remove(struct pn_registry *r, const char *name)
+int pn_registry_remove(struct pn_registry *r, const char *key)
 {
 	int e = -ENOENT;
 
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n_watches; i++) {
-		if (strcmp(r->watches[i]->watch->name, name) == 0) {
+		if (strcmp(watch_key(r->watches[i]->watch), key) == 0) {
 			remove_watch_at(r, i);
 			e = 0;
 			break;
@@ -647,4 +680,41 @@ size_t pn_registry_cgroup_count(struct pn_registry *r)
 	n = r->n_cgroups;
 	pthread_mutex_unlock(&r->lock);
 	return n;
+}
+
+void pn_registry_foreach_view(struct pn_registry *r,
+			      void (*fn)(const struct pn_watch_view *v, void *arg), void *arg)
+{
+	struct pn_watch_binding *b = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->n_cgroups)
+		b = calloc(r->n_cgroups, sizeof(*b));
+	for (size_t i = 0; i < r->n_watches; i++) {
+		struct reg_watch *rw = r->watches[i];
+		struct pn_watch_view v = {
+			.watch = rw->watch,
+			.targets = &rw->targets,
+			.bindings = b,
+			.counts = rw->counts,
+		};
+
+		/* a watch has at most one binding per cgroup */
+		for (size_t j = 0; b && j < r->n_cgroups; j++) {
+			struct reg_cgroup *cg = r->cgroups[j];
+
+			for (size_t k = 0; k < cg->n_bindings; k++) {
+				if (cg->bindings[k].rw != rw)
+					continue;
+				b[v.n_bindings++] = (struct pn_watch_binding){
+					.cgroup_id = cg->id,
+					.path = cg->path,
+					.container = cg->bindings[k].container,
+				};
+			}
+		}
+		fn(&v, arg);
+	}
+	pthread_mutex_unlock(&r->lock);
+	free(b);
 }

@@ -32,15 +32,53 @@ struct pn_registry *pn_registry_new(const char *cgroup2_root, const char *proc_r
 				    const struct pn_kernel_sink *sink);
 void pn_registry_free(struct pn_registry *r);
 
+enum pn_reg_mode {
+	PN_REG_UPSERT,	     /* install, or replace the watch with the same key */
+	PN_REG_CREATE_ONLY,  /* -EEXIST if the key is taken */
+	PN_REG_REPLACE_ONLY, /* -ENOENT if there is nothing to replace */
+};
+
 /*
  * Resolves the spec's targets to cgroups and installs the watch; a watch of
- * the same name is replaced in place, with no moment in which neither is
- * active. On success the registry owns spec->watch and spec->targets (the
- * spec is zeroed). On error nothing changed, the caller still owns the spec,
- * and err names the target that failed.
+ * the same key (pn_watch.key, else its name) is replaced in place, with no
+ * moment in which neither is active. On success the registry owns
+ * spec->watch and spec->targets (the spec is zeroed). On error nothing
+ * changed, the caller still owns the spec, and err names what failed:
+ * -EINVAL bad target, -ENOENT/-ESRCH target not found, -EEXIST/-ENOENT per
+ * mode, -ENOSPC past the watch limit, -ENOMEM.
  */
-int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err, size_t errlen);
-int pn_registry_remove(struct pn_registry *r, const char *name);
+int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum pn_reg_mode mode,
+			char *err, size_t errlen);
+static inline int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err,
+				  size_t errlen)
+{
+	return pn_registry_install(r, spec, PN_REG_UPSERT, err, errlen);
+}
+/* Removes the watch with this key (its name unless it was given a key). 0 or -ENOENT. */
+int pn_registry_remove(struct pn_registry *r, const char *key);
+
+/* 0 = no limit. Installing a new watch past it fails with -ENOSPC. */
+void pn_registry_set_max_watches(struct pn_registry *r, size_t max);
+
+/* One cgroup a watch is bound to. */
+struct pn_watch_binding {
+	uint64_t cgroup_id;
+	const char *path;
+	const char *container; /* the container ref it was asked for by, or "" */
+};
+
+/* A watch as the API shows it; valid only during the callback. */
+struct pn_watch_view {
+	const struct pn_watch *watch;
+	const struct pn_targets *targets;
+	const struct pn_watch_binding *bindings;
+	size_t n_bindings;
+	const uint64_t *counts; /* PN_EVENT_SLOTS, by event bit index */
+};
+
+/* Calls fn for every watch, under the registry lock (fn must not call back in). */
+void pn_registry_foreach_view(struct pn_registry *r,
+			      void (*fn)(const struct pn_watch_view *v, void *arg), void *arg);
 
 /* Reports one event to every watch covering its cgroup. Returns matches made. */
 size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn_reg_match_fn fn,

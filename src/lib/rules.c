@@ -334,6 +334,8 @@ void pn_watch_free(struct pn_watch *w)
 		pn_subject_clear(&w->subjects[i]);
 	free(w->subjects);
 	free(w->name);
+	free(w->key);
+	free(w->origin);
 	free(w->pod);
 	free(w->log_format);
 	free(w);

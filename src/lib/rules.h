@@ -35,6 +35,8 @@ struct pn_subject {
 
 struct pn_watch {
 	char *name;
+	char *key;	  /* identity in the registry; NULL: the name (argus keys by node and pids) */
+	char *origin;	  /* who installed it: "flags", "api", "argus" or a policy file; may be NULL */
 	char *pod;	  /* {pod}; may be empty */
 	char *log_format; /* NULL: the default format */
 	struct pn_subject *subjects;

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* panoptes.v1.Agent: the native API (typed watches, full event records, status). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "convert.h"
+#include "log.h"
+#include "panoptes/v1/agent.pb-c.h"
+#include "pathutil.h"
+#include "server.h"
+
+struct find_ctx {
+	const char *name;
+	Panoptes__V1__WatchInfo *info;
+	bool oom;
+};
+
+static void find_info(const struct pn_watch_view *v, void *arg)
+{
+	struct find_ctx *f = arg;
+
+	if (f->info || v->watch->key || strcmp(v->watch->name, f->name) != 0)
+		return;
+	f->info = pn_api_watch_info_new(v);
+	f->oom = !f->info;
+}
+
+static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w,
+				enum pn_reg_mode mode, ProtobufCMessage **resp, char *msg,
+				size_t msglen)
+{
+	struct pn_registry *reg = pn_rpc_opts(rpc)->registry;
+	struct find_ctx f = { 0 };
+	struct pn_watch_spec spec;
+	char name[256];
+	int e;
+
+	e = pn_api_watch_to_spec(w, &spec, msg, msglen);
+	if (e)
+		return pn_rpc_status_of_errno(e);
+	snprintf(name, sizeof(name), "%s", spec.watch->name);
+	e = pn_registry_install(reg, &spec, mode, msg, msglen);
+	if (e) {
+		pn_watch_free(spec.watch);
+		pn_targets_clear(&spec.targets);
+		return pn_rpc_status_of_errno(e);
+	}
+	pn_info("grpc: watch %s %s", name, mode == PN_REG_CREATE_ONLY ? "created" : "updated");
+	f.name = name;
+	pn_registry_foreach_view(reg, find_info, &f);
+	if (!f.info) {
+		snprintf(msg, msglen, "%s", f.oom ? "out of memory" : "watch.targets: exited while "
+			 "the watch was installed");
+		return f.oom ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_NOT_FOUND;
+	}
+	*resp = &f.info->base;
+	return GRPC_STATUS_OK;
+}
+
+static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage *req,
+				     ProtobufCMessage **resp, char *msg, size_t msglen)
+{
+	const Panoptes__V1__CreateWatchRequest *r = (const void *)req;
+
+	return install(rpc, r->watch, PN_REG_CREATE_ONLY, resp, msg, msglen);
+}
+
+static grpc_status_code update_watch(struct pn_rpc *rpc, const ProtobufCMessage *req,
+				     ProtobufCMessage **resp, char *msg, size_t msglen)
+{
+	const Panoptes__V1__UpdateWatchRequest *r = (const void *)req;
+
+	return install(rpc, r->watch, PN_REG_REPLACE_ONLY, resp, msg, msglen);
+}
+
+static grpc_status_code delete_watch(struct pn_rpc *rpc, const ProtobufCMessage *req,
+				     ProtobufCMessage **resp, char *msg, size_t msglen)
+{
+	const Panoptes__V1__DeleteWatchRequest *r = (const void *)req;
+	Panoptes__V1__DeleteWatchResponse *out;
+
+	if (!r->name[0]) {
+		snprintf(msg, msglen, "name: required");
+		return GRPC_STATUS_INVALID_ARGUMENT;
+	}
+	if (pn_registry_remove(pn_rpc_opts(rpc)->registry, r->name)) {
+		snprintf(msg, msglen, "name: no watch named \"%s\"", r->name);
+		return GRPC_STATUS_NOT_FOUND;
+	}
+	pn_info("grpc: watch %s deleted", r->name);
+	out = malloc(sizeof(*out));
+	if (!out)
+		return GRPC_STATUS_RESOURCE_EXHAUSTED;
+	panoptes__v1__delete_watch_response__init(out);
+	*resp = &out->base;
+	return GRPC_STATUS_OK;
+}
+
+struct list_ctx {
+	Panoptes__V1__ListWatchesResponse *out;
+	bool oom;
+};
+
+static void list_one(const struct pn_watch_view *v, void *arg)
+{
+	struct list_ctx *c = arg;
+	Panoptes__V1__WatchInfo **w;
+
+	w = realloc(c->out->watches, (c->out->n_watches + 1) * sizeof(*w));
+	if (!w) {
+		c->oom = true;
+		return;
+	}
+	c->out->watches = w;
+	w[c->out->n_watches] = pn_api_watch_info_new(v);
+	if (w[c->out->n_watches])
+		c->out->n_watches++;
+	else
+		c->oom = true;
+}
+
+static grpc_status_code list_watches(struct pn_rpc *rpc, const ProtobufCMessage *req,
+				     ProtobufCMessage **resp, char *msg, size_t msglen)
+{
+	struct list_ctx c = { 0 };
+
+	(void)req;
+	c.out = malloc(sizeof(*c.out));
+	if (!c.out)
+		return GRPC_STATUS_RESOURCE_EXHAUSTED;
+	panoptes__v1__list_watches_response__init(c.out);
+	pn_registry_foreach_view(pn_rpc_opts(rpc)->registry, list_one, &c);
+	if (c.oom) {
+		protobuf_c_message_free_unpacked(&c.out->base, NULL);
+		snprintf(msg, msglen, "out of memory");
+		return GRPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	*resp = &c.out->base;
+	return GRPC_STATUS_OK;
+}
+
+static int filter_of(const Panoptes__V1__StreamEventsRequest *r, struct pn_event_filter *f,
+		     char *msg, size_t msglen)
+{
+	char path[PN_PATH_MAX];
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < r->n_events; i++) {
+		if (pn_api_event_type_mask((int)r->events[i], &f->events)) {
+			snprintf(msg, msglen, "events[%zu]: %d is not an event type", i,
+				 (int)r->events[i]);
+			return -EINVAL;
+		}
+	}
+	if (r->path_prefix[0]) {
+		if (r->path_prefix[0] != '/' ||
+		    pn_path_normalize(r->path_prefix, path, sizeof(path)) < 0) {
+			snprintf(msg, msglen, "path_prefix: \"%s\" is not an absolute path",
+				 r->path_prefix);
+			return -EINVAL;
+		}
+		f->path_prefix = strdup(path);
+		if (!f->path_prefix)
+			goto oom;
+	}
+	if (r->n_watches) {
+		f->watches = calloc(r->n_watches, sizeof(*f->watches));
+		if (!f->watches)
+			goto oom;
+		for (; f->n_watches < r->n_watches; f->n_watches++) {
+			f->watches[f->n_watches] = strdup(r->watches[f->n_watches]);
+			if (!f->watches[f->n_watches])
+				goto oom;
+		}
+	}
+	return 0;
+oom:
+	pn_event_filter_clear(f);
+	snprintf(msg, msglen, "out of memory");
+	return -ENOMEM;
+}
+
+static void stream_events(struct pn_rpc *rpc, struct pn_rpc_stream *s,
+			  const ProtobufCMessage *req)
+{
+	struct pn_event_filter f;
+	char msg[PN_PATH_MAX + 128];
+	int e;
+
+	(void)rpc;
+	e = filter_of((const void *)req, &f, msg, sizeof(msg));
+	if (e) {
+		pn_rpc_stream_finish(s, pn_rpc_status_of_errno(e), msg);
+		return;
+	}
+	pn_rpc_stream_subscribe(s, PN_FEED_EVENTS, &f, NULL);
+}
+
+static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *req,
+				   ProtobufCMessage **resp, char *msg, size_t msglen)
+{
+	const struct pn_rpc_opts *o = pn_rpc_opts(rpc);
+	Panoptes__V1__Status *st;
+	Panoptes__V1__KernelCounters *kc;
+	struct pn_counters k;
+	struct utsname u;
+	char *progs, *save = NULL;
+	bool ok = true;
+
+	(void)req;
+	st = calloc(1, sizeof(*st));
+	kc = calloc(1, sizeof(*kc));
+	if (!st || !kc) {
+		free(st);
+		free(kc);
+		snprintf(msg, msglen, "out of memory");
+		return GRPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	panoptes__v1__status__init(st);
+	panoptes__v1__kernel_counters__init(kc);
+	st->kernel = kc;
+	pn_capture_counters(o->capture, &k);
+	kc->seen = k.seen;
+	kc->filtered = k.filtered;
+	kc->gated = k.gated;
+	kc->coalesced = k.coalesced;
+	kc->emitted = k.emitted;
+	kc->dropped = k.dropped;
+	kc->truncated = k.truncated;
+	kc->failed = k.failed;
+	st->version = strdup(o->version);
+	st->node = strdup(o->node);
+	st->backend = strdup(pn_capture_backend(o->capture));
+	st->kernel_release = strdup(uname(&u) == 0 ? u.release : "");
+	ok = st->version && st->node && st->backend && st->kernel_release;
+	progs = strdup(pn_capture_programs(o->capture));
+	st->programs = calloc(64, sizeof(char *));
+	if (!progs || !st->programs)
+		ok = false;
+	for (char *p = progs ? strtok_r(progs, ",", &save) : NULL; p && ok && st->n_programs < 64;
+	     p = strtok_r(NULL, ",", &save)) {
+		st->programs[st->n_programs] = strdup(p);
+		if (!st->programs[st->n_programs++])
+			ok = false;
+	}
+	free(progs);
+	st->uptime_seconds = pn_rpc_uptime_s(rpc);
+	st->watches = (uint32_t)pn_registry_watch_count(o->registry);
+	st->cgroups = (uint32_t)pn_registry_cgroup_count(o->registry);
+	/* read without a lock: counters written by the consumer thread, monotonic */
+	st->records = __atomic_load_n(&o->consumer->records, __ATOMIC_RELAXED);
+	st->malformed = __atomic_load_n(&o->consumer->malformed, __ATOMIC_RELAXED);
+	st->events = __atomic_load_n(&o->consumer->matched, __ATOMIC_RELAXED);
+	st->streams = pn_rpc_stream_count(rpc);
+	st->stream_drops = pn_rpc_stream_drops(rpc);
+	if (!ok) {
+		protobuf_c_message_free_unpacked(&st->base, NULL);
+		snprintf(msg, msglen, "out of memory");
+		return GRPC_STATUS_RESOURCE_EXHAUSTED;
+	}
+	*resp = &st->base;
+	return GRPC_STATUS_OK;
+}
+
+const struct pn_rpc_method pn_agent_methods[] = {
+	{ .path = "/panoptes.v1.Agent/CreateWatch",
+	  .request = &panoptes__v1__create_watch_request__descriptor,
+	  .unary = create_watch },
+	{ .path = "/panoptes.v1.Agent/UpdateWatch",
+	  .request = &panoptes__v1__update_watch_request__descriptor,
+	  .unary = update_watch },
+	{ .path = "/panoptes.v1.Agent/DeleteWatch",
+	  .request = &panoptes__v1__delete_watch_request__descriptor,
+	  .unary = delete_watch },
+	{ .path = "/panoptes.v1.Agent/ListWatches",
+	  .request = &panoptes__v1__list_watches_request__descriptor,
+	  .unary = list_watches },
+	{ .path = "/panoptes.v1.Agent/StreamEvents",
+	  .request = &panoptes__v1__stream_events_request__descriptor,
+	  .stream = stream_events },
+	{ .path = "/panoptes.v1.Agent/GetStatus",
+	  .request = &panoptes__v1__get_status_request__descriptor,
+	  .unary = get_status },
+	{ 0 },
+};

@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "convert.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "events.h"
+#include "format.h"
+#include "rules.h"
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+						       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+grpc_status_code pn_rpc_status_of_errno(int err)
+{
+	switch (err) {
+	case 0:
+		return GRPC_STATUS_OK;
+	case -EINVAL:
+		return GRPC_STATUS_INVALID_ARGUMENT;
+	case -ENOENT:
+	case -ESRCH:
+		return GRPC_STATUS_NOT_FOUND;
+	case -EEXIST:
+		return GRPC_STATUS_ALREADY_EXISTS;
+	case -ENOSPC:
+	case -ENOMEM:
+	case -E2BIG:
+		return GRPC_STATUS_RESOURCE_EXHAUSTED;
+	case -EPERM:
+	case -EACCES:
+		return GRPC_STATUS_PERMISSION_DENIED;
+	case -ETIMEDOUT:
+		return GRPC_STATUS_DEADLINE_EXCEEDED;
+	case -ESHUTDOWN:
+		return GRPC_STATUS_UNAVAILABLE;
+	default:
+		return GRPC_STATUS_INTERNAL;
+	}
+}
+
+const char *pn_rpc_status_name(grpc_status_code code)
+{
+	static const char *const names[] = {
+		"OK",		     "CANCELLED",	  "UNKNOWN",	 "INVALID_ARGUMENT",
+		"DEADLINE_EXCEEDED", "NOT_FOUND",	  "ALREADY_EXISTS", "PERMISSION_DENIED",
+		"RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",	 "OUT_OF_RANGE",
+		"UNIMPLEMENTED",     "INTERNAL",	  "UNAVAILABLE", "DATA_LOSS",
+		"UNAUTHENTICATED",
+	};
+
+	if ((unsigned)code < sizeof(names) / sizeof(names[0]))
+		return names[code];
+	return "UNKNOWN";
+}
+
+/* ------------------------------------------------------------ event types */
+
+/* EventType = bit index + 1 for the single kinds (the enum follows inotify's bit order). */
+#define PN_API_SINGLE_KINDS 12
+
+static const char *const type_names[] = {
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ACCESS] = "ACCESS",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MODIFY] = "MODIFY",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ATTRIB] = "ATTRIB",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE_WRITE] = "CLOSE_WRITE",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE_NOWRITE] = "CLOSE_NOWRITE",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_OPEN] = "OPEN",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVED_FROM] = "MOVED_FROM",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVED_TO] = "MOVED_TO",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CREATE] = "CREATE",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_DELETE] = "DELETE",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_DELETE_SELF] = "DELETE_SELF",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF] = "MOVE_SELF",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE] = "CLOSE",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE] = "MOVE",
+	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL] = "ALL",
+};
+
+_Static_assert(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF == PN_API_SINGLE_KINDS,
+	       "EventType single kinds follow inotify's bit order");
+_Static_assert(PN_MOVE_SELF == 1u << (PN_API_SINGLE_KINDS - 1), "PN_* bits are inotify's");
+
+int pn_api_event_type_mask(int type, uint32_t *mask)
+{
+	if (type >= 1 && type <= PN_API_SINGLE_KINDS) {
+		*mask |= 1u << (type - 1);
+		return 0;
+	}
+	switch (type) {
+	case PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE:
+		*mask |= PN_CLOSE;
+		return 0;
+	case PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE:
+		*mask |= PN_MOVE;
+		return 0;
+	case PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL:
+		*mask |= PN_ALL_EVENTS;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int pn_api_event_type_of_bit(uint32_t bit)
+{
+	if (!bit || (bit & (bit - 1)) || bit > PN_MOVE_SELF)
+		return PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED;
+	return __builtin_ctz(bit) + 1;
+}
+
+const char *pn_api_event_type_name(int type)
+{
+	if (type < 1 || (size_t)type >= sizeof(type_names) / sizeof(type_names[0]))
+		return NULL;
+	return type_names[type];
+}
+
+int pn_api_event_type_parse(const char *name, int *type)
+{
+	uint32_t mask = 0;
+
+	for (size_t t = 1; t < sizeof(type_names) / sizeof(type_names[0]); t++) {
+		if (strcasecmp(name, type_names[t]) == 0) {
+			*type = (int)t;
+			return 0;
+		}
+	}
+	if (pn_event_name_parse(name, &mask))
+		return -EINVAL;
+	if (mask == PN_CLOSE)
+		*type = PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE;
+	else if (mask == PN_MOVE)
+		*type = PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE;
+	else if (mask == PN_ALL_EVENTS)
+		*type = PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL;
+	else
+		*type = pn_api_event_type_of_bit(mask);
+	return 0;
+}
+
+/* ------------------------------------------------------------ subjects */
+
+/* What an argus subject and a native subject both carry, borrowed. */
+struct subject_in {
+	const char *field; /* "subject[2]" or "watch.subjects[2]" */
+	char **paths;
+	size_t n_paths;
+	char **ignore;
+	size_t n_ignore;
+	bool only_dir, recursive, follow_move;
+	int max_depth;
+	size_t n_tags;
+	const char *(*tag_key)(const void *tags, size_t i);
+	const char *(*tag_value)(const void *tags, size_t i);
+	const void *tags;
+};
+
+static char **dup_strv(char *const *v, size_t n)
+{
+	char **out = calloc(n ? n : 1, sizeof(*out));
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = strdup(v[i]);
+		if (!out[i]) {
+			while (i--)
+				free(out[i]);
+			free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* Fills s (events already set) from in; on error s is cleared. */
+static int subject_fill(struct pn_subject *s, const struct subject_in *in, char *err,
+			size_t errlen)
+{
+	char msg[PN_PATH_MAX + 128];
+	int e = -ENOMEM;
+
+	if (in->max_depth < 0) {
+		e = fail(err, errlen, "%s.maxDepth: must be >= 0, got %d", in->field,
+			 in->max_depth);
+		goto fail;
+	}
+	for (size_t i = 0; i < in->n_ignore; i++) {
+		if (!in->ignore[i][0] || strchr(in->ignore[i], '/')) {
+			e = fail(err, errlen, "%s.ignore[%zu]: \"%s\" is not a file name (one path "
+				 "component, no '/')", in->field, i, in->ignore[i]);
+			goto fail;
+		}
+	}
+	s->paths = dup_strv(in->paths, in->n_paths);
+	s->ignore = dup_strv(in->ignore, in->n_ignore);
+	if (!s->paths || !s->ignore)
+		goto fail;
+	s->n_paths = in->n_paths;
+	s->n_ignore = in->n_ignore;
+	s->only_dir = in->only_dir;
+	s->recursive = in->recursive;
+	s->follow_move = in->follow_move;
+	s->max_depth = in->max_depth;
+	if (pn_subject_validate(s, msg, sizeof(msg))) {
+		e = fail(err, errlen, "%s.%s", in->field, msg);
+		goto fail;
+	}
+	if (in->n_tags) {
+		s->tags = calloc(in->n_tags, sizeof(*s->tags));
+		if (!s->tags)
+			goto fail;
+	}
+	for (size_t i = 0; i < in->n_tags; i++) {
+		const char *k = in->tag_key(in->tags, i), *v = in->tag_value(in->tags, i);
+
+		if (!k[0]) {
+			e = fail(err, errlen, "%s.tags: empty key", in->field);
+			goto fail;
+		}
+		s->tags[i].key = strdup(k);
+		s->tags[i].value = strdup(v);
+		s->n_tags = i + 1;
+		if (!s->tags[i].key || !s->tags[i].value)
+			goto fail;
+	}
+	if (pn_subject_finish(s))
+		goto fail;
+	return 0;
+fail:
+	if (e == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", in->field);
+	pn_subject_clear(s);
+	return e;
+}
+
+static struct pn_watch *watch_new(const char *name, const char *pod, const char *log_format,
+				  const char *key, const char *origin, size_t n_subjects)
+{
+	struct pn_watch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->name = strdup(name);
+	w->pod = strdup(pod ? pod : "");
+	w->log_format = log_format && log_format[0] ? strdup(log_format) : NULL;
+	w->key = key ? strdup(key) : NULL;
+	w->origin = strdup(origin);
+	w->subjects = calloc(n_subjects ? n_subjects : 1, sizeof(*w->subjects));
+	if (!w->name || !w->pod || (log_format && log_format[0] && !w->log_format) ||
+	    (key && !w->key) || !w->origin || !w->subjects) {
+		pn_watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static int check_log_format(const char *field, const char *fmt, char *err, size_t errlen)
+{
+	char msg[512];
+
+	if (fmt && fmt[0] && pn_format_validate(fmt, msg, sizeof(msg)))
+		return fail(err, errlen, "%s: %s", field, msg);
+	return 0;
+}
+
+/* ------------------------------------------------------------ argus */
+
+static const char *argus_tag_key(const void *tags, size_t i)
+{
+	return ((Argus__ArgusWatcherSubject__TagsEntry *const *)tags)[i]->key;
+}
+
+static const char *argus_tag_value(const void *tags, size_t i)
+{
+	return ((Argus__ArgusWatcherSubject__TagsEntry *const *)tags)[i]->value;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size_t outlen,
+		 char *err, size_t errlen)
+{
+	const char *n = c->nodename && c->nodename[0] ? c->nodename : node;
+	size_t len;
+	int e = 0;
+
+	len = (size_t)snprintf(out, outlen, "argus/%s/", n);
+	if (c->n_pid) {
+		int *pids = malloc(c->n_pid * sizeof(*pids));
+
+		if (!pids)
+			return -ENOMEM;
+		memcpy(pids, c->pid, c->n_pid * sizeof(*pids));
+		qsort(pids, c->n_pid, sizeof(*pids), cmp_int);
+		for (size_t i = 0; i < c->n_pid && len < outlen; i++) {
+			if (pids[i] <= 0) {
+				e = fail(err, errlen, "pid: %d is not a process id", pids[i]);
+				break;
+			}
+			len += (size_t)snprintf(out + len, outlen - len, "%spid:%d", i ? "," : "",
+						pids[i]);
+		}
+		free(pids);
+	} else if (c->n_cid) {
+		char **cids = malloc(c->n_cid * sizeof(*cids));
+
+		if (!cids)
+			return -ENOMEM;
+		memcpy(cids, c->cid, c->n_cid * sizeof(*cids));
+		qsort(cids, c->n_cid, sizeof(*cids), cmp_str);
+		for (size_t i = 0; i < c->n_cid && len < outlen; i++)
+			len += (size_t)snprintf(out + len, outlen - len, "%scid:%s", i ? "," : "",
+						cids[i]);
+		free(cids);
+	} else {
+		return fail(err, errlen, "pid, cid: at least one pid or container id is required");
+	}
+	if (!e && len >= outlen)
+		e = fail(err, errlen, "pid, cid: too many entries");
+	return e;
+}
+
+int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_watch_spec *out,
+		     char *err, size_t errlen)
+{
+	struct pn_targets *t = &out->targets;
+	struct pn_watch *w = NULL;
+	char key[4096];
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	e = pn_argus_key(c, node, key, sizeof(key), err, errlen);
+	if (e)
+		return e;
+	if (!c->n_subject)
+		return fail(err, errlen, "subject: at least one subject is required");
+	e = check_log_format("logFormat", c->logformat, err, errlen);
+	if (e)
+		return e;
+
+	/* argus-controller names the watch after its ArgusWatcher; fall back to the pod */
+	w = watch_new(c->name && c->name[0] ? c->name : (c->podname && c->podname[0] ? c->podname : key),
+		      c->podname, c->logformat, key, "argus", c->n_subject);
+	if (!w)
+		goto oom;
+	for (size_t i = 0; i < c->n_subject; i++) {
+		const Argus__ArgusWatcherSubject *as = c->subject[i];
+		char field[32];
+		struct subject_in in;
+
+		snprintf(field, sizeof(field), "subject[%zu]", i);
+		if (!as->n_event) {
+			e = fail(err, errlen, "%s.event: at least one event is required", field);
+			goto fail;
+		}
+		for (size_t j = 0; j < as->n_event; j++) {
+			if (pn_event_name_parse(as->event[j], &w->subjects[i].events)) {
+				e = fail(err, errlen, "%s.event[%zu]: unknown event \"%s\" (valid: %s)",
+					 field, j, as->event[j], pn_event_names_valid());
+				goto fail;
+			}
+		}
+		in = (struct subject_in){
+			.field = field,
+			.paths = as->path,
+			.n_paths = as->n_path,
+			.ignore = as->ignore,
+			.n_ignore = as->n_ignore,
+			.only_dir = as->onlydir,
+			.recursive = as->recursive,
+			.follow_move = as->followmove,
+			.max_depth = as->maxdepth,
+			.n_tags = as->n_tags,
+			.tag_key = argus_tag_key,
+			.tag_value = argus_tag_value,
+			.tags = as->tags,
+		};
+		e = subject_fill(&w->subjects[i], &in, err, errlen);
+		if (e)
+			goto fail;
+		w->n_subjects = i + 1;
+	}
+
+	if (c->n_pid) {
+		t->pids = malloc(c->n_pid * sizeof(*t->pids));
+		if (!t->pids)
+			goto oom;
+		memcpy(t->pids, c->pid, c->n_pid * sizeof(*t->pids));
+		t->n_pids = c->n_pid;
+	}
+	if (c->n_cid) {
+		/* argus sends pids and cids of the same containers: the pids suffice when given */
+		if (!c->n_pid) {
+			t->containers = dup_strv(c->cid, c->n_cid);
+			if (!t->containers)
+				goto oom;
+			t->n_containers = c->n_cid;
+		}
+	}
+	out->watch = w;
+	return 0;
+oom:
+	e = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+fail:
+	pn_watch_free(w);
+	pn_targets_clear(t);
+	return e;
+}
+
+/* ------------------------------------------------------------ native */
+
+static const char *api_tag_key(const void *tags, size_t i)
+{
+	return ((Panoptes__V1__Subject__TagsEntry *const *)tags)[i]->key;
+}
+
+static const char *api_tag_value(const void *tags, size_t i)
+{
+	return ((Panoptes__V1__Subject__TagsEntry *const *)tags)[i]->value;
+}
+
+int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *out, char *err,
+			 size_t errlen)
+{
+	const Panoptes__V1__Targets *at;
+	struct pn_targets *t = &out->targets;
+	struct pn_watch *w = NULL;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	if (!aw)
+		return fail(err, errlen, "watch: required");
+	if (!aw->name || !aw->name[0])
+		return fail(err, errlen, "watch.name: required");
+	if (strlen(aw->name) > 253 || strpbrk(aw->name, " \t\n/"))
+		return fail(err, errlen, "watch.name: \"%.64s\" must be at most 253 characters "
+			    "without spaces or '/'", aw->name);
+	at = aw->targets;
+	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
+		return fail(err, errlen, "watch.targets: at least one pid, cgroup or container "
+			    "is required");
+	for (size_t i = 0; i < at->n_pids; i++)
+		if (at->pids[i] <= 0)
+			return fail(err, errlen, "watch.targets.pids[%zu]: %d is not a process id", i,
+				    at->pids[i]);
+	if (!aw->n_subjects)
+		return fail(err, errlen, "watch.subjects: at least one subject is required");
+	e = check_log_format("watch.log_format", aw->log_format, err, errlen);
+	if (e)
+		return e;
+
+	w = watch_new(aw->name, aw->pod, aw->log_format, NULL, "api", aw->n_subjects);
+	if (!w)
+		goto oom;
+	for (size_t i = 0; i < aw->n_subjects; i++) {
+		const Panoptes__V1__Subject *as = aw->subjects[i];
+		char field[40];
+		struct subject_in in;
+
+		snprintf(field, sizeof(field), "watch.subjects[%zu]", i);
+		if (!as->n_events) {
+			e = fail(err, errlen, "%s.events: at least one event is required", field);
+			goto fail;
+		}
+		for (size_t j = 0; j < as->n_events; j++) {
+			if (pn_api_event_type_mask((int)as->events[j], &w->subjects[i].events)) {
+				e = fail(err, errlen, "%s.events[%zu]: %d is not an event type", field,
+					 j, (int)as->events[j]);
+				goto fail;
+			}
+		}
+		in = (struct subject_in){
+			.field = field,
+			.paths = as->paths,
+			.n_paths = as->n_paths,
+			.ignore = as->ignore,
+			.n_ignore = as->n_ignore,
+			.only_dir = as->only_dir,
+			.recursive = as->recursive,
+			.follow_move = as->follow_move,
+			.max_depth = as->max_depth,
+			.n_tags = as->n_tags,
+			.tag_key = api_tag_key,
+			.tag_value = api_tag_value,
+			.tags = as->tags,
+		};
+		e = subject_fill(&w->subjects[i], &in, err, errlen);
+		if (e)
+			goto fail;
+		w->n_subjects = i + 1;
+	}
+	if (at->n_pids) {
+		t->pids = malloc(at->n_pids * sizeof(*t->pids));
+		if (!t->pids)
+			goto oom;
+		memcpy(t->pids, at->pids, at->n_pids * sizeof(*t->pids));
+		t->n_pids = at->n_pids;
+	}
+	if (at->n_cgroups) {
+		t->cgroups = dup_strv(at->cgroups, at->n_cgroups);
+		if (!t->cgroups)
+			goto oom;
+		t->n_cgroups = at->n_cgroups;
+	}
+	if (at->n_containers) {
+		t->containers = dup_strv(at->containers, at->n_containers);
+		if (!t->containers)
+			goto oom;
+		t->n_containers = at->n_containers;
+	}
+	out->watch = w;
+	return 0;
+oom:
+	e = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+fail:
+	pn_watch_free(w);
+	pn_targets_clear(t);
+	return e;
+}
+
+/* ------------------------------------------------------------ WatchInfo */
+
+static char *xstrdup(const char *s, bool *ok)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d)
+		*ok = false;
+	return d;
+}
+
+static Panoptes__V1__Subject *subject_msg(const struct pn_subject *s, bool *ok)
+{
+	Panoptes__V1__Subject *m = malloc(sizeof(*m));
+	size_t n_ev = 0;
+
+	if (!m) {
+		*ok = false;
+		return NULL;
+	}
+	panoptes__v1__subject__init(m);
+	m->only_dir = s->only_dir;
+	m->recursive = s->recursive;
+	m->follow_move = s->follow_move;
+	m->max_depth = s->max_depth;
+	m->paths = calloc(s->n_paths + 1, sizeof(char *));
+	m->ignore = calloc(s->n_ignore + 1, sizeof(char *));
+	m->events = calloc(PN_API_SINGLE_KINDS, sizeof(*m->events));
+	m->tags = calloc(s->n_tags + 1, sizeof(*m->tags));
+	if (!m->paths || !m->ignore || !m->events || !m->tags) {
+		*ok = false;
+		return m;
+	}
+	for (; m->n_paths < s->n_paths; m->n_paths++)
+		m->paths[m->n_paths] = xstrdup(s->paths[m->n_paths], ok);
+	for (; m->n_ignore < s->n_ignore; m->n_ignore++)
+		m->ignore[m->n_ignore] = xstrdup(s->ignore[m->n_ignore], ok);
+	for (uint32_t bit = 1; bit <= PN_MOVE_SELF; bit <<= 1)
+		if (s->events & bit)
+			m->events[n_ev++] = pn_api_event_type_of_bit(bit);
+	m->n_events = n_ev;
+	for (; m->n_tags < s->n_tags; m->n_tags++) {
+		Panoptes__V1__Subject__TagsEntry *t = malloc(sizeof(*t));
+
+		m->tags[m->n_tags] = t;
+		if (!t) {
+			*ok = false;
+			break;
+		}
+		panoptes__v1__subject__tags_entry__init(t);
+		t->key = xstrdup(s->tags[m->n_tags].key, ok);
+		t->value = xstrdup(s->tags[m->n_tags].value, ok);
+	}
+	return m;
+}
+
+static Panoptes__V1__Targets *targets_msg(const struct pn_targets *t, bool *ok)
+{
+	Panoptes__V1__Targets *m = malloc(sizeof(*m));
+
+	if (!m) {
+		*ok = false;
+		return NULL;
+	}
+	panoptes__v1__targets__init(m);
+	m->pids = calloc(t->n_pids + 1, sizeof(*m->pids));
+	m->cgroups = calloc(t->n_cgroups + 1, sizeof(char *));
+	m->containers = calloc(t->n_containers + 1, sizeof(char *));
+	if (!m->pids || !m->cgroups || !m->containers) {
+		*ok = false;
+		return m;
+	}
+	for (; m->n_pids < t->n_pids; m->n_pids++)
+		m->pids[m->n_pids] = t->pids[m->n_pids];
+	for (; m->n_cgroups < t->n_cgroups; m->n_cgroups++)
+		m->cgroups[m->n_cgroups] = xstrdup(t->cgroups[m->n_cgroups], ok);
+	for (; m->n_containers < t->n_containers; m->n_containers++)
+		m->containers[m->n_containers] = xstrdup(t->containers[m->n_containers], ok);
+	return m;
+}
+
+Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
+{
+	Panoptes__V1__WatchInfo *info = malloc(sizeof(*info));
+	Panoptes__V1__Watch *w;
+	const struct pn_watch *pw = v->watch;
+	bool ok = true;
+
+	if (!info)
+		return NULL;
+	panoptes__v1__watch_info__init(info);
+	info->origin = xstrdup(pw->origin, &ok);
+	w = info->watch = malloc(sizeof(*w));
+	if (!w)
+		goto fail;
+	panoptes__v1__watch__init(w);
+	w->name = xstrdup(pw->name, &ok);
+	w->pod = xstrdup(pw->pod, &ok);
+	w->log_format = xstrdup(pw->log_format, &ok);
+	w->targets = targets_msg(v->targets, &ok);
+	w->subjects = calloc(pw->n_subjects + 1, sizeof(*w->subjects));
+	if (!w->subjects)
+		goto fail;
+	for (; w->n_subjects < pw->n_subjects && ok; w->n_subjects++)
+		w->subjects[w->n_subjects] = subject_msg(&pw->subjects[w->n_subjects], &ok);
+
+	info->cgroups = calloc(v->n_bindings + 1, sizeof(*info->cgroups));
+	info->event_counts = calloc(PN_EVENT_SLOTS, sizeof(*info->event_counts));
+	if (!info->cgroups || !info->event_counts)
+		goto fail;
+	for (; info->n_cgroups < v->n_bindings && ok; info->n_cgroups++) {
+		Panoptes__V1__CgroupBinding *b = malloc(sizeof(*b));
+
+		info->cgroups[info->n_cgroups] = b;
+		if (!b)
+			goto fail;
+		panoptes__v1__cgroup_binding__init(b);
+		b->id = v->bindings[info->n_cgroups].cgroup_id;
+		b->path = xstrdup(v->bindings[info->n_cgroups].path, &ok);
+		b->container = xstrdup(v->bindings[info->n_cgroups].container, &ok);
+	}
+	for (unsigned i = 0; i < PN_EVENT_SLOTS && ok; i++) {
+		Panoptes__V1__WatchInfo__EventCountsEntry *c;
+
+		if (!v->counts[i])
+			continue;
+		c = malloc(sizeof(*c));
+		info->event_counts[info->n_event_counts++] = c;
+		if (!c)
+			goto fail;
+		panoptes__v1__watch_info__event_counts_entry__init(c);
+		c->key = xstrdup(pn_event_bit_name(1u << i), &ok);
+		c->value = v->counts[i];
+	}
+	if (ok)
+		return info;
+fail:
+	protobuf_c_message_free_unpacked(&info->base, NULL);
+	return NULL;
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Messages a matched event becomes on the event feeds, and the StreamEvents filter. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "argus.pb-c.h"
+#include "convert.h"
+#include "events.h"
+#include "feed.h"
+#include "panoptes/v1/agent.pb-c.h"
+
+grpc_byte_buffer *pn_event_metrics_buffer(const struct pn_rpc *rpc, const struct pn_event *ev,
+					  const struct pn_match *m)
+{
+	Argus__ArgusdMetricsHandle h = ARGUS__ARGUSD_METRICS_HANDLE__INIT;
+	const char *event = pn_event_bit_argus_name(m->event);
+
+	(void)ev;
+	h.arguswatcher = m->watch->name;
+	h.event = (char *)(event ? event : "");
+	h.nodename = (char *)pn_rpc_opts(rpc)->node;
+	return pn_rpc_pack(&h.base);
+}
+
+grpc_byte_buffer *pn_event_record_buffer(const struct pn_rpc *rpc, const struct pn_event *ev,
+					 const struct pn_match *m, const struct pn_format_ctx *fctx)
+{
+	Panoptes__V1__Event e = PANOPTES__V1__EVENT__INIT;
+	Panoptes__V1__Process proc = PANOPTES__V1__PROCESS__INIT;
+	Panoptes__V1__Event__TagsEntry *entries = NULL, **tags = NULL;
+	const struct pn_subject *s = m->subject;
+	char line[3 * PN_PATH_MAX + 1024], comm[sizeof(ev->comm)];
+	char *dir = strndup(m->full_path, m->dir_len);
+	grpc_byte_buffer *bb = NULL;
+	size_t n;
+
+	if (!dir)
+		return NULL;
+	if (s->n_tags) {
+		entries = calloc(s->n_tags, sizeof(*entries));
+		tags = calloc(s->n_tags, sizeof(*tags));
+		if (!entries || !tags)
+			goto out;
+		for (size_t i = 0; i < s->n_tags; i++) {
+			panoptes__v1__event__tags_entry__init(&entries[i]);
+			entries[i].key = s->tags[i].key;
+			entries[i].value = s->tags[i].value;
+			tags[i] = &entries[i];
+		}
+	}
+	memcpy(comm, ev->comm, sizeof(comm));
+	comm[sizeof(comm) - 1] = '\0';
+	proc.pid = ev->pid;
+	proc.tgid = ev->tgid;
+	proc.uid = ev->uid;
+	proc.gid = ev->gid;
+	proc.comm = comm;
+
+	n = pn_format_line(line, sizeof(line), m->watch->log_format, ev, m, fctx);
+	if (n >= sizeof(line))
+		n = 0; /* cannot happen with PATH_MAX paths; never a cut line */
+	if (n && line[n - 1] == '\n')
+		n--;
+	line[n] = '\0';
+
+	e.time_unix_nano = ev->ts_ns + (uint64_t)fctx->realtime_offset_ns;
+	e.monotonic_ns = ev->ts_ns;
+	e.type = (Panoptes__V1__EventType)pn_api_event_type_of_bit(m->event);
+	e.is_dir = m->is_dir;
+	e.path = (char *)m->full_path;
+	e.dir = dir;
+	e.file = (char *)m->file;
+	e.old_path = (char *)(m->other_path ? m->other_path : "");
+	e.cookie = m->cookie;
+	e.process = &proc;
+	e.cgroup_id = ev->cgroup_id;
+	e.container = (char *)(fctx->container ? fctx->container : "");
+	e.watch = m->watch->name;
+	e.pod = m->watch->pod ? m->watch->pod : (char *)"";
+	e.node = (char *)pn_rpc_opts(rpc)->node;
+	e.n_tags = s->n_tags;
+	e.tags = tags;
+	e.truncated = (ev->flags & PN_REC_TRUNCATED) != 0;
+	e.line = line;
+	bb = pn_rpc_pack(&e.base);
+out:
+	free(tags);
+	free(entries);
+	free(dir);
+	return bb;
+}
+
+static bool under(const char *prefix, const char *path)
+{
+	size_t n = strlen(prefix);
+
+	if (n == 1 && prefix[0] == '/')
+		return true;
+	return strncmp(prefix, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool pn_event_filter_pass(const struct pn_event_filter *f, const struct pn_match *m)
+{
+	if (f->events && !(f->events & m->event))
+		return false;
+	if (f->path_prefix && !under(f->path_prefix, m->full_path))
+		return false;
+	if (f->n_watches) {
+		for (size_t i = 0; i < f->n_watches; i++)
+			if (strcmp(f->watches[i], m->watch->name) == 0)
+				return true;
+		return false;
+	}
+	return true;
+}
