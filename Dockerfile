@@ -13,9 +13,11 @@ FROM debian:12-slim
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
 	&& apt-get install -y --no-install-recommends \
-		libbpf1 libyaml-0-2 libelf1 zlib1g libmicrohttpd12 ca-certificates \
+		libbpf1 libyaml-0-2 libelf1 zlib1g libmicrohttpd12 libgrpc29 libprotobuf-c1 \
+		ca-certificates \
 	&& rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/panoptesd /usr/local/bin/panoptesd
-# 50051: gRPC API (not built yet); 2112: /metrics, /healthz, /readyz
+COPY --from=build /src/build/panoptesctl /usr/local/bin/panoptesctl
+# 50051: gRPC API; 2112: /metrics, /healthz, /readyz
 EXPOSE 50051 2112
 ENTRYPOINT ["/usr/local/bin/panoptesd"]

@@ -60,10 +60,13 @@ static const char usage_text[] =
 	"  --listen HOST:PORT       serve gRPC there (default 0.0.0.0:50051; \"\" = off).\n"
 	"                           With it, starting without any watch is fine\n"
 	"  -tls, --tls              serve TLS; needs -tlscertfile and -tlskeyfile\n"
-	"  -tlscafile FILE          with -tls: require client certificates signed by this\n"
+	"  -tlscafile, --tlscafile FILE\n"
+	"                           with -tls: require client certificates signed by this\n"
 	"                           CA (mutual TLS)\n"
-	"  -tlscertfile FILE        server certificate chain (PEM)\n"
-	"  -tlskeyfile FILE         server private key (PEM)\n"
+	"  -tlscertfile, --tlscertfile FILE\n"
+	"                           server certificate chain (PEM)\n"
+	"  -tlskeyfile, --tlskeyfile FILE\n"
+	"                           server private key (PEM)\n"
 	"  --max-watches N          refuse new watches past N (default 1024)\n"
 	"  --max-request-bytes N    refuse larger requests (default 4194304)\n"
 	"  --stream-queue N         messages queued per event stream before a slow client\n"
@@ -459,8 +462,10 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	default_node(cfg->node, sizeof(cfg->node));
 
 	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+	/* 0, not 1: glibc then also drops the state of a short-option cluster left half-read */
+	optind = 0;
+	/* optopt is not reset by getopt for long options: clear it before each call */
+	while ((optopt = 0, opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(usage_text, stdout);
@@ -590,7 +595,12 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			e = -EINVAL;
 			break;
 		case '?':
-			snprintf(err, errlen, "unknown option \"%s\" (see --help)", argv[optind - 1]);
+			/* a short option: argv[optind - 1] may not be the word it came from */
+			if (optopt)
+				snprintf(err, errlen, "unknown option \"-%c\" (see --help)", optopt);
+			else
+				snprintf(err, errlen, "unknown option \"%s\" (see --help)",
+					 argv[optind - 1]);
 			e = -EINVAL;
 			break;
 		default:

@@ -533,11 +533,11 @@ class Dockerfile(unittest.TestCase):
     def test_build_output_is_what_scripts_build_makes(self):
         build, final = self.stages
         copies = [shlex.split(a) for i, a in final["instructions"] if i == "COPY"]
-        self.assertEqual(len(copies), 1)
-        frm, src, dst = copies[0]
-        self.assertEqual(frm, "--from=build")
-        self.assertEqual(src, os.path.join(self._workdir(build), "build", "panoptesd"))
-        self.assertEqual(dst, "/usr/local/bin/panoptesd")
+        # the agent and its CLI, both from the build stage's build/
+        self.assertEqual([c[0] for c in copies], ["--from=build", "--from=build"])
+        self.assertEqual([c[1:] for c in copies], [
+            [os.path.join(self._workdir(build), "build", b), f"/usr/local/bin/{b}"]
+            for b in ("panoptesd", "panoptesctl")])
         with open(os.path.join(REPO, "scripts", "build")) as f:
             self.assertRegex(f.read(), r"build=\$\{BUILD_DIR:-build\}",
                              "scripts/build no longer builds into build/")

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Protobuf <-> watch mapping and errno <-> gRPC status (src/rpc/convert.c). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "convert.h"
+#include "rules.h"
+
+/* An argus config on the stack: one subject, pids or cids as given. */
+struct argus_req {
+	Argus__ArgusdConfig c;
+	Argus__ArgusWatcherSubject s;
+	Argus__ArgusWatcherSubject *sv[1];
+	Argus__ArgusWatcherSubject__TagsEntry tag;
+	Argus__ArgusWatcherSubject__TagsEntry *tagv[1];
+	char *paths[2];
+	char *events[3];
+	int32_t pids[3];
+	char *cids[2];
+};
+
+static void argus_req_init(struct argus_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	argus__argusd_config__init(&r->c);
+	argus__argus_watcher_subject__init(&r->s);
+	argus__argus_watcher_subject__tags_entry__init(&r->tag);
+	r->c.name = "web";
+	r->c.podname = "web-0";
+	r->pids[0] = 300;
+	r->pids[1] = 100;
+	r->c.pid = r->pids;
+	r->c.n_pid = 2;
+	r->paths[0] = "/data//logs/";
+	r->s.path = r->paths;
+	r->s.n_path = 1;
+	r->events[0] = "create";
+	r->events[1] = "closewrite";
+	r->s.event = r->events;
+	r->s.n_event = 2;
+	r->s.recursive = 1;
+	r->tag.key = "team";
+	r->tag.value = "db";
+	r->tagv[0] = &r->tag;
+	r->s.tags = r->tagv;
+	r->s.n_tags = 1;
+	r->sv[0] = &r->s;
+	r->c.subject = r->sv;
+	r->c.n_subject = 1;
+}
+
+static void argus_maps_to_a_watch(void **state)
+{
+	struct argus_req r;
+	struct pn_watch_spec spec;
+	char err[512] = "";
+
+	(void)state;
+	argus_req_init(&r);
+	assert_int_equal(pn_argus_to_spec(&r.c, "node-a", &spec, err, sizeof(err)), 0);
+	assert_string_equal(spec.watch->name, "web");
+	assert_string_equal(spec.watch->pod, "web-0");
+	assert_string_equal(spec.watch->origin, "argus");
+	/* pids sorted: the same pod asked twice in another order is the same watch */
+	assert_string_equal(spec.watch->key, "argus/node-a/pid:100,pid:300");
+	assert_null(spec.watch->log_format);
+	assert_int_equal(spec.watch->n_subjects, 1);
+	assert_string_equal(spec.watch->subjects[0].paths[0], "/data/logs");
+	assert_int_equal(spec.watch->subjects[0].events, PN_CREATE | PN_CLOSE_WRITE);
+	assert_true(spec.watch->subjects[0].recursive);
+	assert_string_equal(spec.watch->subjects[0].tags_text, "team=db");
+	assert_int_equal(spec.targets.n_pids, 2);
+	assert_int_equal(spec.targets.n_containers, 0);
+	pn_watch_free(spec.watch);
+	pn_targets_clear(&spec.targets);
+}
+
+static void argus_key_uses_cids_without_pids(void **state)
+{
+	struct argus_req r;
+	struct pn_watch_spec spec;
+	char err[512] = "";
+
+	(void)state;
+	argus_req_init(&r);
+	r.c.n_pid = 0;
+	r.cids[0] = "containerd://bbb";
+	r.cids[1] = "containerd://aaa";
+	r.c.cid = r.cids;
+	r.c.n_cid = 2;
+	r.c.nodename = "node-b";
+	assert_int_equal(pn_argus_to_spec(&r.c, "node-a", &spec, err, sizeof(err)), 0);
+	assert_string_equal(spec.watch->key, "argus/node-b/cid:containerd://aaa,cid:containerd://bbb");
+	assert_int_equal(spec.targets.n_containers, 2);
+	pn_watch_free(spec.watch);
+	pn_targets_clear(&spec.targets);
+}
+
+static void expect_argus_error(struct argus_req *r, const char *want)
+{
+	struct pn_watch_spec spec = { 0 };
+	char err[512] = "";
+
+	assert_int_equal(pn_argus_to_spec(&r->c, "n", &spec, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	assert_null(spec.watch);
+	assert_null(spec.targets.pids);
+}
+
+static void argus_bad_input_names_the_field(void **state)
+{
+	struct argus_req r;
+
+	(void)state;
+	argus_req_init(&r);
+	r.paths[0] = "data";
+	expect_argus_error(&r, "subject[0].paths[0]: path must be absolute: \"data\"");
+
+	argus_req_init(&r);
+	r.paths[0] = "";
+	expect_argus_error(&r, "subject[0].paths[0]: path must not be empty");
+
+	argus_req_init(&r);
+	r.events[1] = "explode";
+	expect_argus_error(&r, "subject[0].event[1]: unknown event \"explode\" (valid: access "
+			       "attrib closewrite closenowrite close create delete deleteself "
+			       "modify moveself movedfrom movedto move open all)");
+
+	argus_req_init(&r);
+	r.s.n_event = 0;
+	expect_argus_error(&r, "subject[0].event: at least one event is required");
+
+	argus_req_init(&r);
+	r.c.n_subject = 0;
+	expect_argus_error(&r, "subject: at least one subject is required");
+
+	argus_req_init(&r);
+	r.s.maxdepth = -1;
+	expect_argus_error(&r, "subject[0].maxDepth: must be >= 0, got -1");
+
+	argus_req_init(&r);
+	r.c.n_pid = 0;
+	expect_argus_error(&r, "pid, cid: at least one pid or container id is required");
+
+	argus_req_init(&r);
+	r.pids[1] = -5;
+	expect_argus_error(&r, "pid: -5 is not a process id");
+
+	argus_req_init(&r);
+	r.c.logformat = "{event} {nope}";
+	expect_argus_error(&r, "logFormat: unknown log format specifier \"{nope}\" in \"{event} "
+			       "{nope}\"; valid: {event} {ftype} {path} {file} {sep} {pod} {node} "
+			       "{tags} {pid} {comm} {uid} {cgroup} {container} {time}");
+}
+
+static void event_types_follow_inotify_bits(void **state)
+{
+	uint32_t mask = 0;
+	int type = -1;
+
+	(void)state;
+	assert_int_equal(pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ACCESS, &mask),
+			 0);
+	assert_int_equal(mask, PN_ACCESS);
+	mask = 0;
+	assert_int_equal(pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF,
+						&mask), 0);
+	assert_int_equal(mask, PN_MOVE_SELF);
+	mask = 0;
+	assert_int_equal(pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE, &mask),
+			 0);
+	assert_int_equal(mask, PN_CLOSE);
+	mask = 0;
+	assert_int_equal(pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL, &mask), 0);
+	assert_int_equal(mask, PN_ALL_EVENTS);
+	assert_int_equal(pn_api_event_type_mask(0, &mask), -EINVAL);
+	assert_int_equal(pn_api_event_type_mask(99, &mask), -EINVAL);
+
+	for (uint32_t bit = PN_ACCESS; bit <= PN_MOVE_SELF; bit <<= 1) {
+		uint32_t back = 0;
+
+		assert_int_equal(pn_api_event_type_mask(pn_api_event_type_of_bit(bit), &back), 0);
+		assert_int_equal(back, bit);
+	}
+	assert_int_equal(pn_api_event_type_of_bit(PN_ISDIR), 0);
+	assert_int_equal(pn_api_event_type_of_bit(PN_CLOSE), 0);
+
+	assert_string_equal(pn_api_event_type_name(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE_WRITE),
+			    "CLOSE_WRITE");
+	assert_null(pn_api_event_type_name(0));
+	assert_int_equal(pn_api_event_type_parse("closewrite", &type), 0);
+	assert_int_equal(type, PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE_WRITE);
+	assert_int_equal(pn_api_event_type_parse("moved_to", &type), 0);
+	assert_int_equal(type, PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVED_TO);
+	assert_int_equal(pn_api_event_type_parse("move", &type), 0);
+	assert_int_equal(type, PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE);
+	assert_int_equal(pn_api_event_type_parse("all", &type), 0);
+	assert_int_equal(type, PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL);
+	assert_int_equal(pn_api_event_type_parse("nope", &type), -EINVAL);
+}
+
+/* A native watch on the stack. */
+struct api_req {
+	Panoptes__V1__Watch w;
+	Panoptes__V1__Targets t;
+	Panoptes__V1__Subject s;
+	Panoptes__V1__Subject *sv[1];
+	char *paths[1];
+	Panoptes__V1__EventType events[2];
+	char *cgroups[1];
+	int32_t pids[1];
+};
+
+static void api_req_init(struct api_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	panoptes__v1__watch__init(&r->w);
+	panoptes__v1__targets__init(&r->t);
+	panoptes__v1__subject__init(&r->s);
+	r->w.name = "etc";
+	r->w.targets = &r->t;
+	r->cgroups[0] = "kubepods/pod1";
+	r->t.cgroups = r->cgroups;
+	r->t.n_cgroups = 1;
+	r->paths[0] = "/etc";
+	r->s.paths = r->paths;
+	r->s.n_paths = 1;
+	r->events[0] = PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MODIFY;
+	r->events[1] = PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE;
+	r->s.events = r->events;
+	r->s.n_events = 2;
+	r->s.max_depth = 2;
+	r->s.recursive = 1;
+	r->sv[0] = &r->s;
+	r->w.subjects = r->sv;
+	r->w.n_subjects = 1;
+}
+
+static void expect_api_error(struct api_req *r, const char *want)
+{
+	struct pn_watch_spec spec = { 0 };
+	char err[512] = "";
+
+	assert_int_equal(pn_api_watch_to_spec(&r->w, &spec, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	assert_null(spec.watch);
+}
+
+static void native_watch_round_trips(void **state)
+{
+	struct api_req r;
+	struct pn_watch_spec spec;
+	struct pn_watch_view v = { 0 };
+	struct pn_watch_binding b = { .cgroup_id = 42, .path = "/sys/fs/cgroup/kubepods/pod1",
+				      .container = "" };
+	uint64_t counts[PN_EVENT_SLOTS] = { 0 };
+	Panoptes__V1__WatchInfo *info;
+	char err[512] = "";
+
+	(void)state;
+	api_req_init(&r);
+	assert_int_equal(pn_api_watch_to_spec(&r.w, &spec, err, sizeof(err)), 0);
+	assert_null(spec.watch->key);
+	assert_string_equal(spec.watch->origin, "api");
+	assert_int_equal(spec.watch->subjects[0].events, PN_MODIFY | PN_MOVE);
+	assert_int_equal(spec.watch->subjects[0].max_depth, 2);
+	assert_int_equal(spec.targets.n_cgroups, 1);
+
+	counts[1] = 7; /* MODIFY */
+	v.watch = spec.watch;
+	v.targets = &spec.targets;
+	v.bindings = &b;
+	v.n_bindings = 1;
+	v.counts = counts;
+	info = pn_api_watch_info_new(&v);
+	assert_non_null(info);
+	assert_string_equal(info->origin, "api");
+	assert_string_equal(info->watch->name, "etc");
+	assert_int_equal(info->watch->n_subjects, 1);
+	/* MOVE comes back as its two kinds: events are listed as single kinds */
+	assert_int_equal(info->watch->subjects[0]->n_events, 3);
+	assert_int_equal(info->watch->subjects[0]->events[0],
+			 PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MODIFY);
+	assert_int_equal(info->watch->subjects[0]->events[1],
+			 PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVED_FROM);
+	assert_int_equal(info->watch->targets->n_cgroups, 1);
+	assert_string_equal(info->watch->targets->cgroups[0], "kubepods/pod1");
+	assert_int_equal(info->n_cgroups, 1);
+	assert_int_equal(info->cgroups[0]->id, 42);
+	assert_int_equal(info->n_event_counts, 1);
+	assert_string_equal(info->event_counts[0]->key, "MODIFY");
+	assert_int_equal(info->event_counts[0]->value, 7);
+	protobuf_c_message_free_unpacked(&info->base, NULL);
+	pn_watch_free(spec.watch);
+	pn_targets_clear(&spec.targets);
+}
+
+static void native_bad_input_names_the_field(void **state)
+{
+	struct api_req r;
+
+	(void)state;
+	api_req_init(&r);
+	r.w.name = "";
+	expect_api_error(&r, "watch.name: required");
+
+	api_req_init(&r);
+	r.w.name = "a/b";
+	expect_api_error(&r, "watch.name: \"a/b\" must be at most 253 characters without spaces "
+			     "or '/'");
+
+	api_req_init(&r);
+	r.t.n_cgroups = 0;
+	expect_api_error(&r, "watch.targets: at least one pid, cgroup or container is required");
+
+	api_req_init(&r);
+	r.pids[0] = 0;
+	r.t.pids = r.pids;
+	r.t.n_pids = 1;
+	expect_api_error(&r, "watch.targets.pids[0]: 0 is not a process id");
+
+	api_req_init(&r);
+	r.w.n_subjects = 0;
+	expect_api_error(&r, "watch.subjects: at least one subject is required");
+
+	api_req_init(&r);
+	r.events[1] = 0;
+	expect_api_error(&r, "watch.subjects[0].events[1]: 0 is not an event type");
+
+	api_req_init(&r);
+	r.s.max_depth = -3;
+	expect_api_error(&r, "watch.subjects[0].maxDepth: must be >= 0, got -3");
+
+	api_req_init(&r);
+	r.paths[0] = "etc/x";
+	expect_api_error(&r, "watch.subjects[0].paths[0]: path must be absolute: \"etc/x\"");
+
+	api_req_init(&r);
+	r.w.targets = NULL;
+	expect_api_error(&r, "watch.targets: at least one pid, cgroup or container is required");
+
+	expect_api_error(&(struct api_req){ 0 }, "watch.name: required");
+}
+
+static void errno_maps_to_status(void **state)
+{
+	(void)state;
+	assert_int_equal(pn_rpc_status_of_errno(0), GRPC_STATUS_OK);
+	assert_int_equal(pn_rpc_status_of_errno(-EINVAL), GRPC_STATUS_INVALID_ARGUMENT);
+	assert_int_equal(pn_rpc_status_of_errno(-ENOENT), GRPC_STATUS_NOT_FOUND);
+	assert_int_equal(pn_rpc_status_of_errno(-ESRCH), GRPC_STATUS_NOT_FOUND);
+	assert_int_equal(pn_rpc_status_of_errno(-EEXIST), GRPC_STATUS_ALREADY_EXISTS);
+	assert_int_equal(pn_rpc_status_of_errno(-ENOSPC), GRPC_STATUS_RESOURCE_EXHAUSTED);
+	assert_int_equal(pn_rpc_status_of_errno(-ENOMEM), GRPC_STATUS_RESOURCE_EXHAUSTED);
+	assert_int_equal(pn_rpc_status_of_errno(-EACCES), GRPC_STATUS_PERMISSION_DENIED);
+	assert_int_equal(pn_rpc_status_of_errno(-EIO), GRPC_STATUS_INTERNAL);
+	assert_string_equal(pn_rpc_status_name(GRPC_STATUS_NOT_FOUND), "NOT_FOUND");
+	assert_string_equal(pn_rpc_status_name(GRPC_STATUS_UNAUTHENTICATED), "UNAUTHENTICATED");
+	assert_string_equal(pn_rpc_status_name((grpc_status_code)99), "UNKNOWN");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(argus_maps_to_a_watch),
+		cmocka_unit_test(argus_key_uses_cids_without_pids),
+		cmocka_unit_test(argus_bad_input_names_the_field),
+		cmocka_unit_test(event_types_follow_inotify_bits),
+		cmocka_unit_test(native_watch_round_trips),
+		cmocka_unit_test(native_bad_input_names_the_field),
+		cmocka_unit_test(errno_maps_to_status),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* panoptesd's flags (src/daemon/options.c): gRPC, TLS and limits. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+#ifndef PN_TEST_DATA_DIR
+#define PN_TEST_DATA_DIR "tests/unit/data"
+#endif
+
+/* Any readable file will do: the flags only check that they can be read. */
+#define PEM PN_TEST_DATA_DIR "/policy_good.yaml"
+
+static int parse(struct pn_config *cfg, char *err, size_t errlen, const char **args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = "panoptesd";
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return pn_options_parse(argc, argv, cfg, err, errlen);
+}
+
+static void expect_error(const char *want, const char **args)
+{
+	struct pn_config cfg;
+	char err[512] = "";
+
+	assert_int_equal(parse(&cfg, err, sizeof(err), args), -EINVAL);
+	assert_string_equal(err, want);
+}
+
+static void grpc_defaults_allow_no_watch(void **state)
+{
+	struct pn_config cfg;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ NULL }), 0);
+	assert_string_equal(cfg.listen, "0.0.0.0:50051");
+	assert_false(cfg.tls);
+	assert_int_equal(cfg.max_watches, 1024);
+	assert_int_equal(cfg.max_request_bytes, 4194304);
+	assert_int_equal(cfg.stream_queue, 4096);
+	assert_null(cfg.flag_watch.watch);
+	pn_config_clear(&cfg);
+}
+
+static void argusd_single_dash_tls_flags(void **state)
+{
+	struct pn_config cfg;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err),
+			       (const char *[]){ "-tls", "-tlscafile", PEM, "-tlscertfile", PEM,
+						 "-tlskeyfile=" PEM, "--listen", "127.0.0.1:7000",
+						 "--max-watches", "3", "--stream-queue", "64",
+						 "--max-request-bytes", "65536", NULL }),
+			 0);
+	assert_true(cfg.tls);
+	assert_string_equal(cfg.tls_ca_file, PEM);
+	assert_string_equal(cfg.tls_cert_file, PEM);
+	assert_string_equal(cfg.tls_key_file, PEM);
+	assert_string_equal(cfg.listen, "127.0.0.1:7000");
+	assert_int_equal(cfg.max_watches, 3);
+	assert_int_equal(cfg.stream_queue, 64);
+	assert_int_equal(cfg.max_request_bytes, 65536);
+	pn_config_clear(&cfg);
+
+	/* GNU spelling too, and no CA: TLS without client certificates */
+	assert_int_equal(parse(&cfg, err, sizeof(err),
+			       (const char *[]){ "--tls", "--tlscertfile=" PEM, "--tlskeyfile", PEM,
+						 NULL }),
+			 0);
+	assert_true(cfg.tls);
+	assert_null(cfg.tls_ca_file);
+	pn_config_clear(&cfg);
+}
+
+static void bad_grpc_flags_name_the_flag(void **state)
+{
+	(void)state;
+	expect_error("-tls: needs -tlscertfile FILE and -tlskeyfile FILE",
+		     (const char *[]){ "-tls", NULL });
+	expect_error("-tls: needs -tlscertfile FILE and -tlskeyfile FILE",
+		     (const char *[]){ "-tls", "-tlscertfile", PEM, NULL });
+	expect_error("-tlscertfile: given without -tls",
+		     (const char *[]){ "-tlscertfile", PEM, NULL });
+	expect_error("-tlscafile: cannot read \"/nonexistent/ca.pem\": No such file or directory",
+		     (const char *[]){ "-tls", "-tlscafile", "/nonexistent/ca.pem", NULL });
+	expect_error("--listen: expected HOST:PORT or \"\", got \"50051\"",
+		     (const char *[]){ "--listen", "50051", NULL });
+	expect_error("--max-watches: expected 1 to 1000000, got \"0\"",
+		     (const char *[]){ "--max-watches", "0", NULL });
+	expect_error("--stream-queue: expected 1 to 16777216, got \"lots\"",
+		     (const char *[]){ "--stream-queue", "lots", NULL });
+	expect_error("--max-request-bytes: expected 1024 to 1073741824, got \"10\"",
+		     (const char *[]){ "--max-request-bytes", "10", NULL });
+	expect_error("nothing to watch and no gRPC API (--listen \"\"): give --policy FILE, or "
+		     "--watch-pid/--watch-cgroup/--watch-container with --path (see --help)",
+		     (const char *[]){ "--listen", "", NULL });
+	expect_error("-tls: given with --listen \"\" (no gRPC to secure)",
+		     (const char *[]){ "--listen", "", "--policy", PEM, "-tls", "-tlscertfile", PEM,
+				       "-tlskeyfile", PEM, NULL });
+	/* only the four argusd spellings are rewritten; -tlsx stays short options */
+	expect_error("unknown option \"-t\" (see --help)", (const char *[]){ "-tlsx", NULL });
+	expect_error("unknown option \"--tlsx\" (see --help)", (const char *[]){ "--tlsx", NULL });
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(grpc_defaults_allow_no_watch),
+		cmocka_unit_test(argusd_single_dash_tls_flags),
+		cmocka_unit_test(bad_grpc_flags_name_the_flag),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
