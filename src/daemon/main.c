@@ -89,6 +89,16 @@ static void publish(void *arg, const struct pn_event *ev, const struct pn_match 
 	pn_rpc_publish(arg, ev, m, fctx);
 }
 
+static unsigned metrics_streams(void *rpc)
+{
+	return pn_rpc_stream_count(rpc);
+}
+
+static unsigned long long metrics_drops(void *rpc)
+{
+	return pn_rpc_stream_drops(rpc);
+}
+
 static int start_rpc(struct pn_rpc **rpc, const struct pn_config *cfg, struct pn_registry *reg,
 		     struct pn_capture *cap, struct pn_consumer *cons)
 {
@@ -335,12 +345,21 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (cfg.listen[0]) {
+		e = start_rpc(&rpc, &cfg, reg, cap, &cons);
+		if (e)
+			goto out;
+	}
+
 	if (cfg.metrics_listen[0]) {
 		struct pn_metrics_source src = {
 			.capture = cap,
 			.registry = reg,
 			.consumer = &cons,
 			.version = PN_VERSION,
+			.grpc_streams = rpc ? metrics_streams : NULL,
+			.grpc_stream_drops = metrics_drops,
+			.grpc_ctx = rpc,
 		};
 
 		e = pn_metrics_start(&metrics, cfg.metrics_listen, &src, err, sizeof(err));
@@ -350,18 +369,12 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (cfg.listen[0]) {
-		e = start_rpc(&rpc, &cfg, reg, cap, &cons);
-		if (e)
-			goto out;
-	}
-
 	e = run(cap, reg, &cons, metrics, rpc, &cfg);
 out:
+	/* The metrics thread reads the capture, the registry and the server: it stops first. */
+	pn_metrics_stop(metrics);
 	/* Streams are fed by the consumer: finished after its last records, before detaching. */
 	pn_rpc_stop(rpc);
-	/* The metrics thread reads the capture and the registry: it stops first. */
-	pn_metrics_stop(metrics);
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);
 	pn_registry_free(reg);

@@ -102,6 +102,14 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 	      pn_registry_watch_count(src->registry));
 	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",
 	      pn_registry_cgroup_count(src->registry));
+	if (src->grpc_streams) {
+		gauge(f, "panoptes_grpc_streams",
+		      "Open gRPC streams (RecordMetrics, StreamEvents, Health.Watch).",
+		      src->grpc_streams(src->grpc_ctx));
+		counter(f, "panoptes_grpc_stream_drops_total",
+			"Stream messages dropped because a client read too slowly.",
+			src->grpc_stream_drops(src->grpc_ctx));
+	}
 
 	family(f, "panoptes_backend_info", "gauge", "The kernel backend in use.");
 	fprintf(f, "panoptes_backend_info{backend=\"%s\"} 1\n", pn_capture_backend(src->capture));

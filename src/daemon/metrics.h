@@ -20,6 +20,10 @@ struct pn_metrics_source {
 	struct pn_registry *registry;
 	const struct pn_consumer *consumer;
 	const char *version;
+	/* The gRPC server's figures, when it runs (it sits above this layer). */
+	unsigned (*grpc_streams)(void *ctx);
+	unsigned long long (*grpc_stream_drops)(void *ctx);
+	void *grpc_ctx;
 };
 
 struct pn_metrics;
