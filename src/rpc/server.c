@@ -13,6 +13,7 @@
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -721,6 +722,15 @@ static int register_methods(struct pn_rpc *rpc)
 	return 0;
 }
 
+/* gRPC's own diagnostics (refused TLS handshakes, ...) in panoptesd's log format. */
+static void grpc_log(gpr_log_func_args *a)
+{
+	if (a->severity == GPR_LOG_SEVERITY_ERROR)
+		pn_warn("grpc: %s", a->message);
+	else
+		pn_debug("grpc: %s (%s:%d)", a->message, a->file, a->line);
+}
+
 int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts, char *err, size_t errlen)
 {
 	grpc_arg args[2];
@@ -736,6 +746,7 @@ int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts, char *err,
 	rpc->opts = *opts;
 	pthread_mutex_init(&rpc->lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &rpc->started);
+	gpr_set_log_function(grpc_log);
 	grpc_init();
 
 	args[0].type = GRPC_ARG_INTEGER;
