@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * panoptesctl: the command-line client of panoptesd's gRPC API, on the same
+ * gRPC core + protobuf-c stack as the server. What the subcommands share:
+ * exit codes, error printers, the flag parser and the calls.
+ */
+#ifndef PN_CTL_H
+#define PN_CTL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "panoptes/v1/agent.pb-c.h"
+
+#define PN_CTL_VERSION	      "0.1.0"
+#define PN_CTL_DEFAULT_SERVER "127.0.0.1:50051"
+
+/* Exit codes are part of the interface: scripts branch on them (docs/panoptesctl.md). */
+enum ctl_exit {
+	CTL_DONE = -1, /* internal: help or version printed, stop and exit 0 */
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_FAILED = 1,	  /* the server answered with a non-OK status */
+	CTL_EXIT_USAGE = 2,	  /* bad command line; nothing was sent */
+	CTL_EXIT_UNREACHABLE = 3, /* no connection to the server */
+};
+
+enum ctl_output {
+	CTL_OUTPUT_TEXT,
+	CTL_OUTPUT_JSON,
+};
+
+struct ctl {
+	/* global flags */
+	const char *server;
+	double timeout; /* seconds, for unary calls */
+	bool tls;
+	const char *tls_ca, *tls_cert, *tls_key;
+
+	/* the connection, made on first use by ctl_connect() */
+	bool grpc_up;
+	grpc_channel *channel;
+	grpc_completion_queue *cq;
+};
+
+/* ------------------------------------------------------------ messages */
+
+/*
+ * "panoptesctl: " + message + newline on stderr. Control bytes are escaped so
+ * the message stays one line whatever a server or a user put in it.
+ */
+__attribute__((format(printf, 1, 2))) void ctl_err(const char *fmt, ...);
+/* ctl_err(), then CTL_EXIT_USAGE. */
+__attribute__((format(printf, 1, 2))) int ctl_usage_err(const char *fmt, ...);
+/* "out of memory", then CTL_EXIT_FAILED. */
+int ctl_nomem(void);
+/* Writes s with control bytes escaped (\n, \t, \xNN): one line whatever it holds. */
+void ctl_put_escaped(FILE *f, const char *s);
+/* Stdout flushed and not in error, else the error printed and CTL_EXIT_FAILED. */
+int ctl_flush_stdout(void);
+
+/* ------------------------------------------------------------ flags */
+
+/* What ctl_next() returns besides a flag id (> 0). */
+enum {
+	CTL_END = 0,	     /* no more arguments */
+	CTL_POSITIONAL = -1, /* *val is a positional argument */
+	CTL_BAD = -2,	     /* a usage error, already printed */
+	CTL_HELP = -3,	     /* --help / -h */
+	CTL_VERSION = -4,    /* --version */
+};
+
+struct ctl_opt {
+	const char *name; /* without dashes; "-name", "--name", "--name=V" all work */
+	int id;		  /* > 0 */
+	bool has_arg;
+};
+
+struct ctl_args {
+	struct ctl *ctl;
+	int argc;
+	char **argv;
+	int i;
+	const struct ctl_opt *opts; /* the command's flags, ended by a NULL name; may be NULL */
+	const char *cmd;	    /* "panoptesctl watch create", for messages */
+	const char *usage;	    /* printed on --help */
+	const char *flag;	    /* "--name" of the flag ctl_next() returned last */
+	bool flags_done;	    /* after "--" */
+};
+
+/*
+ * The next flag or positional argument. Global flags (--server, --timeout,
+ * the TLS flags) are accepted anywhere and applied to a->ctl here.
+ */
+int ctl_next(struct ctl_args *a, const char **val);
+/*
+ * The exit code for a ctl_next() result the command does not handle itself:
+ * help and version print and return CTL_DONE, a stray positional is a usage
+ * error.
+ */
+int ctl_args_stop(struct ctl_args *a, int id, const char *val);
+
+/* Whole numbers in [min, max]; the error names a->flag and the value. */
+int ctl_parse_long(const struct ctl_args *a, const char *s, long long min, long long max,
+		   long long *out);
+/* text|json */
+int ctl_parse_output(const struct ctl_args *a, const char *s, enum ctl_output *out);
+/* Comma-separated event names (argus or enum) appended to a deduplicated EventType list. */
+int ctl_parse_events(const struct ctl_args *a, const char *s, Panoptes__V1__EventType **types,
+		     size_t *n);
+
+/* Appends val to a realloc'ed array: 0 or -ENOMEM. */
+#define ctl_push(arr, n, val)                                                      \
+	({                                                                         \
+		typeof(arr) nv_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));      \
+		int r_ = -ENOMEM;                                                  \
+		if (nv_) {                                                         \
+			(arr) = nv_;                                               \
+			(arr)[(n)++] = (val);                                      \
+			r_ = 0;                                                    \
+		}                                                                  \
+		r_;                                                                \
+	})
+
+/* ------------------------------------------------------------ calls */
+
+/* Connects once (credentials, channel, queue); 0 or an exit code, error printed. */
+int ctl_connect(struct ctl *ctl);
+void ctl_disconnect(struct ctl *ctl);
+
+/*
+ * One unary call with the --timeout deadline. On success *resp holds the
+ * answer (free it with protobuf_c_message_free_unpacked()); otherwise the
+ * error is printed and the exit code returned.
+ */
+int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
+	      const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp);
+
+/* A server-streaming call, read one message at a time. */
+struct ctl_stream {
+	struct ctl *ctl;
+	const char *method;
+	grpc_call *call;
+	grpc_byte_buffer *send; /* the request, until the first batch is done */
+	bool open_pending;	/* that batch is not plucked yet */
+	grpc_metadata_array initial_md, trailing_md;
+	grpc_status_code status;
+	grpc_slice details;
+	const char *error_string;
+};
+
+/* Sends the request. 0 or an exit code, error printed; close the stream either way. */
+int ctl_stream_open(struct ctl *ctl, struct ctl_stream *s, const char *method,
+		    const ProtobufCMessage *req);
+/*
+ * The next message in *msg (free it), or NULL at the end of the stream: 0.
+ * An undecodable message is printed as an error: CTL_EXIT_FAILED.
+ */
+int ctl_stream_next(struct ctl_stream *s, const ProtobufCMessageDescriptor *desc,
+		    ProtobufCMessage **msg);
+/* Ends the call early; safe from another thread while ctl_stream_next() waits. */
+void ctl_stream_cancel(struct ctl_stream *s);
+/*
+ * Reads the final status and frees the call. Returns the exit code; with
+ * `cancelled` (the client ended it) a CANCELLED status is success.
+ */
+int ctl_stream_close(struct ctl_stream *s, bool cancelled);
+
+/* Name of an EventType without its prefix ("CLOSE_WRITE"), or NULL for unknown values. */
+const char *ctl_event_type_name(int type);
+/* gRPC's name of a status code ("NOT_FOUND"). */
+const char *ctl_status_name(grpc_status_code code);
+
+/* ------------------------------------------------------------ commands */
+
+/* A table of subcommands, as bpftool has: the word, what runs it, its help. */
+struct ctl_cmd {
+	const char *name;
+	int (*run)(struct ctl_args *a);
+	const char *path;  /* "panoptesctl watch create": for messages */
+	const char *usage; /* its --help */
+};
+
+/*
+ * Reads the next word and runs the command of that name from cmds (ended by
+ * a NULL name), with a->opts, a->cmd and a->usage set for it. Returns the
+ * exit code.
+ */
+int ctl_dispatch(struct ctl_args *a, const struct ctl_cmd *cmds);
+
+extern const char ctl_health_usage[], ctl_status_usage[], ctl_watch_usage[], ctl_events_usage[];
+
+int ctl_cmd_health(struct ctl_args *a);
+int ctl_cmd_status(struct ctl_args *a);
+int ctl_cmd_watch(struct ctl_args *a);
+int ctl_cmd_events(struct ctl_args *a);
+
+#endif

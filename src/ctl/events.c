@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * panoptesctl events: Agent.StreamEvents, printed as each event arrives.
+ *
+ * The main thread waits in gRPC for the next message, so a signal handler
+ * could not end the wait. SIGINT and SIGTERM are blocked instead, before
+ * gRPC starts its threads, and one thread waits for them with sigwait() and
+ * cancels the call: the wait returns, the status is read, and the process
+ * exits 0 with everything freed.
+ */
+#include "ctl.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "json.h"
+
+const char ctl_events_usage[] =
+	"Usage: panoptesctl events [--watch NAME]... [--events LIST]... [--path-prefix PATH]\n"
+	"                          [--output text|json] [--count N]\n"
+	"Prints the events the agent reports (panoptes.v1.Agent/StreamEvents) as they\n"
+	"happen, one line each, flushed at once. The agent applies the filters; every\n"
+	"filter given must hold.\n"
+	"\n"
+	"  --watch NAME         only events of this watch (repeatable: any of them)\n"
+	"  --events LIST        only these events: comma-separated names as for watch\n"
+	"                       create (repeatable; close, move and all expand)\n"
+	"  --path-prefix PATH   only paths at or below PATH, by whole components (/data\n"
+	"                       matches /data/x, not /database)\n"
+	"  --output text|json   the watch's log line (default), or one JSON object per\n"
+	"                       event with every field of panoptes.v1.Event\n"
+	"  --count N            exit 0 after N events\n"
+	"\n"
+	"SIGINT and SIGTERM end the stream; the exit code is then 0.\n";
+
+enum {
+	OPT_WATCH = 1,
+	OPT_EVENTS,
+	OPT_PATH_PREFIX,
+	OPT_OUTPUT,
+	OPT_COUNT,
+};
+
+static const struct ctl_opt events_opts[] = {
+	{ "watch", OPT_WATCH, true },
+	{ "events", OPT_EVENTS, true },
+	{ "path-prefix", OPT_PATH_PREFIX, true },
+	{ "output", OPT_OUTPUT, true },
+	{ "count", OPT_COUNT, true },
+	{ NULL, 0, false },
+};
+
+/* ------------------------------------------------------------ signals */
+
+struct stopper {
+	pthread_t thread;
+	sigset_t signals;
+	pthread_mutex_t lock;
+	struct ctl_stream *stream; /* the call a signal cancels, once there is one */
+	bool stopped;
+	bool running;
+};
+
+static void *stopper_main(void *arg)
+{
+	struct stopper *st = arg;
+	int sig;
+
+	if (sigwait(&st->signals, &sig))
+		return NULL;
+	/* Cancelled only while in sigwait(), never while holding the lock. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_mutex_lock(&st->lock);
+	st->stopped = true;
+	if (st->stream)
+		ctl_stream_cancel(st->stream);
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* Before any gRPC thread exists: they inherit the blocked set. */
+static int stopper_start(struct stopper *st)
+{
+	sigemptyset(&st->signals);
+	sigaddset(&st->signals, SIGINT);
+	sigaddset(&st->signals, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &st->signals, NULL) ||
+	    pthread_create(&st->thread, NULL, stopper_main, st)) {
+		ctl_err("cannot start the signal thread");
+		return CTL_EXIT_FAILED;
+	}
+	st->running = true;
+	return 0;
+}
+
+/* Sets the call a signal cancels (NULL: none); true if a signal came already. */
+static bool stopper_watch(struct stopper *st, struct ctl_stream *s)
+{
+	bool stopped;
+
+	pthread_mutex_lock(&st->lock);
+	st->stream = s;
+	stopped = st->stopped;
+	if (s && stopped)
+		ctl_stream_cancel(s);
+	pthread_mutex_unlock(&st->lock);
+	return stopped;
+}
+
+static void stopper_stop(struct stopper *st)
+{
+	if (st->running) {
+		pthread_cancel(st->thread);
+		pthread_join(st->thread, NULL);
+	}
+	st->running = false;
+}
+
+/* ------------------------------------------------------------ printing */
+
+static const Panoptes__V1__Process no_process = PANOPTES__V1__PROCESS__INIT;
+
+static void print_json(const Panoptes__V1__Event *e)
+{
+	const Panoptes__V1__Process *p = e->process ? e->process : &no_process;
+	const char *type = ctl_event_type_name(e->type);
+	struct json j;
+
+	json_init(&j, stdout);
+	json_object_begin(&j);
+	json_ku64(&j, "time_unix_nano", e->time_unix_nano);
+	json_ku64(&j, "monotonic_ns", e->monotonic_ns);
+	if (type)
+		json_kstr(&j, "type", type);
+	else
+		json_ki64(&j, "type", e->type);
+	json_kbool(&j, "is_dir", e->is_dir);
+	json_kstr(&j, "path", e->path);
+	json_kstr(&j, "dir", e->dir);
+	json_kstr(&j, "file", e->file);
+	json_kstr(&j, "old_path", e->old_path);
+	json_ku64(&j, "cookie", e->cookie);
+	json_key(&j, "process");
+	json_object_begin(&j);
+	json_ku64(&j, "pid", p->pid);
+	json_ku64(&j, "tgid", p->tgid);
+	json_ku64(&j, "uid", p->uid);
+	json_ku64(&j, "gid", p->gid);
+	json_kstr(&j, "comm", p->comm);
+	json_object_end(&j);
+	json_ku64(&j, "cgroup_id", e->cgroup_id);
+	json_kstr(&j, "container", e->container);
+	json_kstr(&j, "watch", e->watch);
+	json_kstr(&j, "pod", e->pod);
+	json_kstr(&j, "node", e->node);
+	json_key(&j, "tags");
+	json_object_begin(&j);
+	for (size_t i = 0; i < e->n_tags; i++)
+		json_kstr(&j, e->tags[i]->key, e->tags[i]->value);
+	json_object_end(&j);
+	json_kbool(&j, "truncated", e->truncated);
+	json_kstr(&j, "line", e->line);
+	json_object_end(&j);
+	json_end(&j);
+}
+
+static void print_event(const Panoptes__V1__Event *e, enum ctl_output output)
+{
+	if (output == CTL_OUTPUT_JSON)
+		print_json(e);
+	else
+		printf("%s\n", e->line);
+}
+
+/* ------------------------------------------------------------ command */
+
+struct events_args {
+	Panoptes__V1__StreamEventsRequest req;
+	enum ctl_output output;
+	long long count; /* 0: until stopped */
+};
+
+static int events_parse(struct ctl_args *a, struct events_args *ea)
+{
+	const char *val;
+	int id, err = 0;
+
+	a->opts = events_opts;
+	while ((id = ctl_next(a, &val)) != CTL_END) {
+		switch (id) {
+		case OPT_WATCH:
+			if (ctl_push(ea->req.watches, ea->req.n_watches, (char *)val))
+				err = ctl_nomem();
+			break;
+		case OPT_EVENTS:
+			err = ctl_parse_events(a, val, &ea->req.events, &ea->req.n_events);
+			break;
+		case OPT_PATH_PREFIX:
+			ea->req.path_prefix = (char *)val;
+			break;
+		case OPT_OUTPUT:
+			err = ctl_parse_output(a, val, &ea->output);
+			break;
+		case OPT_COUNT:
+			err = ctl_parse_long(a, val, 1, INT64_MAX, &ea->count);
+			break;
+		default:
+			return ctl_args_stop(a, id, val);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Reads and prints until the stream ends, --count is reached or a write fails. */
+static int events_loop(struct ctl_stream *s, const struct events_args *ea, bool *done)
+{
+	ProtobufCMessage *m;
+	long long n = 0;
+	int err;
+
+	for (;;) {
+		err = ctl_stream_next(s, &panoptes__v1__event__descriptor, &m);
+		if (err || !m)
+			return err;
+		print_event((const Panoptes__V1__Event *)m, ea->output);
+		protobuf_c_message_free_unpacked(m, NULL);
+		/* Per line: a reader at the other end of a pipe sees each event at once. */
+		err = ctl_flush_stdout();
+		if (err)
+			return err;
+		if (ea->count && ++n == ea->count) {
+			*done = true;
+			return 0;
+		}
+	}
+}
+
+int ctl_cmd_events(struct ctl_args *a)
+{
+	struct events_args ea = {
+		.req = PANOPTES__V1__STREAM_EVENTS_REQUEST__INIT,
+		.output = CTL_OUTPUT_TEXT,
+	};
+	struct ctl_stream s = { 0 };
+	struct stopper st = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	bool done = false, stopped;
+	int err, close_err;
+
+	err = events_parse(a, &ea);
+	if (err)
+		goto out;
+	err = stopper_start(&st);
+	if (err)
+		goto out;
+	err = ctl_stream_open(a->ctl, &s, "/panoptes.v1.Agent/StreamEvents", &ea.req.base);
+	if (!err) {
+		stopper_watch(&st, &s);
+		err = events_loop(&s, &ea, &done);
+	}
+	/* Ours to end: --count reached or a write failed. */
+	if (done || err)
+		ctl_stream_cancel(&s);
+	stopped = stopper_watch(&st, NULL);
+	close_err = ctl_stream_close(&s, done || stopped || err);
+	if (!err)
+		err = close_err;
+out:
+	stopper_stop(&st);
+	free(ea.req.watches);
+	free(ea.req.events);
+	return err;
+}

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The gRPC core side: one channel and one pluck completion queue per run. A
+ * unary call is a single batch; a stream is one batch to send the request,
+ * one per message read, one for the final status. Every status becomes one
+ * of the documented exit codes here, so the commands never look at gRPC
+ * codes themselves.
+ */
+#include "ctl.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
+#include <grpc/support/time.h>
+
+/* Batch tags: each pluck waits for exactly the batch it started. */
+#define TAG_UNARY  ((void *)(uintptr_t)1)
+#define TAG_OPEN   ((void *)(uintptr_t)2)
+#define TAG_READ   ((void *)(uintptr_t)3)
+#define TAG_STATUS ((void *)(uintptr_t)4)
+
+const char *ctl_status_name(grpc_status_code code)
+{
+	static const char *const names[] = {
+		[GRPC_STATUS_OK] = "OK",
+		[GRPC_STATUS_CANCELLED] = "CANCELLED",
+		[GRPC_STATUS_UNKNOWN] = "UNKNOWN",
+		[GRPC_STATUS_INVALID_ARGUMENT] = "INVALID_ARGUMENT",
+		[GRPC_STATUS_DEADLINE_EXCEEDED] = "DEADLINE_EXCEEDED",
+		[GRPC_STATUS_NOT_FOUND] = "NOT_FOUND",
+		[GRPC_STATUS_ALREADY_EXISTS] = "ALREADY_EXISTS",
+		[GRPC_STATUS_PERMISSION_DENIED] = "PERMISSION_DENIED",
+		[GRPC_STATUS_RESOURCE_EXHAUSTED] = "RESOURCE_EXHAUSTED",
+		[GRPC_STATUS_FAILED_PRECONDITION] = "FAILED_PRECONDITION",
+		[GRPC_STATUS_ABORTED] = "ABORTED",
+		[GRPC_STATUS_OUT_OF_RANGE] = "OUT_OF_RANGE",
+		[GRPC_STATUS_UNIMPLEMENTED] = "UNIMPLEMENTED",
+		[GRPC_STATUS_INTERNAL] = "INTERNAL",
+		[GRPC_STATUS_UNAVAILABLE] = "UNAVAILABLE",
+		[GRPC_STATUS_DATA_LOSS] = "DATA_LOSS",
+		[GRPC_STATUS_UNAUTHENTICATED] = "UNAUTHENTICATED",
+	};
+
+	if ((unsigned int)code < sizeof(names) / sizeof(names[0]) && names[code])
+		return names[code];
+	return "UNKNOWN";
+}
+
+/* ------------------------------------------------------------ connection */
+
+/*
+ * gRPC core logs its own account of a refused connection or a failed
+ * handshake on stderr; the status line printed below already says it, once.
+ * GRPC_VERBOSITY (gRPC's own switch) brings those logs back for debugging.
+ */
+static void quiet_log(gpr_log_func_args *args)
+{
+	(void)args;
+}
+
+/* A whole PEM file, NUL-terminated, for the credentials. */
+static int read_pem(const char *flag, const char *path, char **out, size_t *outlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int err = 0;
+
+	if (!f)
+		return ctl_usage_err("%s: cannot read \"%s\": %s", flag, path, strerror(errno));
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap + 65536);
+
+			if (!nb) {
+				err = ctl_nomem();
+				goto out;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		err = ctl_usage_err("%s: cannot read \"%s\": %s", flag, path, strerror(errno));
+		goto out;
+	}
+	if (!len) {
+		err = ctl_usage_err("%s: \"%s\" is empty", flag, path);
+		goto out;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+out:
+	free(buf);
+	fclose(f);
+	return err;
+}
+
+/* Frees a PEM buffer; a private key does not linger in freed memory. */
+static void free_pem(char *pem, size_t len)
+{
+	if (pem)
+		explicit_bzero(pem, len);
+	free(pem);
+}
+
+int ctl_connect(struct ctl *ctl)
+{
+	grpc_ssl_pem_key_cert_pair pair = { 0 };
+	grpc_channel_credentials *creds = NULL;
+	char *ca = NULL, *cert = NULL, *key = NULL;
+	size_t ca_len = 0, cert_len = 0, key_len = 0;
+	grpc_arg arg = {
+		.type = GRPC_ARG_STRING,
+		.key = GRPC_ARG_PRIMARY_USER_AGENT_STRING,
+		.value.string = "panoptesctl/" PN_CTL_VERSION,
+	};
+	grpc_channel_args args = { .num_args = 1, .args = &arg };
+	int err = 0;
+
+	if (ctl->channel)
+		return 0;
+	/* Without -tls the files would be ignored and the call sent in clear text. */
+	if (!ctl->tls && (ctl->tls_ca || ctl->tls_cert || ctl->tls_key))
+		return ctl_usage_err("%s: needs --tls", ctl->tls_ca   ? "--tlscafile" :
+							ctl->tls_cert ? "--tlscertfile" :
+									"--tlskeyfile");
+	if (ctl->tls_cert && !ctl->tls_key)
+		return ctl_usage_err("--tlscertfile: needs --tlskeyfile too");
+	if (ctl->tls_key && !ctl->tls_cert)
+		return ctl_usage_err("--tlskeyfile: needs --tlscertfile too");
+	if (ctl->tls_ca) {
+		err = read_pem("--tlscafile", ctl->tls_ca, &ca, &ca_len);
+		if (err)
+			goto out;
+	}
+	if (ctl->tls_cert) {
+		err = read_pem("--tlscertfile", ctl->tls_cert, &cert, &cert_len);
+		if (err)
+			goto out;
+		err = read_pem("--tlskeyfile", ctl->tls_key, &key, &key_len);
+		if (err)
+			goto out;
+		pair.cert_chain = cert;
+		pair.private_key = key;
+	}
+
+	if (!getenv("GRPC_VERBOSITY"))
+		gpr_set_log_function(quiet_log);
+	grpc_init();
+	ctl->grpc_up = true;
+	ctl->cq = grpc_completion_queue_create_for_pluck(NULL);
+	/* Without a CA file, gRPC verifies the server against the system's roots. */
+	if (ctl->tls)
+		creds = grpc_ssl_credentials_create(ca, cert ? &pair : NULL, NULL, NULL);
+	else
+		creds = grpc_insecure_credentials_create();
+	if (!creds || !ctl->cq) {
+		ctl_err("cannot set up the %s channel to %s", ctl->tls ? "TLS" : "plain-text",
+			ctl->server);
+		err = CTL_EXIT_UNREACHABLE;
+		goto out;
+	}
+	/* Never NULL: a bad target gives a channel whose calls fail (exit 3). */
+	ctl->channel = grpc_channel_create(ctl->server, creds, &args);
+out:
+	if (creds)
+		grpc_channel_credentials_release(creds);
+	free_pem(ca, ca_len);
+	free_pem(cert, cert_len);
+	free_pem(key, key_len);
+	return err;
+}
+
+void ctl_disconnect(struct ctl *ctl)
+{
+	grpc_event ev;
+
+	if (ctl->channel)
+		grpc_channel_destroy(ctl->channel);
+	ctl->channel = NULL;
+	if (ctl->cq) {
+		/* Every call is over by now: the shutdown event is the only one left. */
+		grpc_completion_queue_shutdown(ctl->cq);
+		do {
+			ev = grpc_completion_queue_pluck(ctl->cq, NULL,
+							 gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		} while (ev.type != GRPC_QUEUE_SHUTDOWN);
+		grpc_completion_queue_destroy(ctl->cq);
+		ctl->cq = NULL;
+	}
+	if (ctl->grpc_up)
+		grpc_shutdown();
+	ctl->grpc_up = false;
+}
+
+/* ------------------------------------------------------------ messages */
+
+static grpc_byte_buffer *pack(const ProtobufCMessage *m)
+{
+	grpc_slice s = grpc_slice_malloc(protobuf_c_message_get_packed_size(m));
+	grpc_byte_buffer *bb;
+
+	protobuf_c_message_pack(m, GRPC_SLICE_START_PTR(s));
+	bb = grpc_raw_byte_buffer_create(&s, 1);
+	grpc_slice_unref(s);
+	return bb;
+}
+
+static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb)
+{
+	grpc_byte_buffer_reader r;
+	ProtobufCMessage *m;
+	grpc_slice s;
+
+	if (!grpc_byte_buffer_reader_init(&r, bb))
+		return NULL;
+	s = grpc_byte_buffer_reader_readall(&r);
+	grpc_byte_buffer_reader_destroy(&r);
+	m = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+	grpc_slice_unref(s);
+	return m;
+}
+
+/* Starts a batch and waits for it; the call fails, not the batch, when the server is gone. */
+static int run_batch(struct ctl *ctl, grpc_call *call, const grpc_op *ops, size_t n, void *tag)
+{
+	grpc_call_error e = grpc_call_start_batch(call, ops, n, tag, NULL);
+
+	if (e != GRPC_CALL_OK) {
+		ctl_err("internal error: gRPC refused a batch (grpc_call_error %d)", (int)e);
+		return CTL_EXIT_FAILED;
+	}
+	grpc_completion_queue_pluck(ctl->cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	return 0;
+}
+
+/*
+ * The exit code of a final status. UNAVAILABLE and DEADLINE_EXCEEDED on a
+ * channel that never got ready mean no server answered (3); once connected,
+ * every non-OK status is the server's answer (1).
+ */
+static int status_exit(struct ctl *ctl, grpc_status_code code, grpc_slice details)
+{
+	grpc_connectivity_state state;
+	char *msg;
+	int err;
+
+	if (code == GRPC_STATUS_OK)
+		return CTL_EXIT_OK;
+	msg = grpc_slice_to_c_string(details);
+	state = grpc_channel_check_connectivity_state(ctl->channel, 0);
+	if ((code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_DEADLINE_EXCEEDED) &&
+	    state != GRPC_CHANNEL_READY) {
+		if (code == GRPC_STATUS_DEADLINE_EXCEEDED)
+			ctl_err("cannot reach %s: no connection within %g s (--timeout)",
+				ctl->server, ctl->timeout);
+		else
+			ctl_err("cannot reach %s: %s", ctl->server,
+				msg[0] ? msg : ctl_status_name(code));
+		err = CTL_EXIT_UNREACHABLE;
+	} else {
+		if (msg[0])
+			ctl_err("%s: %s", ctl_status_name(code), msg);
+		else
+			ctl_err("%s", ctl_status_name(code));
+		err = CTL_EXIT_FAILED;
+	}
+	gpr_free(msg);
+	return err;
+}
+
+static gpr_timespec deadline_after(double seconds)
+{
+	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+			    gpr_time_from_millis((int64_t)(seconds * 1000), GPR_TIMESPAN));
+}
+
+int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
+	      const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp)
+{
+	grpc_metadata_array initial_md, trailing_md;
+	grpc_byte_buffer *send = NULL, *recv = NULL;
+	grpc_status_code status = GRPC_STATUS_UNKNOWN;
+	grpc_slice details = grpc_empty_slice();
+	const char *error_string = NULL;
+	grpc_call *call = NULL;
+	grpc_op ops[6];
+	int err;
+
+	*resp = NULL;
+	grpc_metadata_array_init(&initial_md);
+	grpc_metadata_array_init(&trailing_md);
+	err = ctl_connect(ctl);
+	if (err)
+		goto out;
+	call = grpc_channel_create_call(ctl->channel, NULL, GRPC_PROPAGATE_DEFAULTS, ctl->cq,
+					grpc_slice_from_static_string(method), NULL,
+					deadline_after(ctl->timeout), NULL);
+	send = pack(req);
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	ops[1].data.send_message.send_message = send;
+	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
+	ops[4].op = GRPC_OP_RECV_MESSAGE;
+	ops[4].data.recv_message.recv_message = &recv;
+	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
+	ops[5].data.recv_status_on_client.status = &status;
+	ops[5].data.recv_status_on_client.status_details = &details;
+	ops[5].data.recv_status_on_client.error_string = &error_string;
+	err = run_batch(ctl, call, ops, 6, TAG_UNARY);
+	if (err)
+		goto out;
+	err = status_exit(ctl, status, details);
+	if (err)
+		goto out;
+	if (!recv) {
+		ctl_err("%s: the server answered OK without a message", method);
+		err = CTL_EXIT_FAILED;
+		goto out;
+	}
+	*resp = unpack(resp_desc, recv);
+	if (!*resp) {
+		ctl_err("%s: cannot decode the server's %s", method, resp_desc->name);
+		err = CTL_EXIT_FAILED;
+	}
+out:
+	if (send)
+		grpc_byte_buffer_destroy(send);
+	if (recv)
+		grpc_byte_buffer_destroy(recv);
+	grpc_metadata_array_destroy(&initial_md);
+	grpc_metadata_array_destroy(&trailing_md);
+	grpc_slice_unref(details);
+	gpr_free((void *)error_string);
+	if (call)
+		grpc_call_unref(call);
+	return err;
+}
+
+/* ------------------------------------------------------------ streams */
+
+int ctl_stream_open(struct ctl *ctl, struct ctl_stream *s, const char *method,
+		    const ProtobufCMessage *req)
+{
+	grpc_call_error e;
+	grpc_op ops[4];
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->ctl = ctl;
+	s->method = method;
+	s->status = GRPC_STATUS_UNKNOWN;
+	s->details = grpc_empty_slice();
+	grpc_metadata_array_init(&s->initial_md);
+	grpc_metadata_array_init(&s->trailing_md);
+	err = ctl_connect(ctl);
+	if (err)
+		return err;
+	/* No deadline: a stream lasts until --count, a signal or the server ends it. */
+	s->call = grpc_channel_create_call(ctl->channel, NULL, GRPC_PROPAGATE_DEFAULTS, ctl->cq,
+					   grpc_slice_from_static_string(method), NULL,
+					   gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	s->send = pack(req);
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	ops[1].data.send_message.send_message = s->send;
+	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[3].data.recv_initial_metadata.recv_initial_metadata = &s->initial_md;
+	/*
+	 * Not waited for here: a server may hold its initial metadata until the
+	 * first message, and the caller must be able to cancel the call meanwhile.
+	 */
+	e = grpc_call_start_batch(s->call, ops, 4, TAG_OPEN, NULL);
+	if (e != GRPC_CALL_OK) {
+		ctl_err("internal error: gRPC refused a batch (grpc_call_error %d)", (int)e);
+		return CTL_EXIT_FAILED;
+	}
+	s->open_pending = true;
+	return 0;
+}
+
+static void wait_open(struct ctl_stream *s)
+{
+	if (!s->open_pending)
+		return;
+	grpc_completion_queue_pluck(s->ctl->cq, TAG_OPEN, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	s->open_pending = false;
+	grpc_byte_buffer_destroy(s->send);
+	s->send = NULL;
+}
+
+int ctl_stream_next(struct ctl_stream *s, const ProtobufCMessageDescriptor *desc,
+		    ProtobufCMessage **msg)
+{
+	grpc_byte_buffer *recv = NULL;
+	grpc_op op;
+	int err;
+
+	*msg = NULL;
+	wait_open(s);
+	memset(&op, 0, sizeof(op));
+	op.op = GRPC_OP_RECV_MESSAGE;
+	op.data.recv_message.recv_message = &recv;
+	err = run_batch(s->ctl, s->call, &op, 1, TAG_READ);
+	if (err || !recv)
+		return err;
+	*msg = unpack(desc, recv);
+	grpc_byte_buffer_destroy(recv);
+	if (!*msg) {
+		ctl_err("%s: cannot decode the server's %s", s->method, desc->name);
+		return CTL_EXIT_FAILED;
+	}
+	return 0;
+}
+
+void ctl_stream_cancel(struct ctl_stream *s)
+{
+	if (s->call)
+		grpc_call_cancel(s->call, NULL);
+}
+
+int ctl_stream_close(struct ctl_stream *s, bool cancelled)
+{
+	grpc_op op;
+	int err = 0;
+
+	if (s->call) {
+		wait_open(s);
+		memset(&op, 0, sizeof(op));
+		op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+		op.data.recv_status_on_client.trailing_metadata = &s->trailing_md;
+		op.data.recv_status_on_client.status = &s->status;
+		op.data.recv_status_on_client.status_details = &s->details;
+		op.data.recv_status_on_client.error_string = &s->error_string;
+		err = run_batch(s->ctl, s->call, &op, 1, TAG_STATUS);
+		if (!err && !(cancelled && s->status == GRPC_STATUS_CANCELLED))
+			err = status_exit(s->ctl, s->status, s->details);
+		grpc_call_unref(s->call);
+		s->call = NULL;
+	}
+	if (s->send)
+		grpc_byte_buffer_destroy(s->send);
+	s->send = NULL;
+	grpc_metadata_array_destroy(&s->initial_md);
+	grpc_metadata_array_destroy(&s->trailing_md);
+	grpc_slice_unref(s->details);
+	s->details = grpc_empty_slice();
+	gpr_free((void *)s->error_string);
+	s->error_string = NULL;
+	return err;
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* panoptesctl status: Agent.GetStatus as a table for people or one JSON object for scripts. */
+#include "ctl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "json.h"
+
+const char ctl_status_usage[] =
+	"Usage: panoptesctl status [--output text|json]\n"
+	"Calls panoptes.v1.Agent/GetStatus: version, node, kernel backend and release,\n"
+	"loaded programs, uptime, watches, cgroups, kernel and agent counters, open\n"
+	"event streams and the messages slow stream clients lost.\n"
+	"\n"
+	"  --output text|json   a table (default) or one JSON object on one line, with the\n"
+	"                       fields of panoptes.v1.Status under their .proto names\n";
+
+enum {
+	OPT_OUTPUT = 1,
+};
+
+static const struct ctl_opt status_opts[] = {
+	{ "output", OPT_OUTPUT, true },
+	{ NULL, 0, false },
+};
+
+static void print_duration(uint64_t s)
+{
+	if (s >= 86400)
+		printf("%" PRIu64 "d%02" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s\n", s / 86400,
+		       s / 3600 % 24, s / 60 % 60, s % 60);
+	else if (s >= 3600)
+		printf("%" PRIu64 "h%02" PRIu64 "m%02" PRIu64 "s\n", s / 3600, s / 60 % 60, s % 60);
+	else if (s >= 60)
+		printf("%" PRIu64 "m%02" PRIu64 "s\n", s / 60, s % 60);
+	else
+		printf("%" PRIu64 "s\n", s);
+}
+
+static const Panoptes__V1__KernelCounters no_counters = PANOPTES__V1__KERNEL_COUNTERS__INIT;
+
+static void print_text(const Panoptes__V1__Status *st)
+{
+	const Panoptes__V1__KernelCounters *k = st->kernel ? st->kernel : &no_counters;
+
+	printf("%-16s %s\n", "version", st->version);
+	printf("%-16s %s\n", "node", st->node);
+	printf("%-16s %s\n", "backend", st->backend);
+	printf("%-16s %s\n", "kernel release", st->kernel_release);
+	printf("%-16s %zu:", "programs", st->n_programs);
+	for (size_t i = 0; i < st->n_programs; i++)
+		printf(" %s", st->programs[i]);
+	printf("\n%-16s ", "uptime");
+	print_duration(st->uptime_seconds);
+	printf("%-16s %" PRIu32 "\n", "watches", st->watches);
+	printf("%-16s %" PRIu32 "\n", "cgroups", st->cgroups);
+	printf("%-16s %" PRIu64 "\n", "records", st->records);
+	printf("%-16s %" PRIu64 "\n", "malformed", st->malformed);
+	printf("%-16s %" PRIu64 "\n", "events", st->events);
+	printf("%-16s %" PRIu32 "\n", "streams", st->streams);
+	printf("%-16s %" PRIu64 "\n", "stream drops", st->stream_drops);
+	printf("%-16s seen=%" PRIu64 " filtered=%" PRIu64 " gated=%" PRIu64 " coalesced=%" PRIu64
+	       " emitted=%" PRIu64 " dropped=%" PRIu64 " truncated=%" PRIu64 " failed=%" PRIu64
+	       "\n",
+	       "kernel counters", k->seen, k->filtered, k->gated, k->coalesced, k->emitted,
+	       k->dropped, k->truncated, k->failed);
+}
+
+static void print_json(const Panoptes__V1__Status *st)
+{
+	const Panoptes__V1__KernelCounters *k = st->kernel ? st->kernel : &no_counters;
+	struct json j;
+
+	json_init(&j, stdout);
+	json_object_begin(&j);
+	json_kstr(&j, "version", st->version);
+	json_kstr(&j, "node", st->node);
+	json_kstr(&j, "backend", st->backend);
+	json_kstr(&j, "kernel_release", st->kernel_release);
+	json_kstrv(&j, "programs", st->programs, st->n_programs);
+	json_ku64(&j, "uptime_seconds", st->uptime_seconds);
+	json_ku64(&j, "watches", st->watches);
+	json_ku64(&j, "cgroups", st->cgroups);
+	json_key(&j, "kernel");
+	json_object_begin(&j);
+	json_ku64(&j, "seen", k->seen);
+	json_ku64(&j, "filtered", k->filtered);
+	json_ku64(&j, "gated", k->gated);
+	json_ku64(&j, "coalesced", k->coalesced);
+	json_ku64(&j, "emitted", k->emitted);
+	json_ku64(&j, "dropped", k->dropped);
+	json_ku64(&j, "truncated", k->truncated);
+	json_ku64(&j, "failed", k->failed);
+	json_object_end(&j);
+	json_ku64(&j, "records", st->records);
+	json_ku64(&j, "malformed", st->malformed);
+	json_ku64(&j, "events", st->events);
+	json_ku64(&j, "streams", st->streams);
+	json_ku64(&j, "stream_drops", st->stream_drops);
+	json_object_end(&j);
+	json_end(&j);
+}
+
+int ctl_cmd_status(struct ctl_args *a)
+{
+	Panoptes__V1__GetStatusRequest req = PANOPTES__V1__GET_STATUS_REQUEST__INIT;
+	enum ctl_output output = CTL_OUTPUT_TEXT;
+	ProtobufCMessage *m;
+	const char *val;
+	int id, err;
+
+	a->opts = status_opts;
+	while ((id = ctl_next(a, &val)) != CTL_END) {
+		if (id != OPT_OUTPUT)
+			return ctl_args_stop(a, id, val);
+		err = ctl_parse_output(a, val, &output);
+		if (err)
+			return err;
+	}
+	err = ctl_unary(a->ctl, "/panoptes.v1.Agent/GetStatus", &req.base,
+			&panoptes__v1__status__descriptor, &m);
+	if (err)
+		return err;
+	if (output == CTL_OUTPUT_JSON)
+		print_json((const Panoptes__V1__Status *)m);
+	else
+		print_text((const Panoptes__V1__Status *)m);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return CTL_EXIT_OK;
+}
