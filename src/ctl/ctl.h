@@ -8,6 +8,7 @@
 #define PN_CTL_H
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -46,6 +47,8 @@ struct ctl {
 	bool grpc_up;
 	grpc_channel *channel;
 	grpc_completion_queue *cq;
+	/* set from another thread (events' signal thread): stop waiting for a connection */
+	atomic_bool stop;
 };
 
 /* ------------------------------------------------------------ messages */
@@ -145,7 +148,8 @@ int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 struct ctl_stream {
 	struct ctl *ctl;
 	const char *method;
-	grpc_call *call;
+	grpc_call *call;	/* NULL if ctl->stop came before a connection */
+	bool connected;		/* the channel was ready when the call started */
 	grpc_byte_buffer *send; /* the request, until the first batch is done */
 	bool open_pending;	/* that batch is not plucked yet */
 	grpc_metadata_array initial_md, trailing_md;
@@ -154,7 +158,10 @@ struct ctl_stream {
 	const char *error_string;
 };
 
-/* Sends the request. 0 or an exit code, error printed; close the stream either way. */
+/*
+ * Connects within --timeout and sends the request. 0 or an exit code, error
+ * printed; close the stream either way.
+ */
 int ctl_stream_open(struct ctl *ctl, struct ctl_stream *s, const char *method,
 		    const ProtobufCMessage *req);
 /*

@@ -5,8 +5,9 @@
  * The main thread waits in gRPC for the next message, so a signal handler
  * could not end the wait. SIGINT and SIGTERM are blocked instead, before
  * gRPC starts its threads, and one thread waits for them with sigwait() and
- * cancels the call: the wait returns, the status is read, and the process
- * exits 0 with everything freed.
+ * cancels the call (or, before there is one, ends the wait for a
+ * connection): the wait returns, the status is read, and the process exits
+ * 0 with everything freed.
  */
 #include "ctl.h"
 
@@ -55,6 +56,7 @@ static const struct ctl_opt events_opts[] = {
 /* ------------------------------------------------------------ signals */
 
 struct stopper {
+	struct ctl *ctl;
 	pthread_t thread;
 	sigset_t signals;
 	pthread_mutex_t lock;
@@ -72,6 +74,8 @@ static void *stopper_main(void *arg)
 		return NULL;
 	/* Cancelled only while in sigwait(), never while holding the lock. */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	/* before a call exists, the connection wait looks at this */
+	atomic_store(&st->ctl->stop, true);
 	pthread_mutex_lock(&st->lock);
 	st->stopped = true;
 	if (st->stream)
@@ -246,7 +250,7 @@ int ctl_cmd_events(struct ctl_args *a)
 		.output = CTL_OUTPUT_TEXT,
 	};
 	struct ctl_stream s = { 0 };
-	struct stopper st = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct stopper st = { .ctl = a->ctl, .lock = PTHREAD_MUTEX_INITIALIZER };
 	bool done = false, stopped;
 	int err, close_err;
 

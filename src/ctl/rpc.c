@@ -23,6 +23,7 @@
 #define TAG_OPEN   ((void *)(uintptr_t)2)
 #define TAG_READ   ((void *)(uintptr_t)3)
 #define TAG_STATUS ((void *)(uintptr_t)4)
+#define TAG_CONNECT ((void *)(uintptr_t)5)
 
 const char *ctl_status_name(grpc_status_code code)
 {
@@ -248,29 +249,71 @@ static int run_batch(struct ctl *ctl, grpc_call *call, const grpc_op *ops, size_
 	return 0;
 }
 
-/*
- * The exit code of a final status. UNAVAILABLE and DEADLINE_EXCEEDED on a
- * channel that never got ready mean no server answered (3); once connected,
- * every non-OK status is the server's answer (1).
- */
-static int status_exit(struct ctl *ctl, grpc_status_code code, grpc_slice details)
+static gpr_timespec deadline_after(double seconds)
 {
-	grpc_connectivity_state state;
+	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+			    gpr_time_from_millis((int64_t)(seconds * 1000), GPR_TIMESPAN));
+}
+
+/*
+ * Waits until the channel is connected or its first attempt failed, up to
+ * the deadline. The line between "cannot reach" (3) and "the agent said no"
+ * (1) is whether a connection was made, and a call alone cannot tell: a
+ * stopping agent also answers UNAVAILABLE. A CLI does not wait out gRPC's
+ * reconnect backoff, so a failed attempt ends the wait (the call that
+ * follows fails at once and says why). Short steps let ctl->stop end the
+ * wait promptly.
+ */
+static grpc_connectivity_state connect_channel(struct ctl *ctl, gpr_timespec deadline)
+{
+	grpc_connectivity_state st = grpc_channel_check_connectivity_state(ctl->channel, 1);
+	gpr_timespec now, step;
+
+	while ((st == GRPC_CHANNEL_IDLE || st == GRPC_CHANNEL_CONNECTING) &&
+	       !atomic_load(&ctl->stop)) {
+		now = gpr_now(GPR_CLOCK_MONOTONIC);
+		if (gpr_time_cmp(now, deadline) >= 0)
+			break;
+		step = gpr_time_min(deadline,
+				    gpr_time_add(now, gpr_time_from_millis(100, GPR_TIMESPAN)));
+		grpc_channel_watch_connectivity_state(ctl->channel, st, step, ctl->cq, TAG_CONNECT);
+		grpc_completion_queue_pluck(ctl->cq, TAG_CONNECT,
+					    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		st = grpc_channel_check_connectivity_state(ctl->channel, 1);
+	}
+	return st;
+}
+
+/* After connect_channel(): 0 if a call can go, else the exit code (error printed). */
+static int connect_result(struct ctl *ctl, grpc_connectivity_state st)
+{
+	if (st != GRPC_CHANNEL_IDLE && st != GRPC_CHANNEL_CONNECTING)
+		return 0;
+	if (atomic_load(&ctl->stop))
+		return CTL_EXIT_OK;
+	ctl_err("cannot reach %s: no connection within %g s (--timeout)", ctl->server,
+		ctl->timeout);
+	return CTL_EXIT_UNREACHABLE;
+}
+
+/*
+ * The exit code of a final status: a failed call on a channel that never got
+ * ready means no agent answered (3); once connected, every non-OK status is
+ * the agent's answer (1).
+ */
+static int status_exit(struct ctl *ctl, grpc_status_code code, grpc_slice details,
+		       bool connected)
+{
 	char *msg;
 	int err;
 
 	if (code == GRPC_STATUS_OK)
 		return CTL_EXIT_OK;
+	/* the agent may have come up during the call */
+	connected |= grpc_channel_check_connectivity_state(ctl->channel, 0) == GRPC_CHANNEL_READY;
 	msg = grpc_slice_to_c_string(details);
-	state = grpc_channel_check_connectivity_state(ctl->channel, 0);
-	if ((code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_DEADLINE_EXCEEDED) &&
-	    state != GRPC_CHANNEL_READY) {
-		if (code == GRPC_STATUS_DEADLINE_EXCEEDED)
-			ctl_err("cannot reach %s: no connection within %g s (--timeout)",
-				ctl->server, ctl->timeout);
-		else
-			ctl_err("cannot reach %s: %s", ctl->server,
-				msg[0] ? msg : ctl_status_name(code));
+	if (!connected) {
+		ctl_err("cannot reach %s: %s", ctl->server, msg[0] ? msg : ctl_status_name(code));
 		err = CTL_EXIT_UNREACHABLE;
 	} else {
 		if (msg[0])
@@ -283,12 +326,6 @@ static int status_exit(struct ctl *ctl, grpc_status_code code, grpc_slice detail
 	return err;
 }
 
-static gpr_timespec deadline_after(double seconds)
-{
-	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-			    gpr_time_from_millis((int64_t)(seconds * 1000), GPR_TIMESPAN));
-}
-
 int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 	      const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp)
 {
@@ -297,7 +334,9 @@ int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 	grpc_status_code status = GRPC_STATUS_UNKNOWN;
 	grpc_slice details = grpc_empty_slice();
 	const char *error_string = NULL;
+	grpc_connectivity_state st;
 	grpc_call *call = NULL;
+	gpr_timespec deadline;
 	grpc_op ops[6];
 	int err;
 
@@ -307,9 +346,15 @@ int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 	err = ctl_connect(ctl);
 	if (err)
 		goto out;
+	/* one deadline for connecting and calling: --timeout bounds the whole command */
+	deadline = deadline_after(ctl->timeout);
+	st = connect_channel(ctl, deadline);
+	err = connect_result(ctl, st);
+	if (err)
+		goto out;
 	call = grpc_channel_create_call(ctl->channel, NULL, GRPC_PROPAGATE_DEFAULTS, ctl->cq,
-					grpc_slice_from_static_string(method), NULL,
-					deadline_after(ctl->timeout), NULL);
+					grpc_slice_from_static_string(method), NULL, deadline,
+					NULL);
 	send = pack(req);
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -328,7 +373,7 @@ int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 	err = run_batch(ctl, call, ops, 6, TAG_UNARY);
 	if (err)
 		goto out;
-	err = status_exit(ctl, status, details);
+	err = status_exit(ctl, status, details, st == GRPC_CHANNEL_READY);
 	if (err)
 		goto out;
 	if (!recv) {
@@ -360,6 +405,7 @@ out:
 int ctl_stream_open(struct ctl *ctl, struct ctl_stream *s, const char *method,
 		    const ProtobufCMessage *req)
 {
+	grpc_connectivity_state st;
 	grpc_call_error e;
 	grpc_op ops[4];
 	int err;
@@ -374,6 +420,11 @@ int ctl_stream_open(struct ctl *ctl, struct ctl_stream *s, const char *method,
 	err = ctl_connect(ctl);
 	if (err)
 		return err;
+	st = connect_channel(ctl, deadline_after(ctl->timeout));
+	err = connect_result(ctl, st);
+	if (err || atomic_load(&ctl->stop))
+		return err;
+	s->connected = st == GRPC_CHANNEL_READY;
 	/* No deadline: a stream lasts until --count, a signal or the server ends it. */
 	s->call = grpc_channel_create_call(ctl->channel, NULL, GRPC_PROPAGATE_DEFAULTS, ctl->cq,
 					   grpc_slice_from_static_string(method), NULL,
@@ -417,6 +468,8 @@ int ctl_stream_next(struct ctl_stream *s, const ProtobufCMessageDescriptor *desc
 	int err;
 
 	*msg = NULL;
+	if (!s->call)
+		return 0;
 	wait_open(s);
 	memset(&op, 0, sizeof(op));
 	op.op = GRPC_OP_RECV_MESSAGE;
@@ -454,7 +507,7 @@ int ctl_stream_close(struct ctl_stream *s, bool cancelled)
 		op.data.recv_status_on_client.error_string = &s->error_string;
 		err = run_batch(s->ctl, s->call, &op, 1, TAG_STATUS);
 		if (!err && !(cancelled && s->status == GRPC_STATUS_CANCELLED))
-			err = status_exit(s->ctl, s->status, s->details);
+			err = status_exit(s->ctl, s->status, s->details, s->connected);
 		grpc_call_unref(s->call);
 		s->call = NULL;
 	}

@@ -385,6 +385,21 @@ class Ctl(CtlCase):
                 3, "", f"panoptesctl: cannot reach {mute}: no connection within 1 s "
                 "(--timeout)\n"))
             self.assertLess(time.monotonic() - t0, 10)
+            # SIGINT while events waits for that connection: exit 0 at once
+            waiting = Events(mute, "--timeout", "60")
+            self.streams.append(waiting)
+            time.sleep(1)
+            t0 = time.monotonic()
+            self.assertEqual(waiting.stop(signal.SIGINT), (0, "", ""))
+            self.assertLess(time.monotonic() - t0, 5)
+
+    def test_agent_stops_under_a_stream(self):
+        """The agent's UNAVAILABLE while it stops is its answer (1), not "cannot reach" (3)."""
+        stream = self.events("--output", "json")
+        self.wait_streams(1)
+        code, _ = self.agent.stop()
+        self.assertEqual(code, 0)
+        self.assertOneLineError(stream.wait(), 1, "panoptesctl: UNAVAILABLE: ")
 
 
 class CtlTls(AgentCase):
