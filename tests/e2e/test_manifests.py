@@ -5,16 +5,21 @@
 Every file under deploy/ is parsed with a real YAML parser (PyYAML, Debian's
 python3-yaml) and the fields docs/deploy.md promises are checked with exact
 values, so a broken edit fails here rather than on a cluster. No cluster and
-no Docker engine are needed.
+no Docker engine are needed. The kustomize Components (deploy/tls,
+deploy/argus-controller) are applied to the base here, by a small renderer
+that knows only what they use and refuses anything else; where kubectl is
+installed, `kubectl kustomize` renders every combination too and must agree.
 
 With PANOPTESD set (ctest sets it), or a built build/panoptesd, the flags the
 DaemonSet passes are checked against `panoptesd --help`, the runtime image's
 packages against the binary's shared libraries, and, as root, the ConfigMap's
 policy against panoptesd's own (strict) policy parser.
 """
+import copy
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,6 +59,19 @@ HOST_MOUNTS = {
 TLS_KEYS = {"ca.crt", "tls.crt", "tls.key"}
 TLS_DIR = "/etc/panoptes/tls"
 POLICY_FILE = "/etc/panoptes/policy.yaml"
+# What the tls Component appends to the args: argusd's flags, the Secret's files.
+TLS_ARGS = ["-tls", "-tlscafile", f"{TLS_DIR}/ca.crt", "-tlscertfile", f"{TLS_DIR}/tls.crt",
+            "-tlskeyfile", f"{TLS_DIR}/tls.key"]
+
+# Built into argus-controller, not configurable (clustergarage/argus-controller,
+# pkg/controller/arguscontroller.go: argusNamespace, argusdService,
+# argusdSvcPortName, argusdSelector): it finds daemon pods by this label in
+# this namespace and their address in this Service's Endpoints, port by name.
+ARGUS_NAMESPACE = "argus"
+ARGUS_SERVICE = "argusd-svc"
+ARGUS_PORT_NAME = "grpc"
+ARGUS_POD_LABEL = {"daemon": "argusd"}
+COMPONENTS = {"tls", "argus-controller"}
 
 # Runtime packages the image must have, whatever ldd says (ca-certificates:
 # TLS peers; the rest: the libraries panoptesd links today).
@@ -78,6 +96,11 @@ def load_deploy():
     return out
 
 
+def base_files(deploy):
+    """The files directly in deploy/ (the base), not those of its Components."""
+    return {rel: docs for rel, docs in deploy.items() if "/" not in rel}
+
+
 def objects(deploy, kind):
     return [d for docs in deploy.values() for d in docs if d.get("kind") == kind]
 
@@ -87,6 +110,101 @@ def one(deploy, kind):
     if len(found) != 1:
         raise AssertionError(f"expected exactly one {kind} in deploy/, found {len(found)}")
     return found[0]
+
+
+# ------------------------------------------------------------------ Components
+
+def json_pointer(path):
+    if not path.startswith("/"):
+        raise AssertionError(f"JSON pointer {path!r} does not start with /")
+    return [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")]
+
+
+def apply_json_patch(doc, ops):
+    """RFC 6902 add, replace and test: what the Components use, nothing else."""
+    for op in ops:
+        kind, path = op["op"], json_pointer(op["path"])
+        if kind not in ("add", "replace", "test"):
+            raise AssertionError(f"JSON patch op {kind!r}: not understood here")
+        parent = doc
+        for t in path[:-1]:
+            parent = parent[int(t)] if isinstance(parent, list) else parent[t]
+        last = path[-1]
+        if isinstance(parent, list):
+            if kind == "add" and last == "-":
+                parent.append(copy.deepcopy(op["value"]))
+                continue
+            i = int(last)
+            if not 0 <= i < len(parent) + (kind == "add"):
+                raise AssertionError(f"{op['path']}: index out of range")
+            if kind == "add":
+                parent.insert(i, copy.deepcopy(op["value"]))
+            elif kind == "replace":
+                parent[i] = copy.deepcopy(op["value"])
+            elif parent[i] != op["value"]:
+                raise AssertionError(f"JSON patch test failed: {op['path']} is {parent[i]!r}")
+        else:
+            if kind == "test":
+                if parent.get(last) != op["value"]:
+                    raise AssertionError(f"JSON patch test failed: {op['path']} is "
+                                         f"{parent.get(last)!r}")
+            elif kind == "replace" and last not in parent:
+                raise AssertionError(f"replace {op['path']}: no such member")
+            else:
+                parent[last] = copy.deepcopy(op["value"])
+
+
+def load_component(name):
+    """(kustomization, [resources]) of deploy/NAME, a kustomize Component."""
+    d = os.path.join(DEPLOY, name)
+    with open(os.path.join(d, "kustomization.yaml")) as f:
+        k = yaml.safe_load(f)
+    res = []
+    for r in k.get("resources", []):
+        with open(os.path.join(d, r)) as f:
+            res.extend(x for x in yaml.safe_load_all(f) if x is not None)
+    return k, res
+
+
+def render(deploy, components=()):
+    """What `kustomize build` makes of the base plus these Components, for the
+    fields the Components use; anything else in them is refused."""
+    k = base_files(deploy)["kustomization.yaml"][0]
+    objs = [copy.deepcopy(d) for r in k["resources"] for d in deploy[r]]
+    for name in components:
+        comp, res = load_component(name)
+        unknown = set(comp) - {"apiVersion", "kind", "namespace", "resources", "patches"}
+        if unknown:
+            raise AssertionError(f"deploy/{name}: the renderer here does not know {unknown}")
+        objs.extend(copy.deepcopy(res))
+        for p in comp.get("patches", []):
+            t = p["target"]
+            if set(p) != {"target", "patch"}:
+                raise AssertionError(f"deploy/{name}: only inline patches with a target")
+            hits = [o for o in objs if o["kind"] == t["kind"] and o["metadata"]["name"] == t["name"]
+                    and o["apiVersion"] == "/".join(x for x in (t.get("group"), t["version"]) if x)]
+            if len(hits) != 1:
+                raise AssertionError(f"deploy/{name}: patch target {t} matches {len(hits)} objects")
+            ops = yaml.safe_load(p["patch"])
+            if not isinstance(ops, list):
+                raise AssertionError(f"deploy/{name}: a patch that is not a JSON patch")
+            apply_json_patch(hits[0], ops)
+        if "namespace" in comp:
+            # kustomize renames the Namespace object too, and sets every other's
+            for o in objs:
+                o["metadata"]["name" if o["kind"] == "Namespace" else "namespace"] = \
+                    comp["namespace"]
+    return objs
+
+
+def by_key(objs):
+    out = {}
+    for o in objs:
+        key = (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
+        if key in out:
+            raise AssertionError(f"{key} twice")
+        out[key] = o
+    return out
 
 
 def help_flag_re(flag):
@@ -202,7 +320,8 @@ def repo_files():
 class Manifests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.deploy = load_deploy()
+        cls.all = load_deploy()
+        cls.deploy = base_files(cls.all)
         cls.ds = one(cls.deploy, "DaemonSet")
         cls.pod = cls.ds["spec"]["template"]["spec"]
         containers = cls.pod["containers"]
@@ -217,20 +336,31 @@ class Manifests(unittest.TestCase):
 
     def test_every_file_is_yaml_with_kind(self):
         self.assertIn("kustomization.yaml", self.deploy)
-        for rel, docs in self.deploy.items():
+        dirs = {rel.split("/")[0] for rel in self.all if "/" in rel}
+        self.assertEqual(dirs, COMPONENTS, "deploy/ holds the base and its Components only")
+        for rel, docs in self.all.items():
             self.assertTrue(rel.endswith(".yaml"), f"deploy/{rel}: not a .yaml file")
             self.assertTrue(docs, f"deploy/{rel}: no YAML document")
+            self.assertLessEqual(rel.count("/"), 1, f"deploy/{rel}: nested too deep")
+            # a Component's own objects are in the namespace it moves everything to
+            namespace = NAMESPACE
+            if "/" in rel:
+                namespace = self.all[rel.split("/")[0] + "/kustomization.yaml"][0].get(
+                    "namespace", NAMESPACE)
             for d in docs:
                 self.assertIsInstance(d, dict, f"deploy/{rel}")
                 self.assertIn("apiVersion", d, f"deploy/{rel}")
                 self.assertIn("kind", d, f"deploy/{rel}")
-                if d["kind"] == "Kustomization":
+                if d["kind"] in ("Kustomization", "Component"):
+                    self.assertEqual(os.path.basename(rel), "kustomization.yaml")
+                    self.assertEqual(d["kind"], "Component" if "/" in rel else "Kustomization",
+                                     f"deploy/{rel}")
                     continue
                 md = d["metadata"]
                 self.assertEqual(md.get("labels", {}).get("app.kubernetes.io/name"), "panoptes",
                                  f"deploy/{rel}: {d['kind']} {md.get('name')}")
                 if d["kind"] != "Namespace":
-                    self.assertEqual(md.get("namespace"), NAMESPACE,
+                    self.assertEqual(md.get("namespace"), namespace,
                                      f"deploy/{rel}: {d['kind']} {md.get('name')}")
 
     def test_kustomization(self):
@@ -251,6 +381,13 @@ class Manifests(unittest.TestCase):
         # `kustomize edit set image panoptesd=...` rewrites the DaemonSet's image.
         image_names = [i["name"] for i in k.get("images", [])]
         self.assertEqual(image_names, [re.split(r"[:@]", self.c["image"])[0]])
+        # Shipped plaintext, with the tls Component two uncommented lines away;
+        # argus-controller only from an overlay (namespace: here would undo it).
+        self.assertNotIn("components", k)
+        with open(os.path.join(DEPLOY, "kustomization.yaml")) as f:
+            text = f.read()
+        self.assertRegex(text, r"\n# components:\n#   - tls\n")
+        self.assertNotRegex(text, r"#\s*-\s*argus-controller")
 
     def test_namespace_admits_the_agent(self):
         ns = one(self.deploy, "Namespace")
@@ -332,7 +469,8 @@ class Manifests(unittest.TestCase):
 
     def test_probes(self):
         live, ready = self.c["livenessProbe"], self.c["readinessProbe"]
-        # HTTP probes are the active ones: the gRPC server is not built yet.
+        # HTTP probes are the active ones: they work with and without the tls
+        # Component, where Kubernetes' plaintext gRPC probes would fail.
         self.assertEqual(live["httpGet"]["path"], "/healthz")
         self.assertEqual(self._port(live["httpGet"]["port"]), METRICS_PORT)
         self.assertEqual(ready["httpGet"]["path"], "/readyz")
@@ -340,7 +478,7 @@ class Manifests(unittest.TestCase):
         for p in (live, ready):
             self.assertNotIn("grpc", p)
             self.assertGreaterEqual(p["failureThreshold"], 3)
-        # The native gRPC probes to switch to stay in the file, commented out.
+        # The native gRPC probes, for a plaintext port only, stay commented out.
         blocks = re.findall(r"#\s*(livenessProbe|readinessProbe):\s*\n\s*#\s*grpc:\s*\n"
                             r"\s*#\s*port:\s*(\d+)", self.ds_text)
         self.assertEqual(blocks, [("livenessProbe", str(GRPC_PORT)),
@@ -400,7 +538,11 @@ class Manifests(unittest.TestCase):
             "--output": "json",
             "--pin-path": "/sys/fs/bpf/panoptes",
             "--metrics-listen": f"0.0.0.0:{METRICS_PORT}",
+            "--listen": f"0.0.0.0:{GRPC_PORT}",
         })
+        # the listeners are the declared ports
+        self.assertEqual(self._port("grpc"), int(args["--listen"].rsplit(":", 1)[1]))
+        self.assertEqual(self._port("metrics"), int(args["--metrics-listen"].rsplit(":", 1)[1]))
         # pins land in the node's bpffs
         self.assertTrue(args["--pin-path"].startswith("/sys/fs/bpf/"))
 
@@ -409,7 +551,8 @@ class Manifests(unittest.TestCase):
         self.assertEqual(key, "policy.yaml")
         self.assertIn(key, cm["data"], f"ConfigMap {cm['metadata']['name']} has no {key}")
         watches = policy_watches(cm["data"][key])
-        self.assertGreaterEqual(len(watches), 1, "panoptesd needs at least one watch to start")
+        # panoptesd starts without any watch (gRPC on); the sample shows one
+        self.assertGreaterEqual(len(watches), 1, "the shipped sample policy has no watch")
         for w in watches:
             self.assertIsInstance(w["name"], str)
             targets = w["targets"]
@@ -430,13 +573,9 @@ class Manifests(unittest.TestCase):
         m = [m for m in self.mounts if m["mountPath"] == TLS_DIR]
         self.assertEqual(len(m), 1)
         self.assertIs(m[0]["readOnly"], True)
-        # The commented TLS args point at the Secret's files.
-        commented = re.findall(r"#\s*-\s*(\S+)", self.ds_text)
-        for flag, k in (("-tlscafile", "ca.crt"), ("-tlscertfile", "tls.crt"),
-                        ("-tlskeyfile", "tls.key")):
-            self.assertIn(flag, commented)
-            self.assertEqual(commented[commented.index(flag) + 1], f"{TLS_DIR}/{k}")
-        self.assertIn("-tls", commented)
+        self.assertNotIn("subPath", m[0])
+        # plaintext by default: no TLS flag, and the pod starts without the Secret
+        self.assertFalse([a for a in self.c["args"] if a.lstrip("-").startswith("tls")])
 
     # -------------------------------------------------------------- Service, Secret
 
@@ -462,6 +601,107 @@ class Manifests(unittest.TestCase):
         for k, v in data.items():
             self.assertIn("PLACEHOLDER", v, f"{k}: placeholders only, never real material")
             self.assertNotIn("BEGIN", v, f"{k}: no PEM in the repository")
+
+
+class Components(unittest.TestCase):
+    """deploy/tls and deploy/argus-controller applied to the base."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.deploy = load_deploy()
+        cls.base = by_key(render(cls.deploy))
+
+    def _ds(self, objs, namespace=NAMESPACE):
+        return by_key(objs)[("DaemonSet", namespace, "panoptes")]
+
+    def test_components(self):
+        for name in COMPONENTS:
+            k, _ = load_component(name)
+            self.assertEqual(k["apiVersion"], "kustomize.config.k8s.io/v1alpha1", name)
+            self.assertEqual(k["kind"], "Component", name)
+
+    def test_tls(self):
+        objs = render(self.deploy, ["tls"])
+        ds, base_ds = self._ds(objs), self._ds(self.base.values())
+        c = ds["spec"]["template"]["spec"]["containers"][0]
+        base_c = base_ds["spec"]["template"]["spec"]["containers"][0]
+        # argusd's flags after the base's, each file from the Secret's volume
+        self.assertEqual(c["args"], base_c["args"] + TLS_ARGS)
+        vols = {v["name"]: v for v in ds["spec"]["template"]["spec"]["volumes"]}
+        for f in TLS_ARGS[2::2]:
+            mounts = [m for m in c["volumeMounts"] if f.startswith(m["mountPath"].rstrip("/") + "/")]
+            self.assertEqual(len(mounts), 1, f)
+            secret = vols[mounts[0]["name"]]["secret"]
+            self.assertEqual(secret["secretName"], "panoptes-tls")
+            self.assertIn(f[len(mounts[0]["mountPath"].rstrip("/")) + 1:], TLS_KEYS)
+            # required now: the pod waits for the Secret instead of crash-looping
+            self.assertIs(secret["optional"], False)
+        # nothing else changes: the probes stay HTTP (native gRPC ones are plaintext)
+        self.assertNotIn("grpc", c["livenessProbe"])
+        self.assertNotIn("grpc", c["readinessProbe"])
+        c["args"] = base_c["args"]
+        vols["tls"]["secret"]["optional"] = True
+        self.assertEqual(ds, base_ds)
+        self.assertEqual(by_key(o for o in objs if o["kind"] != "DaemonSet"),
+                         by_key(o for o in self.base.values() if o["kind"] != "DaemonSet"))
+
+    def test_tls_patch_guards_its_indexes(self):
+        """The JSON patch addresses the container and the volume by index; its
+        test ops must fail the build when those indexes point elsewhere."""
+        deploy = copy.deepcopy(self.deploy)
+        ds = one(base_files(deploy), "DaemonSet")
+        ds["spec"]["template"]["spec"]["volumes"].reverse()
+        with self.assertRaisesRegex(AssertionError, "test failed"):
+            render(deploy, ["tls"])
+
+    def test_argus_controller(self):
+        objs = by_key(render(self.deploy, ["argus-controller"]))
+        for (kind, ns, name), o in objs.items():
+            if kind == "Namespace":
+                self.assertEqual(name, ARGUS_NAMESPACE)
+                self.assertEqual(o["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+                                 "privileged")
+            else:
+                self.assertEqual(ns, ARGUS_NAMESPACE, f"{kind} {name}")
+        ds = objs[("DaemonSet", ARGUS_NAMESPACE, "panoptes")]
+        labels = ds["spec"]["template"]["metadata"]["labels"]
+        self.assertEqual({k: labels.get(k) for k in ARGUS_POD_LABEL}, ARGUS_POD_LABEL)
+        # the selector is immutable once created: only the pod template changes
+        self.assertEqual(ds["spec"]["selector"]["matchLabels"], NAME_LABEL)
+        svc = objs[("Service", ARGUS_NAMESPACE, ARGUS_SERVICE)]
+        self.assertEqual(svc["spec"]["clusterIP"], "None")
+        sel = svc["spec"]["selector"]
+        self.assertEqual({k: labels.get(k) for k in sel}, sel, "the Service selects the agents")
+        ports = [p for p in svc["spec"]["ports"] if p["name"] == ARGUS_PORT_NAME]
+        self.assertEqual(len(ports), 1)
+        c = ds["spec"]["template"]["spec"]["containers"][0]
+        named = {p["name"]: p["containerPort"] for p in c["ports"]}
+        target = ports[0]["targetPort"]
+        self.assertEqual(named.get(target, target), GRPC_PORT)
+        self.assertEqual(ports[0]["port"], GRPC_PORT)
+        # the rest is the base, moved
+        for k in ARGUS_POD_LABEL:
+            del labels[k]
+        ds["metadata"]["namespace"] = NAMESPACE
+        self.assertEqual(ds, self.base[("DaemonSet", NAMESPACE, "panoptes")])
+
+    def test_kubectl_kustomize_agrees(self):
+        kubectl = shutil.which("kubectl")
+        if not kubectl:
+            self.skipTest("no kubectl: Components rendered by this test's renderer only")
+        for comps in ([], ["tls"], ["argus-controller"], ["argus-controller", "tls"]):
+            with tempfile.TemporaryDirectory() as tmp, self.subTest(components=comps):
+                with open(os.path.join(tmp, "kustomization.yaml"), "w") as f:
+                    yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1",
+                                    "kind": "Kustomization",
+                                    "resources": [os.path.relpath(DEPLOY, tmp)],
+                                    "components": [os.path.relpath(os.path.join(DEPLOY, c), tmp)
+                                                   for c in comps]}, f)
+                r = subprocess.run([kubectl, "kustomize", tmp], capture_output=True, text=True,
+                                   timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                got = by_key(d for d in yaml.safe_load_all(r.stdout) if d is not None)
+                self.assertEqual(got, by_key(render(self.deploy, comps)))
 
 
 def policy_watches(text):
@@ -635,9 +875,12 @@ class Binary(unittest.TestCase):
         cls.deploy = deploy
 
     def test_daemonset_flags_in_help(self):
-        flags = [a.split("=", 1)[0] for c in self.pod["containers"] for a in c["args"]
+        # the base's flags and those the tls Component adds
+        tls_pod = [o for o in render(self.deploy, ["tls"])
+                   if o["kind"] == "DaemonSet"][0]["spec"]["template"]["spec"]
+        flags = [a.split("=", 1)[0] for c in tls_pod["containers"] for a in c["args"]
                  if a.startswith("-")]
-        self.assertTrue(flags)
+        self.assertTrue({a for a in TLS_ARGS if a.startswith("-")} <= set(flags))
         missing = [f for f in flags if not help_flag_re(f).search(self.help)]
         self.assertEqual(missing, [], f"the DaemonSet passes flags `{self.binary} --help` "
                          "does not list")
@@ -657,7 +900,7 @@ class Binary(unittest.TestCase):
                 f.write(text)
             argv = [self.binary, "--policy", path]
             # no pins, no listener: this check must not disturb anything else
-            for flag in ("--pin-path", "--metrics-listen"):
+            for flag in ("--pin-path", "--metrics-listen", "--listen"):
                 if help_flag_re(flag).search(self.help):
                     argv += [flag, ""]
             p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
