@@ -9,7 +9,9 @@
 #include "consumer.h"
 #include "policy.h"
 
-#define PN_VERSION "0.1.0"
+#ifndef PN_VERSION /* set by CMake from project(VERSION) */
+#define PN_VERSION "0.0.0-unknown"
+#endif
 
 struct pn_config {
 	char **policy_files;

@@ -12,6 +12,26 @@
 #include "pathutil.h"
 #include "server.h"
 
+/*
+ * The registry speaks of targets ("pid 7: no such process") and watches;
+ * the API names the request field that holds them.
+ */
+static void name_the_field(int e, enum pn_reg_mode mode, const char *name, char *msg,
+			   size_t msglen)
+{
+	char was[1024];
+
+	if (e == -EEXIST) {
+		snprintf(msg, msglen, "watch.name: a watch named \"%s\" already exists", name);
+	} else if (e == -ENOENT && mode == PN_REG_REPLACE_ONLY && strncmp(msg, "watch ", 6) == 0) {
+		snprintf(msg, msglen, "watch.name: no watch named \"%s\"", name);
+	} else if (strncmp(msg, "pid ", 4) == 0 || strncmp(msg, "cgroup ", 7) == 0 ||
+		   strncmp(msg, "container ", 10) == 0 || strncmp(msg, "targets", 7) == 0) {
+		snprintf(was, sizeof(was), "%s", msg);
+		snprintf(msg, msglen, "watch.targets: %s", was);
+	}
+}
+
 struct find_ctx {
 	const char *name;
 	Panoptes__V1__WatchInfo *info;
@@ -46,6 +66,7 @@ static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w
 	if (e) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
+		name_the_field(e, mode, name, msg, msglen);
 		return pn_rpc_status_of_errno(e);
 	}
 	pn_info("grpc: watch %s %s", name, mode == PN_REG_CREATE_ONLY ? "created" : "updated");

@@ -113,6 +113,13 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage 
 	snprintf(key, sizeof(key), "%s", spec.watch->key);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
 	e = pn_registry_install(o->registry, &spec, PN_REG_UPSERT, msg, msglen);
+	if (e && strncmp(msg, "container ", 10) == 0) {
+		char was[1024];
+
+		/* argus calls that field cid */
+		snprintf(was, sizeof(was), "%s", msg);
+		snprintf(msg, msglen, "cid: %s", was);
+	}
 	if (e) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
