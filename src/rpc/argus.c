@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,85 @@
 #include "convert.h"
 #include "log.h"
 #include "server.h"
+
+/*
+ * argus-controller creates a watch with container ids only and later
+ * destroys it with the pids of the handle CreateWatch returned. A
+ * cid-keyed watch is therefore also found by "argus/<node>/pid:<handle
+ * pids>": this table maps that alias to the registry key. Entries are
+ * small and replaced or removed with their watch.
+ */
+struct alias {
+	char *pid_key;
+	char *key;
+};
+
+static pthread_mutex_t aliases_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct alias *aliases;
+static size_t n_aliases;
+
+static void alias_drop_at(size_t i)
+{
+	free(aliases[i].pid_key);
+	free(aliases[i].key);
+	aliases[i] = aliases[--n_aliases];
+}
+
+/* Remembers pid_key -> key (any older alias of either is dropped). */
+static void alias_set(const char *pid_key, const char *key)
+{
+	struct alias *v;
+
+	pthread_mutex_lock(&aliases_lock);
+	for (size_t i = 0; i < n_aliases;) {
+		if (strcmp(aliases[i].pid_key, pid_key) == 0 || strcmp(aliases[i].key, key) == 0) {
+			alias_drop_at(i);
+			continue;
+		}
+		i++;
+	}
+	v = realloc(aliases, (n_aliases + 1) * sizeof(*v));
+	if (v) {
+		aliases = v;
+		v[n_aliases].pid_key = strdup(pid_key);
+		v[n_aliases].key = strdup(key);
+		if (v[n_aliases].pid_key && v[n_aliases].key) {
+			n_aliases++;
+		} else {
+			free(v[n_aliases].pid_key);
+			free(v[n_aliases].key);
+		}
+	}
+	pthread_mutex_unlock(&aliases_lock);
+}
+
+/* Takes the alias of pid_key out of the table; the key it named, or NULL. */
+static char *alias_take(const char *pid_key)
+{
+	char *key = NULL;
+
+	pthread_mutex_lock(&aliases_lock);
+	for (size_t i = 0; i < n_aliases; i++) {
+		if (strcmp(aliases[i].pid_key, pid_key) == 0) {
+			key = aliases[i].key;
+			aliases[i].key = NULL;
+			alias_drop_at(i);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&aliases_lock);
+	return key;
+}
+
+void pn_argus_forget_all(void)
+{
+	pthread_mutex_lock(&aliases_lock);
+	while (n_aliases)
+		alias_drop_at(n_aliases - 1);
+	free(aliases);
+	aliases = NULL;
+	pthread_mutex_unlock(&aliases_lock);
+}
 
 /* Pids: the ones asked for, else every process now in the watch's cgroups. */
 struct pid_list {
@@ -134,6 +214,16 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage 
 			 name);
 		return GRPC_STATUS_NOT_FOUND;
 	}
+	if (!c->n_pid && f.found->n_pid) {
+		Argus__ArgusdConfig by_pid = *c;
+		char pid_key[4096], ignored[64];
+
+		by_pid.pid = f.found->pid;
+		by_pid.n_pid = f.found->n_pid;
+		if (pn_argus_key(&by_pid, o->node, pid_key, sizeof(pid_key), ignored,
+				 sizeof(ignored)) == 0)
+			alias_set(pid_key, key);
+	}
 	*resp = &f.found->base;
 	return GRPC_STATUS_OK;
 }
@@ -147,14 +237,33 @@ static grpc_status_code destroy_watch(struct pn_rpc *rpc, const ProtobufCMessage
 	char key[4096];
 	int e;
 
+	const char *gone;
+	char *aliased;
+
 	e = pn_argus_key(c, o->node, key, sizeof(key), msg, msglen);
 	if (e)
 		return pn_rpc_status_of_errno(e);
-	if (pn_registry_remove(o->registry, key)) {
-		snprintf(msg, msglen, "nodeName, pid, cid: no watch for %s", key + strlen("argus/"));
-		return GRPC_STATUS_NOT_FOUND;
+	/* by its own key, else by the pids of the handle a cid-only CreateWatch returned */
+	aliased = alias_take(key);
+	gone = key;
+	e = pn_registry_remove(o->registry, key);
+	if (e && aliased) {
+		e = pn_registry_remove(o->registry, aliased);
+		gone = aliased;
 	}
-	pn_info("grpc: argus watch %s removed", key);
+	if (e) {
+		/*
+		 * As argusd: destroying what is not there is not an error. The
+		 * usual cause is a pod that already ended, whose watch panoptesd
+		 * pruned with its cgroup; an error would only make the
+		 * controller retry.
+		 */
+		pn_info("grpc: argus DestroyWatch: no watch for %s (already gone)",
+			key + strlen("argus/"));
+	} else {
+		pn_info("grpc: argus watch %s removed", gone);
+	}
+	free(aliased);
 	empty = malloc(sizeof(*empty));
 	if (!empty)
 		return GRPC_STATUS_RESOURCE_EXHAUSTED;

@@ -864,6 +864,7 @@ void pn_rpc_stop(struct pn_rpc *rpc)
 	if (rpc->cq)
 		grpc_completion_queue_destroy(rpc->cq);
 	free(rpc->methods);
+	pn_argus_forget_all();
 	pthread_mutex_destroy(&rpc->lock);
 	free(rpc);
 	grpc_shutdown();

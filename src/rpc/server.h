@@ -102,6 +102,8 @@ struct pn_rpc_method {
 extern const struct pn_rpc_method pn_argus_methods[];
 extern const struct pn_rpc_method pn_agent_methods[];
 extern const struct pn_rpc_method pn_health_methods[];
+/* argus.c keeps aliases of its watches (pids of cid-only watches); freed at stop. */
+void pn_argus_forget_all(void);
 
 /* What the services read. */
 const struct pn_rpc_opts *pn_rpc_opts(const struct pn_rpc *rpc);
