@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "format.h"
 #include "pathutil.h"
@@ -65,13 +66,34 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
  * ask the filesystem as the process sees it. The object may be gone already;
  * then it stays a file.
  */
-static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
+static bool lstat_dir_as(const struct pn_consumer *c, int pid, const char *path, bool *is_dir)
 {
 	char full[PATH_MAX + 64];
 	struct stat st;
 
-	snprintf(full, sizeof(full), "%s/%u/root%s", c->proc_root, ev->tgid, ev->path);
-	if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode))
+	snprintf(full, sizeof(full), "%s/%d/root%s", c->proc_root, pid, path);
+	if (lstat(full, &st))
+		return false;
+	*is_dir = S_ISDIR(st.st_mode);
+	return true;
+}
+
+static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
+{
+	bool is_dir = false;
+	int pid;
+
+	if (!lstat_dir_as(c, (int)ev->tgid, ev->path, &is_dir)) {
+		/*
+		 * A short-lived process (chmod, mv) has often exited by now (a
+		 * zombie's root is unreadable too): ask through another process
+		 * of the watched cgroup, which sees the same filesystem.
+		 */
+		pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
+		if (pid <= 0 || !lstat_dir_as(c, pid, ev->path, &is_dir))
+			return;
+	}
+	if (is_dir)
 		ev->flags |= PN_REC_ISDIR;
 }
 

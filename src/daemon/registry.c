@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "registry.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -717,4 +718,51 @@ void pn_registry_foreach_view(struct pn_registry *r,
 	}
 	pthread_mutex_unlock(&r->lock);
 	free(b);
+}
+
+/* Depth-first: the cgroup's own processes, then its children's, a few levels down. */
+static int first_pid(const char *dir, int depth, int exclude)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int pid = 0;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "r");
+	if (f) {
+		while (fscanf(f, "%d", &pid) == 1 && pid == exclude)
+			;
+		if (pid == exclude)
+			pid = 0;
+		fclose(f);
+	}
+	if (pid > 0 || depth == 0)
+		return pid > 0 ? pid : 0;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!pid && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		pid = first_pid(path, depth - 1, exclude);
+	}
+	closedir(d);
+	return pid;
+}
+
+int pn_registry_pid_in(struct pn_registry *r, uint64_t cgroup_id, int exclude)
+{
+	char path[PATH_MAX] = "";
+	struct reg_cgroup *cg;
+
+	pthread_mutex_lock(&r->lock);
+	cg = find_cgroup(r, cgroup_id, NULL);
+	if (cg)
+		snprintf(path, sizeof(path), "%s", cg->path);
+	pthread_mutex_unlock(&r->lock);
+	/* cgroupfs is read outside the lock: the consumer must not hold it up */
+	return path[0] ? first_pid(path, 3, exclude) : 0;
 }

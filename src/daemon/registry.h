@@ -95,6 +95,14 @@ void pn_registry_foreach_watch(struct pn_registry *r,
 			       void (*fn)(const char *name, const uint64_t *counts, void *arg),
 			       void *arg);
 
+/*
+ * A live process that sees the filesystem as the watched cgroup `id` does:
+ * the first pid in its cgroup.procs or, for a pod-level cgroup whose
+ * processes sit in sub-cgroups, in its first non-empty descendant; never
+ * `exclude`. 0 if none.
+ */
+int pn_registry_pid_in(struct pn_registry *r, uint64_t cgroup_id, int exclude);
+
 size_t pn_registry_watch_count(struct pn_registry *r);
 size_t pn_registry_cgroup_count(struct pn_registry *r);
 
