@@ -263,6 +263,23 @@ int ctl_parse_output(const struct ctl_args *a, const char *s, enum ctl_output *o
 	return 0;
 }
 
+int ctl_output_flag_only(struct ctl_args *a, enum ctl_output *out)
+{
+	static const struct ctl_opt opts[] = { { "output", 1, true }, { NULL, 0, false } };
+	const char *val;
+	int id, err;
+
+	a->opts = opts;
+	while ((id = ctl_next(a, &val)) != CTL_END) {
+		if (id != 1)
+			return ctl_args_stop(a, id, val);
+		err = ctl_parse_output(a, val, out);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ event types */
 
 #define EVENT_TYPE_PREFIX "EVENT_TYPE_"

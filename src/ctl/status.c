@@ -16,15 +16,6 @@ const char ctl_status_usage[] =
 	"  --output text|json   a table (default) or one JSON object on one line, with the\n"
 	"                       fields of panoptes.v1.Status under their .proto names\n";
 
-enum {
-	OPT_OUTPUT = 1,
-};
-
-static const struct ctl_opt status_opts[] = {
-	{ "output", OPT_OUTPUT, true },
-	{ NULL, 0, false },
-};
-
 static void print_duration(uint64_t s)
 {
 	if (s >= 86400)
@@ -107,17 +98,11 @@ int ctl_cmd_status(struct ctl_args *a)
 	Panoptes__V1__GetStatusRequest req = PANOPTES__V1__GET_STATUS_REQUEST__INIT;
 	enum ctl_output output = CTL_OUTPUT_TEXT;
 	ProtobufCMessage *m;
-	const char *val;
-	int id, err;
+	int err;
 
-	a->opts = status_opts;
-	while ((id = ctl_next(a, &val)) != CTL_END) {
-		if (id != OPT_OUTPUT)
-			return ctl_args_stop(a, id, val);
-		err = ctl_parse_output(a, val, &output);
-		if (err)
-			return err;
-	}
+	err = ctl_output_flag_only(a, &output);
+	if (err)
+		return err;
 	err = ctl_unary(a->ctl, "/panoptes.v1.Agent/GetStatus", &req.base,
 			&panoptes__v1__status__descriptor, &m);
 	if (err)

@@ -588,28 +588,17 @@ static int cmd_delete(struct ctl_args *a)
 	return CTL_EXIT_OK;
 }
 
-static const struct ctl_opt list_opts[] = {
-	{ "output", OPT_OUTPUT, true },
-	{ NULL, 0, false },
-};
-
 static int cmd_list(struct ctl_args *a)
 {
 	Panoptes__V1__ListWatchesRequest req = PANOPTES__V1__LIST_WATCHES_REQUEST__INIT;
 	enum ctl_output output = CTL_OUTPUT_TEXT;
 	Panoptes__V1__ListWatchesResponse *resp;
 	ProtobufCMessage *m;
-	const char *val;
-	int id, err;
+	int err;
 
-	a->opts = list_opts;
-	while ((id = ctl_next(a, &val)) != CTL_END) {
-		if (id != OPT_OUTPUT)
-			return ctl_args_stop(a, id, val);
-		err = ctl_parse_output(a, val, &output);
-		if (err)
-			return err;
-	}
+	err = ctl_output_flag_only(a, &output);
+	if (err)
+		return err;
 	err = ctl_unary(a->ctl, "/panoptes.v1.Agent/ListWatches", &req.base,
 			&panoptes__v1__list_watches_response__descriptor, &m);
 	if (err)

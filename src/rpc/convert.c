@@ -186,6 +186,33 @@ static char **dup_strv(char *const *v, size_t n)
 	return out;
 }
 
+/* Copies the target lists; -ENOMEM leaves what was copied for pn_targets_clear(). */
+static int targets_fill(struct pn_targets *t, const int32_t *pids, size_t n_pids,
+			char *const *cgroups, size_t n_cgroups, char *const *containers,
+			size_t n_containers)
+{
+	if (n_pids) {
+		t->pids = malloc(n_pids * sizeof(*t->pids));
+		if (!t->pids)
+			return -ENOMEM;
+		memcpy(t->pids, pids, n_pids * sizeof(*t->pids));
+		t->n_pids = n_pids;
+	}
+	if (n_cgroups) {
+		t->cgroups = dup_strv(cgroups, n_cgroups);
+		if (!t->cgroups)
+			return -ENOMEM;
+		t->n_cgroups = n_cgroups;
+	}
+	if (n_containers) {
+		t->containers = dup_strv(containers, n_containers);
+		if (!t->containers)
+			return -ENOMEM;
+		t->n_containers = n_containers;
+	}
+	return 0;
+}
+
 /* Fills s (events already set) from in; on error s is cleared. */
 static int subject_fill(struct pn_subject *s, const struct subject_in *in, char *err,
 			size_t errlen)
@@ -405,22 +432,10 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 		w->n_subjects = i + 1;
 	}
 
-	if (c->n_pid) {
-		t->pids = malloc(c->n_pid * sizeof(*t->pids));
-		if (!t->pids)
-			goto oom;
-		memcpy(t->pids, c->pid, c->n_pid * sizeof(*t->pids));
-		t->n_pids = c->n_pid;
-	}
-	if (c->n_cid) {
-		/* argus sends pids and cids of the same containers: the pids suffice when given */
-		if (!c->n_pid) {
-			t->containers = dup_strv(c->cid, c->n_cid);
-			if (!t->containers)
-				goto oom;
-			t->n_containers = c->n_cid;
-		}
-	}
+	/* argus sends pids and cids of the same containers: the pids suffice when given */
+	if (targets_fill(t, c->pid, c->n_pid, NULL, 0, c->n_pid ? NULL : c->cid,
+			 c->n_pid ? 0 : c->n_cid))
+		goto oom;
 	out->watch = w;
 	return 0;
 oom:
@@ -514,25 +529,9 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 			goto fail;
 		w->n_subjects = i + 1;
 	}
-	if (at->n_pids) {
-		t->pids = malloc(at->n_pids * sizeof(*t->pids));
-		if (!t->pids)
-			goto oom;
-		memcpy(t->pids, at->pids, at->n_pids * sizeof(*t->pids));
-		t->n_pids = at->n_pids;
-	}
-	if (at->n_cgroups) {
-		t->cgroups = dup_strv(at->cgroups, at->n_cgroups);
-		if (!t->cgroups)
-			goto oom;
-		t->n_cgroups = at->n_cgroups;
-	}
-	if (at->n_containers) {
-		t->containers = dup_strv(at->containers, at->n_containers);
-		if (!t->containers)
-			goto oom;
-		t->n_containers = at->n_containers;
-	}
+	if (targets_fill(t, at->pids, at->n_pids, at->cgroups, at->n_cgroups, at->containers,
+			 at->n_containers))
+		goto oom;
 	out->watch = w;
 	return 0;
 oom:
