@@ -78,35 +78,29 @@ class GrpcAgent(Agent):
         if f"grpc {self.addr}" not in ready[-1]:
             self.proc.kill()
             raise AssertionError(f"ready line does not name grpc {self.addr}: {ready[-1]}")
-        self._threads = [threading.Thread(target=self._drain_stdout, daemon=True),
-                         threading.Thread(target=self._drain_stderr, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self._stdout_line),
+                             daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_lines.append),
+                             daemon=True)]
         for t in self._threads:
             t.start()
 
-    def _drain_stdout(self):
+    @staticmethod
+    def _drain(f, on_line):
+        """Reads a pipe until EOF, calling on_line with each decoded line."""
         buf = b""
-        fd = self.proc.stdout.fileno()
         while True:
-            chunk = os.read(fd, 65536)
+            chunk = os.read(f.fileno(), 65536)
             if not chunk:
                 break
             buf += chunk
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                text = line.decode(errors="replace")
-                self.lines.append(json.loads(text) if self.output == "json" else text)
+                on_line(line.decode(errors="replace"))
 
-    def _drain_stderr(self):
-        buf = b""
-        fd = self.proc.stderr.fileno()
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                self.stderr_lines.append(line.decode(errors="replace"))
+    def _stdout_line(self, text):
+        self.lines.append(json.loads(text) if self.output == "json" else text)
 
     def _pump(self, timeout):
         time.sleep(timeout)  # the threads collect
@@ -139,6 +133,17 @@ class GrpcAgent(Agent):
             raise AssertionError(f"panoptesd exited {code}:\n" + "\n".join(
                 self.stderr_lines[-40:]))
         return err
+
+
+def release(readers, channels, agent):
+    """Test teardown: cancel the streams, close the channels, then stop the agent, which
+    must exit 0 without a sanitizer report."""
+    for r in readers:
+        r.call.cancel()
+    for ch in channels:
+        ch.close()
+    if agent:
+        agent.stop_clean()
 
 
 def channel(addr, creds=None, options=()):

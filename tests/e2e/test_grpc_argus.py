@@ -12,7 +12,7 @@ import unittest
 import grpc
 
 from pn_e2e import WORKLOAD, AgentCase
-from pn_grpc import (NODE, Api, GrpcAgent, Sleeper, StreamReader, channel, rpc_error,
+from pn_grpc import (NODE, Api, GrpcAgent, Sleeper, StreamReader, channel, release, rpc_error,
                      runc_exec, runc_exec_bg, unused_pid)
 from runc_bundle import RuncContainer
 
@@ -46,12 +46,7 @@ class GrpcCase(unittest.TestCase):
 
     def tearDown(self):
         try:
-            for r in self.readers:
-                r.call.cancel()
-            for ch in self.channels:
-                ch.close()
-            if self.agent:
-                self.agent.stop_clean()  # exit 0, no sanitizer report
+            release(self.readers, self.channels, self.agent)
         finally:
             self.agent = None
             if self.c:

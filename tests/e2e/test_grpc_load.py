@@ -11,7 +11,8 @@ import unittest
 import grpc
 
 from pn_e2e import WORKLOAD, AgentCase
-from pn_grpc import NODE, Api, GrpcAgent, Sleeper, StreamReader, channel, settle_all, trace
+from pn_grpc import (NODE, Api, GrpcAgent, Sleeper, StreamReader, channel, release, settle_all,
+                     trace)
 
 N_FILES = 2000          # one CREATE each
 BURST = 10              # files between two pauses of the workload
@@ -34,12 +35,7 @@ class Load(AgentCase):
 
     def tearDown(self):
         try:
-            for r in self.readers:
-                r.call.cancel()
-            for ch in self.channels:
-                ch.close()
-            if self.agent:
-                self.agent.stop_clean()  # exit 0, no sanitizer report
+            release(self.readers, self.channels, self.agent)
         finally:
             self.agent = None
             self.sleeper.close()

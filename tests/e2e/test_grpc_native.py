@@ -11,7 +11,7 @@ import unittest
 import grpc
 
 from pn_e2e import PANOPTESD, WORKLOAD, AgentCase, cgroup2_root
-from pn_grpc import NODE, Api, GrpcAgent, StreamReader, channel, rpc_error, unused_pid
+from pn_grpc import NODE, Api, GrpcAgent, StreamReader, channel, release, rpc_error, unused_pid
 from runc_bundle import RuncContainer
 
 FMT_A = "{event} {path}{sep}{file} {pod} {node} {tags} {pid} {comm}"
@@ -31,12 +31,7 @@ class NativeCase(AgentCase):
 
     def tearDown(self):
         try:
-            for r in self.readers:
-                r.call.cancel()
-            for ch in self.channels:
-                ch.close()
-            if self.agent:
-                self.agent.stop_clean()  # exit 0, no sanitizer report
+            release(self.readers, self.channels, self.agent)
         finally:
             self.agent = None
             if self.c:
