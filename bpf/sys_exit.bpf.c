@@ -234,7 +234,7 @@ static __always_inline void on_name(struct task_struct *task, struct pn_cgroup_w
 	if (!s)
 		return;
 	s->rec.flags = p->rec_flags | PN_REC_NAME_UNRESOLVED;
-	len = path__of_name(s, task, p->fd, p->name, s->data);
+	len = path__of_name(s, task, p->fd, p->name, true, s->data);
 	if (!len)
 		return;
 	s->rec.path_len = len;
@@ -260,19 +260,15 @@ static __always_inline void on_move(struct task_struct *task, struct pn_cgroup_w
 	s->rec.flags = PN_REC_TYPE_UNKNOWN | PN_REC_NAME_UNRESOLVED;
 	if (p->rename_flags & PN_RENAME_EXCHANGE)
 		s->rec.flags |= PN_REC_EXCHANGE;
-	len = path__of_name(s, task, p->fd2, p->name2, s->data);
-	if (!len || len > PN_PATH_MAX)
+	len = path__of_name(s, task, p->fd2, p->name2, true, s->data);
+	if (!len)
 		return;
 	s->rec.path_len = len;
-	flags = s->rec.flags;
-	s->rec.flags &= ~PN_REC_TRUNCATED;
-	old_len = path__of_name(s, task, p->fd, p->name, &s->data[len & (2 * PN_PATH_MAX - 1)]);
+	flags = record__second_begin(s);
+	old_len = path__of_name(s, task, p->fd, p->name, true, record__second_dst(s));
 	if (!old_len)
 		return;
-	if (s->rec.flags & PN_REC_TRUNCATED)
-		flags |= PN_REC_OLD_TRUNCATED;
-	s->rec.flags = flags;
-	s->rec.old_path_len = old_len;
+	record__second_done(s, flags, old_len, PN_REC_OLD_TRUNCATED);
 	record__submit(s, c);
 }
 

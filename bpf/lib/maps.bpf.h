@@ -38,12 +38,16 @@ struct {
  *
  *   rec + data: the record exactly as it goes to the ring buffer, paths copied
  *               forward into data (path, then old path).
+ *   match/hook: only for records saved as pending (lib/pending.bpf.h).
  *   walk:       the dentry walk writes a path backwards so that it ends at
  *               walk[PN_PATH_MAX]; a name the process passed is appended from
  *               there. The second half absorbs the append and keeps every
  *               masked offset inside the buffer, which the verifier needs.
  */
 struct pn_scratch {
+	__u64 match; /* } the head of struct pn_pending: a built record can be */
+	__u32 hook;  /* } saved as a pending one straight from the scratch     */
+	__u32 pad0;
 	struct pn_record rec;
 	char data[3 * PN_PATH_MAX]; /* 2 paths; the slack lets masked offsets verify */
 	char walk[2 * PN_PATH_MAX];
@@ -57,6 +61,35 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pn_scratch);
 } pn_scratch SEC(".maps") __weak;
+
+/*
+ * vfs backend: a record built by an LSM hook before an operation, kept per
+ * thread until the function doing the operation returns and says whether it
+ * succeeded (lib/pending.bpf.h). The head mirrors struct pn_scratch so the
+ * scratch is saved with one map update.
+ */
+struct pn_pending {
+	__u64 match; /* the dentry the finishing hook must see; 0: any */
+	__u32 hook;  /* PN_HOOK_* that finishes it */
+	__u32 pad0;
+	struct pn_record rec;
+	char data[2 * PN_PATH_MAX];
+};
+
+_Static_assert(__builtin_offsetof(struct pn_scratch, rec) ==
+		       __builtin_offsetof(struct pn_pending, rec),
+	       "pn_pending must be a prefix of pn_scratch");
+_Static_assert(sizeof(struct pn_pending) <= __builtin_offsetof(struct pn_scratch, walk),
+	       "pn_pending must be a prefix of pn_scratch");
+
+/* Threads in the middle of an operation; sized by userspace (1 when vfs is off). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct pn_pending);
+} pn_pending SEC(".maps") __weak;
 
 /*
  * Last event reported per open file (struct file address), for coalescing

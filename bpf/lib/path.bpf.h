@@ -153,14 +153,32 @@ static __always_inline __u32 path__emit(struct pn_scratch *s, long start, __u32 
 	return len;
 }
 
+/*
+ * Path of a dentry on a mount (the vfs backend's LSM hooks know both): a
+ * name being created or removed is walked like any other.
+ */
+static __always_inline __u32 path__of_dentry(struct pn_scratch *s, struct task_struct *task,
+					     struct dentry *dentry, struct vfsmount *vfsmnt,
+					     char *dst)
+{
+	long start = path__walk(s, task, dentry, vfsmnt, &s->rec.flags);
+
+	return start < 0 ? 0 : path__emit(s, start, 0, dst);
+}
+
 /* Path of an open file. Returns its size (NUL included), 0 if outside the task's view. */
 static __always_inline __u32 path__of_file(struct pn_scratch *s, struct task_struct *task,
 					   struct file *f, char *dst)
 {
-	long start = path__walk(s, task, BPF_CORE_READ(f, f_path.dentry),
-				BPF_CORE_READ(f, f_path.mnt), &s->rec.flags);
+	return path__of_dentry(s, task, BPF_CORE_READ(f, f_path.dentry),
+			       BPF_CORE_READ(f, f_path.mnt), dst);
+}
 
-	return start < 0 ? 0 : path__emit(s, start, 0, dst);
+/* A name in user memory (syscall argument) or kernel memory (struct filename). */
+static __always_inline long name__read_str(char *dst, __u32 size, const char *name, bool user)
+{
+	return user ? bpf_probe_read_user_str(dst, size, name) :
+		      bpf_probe_read_kernel_str(dst, size, name);
 }
 
 /*
@@ -168,10 +186,12 @@ static __always_inline __u32 path__of_file(struct pn_scratch *s, struct task_str
  * kernel starts a lookup: absolute names from the task's root (already the
  * process's view), others from dfd or the cwd. The text is kept as passed
  * ("..", symlinks): userspace normalizes it lexically. An empty name
- * (AT_EMPTY_PATH) names dfd itself. Returns the size, 0 on failure.
+ * (AT_EMPTY_PATH) names dfd itself. `user`: the name is still in user
+ * memory (syscall arguments), else the kernel's copy. Returns the size, 0 on
+ * failure.
  */
 static __always_inline __u32 path__of_name(struct pn_scratch *s, struct task_struct *task,
-					   long dfd, const char *name, char *dst)
+					   long dfd, const char *name, bool user, char *dst)
 {
 	struct dentry *dentry;
 	struct vfsmount *vfsmnt;
@@ -180,9 +200,12 @@ static __always_inline __u32 path__of_name(struct pn_scratch *s, struct task_str
 
 	if (!name)
 		return 0;
-	bpf_probe_read_user(&first, 1, name);
+	if (user)
+		bpf_probe_read_user(&first, 1, name);
+	else
+		bpf_probe_read_kernel(&first, 1, name);
 	if (first == '/') {
-		n = bpf_probe_read_user_str(dst, PN_PATH_MAX, name);
+		n = name__read_str(dst, PN_PATH_MAX, name, user);
 		if (n <= 0)
 			return 0;
 		if (n == PN_PATH_MAX)
@@ -208,7 +231,7 @@ static __always_inline __u32 path__of_name(struct pn_scratch *s, struct task_str
 		return path__emit(s, start, 0, dst);
 
 	s->walk[PN_PATH_MAX] = '/';
-	n = bpf_probe_read_user_str(&s->walk[PN_PATH_MAX + 1], PN_PATH_MAX - 1, name);
+	n = name__read_str(&s->walk[PN_PATH_MAX + 1], PN_PATH_MAX - 1, name, user);
 	if (n <= 0)
 		return 0;
 	return path__emit(s, start, n + 1, dst);

@@ -49,19 +49,52 @@ static __always_inline __u32 record__cookie(struct pn_scratch *s)
 	return (((seq & 0x7fffff) << 8 | (bpf_get_smp_processor_id() & 0xff)) << 1) | 1;
 }
 
-static __always_inline void record__submit(struct pn_scratch *s, struct pn_counters *c)
+/* `rec` is followed by at least 2 * PN_PATH_MAX bytes (scratch or pending). */
+static __always_inline void record__output(struct pn_record *rec, struct pn_counters *c)
 {
-	__u64 size = sizeof(s->rec) + s->rec.path_len + s->rec.old_path_len;
+	__u64 size = sizeof(*rec) + rec->path_len + rec->old_path_len;
 
-	if (size > sizeof(s->rec) + 2 * PN_PATH_MAX)
+	if (size > sizeof(*rec) + 2 * PN_PATH_MAX)
 		return;
-	if (bpf_ringbuf_output(&pn_events, &s->rec, size, 0)) {
+	if (bpf_ringbuf_output(&pn_events, rec, size, 0)) {
 		counters__inc(c, dropped);
 		return;
 	}
 	counters__inc(c, emitted);
-	if (s->rec.flags & (PN_REC_TRUNCATED | PN_REC_OLD_TRUNCATED))
+	if (rec->flags & (PN_REC_TRUNCATED | PN_REC_OLD_TRUNCATED))
 		counters__inc(c, truncated);
+}
+
+static __always_inline void record__submit(struct pn_scratch *s, struct pn_counters *c)
+{
+	record__output(&s->rec, c);
+}
+
+/*
+ * Where a record's second path goes: right after the first. The walk marks
+ * truncation in rec.flags as PN_REC_TRUNCATED; record__second_done() moves
+ * that mark of the second path to `second_mark` and restores the first's.
+ */
+static __always_inline char *record__second_dst(struct pn_scratch *s)
+{
+	return &s->data[s->rec.path_len & (2 * PN_PATH_MAX - 1)];
+}
+
+static __always_inline __u8 record__second_begin(struct pn_scratch *s)
+{
+	__u8 flags = s->rec.flags;
+
+	s->rec.flags &= ~PN_REC_TRUNCATED;
+	return flags;
+}
+
+static __always_inline void record__second_done(struct pn_scratch *s, __u8 saved, __u32 len,
+						__u8 second_mark)
+{
+	if (len && (s->rec.flags & PN_REC_TRUNCATED))
+		saved |= second_mark;
+	s->rec.flags = saved;
+	s->rec.old_path_len = len;
 }
 
 /*

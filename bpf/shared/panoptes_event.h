@@ -54,6 +54,7 @@
 #define PN_REC_EXCHANGE	       0x08u /* renameat2(RENAME_EXCHANGE): both names moved */
 #define PN_REC_TYPE_UNKNOWN    0x10u /* the kernel could not tell file from directory */
 #define PN_REC_NAME_UNRESOLVED 0x20u /* path is text the process passed, not a walked dentry */
+#define PN_REC_NAMED	       0x40u /* second path is the name the process used (vfs opens), not a move's old name */
 
 /* Longest path a record carries, terminating NUL included (PATH_MAX). */
 #define PN_PATH_MAX 4096
@@ -69,7 +70,7 @@ struct pn_record {
 	__u32 gid;
 	__u32 ops;	       /* PN_* bits, see "Kernel operations" */
 	__u32 cookie;	       /* links MOVED_FROM/MOVED_TO; 0 otherwise */
-	__u32 syscall_nr;      /* what the process called (backend detail) */
+	__u32 syscall_nr;      /* syscalls: what the process called; vfs: PN_HOOK_* */
 	__u16 path_len;	       /* bytes of path, NUL included */
 	__u16 old_path_len;    /* bytes of old path (moves), NUL included; 0 otherwise */
 	__u8 flags;	       /* PN_REC_* */
@@ -82,6 +83,26 @@ _Static_assert(sizeof(struct pn_record) == 88, "pn_record layout is ABI between 
 
 #define PN_BACKEND_SYSCALLS 1
 #define PN_BACKEND_VFS	    2
+
+/*
+ * The vfs backend's hooks, in a record's syscall_nr (a vfs record has no
+ * syscall: io_uring and the kernel's own callers reach the same hooks).
+ * Above every syscall number, so the two never read alike.
+ */
+enum pn_hook {
+	PN_HOOK_OPEN = 0x10000, /* fexit do_filp_open */
+	PN_HOOK_CLOSE,		/* fentry filp_flush / filp_close */
+	PN_HOOK_RW,		/* lsm file_permission */
+	PN_HOOK_UNLINK,		/* lsm path_unlink + fexit do_unlinkat */
+	PN_HOOK_RMDIR,		/* lsm path_rmdir + fexit do_rmdir */
+	PN_HOOK_MKDIR,		/* lsm path_mkdir + fexit do_mkdirat */
+	PN_HOOK_MKNOD,		/* lsm path_mknod + fexit do_mknodat */
+	PN_HOOK_SYMLINK,	/* lsm path_symlink + fexit do_symlinkat */
+	PN_HOOK_LINK,		/* lsm path_link + fexit do_linkat */
+	PN_HOOK_RENAME,		/* lsm path_rename + fexit do_renameat2 */
+	PN_HOOK_SETATTR,	/* lsm path_chmod/chown/truncate, file_truncate + fexit notify_change */
+	PN_HOOK_UTIMES,		/* fexit vfs_utimes */
+};
 
 /* Value of the watched-cgroups map, keyed by cgroup id (__u64). */
 struct pn_cgroup_watch {

@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
 #include "panoptes.skel.h"
 
 #define TRACEFS	       "/sys/kernel/tracing"
+#define SECURITYFS     "/sys/kernel/security"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 #define PN_MAX_LINKS   8
 #define BPFFS	       "/sys/fs/bpf"
@@ -35,14 +37,22 @@ struct pn_capture {
 	pn_record_fn on_record;
 	void *ctx;
 	int ncpus;
-	char programs[256];
+	int backend;		 /* PN_BACKEND_* */
+	char programs[512];
 	char pin_path[PATH_MAX]; /* "" when not pinning */
 	int pin_lock;		 /* flock'ed fd on pin_path: one agent per directory */
 };
 
+/*
+ * While `--backend auto` tries the vfs programs, a kernel that refuses them
+ * is an expected answer, not an error: libbpf's messages are kept out of the
+ * log then (they appear with --verbose), and the choice is logged in one line.
+ */
+static bool libbpf_quiet;
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !pn_log_verbose())
+	if ((level == LIBBPF_DEBUG || libbpf_quiet) && !pn_log_verbose())
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -69,6 +79,85 @@ static bool tracefs_ready(void)
 	}
 	pn_info("mounted tracefs at %s (the close/dup tracepoints need it)", TRACEFS);
 	return true;
+}
+
+/* The active LSMs, from securityfs (mounted when missing, as tracefs is). */
+static bool lsm_list(char *buf, size_t len)
+{
+	FILE *f = fopen(SECURITYFS "/lsm", "r");
+	size_t n;
+
+	if (!f) {
+		if (mount("securityfs", SECURITYFS, "securityfs", 0, NULL))
+			return false;
+		pn_info("mounted securityfs at %s (to read the active LSM list)", SECURITYFS);
+		f = fopen(SECURITYFS "/lsm", "r");
+		if (!f)
+			return false;
+	}
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return true;
+}
+
+static bool lsm_has_bpf(const char *list)
+{
+	char copy[256], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (!strcmp(t, "bpf"))
+			return true;
+	return false;
+}
+
+static bool kernel_has_func(const struct btf *vmlinux, const char *name)
+{
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+}
+
+/*
+ * Kernel functions the vfs programs attach to (fentry/fexit) and LSM hooks
+ * they need. filp_flush (6.7+) and file_truncate (6.2+) are optional: the
+ * older kernels have filp_close and path_truncate doing the same work.
+ */
+static const char *const vfs_required_funcs[] = {
+	"do_filp_open", "do_unlinkat",	 "do_rmdir",	"do_mkdirat",	   "do_mknodat",
+	"do_symlinkat", "do_linkat",	 "do_renameat2", "notify_change",  "vfs_utimes",
+	"filp_close",	"bpf_lsm_file_permission",	"bpf_lsm_path_unlink",
+	"bpf_lsm_path_rename",		 "bpf_lsm_path_chmod",
+};
+
+/*
+ * Why the vfs backend cannot run on this kernel, or NULL if it may: BPF LSM
+ * must be active and the functions hooked must exist. Whether the kernel
+ * lets trampolines attach is only known by trying (pn_capture_open).
+ */
+static const char *vfs_missing(const struct btf *vmlinux, char *why, size_t len)
+{
+	char lsms[256];
+
+	if (!lsm_list(lsms, sizeof(lsms))) {
+		snprintf(why, len, "cannot read the active LSM list (%s/lsm: %s)", SECURITYFS,
+			 strerror(errno));
+		return why;
+	}
+	if (!lsm_has_bpf(lsms)) {
+		snprintf(why, len,
+			 "BPF LSM is not active (lsm=%s; the kernel needs CONFIG_BPF_LSM=y and bpf "
+			 "in its lsm= boot parameter)",
+			 lsms);
+		return why;
+	}
+	for (size_t i = 0; i < sizeof(vfs_required_funcs) / sizeof(vfs_required_funcs[0]); i++) {
+		if (!kernel_has_func(vmlinux, vfs_required_funcs[i])) {
+			snprintf(why, len, "the kernel has no %s to hook", vfs_required_funcs[i]);
+			return why;
+		}
+	}
+	return NULL;
 }
 
 static int record_cb(void *ctx, void *data, size_t size)
@@ -280,35 +369,57 @@ static void pins_remove(struct pn_capture *c)
 	c->pin_lock = -1;
 }
 
-int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts, char *err,
-		    size_t errlen)
+static bool prog_is_vfs(const struct bpf_program *prog)
 {
+	const char *sec = bpf_program__section_name(prog);
+
+	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6) || !strncmp(sec, "lsm/", 4);
+}
+
+/* Loads one backend's programs only; the other backend's stay in the object, unloaded. */
+static void programs_select(struct pn_capture *c, int backend, const struct btf *vmlinux,
+			    bool have_tracefs)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, c->skel->obj)
+		bpf_program__set_autoload(prog, prog_is_vfs(prog) == (backend == PN_BACKEND_VFS));
+	if (backend == PN_BACKEND_VFS) {
+		bool flush = kernel_has_func(vmlinux, "filp_flush");
+
+		bpf_program__set_autoload(c->skel->progs.pn_close_flush, flush);
+		bpf_program__set_autoload(c->skel->progs.pn_close_filp, !flush);
+		bpf_program__set_autoload(c->skel->progs.pn_lsm_ftruncate,
+					  kernel_has_func(vmlinux, "bpf_lsm_file_truncate"));
+	} else if (!have_tracefs) {
+		bpf_program__set_autoload(c->skel->progs.pn_close, false);
+		bpf_program__set_autoload(c->skel->progs.pn_dup2, false);
+		bpf_program__set_autoload(c->skel->progs.pn_dup3, false);
+	}
+}
+
+static const char *backend_name(int backend)
+{
+	return backend == PN_BACKEND_VFS ? "vfs" : "syscalls";
+}
+
+/* Opens, loads and attaches one backend. */
+static int capture_start(struct pn_capture **out, const struct pn_capture_opts *opts, int backend,
+			 const struct btf *vmlinux, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
 	struct pn_capture *c;
-	bool have_tracefs;
+	bool have_tracefs = false;
 	int e;
 
 	*out = NULL;
-	if (opts->backend && strcmp(opts->backend, "auto") && strcmp(opts->backend, "syscalls")) {
-		snprintf(err, errlen,
-			 "--backend %s: not available in this build (valid: auto, syscalls)",
-			 opts->backend);
-		return -EINVAL;
-	}
-	if (!path_exists("/sys/kernel/btf/vmlinux")) {
-		snprintf(err, errlen,
-			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing; it needs "
-			 "CONFIG_DEBUG_INFO_BTF=y): the CO-RE programs cannot be loaded and nothing "
-			 "was started");
-		return -ENOTSUP;
-	}
-
-	libbpf_set_print(libbpf_print);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->on_record = opts->on_record;
 	c->ctx = opts->ctx;
 	c->pin_lock = -1;
+	c->backend = backend;
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
 		e = c->ncpus ? c->ncpus : -EINVAL;
@@ -327,18 +438,21 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		snprintf(err, errlen, "--ringbuf-mb %u: %s", opts->ringbuf_mb, strerror(-e));
 		goto err_out;
 	}
-	c->skel->rodata->pn_backend = PN_BACKEND_SYSCALLS;
-
-	have_tracefs = tracefs_ready();
-	if (!have_tracefs) {
-		bpf_program__set_autoload(c->skel->progs.pn_close, false);
-		bpf_program__set_autoload(c->skel->progs.pn_dup2, false);
-		bpf_program__set_autoload(c->skel->progs.pn_dup3, false);
-	}
+	/* threads between an LSM hook and the result: none without vfs */
+	if (backend != PN_BACKEND_VFS)
+		bpf_map__set_max_entries(c->skel->maps.pn_pending, 1);
+	c->skel->rodata->pn_backend = backend;
+	if (backend == PN_BACKEND_SYSCALLS)
+		have_tracefs = tracefs_ready();
+	programs_select(c, backend, vmlinux, have_tracefs);
 
 	e = panoptes_bpf__load(c->skel);
 	if (e) {
-		if (e == -EPERM || e == -EACCES)
+		if (backend == PN_BACKEND_VFS)
+			snprintf(err, errlen,
+				 "the kernel refused the vfs programs (fentry/fexit/LSM): %s",
+				 strerror(-e));
+		else if (e == -EPERM || e == -EACCES)
 			snprintf(err, errlen,
 				 "no permission to load BPF programs (%s): run as root, or with "
 				 "CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; nothing was started",
@@ -351,21 +465,18 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		goto err_out;
 	}
 
-	e = attach_one(c, c->skel->progs.pn_sys_exit, true, err, errlen);
-	if (e)
-		goto err_out;
-	e = attach_one(c, c->skel->progs.pn_proc_exit, false, err, errlen);
-	if (e)
-		goto err_out;
-	if (have_tracefs) {
-		struct bpf_program *optional[] = { c->skel->progs.pn_close, c->skel->progs.pn_dup2,
-						   c->skel->progs.pn_dup3 };
+	/*
+	 * vfs: every program is needed. syscalls: the dispatcher is; without
+	 * the close/dup/exit hooks only CLOSE_* events go missing.
+	 */
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		bool required = backend == PN_BACKEND_VFS || prog == c->skel->progs.pn_sys_exit;
 
-		for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++) {
-			e = attach_one(c, optional[i], false, err, errlen);
-			if (e)
-				goto err_out;
-		}
+		if (!bpf_program__autoload(prog))
+			continue;
+		e = attach_one(c, prog, required, err, errlen);
+		if (e)
+			goto err_out;
 	}
 
 	if (opts->pin_path && opts->pin_path[0]) {
@@ -388,6 +499,71 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 
 err_out:
 	pn_capture_close(c);
+	return e;
+}
+
+int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts, char *err,
+		    size_t errlen)
+{
+	const char *want = opts->backend ? opts->backend : "auto";
+	bool is_auto = !strcmp(want, "auto");
+	char why[512];
+	const char *missing;
+	struct btf *vmlinux;
+	int e;
+
+	*out = NULL;
+	if (!is_auto && strcmp(want, "syscalls") && strcmp(want, "vfs")) {
+		snprintf(err, errlen, "--backend %s: unknown (valid: auto, vfs, syscalls)", want);
+		return -EINVAL;
+	}
+	if (!path_exists("/sys/kernel/btf/vmlinux")) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing; it needs "
+			 "CONFIG_DEBUG_INFO_BTF=y): the CO-RE programs cannot be loaded and nothing "
+			 "was started");
+		return -ENOTSUP;
+	}
+	libbpf_set_print(libbpf_print);
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		e = -errno;
+		snprintf(err, errlen, "cannot read the kernel's BTF: %s; nothing was started",
+			 strerror(-e));
+		return e;
+	}
+
+	if (!strcmp(want, "syscalls")) {
+		e = capture_start(out, opts, PN_BACKEND_SYSCALLS, vmlinux, err, errlen);
+		goto done;
+	}
+
+	missing = vfs_missing(vmlinux, why, sizeof(why));
+	if (!missing) {
+		libbpf_quiet = is_auto;
+		e = capture_start(out, opts, PN_BACKEND_VFS, vmlinux, why, sizeof(why));
+		libbpf_quiet = false;
+		if (!e) {
+			pn_info("backend vfs%s: fentry/fexit and BPF LSM available (sees io_uring and "
+				"in-kernel file work)",
+				is_auto ? " (auto)" : "");
+			goto done;
+		}
+		missing = why;
+	}
+	if (!is_auto) {
+		snprintf(err, errlen,
+			 "--backend vfs: %s; nothing was started (--backend syscalls works on this "
+			 "kernel: every event of processes' own file syscalls, not io_uring)",
+			 missing);
+		e = -ENOTSUP;
+		goto done;
+	}
+	e = capture_start(out, opts, PN_BACKEND_SYSCALLS, vmlinux, err, errlen);
+	if (!e)
+		pn_info("backend syscalls (auto): vfs unavailable: %s", missing);
+done:
+	btf__free(vmlinux);
 	return e;
 }
 
@@ -480,8 +656,7 @@ void pn_capture_counters(struct pn_capture *c, struct pn_counters *sum)
 
 const char *pn_capture_backend(const struct pn_capture *c)
 {
-	(void)c;
-	return "syscalls";
+	return backend_name(c->backend);
 }
 
 const char *pn_capture_pin_path(const struct pn_capture *c)

@@ -17,7 +17,7 @@ struct pn_capture;
 typedef int (*pn_record_fn)(void *ctx, const struct pn_record *rec, size_t size);
 
 struct pn_capture_opts {
-	const char *backend;  /* "auto" or "syscalls" ("vfs" is not built yet) */
+	const char *backend;  /* "auto", "vfs" or "syscalls" */
 	unsigned ringbuf_mb;  /* ring buffer size in MiB, power of two */
 	const char *pin_path; /* bpffs directory for maps/, progs/, links/; NULL or "": no pins */
 	pn_record_fn on_record;

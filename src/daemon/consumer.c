@@ -138,6 +138,12 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	};
 	memcpy(ev.comm, rec->comm, sizeof(ev.comm));
 	ev.comm[sizeof(ev.comm) - 1] = '\0';
+	if (ev.flags & PN_REC_NAMED) {
+		/* the second path is the name used for an open, worth showing only where it differs */
+		ev.old_path = NULL;
+		if (strcmp(old_path, path))
+			ev.named_path = old_path;
+	}
 	if (ev.flags & PN_REC_TYPE_UNKNOWN)
 		resolve_type(c, &ev);
 

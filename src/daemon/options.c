@@ -49,7 +49,8 @@ static const char usage_text[] =
 	"Output and agent:\n"
 	"  --output text|json       log lines (default) or JSON lines with every field\n"
 	"  --node-name NAME         {node} (default: $NODE_NAME, else the hostname)\n"
-	"  --backend auto|syscalls  kernel backend (default auto)\n"
+	"  --backend auto|vfs|syscalls  kernel backend (default auto: vfs where the kernel\n"
+	"                           allows it, else syscalls)\n"
 	"  --ringbuf-mb N           ring buffer size in MiB, a power of two (default 16)\n"
 	"  --pin-path DIR           pin maps, programs and links under DIR on bpffs for\n"
 	"                           bpftool (default /sys/fs/bpf/panoptes; \"\" = none)\n"
@@ -501,7 +502,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			if (strcmp(optarg, "auto") && strcmp(optarg, "syscalls") &&
 			    strcmp(optarg, "vfs")) {
 				snprintf(err, errlen,
-					 "--backend: expected auto, syscalls or vfs, got \"%s\"",
+					 "--backend: expected auto, vfs or syscalls, got \"%s\"",
 					 optarg);
 				e = -EINVAL;
 				break;

@@ -519,6 +519,12 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 		out_u64(&o, m->cookie);
 	}
 
+	/* the name the process opened, where a symlink led elsewhere (vfs backend) */
+	if (ev->named_path) {
+		out_lit(&o, ",\"named_path\":");
+		json_str(&o, ev->named_path);
+	}
+
 	/* pid is the thread (the kernel's task pid), tgid the process; log lines' {pid} is tgid */
 	out_lit(&o, ",\"pid\":");
 	out_u64(&o, ev->pid);

@@ -36,7 +36,8 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
 /*
  * Writes one JSON object and '\n' with every field: time (RFC 3339 UTC,
  * nanoseconds), event, events (array of names, including ISDIR), ftype,
- * is_dir, path, dir, file, old_path (moves), cookie (moves), pid, tgid, uid,
+ * is_dir, path, dir, file, old_path (moves), cookie (moves), named_path (vfs
+ * opens through a symlink), pid, tgid, uid,
  * gid, comm, cgroup_id, container, watch, pod, node, tags (object),
  * truncated. Strings are escaped per RFC 8259. Same return convention as
  * pn_format_line().

@@ -60,6 +60,11 @@ struct pn_event {
 	char comm[16];
 	const char *path;
 	const char *old_path;
+	/*
+	 * vfs backend: the name the process used, when it differs from `path`
+	 * (the file reached, through symlinks); NULL otherwise.
+	 */
+	const char *named_path;
 };
 
 /* One reported event: what a log line or JSON object is made from. */

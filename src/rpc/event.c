@@ -82,6 +82,7 @@ grpc_byte_buffer *pn_event_record_buffer(const struct pn_rpc *rpc, const struct 
 	e.tags = tags;
 	e.truncated = (ev->flags & PN_REC_TRUNCATED) != 0;
 	e.line = line;
+	e.named_path = (char *)(ev->named_path ? ev->named_path : "");
 	bb = pn_rpc_pack(&e.base);
 out:
 	free(tags);

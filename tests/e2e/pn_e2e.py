@@ -2,7 +2,9 @@
 """Helpers for the e2e tests: real panoptesd, real kernel, real cgroups.
 
 Environment (set by ctest): PANOPTESD (the binary under test), PN_WORKLOAD
-(the static workload program). Tests need root and a cgroup v2 mount.
+(the static workload program), PN_BACKEND (optional: the --backend every
+agent is started with; the VM matrix runs the suite once per backend). Tests
+need root and a cgroup v2 mount.
 """
 import json
 import os
@@ -16,6 +18,7 @@ import unittest
 
 PANOPTESD = os.environ.get("PANOPTESD", "panoptesd")
 WORKLOAD = os.environ.get("PN_WORKLOAD", "pn_workload")
+BACKEND = os.environ.get("PN_BACKEND", "")
 
 
 def cgroup2_root():
@@ -66,8 +69,9 @@ class Agent:
 
     def __init__(self, args, output="json", ready_timeout=30):
         self.output = output
+        backend = ["--backend", BACKEND] if BACKEND else []
         self.proc = subprocess.Popen([PANOPTESD, "--output", output, "--node-name", "node-e2e"]
-                                     + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     + backend + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr_lines = []
         self.stdout_buf = b""
         self.lines = []

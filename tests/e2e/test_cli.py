@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import unittest
 
 from pn_e2e import PANOPTESD, Cgroup, run_cli
@@ -22,7 +23,14 @@ class Cli(unittest.TestCase):
         self.before = set(loaded_programs())
 
     def left_loaded(self):
-        return sorted(set(loaded_programs()) - self.before)
+        # The kernel frees a program from a work item after its last fd closes:
+        # give it a moment before calling it left behind.
+        deadline = time.monotonic() + 3
+        while True:
+            left = sorted(set(loaded_programs()) - self.before)
+            if not left or time.monotonic() > deadline:
+                return left
+            time.sleep(0.05)
 
     def assertOneLineError(self, args, code, pattern):
         rc, out, err = run_cli(args)

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfs backend, attribute changes: chmod/chown (ATTRIB) and truncation
+ * (MODIFY) by name, by descriptor and by open(O_TRUNC). The LSM hooks build
+ * the record; every one of these operations then calls notify_change() on
+ * the same dentry, whose fexit emits it if the change was made. overlayfs
+ * calls notify_change() again, first, on its upper dentry: the record waits
+ * for its own dentry. utimes has no path hook: vfs_utimes() has the path and
+ * the result at once.
+ */
+#include "lib/pending.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline void attr__pending(const struct path *path, __u32 op)
+{
+	struct dentry *dentry = BPF_CORE_READ(path, dentry);
+
+	/* path_*: the object itself; the record names it from its own path */
+	pending__name(path, dentry, op, dentry__dir_flag(dentry), PN_HOOK_SETATTR, dentry);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(pn_lsm_chmod, const struct path *path, umode_t mode)
+{
+	attr__pending(path, PN_ATTRIB);
+	return 0;
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(pn_lsm_chown, const struct path *path) /* uid, gid: by value, unused */
+{
+	attr__pending(path, PN_ATTRIB);
+	return 0;
+}
+
+/* truncate(2); before 6.2 also ftruncate(2) and open(O_TRUNC) */
+SEC("lsm/path_truncate")
+int BPF_PROG(pn_lsm_truncate, const struct path *path)
+{
+	attr__pending(path, PN_MODIFY);
+	return 0;
+}
+
+/* 6.2+: ftruncate(2) and open(O_TRUNC); not loaded on older kernels */
+SEC("lsm/file_truncate")
+int BPF_PROG(pn_lsm_ftruncate, struct file *file)
+{
+	const struct path *path = __builtin_preserve_access_index(&file->f_path);
+
+	attr__pending(path, PN_MODIFY);
+	return 0;
+}
+
+SEC("fexit/notify_change")
+int BPF_PROG(pn_end_setattr, void *idmap, struct dentry *dentry, struct iattr *attr,
+	     struct inode **delegated_inode, int ret)
+{
+	pending__finish(PN_HOOK_SETATTR, dentry, ret);
+	return 0;
+}
+
+SEC("fexit/vfs_utimes")
+int BPF_PROG(pn_end_utimes, const struct path *path, struct timespec64 *times, int ret)
+{
+	struct pn_counters *c = counters__get();
+	struct pn_cgroup_watch *w;
+	struct dentry *dentry;
+	struct pn_scratch *s;
+	__u64 watch_id = 0;
+	__u32 len;
+
+	w = filter__watched_cgroup(&watch_id);
+	if (!w) {
+		counters__inc(c, filtered);
+		return 0;
+	}
+	counters__inc(c, seen);
+	if (ret < 0) {
+		counters__inc(c, failed);
+		return 0;
+	}
+	if (!(w->ops & PN_ATTRIB)) {
+		counters__inc(c, gated);
+		return 0;
+	}
+	s = record__begin(watch_id, PN_ATTRIB, PN_HOOK_UTIMES, ret);
+	if (!s)
+		return 0;
+	dentry = BPF_CORE_READ(path, dentry);
+	s->rec.flags = dentry__dir_flag(dentry);
+	len = path__of_dentry(s, (struct task_struct *)bpf_get_current_task(), dentry,
+			      BPF_CORE_READ(path, mnt), s->data);
+	if (!len)
+		return 0;
+	s->rec.path_len = len;
+	record__submit(s, c);
+	return 0;
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfs backend, reads and writes: lsm file_permission, which the kernel asks
+ * before every read or write of a file's data (rw_verify_area: read, write,
+ * their vector and positional forms, splice, sendfile, copy_file_range, and
+ * io_uring's READ/WRITE, which do not go through a syscall of their own),
+ * and for fallocate. It runs before the transfer: a read at end of file is
+ * reported like any read (inotify waits for a byte), once per run of reads,
+ * since repeats are coalesced. overlayfs passes the read on to a file of its
+ * layer; that file lives on a private mount outside every process's view,
+ * so the path walk drops it and each read is reported once.
+ */
+#include "lib/coalesce.bpf.h"
+#include "lib/record.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PN_MAY_WRITE 0x2
+#define PN_MAY_READ  0x4
+
+SEC("lsm/file_permission")
+int BPF_PROG(pn_lsm_rw, struct file *f, int mask)
+{
+	struct pn_counters *c;
+	struct pn_cgroup_watch *w;
+	__u64 watch_id = 0;
+	__u32 op, mode;
+
+	if (mask & PN_MAY_WRITE)
+		op = PN_MODIFY;
+	else if (mask & PN_MAY_READ)
+		op = PN_ACCESS;
+	else
+		return 0;
+	c = counters__get();
+	w = filter__watched_cgroup(&watch_id);
+	if (!w) {
+		counters__inc(c, filtered);
+		return 0;
+	}
+	counters__inc(c, seen);
+	if (!(w->ops & op)) {
+		counters__inc(c, gated);
+		return 0;
+	}
+	mode = file__mode(f);
+	/* directories (readdir asks too), pipes, sockets: not data anyone watches by path */
+	if (!mode__is_reg(mode))
+		return 0;
+	if (coalesce__repeat(f, op)) {
+		counters__inc(c, coalesced);
+		return 0;
+	}
+	record__emit_file((struct task_struct *)bpf_get_current_task(), f, mode, watch_id, op,
+			  PN_HOOK_RW, 0, c);
+	return 0;
+}
