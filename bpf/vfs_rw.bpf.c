@@ -7,8 +7,10 @@
  * and for fallocate. It runs before the transfer: a read at end of file is
  * reported like any read (inotify waits for a byte), once per run of reads,
  * since repeats are coalesced. overlayfs passes the read on to a file of its
- * layer; that file lives on a private mount outside every process's view,
- * so the path walk drops it and each read is reported once.
+ * layer: on kernels with backing files (6.12) that file lives on a private
+ * mount outside every process's view, so the path walk drops it; older
+ * kernels (6.1) open it on a fake path, see below. Each read is reported
+ * once.
  */
 #include "lib/coalesce.bpf.h"
 #include "lib/record.bpf.h"
@@ -43,6 +45,14 @@ int BPF_PROG(pn_lsm_rw, struct file *f, int mask)
 		counters__inc(c, gated);
 		return 0;
 	}
+	/*
+	 * overlayfs without backing files opens its layer's file on a fake path (the
+	 * overlay's own), so that file walks to the same name; its inode is
+	 * the layer's, not the one of its path. The overlay's own file was
+	 * reported already.
+	 */
+	if (BPF_CORE_READ(f, f_inode) != BPF_CORE_READ(f, f_path.dentry, d_inode))
+		return 0;
 	mode = file__mode(f);
 	/* directories (readdir asks too), pipes, sockets: not data anyone watches by path */
 	if (!mode__is_reg(mode))

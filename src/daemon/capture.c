@@ -44,9 +44,9 @@ struct pn_capture {
 };
 
 /*
- * While `--backend auto` tries the vfs programs, a kernel that refuses them
- * is an expected answer, not an error: libbpf's messages are kept out of the
- * log then (they appear with --verbose), and the choice is logged in one line.
+ * A kernel that refuses the vfs programs is an answer, not a crash: while
+ * they are tried, libbpf's messages are kept out of the log (they appear
+ * with --verbose), and the outcome is logged in one line.
  */
 static bool libbpf_quiet;
 
@@ -450,8 +450,8 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	if (e) {
 		if (backend == PN_BACKEND_VFS)
 			snprintf(err, errlen,
-				 "the kernel refused the vfs programs (fentry/fexit/LSM): %s",
-				 strerror(-e));
+				 "the kernel refused the vfs programs (fentry/fexit/LSM): %s%s",
+				 strerror(-e), pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
 		else if (e == -EPERM || e == -EACCES)
 			snprintf(err, errlen,
 				 "no permission to load BPF programs (%s): run as root, or with "
@@ -540,7 +540,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 
 	missing = vfs_missing(vmlinux, why, sizeof(why));
 	if (!missing) {
-		libbpf_quiet = is_auto;
+		libbpf_quiet = true;
 		e = capture_start(out, opts, PN_BACKEND_VFS, vmlinux, why, sizeof(why));
 		libbpf_quiet = false;
 		if (!e) {

@@ -13,9 +13,12 @@ class RuncContainer:
     """`runc create` makes the container's cgroup before its process runs, so a
     watch can be in place before the first file operation; `start` runs it."""
 
-    def __init__(self, name, args, extra_files=()):
+    def __init__(self, name, args, extra_files=(), overlay=False):
+        """overlay: the rootfs becomes the lower layer of an overlayfs mount
+        (upper and work in the bundle), as container runtimes set it up."""
         self.id = f"{name}-{os.getpid()}"
         self.bundle = tempfile.mkdtemp(prefix="pn-runc-", dir="/tmp")
+        self.merged = None
         rootfs = os.path.join(self.bundle, "rootfs")
         for d in ("bin", "data", "proc", "dev", "sys", "tmp", "etc"):
             os.makedirs(os.path.join(rootfs, d), exist_ok=True)
@@ -34,6 +37,15 @@ class RuncContainer:
         spec["hostname"] = self.id
         # cgroupfs driver: the container's cgroup directory is named after its id
         spec["linux"]["cgroupsPath"] = f"/panoptes-e2e/{self.id}"
+        if overlay:
+            layers = {k: os.path.join(self.bundle, k) for k in ("upper", "work", "merged")}
+            for path in layers.values():
+                os.makedirs(path)
+            subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                            f"lowerdir={rootfs},upperdir={layers['upper']},"
+                            f"workdir={layers['work']}", layers["merged"]], check=True)
+            self.merged = layers["merged"]
+            spec["root"]["path"] = self.merged
         with open(os.path.join(self.bundle, "config.json"), "w") as f:
             json.dump(spec, f)
         self.rootfs = rootfs
@@ -61,4 +73,7 @@ class RuncContainer:
         if self.created:
             subprocess.run(["runc", "delete", "--force", self.id], capture_output=True)
             self.created = False
+        if self.merged:
+            subprocess.run(["umount", self.merged], capture_output=True)
+            self.merged = None
         shutil.rmtree(self.bundle, ignore_errors=True)

@@ -91,6 +91,33 @@ class CgroupEvents(AgentCase):
         agent.wait_for(lambda ev: len(ev) >= len(expected))
         self.assertEqual(brief(agent.settle()), expected)
 
+    def test_deep_paths_whole(self):
+        """A 60-level tree and a path of 4,000 bytes come out whole, never cut
+        (kernels with bpf_loop walk up to PATH_MAX)."""
+        d = self.d
+        agent = self.start("--recursive", "--events", "create")
+        deep = d + "".join(f"/level-{i:02d}" for i in range(60))
+        # 4,000 bytes: long names under the watched directory, then one file
+        long = d
+        while len(long) < 4000 - 250 - 5:
+            long += "/" + "n" * 240
+        long_file = long + "/" + "f" * (4000 - len(long) - 1)
+        self.assertEqual(len(long_file), 4000)
+        self.workload(f"mkdirp:{deep}", f"create:{deep}/leaf", f"mkdirp:{long}",
+                      f"create:{long_file}")
+        dirs_deep = [deep[:deep.index(f"/level-{i:02d}") + 9] for i in range(60)]
+        parts = long[len(d) + 1:].split("/")
+        dirs_long = [d + "/" + "/".join(parts[:i + 1]) for i in range(len(parts))]
+        expected = ([("CREATE", p) for p in dirs_deep] + [("CREATE", f"{deep}/leaf")]
+                    + [("CREATE", p) for p in dirs_long] + [("CREATE", long_file)])
+        events = agent.wait_for(lambda ev: len(ev) >= len(expected), timeout=20)
+        events = agent.settle()
+        self.assertEqual(brief(events), expected)
+        self.assertFalse(any(e["truncated"] for e in events))
+        code, _ = agent.stop()
+        self.assertEqual(code, 0)
+        self.assertEqual(agent.counters()["truncated"], 0)
+
     def test_relative_paths_and_dirfds(self):
         d = self.d
         os.mkdir(f"{d}/w")
