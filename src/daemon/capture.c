@@ -24,7 +24,7 @@
 #define TRACEFS	       "/sys/kernel/tracing"
 #define SECURITYFS     "/sys/kernel/security"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
-#define PN_MAX_LINKS   8
+#define PN_MAX_LINKS   32 /* the vfs backend attaches 22 programs */
 #define BPFFS	       "/sys/fs/bpf"
 #define PN_BPF_FS_MAGIC 0xcafe4a11
 
@@ -172,8 +172,15 @@ static int record_cb(void *ctx, void *data, size_t size)
 static int attach_one(struct pn_capture *c, struct bpf_program *prog, bool required, char *err,
 		      size_t errlen)
 {
-	struct bpf_link *link = bpf_program__attach(prog);
+	struct bpf_link *link;
 	int e;
+
+	if (c->n_links == PN_MAX_LINKS) {
+		snprintf(err, errlen, "cannot attach %s: more than %d programs (PN_MAX_LINKS)",
+			 bpf_program__name(prog), PN_MAX_LINKS);
+		return -E2BIG;
+	}
+	link = bpf_program__attach(prog);
 
 	if (!link) {
 		e = -errno;
