@@ -24,7 +24,7 @@
 #define TRACEFS	       "/sys/kernel/tracing"
 #define SECURITYFS     "/sys/kernel/security"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
-#define PN_MAX_LINKS   32 /* the vfs backend attaches 22 programs */
+#define PN_MAX_LINKS   32 /* the vfs backend attaches up to 23 programs */
 #define BPFFS	       "/sys/fs/bpf"
 #define PN_BPF_FS_MAGIC 0xcafe4a11
 

@@ -67,7 +67,7 @@ class Ops(AgentCase):
         self.assertEqual(sorted(os.listdir(f"{PIN}/links")), programs)
         self.assertEqual(sorted(os.listdir(f"{PIN}/maps")),
                          ["config", "pn_cgroups", "pn_counters", "pn_events", "pn_file_last",
-                          "pn_scratch", "state"])
+                          "pn_pending", "pn_scratch", "state"])
 
         show = bpftool("prog", "show", "pinned", f"{PIN}/progs/pn_sys_exit")
         self.assertRegex(show, r"^\d+: tracing  name pn_sys_exit ")
