@@ -84,6 +84,8 @@ class Agent:
                 raise AssertionError("panoptesd did not become ready: "
                                      + "\n".join(self.stderr_lines) + err.decode())
             if " ready: " in line:
+                # the backend auto (or PN_BACKEND) chose, for tests that check what is reported
+                self.backend = line.split(" ready: backend ", 1)[1].split(",", 1)[0]
                 break
 
     def _stderr_line(self, deadline):

@@ -135,10 +135,11 @@ class Ctl(CtlCase):
 
         st = self.status()
         self.assertEqual((st["version"], st["node"], st["backend"], st["kernel_release"]),
-                         ("0.1.0", NODE, "syscalls", os.uname().release))
+                         ("0.1.0", NODE, self.agent.backend, os.uname().release))
         self.assertEqual((st["watches"], st["cgroups"], st["streams"], st["stream_drops"]),
                          (0, 0, 0, 0))
-        self.assertIn("pn_sys_exit", st["programs"])
+        self.assertIn("pn_sys_exit" if self.agent.backend == "syscalls" else "pn_end_open",
+                      st["programs"])
         self.assertEqual(sorted(st["kernel"]), sorted(
             ["seen", "filtered", "gated", "coalesced", "emitted", "dropped", "truncated",
              "failed"]))
@@ -150,7 +151,7 @@ class Ctl(CtlCase):
                                       "malformed", "events", "streams", "stream drops",
                                       "kernel counters"])
         self.assertEqual((rows["version"], rows["node"], rows["backend"], rows["watches"]),
-                         ("0.1.0", NODE, "syscalls", "0"))
+                         ("0.1.0", NODE, self.agent.backend, "0"))
         self.assertEqual(rows["programs"],
                          f"{len(st['programs'])}: " + " ".join(st["programs"]))
 

@@ -301,7 +301,7 @@ class NativeStreams(NativeCase):
                                  text=True).stdout.split()[1]
         self.assertEqual(s1.version, version)
         self.assertEqual(s1.node, NODE)
-        self.assertEqual(s1.backend, "syscalls")
+        self.assertEqual(s1.backend, self.agent.backend)
         self.assertEqual(s1.kernel_release, os.uname().release)
         self.assertTrue(s1.programs, s1)
         self.assertLess(s1.uptime_seconds, 300)
