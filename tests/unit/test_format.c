@@ -472,6 +472,26 @@ static void test_json_move(void **state)
 	assert_null(strstr(buf, "cookie"));
 }
 
+/* vfs opens through a symlink carry the name used; other events never do */
+static void test_json_named_path(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_OPEN, "/etc/real.conf", "real.conf");
+	char buf[2048];
+
+	(void)state;
+	ev.named_path = "/etc/link \"x\".conf";
+	json(buf, sizeof(buf), &ev, &m);
+	assert_non_null(strstr(buf, "\"file\":\"real.conf\","
+				    "\"named_path\":\"/etc/link \\\"x\\\".conf\",\"pid\":4243,"));
+	python_check(buf, "assert o[\"named_path\"]==\"/etc/link \\\"x\\\".conf\" and "
+			  "o[\"path\"]==\"/etc/real.conf\"");
+
+	ev.named_path = NULL;
+	json(buf, sizeof(buf), &ev, &m);
+	assert_null(strstr(buf, "named_path"));
+}
+
 static void test_json_escaping(void **state)
 {
 	struct pn_event ev = make_event();
@@ -562,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_json_file_event),
 		cmocka_unit_test(test_json_dir_event),
 		cmocka_unit_test(test_json_move),
+		cmocka_unit_test(test_json_named_path),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_json_truncation),
 	};
