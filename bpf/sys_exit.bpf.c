@@ -182,12 +182,9 @@ static __always_inline void on_open(struct task_struct *task, struct pn_cgroup_w
 	/* A fresh struct file: forget whatever an earlier file at this address left. */
 	if (w->ops & (PN_ACCESS | PN_MODIFY))
 		coalesce__note(f, ops & PN_MODIFY ? PN_MODIFY : PN_OPEN);
-	ops &= w->ops;
-	if (!ops) {
-		counters__inc(c, gated);
+	if (!filter__wants(w, ops, c))
 		return;
-	}
-	record__emit_file(task, f, mode, watch_id, ops, nr, fd, c);
+	record__emit_file(task, f, mode, watch_id, ops & w->ops, nr, fd, c);
 }
 
 static __always_inline void on_fd(struct task_struct *task, struct pn_cgroup_watch *w,
@@ -197,10 +194,8 @@ static __always_inline void on_fd(struct task_struct *task, struct pn_cgroup_wat
 	struct file *f;
 	__u32 mode;
 
-	if (!(w->ops & op)) {
-		counters__inc(c, gated);
+	if (!filter__wants(w, op, c))
 		return;
-	}
 	f = file__from_fd(task, fd);
 	if (!f)
 		return;
@@ -226,10 +221,8 @@ static __always_inline void on_name(struct task_struct *task, struct pn_cgroup_w
 	struct pn_scratch *s;
 	__u32 len;
 
-	if (!(w->ops & p->ops)) {
-		counters__inc(c, gated);
+	if (!filter__wants(w, p->ops, c))
 		return;
-	}
 	s = record__begin(watch_id, p->ops, nr, ret);
 	if (!s)
 		return;
@@ -249,10 +242,8 @@ static __always_inline void on_move(struct task_struct *task, struct pn_cgroup_w
 	__u32 len, old_len;
 	__u8 flags;
 
-	if (!(w->ops & PN_OP_MOVE)) {
-		counters__inc(c, gated);
+	if (!filter__wants(w, PN_OP_MOVE, c))
 		return;
-	}
 	s = record__begin(watch_id, PN_OP_MOVE, nr, ret);
 	if (!s)
 		return;
@@ -289,13 +280,9 @@ int BPF_PROG(pn_sys_exit, struct pt_regs *regs, long ret)
 	if (kind == PN_K_NONE)
 		return 0;
 
-	c = counters__get();
-	w = filter__watched_cgroup(&watch_id);
-	if (!w) {
-		counters__inc(c, filtered);
+	w = filter__enter(&c, &watch_id);
+	if (!w)
 		return 0;
-	}
-	counters__inc(c, seen);
 	task = (struct task_struct *)bpf_get_current_task();
 	if (syscall__is_compat(task))
 		return 0;

@@ -63,27 +63,22 @@ int BPF_PROG(pn_end_setattr, void *idmap, struct dentry *dentry, struct iattr *a
 SEC("fexit/vfs_utimes")
 int BPF_PROG(pn_end_utimes, const struct path *path, struct timespec64 *times, int ret)
 {
-	struct pn_counters *c = counters__get();
 	struct pn_cgroup_watch *w;
+	struct pn_counters *c;
 	struct dentry *dentry;
 	struct pn_scratch *s;
 	__u64 watch_id = 0;
 	__u32 len;
 
-	w = filter__watched_cgroup(&watch_id);
-	if (!w) {
-		counters__inc(c, filtered);
+	w = filter__enter(&c, &watch_id);
+	if (!w)
 		return 0;
-	}
-	counters__inc(c, seen);
 	if (ret < 0) {
 		counters__inc(c, failed);
 		return 0;
 	}
-	if (!(w->ops & PN_ATTRIB)) {
-		counters__inc(c, gated);
+	if (!filter__wants(w, PN_ATTRIB, c))
 		return 0;
-	}
 	s = record__begin(watch_id, PN_ATTRIB, PN_HOOK_UTIMES, ret);
 	if (!s)
 		return 0;

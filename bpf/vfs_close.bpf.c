@@ -10,35 +10,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline int close__hook(struct file *f)
-{
-	struct pn_counters *c = counters__get();
-	struct pn_cgroup_watch *w;
-	__u64 watch_id = 0;
-
-	w = filter__watched_cgroup(&watch_id);
-	if (!w) {
-		counters__inc(c, filtered);
-		return 0;
-	}
-	counters__inc(c, seen);
-	if (!(w->ops & (PN_CLOSE | PN_ACCESS | PN_MODIFY))) {
-		counters__inc(c, gated);
-		return 0;
-	}
-	close__file((struct task_struct *)bpf_get_current_task(), f, w, watch_id, c,
-		    PN_HOOK_CLOSE);
-	return 0;
-}
-
 SEC("fentry/filp_flush")
 int BPF_PROG(pn_close_flush, struct file *f, fl_owner_t id)
 {
-	return close__hook(f);
+	return close__current(f, -1, PN_HOOK_CLOSE);
 }
 
 SEC("fentry/filp_close")
 int BPF_PROG(pn_close_filp, struct file *f, fl_owner_t id)
 {
-	return close__hook(f);
+	return close__current(f, -1, PN_HOOK_CLOSE);
 }

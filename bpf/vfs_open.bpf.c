@@ -27,13 +27,9 @@ int BPF_PROG(pn_end_open, int dfd, struct filename *pathname, const struct open_
 	__u64 watch_id = 0;
 	__u8 saved;
 
-	c = counters__get();
-	w = filter__watched_cgroup(&watch_id);
-	if (!w) {
-		counters__inc(c, filtered);
+	w = filter__enter(&c, &watch_id);
+	if (!w)
 		return 0;
-	}
-	counters__inc(c, seen);
 	if ((unsigned long)f >= (unsigned long)-4095L || !f) {
 		counters__inc(c, failed);
 		return 0;
@@ -52,11 +48,9 @@ int BPF_PROG(pn_end_open, int dfd, struct filename *pathname, const struct open_
 	/* a fresh struct file: forget whatever an earlier file at this address left */
 	if (w->ops & (PN_ACCESS | PN_MODIFY))
 		coalesce__note(f, PN_OPEN);
-	ops &= w->ops;
-	if (!ops) {
-		counters__inc(c, gated);
+	if (!filter__wants(w, ops, c))
 		return 0;
-	}
+	ops &= w->ops;
 	s = record__begin(watch_id, ops, PN_HOOK_OPEN, 0);
 	if (!s)
 		return 0;

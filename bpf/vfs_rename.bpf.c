@@ -19,24 +19,17 @@ SEC("lsm/path_rename")
 int BPF_PROG(pn_lsm_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags)
 {
-	struct pn_counters *c = counters__get();
 	struct task_struct *task;
 	struct pn_cgroup_watch *w;
+	struct pn_counters *c;
 	struct pn_scratch *s;
 	__u64 watch_id = 0;
 	__u32 len, old_len;
 	__u8 saved;
 
-	w = filter__watched_cgroup(&watch_id);
-	if (!w) {
-		counters__inc(c, filtered);
+	w = filter__enter(&c, &watch_id);
+	if (!w || !filter__wants(w, PN_OP_MOVE, c))
 		return 0;
-	}
-	counters__inc(c, seen);
-	if (!(w->ops & PN_OP_MOVE)) {
-		counters__inc(c, gated);
-		return 0;
-	}
 	s = record__begin(watch_id, PN_OP_MOVE, PN_HOOK_RENAME, 0);
 	if (!s)
 		return 0;

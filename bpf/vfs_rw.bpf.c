@@ -34,17 +34,9 @@ int BPF_PROG(pn_lsm_rw, struct file *f, int mask)
 		op = PN_ACCESS;
 	else
 		return 0;
-	c = counters__get();
-	w = filter__watched_cgroup(&watch_id);
-	if (!w) {
-		counters__inc(c, filtered);
+	w = filter__enter(&c, &watch_id);
+	if (!w || !filter__wants(w, op, c))
 		return 0;
-	}
-	counters__inc(c, seen);
-	if (!(w->ops & op)) {
-		counters__inc(c, gated);
-		return 0;
-	}
 	/*
 	 * overlayfs without backing files opens its layer's file on a fake path (the
 	 * overlay's own), so that file walks to the same name; its inode is

@@ -26,34 +26,36 @@ static __always_inline void close__file(struct task_struct *task, struct file *f
 		coalesce__forget(f);
 	fmode = BPF_CORE_READ(f, f_mode);
 	op = (fmode & PN_FMODE_WRITE) ? PN_CLOSE_WRITE : PN_CLOSE_NOWRITE;
-	if (!(w->ops & op)) {
-		counters__inc(c, gated);
+	if (!filter__wants(w, op, c))
 		return;
-	}
 	record__emit_file(task, f, file__mode(f), watch_id, op, nr, 0, c);
 }
 
-/* A descriptor of the current task is about to go away. */
-static __always_inline int close__fd(long fd, __u32 nr)
+/*
+ * A descriptor of the current task is about to go away: `f`, or when the
+ * hook only knows the number (syscall tracepoints), the file behind `fd`.
+ */
+static __always_inline int close__current(struct file *f, long fd, __u32 nr)
 {
-	struct pn_counters *c = counters__get();
 	struct task_struct *task;
 	struct pn_cgroup_watch *w;
+	struct pn_counters *c;
 	__u64 watch_id = 0;
 
-	w = filter__watched_cgroup(&watch_id);
-	if (!w) {
-		counters__inc(c, filtered);
+	w = filter__enter(&c, &watch_id);
+	/* ACCESS/MODIFY too: their coalescing state is forgotten on release */
+	if (!w || !filter__wants(w, PN_CLOSE | PN_ACCESS | PN_MODIFY, c))
 		return 0;
-	}
-	counters__inc(c, seen);
-	if (!(w->ops & (PN_CLOSE | PN_ACCESS | PN_MODIFY))) {
-		counters__inc(c, gated);
-		return 0;
-	}
 	task = (struct task_struct *)bpf_get_current_task();
-	close__file(task, file__from_fd(task, fd), w, watch_id, c, nr);
+	if (!f)
+		f = file__from_fd(task, fd);
+	close__file(task, f, w, watch_id, c, nr);
 	return 0;
+}
+
+static __always_inline int close__fd(long fd, __u32 nr)
+{
+	return close__current(NULL, fd, nr);
 }
 
 #endif

@@ -60,23 +60,16 @@ static __always_inline void pending__finish(__u32 hook, void *match, long ret)
 static __always_inline void pending__name(const struct path *dir, struct dentry *dentry,
 					  __u32 op, __u8 rec_flags, __u32 hook, void *match)
 {
-	struct pn_counters *c = counters__get();
 	struct task_struct *task;
 	struct pn_cgroup_watch *w;
+	struct pn_counters *c;
 	struct pn_scratch *s;
 	__u64 watch_id = 0;
 	__u32 len;
 
-	w = filter__watched_cgroup(&watch_id);
-	if (!w) {
-		counters__inc(c, filtered);
+	w = filter__enter(&c, &watch_id);
+	if (!w || !filter__wants(w, op, c))
 		return;
-	}
-	counters__inc(c, seen);
-	if (!(w->ops & op)) {
-		counters__inc(c, gated);
-		return;
-	}
 	s = record__begin(watch_id, op, hook, 0);
 	if (!s)
 		return;
