@@ -532,17 +532,15 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		return -ENOTSUP;
 	}
 	libbpf_set_print(libbpf_print);
+	/* the syscalls programs need no look at the kernel's functions: skip a BTF parse */
+	if (!strcmp(want, "syscalls"))
+		return capture_start(out, opts, PN_BACKEND_SYSCALLS, NULL, err, errlen);
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux) {
 		e = -errno;
 		snprintf(err, errlen, "cannot read the kernel's BTF: %s; nothing was started",
 			 strerror(-e));
 		return e;
-	}
-
-	if (!strcmp(want, "syscalls")) {
-		e = capture_start(out, opts, PN_BACKEND_SYSCALLS, vmlinux, err, errlen);
-		goto done;
 	}
 
 	missing = vfs_missing(vmlinux, why, sizeof(why));

@@ -78,12 +78,24 @@ static bool lstat_dir_as(const struct pn_consumer *c, int pid, const char *path,
 	return true;
 }
 
+/* Can we still see the filesystem as `pid` sees it? (No once it has exited.) */
+static bool root_readable(const struct pn_consumer *c, int pid)
+{
+	char root[64];
+
+	snprintf(root, sizeof(root), "%s/%d/root/", c->proc_root, pid);
+	return access(root, X_OK) == 0;
+}
+
 static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
 {
 	bool is_dir = false;
 	int pid;
 
 	if (!lstat_dir_as(c, (int)ev->tgid, ev->path, &is_dir)) {
+		/* the process still shows us its filesystem: the object is gone, a file */
+		if (root_readable(c, (int)ev->tgid))
+			return;
 		/*
 		 * A short-lived process (chmod, mv) has often exited by now (a
 		 * zombie's root is unreadable too): ask through another process
