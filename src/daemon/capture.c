@@ -410,9 +410,13 @@ static const char *backend_name(int backend)
 	return backend == PN_BACKEND_VFS ? "vfs" : "syscalls";
 }
 
-/* Opens, loads and attaches one backend. */
+/*
+ * Opens, loads and attaches one backend. *refused: the kernel said no to
+ * loading or attaching (as opposed to a problem of ours, such as the pin
+ * directory), so another backend may still work.
+ */
 static int capture_start(struct pn_capture **out, const struct pn_capture_opts *opts, int backend,
-			 const struct btf *vmlinux, char *err, size_t errlen)
+			 const struct btf *vmlinux, bool *refused, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 	struct pn_capture *c;
@@ -455,6 +459,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 
 	e = panoptes_bpf__load(c->skel);
 	if (e) {
+		*refused = true;
 		if (backend == PN_BACKEND_VFS)
 			snprintf(err, errlen,
 				 "the kernel refused the vfs programs (fentry/fexit/LSM): %s%s",
@@ -482,8 +487,10 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		if (!bpf_program__autoload(prog))
 			continue;
 		e = attach_one(c, prog, required, err, errlen);
-		if (e)
+		if (e) {
+			*refused = true;
 			goto err_out;
+		}
 	}
 
 	if (opts->pin_path && opts->pin_path[0]) {
@@ -517,6 +524,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 	char why[512];
 	const char *missing;
 	struct btf *vmlinux;
+	bool refused = false;
 	int e;
 
 	*out = NULL;
@@ -534,7 +542,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 	libbpf_set_print(libbpf_print);
 	/* the syscalls programs need no look at the kernel's functions: skip a BTF parse */
 	if (!strcmp(want, "syscalls"))
-		return capture_start(out, opts, PN_BACKEND_SYSCALLS, NULL, err, errlen);
+		return capture_start(out, opts, PN_BACKEND_SYSCALLS, NULL, &refused, err, errlen);
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux) {
 		e = -errno;
@@ -546,8 +554,13 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 	missing = vfs_missing(vmlinux, why, sizeof(why));
 	if (!missing) {
 		libbpf_quiet = true;
-		e = capture_start(out, opts, PN_BACKEND_VFS, vmlinux, why, sizeof(why));
+		e = capture_start(out, opts, PN_BACKEND_VFS, vmlinux, &refused, why, sizeof(why));
 		libbpf_quiet = false;
+		if (e && !refused) {
+			/* not the kernel's answer (pins, memory): the same would stop syscalls */
+			snprintf(err, errlen, "%s", why);
+			goto done;
+		}
 		if (!e) {
 			pn_info("backend vfs%s: fentry/fexit and BPF LSM available (sees io_uring and "
 				"in-kernel file work)",
@@ -564,7 +577,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		e = -ENOTSUP;
 		goto done;
 	}
-	e = capture_start(out, opts, PN_BACKEND_SYSCALLS, vmlinux, err, errlen);
+	e = capture_start(out, opts, PN_BACKEND_SYSCALLS, vmlinux, &refused, err, errlen);
 	if (!e)
 		pn_info("backend syscalls (auto): vfs unavailable: %s", missing);
 done:
