@@ -63,12 +63,11 @@ int BPF_PROG(pn_end_setattr, void *idmap, struct dentry *dentry, struct iattr *a
 SEC("fexit/vfs_utimes")
 int BPF_PROG(pn_end_utimes, const struct path *path, struct timespec64 *times, int ret)
 {
+	struct dentry *dentry = BPF_CORE_READ(path, dentry);
 	struct pn_cgroup_watch *w;
 	struct pn_counters *c;
-	struct dentry *dentry;
 	struct pn_scratch *s;
 	__u64 watch_id = 0;
-	__u32 len;
 
 	w = filter__enter(&c, &watch_id);
 	if (!w)
@@ -79,16 +78,10 @@ int BPF_PROG(pn_end_utimes, const struct path *path, struct timespec64 *times, i
 	}
 	if (!filter__wants(w, PN_ATTRIB, c))
 		return 0;
-	s = record__begin(watch_id, PN_ATTRIB, PN_HOOK_UTIMES, ret);
-	if (!s)
-		return 0;
-	dentry = BPF_CORE_READ(path, dentry);
-	s->rec.flags = dentry__dir_flag(dentry);
-	len = path__of_dentry(s, (struct task_struct *)bpf_get_current_task(), dentry,
-			      BPF_CORE_READ(path, mnt), s->data);
-	if (!len)
-		return 0;
-	s->rec.path_len = len;
-	record__submit(s, c);
+	s = record__of_dentry((struct task_struct *)bpf_get_current_task(), dentry,
+			      BPF_CORE_READ(path, mnt), dentry__dir_flag(dentry), watch_id,
+			      PN_ATTRIB, PN_HOOK_UTIMES, ret);
+	if (s)
+		record__submit(s, c);
 	return 0;
 }

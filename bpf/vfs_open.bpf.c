@@ -23,7 +23,7 @@ int BPF_PROG(pn_end_open, int dfd, struct filename *pathname, const struct open_
 	struct pn_cgroup_watch *w;
 	struct task_struct *task;
 	struct pn_scratch *s;
-	__u32 fmode, mode, ops = PN_OPEN, len, named_len;
+	__u32 fmode, mode, ops = PN_OPEN, named_len;
 	__u64 watch_id = 0;
 	__u8 saved;
 
@@ -50,17 +50,12 @@ int BPF_PROG(pn_end_open, int dfd, struct filename *pathname, const struct open_
 		coalesce__note(f, PN_OPEN);
 	if (!filter__wants(w, ops, c))
 		return 0;
-	ops &= w->ops;
-	s = record__begin(watch_id, ops, PN_HOOK_OPEN, 0);
+	task = (struct task_struct *)bpf_get_current_task();
+	s = record__of_dentry(task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+			      mode__is_dir(mode) ? PN_REC_ISDIR : 0, watch_id, ops & w->ops,
+			      PN_HOOK_OPEN, 0);
 	if (!s)
 		return 0;
-	if (mode__is_dir(mode))
-		s->rec.flags |= PN_REC_ISDIR;
-	task = (struct task_struct *)bpf_get_current_task();
-	len = path__of_file(s, task, f, s->data);
-	if (!len)
-		return 0;
-	s->rec.path_len = len;
 
 	saved = record__second_begin(s);
 	named_len = path__of_name(s, task, dfd, BPF_CORE_READ(pathname, name), false,

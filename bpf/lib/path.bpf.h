@@ -154,8 +154,9 @@ static __always_inline __u32 path__emit(struct pn_scratch *s, long start, __u32 
 }
 
 /*
- * Path of a dentry on a mount (the vfs backend's LSM hooks know both): a
- * name being created or removed is walked like any other.
+ * Path of a dentry on a mount: an open file's f_path, or a name the vfs
+ * backend's LSM hooks see being created or removed. Returns its size (NUL
+ * included), 0 if outside the task's view.
  */
 static __always_inline __u32 path__of_dentry(struct pn_scratch *s, struct task_struct *task,
 					     struct dentry *dentry, struct vfsmount *vfsmnt,
@@ -164,14 +165,6 @@ static __always_inline __u32 path__of_dentry(struct pn_scratch *s, struct task_s
 	long start = path__walk(s, task, dentry, vfsmnt, &s->rec.flags);
 
 	return start < 0 ? 0 : path__emit(s, start, 0, dst);
-}
-
-/* Path of an open file. Returns its size (NUL included), 0 if outside the task's view. */
-static __always_inline __u32 path__of_file(struct pn_scratch *s, struct task_struct *task,
-					   struct file *f, char *dst)
-{
-	return path__of_dentry(s, task, BPF_CORE_READ(f, f_path.dentry),
-			       BPF_CORE_READ(f, f_path.mnt), dst);
 }
 
 /* A name in user memory (syscall argument) or kernel memory (struct filename). */

@@ -60,26 +60,18 @@ static __always_inline void pending__finish(__u32 hook, void *match, long ret)
 static __always_inline void pending__name(const struct path *dir, struct dentry *dentry,
 					  __u32 op, __u8 rec_flags, __u32 hook, void *match)
 {
-	struct task_struct *task;
 	struct pn_cgroup_watch *w;
 	struct pn_counters *c;
 	struct pn_scratch *s;
 	__u64 watch_id = 0;
-	__u32 len;
 
 	w = filter__enter(&c, &watch_id);
 	if (!w || !filter__wants(w, op, c))
 		return;
-	s = record__begin(watch_id, op, hook, 0);
-	if (!s)
-		return;
-	s->rec.flags = rec_flags;
-	task = (struct task_struct *)bpf_get_current_task();
-	len = path__of_dentry(s, task, dentry, BPF_CORE_READ(dir, mnt), s->data);
-	if (!len)
-		return;
-	s->rec.path_len = len;
-	pending__save(s, hook, match);
+	s = record__of_dentry((struct task_struct *)bpf_get_current_task(), dentry,
+			      BPF_CORE_READ(dir, mnt), rec_flags, watch_id, op, hook, 0);
+	if (s)
+		pending__save(s, hook, match);
 }
 
 /* File or directory, from the inode behind a dentry (0 when negative). */

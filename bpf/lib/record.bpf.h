@@ -98,26 +98,40 @@ static __always_inline void record__second_done(struct pn_scratch *s, __u8 saved
 }
 
 /*
- * The common end of every event on an open file: one record naming the file
- * by its path as the task sees it. Files outside the task's view (pipes,
- * sockets) produce nothing.
+ * A record naming `dentry` on `vfsmnt` by its path as the task sees it, built
+ * in the CPU's scratch; NULL when the object is outside the task's view
+ * (pipes, sockets, private mounts) or the scratch is unavailable.
  */
-static __always_inline void record__emit_file(struct task_struct *task, struct file *f,
-					      __u32 mode, __u64 watch_id, __u32 ops, __u32 nr,
-					      long result, struct pn_counters *c)
+static __always_inline struct pn_scratch *record__of_dentry(struct task_struct *task,
+							     struct dentry *dentry,
+							     struct vfsmount *vfsmnt, __u8 flags,
+							     __u64 watch_id, __u32 ops, __u32 nr,
+							     long result)
 {
 	struct pn_scratch *s = record__begin(watch_id, ops, nr, result);
 	__u32 len;
 
 	if (!s)
-		return;
-	if (mode__is_dir(mode))
-		s->rec.flags |= PN_REC_ISDIR;
-	len = path__of_file(s, task, f, s->data);
+		return NULL;
+	s->rec.flags = flags;
+	len = path__of_dentry(s, task, dentry, vfsmnt, s->data);
 	if (!len)
-		return;
+		return NULL;
 	s->rec.path_len = len;
-	record__submit(s, c);
+	return s;
+}
+
+/* The common end of every event on an open file: one record naming the file. */
+static __always_inline void record__emit_file(struct task_struct *task, struct file *f,
+					      __u32 mode, __u64 watch_id, __u32 ops, __u32 nr,
+					      long result, struct pn_counters *c)
+{
+	struct pn_scratch *s;
+
+	s = record__of_dentry(task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+			      mode__is_dir(mode) ? PN_REC_ISDIR : 0, watch_id, ops, nr, result);
+	if (s)
+		record__submit(s, c);
 }
 
 #endif
