@@ -55,21 +55,101 @@ static inline void out_str(struct out *o, const char *s)
 #define out_lit(o, s) out_mem(o, s, sizeof(s) - 1)
 
 /*
+ * Names are mostly plain ASCII with nothing to escape, so the escapers look
+ * at 8 bytes per step to find where the next byte that needs handling is.
+ * Each test is exact for a whole word (a borrow can only start at a byte
+ * that matches), so a word that passes holds no such byte; which byte it is
+ * in a word that fails is left to the per-byte check, which keeps this
+ * independent of byte order.
+ */
+#define BYTES_01 0x0101010101010101ULL
+#define BYTES_80 0x8080808080808080ULL
+
+static inline uint64_t load8(const unsigned char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x)); /* names have no particular alignment */
+	return x;
+}
+
+/* The n bytes at p, 4 <= n <= 8, in one word: two loads, overlapping if n < 8. */
+static inline uint64_t load4to8(const unsigned char *p, size_t n)
+{
+	uint32_t lo, hi;
+
+	memcpy(&lo, p, sizeof(lo));
+	memcpy(&hi, p + n - sizeof(hi), sizeof(hi));
+	return lo | (uint64_t)hi << 32;
+}
+
+/* Nonzero if a byte of x is below lim (lim <= 0x80). */
+static inline uint64_t any_below(uint64_t x, unsigned int lim)
+{
+	return (x - BYTES_01 * lim) & ~x & BYTES_80;
+}
+
+/* Nonzero if a byte of x is c. */
+static inline uint64_t any_equal(uint64_t x, unsigned char c)
+{
+	return any_below(x ^ (BYTES_01 * c), 1);
+}
+
+/*
+ * How many bytes from s on need no escape: plain_word() tells for 8 at a
+ * time, plain_byte() for one. A word that fails hands its bytes to the
+ * per-byte check. What is left after the whole words is checked as one word
+ * that ends at s[n - 1], overlapping bytes already seen (a byte seen twice
+ * does not change the answer), so nothing outside s[0..n) is read.
+ */
+static inline size_t plain_prefix(const unsigned char *s, size_t n, bool (*plain_word)(uint64_t),
+				  bool (*plain_byte)(unsigned char))
+{
+	size_t i = 0;
+
+	while (n - i >= 8 && plain_word(load8(s + i)))
+		i += 8;
+	if (i == n)
+		return n;
+	if (n - i < 8) {
+		if (n >= 8 ? plain_word(load8(s + n - 8)) : n >= 4 && plain_word(load4to8(s, n)))
+			return n;
+	}
+	while (i < n && plain_byte(s[i]))
+		i++;
+	return i;
+}
+
+/*
  * Text that a watched process chose (file names, comm) in a log line. A name
  * holding a newline must not forge a second line, so control bytes print as
  * \xNN and a backslash as \\; everything else, UTF-8 included, as is.
  */
-static void out_text(struct out *o, const char *s, size_t n)
+static inline bool text_plain(unsigned char c)
+{
+	return c >= 0x20 && c != 0x7f && c != '\\';
+}
+
+static inline bool text_plain_word(uint64_t x)
+{
+	return !(any_below(x, 0x20) | any_equal(x, 0x7f) | any_equal(x, '\\'));
+}
+
+/*
+ * The escaping part of out_text(): s[0..i) is plain, s[i] is not. Kept out
+ * of line, like json_escape(), so the common case stays small.
+ */
+__attribute__((noinline)) static void text_escape(struct out *o, const char *str, size_t n,
+						  size_t i)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
 	size_t start = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	do {
+		unsigned char c = s[i];
 
-		if (c >= 0x20 && c != 0x7f && c != '\\')
-			continue;
-		out_mem(o, s + start, i - start);
+		out_mem(o, str + start, i - start);
 		if (c == '\\') {
 			out_lit(o, "\\\\");
 		} else {
@@ -77,9 +157,19 @@ static void out_text(struct out *o, const char *s, size_t n)
 
 			out_mem(o, esc, sizeof(esc));
 		}
-		start = i + 1;
-	}
-	out_mem(o, s + start, n - start);
+		start = ++i;
+	} while ((i += plain_prefix(s + i, n - i, text_plain_word, text_plain)) < n);
+	out_mem(o, str + start, n - start);
+}
+
+static void out_text(struct out *o, const char *str, size_t n)
+{
+	size_t i = plain_prefix((const unsigned char *)str, n, text_plain_word, text_plain);
+
+	if (i < n)
+		text_escape(o, str, n, i);
+	else
+		out_mem(o, str, n);
 }
 
 static size_t out_finish(struct out *o)
@@ -407,27 +497,32 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return 0;
 }
 
+static inline bool json_plain(unsigned char c)
+{
+	return json_class[c] == 0;
+}
+
+static inline bool json_plain_word(uint64_t x)
+{
+	return !((x & BYTES_80) | any_below(x, 0x20) | any_equal(x, '"') | any_equal(x, '\\'));
+}
+
 /*
- * A JSON string of n bytes. Linux names are bytes, not text: a byte that is
- * not part of well-formed UTF-8 is written as \u00XX of its value, so the
- * line stays valid JSON and the byte is recoverable (a reader sees U+0080..
- * U+00FF in its place; well-formed UTF-8 is copied unchanged, so such
- * code points are unambiguous only if the name was not valid UTF-8 text).
+ * The escaping part of json_strn(): s[0..i) needs no escape, s[i] does.
+ * Out of line (the compiler would inline a function called once), so that
+ * the common case, a name with nothing to escape, does not pay for this
+ * loop's registers and stack on every call.
  */
-static void json_strn(struct out *o, const char *str, size_t n)
+__attribute__((noinline)) static void json_escape(struct out *o, const char *str, size_t n,
+						  size_t i)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0;
+	size_t run = 0;
 
-	out_char(o, '"');
-	while (i < n) {
+	do {
 		unsigned char c = s[i];
 		size_t k;
 
-		if (json_class[c] == 0) {
-			i++;
-			continue;
-		}
 		if (json_class[c] == 2 && (k = utf8_seq(s + i, n - i))) {
 			i += k;
 			continue;
@@ -462,8 +557,26 @@ static void json_strn(struct out *o, const char *str, size_t n)
 		}
 		}
 		run = ++i;
-	}
+	} while ((i += plain_prefix(s + i, n - i, json_plain_word, json_plain)) < n);
 	out_mem(o, str + run, n - run);
+}
+
+/*
+ * A JSON string of n bytes. Linux names are bytes, not text: a byte that is
+ * not part of well-formed UTF-8 is written as \u00XX of its value, so the
+ * line stays valid JSON and the byte is recoverable (a reader sees U+0080..
+ * U+00FF in its place; well-formed UTF-8 is copied unchanged, so such
+ * code points are unambiguous only if the name was not valid UTF-8 text).
+ */
+static void json_strn(struct out *o, const char *str, size_t n)
+{
+	size_t i = plain_prefix((const unsigned char *)str, n, json_plain_word, json_plain);
+
+	out_char(o, '"');
+	if (i < n)
+		json_escape(o, str, n, i);
+	else
+		out_mem(o, str, n);
 	out_char(o, '"');
 }
 

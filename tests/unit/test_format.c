@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -565,6 +566,365 @@ static void test_json_truncation(void **state)
 	assert_int_equal(strlen(full), n - 1);
 }
 
+/* ------------------------------------------------------------------ escaping, byte by byte */
+
+/*
+ * The escapers as they were written first, a byte at a time: the formatter
+ * scans a word at a time and must produce exactly this.
+ */
+static size_t ref_text(char *out, const unsigned char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\')
+			o += (size_t)sprintf(out + o, "\\\\");
+		else if (s[i] < 0x20 || s[i] == 0x7f)
+			o += (size_t)sprintf(out + o, "\\x%02x", s[i]);
+		else
+			out[o++] = (char)s[i];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Well-formed UTF-8 by decoding, not by format.c's table of lead and second bytes. */
+static size_t ref_utf8(const unsigned char *s, size_t n)
+{
+	uint32_t cp, min;
+	size_t len;
+
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, cp = s[0] & 0x1fu, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, cp = s[0] & 0x0fu, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, cp = s[0] & 0x07u, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static size_t ref_json(char *out, const unsigned char *s, size_t n)
+{
+	size_t o = 0, k;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c >= 0x80 && (k = ref_utf8(s + i, n - i))) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k - 1;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			o += (size_t)sprintf(out + o, "\\\"");
+			break;
+		case '\\':
+			o += (size_t)sprintf(out + o, "\\\\");
+			break;
+		case '\n':
+			o += (size_t)sprintf(out + o, "\\n");
+			break;
+		case '\t':
+			o += (size_t)sprintf(out + o, "\\t");
+			break;
+		case '\r':
+			o += (size_t)sprintf(out + o, "\\r");
+			break;
+		case '\b':
+			o += (size_t)sprintf(out + o, "\\b");
+			break;
+		case '\f':
+			o += (size_t)sprintf(out + o, "\\f");
+			break;
+		default:
+			if (c < 0x20 || c >= 0x80)
+				o += (size_t)sprintf(out + o, "\\u%04x", c);
+			else
+				out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+#define MAX_IN	 128
+#define MAX_LINE 4096
+
+static void fail_on(const char *what, const unsigned char *s, size_t n, const char *want,
+		    const char *got)
+{
+	char hex[3 * MAX_IN + 1] = "";
+
+	for (size_t i = 0; i < n && i < MAX_IN; i++)
+		sprintf(hex + 3 * i, "%02x ", s[i]);
+	fail_msg("%s of %zu bytes [%s]:\nwant %s\ngot  %s", what, n, hex, want, got);
+}
+
+/*
+ * A match whose {path} (and JSON "dir") is s[0..n) and whose file is "". The
+ * log line reads exactly n bytes from a buffer of exactly n bytes, so ASan
+ * sees a read past the end; JSON's "path" runs to a NUL, so it gets one more.
+ */
+static struct pn_match bytes_match(const char *buf, size_t n)
+{
+	struct pn_match m = {
+		.event = PN_CREATE,
+		.watch = &watch,
+		.subject = &subject_team,
+		.full_path = buf,
+		.dir_len = n,
+		.file = "",
+	};
+	return m;
+}
+
+static void check_text(const unsigned char *s, size_t n)
+{
+	struct pn_event ev = make_event();
+	char *in = malloc(n ? n : 1);
+	char want[4 * MAX_IN + 8] = "<", got[MAX_LINE];
+	size_t len, got_len;
+	struct pn_match m;
+
+	assert_true(n <= MAX_IN);
+	assert_non_null(in);
+	memcpy(in, s, n);
+	m = bytes_match(in, n);
+	len = 1 + ref_text(want + 1, s, n);
+	len += (size_t)sprintf(want + len, ">\n");
+	got_len = pn_format_line(got, sizeof(got), "<{path}>", &ev, &m, &ctx);
+	free(in);
+	if (got_len != len || memcmp(got, want, len + 1) != 0)
+		fail_on("log line", s, n, want, got);
+}
+
+/* A JSON line around "path":"","dir":"","file":"", split there. */
+static const char *json_head, *json_tail;
+static size_t json_head_len;
+
+static void json_frame(void)
+{
+	static char line[MAX_LINE];
+	static const char mid[] = "\"path\":\"\",\"dir\":\"\",\"file\":\"\"";
+	struct pn_event ev = make_event();
+	struct pn_match m = bytes_match("", 0);
+	char *at;
+
+	if (json_head)
+		return;
+	pn_format_json(line, sizeof(line), &ev, &m, &ctx);
+	at = strstr(line, mid);
+	assert_non_null(at);
+	json_head = line;
+	json_head_len = (size_t)(at - line);
+	json_tail = at + sizeof(mid) - 1;
+}
+
+static void check_json(const unsigned char *s, size_t n)
+{
+	struct pn_event ev = make_event();
+	char *in = malloc(n + 1);
+	char want[MAX_LINE], got[MAX_LINE];
+	size_t len, got_len;
+	struct pn_match m;
+
+	assert_true(n <= MAX_IN);
+	assert_non_null(in);
+	memcpy(in, s, n);
+	in[n] = '\0';
+	m = bytes_match(in, n);
+	json_frame();
+	memcpy(want, json_head, json_head_len);
+	len = json_head_len;
+	len += (size_t)sprintf(want + len, "\"path\":\"");
+	len += ref_json(want + len, s, strlen(in));
+	len += (size_t)sprintf(want + len, "\",\"dir\":\"");
+	len += ref_json(want + len, s, n);
+	len += (size_t)sprintf(want + len, "\",\"file\":\"\"%s", json_tail);
+	got_len = pn_format_json(got, sizeof(got), &ev, &m, &ctx);
+	free(in);
+	if (got_len != len || memcmp(got, want, len + 1) != 0)
+		fail_on("JSON line", s, n, want, got);
+}
+
+static void check_both(const unsigned char *s, size_t n)
+{
+	check_text(s, n);
+	check_json(s, n);
+}
+
+/*
+ * What goes into a name at every position: bytes either escaper treats
+ * specially, their plain neighbours (an off-by-one in a word-wide test shows
+ * there), UTF-8 whole, cut and malformed.
+ */
+static const struct {
+	const char *s;
+	size_t n;
+} inserts[] = {
+#define INS(lit) { lit, sizeof(lit) - 1 }
+	INS("\x00"), INS("\x01"), INS("\b"), INS("\t"), INS("\n"), INS("\f"), INS("\r"),
+	INS("\x1b"), INS("\x1f"), INS("\""), INS("\\"), INS("\x7f"), INS("\x80"), INS("\xbf"),
+	INS("\xc3"), INS("\xff"), INS(" "), INS("!"), INS("#"), INS("["), INS("]"), INS("~"),
+	INS("\xc3\xa9"), INS("\xe2\x82\xac"), INS("\xf0\x9f\x98\x80"), INS("\xf4\x8f\xbf\xbf"),
+	INS("\xe2\x82"), INS("\xc0\xaf"), INS("\xed\xa0\x80"), INS("\xf4\x90\x80\x80"),
+#undef INS
+};
+
+/* What surrounds it: ordinary name bytes, the plain bytes next to special ones, UTF-8. */
+static const char *const fillers[] = {
+	"abcdefghijklmnopqrstuvwxyz0123456789/._-",
+	" !#$[]^~",
+	"\xc3\xa9",
+};
+
+static void fill(unsigned char *s, size_t n, const char *filler)
+{
+	size_t fl = strlen(filler);
+
+	for (size_t i = 0; i < n; i++)
+		s[i] = (unsigned char)filler[i % fl];
+}
+
+/* Every length 0..40, each insert at every position it fits, alone. */
+static void test_escape_every_position(void **state)
+{
+	unsigned char s[MAX_IN];
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(fillers) / sizeof(fillers[0]); f++) {
+		for (size_t n = 0; n <= 40; n++) {
+			fill(s, n, fillers[f]);
+			check_both(s, n);
+			for (size_t k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++) {
+				for (size_t at = 0; at + inserts[k].n <= n; at++) {
+					fill(s, n, fillers[f]);
+					memcpy(s + at, inserts[k].s, inserts[k].n);
+					check_both(s, n);
+				}
+			}
+		}
+	}
+}
+
+/* Two of them, so the scan also resumes after an escape in every alignment. */
+static void test_escape_pairs(void **state)
+{
+	static const char pick[] = { '\n', '\\', '"', '\x7f', '\x80', '\xc3' };
+	unsigned char s[MAX_IN];
+
+	(void)state;
+	for (size_t n = 2; n <= 24; n++) {
+		for (size_t i = 0; i < n; i++) {
+			for (size_t j = i + 1; j < n; j++) {
+				for (size_t a = 0; a < sizeof(pick); a++) {
+					for (size_t b = 0; b < sizeof(pick); b++) {
+						fill(s, n, fillers[0]);
+						s[i] = (unsigned char)pick[a];
+						s[j] = (unsigned char)pick[b];
+						check_both(s, n);
+					}
+				}
+			}
+		}
+	}
+}
+
+/* Names mostly plain with special and UTF-8 bytes mixed in, from a fixed seed. */
+static void test_escape_random(void **state)
+{
+	static const unsigned char odd[] = {
+		0x00, 0x01, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x1f, 0x20, '"', '\\', 0x7f, 0x80, 0x82,
+		0x8f, 0x90, 0x9f, 0xa0, 0xa9, 0xbf, 0xc0, 0xc2, 0xc3, 0xdf, 0xe0, 0xe2, 0xed, 0xef,
+		0xf0, 0xf4, 0xf5, 0xff,
+	};
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	unsigned char s[MAX_IN];
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t n;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		n = (size_t)(x % 97);
+		for (size_t i = 0; i < n; i++) {
+			unsigned int r;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			r = (unsigned int)(x >> 32);
+			if (r % 8)
+				s[i] = (unsigned char)fillers[0][(r >> 8) % 40];
+			else if (r % 32)
+				s[i] = odd[(r >> 8) % sizeof(odd)];
+			else
+				s[i] = (unsigned char)(r >> 8);
+		}
+		check_both(s, n);
+	}
+}
+
+/* Every buffer length: a cut lands inside an escape, a plain run and a UTF-8 sequence. */
+static void cut_everywhere(bool as_json, const char *name)
+{
+	struct pn_event ev = make_event();
+	size_t n = strlen(name);
+	char *in = malloc(n + 1);
+	char full[MAX_LINE], buf[MAX_LINE];
+	struct pn_match m;
+	size_t want;
+
+	assert_non_null(in);
+	memcpy(in, name, n + 1);
+	m = bytes_match(in, n);
+	want = as_json ? pn_format_json(full, sizeof(full), &ev, &m, &ctx)
+		       : pn_format_line(full, sizeof(full), "<{path}>", &ev, &m, &ctx);
+	assert_true(want + 2 < sizeof(full));
+	for (size_t len = 0; len <= want + 1; len++) {
+		size_t got, keep = len ? (len - 1 < want ? len - 1 : want) : 0;
+
+		memset(buf, 'X', want + 2);
+		got = as_json ? pn_format_json(buf, len, &ev, &m, &ctx)
+			      : pn_format_line(buf, len, "<{path}>", &ev, &m, &ctx);
+		assert_int_equal(got, want);
+		if (len) {
+			assert_memory_equal(buf, full, keep);
+			assert_int_equal(buf[keep], '\0');
+		}
+		for (size_t i = len; i < want + 2; i++)
+			assert_int_equal(buf[i], 'X'); /* nothing written past len */
+	}
+	free(in);
+}
+
+static void test_escape_truncation(void **state)
+{
+	static const char *const names[] = {
+		"/var/lib/containerd/io.containerd.snapshotter",  /* clean, 45 bytes */
+		"/var/lib/app\n/x\\y\"z/caf\xc3\xa9/\xff/\x7f/tail-bytes", /* one of each */
+		"/srv/\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\x01\x01\x01\\\\\\\"\"\"",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		cut_everywhere(false, names[i]);
+		cut_everywhere(true, names[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +945,10 @@ int main(void)
 		cmocka_unit_test(test_json_named_path),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_json_truncation),
+		cmocka_unit_test(test_escape_every_position),
+		cmocka_unit_test(test_escape_pairs),
+		cmocka_unit_test(test_escape_random),
+		cmocka_unit_test(test_escape_truncation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
