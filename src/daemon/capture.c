@@ -131,9 +131,61 @@ static const char *const vfs_required_funcs[] = {
 };
 
 /*
+ * Loads and attaches "return 0" as one program of the given kind on func,
+ * then lets it go. Returns 0 or -errno of the kernel's refusal.
+ */
+static int trampoline_try(const struct btf *vmlinux, enum bpf_prog_type type,
+			  enum bpf_attach_type attach, const char *func)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach);
+	int id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
+	int prog, link, e = 0;
+
+	if (id <= 0)
+		return -ENOENT;
+	o.attach_btf_id = (__u32)id;
+	prog = bpf_prog_load(type, "pn_probe", "GPL", insns, 2, &o);
+	if (prog < 0)
+		return -errno;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	if (link < 0)
+		e = -errno;
+	else
+		close(link);
+	close(prog);
+	return e;
+}
+
+/*
+ * Some kernels refuse every trampoline (fentry/fexit/LSM), for instance
+ * under a hypervisor or a lockdown policy that forbids them. Asking with two
+ * instructions costs well under a millisecond; finding out by loading the
+ * whole vfs object costs its CO-RE pass and verifier time (45 ms in
+ * docs/performance.md) before the syscalls backend can start.
+ */
+static const char *trampolines_refused(const struct btf *vmlinux, char *why, size_t len)
+{
+	int e = trampoline_try(vmlinux, BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_file_permission");
+
+	if (!e)
+		e = trampoline_try(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, "do_filp_open");
+	if (!e)
+		return NULL;
+	/* the same words as a refusal of the full object (capture_start) */
+	snprintf(why, len, "the kernel refused the vfs programs (fentry/fexit/LSM): %s",
+		 strerror(-e));
+	return why;
+}
+
+/*
  * Why the vfs backend cannot run on this kernel, or NULL if it may: BPF LSM
- * must be active and the functions hooked must exist. Whether the kernel
- * lets trampolines attach is only known by trying (pn_capture_open).
+ * must be active, the functions hooked must exist and the kernel must let a
+ * trampoline attach. Whether the whole object loads is only known by trying
+ * (pn_capture_open).
  */
 static const char *vfs_missing(const struct btf *vmlinux, char *why, size_t len)
 {
@@ -157,7 +209,7 @@ static const char *vfs_missing(const struct btf *vmlinux, char *why, size_t len)
 			return why;
 		}
 	}
-	return NULL;
+	return trampolines_refused(vmlinux, why, len);
 }
 
 static int record_cb(void *ctx, void *data, size_t size)
