@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -181,6 +182,21 @@ static void log_counters(struct pn_capture *cap, const struct pn_consumer *cons)
 		(unsigned long long)cons->matched);
 }
 
+/*
+ * The kernel wakes the consumer for the first record after it has caught up:
+ * at a steady rate that is every few records, each an irq_work on the
+ * workload's CPU and a wakeup across CPUs. Sleeping outside epoll after a
+ * busy wakeup lets records gather so one wakeup reads many; an idle agent
+ * still sleeps in epoll_wait and pays nothing.
+ */
+static void batch_pause(unsigned us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
 static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consumer *cons,
 	       struct pn_metrics *metrics, struct pn_rpc *rpc, const struct pn_config *cfg)
 {
@@ -235,9 +251,12 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 			}
 		}
 		/* Level-triggered: consume whatever is waiting after every wakeup. */
-		if (pn_capture_consume(cap) < 0)
+		n = pn_capture_consume(cap);
+		if (n < 0)
 			pn_warn("ring buffer consume failed");
 		fflush(cons->out);
+		if (n > 0 && cfg->batch_us)
+			batch_pause(cfg->batch_us);
 	}
 	pn_metrics_set_ready(metrics, false);
 	pn_rpc_set_serving(rpc, false);

@@ -20,6 +20,7 @@ struct pn_config {
 	enum pn_output output;
 	char node[256];
 	unsigned ringbuf_mb;
+	unsigned batch_us; /* pause after a wakeup that found records */
 	const char *backend;
 	const char *pin_path;	    /* "" = no pins */
 	const char *metrics_listen; /* "" = no metrics server */

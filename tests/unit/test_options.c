@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* panoptesd's flags (src/daemon/options.c): gRPC, TLS and limits. */
+/* panoptesd's flags (src/daemon/options.c): gRPC, TLS, limits and the ring buffer. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +52,8 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_int_equal(cfg.max_watches, 1024);
 	assert_int_equal(cfg.max_request_bytes, 4194304);
 	assert_int_equal(cfg.stream_queue, 4096);
+	assert_int_equal(cfg.ringbuf_mb, 4);
+	assert_int_equal(cfg.batch_us, 200);
 	assert_null(cfg.flag_watch.watch);
 	pn_config_clear(&cfg);
 }
@@ -66,7 +68,8 @@ static void argusd_single_dash_tls_flags(void **state)
 			       (const char *[]){ "-tls", "-tlscafile", PEM, "-tlscertfile", PEM,
 						 "-tlskeyfile=" PEM, "--listen", "127.0.0.1:7000",
 						 "--max-watches", "3", "--stream-queue", "64",
-						 "--max-request-bytes", "65536", NULL }),
+						 "--max-request-bytes", "65536", "--batch-us", "0",
+						 "--ringbuf-mb", "16", NULL }),
 			 0);
 	assert_true(cfg.tls);
 	assert_string_equal(cfg.tls_ca_file, PEM);
@@ -76,6 +79,8 @@ static void argusd_single_dash_tls_flags(void **state)
 	assert_int_equal(cfg.max_watches, 3);
 	assert_int_equal(cfg.stream_queue, 64);
 	assert_int_equal(cfg.max_request_bytes, 65536);
+	assert_int_equal(cfg.batch_us, 0);
+	assert_int_equal(cfg.ringbuf_mb, 16);
 	pn_config_clear(&cfg);
 
 	/* GNU spelling too, and no CA: TLS without client certificates */
@@ -105,6 +110,10 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--max-watches", "0", NULL });
 	expect_error("--stream-queue: expected 1 to 16777216, got \"lots\"",
 		     (const char *[]){ "--stream-queue", "lots", NULL });
+	expect_error("--batch-us: expected 0 to 100000, got \"-1\"",
+		     (const char *[]){ "--batch-us", "-1", NULL });
+	expect_error("--ringbuf-mb: expected a power of two from 1 to 1024, got \"3\"",
+		     (const char *[]){ "--ringbuf-mb", "3", NULL });
 	expect_error("--max-request-bytes: expected 1024 to 1073741824, got \"10\"",
 		     (const char *[]){ "--max-request-bytes", "10", NULL });
 	expect_error("nothing to watch and no gRPC API (--listen \"\"): give --policy FILE, or "
