@@ -109,11 +109,22 @@ static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
 		ev->flags |= PN_REC_ISDIR;
 }
 
-static bool take_path(const char *src, uint16_t len, char *dst)
+/*
+ * *out: the record's path, used in place when the kernel walked it from
+ * dentries (no "." or ".." or "//" can be in it; normalizing cost 8 to 11% of
+ * the consumer, docs/performance.md), else normalized into dst: names a
+ * process passed as text, joined to its cwd or dirfd.
+ */
+static bool take_path(const char *src, uint16_t len, bool walked, char *dst, const char **out)
 {
 	if (len == 0 || src[len - 1] != '\0')
 		return false;
 	/* the kernel always anchors names; anything else is counted as malformed */
+	if (walked && len <= PN_PATH_MAX) {
+		*out = src;
+		return src[0] == '/';
+	}
+	*out = dst;
 	return pn_path_normalize(src, dst, PN_PATH_MAX) >= 0;
 }
 
@@ -121,13 +132,17 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 {
 	struct pn_consumer *c = ctx;
 	const char *data = (const char *)(rec + 1);
-	char path[PN_PATH_MAX], old_path[PN_PATH_MAX];
+	char path_buf[PN_PATH_MAX], old_path_buf[PN_PATH_MAX];
+	const char *path, *old_path = NULL;
+	bool walked = !(rec->flags & PN_REC_NAME_UNRESOLVED);
 	struct pn_event ev;
 
 	c->records++;
 	if (sizeof(*rec) + (size_t)rec->path_len + rec->old_path_len > size ||
-	    !take_path(data, rec->path_len, path) ||
-	    (rec->old_path_len && !take_path(data + rec->path_len, rec->old_path_len, old_path))) {
+	    !take_path(data, rec->path_len, walked, path_buf, &path) ||
+	    (rec->old_path_len &&
+	     !take_path(data + rec->path_len, rec->old_path_len,
+			walked && !(rec->flags & PN_REC_NAMED), old_path_buf, &old_path))) {
 		c->malformed++;
 		return 0;
 	}
@@ -146,7 +161,7 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 		.flags = rec->flags,
 		.syscall_nr = rec->syscall_nr,
 		.path = path,
-		.old_path = rec->old_path_len ? old_path : NULL,
+		.old_path = old_path,
 	};
 	memcpy(ev.comm, rec->comm, sizeof(ev.comm));
 	ev.comm[sizeof(ev.comm) - 1] = '\0';
