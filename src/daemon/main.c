@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -204,6 +205,17 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 	bool stop = false;
 	char grpc[300] = "off";
 
+	/*
+	 * Only this thread: on Linux the nice value is per thread, and who = 0
+	 * means the caller (gRPC's threads already run at the default). Its CPU use
+	 * follows the event rate, and when it waits behind the workloads that
+	 * cause the events the ring buffer fills and records are lost
+	 * (docs/performance.md, ceiling).
+	 */
+	if (setpriority(PRIO_PROCESS, 0, cfg->nice))
+		pn_warn("cannot set the ring buffer reader's nice value to %d (%s): it competes "
+			"with the workloads at the default",
+			cfg->nice, strerror(errno));
 	e = setup_fds(&sfd, &tfd, &efd, pn_capture_fd(cap));
 	if (e) {
 		pn_err("cannot set up the event loop: %s", strerror(-e));

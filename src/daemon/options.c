@@ -56,6 +56,9 @@ static const char usage_text[] =
 	"                           gather for N microseconds before reading again: fewer\n"
 	"                           wakeups under load, at most N more latency (default\n"
 	"                           200; 0 = read as soon as the kernel wakes the agent)\n"
+	"  --nice N                 the ring buffer reader's nice value, -20 to 19 (default\n"
+	"                           -10: under CPU contention the workloads that cause\n"
+	"                           events wait, rather than their events being dropped)\n"
 	"  --pin-path DIR           pin maps, programs and links under DIR on bpffs for\n"
 	"                           bpftool (default /sys/fs/bpf/panoptes; \"\" = none)\n"
 	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
@@ -104,6 +107,7 @@ enum {
 	OPT_BACKEND,
 	OPT_RINGBUF_MB,
 	OPT_BATCH_US,
+	OPT_NICE,
 	OPT_VERBOSE,
 	OPT_VERSION,
 	OPT_PIN_PATH,
@@ -139,6 +143,7 @@ static const struct option long_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 	{ "batch-us", required_argument, NULL, OPT_BATCH_US },
+	{ "nice", required_argument, NULL, OPT_NICE },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
@@ -464,6 +469,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->output = PN_OUTPUT_TEXT;
 	cfg->ringbuf_mb = 4;
 	cfg->batch_us = 200;
+	cfg->nice = -10;
 	cfg->backend = "auto";
 	cfg->pin_path = "/sys/fs/bpf/panoptes";
 	cfg->metrics_listen = "0.0.0.0:2112";
@@ -535,6 +541,14 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->batch_us = (unsigned)v;
+			break;
+		case OPT_NICE:
+			if (parse_long(optarg, -20, 19, &v)) {
+				snprintf(err, errlen, "--nice: expected -20 to 19, got \"%s\"", optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->nice = (int)v;
 			break;
 		case OPT_VERBOSE:
 			cfg->verbose = true;

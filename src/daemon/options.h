@@ -21,6 +21,7 @@ struct pn_config {
 	char node[256];
 	unsigned ringbuf_mb;
 	unsigned batch_us; /* pause after a wakeup that found records */
+	int nice;	   /* of the ring buffer reader (main) thread */
 	const char *backend;
 	const char *pin_path;	    /* "" = no pins */
 	const char *metrics_listen; /* "" = no metrics server */

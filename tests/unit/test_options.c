@@ -54,6 +54,7 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_int_equal(cfg.stream_queue, 4096);
 	assert_int_equal(cfg.ringbuf_mb, 4);
 	assert_int_equal(cfg.batch_us, 200);
+	assert_int_equal(cfg.nice, -10);
 	assert_null(cfg.flag_watch.watch);
 	pn_config_clear(&cfg);
 }
@@ -69,7 +70,7 @@ static void argusd_single_dash_tls_flags(void **state)
 						 "-tlskeyfile=" PEM, "--listen", "127.0.0.1:7000",
 						 "--max-watches", "3", "--stream-queue", "64",
 						 "--max-request-bytes", "65536", "--batch-us", "0",
-						 "--ringbuf-mb", "16", NULL }),
+						 "--ringbuf-mb", "16", "--nice", "0", NULL }),
 			 0);
 	assert_true(cfg.tls);
 	assert_string_equal(cfg.tls_ca_file, PEM);
@@ -81,6 +82,7 @@ static void argusd_single_dash_tls_flags(void **state)
 	assert_int_equal(cfg.max_request_bytes, 65536);
 	assert_int_equal(cfg.batch_us, 0);
 	assert_int_equal(cfg.ringbuf_mb, 16);
+	assert_int_equal(cfg.nice, 0);
 	pn_config_clear(&cfg);
 
 	/* GNU spelling too, and no CA: TLS without client certificates */
@@ -112,6 +114,8 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--stream-queue", "lots", NULL });
 	expect_error("--batch-us: expected 0 to 100000, got \"-1\"",
 		     (const char *[]){ "--batch-us", "-1", NULL });
+	expect_error("--nice: expected -20 to 19, got \"-21\"",
+		     (const char *[]){ "--nice", "-21", NULL });
 	expect_error("--ringbuf-mb: expected a power of two from 1 to 1024, got \"3\"",
 		     (const char *[]){ "--ringbuf-mb", "3", NULL });
 	expect_error("--max-request-bytes: expected 1024 to 1073741824, got \"10\"",
