@@ -154,23 +154,31 @@ class CgroupEvents(AgentCase):
     def test_parent_cgroup_covers_child_cgroups(self):
         """A pod-level watch covers its containers' cgroups, including one made
         after the agent started; a second watch on a child adds its own events
-        (the kernel gate holds the union of both)."""
+        (the kernel gate holds the union of both), whichever of the two the
+        agent installs first (the registry links a new cgroup to its watched
+        ancestors and to its watched descendants)."""
+        for order, child_first in (("pod-first", False), ("ctr-first", True)):
+            with self.subTest(order):
+                self.parent_covers_children(order, child_first)
+
+    def parent_covers_children(self, tag, child_first):
         d = self.d
         early = Cgroup.__new__(Cgroup)
-        early.path = os.path.join(self.cg.path, "ctr-early")
+        early.path = os.path.join(self.cg.path, f"ctr-early-{tag}")
         late = Cgroup.__new__(Cgroup)
-        late.path = os.path.join(self.cg.path, "ctr-late")
+        late.path = os.path.join(self.cg.path, f"ctr-late-{tag}")
         os.mkdir(early.path)
-        policy = os.path.join(d, "..", os.path.basename(d) + ".yaml")
-        with open(policy, "w") as f:
-            f.write(f"""name: pod
+        pod = f"""name: pod
 targets: {{cgroups: [{self.cg.path}]}}
 subjects: [{{paths: [{d}], events: [create]}}]
----
-name: ctr
+"""
+        ctr = f"""name: ctr
 targets: {{cgroups: [{early.path}]}}
 subjects: [{{paths: [{d}], events: [delete]}}]
-""")
+"""
+        policy = os.path.join(d, "..", os.path.basename(d) + ".yaml")
+        with open(policy, "w") as f:
+            f.write("---\n".join([ctr, pod] if child_first else [pod, ctr]))
         try:
             self.agent = Agent(["--policy", policy])
             os.mkdir(late.path)
