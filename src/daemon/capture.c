@@ -27,6 +27,8 @@
 #define PN_MAX_LINKS   32 /* the vfs backend attaches up to 23 programs */
 #define BPFFS	       "/sys/fs/bpf"
 #define PN_BPF_FS_MAGIC 0xcafe4a11
+/* one wording for the probe's refusal and the whole object's: tests and logs match it */
+#define VFS_REFUSED "the kernel refused the vfs programs (fentry/fexit/LSM): "
 
 struct pn_capture {
 	struct panoptes_bpf *skel;
@@ -175,9 +177,7 @@ static const char *trampolines_refused(const struct btf *vmlinux, char *why, siz
 		e = trampoline_try(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, "do_filp_open");
 	if (!e)
 		return NULL;
-	/* the same words as a refusal of the full object (capture_start) */
-	snprintf(why, len, "the kernel refused the vfs programs (fentry/fexit/LSM): %s",
-		 strerror(-e));
+	snprintf(why, len, VFS_REFUSED "%s", strerror(-e));
 	return why;
 }
 
@@ -514,7 +514,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		*refused = true;
 		if (backend == PN_BACKEND_VFS)
 			snprintf(err, errlen,
-				 "the kernel refused the vfs programs (fentry/fexit/LSM): %s%s",
+				 VFS_REFUSED "%s%s",
 				 strerror(-e), pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
 		else if (e == -EPERM || e == -EACCES)
 			snprintf(err, errlen,
