@@ -217,12 +217,11 @@ static void remove_tree(const char *root)
 	rmdir(root);
 }
 
-static struct pn_registry *make_registry(const char *cgroup2, const char *cgroup,
-					 const char *root)
+static struct pn_registry *make_registry(const char *cgroup2, const char *cgroup, const char *root)
 {
-	static const struct pn_kernel_sink sink = {
-		.watch = sink_watch, .unwatch = sink_unwatch, .levels = sink_levels
-	};
+	static const struct pn_kernel_sink sink = { .watch = sink_watch,
+						    .unwatch = sink_unwatch,
+						    .levels = sink_levels };
 	struct pn_registry *reg = pn_registry_new(cgroup2, "/proc", &sink);
 	struct pn_policy pol = { 0 };
 	char yaml[2 * PATH_MAX + 256], err[1024];
@@ -282,10 +281,14 @@ static int pin(int cpu)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "records", required_argument, NULL, 'n' }, { "rounds", required_argument, NULL, 'r' },
-		{ "cpu", required_argument, NULL, 'c' },     { "output", required_argument, NULL, 'o' },
-		{ "cgroup", required_argument, NULL, 'g' },  { "typed", no_argument, NULL, 't' },
-		{ "gone", no_argument, NULL, 'x' },	     { NULL, 0, NULL, 0 },
+		{ "records", required_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "cgroup", required_argument, NULL, 'g' },
+		{ "typed", no_argument, NULL, 't' },
+		{ "gone", no_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 },
 	};
 	size_t n = 240000;
 	unsigned rounds = 5;

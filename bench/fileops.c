@@ -209,8 +209,10 @@ static int parse_mix(const char *s, bool *mix)
 	free(copy);
 	if (mix[S_CREATE] != mix[S_UNLINK] ||
 	    ((mix[S_READ] || mix[S_CHMOD] || mix[S_RENAME]) && !mix[S_CREATE])) {
-		fprintf(stderr, "pn_fileops: --mix %s: create and unlink go together, and read, "
-				"chmod and rename need them\n", s);
+		fprintf(stderr,
+			"pn_fileops: --mix %s: create and unlink go together, and read, "
+			"chmod and rename need them\n",
+			s);
 		return -1;
 	}
 	if (!cycle_syscalls(mix)) {
@@ -223,10 +225,14 @@ static int parse_mix(const char *s, bool *mix)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },     { "threads", required_argument, NULL, 't' },
-		{ "seconds", required_argument, NULL, 's' }, { "cycles", required_argument, NULL, 'c' },
-		{ "mix", required_argument, NULL, 'm' },     { "cgroup", required_argument, NULL, 'g' },
-		{ "rate", required_argument, NULL, 'r' },    { NULL, 0, NULL, 0 },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "cycles", required_argument, NULL, 'c' },
+		{ "mix", required_argument, NULL, 'm' },
+		{ "cgroup", required_argument, NULL, 'g' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct config cfg = { .threads = 1, .seconds = 5 };
 	unsigned long total[N_STEPS] = { 0 }, syscalls = 0, events = 0;

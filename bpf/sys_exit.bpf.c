@@ -26,19 +26,18 @@ enum plan_type {
 
 struct plan {
 	enum plan_type type;
-	__u32 ops;	 /* PLAN_FD: ops of fd[0]; PLAN_NAME/OPEN: ops */
-	__u32 ops2;	 /* PLAN_FD: ops of fd[1], 0 if none */
-	__u8 rec_flags;	 /* PN_REC_* known from the syscall itself */
-	bool rw;	 /* read/write family: regular files only, coalesced */
-	long fd;	 /* PLAN_FD: first fd; PLAN_NAME/MOVE: (old) dirfd; PLAN_OPEN: open flags */
-	long fd2;	 /* PLAN_FD: second fd; PLAN_MOVE: new dirfd */
+	__u32 ops;	/* PLAN_FD: ops of fd[0]; PLAN_NAME/OPEN: ops */
+	__u32 ops2;	/* PLAN_FD: ops of fd[1], 0 if none */
+	__u8 rec_flags; /* PN_REC_* known from the syscall itself */
+	bool rw;	/* read/write family: regular files only, coalesced */
+	long fd;	/* PLAN_FD: first fd; PLAN_NAME/MOVE: (old) dirfd; PLAN_OPEN: open flags */
+	long fd2;	/* PLAN_FD: second fd; PLAN_MOVE: new dirfd */
 	const char *name;  /* PLAN_NAME/MOVE: (old) name */
 	const char *name2; /* PLAN_MOVE: new name */
 	long rename_flags;
 };
 
-static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_regs *regs,
-					 long ret)
+static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_regs *regs, long ret)
 {
 	unsigned long a0 = syscall__arg(regs, 0);
 	unsigned long a1 = syscall__arg(regs, 1);
@@ -85,8 +84,8 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		break;
 	case PN_K_SENDFILE:
 		if (ret > 0)
-			p->type = PLAN_FD, p->rw = true, p->fd = fd1, p->ops = PN_ACCESS, p->fd2 = fd0,
-			p->ops2 = PN_MODIFY;
+			p->type = PLAN_FD, p->rw = true, p->fd = fd1, p->ops = PN_ACCESS,
+			p->fd2 = fd0, p->ops2 = PN_MODIFY;
 		break;
 	case PN_K_SPLICE:
 		if (ret > 0)
@@ -149,8 +148,8 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 			p->rec_flags = PN_REC_TYPE_UNKNOWN;
 		break;
 	case PN_K_RENAME:
-		p->type = PLAN_MOVE, p->fd = PN_AT_FDCWD, p->name = (void *)a0, p->fd2 = PN_AT_FDCWD,
-		p->name2 = (void *)a1;
+		p->type = PLAN_MOVE, p->fd = PN_AT_FDCWD, p->name = (void *)a0,
+		p->fd2 = PN_AT_FDCWD, p->name2 = (void *)a1;
 		break;
 	case PN_K_RENAMEAT:
 	case PN_K_RENAMEAT2:
@@ -215,8 +214,8 @@ static __always_inline void on_fd(struct task_struct *task, struct pn_cgroup_wat
 }
 
 static __always_inline void on_name(struct task_struct *task, struct pn_cgroup_watch *w,
-				    __u64 watch_id, struct pn_counters *c, struct plan *p,
-				    __u32 nr, long ret)
+				    __u64 watch_id, struct pn_counters *c, struct plan *p, __u32 nr,
+				    long ret)
 {
 	struct pn_scratch *s;
 	__u32 len;
@@ -235,8 +234,8 @@ static __always_inline void on_name(struct task_struct *task, struct pn_cgroup_w
 }
 
 static __always_inline void on_move(struct task_struct *task, struct pn_cgroup_watch *w,
-				    __u64 watch_id, struct pn_counters *c, struct plan *p,
-				    __u32 nr, long ret)
+				    __u64 watch_id, struct pn_counters *c, struct plan *p, __u32 nr,
+				    long ret)
 {
 	struct pn_scratch *s;
 	__u32 len, old_len;

@@ -73,8 +73,7 @@ int BPF_PROG(pn_lsm_mknod, const struct path *dir, struct dentry *dentry, umode_
 }
 
 SEC("fexit/do_mknodat")
-int BPF_PROG(pn_end_mknod, int dfd, struct filename *name, umode_t mode, unsigned int dev,
-	     int ret)
+int BPF_PROG(pn_end_mknod, int dfd, struct filename *name, umode_t mode, unsigned int dev, int ret)
 {
 	pending__finish(PN_HOOK_MKNOD, NULL, ret);
 	return 0;

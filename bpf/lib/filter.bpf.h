@@ -66,7 +66,7 @@ static __always_inline struct pn_counters *counters__get(void)
  * counted. Returns the watch entry (NULL: not watched) and sets *c.
  */
 static __always_inline struct pn_cgroup_watch *filter__enter(struct pn_counters **c,
-							      __u64 *watch_id)
+							     __u64 *watch_id)
 {
 	struct pn_cgroup_watch *w;
 

@@ -28,9 +28,9 @@ struct path_walk {
 	struct mount *mnt;
 	struct dentry *root_dentry;
 	struct vfsmount *root_mnt;
-	char *buf;  /* scratch->walk */
-	__u32 off;  /* start of the path built so far; PN_PATH_MAX when empty */
-	__u8 done;  /* reached the task's root */
+	char *buf; /* scratch->walk */
+	__u32 off; /* start of the path built so far; PN_PATH_MAX when empty */
+	__u8 done; /* reached the task's root */
 	__u8 truncated;
 	__u8 outside; /* walked off the top without meeting the root: not in this task's view */
 };
@@ -183,8 +183,8 @@ static __always_inline long name__read_str(char *dst, __u32 size, const char *na
  * memory (syscall arguments), else the kernel's copy. Returns the size, 0 on
  * failure.
  */
-static __always_inline __u32 path__of_name(struct pn_scratch *s, struct task_struct *task,
-					   long dfd, const char *name, bool user, char *dst)
+static __always_inline __u32 path__of_name(struct pn_scratch *s, struct task_struct *task, long dfd,
+					   const char *name, bool user, char *dst)
 {
 	struct dentry *dentry;
 	struct vfsmount *vfsmnt;

@@ -57,8 +57,8 @@ static __always_inline void pending__finish(__u32 hook, void *match, long ret)
  * The LSM side of a name operation: `dentry` in directory `dir` is about to
  * be created, removed or changed. Builds the record and leaves it pending.
  */
-static __always_inline void pending__name(const struct path *dir, struct dentry *dentry,
-					  __u32 op, __u8 rec_flags, __u32 hook, void *match)
+static __always_inline void pending__name(const struct path *dir, struct dentry *dentry, __u32 op,
+					  __u8 rec_flags, __u32 hook, void *match)
 {
 	struct pn_cgroup_watch *w;
 	struct pn_counters *c;

@@ -8,7 +8,7 @@
 #include "lib/path.bpf.h"
 
 static __always_inline struct pn_scratch *record__begin(__u64 watch_id, __u32 ops, __u32 nr,
-							 long result)
+							long result)
 {
 	__u32 zero = 0;
 	struct pn_scratch *s = bpf_map_lookup_elem(&pn_scratch, &zero);
@@ -102,11 +102,9 @@ static __always_inline void record__second_done(struct pn_scratch *s, __u8 saved
  * in the CPU's scratch; NULL when the object is outside the task's view
  * (pipes, sockets, private mounts) or the scratch is unavailable.
  */
-static __always_inline struct pn_scratch *record__of_dentry(struct task_struct *task,
-							     struct dentry *dentry,
-							     struct vfsmount *vfsmnt, __u8 flags,
-							     __u64 watch_id, __u32 ops, __u32 nr,
-							     long result)
+static __always_inline struct pn_scratch *
+record__of_dentry(struct task_struct *task, struct dentry *dentry, struct vfsmount *vfsmnt,
+		  __u8 flags, __u64 watch_id, __u32 ops, __u32 nr, long result)
 {
 	struct pn_scratch *s = record__begin(watch_id, ops, nr, result);
 	__u32 len;
@@ -122,9 +120,9 @@ static __always_inline struct pn_scratch *record__of_dentry(struct task_struct *
 }
 
 /* The common end of every event on an open file: one record naming the file. */
-static __always_inline void record__emit_file(struct task_struct *task, struct file *f,
-					      __u32 mode, __u64 watch_id, __u32 ops, __u32 nr,
-					      long result, struct pn_counters *c)
+static __always_inline void record__emit_file(struct task_struct *task, struct file *f, __u32 mode,
+					      __u64 watch_id, __u32 ops, __u32 nr, long result,
+					      struct pn_counters *c)
 {
 	struct pn_scratch *s;
 

@@ -11,34 +11,34 @@
 
 enum pn_kind {
 	PN_K_NONE = 0,
-	PN_K_OPEN,	   /* open(path, flags) */
-	PN_K_OPENAT,	   /* openat(dfd, path, flags) */
-	PN_K_OPENAT2,	   /* openat2(dfd, path, how) */
-	PN_K_CREAT,	   /* creat(path, mode) */
-	PN_K_READ,	   /* read family: fd in arg0, bytes in ret */
-	PN_K_WRITE,	   /* write family: fd in arg0, bytes in ret */
-	PN_K_FTRUNCATE,	   /* ftruncate/fallocate: fd in arg0, ret 0 */
-	PN_K_TRUNCATE,	   /* truncate(path) */
-	PN_K_COPY_RANGE,   /* copy_file_range(in, _, out, ...) */
-	PN_K_SENDFILE,	   /* sendfile(out, in, ...) */
-	PN_K_SPLICE,	   /* splice(in, _, out, ...) */
-	PN_K_UNLINK,	   /* unlink(path) */
-	PN_K_RMDIR,	   /* rmdir(path) */
-	PN_K_UNLINKAT,	   /* unlinkat(dfd, path, flags) */
-	PN_K_RENAME,	   /* rename(old, new) */
-	PN_K_RENAMEAT,	   /* renameat(odfd, old, ndfd, new) */
-	PN_K_RENAMEAT2,	   /* renameat2(odfd, old, ndfd, new, flags) */
-	PN_K_MKDIR,	   /* mkdir(path, mode) */
-	PN_K_MKDIRAT,	   /* mkdirat(dfd, path, mode) */
-	PN_K_MKNOD,	   /* mknod(path, ...) */
-	PN_K_MKNODAT,	   /* mknodat(dfd, path, ...) */
-	PN_K_LINK,	   /* link(old, new) */
-	PN_K_LINKAT,	   /* linkat(odfd, old, ndfd, new, flags) */
-	PN_K_SYMLINK,	   /* symlink(target, path) */
-	PN_K_SYMLINKAT,	   /* symlinkat(target, dfd, path) */
-	PN_K_ATTR_PATH,	   /* chmod/chown/lchown/utime(s)/[l]setxattr/[l]removexattr(path, ...) */
-	PN_K_ATTR_FD,	   /* fchmod/fchown/fsetxattr/fremovexattr(fd, ...) */
-	PN_K_ATTR_AT,	   /* fchmodat(2), fchownat, futimesat, utimensat, [remove|set]xattrat */
+	PN_K_OPEN,	 /* open(path, flags) */
+	PN_K_OPENAT,	 /* openat(dfd, path, flags) */
+	PN_K_OPENAT2,	 /* openat2(dfd, path, how) */
+	PN_K_CREAT,	 /* creat(path, mode) */
+	PN_K_READ,	 /* read family: fd in arg0, bytes in ret */
+	PN_K_WRITE,	 /* write family: fd in arg0, bytes in ret */
+	PN_K_FTRUNCATE,	 /* ftruncate/fallocate: fd in arg0, ret 0 */
+	PN_K_TRUNCATE,	 /* truncate(path) */
+	PN_K_COPY_RANGE, /* copy_file_range(in, _, out, ...) */
+	PN_K_SENDFILE,	 /* sendfile(out, in, ...) */
+	PN_K_SPLICE,	 /* splice(in, _, out, ...) */
+	PN_K_UNLINK,	 /* unlink(path) */
+	PN_K_RMDIR,	 /* rmdir(path) */
+	PN_K_UNLINKAT,	 /* unlinkat(dfd, path, flags) */
+	PN_K_RENAME,	 /* rename(old, new) */
+	PN_K_RENAMEAT,	 /* renameat(odfd, old, ndfd, new) */
+	PN_K_RENAMEAT2,	 /* renameat2(odfd, old, ndfd, new, flags) */
+	PN_K_MKDIR,	 /* mkdir(path, mode) */
+	PN_K_MKDIRAT,	 /* mkdirat(dfd, path, mode) */
+	PN_K_MKNOD,	 /* mknod(path, ...) */
+	PN_K_MKNODAT,	 /* mknodat(dfd, path, ...) */
+	PN_K_LINK,	 /* link(old, new) */
+	PN_K_LINKAT,	 /* linkat(odfd, old, ndfd, new, flags) */
+	PN_K_SYMLINK,	 /* symlink(target, path) */
+	PN_K_SYMLINKAT,	 /* symlinkat(target, dfd, path) */
+	PN_K_ATTR_PATH,	 /* chmod/chown/lchown/utime(s)/[l]setxattr/[l]removexattr(path, ...) */
+	PN_K_ATTR_FD,	 /* fchmod/fchown/fsetxattr/fremovexattr(fd, ...) */
+	PN_K_ATTR_AT,	 /* fchmodat(2), fchownat, futimesat, utimensat, [remove|set]xattrat */
 };
 
 #define PN_SYSCALL_TABLE_SIZE 512
@@ -47,7 +47,7 @@ enum pn_kind {
 #define PN_SYSCALL_KINDS                                                                           \
 	[0] = PN_K_READ, [1] = PN_K_WRITE, [2] = PN_K_OPEN, [17] = PN_K_READ, [18] = PN_K_WRITE,   \
 	[19] = PN_K_READ, [20] = PN_K_WRITE, [40] = PN_K_SENDFILE, [76] = PN_K_TRUNCATE,           \
-	[77] = PN_K_FTRUNCATE, [82] = PN_K_RENAME, [83] = PN_K_MKDIR, [84] = PN_K_RMDIR,            \
+	[77] = PN_K_FTRUNCATE, [82] = PN_K_RENAME, [83] = PN_K_MKDIR, [84] = PN_K_RMDIR,           \
 	[85] = PN_K_CREAT, [86] = PN_K_LINK, [87] = PN_K_UNLINK, [88] = PN_K_SYMLINK,              \
 	[90] = PN_K_ATTR_PATH /* chmod */, [91] = PN_K_ATTR_FD /* fchmod */,                       \
 	[92] = PN_K_ATTR_PATH /* chown */, [93] = PN_K_ATTR_FD /* fchown */,                       \

@@ -34,8 +34,8 @@
 #define PN_CLOSE (PN_CLOSE_WRITE | PN_CLOSE_NOWRITE)
 #define PN_MOVE	 (PN_MOVED_FROM | PN_MOVED_TO)
 #define PN_ALL_EVENTS                                                                              \
-	(PN_ACCESS | PN_MODIFY | PN_ATTRIB | PN_CLOSE | PN_OPEN | PN_MOVE | PN_CREATE | PN_DELETE | \
-	 PN_DELETE_SELF | PN_MOVE_SELF)
+	(PN_ACCESS | PN_MODIFY | PN_ATTRIB | PN_CLOSE | PN_OPEN | PN_MOVE | PN_CREATE |            \
+	 PN_DELETE | PN_DELETE_SELF | PN_MOVE_SELF)
 
 /*
  * Kernel operations. A record's `ops` holds what the kernel saw, not yet the
@@ -54,7 +54,8 @@
 #define PN_REC_EXCHANGE	       0x08u /* renameat2(RENAME_EXCHANGE): both names moved */
 #define PN_REC_TYPE_UNKNOWN    0x10u /* the kernel could not tell file from directory */
 #define PN_REC_NAME_UNRESOLVED 0x20u /* path is text the process passed, not a walked dentry */
-#define PN_REC_NAMED	       0x40u /* second path is the name the process used (vfs opens), not a move's old name */
+#define PN_REC_NAMED                                                                               \
+	0x40u /* second path is the name the process used (vfs opens), not a move's old name */
 
 /* Longest path a record carries, terminating NUL included (PATH_MAX). */
 #define PN_PATH_MAX 4096
@@ -68,13 +69,13 @@ struct pn_record {
 	__u32 tgid;	       /* process id, host pid namespace */
 	__u32 uid;
 	__u32 gid;
-	__u32 ops;	       /* PN_* bits, see "Kernel operations" */
-	__u32 cookie;	       /* links MOVED_FROM/MOVED_TO; 0 otherwise */
-	__u32 syscall_nr;      /* syscalls: what the process called; vfs: PN_HOOK_* */
-	__u16 path_len;	       /* bytes of path, NUL included */
-	__u16 old_path_len;    /* bytes of old path (moves), NUL included; 0 otherwise */
-	__u8 flags;	       /* PN_REC_* */
-	__u8 backend;	       /* PN_BACKEND_* */
+	__u32 ops;	    /* PN_* bits, see "Kernel operations" */
+	__u32 cookie;	    /* links MOVED_FROM/MOVED_TO; 0 otherwise */
+	__u32 syscall_nr;   /* syscalls: what the process called; vfs: PN_HOOK_* */
+	__u16 path_len;	    /* bytes of path, NUL included */
+	__u16 old_path_len; /* bytes of old path (moves), NUL included; 0 otherwise */
+	__u8 flags;	    /* PN_REC_* */
+	__u8 backend;	    /* PN_BACKEND_* */
 	__u8 pad[6];
 	char comm[16];
 	/* followed by path (path_len bytes) then old path (old_path_len bytes) */
@@ -100,8 +101,8 @@ enum pn_hook {
 	PN_HOOK_SYMLINK,	/* lsm path_symlink + fexit do_symlinkat */
 	PN_HOOK_LINK,		/* lsm path_link + fexit do_linkat */
 	PN_HOOK_RENAME,		/* lsm path_rename + fexit do_renameat2 */
-	PN_HOOK_SETATTR,	/* lsm path_chmod/chown/truncate, file_truncate + fexit notify_change */
-	PN_HOOK_UTIMES,		/* fexit vfs_utimes */
+	PN_HOOK_SETATTR, /* lsm path_chmod/chown/truncate, file_truncate + fexit notify_change */
+	PN_HOOK_UTIMES,	 /* fexit vfs_utimes */
 };
 
 /* Value of the watched-cgroups map, keyed by cgroup id (__u64). */

@@ -22,7 +22,7 @@
 #ifndef PN_VERSION /* set by CMake from project(VERSION) */
 #define PN_VERSION "0.0.0-unknown"
 #endif
-#define PN_CTL_VERSION PN_VERSION
+#define PN_CTL_VERSION	      PN_VERSION
 #define PN_CTL_DEFAULT_SERVER "127.0.0.1:50051"
 
 /* Exit codes are part of the interface: scripts branch on them (docs/panoptesctl.md). */
@@ -123,16 +123,16 @@ int ctl_parse_events(const struct ctl_args *a, const char *s, Panoptes__V1__Even
 		     size_t *n);
 
 /* Appends val to a realloc'ed array: 0 or -ENOMEM. */
-#define ctl_push(arr, n, val)                                                      \
-	({                                                                         \
-		typeof(arr) nv_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));      \
-		int r_ = -ENOMEM;                                                  \
-		if (nv_) {                                                         \
-			(arr) = nv_;                                               \
-			(arr)[(n)++] = (val);                                      \
-			r_ = 0;                                                    \
-		}                                                                  \
-		r_;                                                                \
+#define ctl_push(arr, n, val)                                                                      \
+	({                                                                                         \
+		typeof(arr) nv_ = realloc((arr), ((n) + 1) * sizeof(*(arr)));                      \
+		int r_ = -ENOMEM;                                                                  \
+		if (nv_) {                                                                         \
+			(arr) = nv_;                                                               \
+			(arr)[(n)++] = (val);                                                      \
+			r_ = 0;                                                                    \
+		}                                                                                  \
+		r_;                                                                                \
 	})
 
 /* ------------------------------------------------------------ calls */

@@ -19,10 +19,10 @@
 #include <grpc/support/time.h>
 
 /* Batch tags: each pluck waits for exactly the batch it started. */
-#define TAG_UNARY  ((void *)(uintptr_t)1)
-#define TAG_OPEN   ((void *)(uintptr_t)2)
-#define TAG_READ   ((void *)(uintptr_t)3)
-#define TAG_STATUS ((void *)(uintptr_t)4)
+#define TAG_UNARY   ((void *)(uintptr_t)1)
+#define TAG_OPEN    ((void *)(uintptr_t)2)
+#define TAG_READ    ((void *)(uintptr_t)3)
+#define TAG_STATUS  ((void *)(uintptr_t)4)
 #define TAG_CONNECT ((void *)(uintptr_t)5)
 
 const char *ctl_status_name(grpc_status_code code)
@@ -301,8 +301,7 @@ static int connect_result(struct ctl *ctl, grpc_connectivity_state st)
  * ready means no agent answered (3); once connected, every non-OK status is
  * the agent's answer (1).
  */
-static int status_exit(struct ctl *ctl, grpc_status_code code, grpc_slice details,
-		       bool connected)
+static int status_exit(struct ctl *ctl, grpc_status_code code, grpc_slice details, bool connected)
 {
 	char *msg;
 	int err;

@@ -510,9 +510,8 @@ static int spec_parse(struct ctl_args *a, struct watch_spec *w)
 		return ctl_usage_err("missing NAME (see %s --help)", a->cmd);
 	if (w->any_subject_flag) {
 		/* panoptesd's standalone default: every event */
-		if (!w->subject.n_events &&
-		    ctl_push(w->subject.events, w->subject.n_events,
-			     PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL))
+		if (!w->subject.n_events && ctl_push(w->subject.events, w->subject.n_events,
+						     PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL))
 			return ctl_nomem();
 		w->subjects[0] = &w->subject;
 		w->watch.subjects = w->subjects;

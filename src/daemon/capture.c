@@ -21,11 +21,11 @@
 #include "log.h"
 #include "panoptes.skel.h"
 
-#define TRACEFS	       "/sys/kernel/tracing"
-#define SECURITYFS     "/sys/kernel/security"
+#define TRACEFS		"/sys/kernel/tracing"
+#define SECURITYFS	"/sys/kernel/security"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
-#define PN_MAX_LINKS   32 /* the vfs backend attaches up to 23 programs */
-#define BPFFS	       "/sys/fs/bpf"
+#define PN_MAX_LINKS	32 /* the vfs backend attaches up to 23 programs */
+#define BPFFS		"/sys/fs/bpf"
 #define PN_BPF_FS_MAGIC 0xcafe4a11
 /* one wording for the probe's refusal and the whole object's: tests and logs match it */
 #define VFS_REFUSED "the kernel refused the vfs programs (fentry/fexit/LSM): "
@@ -39,7 +39,7 @@ struct pn_capture {
 	pn_record_fn on_record;
 	void *ctx;
 	int ncpus;
-	int backend;		 /* PN_BACKEND_* */
+	int backend; /* PN_BACKEND_* */
 	char programs[512];
 	char pin_path[PATH_MAX]; /* "" when not pinning */
 	int pin_lock;		 /* flock'ed fd on pin_path: one agent per directory */
@@ -126,10 +126,11 @@ static bool kernel_has_func(const struct btf *vmlinux, const char *name)
  * older kernels have filp_close and path_truncate doing the same work.
  */
 static const char *const vfs_required_funcs[] = {
-	"do_filp_open", "do_unlinkat",	 "do_rmdir",	"do_mkdirat",	   "do_mknodat",
-	"do_symlinkat", "do_linkat",	 "do_renameat2", "notify_change",  "vfs_utimes",
-	"filp_close",	"bpf_lsm_file_permission",	"bpf_lsm_path_unlink",
-	"bpf_lsm_path_rename",		 "bpf_lsm_path_chmod",
+	"do_filp_open",	       "do_unlinkat",	      "do_rmdir",
+	"do_mkdirat",	       "do_mknodat",	      "do_symlinkat",
+	"do_linkat",	       "do_renameat2",	      "notify_change",
+	"vfs_utimes",	       "filp_close",	      "bpf_lsm_file_permission",
+	"bpf_lsm_path_unlink", "bpf_lsm_path_rename", "bpf_lsm_path_chmod",
 };
 
 /*
@@ -250,7 +251,8 @@ static int attach_one(struct pn_capture *c, struct bpf_program *prog, bool requi
 	c->links[c->n_links++] = link;
 	if (c->programs[0])
 		strncat(c->programs, ",", sizeof(c->programs) - strlen(c->programs) - 1);
-	strncat(c->programs, bpf_program__name(prog), sizeof(c->programs) - strlen(c->programs) - 1);
+	strncat(c->programs, bpf_program__name(prog),
+		sizeof(c->programs) - strlen(c->programs) - 1);
 	return 0;
 }
 
@@ -303,10 +305,11 @@ static int pins_prepare(struct pn_capture *c, const char *dir, char *err, size_t
 
 	if (!on_bpffs(BPFFS)) {
 		if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
-			snprintf(err, errlen,
-				 "--pin-path %s: no bpf filesystem at %s and mounting one failed: %s "
-				 "(use --pin-path \"\" to run without pins)",
-				 dir, BPFFS, strerror(errno));
+			snprintf(
+				err, errlen,
+				"--pin-path %s: no bpf filesystem at %s and mounting one failed: %s "
+				"(use --pin-path \"\" to run without pins)",
+				dir, BPFFS, strerror(errno));
 			return -errno;
 		}
 		pn_info("mounted the bpf filesystem at %s (for the pins under %s)", BPFFS, dir);
@@ -409,8 +412,7 @@ static int pins_create(struct pn_capture *c, char *err, size_t errlen)
 	for (size_t i = 0; i < c->n_links; i++) {
 		char name[64];
 
-		snprintf(name, sizeof(name), "%s",
-			 bpf_program__name(c->link_progs[i]));
+		snprintf(name, sizeof(name), "%s", bpf_program__name(c->link_progs[i]));
 		e = pin_one(c->pin_path, "links", name, pin_link, c->links[i], err, errlen);
 		if (e)
 			return e;
@@ -432,7 +434,8 @@ static bool prog_is_vfs(const struct bpf_program *prog)
 {
 	const char *sec = bpf_program__section_name(prog);
 
-	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6) || !strncmp(sec, "lsm/", 4);
+	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6) ||
+	       !strncmp(sec, "lsm/", 4);
 }
 
 /* Loads one backend's programs only; the other backend's stay in the object, unloaded. */
@@ -513,9 +516,8 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	if (e) {
 		*refused = true;
 		if (backend == PN_BACKEND_VFS)
-			snprintf(err, errlen,
-				 VFS_REFUSED "%s%s",
-				 strerror(-e), pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
+			snprintf(err, errlen, VFS_REFUSED "%s%s", strerror(-e),
+				 pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
 		else if (e == -EPERM || e == -EACCES)
 			snprintf(err, errlen,
 				 "no permission to load BPF programs (%s): run as root, or with "
@@ -585,10 +587,11 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		return -EINVAL;
 	}
 	if (!path_exists("/sys/kernel/btf/vmlinux")) {
-		snprintf(err, errlen,
-			 "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing; it needs "
-			 "CONFIG_DEBUG_INFO_BTF=y): the CO-RE programs cannot be loaded and nothing "
-			 "was started");
+		snprintf(
+			err, errlen,
+			"this kernel has no BTF (/sys/kernel/btf/vmlinux is missing; it needs "
+			"CONFIG_DEBUG_INFO_BTF=y): the CO-RE programs cannot be loaded and nothing "
+			"was started");
 		return -ENOTSUP;
 	}
 	libbpf_set_print(libbpf_print);

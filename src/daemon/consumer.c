@@ -18,7 +18,8 @@ void pn_consumer_sync_clock(struct pn_consumer *c)
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	c->realtime_offset_ns = (rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
+	c->realtime_offset_ns =
+		(rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
 }
 
 void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_output output,
@@ -32,7 +33,6 @@ void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_outp
 	c->out = out;
 	pn_consumer_sync_clock(c);
 }
-
 
 static void emit(const struct pn_event *ev, const struct pn_match *m, const char *container,
 		 void *arg)

@@ -14,8 +14,8 @@
 #include "registry.h"
 
 /* Called for every event written, on the consumer thread; must not block. */
-typedef void (*pn_consumer_match_fn)(void *arg, const struct pn_event *ev,
-				     const struct pn_match *m, const struct pn_format_ctx *fctx);
+typedef void (*pn_consumer_match_fn)(void *arg, const struct pn_event *ev, const struct pn_match *m,
+				     const struct pn_format_ctx *fctx);
 
 enum pn_output { PN_OUTPUT_TEXT, PN_OUTPUT_JSON };
 
@@ -26,9 +26,9 @@ struct pn_consumer {
 	const char *proc_root;
 	FILE *out;
 	int64_t realtime_offset_ns;
-	uint64_t records;  /* records decoded */
-	uint64_t malformed; /* records that failed validation */
-	uint64_t matched;  /* events written */
+	uint64_t records;	       /* records decoded */
+	uint64_t malformed;	       /* records that failed validation */
+	uint64_t matched;	       /* events written */
 	pn_consumer_match_fn on_match; /* optional: the gRPC feeds */
 	void *on_match_arg;
 };

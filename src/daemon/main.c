@@ -223,7 +223,9 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 	}
 	if (rpc)
 		snprintf(grpc, sizeof(grpc), "%s (%s)", pn_rpc_address(rpc),
-			 !cfg->tls ? "plaintext" : cfg->tls_ca_file ? "mutual TLS" : "TLS");
+			 !cfg->tls	  ? "plaintext" :
+			 cfg->tls_ca_file ? "mutual TLS" :
+					    "TLS");
 	pn_info("ready: backend %s, programs %s, %zu watch(es) on %zu cgroup(s), pins %s, grpc %s",
 		pn_capture_backend(cap), pn_capture_programs(cap), pn_registry_watch_count(reg),
 		pn_registry_cgroup_count(reg),
@@ -357,8 +359,7 @@ int main(int argc, char **argv)
 	}
 	/* loading parsed the kernel's BTF and the object: give that heap back (RSS) */
 	malloc_trim(0);
-	reg = pn_registry_new(cgroup2,
-			      "/proc",
+	reg = pn_registry_new(cgroup2, "/proc",
 			      &(struct pn_kernel_sink){
 				      .watch = sink_watch,
 				      .unwatch = sink_unwatch,

@@ -71,8 +71,7 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		return NULL;
 	pn_capture_counters(src->capture, &k);
 
-	family(f, "panoptes_events_total", "counter",
-	       "Events reported, by watch and event type.");
+	family(f, "panoptes_events_total", "counter", "Events reported, by watch and event type.");
 	pn_registry_foreach_watch(src->registry, watch_events, f);
 
 	counter(f, "panoptes_kernel_seen_total",
@@ -98,8 +97,7 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		__atomic_load_n(&src->consumer->records, __ATOMIC_RELAXED));
 	counter(f, "panoptes_records_malformed_total", "Records that failed validation.",
 		__atomic_load_n(&src->consumer->malformed, __ATOMIC_RELAXED));
-	gauge(f, "panoptes_watches", "Watches installed.",
-	      pn_registry_watch_count(src->registry));
+	gauge(f, "panoptes_watches", "Watches installed.", pn_registry_watch_count(src->registry));
 	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",
 	      pn_registry_cgroup_count(src->registry));
 	if (src->grpc_streams) {
@@ -199,8 +197,9 @@ static int parse_listen(const char *listen, struct addrinfo **ai, char *err, siz
 	snprintf(port, sizeof(port), "%s", colon + 1);
 	e = getaddrinfo(hlen ? host : NULL, port, &hints, ai);
 	if (e) {
-		snprintf(err, errlen, "--metrics-listen: \"%s\": %s (a numeric address is expected)",
-			 listen, gai_strerror(e));
+		snprintf(err, errlen,
+			 "--metrics-listen: \"%s\": %s (a numeric address is expected)", listen,
+			 gai_strerror(e));
 		return -EINVAL;
 	}
 	return 0;

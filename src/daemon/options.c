@@ -12,7 +12,6 @@
 #include "events.h"
 #include "format.h"
 
-
 static const char usage_text[] =
 	"Usage: panoptesd [OPTIONS]\n"
 	"Reports file activity inside chosen cgroups and containers, with the process\n"
@@ -274,8 +273,8 @@ static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, ch
 	case OPT_MAX_DEPTH:
 		fw->any_subject_flag = true;
 		if (parse_long(arg, 0, INT_MAX, &v)) {
-			snprintf(err, errlen, "--max-depth: must be a whole number >= 0, got \"%s\"",
-				 arg);
+			snprintf(err, errlen,
+				 "--max-depth: must be a whole number >= 0, got \"%s\"", arg);
 			return -EINVAL;
 		}
 		fw->s.max_depth = (int)v;
@@ -328,8 +327,7 @@ static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, ch
 }
 
 /* Turns the collected flags into one watch spec, or explains what is missing. */
-static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char *err,
-			     size_t errlen)
+static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char *err, size_t errlen)
 {
 	bool have_target = fw->t.n_pids || fw->t.n_cgroups || fw->t.n_containers;
 	struct pn_watch *w;
@@ -524,10 +522,11 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_RINGBUF_MB:
 			if (parse_long(optarg, 1, 1024, &v) || (v & (v - 1))) {
-				snprintf(err, errlen,
-					 "--ringbuf-mb: expected a power of two from 1 to 1024, got "
-					 "\"%s\"",
-					 optarg);
+				snprintf(
+					err, errlen,
+					"--ringbuf-mb: expected a power of two from 1 to 1024, got "
+					"\"%s\"",
+					optarg);
 				e = -EINVAL;
 				break;
 			}
@@ -535,8 +534,8 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_BATCH_US:
 			if (parse_long(optarg, 0, 100000, &v)) {
-				snprintf(err, errlen, "--batch-us: expected 0 to 100000, got \"%s\"",
-					 optarg);
+				snprintf(err, errlen,
+					 "--batch-us: expected 0 to 100000, got \"%s\"", optarg);
 				e = -EINVAL;
 				break;
 			}
@@ -544,7 +543,8 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_NICE:
 			if (parse_long(optarg, -20, 19, &v)) {
-				snprintf(err, errlen, "--nice: expected -20 to 19, got \"%s\"", optarg);
+				snprintf(err, errlen, "--nice: expected -20 to 19, got \"%s\"",
+					 optarg);
 				e = -EINVAL;
 				break;
 			}
@@ -555,10 +555,11 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_PIN_PATH:
 			if (optarg[0] && optarg[0] != '/') {
-				snprintf(err, errlen,
-					 "--pin-path: expected an absolute directory on bpffs or \"\", "
-					 "got \"%s\"",
-					 optarg);
+				snprintf(
+					err, errlen,
+					"--pin-path: expected an absolute directory on bpffs or \"\", "
+					"got \"%s\"",
+					optarg);
 				e = -EINVAL;
 				break;
 			}
@@ -569,7 +570,8 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_LISTEN:
 			if (optarg[0] && !strrchr(optarg, ':')) {
-				snprintf(err, errlen, "--listen: expected HOST:PORT or \"\", got \"%s\"",
+				snprintf(err, errlen,
+					 "--listen: expected HOST:PORT or \"\", got \"%s\"",
 					 optarg);
 				e = -EINVAL;
 				break;
@@ -584,18 +586,21 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 		case OPT_TLS_KEY:
 			if (!optarg[0] || access(optarg, R_OK)) {
 				snprintf(err, errlen, "-%s: cannot read \"%s\": %s",
-					 opt == OPT_TLS_CA ? "tlscafile"
-					 : opt == OPT_TLS_CERT ? "tlscertfile" : "tlskeyfile",
+					 opt == OPT_TLS_CA   ? "tlscafile" :
+					 opt == OPT_TLS_CERT ? "tlscertfile" :
+							       "tlskeyfile",
 					 optarg, optarg[0] ? strerror(errno) : "empty path");
 				e = -EINVAL;
 				break;
 			}
-			*(opt == OPT_TLS_CA ? &cfg->tls_ca_file
-			  : opt == OPT_TLS_CERT ? &cfg->tls_cert_file : &cfg->tls_key_file) = optarg;
+			*(opt == OPT_TLS_CA   ? &cfg->tls_ca_file :
+			  opt == OPT_TLS_CERT ? &cfg->tls_cert_file :
+						&cfg->tls_key_file) = optarg;
 			break;
 		case OPT_MAX_WATCHES:
 			if (parse_long(optarg, 1, 1000000, &v)) {
-				snprintf(err, errlen, "--max-watches: expected 1 to 1000000, got \"%s\"",
+				snprintf(err, errlen,
+					 "--max-watches: expected 1 to 1000000, got \"%s\"",
 					 optarg);
 				e = -EINVAL;
 				break;
@@ -604,9 +609,10 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_MAX_REQUEST:
 			if (parse_long(optarg, 1024, 1 << 30, &v)) {
-				snprintf(err, errlen,
-					 "--max-request-bytes: expected 1024 to 1073741824, got \"%s\"",
-					 optarg);
+				snprintf(
+					err, errlen,
+					"--max-request-bytes: expected 1024 to 1073741824, got \"%s\"",
+					optarg);
 				e = -EINVAL;
 				break;
 			}
@@ -614,7 +620,8 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_STREAM_QUEUE:
 			if (parse_long(optarg, 1, 1 << 24, &v)) {
-				snprintf(err, errlen, "--stream-queue: expected 1 to 16777216, got \"%s\"",
+				snprintf(err, errlen,
+					 "--stream-queue: expected 1 to 16777216, got \"%s\"",
 					 optarg);
 				e = -EINVAL;
 				break;
@@ -628,7 +635,8 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 		case '?':
 			/* a short option: argv[optind - 1] may not be the word it came from */
 			if (optopt)
-				snprintf(err, errlen, "unknown option \"-%c\" (see --help)", optopt);
+				snprintf(err, errlen, "unknown option \"-%c\" (see --help)",
+					 optopt);
 			else
 				snprintf(err, errlen, "unknown option \"%s\" (see --help)",
 					 argv[optind - 1]);
@@ -652,9 +660,10 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	if (e)
 		goto out;
 	if (!cfg->flag_watch.watch && !cfg->n_policy_files && !cfg->listen[0]) {
-		snprintf(err, errlen,
-			 "nothing to watch and no gRPC API (--listen \"\"): give --policy FILE, "
-			 "or --watch-pid/--watch-cgroup/--watch-container with --path (see --help)");
+		snprintf(
+			err, errlen,
+			"nothing to watch and no gRPC API (--listen \"\"): give --policy FILE, "
+			"or --watch-pid/--watch-cgroup/--watch-container with --path (see --help)");
 		e = -EINVAL;
 		goto out;
 	}
@@ -665,8 +674,9 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	}
 	if (!cfg->tls && (cfg->tls_ca_file || cfg->tls_cert_file || cfg->tls_key_file)) {
 		snprintf(err, errlen, "-%s: given without -tls",
-			 cfg->tls_ca_file ? "tlscafile" : cfg->tls_cert_file ? "tlscertfile"
-									  : "tlskeyfile");
+			 cfg->tls_ca_file   ? "tlscafile" :
+			 cfg->tls_cert_file ? "tlscertfile" :
+					      "tlskeyfile");
 		e = -EINVAL;
 		goto out;
 	}

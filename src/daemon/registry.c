@@ -34,7 +34,7 @@ struct reg_cgroup {
 	uint64_t id;
 	char *path;
 	uint32_t level;
-	uint32_t ops; /* what its own watches need; the kernel map adds its ancestors' */
+	uint32_t ops;	     /* what its own watches need; the kernel map adds its ancestors' */
 	uint32_t pushed_ops; /* what the kernel map holds, valid when pushed */
 	bool pushed;
 	struct reg_binding *bindings;
@@ -164,8 +164,8 @@ static int resolve_cgroup_path(struct pn_registry *r, const char *user, struct r
 	return 0;
 }
 
-static int resolve_targets(struct pn_registry *r, const struct pn_targets *t,
-			   struct resolved **out, size_t *n_out, char *err, size_t errlen)
+static int resolve_targets(struct pn_registry *r, const struct pn_targets *t, struct resolved **out,
+			   size_t *n_out, char *err, size_t errlen)
 {
 	size_t n = t->n_pids + t->n_cgroups + t->n_containers, k = 0;
 	struct resolved *res;
@@ -185,8 +185,8 @@ static int resolve_targets(struct pn_registry *r, const struct pn_targets *t,
 		e = pn_cgroup_of_pid(r->proc_root, r->cgroup2_root, t->pids[i], path, sizeof(path));
 		if (e) {
 			snprintf(err, errlen, "pid %d: %s", t->pids[i],
-				 e == -ESRCH ? "no such process"
-					     : "no cgroup v2 membership found in /proc/PID/cgroup");
+				 e == -ESRCH ? "no such process" :
+					       "no cgroup v2 membership found in /proc/PID/cgroup");
 			goto out;
 		}
 		e = resolve_cgroup_path(r, path, &res[k], err, errlen);
@@ -208,8 +208,8 @@ static int resolve_targets(struct pn_registry *r, const struct pn_targets *t,
 		e = pn_cgroup_of_container(r->cgroup2_root, t->containers[i], path, sizeof(path));
 		if (e) {
 			snprintf(err, errlen, "container %s: %s under %s", t->containers[i],
-				 e == -EEXIST ? "the id matches more than one cgroup"
-					      : "no cgroup found",
+				 e == -EEXIST ? "the id matches more than one cgroup" :
+						"no cgroup found",
 				 r->cgroup2_root);
 			if (e == -EEXIST)
 				e = -EINVAL; /* ambiguous is the caller's to fix, not "exists" */
@@ -260,7 +260,8 @@ static void apply_only_dir(struct pn_registry *r, struct pn_watch *w, const char
 		for (size_t j = 0; j < s->n_paths;) {
 			struct stat st;
 
-			snprintf(full, sizeof(full), "%s/%d/root%s", r->proc_root, pid, s->paths[j]);
+			snprintf(full, sizeof(full), "%s/%d/root%s", r->proc_root, pid,
+				 s->paths[j]);
 			if (stat(full, &st) == 0 && !S_ISDIR(st.st_mode)) {
 				pn_info("watch %s: subject %zu: onlyDir: %s is not a directory; "
 					"skipped",
@@ -528,8 +529,10 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 		goto unlock;
 	}
 	if (!old && r->max_watches && r->n_watches >= r->max_watches) {
-		snprintf(err, errlen, "watch %s: the agent already has %zu watches, its limit "
-			 "(--max-watches)", spec->watch->name, r->n_watches);
+		snprintf(err, errlen,
+			 "watch %s: the agent already has %zu watches, its limit "
+			 "(--max-watches)",
+			 spec->watch->name, r->n_watches);
 		e = -ENOSPC;
 		goto unlock;
 	}

@@ -229,8 +229,8 @@ int pn_cgroup_of_pid(const char *proc_root, const char *cgroup2_root, pid_t pid,
 		}
 		rl = strip_trailing_slashes(cgroup2_root, strlen(cgroup2_root));
 		if (rel_len == 1) { /* the root cgroup */
-			ret = rl ? copy_out(out, outlen, cgroup2_root, rl)
-				 : copy_out(out, outlen, "/", 1);
+			ret = rl ? copy_out(out, outlen, cgroup2_root, rl) :
+				   copy_out(out, outlen, "/", 1);
 			break;
 		}
 		if (rl + rel_len >= outlen) {
@@ -352,7 +352,7 @@ static bool all_hex(const char *s, size_t n)
 /* systemd scope names the runtimes give a container's cgroup (systemd cgroup driver) */
 static const char *const scope_prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
 
-#define SCOPE_SUFFIX ".scope"
+#define SCOPE_SUFFIX	 ".scope"
 #define SCOPE_SUFFIX_LEN (sizeof(SCOPE_SUFFIX) - 1)
 
 static enum id_match name_match(const char *name, size_t nlen, const char *id, size_t idlen)

@@ -74,8 +74,8 @@ int pn_event_list_parse(const char *csv, uint32_t *mask, char *err, size_t errle
 		}
 		if (len >= sizeof(item) ||
 		    (memcpy(item, p, len), item[len] = '\0', pn_event_name_parse(item, &acc))) {
-			snprintf(err, errlen, "unknown event \"%.*s\"; valid names: %s", (int)len, p,
-				 pn_event_names_valid());
+			snprintf(err, errlen, "unknown event \"%.*s\"; valid names: %s", (int)len,
+				 p, pn_event_names_valid());
 			return -EINVAL;
 		}
 		if (!end)
@@ -106,8 +106,8 @@ const char *pn_event_bit_argus_name(uint32_t bit)
 
 uint32_t pn_events_to_kernel_ops(uint32_t events, int follow_move)
 {
-	uint32_t ops = events & (PN_ACCESS | PN_MODIFY | PN_ATTRIB | PN_CLOSE | PN_OPEN | PN_CREATE |
-				 PN_DELETE);
+	uint32_t ops = events & (PN_ACCESS | PN_MODIFY | PN_ATTRIB | PN_CLOSE | PN_OPEN |
+				 PN_CREATE | PN_DELETE);
 
 	if (events & PN_DELETE_SELF)
 		ops |= PN_DELETE;

@@ -271,8 +271,8 @@ enum spec {
 	SP_TIME,
 };
 
-#define SPECS_VALID                                                                          \
-	"{event} {ftype} {path} {file} {sep} {pod} {node} {tags} {pid} {comm} {uid} {cgroup} " \
+#define SPECS_VALID                                                                                \
+	"{event} {ftype} {path} {file} {sep} {pod} {node} {tags} {pid} {comm} {uid} {cgroup} "     \
 	"{container} {time}"
 
 static enum spec spec_lookup(const char *name, size_t n)
@@ -390,8 +390,8 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 	case SP_TIME: {
 		char t[32];
 
-		out_mem(o, t, pn_format_time(t, sizeof(t), (int64_t)ev->ts_ns +
-							     ctx->realtime_offset_ns));
+		out_mem(o, t,
+			pn_format_time(t, sizeof(t), (int64_t)ev->ts_ns + ctx->realtime_offset_ns));
 		break;
 	}
 	case SP_NONE:
@@ -458,7 +458,10 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
 
 /* 0: copied as is; 1: escaped ASCII; 2: first byte of a multi-byte sequence (or invalid) */
 static const unsigned char json_class[256] = {
-	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
+	[0x00 ... 0x1f] = 1,
+	['"'] = 1,
+	['\\'] = 1,
+	[0x80 ... 0xff] = 2,
 };
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -490,9 +493,9 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 			lo = 0x90;
 		else if (c == 0xf4)
 			hi = 0x8f;
-		return n >= 4 && s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) && utf8_cont(s[3])
-			       ? 4
-			       : 0;
+		return n >= 4 && s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) && utf8_cont(s[3]) ?
+			       4 :
+			       0;
 	}
 	return 0;
 }

@@ -12,8 +12,8 @@
 
 /* What the formatter needs besides the event and the match. */
 struct pn_format_ctx {
-	const char *node;      /* {node} */
-	const char *container; /* {container}: the watch target's container id, or "" */
+	const char *node;	    /* {node} */
+	const char *container;	    /* {container}: the watch target's container id, or "" */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, to print {time} */
 };
 

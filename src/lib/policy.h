@@ -11,7 +11,7 @@
 struct pn_targets {
 	int *pids;
 	size_t n_pids;
-	char **cgroups;	   /* absolute cgroupfs paths, or paths relative to the cgroup2 root */
+	char **cgroups; /* absolute cgroupfs paths, or paths relative to the cgroup2 root */
 	size_t n_cgroups;
 	char **containers; /* "containerd://ID", "docker://ID", "cri-o://ID", "runc://ID" or "ID" */
 	size_t n_containers;

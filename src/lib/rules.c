@@ -119,9 +119,9 @@ static bool self_excluded(const struct pn_subject *s, const struct pn_event *ev)
 }
 
 /* inotify's queue order; an open queues CREATE and the O_TRUNC MODIFY before OPEN. */
-static const uint32_t plain_order[] = { PN_ACCESS, PN_MODIFY, PN_ATTRIB, PN_CLOSE_WRITE,
-					PN_CLOSE_NOWRITE, PN_OPEN, PN_CREATE, PN_DELETE };
-static const uint32_t open_order[] = { PN_CREATE, PN_MODIFY, PN_OPEN, PN_ACCESS,
+static const uint32_t plain_order[] = { PN_ACCESS,	  PN_MODIFY, PN_ATTRIB, PN_CLOSE_WRITE,
+					PN_CLOSE_NOWRITE, PN_OPEN,   PN_CREATE, PN_DELETE };
+static const uint32_t open_order[] = { PN_CREATE, PN_MODIFY,	  PN_OPEN,	    PN_ACCESS,
 				       PN_ATTRIB, PN_CLOSE_WRITE, PN_CLOSE_NOWRITE, PN_DELETE };
 
 static void match_plain(struct emitter *e)

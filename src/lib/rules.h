@@ -35,9 +35,9 @@ struct pn_subject {
 
 struct pn_watch {
 	char *name;
-	char *key;	  /* identity in the registry; NULL: the name (argus keys by node and pids) */
-	char *origin;	  /* who installed it: "flags", "api", "argus" or a policy file; may be NULL */
-	char *pod;	  /* {pod}; may be empty */
+	char *key;    /* identity in the registry; NULL: the name (argus keys by node and pids) */
+	char *origin; /* who installed it: "flags", "api", "argus" or a policy file; may be NULL */
+	char *pod;    /* {pod}; may be empty */
 	char *log_format; /* NULL: the default format */
 	struct pn_subject *subjects;
 	size_t n_subjects;
@@ -71,13 +71,13 @@ struct pn_event {
 struct pn_match {
 	uint32_t event; /* exactly one PN_* event bit (never PN_ISDIR) */
 	bool is_dir;
-	uint32_t cookie;	 /* moves: same value on MOVED_FROM and MOVED_TO */
+	uint32_t cookie; /* moves: same value on MOVED_FROM and MOVED_TO */
 	const struct pn_watch *watch;
 	const struct pn_subject *subject;
-	const char *full_path;	 /* the object's path */
-	size_t dir_len;		 /* {path} is full_path[0, dir_len) */
-	const char *file;	 /* {file}: "" for an event on the subject path itself */
-	const char *other_path;	 /* moves: the other name of the pair; NULL otherwise */
+	const char *full_path;	/* the object's path */
+	size_t dir_len;		/* {path} is full_path[0, dir_len) */
+	const char *file;	/* {file}: "" for an event on the subject path itself */
+	const char *other_path; /* moves: the other name of the pair; NULL otherwise */
 };
 
 typedef void (*pn_match_fn)(const struct pn_event *ev, const struct pn_match *m, void *arg);

@@ -16,8 +16,7 @@
  * The registry speaks of targets ("pid 7: no such process") and watches;
  * the API names the request field that holds them.
  */
-static void name_the_field(int e, enum pn_reg_mode mode, const char *name, char *msg,
-			   size_t msglen)
+static void name_the_field(int e, enum pn_reg_mode mode, const char *name, char *msg, size_t msglen)
 {
 	char was[1024];
 
@@ -73,8 +72,10 @@ static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w
 	f.name = name;
 	pn_registry_foreach_view(reg, find_info, &f);
 	if (!f.info) {
-		snprintf(msg, msglen, "%s", f.oom ? "out of memory" : "watch.targets: exited while "
-			 "the watch was installed");
+		snprintf(msg, msglen, "%s",
+			 f.oom ? "out of memory" :
+				 "watch.targets: exited while "
+				 "the watch was installed");
 		return f.oom ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_NOT_FOUND;
 	}
 	*resp = &f.info->base;
@@ -204,8 +205,7 @@ oom:
 	return -ENOMEM;
 }
 
-static void stream_events(struct pn_rpc *rpc, struct pn_rpc_stream *s,
-			  const ProtobufCMessage *req)
+static void stream_events(struct pn_rpc *rpc, struct pn_rpc_stream *s, const ProtobufCMessage *req)
 {
 	struct pn_event_filter f;
 	char msg[PN_PATH_MAX + 128];

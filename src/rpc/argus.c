@@ -315,8 +315,7 @@ static void get_watch_state(struct pn_rpc *rpc, struct pn_rpc_stream *s,
 		pn_rpc_stream_finish(s, GRPC_STATUS_OK, "");
 }
 
-static void record_metrics(struct pn_rpc *rpc, struct pn_rpc_stream *s,
-			   const ProtobufCMessage *req)
+static void record_metrics(struct pn_rpc *rpc, struct pn_rpc_stream *s, const ProtobufCMessage *req)
 {
 	(void)rpc;
 	(void)req;

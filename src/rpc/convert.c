@@ -13,7 +13,7 @@
 #include "rules.h"
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						       ...)
+						      ...)
 {
 	va_list ap;
 
@@ -54,10 +54,22 @@ grpc_status_code pn_rpc_status_of_errno(int err)
 const char *pn_rpc_status_name(grpc_status_code code)
 {
 	static const char *const names[] = {
-		"OK",		     "CANCELLED",	  "UNKNOWN",	 "INVALID_ARGUMENT",
-		"DEADLINE_EXCEEDED", "NOT_FOUND",	  "ALREADY_EXISTS", "PERMISSION_DENIED",
-		"RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",	 "OUT_OF_RANGE",
-		"UNIMPLEMENTED",     "INTERNAL",	  "UNAVAILABLE", "DATA_LOSS",
+		"OK",
+		"CANCELLED",
+		"UNKNOWN",
+		"INVALID_ARGUMENT",
+		"DEADLINE_EXCEEDED",
+		"NOT_FOUND",
+		"ALREADY_EXISTS",
+		"PERMISSION_DENIED",
+		"RESOURCE_EXHAUSTED",
+		"FAILED_PRECONDITION",
+		"ABORTED",
+		"OUT_OF_RANGE",
+		"UNIMPLEMENTED",
+		"INTERNAL",
+		"UNAVAILABLE",
+		"DATA_LOSS",
 		"UNAUTHENTICATED",
 	};
 
@@ -214,8 +226,7 @@ static int targets_fill(struct pn_targets *t, const int32_t *pids, size_t n_pids
 }
 
 /* Fills s (events already set) from in; on error s is cleared. */
-static int subject_fill(struct pn_subject *s, const struct subject_in *in, char *err,
-			size_t errlen)
+static int subject_fill(struct pn_subject *s, const struct subject_in *in, char *err, size_t errlen)
 {
 	char msg[PN_PATH_MAX + 128];
 	int e = -ENOMEM;
@@ -227,8 +238,10 @@ static int subject_fill(struct pn_subject *s, const struct subject_in *in, char 
 	}
 	for (size_t i = 0; i < in->n_ignore; i++) {
 		if (!in->ignore[i][0] || strchr(in->ignore[i], '/')) {
-			e = fail(err, errlen, "%s.ignore[%zu]: \"%s\" is not a file name (one path "
-				 "component, no '/')", in->field, i, in->ignore[i]);
+			e = fail(err, errlen,
+				 "%s.ignore[%zu]: \"%s\" is not a file name (one path "
+				 "component, no '/')",
+				 in->field, i, in->ignore[i]);
 			goto fail;
 		}
 	}
@@ -390,7 +403,8 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 		return e;
 
 	/* argus-controller names the watch after its ArgusWatcher; fall back to the pod */
-	w = watch_new(c->name && c->name[0] ? c->name : (c->podname && c->podname[0] ? c->podname : key),
+	w = watch_new(c->name && c->name[0] ? c->name :
+					      (c->podname && c->podname[0] ? c->podname : key),
 		      c->podname, c->logformat, key, "argus", c->n_subject);
 	if (!w)
 		goto oom;
@@ -406,8 +420,9 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 		}
 		for (size_t j = 0; j < as->n_event; j++) {
 			if (pn_event_name_parse(as->event[j], &w->subjects[i].events)) {
-				e = fail(err, errlen, "%s.event[%zu]: unknown event \"%s\" (valid: %s)",
-					 field, j, as->event[j], pn_event_names_valid());
+				e = fail(err, errlen,
+					 "%s.event[%zu]: unknown event \"%s\" (valid: %s)", field,
+					 j, as->event[j], pn_event_names_valid());
 				goto fail;
 			}
 		}
@@ -473,16 +488,19 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 	if (!aw->name || !aw->name[0])
 		return fail(err, errlen, "watch.name: required");
 	if (strlen(aw->name) > 253 || strpbrk(aw->name, " \t\n/"))
-		return fail(err, errlen, "watch.name: \"%.64s\" must be at most 253 characters "
-			    "without spaces or '/'", aw->name);
+		return fail(err, errlen,
+			    "watch.name: \"%.64s\" must be at most 253 characters "
+			    "without spaces or '/'",
+			    aw->name);
 	at = aw->targets;
 	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
-		return fail(err, errlen, "watch.targets: at least one pid, cgroup or container "
+		return fail(err, errlen,
+			    "watch.targets: at least one pid, cgroup or container "
 			    "is required");
 	for (size_t i = 0; i < at->n_pids; i++)
 		if (at->pids[i] <= 0)
-			return fail(err, errlen, "watch.targets.pids[%zu]: %d is not a process id", i,
-				    at->pids[i]);
+			return fail(err, errlen, "watch.targets.pids[%zu]: %d is not a process id",
+				    i, at->pids[i]);
 	if (!aw->n_subjects)
 		return fail(err, errlen, "watch.subjects: at least one subject is required");
 	e = check_log_format("watch.log_format", aw->log_format, err, errlen);
@@ -504,8 +522,8 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 		}
 		for (size_t j = 0; j < as->n_events; j++) {
 			if (pn_api_event_type_mask((int)as->events[j], &w->subjects[i].events)) {
-				e = fail(err, errlen, "%s.events[%zu]: %d is not an event type", field,
-					 j, (int)as->events[j]);
+				e = fail(err, errlen, "%s.events[%zu]: %d is not an event type",
+					 field, j, (int)as->events[j]);
 				goto fail;
 			}
 		}

@@ -19,7 +19,8 @@ grpc_byte_buffer *pn_event_metrics_buffer(const struct pn_rpc *rpc, const struct
 					  const struct pn_match *m);
 /* panoptes.v1 Event for one match, with the watch's log line. */
 grpc_byte_buffer *pn_event_record_buffer(const struct pn_rpc *rpc, const struct pn_event *ev,
-					 const struct pn_match *m, const struct pn_format_ctx *fctx);
+					 const struct pn_match *m,
+					 const struct pn_format_ctx *fctx);
 /* StreamEvents filters: every one given must hold. */
 bool pn_event_filter_pass(const struct pn_event_filter *f, const struct pn_match *m);
 

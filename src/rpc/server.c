@@ -111,10 +111,10 @@ struct pn_rpc_stream {
 	pthread_mutex_t mu;
 	int refs;
 	struct tag meta_tag, close_tag, write_tag, status_tag;
-	int cancelled;		/* RECV_CLOSE_ON_SERVER writes it */
-	bool over;		/* nothing more may be sent: client gone, or status sent */
-	bool writing;		/* one SEND_MESSAGE in flight at a time (gRPC's rule) */
-	bool finishing;		/* send the status once the queue is empty */
+	int cancelled;	/* RECV_CLOSE_ON_SERVER writes it */
+	bool over;	/* nothing more may be sent: client gone, or status sent */
+	bool writing;	/* one SEND_MESSAGE in flight at a time (gRPC's rule) */
+	bool finishing; /* send the status once the queue is empty */
 	bool status_sent;
 	grpc_status_code code;
 	grpc_slice details;
@@ -209,8 +209,8 @@ static void stream_unlist(struct pn_rpc_stream *s)
 
 static void stream_write_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pn_rpc_stream *s = (struct pn_rpc_stream *)((char *)t -
-							   offsetof(struct pn_rpc_stream, write_tag));
+	struct pn_rpc_stream *s =
+		(struct pn_rpc_stream *)((char *)t - offsetof(struct pn_rpc_stream, write_tag));
 
 	(void)rpc;
 	pthread_mutex_lock(&s->mu);
@@ -227,8 +227,8 @@ static void stream_write_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 
 static void stream_status_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pn_rpc_stream *s = (struct pn_rpc_stream *)((char *)t -
-							   offsetof(struct pn_rpc_stream, status_tag));
+	struct pn_rpc_stream *s =
+		(struct pn_rpc_stream *)((char *)t - offsetof(struct pn_rpc_stream, status_tag));
 
 	(void)rpc;
 	(void)ok;
@@ -240,8 +240,8 @@ static void stream_status_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 
 static void stream_meta_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pn_rpc_stream *s = (struct pn_rpc_stream *)((char *)t -
-							   offsetof(struct pn_rpc_stream, meta_tag));
+	struct pn_rpc_stream *s =
+		(struct pn_rpc_stream *)((char *)t - offsetof(struct pn_rpc_stream, meta_tag));
 
 	(void)rpc;
 	(void)ok;
@@ -251,8 +251,8 @@ static void stream_meta_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 /* The call is over for good: the client left, the deadline passed, or the status went out. */
 static void stream_close_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pn_rpc_stream *s = (struct pn_rpc_stream *)((char *)t -
-							   offsetof(struct pn_rpc_stream, close_tag));
+	struct pn_rpc_stream *s =
+		(struct pn_rpc_stream *)((char *)t - offsetof(struct pn_rpc_stream, close_tag));
 
 	(void)rpc;
 	(void)ok;
@@ -423,8 +423,8 @@ static void unary_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 }
 
 /* Sends the reply (when OK), the status, and waits for the call to close. Takes `call`. */
-static void unary_reply(struct pn_rpc *rpc, grpc_call *call, grpc_status_code code,
-			const char *msg, grpc_byte_buffer *resp)
+static void unary_reply(struct pn_rpc *rpc, grpc_call *call, grpc_status_code code, const char *msg,
+			grpc_byte_buffer *resp)
 {
 	struct unary *u = calloc(1, sizeof(*u));
 	grpc_op ops[4] = { 0 };
@@ -616,8 +616,9 @@ static void *cq_thread(void *arg)
 		if (!atomic_load(&rpc->stopping))
 			continue;
 		if (gpr_time_cmp(cancel_at, gpr_inf_future(GPR_CLOCK_MONOTONIC)) == 0)
-			cancel_at = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-						 gpr_time_from_millis(PN_RPC_GRACE_MS, GPR_TIMESPAN));
+			cancel_at =
+				gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+					     gpr_time_from_millis(PN_RPC_GRACE_MS, GPR_TIMESPAN));
 		/* Calls that did not end by themselves (a client that stopped reading). */
 		if (!cancelled_all && gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), cancel_at) >= 0) {
 			grpc_server_cancel_all_calls(rpc->server);
@@ -683,11 +684,12 @@ static grpc_server_credentials *make_credentials(const struct pn_rpc_opts *o, ch
 	pair.cert_chain = cert;
 	creds = grpc_ssl_server_credentials_create_ex(
 		ca, &pair, 1,
-		ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-		   : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+		ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY :
+		     GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
 		NULL);
 	if (!creds)
-		snprintf(err, errlen, "-tlscertfile/-tlskeyfile: gRPC refused the certificate or "
+		snprintf(err, errlen,
+			 "-tlscertfile/-tlskeyfile: gRPC refused the certificate or "
 			 "key (PEM expected)");
 out:
 	free(ca);
@@ -714,7 +716,8 @@ static int register_methods(struct pn_rpc *rpc)
 
 			slot->method = m;
 			slot->handle = grpc_server_register_method(
-				rpc->server, m->path, NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+				rpc->server, m->path, NULL,
+				GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
 			if (!slot->handle)
 				return -EINVAL;
 		}
@@ -773,8 +776,10 @@ int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts, char *err,
 	port = grpc_server_add_http2_port(rpc->server, opts->listen, creds);
 	grpc_server_credentials_release(creds);
 	if (port <= 0) {
-		snprintf(err, errlen, "--listen %s: cannot listen there (address in use, or not "
-			 "HOST:PORT)", opts->listen);
+		snprintf(err, errlen,
+			 "--listen %s: cannot listen there (address in use, or not "
+			 "HOST:PORT)",
+			 opts->listen);
 		e = -EADDRINUSE;
 		goto fail;
 	}

@@ -29,7 +29,7 @@ struct pn_rpc_opts {
 	const char *node;
 	const char *version;
 	bool tls;
-	const char *tls_ca_file;   /* with tls: require client certificates signed by it */
+	const char *tls_ca_file; /* with tls: require client certificates signed by it */
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	size_t max_request_bytes;
@@ -77,7 +77,7 @@ enum pn_rpc_feed {
 struct pn_event_filter {
 	char **watches;
 	size_t n_watches;
-	uint32_t events; /* PN_* bits; 0 = any */
+	uint32_t events;   /* PN_* bits; 0 = any */
 	char *path_prefix; /* normalized; NULL = any */
 };
 

@@ -156,7 +156,8 @@ static int run_step(char *step)
 		_exit(0);
 	}
 	if (!strcmp(op, "sleep")) {
-		struct timespec ts = { .tv_sec = atoi(a) / 1000, .tv_nsec = (atoi(a) % 1000) * 1000000L };
+		struct timespec ts = { .tv_sec = atoi(a) / 1000,
+				       .tv_nsec = (atoi(a) % 1000) * 1000000L };
 
 		return nanosleep(&ts, NULL);
 	}

@@ -33,15 +33,15 @@
 #define ID_E "a9f51566bd6705f7ea6ad54bb9deb449f795582d6529a0e22207b8981233ec58"
 #define ID_F "f67ab10ad4e4c53121b6a5fe4da9c10ddee905b978d3788d2723d7bfacbe28a9"
 /* G1 and G2 share their first 20 digits */
-#define ID_G1 "333e0a1e27815d0ceee55c473fe3dc93d56c63e3bee2b3b4aee8eed6d70191a3"
-#define ID_G2 "333e0a1e27815d0ceee5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define ID_H "44bd7ae60f478fae1061e11a7739f4b94d1daf917982d33b6fc8a01a63f89c21"
-#define ID_N "1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef"
+#define ID_G1	"333e0a1e27815d0ceee55c473fe3dc93d56c63e3bee2b3b4aee8eed6d70191a3"
+#define ID_G2	"333e0a1e27815d0ceee5aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ID_H	"44bd7ae60f478fae1061e11a7739f4b94d1daf917982d33b6fc8a01a63f89c21"
+#define ID_N	"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef"
 #define ID_DEEP "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef"
 #define ID_LINK "0000000011111111222222223333333344444444555555556666666677777777"
 
-#define KUBEPODS_POD                                                                              \
-	"kubepods.slice/kubepods-burstable.slice/"                                                \
+#define KUBEPODS_POD                                                                               \
+	"kubepods.slice/kubepods-burstable.slice/"                                                 \
 	"kubepods-burstable-pod6f1c9d7e_2b1a_4c3d_9e8f_0a1b2c3d4e5f.slice"
 
 static char tmp_root[PATH_MAX]; /* holds cg/ (fake cgroup2 root), proc/, outside/ */
@@ -152,11 +152,10 @@ static int tree_setup(void **state)
 
 	/* /proc */
 	mkdirs("proc/100");
-	write_file("proc/100/cgroup",
-		   "12:pids:/system.slice/x.service\n"
-		   "4:memory:/process_api/703aa2b67d47d9584c517f1b649c1b4e\n"
-		   "1:name=systemd:/system.slice/x.service\n"
-		   "0::/system.slice/docker-" ID_B ".scope\n");
+	write_file("proc/100/cgroup", "12:pids:/system.slice/x.service\n"
+				      "4:memory:/process_api/703aa2b67d47d9584c517f1b649c1b4e\n"
+				      "1:name=systemd:/system.slice/x.service\n"
+				      "0::/system.slice/docker-" ID_B ".scope\n");
 	mkdirs("proc/200");
 	write_file("proc/200/cgroup", "0::/" KUBEPODS_POD "/cri-containerd-" ID_A ".scope\n");
 	mkdirs("proc/300");
@@ -216,8 +215,7 @@ static void test_mount_errors(void **state)
 	(void)state;
 	assert_int_equal(pn_cgroup2_mount(DATA "cgroupfs_mountinfo_v1only", out, sizeof(out)),
 			 -ENOENT);
-	assert_int_equal(pn_cgroup2_mount(DATA "cgroupfs_no_such_file", out, sizeof(out)),
-			 -ENOENT);
+	assert_int_equal(pn_cgroup2_mount(DATA "cgroupfs_no_such_file", out, sizeof(out)), -ENOENT);
 	assert_int_equal(pn_cgroup2_mount(DATA "cgroupfs_mountinfo_v2", tiny, sizeof(tiny)),
 			 -ENAMETOOLONG);
 }
@@ -288,9 +286,8 @@ static void test_cgroup_level(void **state)
 	assert_int_equal(pn_cgroup_level("/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified/a/b/"),
 			 2);
 	assert_int_equal(pn_cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup//a//b/./c"), 3);
-	assert_int_equal(pn_cgroup_level("/sys/fs/cgroup",
-					 "/sys/fs/cgroup/" KUBEPODS_POD "/cri-containerd-" ID_A
-					 ".scope"),
+	assert_int_equal(pn_cgroup_level("/sys/fs/cgroup", "/sys/fs/cgroup/" KUBEPODS_POD
+							   "/cri-containerd-" ID_A ".scope"),
 			 4);
 	assert_int_equal(pn_cgroup_level("/", "/a/b"), 2);
 	assert_int_equal(pn_cgroup_level("/", "/"), 0);
@@ -343,9 +340,8 @@ static void ref_is(const char *ref, const char *runtime, const char *id)
 {
 	char rt[16], cid[128], err[256] = "";
 
-	assert_int_equal(pn_container_ref_parse(ref, rt, sizeof(rt), cid, sizeof(cid), err,
-						sizeof(err)),
-			 0);
+	assert_int_equal(
+		pn_container_ref_parse(ref, rt, sizeof(rt), cid, sizeof(cid), err, sizeof(err)), 0);
 	assert_string_equal(rt, runtime);
 	assert_string_equal(cid, id);
 	assert_string_equal(err, "");
@@ -355,9 +351,9 @@ static void ref_bad(const char *ref, const char *want_err)
 {
 	char rt[16], cid[128], err[256] = "";
 
-	assert_int_equal(pn_container_ref_parse(ref, rt, sizeof(rt), cid, sizeof(cid), err,
-						sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		pn_container_ref_parse(ref, rt, sizeof(rt), cid, sizeof(cid), err, sizeof(err)),
+		-EINVAL);
 	assert_string_equal(err, want_err);
 }
 
@@ -388,9 +384,9 @@ static void test_container_ref_parse(void **state)
 	ref_bad("../../etc", "container id \"../../etc\" in \"../../etc\" must not contain '/'");
 
 	/* too long for the caller's buffer; no message buffer at all is fine */
-	assert_int_equal(pn_container_ref_parse("docker://" ID_B, rt, sizeof(rt), cid, sizeof(cid),
-						NULL, 0),
-			 -EINVAL);
+	assert_int_equal(
+		pn_container_ref_parse("docker://" ID_B, rt, sizeof(rt), cid, sizeof(cid), NULL, 0),
+		-EINVAL);
 	assert_int_equal(pn_container_ref_parse(NULL, rt, sizeof(rt), cid, sizeof(cid), NULL, 0),
 			 -EINVAL);
 }

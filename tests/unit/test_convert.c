@@ -98,7 +98,8 @@ static void argus_key_uses_cids_without_pids(void **state)
 	r.c.n_cid = 2;
 	r.c.nodename = "node-b";
 	assert_int_equal(pn_argus_to_spec(&r.c, "node-a", &spec, err, sizeof(err)), 0);
-	assert_string_equal(spec.watch->key, "argus/node-b/cid:containerd://aaa,cid:containerd://bbb");
+	assert_string_equal(spec.watch->key,
+			    "argus/node-b/cid:containerd://aaa,cid:containerd://bbb");
 	assert_int_equal(spec.targets.n_containers, 2);
 	pn_watch_free(spec.watch);
 	pn_targets_clear(&spec.targets);
@@ -171,15 +172,16 @@ static void event_types_follow_inotify_bits(void **state)
 			 0);
 	assert_int_equal(mask, PN_ACCESS);
 	mask = 0;
-	assert_int_equal(pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF,
-						&mask), 0);
+	assert_int_equal(
+		pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF, &mask), 0);
 	assert_int_equal(mask, PN_MOVE_SELF);
 	mask = 0;
 	assert_int_equal(pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE, &mask),
 			 0);
 	assert_int_equal(mask, PN_CLOSE);
 	mask = 0;
-	assert_int_equal(pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL, &mask), 0);
+	assert_int_equal(pn_api_event_type_mask(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL, &mask),
+			 0);
 	assert_int_equal(mask, PN_ALL_EVENTS);
 	assert_int_equal(pn_api_event_type_mask(0, &mask), -EINVAL);
 	assert_int_equal(pn_api_event_type_mask(99, &mask), -EINVAL);
@@ -193,8 +195,9 @@ static void event_types_follow_inotify_bits(void **state)
 	assert_int_equal(pn_api_event_type_of_bit(PN_ISDIR), 0);
 	assert_int_equal(pn_api_event_type_of_bit(PN_CLOSE), 0);
 
-	assert_string_equal(pn_api_event_type_name(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE_WRITE),
-			    "CLOSE_WRITE");
+	assert_string_equal(
+		pn_api_event_type_name(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE_WRITE),
+		"CLOSE_WRITE");
 	assert_null(pn_api_event_type_name(0));
 	assert_int_equal(pn_api_event_type_parse("closewrite", &type), 0);
 	assert_int_equal(type, PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE_WRITE);
@@ -259,7 +262,8 @@ static void native_watch_round_trips(void **state)
 	struct api_req r;
 	struct pn_watch_spec spec;
 	struct pn_watch_view v = { 0 };
-	struct pn_watch_binding b = { .cgroup_id = 42, .path = "/sys/fs/cgroup/kubepods/pod1",
+	struct pn_watch_binding b = { .cgroup_id = 42,
+				      .path = "/sys/fs/cgroup/kubepods/pod1",
 				      .container = "" };
 	uint64_t counts[PN_EVENT_SLOTS] = { 0 };
 	Panoptes__V1__WatchInfo *info;

@@ -105,7 +105,8 @@ static void test_default_line(void **state)
 static void test_line_escapes_process_text(void **state)
 {
 	struct pn_event ev = make_event();
-	struct pn_match m = make_match(PN_CREATE, "/tmp/a\\b/x\nMODIFY file 'y'", "x\nMODIFY file 'y'");
+	struct pn_match m =
+		make_match(PN_CREATE, "/tmp/a\\b/x\nMODIFY file 'y'", "x\nMODIFY file 'y'");
 
 	(void)state;
 	memcpy(ev.comm, "ev\til\x7f", sizeof("ev\til\x7f"));
@@ -503,7 +504,11 @@ static void test_json_escaping(void **state)
 	static struct pn_watch odd_watch = { .name = "w\tx", .pod = "p\x1f" };
 
 	(void)state;
-	m = make_match(PN_CREATE, "/d/q\"b\\s\nn\x01" "c\x7f", "q\"b\\s\nn\x01" "c\x7f");
+	m = make_match(PN_CREATE,
+		       "/d/q\"b\\s\nn\x01"
+		       "c\x7f",
+		       "q\"b\\s\nn\x01"
+		       "c\x7f");
 	m.subject = &odd;
 	m.watch = &odd_watch;
 	memcpy(ev.comm, "sh\b\f\r\x1b", 7);
@@ -776,12 +781,40 @@ static const struct {
 	const char *s;
 	size_t n;
 } inserts[] = {
-#define INS(lit) { lit, sizeof(lit) - 1 }
-	INS("\x00"), INS("\x01"), INS("\b"), INS("\t"), INS("\n"), INS("\f"), INS("\r"),
-	INS("\x1b"), INS("\x1f"), INS("\""), INS("\\"), INS("\x7f"), INS("\x80"), INS("\xbf"),
-	INS("\xc3"), INS("\xff"), INS(" "), INS("!"), INS("#"), INS("["), INS("]"), INS("~"),
-	INS("\xc3\xa9"), INS("\xe2\x82\xac"), INS("\xf0\x9f\x98\x80"), INS("\xf4\x8f\xbf\xbf"),
-	INS("\xe2\x82"), INS("\xc0\xaf"), INS("\xed\xa0\x80"), INS("\xf4\x90\x80\x80"),
+#define INS(lit)                                                                                   \
+	{                                                                                          \
+		lit, sizeof(lit) - 1                                                               \
+	}
+	INS("\x00"),
+	INS("\x01"),
+	INS("\b"),
+	INS("\t"),
+	INS("\n"),
+	INS("\f"),
+	INS("\r"),
+	INS("\x1b"),
+	INS("\x1f"),
+	INS("\""),
+	INS("\\"),
+	INS("\x7f"),
+	INS("\x80"),
+	INS("\xbf"),
+	INS("\xc3"),
+	INS("\xff"),
+	INS(" "),
+	INS("!"),
+	INS("#"),
+	INS("["),
+	INS("]"),
+	INS("~"),
+	INS("\xc3\xa9"),
+	INS("\xe2\x82\xac"),
+	INS("\xf0\x9f\x98\x80"),
+	INS("\xf4\x8f\xbf\xbf"),
+	INS("\xe2\x82"),
+	INS("\xc0\xaf"),
+	INS("\xed\xa0\x80"),
+	INS("\xf4\x90\x80\x80"),
 #undef INS
 };
 
@@ -848,9 +881,9 @@ static void test_escape_pairs(void **state)
 static void test_escape_random(void **state)
 {
 	static const unsigned char odd[] = {
-		0x00, 0x01, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x1f, 0x20, '"', '\\', 0x7f, 0x80, 0x82,
-		0x8f, 0x90, 0x9f, 0xa0, 0xa9, 0xbf, 0xc0, 0xc2, 0xc3, 0xdf, 0xe0, 0xe2, 0xed, 0xef,
-		0xf0, 0xf4, 0xf5, 0xff,
+		0x00, 0x01, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x1f, 0x20, '"',  '\\',
+		0x7f, 0x80, 0x82, 0x8f, 0x90, 0x9f, 0xa0, 0xa9, 0xbf, 0xc0, 0xc2,
+		0xc3, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
 	};
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
 	unsigned char s[MAX_IN];
@@ -890,15 +923,15 @@ static void cut_everywhere(bool as_json, const char *name)
 	assert_non_null(in);
 	memcpy(in, name, n + 1);
 	m = bytes_match(in, n);
-	want = as_json ? pn_format_json(full, sizeof(full), &ev, &m, &ctx)
-		       : pn_format_line(full, sizeof(full), "<{path}>", &ev, &m, &ctx);
+	want = as_json ? pn_format_json(full, sizeof(full), &ev, &m, &ctx) :
+			 pn_format_line(full, sizeof(full), "<{path}>", &ev, &m, &ctx);
 	assert_true(want + 2 < sizeof(full));
 	for (size_t len = 0; len <= want + 1; len++) {
 		size_t got, keep = len ? (len - 1 < want ? len - 1 : want) : 0;
 
 		memset(buf, 'X', want + 2);
-		got = as_json ? pn_format_json(buf, len, &ev, &m, &ctx)
-			      : pn_format_line(buf, len, "<{path}>", &ev, &m, &ctx);
+		got = as_json ? pn_format_json(buf, len, &ev, &m, &ctx) :
+				pn_format_line(buf, len, "<{path}>", &ev, &m, &ctx);
 		assert_int_equal(got, want);
 		if (len) {
 			assert_memory_equal(buf, full, keep);
@@ -913,7 +946,7 @@ static void cut_everywhere(bool as_json, const char *name)
 static void test_escape_truncation(void **state)
 {
 	static const char *const names[] = {
-		"/var/lib/containerd/io.containerd.snapshotter",  /* clean, 45 bytes */
+		"/var/lib/containerd/io.containerd.snapshotter",	   /* clean, 45 bytes */
 		"/var/lib/app\n/x\\y\"z/caf\xc3\xa9/\xff/\x7f/tail-bytes", /* one of each */
 		"/srv/\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\x01\x01\x01\\\\\\\"\"\"",
 	};

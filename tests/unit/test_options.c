@@ -66,11 +66,27 @@ static void argusd_single_dash_tls_flags(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&cfg, err, sizeof(err),
-			       (const char *[]){ "-tls", "-tlscafile", PEM, "-tlscertfile", PEM,
-						 "-tlskeyfile=" PEM, "--listen", "127.0.0.1:7000",
-						 "--max-watches", "3", "--stream-queue", "64",
-						 "--max-request-bytes", "65536", "--batch-us", "0",
-						 "--ringbuf-mb", "16", "--nice", "0", NULL }),
+			       (const char *[]){ "-tls",
+						 "-tlscafile",
+						 PEM,
+						 "-tlscertfile",
+						 PEM,
+						 "-tlskeyfile=" PEM,
+						 "--listen",
+						 "127.0.0.1:7000",
+						 "--max-watches",
+						 "3",
+						 "--stream-queue",
+						 "64",
+						 "--max-request-bytes",
+						 "65536",
+						 "--batch-us",
+						 "0",
+						 "--ringbuf-mb",
+						 "16",
+						 "--nice",
+						 "0",
+						 NULL }),
 			 0);
 	assert_true(cfg.tls);
 	assert_string_equal(cfg.tls_ca_file, PEM);
@@ -86,10 +102,10 @@ static void argusd_single_dash_tls_flags(void **state)
 	pn_config_clear(&cfg);
 
 	/* GNU spelling too, and no CA: TLS without client certificates */
-	assert_int_equal(parse(&cfg, err, sizeof(err),
-			       (const char *[]){ "--tls", "--tlscertfile=" PEM, "--tlskeyfile", PEM,
-						 NULL }),
-			 0);
+	assert_int_equal(
+		parse(&cfg, err, sizeof(err),
+		      (const char *[]){ "--tls", "--tlscertfile=" PEM, "--tlskeyfile", PEM, NULL }),
+		0);
 	assert_true(cfg.tls);
 	assert_null(cfg.tls_ca_file);
 	pn_config_clear(&cfg);

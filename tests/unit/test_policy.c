@@ -145,9 +145,9 @@ static void test_example_policy(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(
-		pn_policy_load(PN_TEST_DATA_DIR "/../../../examples/policy.yaml", &p, err, sizeof(err)),
-		0);
+	assert_int_equal(pn_policy_load(PN_TEST_DATA_DIR "/../../../examples/policy.yaml", &p, err,
+					sizeof(err)),
+			 0);
 	assert_int_equal(p.n_specs, 2);
 	assert_string_equal(p.specs[0].watch->name, "web-config");
 	assert_int_equal(p.specs[0].watch->n_subjects, 2);
