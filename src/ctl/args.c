@@ -282,59 +282,6 @@ int ctl_output_flag_only(struct ctl_args *a, enum ctl_output *out)
 
 /* ------------------------------------------------------------ event types */
 
-#define EVENT_TYPE_PREFIX "EVENT_TYPE_"
-
-/* The single kinds follow inotify's bit order: EventType = bit index + 1. */
-_Static_assert(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ACCESS == 1 && PN_ACCESS == 1u,
-	       "EventType ACCESS is inotify's bit 0");
-_Static_assert(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF == 12 && PN_MOVE_SELF == 1u << 11,
-	       "EventType MOVE_SELF is inotify's bit 11");
-
-const char *ctl_event_type_name(int type)
-{
-	const ProtobufCEnumValue *v;
-
-	v = protobuf_c_enum_descriptor_get_value(&panoptes__v1__event_type__descriptor, type);
-	if (!v || type == PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED)
-		return NULL;
-	return v->name + strlen(EVENT_TYPE_PREFIX);
-}
-
-/* An enum name in any case, with or without its prefix ("close_write"), or 0. */
-static Panoptes__V1__EventType event_type_by_enum_name(const char *name)
-{
-	const ProtobufCEnumDescriptor *d = &panoptes__v1__event_type__descriptor;
-	size_t plen = strlen(EVENT_TYPE_PREFIX);
-
-	if (strncasecmp(name, EVENT_TYPE_PREFIX, plen) == 0)
-		name += plen;
-	for (unsigned int i = 0; i < d->n_values; i++) {
-		if (d->values[i].value == PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED)
-			continue;
-		if (strcasecmp(d->values[i].name + plen, name) == 0)
-			return (Panoptes__V1__EventType)d->values[i].value;
-	}
-	return 0;
-}
-
-/* An argus name ("closewrite", "move") as an EventType, or 0. */
-static Panoptes__V1__EventType event_type_by_argus_name(const char *name)
-{
-	uint32_t mask = 0;
-
-	if (pn_event_name_parse(name, &mask))
-		return 0;
-	if (mask == PN_CLOSE)
-		return PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_CLOSE;
-	if (mask == PN_MOVE)
-		return PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE;
-	if (mask == PN_ALL_EVENTS)
-		return PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL;
-	if (mask && !(mask & (mask - 1)) && mask <= PN_MOVE_SELF)
-		return (Panoptes__V1__EventType)(__builtin_ctz(mask) + 1);
-	return 0;
-}
-
 static bool has_type(const Panoptes__V1__EventType *types, size_t n, Panoptes__V1__EventType type)
 {
 	for (size_t i = 0; i < n; i++)
@@ -353,6 +300,7 @@ int ctl_parse_events(const struct ctl_args *a, const char *s, Panoptes__V1__Even
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		Panoptes__V1__EventType type;
+		int parsed;
 
 		while (len && isspace((unsigned char)*p)) {
 			p++;
@@ -363,9 +311,9 @@ int ctl_parse_events(const struct ctl_args *a, const char *s, Panoptes__V1__Even
 		if (!len)
 			return ctl_usage_err("%s: empty event name in \"%s\"", a->flag, s);
 		snprintf(item, sizeof(item), "%.*s", (int)len, p);
-		type = len < sizeof(item) ? event_type_by_argus_name(item) : 0;
-		if (!type && len < sizeof(item))
-			type = event_type_by_enum_name(item);
+		if (len >= sizeof(item) || pn_api_event_type_parse(item, &parsed))
+			parsed = 0;
+		type = (Panoptes__V1__EventType)parsed;
 		if (!type)
 			return ctl_usage_err("%s: \"%.*s\" is not an event (expected %s, "
 					     "or enum names such as CLOSE_WRITE)",

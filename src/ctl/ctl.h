@@ -17,7 +17,9 @@
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "event_type.h"
 #include "panoptes/v1/agent.pb-c.h"
+#include "status.h"
 
 #ifndef PN_VERSION /* set by CMake from project(VERSION) */
 #define PN_VERSION "0.0.0-unknown"
@@ -182,11 +184,6 @@ void ctl_stream_cancel(struct ctl_stream *s);
  * `cancelled` (the client ended it) a CANCELLED status is success.
  */
 int ctl_stream_close(struct ctl_stream *s, bool cancelled);
-
-/* Name of an EventType without its prefix ("CLOSE_WRITE"), or NULL for unknown values. */
-const char *ctl_event_type_name(int type);
-/* gRPC's name of a status code ("NOT_FOUND"). */
-const char *ctl_status_name(grpc_status_code code);
 
 /* ------------------------------------------------------------ commands */
 

@@ -129,7 +129,7 @@ static const Panoptes__V1__Process no_process = PANOPTES__V1__PROCESS__INIT;
 static void print_json(const Panoptes__V1__Event *e)
 {
 	const Panoptes__V1__Process *p = e->process ? e->process : &no_process;
-	const char *type = ctl_event_type_name(e->type);
+	const char *type = pn_api_event_type_name(e->type);
 	struct json j;
 
 	json_init(&j, stdout);

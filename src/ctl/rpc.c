@@ -12,11 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
+
+#include "wire.h"
 
 /* Batch tags: each pluck waits for exactly the batch it started. */
 #define TAG_UNARY   ((void *)(uintptr_t)1)
@@ -24,33 +25,6 @@
 #define TAG_READ    ((void *)(uintptr_t)3)
 #define TAG_STATUS  ((void *)(uintptr_t)4)
 #define TAG_CONNECT ((void *)(uintptr_t)5)
-
-const char *ctl_status_name(grpc_status_code code)
-{
-	static const char *const names[] = {
-		[GRPC_STATUS_OK] = "OK",
-		[GRPC_STATUS_CANCELLED] = "CANCELLED",
-		[GRPC_STATUS_UNKNOWN] = "UNKNOWN",
-		[GRPC_STATUS_INVALID_ARGUMENT] = "INVALID_ARGUMENT",
-		[GRPC_STATUS_DEADLINE_EXCEEDED] = "DEADLINE_EXCEEDED",
-		[GRPC_STATUS_NOT_FOUND] = "NOT_FOUND",
-		[GRPC_STATUS_ALREADY_EXISTS] = "ALREADY_EXISTS",
-		[GRPC_STATUS_PERMISSION_DENIED] = "PERMISSION_DENIED",
-		[GRPC_STATUS_RESOURCE_EXHAUSTED] = "RESOURCE_EXHAUSTED",
-		[GRPC_STATUS_FAILED_PRECONDITION] = "FAILED_PRECONDITION",
-		[GRPC_STATUS_ABORTED] = "ABORTED",
-		[GRPC_STATUS_OUT_OF_RANGE] = "OUT_OF_RANGE",
-		[GRPC_STATUS_UNIMPLEMENTED] = "UNIMPLEMENTED",
-		[GRPC_STATUS_INTERNAL] = "INTERNAL",
-		[GRPC_STATUS_UNAVAILABLE] = "UNAVAILABLE",
-		[GRPC_STATUS_DATA_LOSS] = "DATA_LOSS",
-		[GRPC_STATUS_UNAUTHENTICATED] = "UNAUTHENTICATED",
-	};
-
-	if ((unsigned int)code < sizeof(names) / sizeof(names[0]) && names[code])
-		return names[code];
-	return "UNKNOWN";
-}
 
 /* ------------------------------------------------------------ connection */
 
@@ -210,32 +184,6 @@ void ctl_disconnect(struct ctl *ctl)
 
 /* ------------------------------------------------------------ messages */
 
-static grpc_byte_buffer *pack(const ProtobufCMessage *m)
-{
-	grpc_slice s = grpc_slice_malloc(protobuf_c_message_get_packed_size(m));
-	grpc_byte_buffer *bb;
-
-	protobuf_c_message_pack(m, GRPC_SLICE_START_PTR(s));
-	bb = grpc_raw_byte_buffer_create(&s, 1);
-	grpc_slice_unref(s);
-	return bb;
-}
-
-static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb)
-{
-	grpc_byte_buffer_reader r;
-	ProtobufCMessage *m;
-	grpc_slice s;
-
-	if (!grpc_byte_buffer_reader_init(&r, bb))
-		return NULL;
-	s = grpc_byte_buffer_reader_readall(&r);
-	grpc_byte_buffer_reader_destroy(&r);
-	m = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
-	grpc_slice_unref(s);
-	return m;
-}
-
 /* Starts a batch and waits for it; the call fails, not the batch, when the server is gone. */
 static int run_batch(struct ctl *ctl, grpc_call *call, const grpc_op *ops, size_t n, void *tag)
 {
@@ -312,13 +260,14 @@ static int status_exit(struct ctl *ctl, grpc_status_code code, grpc_slice detail
 	connected |= grpc_channel_check_connectivity_state(ctl->channel, 0) == GRPC_CHANNEL_READY;
 	msg = grpc_slice_to_c_string(details);
 	if (!connected) {
-		ctl_err("cannot reach %s: %s", ctl->server, msg[0] ? msg : ctl_status_name(code));
+		ctl_err("cannot reach %s: %s", ctl->server,
+			msg[0] ? msg : pn_api_status_name(code));
 		err = CTL_EXIT_UNREACHABLE;
 	} else {
 		if (msg[0])
-			ctl_err("%s: %s", ctl_status_name(code), msg);
+			ctl_err("%s: %s", pn_api_status_name(code), msg);
 		else
-			ctl_err("%s", ctl_status_name(code));
+			ctl_err("%s", pn_api_status_name(code));
 		err = CTL_EXIT_FAILED;
 	}
 	gpr_free(msg);
@@ -354,7 +303,7 @@ int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 	call = grpc_channel_create_call(ctl->channel, NULL, GRPC_PROPAGATE_DEFAULTS, ctl->cq,
 					grpc_slice_from_static_string(method), NULL, deadline,
 					NULL);
-	send = pack(req);
+	send = pn_api_pack(req);
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
 	ops[1].op = GRPC_OP_SEND_MESSAGE;
@@ -380,7 +329,7 @@ int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 		err = CTL_EXIT_FAILED;
 		goto out;
 	}
-	*resp = unpack(resp_desc, recv);
+	*resp = pn_api_unpack(resp_desc, recv);
 	if (!*resp) {
 		ctl_err("%s: cannot decode the server's %s", method, resp_desc->name);
 		err = CTL_EXIT_FAILED;
@@ -428,7 +377,7 @@ int ctl_stream_open(struct ctl *ctl, struct ctl_stream *s, const char *method,
 	s->call = grpc_channel_create_call(ctl->channel, NULL, GRPC_PROPAGATE_DEFAULTS, ctl->cq,
 					   grpc_slice_from_static_string(method), NULL,
 					   gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-	s->send = pack(req);
+	s->send = pn_api_pack(req);
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
 	ops[1].op = GRPC_OP_SEND_MESSAGE;
@@ -476,7 +425,7 @@ int ctl_stream_next(struct ctl_stream *s, const ProtobufCMessageDescriptor *desc
 	err = run_batch(s->ctl, s->call, &op, 1, TAG_READ);
 	if (err || !recv)
 		return err;
-	*msg = unpack(desc, recv);
+	*msg = pn_api_unpack(desc, recv);
 	grpc_byte_buffer_destroy(recv);
 	if (!*msg) {
 		ctl_err("%s: cannot decode the server's %s", s->method, desc->name);

@@ -125,7 +125,7 @@ static void put_flag(const char *flag, const char *val)
 static void put_event_types(const Panoptes__V1__EventType *types, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *name = ctl_event_type_name(types[i]);
+		const char *name = pn_api_event_type_name(types[i]);
 
 		if (i)
 			putchar(',');
@@ -230,7 +230,7 @@ static void json_event_types(struct json *j, const char *key, const Panoptes__V1
 	json_key(j, key);
 	json_array_begin(j);
 	for (size_t i = 0; i < n; i++) {
-		const char *name = ctl_event_type_name(types[i]);
+		const char *name = pn_api_event_type_name(types[i]);
 
 		if (name)
 			json_str(j, name);

@@ -128,7 +128,7 @@ class Cli(unittest.TestCase):
                      "--follow-move", "--tag", "--format", "--name", "--pod", "--output",
                      "--node-name", "--backend", "--ringbuf-mb", "--verbose", "--version"):
             self.assertIn(flag, out)
-        with open(os.path.join(os.path.dirname(__file__), "../../src/daemon/options.c")) as f:
+        with open(os.path.join(os.path.dirname(__file__), "../../src/panoptesd/options.c")) as f:
             src = f.read()
         declared = set(re.findall(r'\{ "([a-z-]+)", (?:required|no)_argument', src))
         self.assertEqual({f for f in declared if f"--{f}" not in out}, set())

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Protobuf <-> watch mapping and errno <-> gRPC status (src/rpc/convert.c). */
+/* Protobuf <-> watch mapping and errno <-> gRPC status (src/api/convert.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "convert.h"
+#include "status.h"
+#include "event_type.h"
 #include "rules.h"
 
 /* An argus config on the stack: one subject, pids or cids as given. */
@@ -357,18 +359,18 @@ static void native_bad_input_names_the_field(void **state)
 static void errno_maps_to_status(void **state)
 {
 	(void)state;
-	assert_int_equal(pn_rpc_status_of_errno(0), GRPC_STATUS_OK);
-	assert_int_equal(pn_rpc_status_of_errno(-EINVAL), GRPC_STATUS_INVALID_ARGUMENT);
-	assert_int_equal(pn_rpc_status_of_errno(-ENOENT), GRPC_STATUS_NOT_FOUND);
-	assert_int_equal(pn_rpc_status_of_errno(-ESRCH), GRPC_STATUS_NOT_FOUND);
-	assert_int_equal(pn_rpc_status_of_errno(-EEXIST), GRPC_STATUS_ALREADY_EXISTS);
-	assert_int_equal(pn_rpc_status_of_errno(-ENOSPC), GRPC_STATUS_RESOURCE_EXHAUSTED);
-	assert_int_equal(pn_rpc_status_of_errno(-ENOMEM), GRPC_STATUS_RESOURCE_EXHAUSTED);
-	assert_int_equal(pn_rpc_status_of_errno(-EACCES), GRPC_STATUS_PERMISSION_DENIED);
-	assert_int_equal(pn_rpc_status_of_errno(-EIO), GRPC_STATUS_INTERNAL);
-	assert_string_equal(pn_rpc_status_name(GRPC_STATUS_NOT_FOUND), "NOT_FOUND");
-	assert_string_equal(pn_rpc_status_name(GRPC_STATUS_UNAUTHENTICATED), "UNAUTHENTICATED");
-	assert_string_equal(pn_rpc_status_name((grpc_status_code)99), "UNKNOWN");
+	assert_int_equal(pn_api_status_of_errno(0), GRPC_STATUS_OK);
+	assert_int_equal(pn_api_status_of_errno(-EINVAL), GRPC_STATUS_INVALID_ARGUMENT);
+	assert_int_equal(pn_api_status_of_errno(-ENOENT), GRPC_STATUS_NOT_FOUND);
+	assert_int_equal(pn_api_status_of_errno(-ESRCH), GRPC_STATUS_NOT_FOUND);
+	assert_int_equal(pn_api_status_of_errno(-EEXIST), GRPC_STATUS_ALREADY_EXISTS);
+	assert_int_equal(pn_api_status_of_errno(-ENOSPC), GRPC_STATUS_RESOURCE_EXHAUSTED);
+	assert_int_equal(pn_api_status_of_errno(-ENOMEM), GRPC_STATUS_RESOURCE_EXHAUSTED);
+	assert_int_equal(pn_api_status_of_errno(-EACCES), GRPC_STATUS_PERMISSION_DENIED);
+	assert_int_equal(pn_api_status_of_errno(-EIO), GRPC_STATUS_INTERNAL);
+	assert_string_equal(pn_api_status_name(GRPC_STATUS_NOT_FOUND), "NOT_FOUND");
+	assert_string_equal(pn_api_status_name(GRPC_STATUS_UNAUTHENTICATED), "UNAUTHENTICATED");
+	assert_string_equal(pn_api_status_name((grpc_status_code)99), "UNKNOWN");
 }
 
 int main(void)

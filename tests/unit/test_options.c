@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* panoptesd's flags (src/daemon/options.c): gRPC, TLS, limits and the ring buffer. */
+/* panoptesd's flags (src/panoptesd/options.c): gRPC, TLS, limits and the ring buffer. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -11,9 +11,6 @@
 #include "rules.h"
 #include "server.h"
 
-/* Serializes a message into a byte buffer gRPC can send (NULL when out of memory). */
-grpc_byte_buffer *pn_rpc_pack(const ProtobufCMessage *msg);
-
 /* argus ArgusdMetricsHandle for one match. */
 grpc_byte_buffer *pn_event_metrics_buffer(const struct pn_rpc *rpc, const struct pn_event *ev,
 					  const struct pn_match *m);

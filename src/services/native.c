@@ -7,6 +7,8 @@
 #include <sys/utsname.h>
 
 #include "convert.h"
+#include "status.h"
+#include "event_type.h"
 #include "log.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "pathutil.h"
@@ -59,14 +61,14 @@ static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w
 
 	e = pn_api_watch_to_spec(w, &spec, msg, msglen);
 	if (e)
-		return pn_rpc_status_of_errno(e);
+		return pn_api_status_of_errno(e);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
 	e = pn_registry_install(reg, &spec, mode, msg, msglen);
 	if (e) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
 		name_the_field(e, mode, name, msg, msglen);
-		return pn_rpc_status_of_errno(e);
+		return pn_api_status_of_errno(e);
 	}
 	pn_info("grpc: watch %s %s", name, mode == PN_REG_CREATE_ONLY ? "created" : "updated");
 	f.name = name;
@@ -214,7 +216,7 @@ static void stream_events(struct pn_rpc *rpc, struct pn_rpc_stream *s, const Pro
 	(void)rpc;
 	e = filter_of((const void *)req, &f, msg, sizeof(msg));
 	if (e) {
-		pn_rpc_stream_finish(s, pn_rpc_status_of_errno(e), msg);
+		pn_rpc_stream_finish(s, pn_api_status_of_errno(e), msg);
 		return;
 	}
 	pn_rpc_stream_subscribe(s, PN_FEED_EVENTS, &f, NULL);

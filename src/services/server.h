@@ -2,7 +2,7 @@
 /*
  * The gRPC server on gRPC C core: one completion queue drained by one
  * thread, registered methods, unary and server-streaming calls. Services
- * (argus.c, agent.c, health.c) describe their methods in tables; this file
+ * (argus.c, native.c, health.c) describe their methods in tables; this file
  * owns every grpc_call and its lifetime.
  *
  * Streams never let a client slow the agent: each has a bounded queue that
@@ -98,7 +98,7 @@ struct pn_rpc_method {
 	void (*stream)(struct pn_rpc *rpc, struct pn_rpc_stream *s, const ProtobufCMessage *req);
 };
 
-/* Service tables (argus.c, agent.c, health.c), ended by a zeroed entry. */
+/* Service tables (argus.c, native.c, health.c), ended by a zeroed entry. */
 extern const struct pn_rpc_method pn_argus_methods[];
 extern const struct pn_rpc_method pn_agent_methods[];
 extern const struct pn_rpc_method pn_health_methods[];

@@ -5,6 +5,8 @@
 
 #include "argus.pb-c.h"
 #include "convert.h"
+#include "event_type.h"
+#include "wire.h"
 #include "events.h"
 #include "feed.h"
 #include "panoptes/v1/agent.pb-c.h"
@@ -19,7 +21,7 @@ grpc_byte_buffer *pn_event_metrics_buffer(const struct pn_rpc *rpc, const struct
 	h.arguswatcher = m->watch->name;
 	h.event = (char *)(event ? event : "");
 	h.nodename = (char *)pn_rpc_opts(rpc)->node;
-	return pn_rpc_pack(&h.base);
+	return pn_api_pack(&h.base);
 }
 
 grpc_byte_buffer *pn_event_record_buffer(const struct pn_rpc *rpc, const struct pn_event *ev,
@@ -83,7 +85,7 @@ grpc_byte_buffer *pn_event_record_buffer(const struct pn_rpc *rpc, const struct 
 	e.truncated = (ev->flags & PN_REC_TRUNCATED) != 0;
 	e.line = line;
 	e.named_path = (char *)(ev->named_path ? ev->named_path : "");
-	bb = pn_rpc_pack(&e.base);
+	bb = pn_api_pack(&e.base);
 out:
 	free(tags);
 	free(entries);

@@ -23,6 +23,8 @@
 #include <time.h>
 
 #include "convert.h"
+#include "status.h"
+#include "wire.h"
 #include "feed.h"
 #include "log.h"
 
@@ -73,34 +75,6 @@ struct pn_rpc {
 static void inflight_add(struct pn_rpc *rpc)
 {
 	atomic_fetch_add(&rpc->inflight, 1);
-}
-
-grpc_byte_buffer *pn_rpc_pack(const ProtobufCMessage *msg)
-{
-	size_t len = protobuf_c_message_get_packed_size(msg);
-	grpc_slice slice = grpc_slice_malloc(len);
-	grpc_byte_buffer *bb;
-
-	protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
-	bb = grpc_raw_byte_buffer_create(&slice, 1);
-	grpc_slice_unref(slice);
-	return bb;
-}
-
-static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb)
-{
-	grpc_byte_buffer_reader reader;
-	ProtobufCMessage *msg;
-	grpc_slice all;
-
-	if (!grpc_byte_buffer_reader_init(&reader, bb))
-		return NULL;
-	all = grpc_byte_buffer_reader_readall(&reader);
-	grpc_byte_buffer_reader_destroy(&reader);
-	msg = protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(all),
-					GRPC_SLICE_START_PTR(all));
-	grpc_slice_unref(all);
-	return msg;
 }
 
 /* ------------------------------------------------------------ streams */
@@ -335,7 +309,7 @@ static int stream_push(struct pn_rpc_stream *s, grpc_byte_buffer *bb, bool bound
 
 int pn_rpc_stream_send(struct pn_rpc_stream *s, const ProtobufCMessage *msg, bool bounded)
 {
-	grpc_byte_buffer *bb = pn_rpc_pack(msg);
+	grpc_byte_buffer *bb = pn_api_pack(msg);
 	int e;
 
 	if (!bb)
@@ -508,7 +482,7 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 			    "the deadline passed before the call was served", NULL);
 		return;
 	}
-	if (!p->payload || !(req = unpack(m->request, p->payload))) {
+	if (!p->payload || !(req = pn_api_unpack(m->request, p->payload))) {
 		snprintf(msg, sizeof(msg), "request: cannot decode the bytes as %s",
 			 m->request->name);
 		unary_reply(rpc, p->call, GRPC_STATUS_INVALID_ARGUMENT, msg, NULL);
@@ -526,11 +500,11 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 		}
 	} else {
 		code = m->unary(rpc, req, &resp, msg, sizeof(msg));
-		unary_reply(rpc, p->call, code, msg, resp ? pn_rpc_pack(resp) : NULL);
+		unary_reply(rpc, p->call, code, msg, resp ? pn_api_pack(resp) : NULL);
 		if (resp)
 			protobuf_c_message_free_unpacked(resp, NULL);
 		if (code != GRPC_STATUS_OK)
-			pn_info("grpc %s: %s: %s", m->path, pn_rpc_status_name(code), msg);
+			pn_info("grpc %s: %s: %s", m->path, pn_api_status_name(code), msg);
 	}
 	protobuf_c_message_free_unpacked(req, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include "policy.h"
 #include "rules.h"
+#include "watch_view.h"
 
 /* How the registry tells the kernel side what to watch. */
 struct pn_kernel_sink {
@@ -60,22 +61,6 @@ int pn_registry_remove(struct pn_registry *r, const char *key);
 /* 0 = no limit. Installing a new watch past it fails with -ENOSPC. */
 void pn_registry_set_max_watches(struct pn_registry *r, size_t max);
 
-/* One cgroup a watch is bound to. */
-struct pn_watch_binding {
-	uint64_t cgroup_id;
-	const char *path;
-	const char *container; /* the container ref it was asked for by, or "" */
-};
-
-/* A watch as the API shows it; valid only during the callback. */
-struct pn_watch_view {
-	const struct pn_watch *watch;
-	const struct pn_targets *targets;
-	const struct pn_watch_binding *bindings;
-	size_t n_bindings;
-	const uint64_t *counts; /* PN_EVENT_SLOTS, by event bit index */
-};
-
 /* Calls fn for every watch, under the registry lock (fn must not call back in). */
 void pn_registry_foreach_view(struct pn_registry *r,
 			      void (*fn)(const struct pn_watch_view *v, void *arg), void *arg);
@@ -86,9 +71,6 @@ size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn
 
 /* Drops cgroups that no longer exist (container exited), and watches left with none. */
 int pn_registry_prune(struct pn_registry *r);
-
-/* Event bits are inotify's low 12 bits: counts are kept per bit index. */
-#define PN_EVENT_SLOTS 12
 
 /* Calls fn for every watch, under the lock, with its events reported so far by bit index. */
 void pn_registry_foreach_watch(struct pn_registry *r,

@@ -14,6 +14,7 @@
 
 #include "argus.pb-c.h"
 #include "convert.h"
+#include "status.h"
 #include "log.h"
 #include "server.h"
 
@@ -189,7 +190,7 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage 
 
 	e = pn_argus_to_spec(c, o->node, &spec, msg, msglen);
 	if (e)
-		return pn_rpc_status_of_errno(e);
+		return pn_api_status_of_errno(e);
 	snprintf(key, sizeof(key), "%s", spec.watch->key);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
 	e = pn_registry_install(o->registry, &spec, PN_REG_UPSERT, msg, msglen);
@@ -203,7 +204,7 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage 
 	if (e) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
-		return pn_rpc_status_of_errno(e);
+		return pn_api_status_of_errno(e);
 	}
 	pn_info("grpc: argus watch %s installed (%s)", name, key);
 	f.key = key;
@@ -242,7 +243,7 @@ static grpc_status_code destroy_watch(struct pn_rpc *rpc, const ProtobufCMessage
 
 	e = pn_argus_key(c, o->node, key, sizeof(key), msg, msglen);
 	if (e)
-		return pn_rpc_status_of_errno(e);
+		return pn_api_status_of_errno(e);
 	/* by its own key, else by the pids of the handle a cid-only CreateWatch returned */
 	aliased = alias_take(key);
 	gone = key;

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Protobuf messages <-> watches (argus and panoptes.v1). Pure mapping: no
+ * I/O, no gRPC calls, no registry. Every error message names the request
+ * field and the bad value.
+ */
+#ifndef PN_API_CONVERT_H
+#define PN_API_CONVERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "argus.pb-c.h"
+#include "panoptes/v1/agent.pb-c.h"
+#include "policy.h"
+#include "watch_view.h"
+
+/*
+ * argus: an ArgusdConfig as a watch spec. The key (node, then pids, else
+ * container ids, sorted) is what CreateWatch updates in place and
+ * DestroyWatch removes, as argusd did. `node` stands in for an empty
+ * nodeName. -EINVAL with the field named on bad input.
+ */
+int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size_t outlen,
+		 char *err, size_t errlen);
+int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_watch_spec *out,
+		     char *err, size_t errlen);
+
+/* native: a Watch as a spec (origin "api"); -EINVAL with the field named on bad input. */
+int pn_api_watch_to_spec(const Panoptes__V1__Watch *w, struct pn_watch_spec *out, char *err,
+			 size_t errlen);
+
+/*
+ * A registry view as a WatchInfo, every part heap-allocated: free it with
+ * protobuf_c_message_free_unpacked(&info->base, NULL). NULL when out of memory.
+ */
+Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v);
+
+#endif
