@@ -5,14 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <sys/file.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -20,15 +12,10 @@
 
 #include "log.h"
 #include "panoptes.skel.h"
+#include "pins.h"
+#include "probe.h"
 
-#define TRACEFS		"/sys/kernel/tracing"
-#define SECURITYFS	"/sys/kernel/security"
-#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
-#define PN_MAX_LINKS	32 /* the vfs backend attaches up to 23 programs */
-#define BPFFS		"/sys/fs/bpf"
-#define PN_BPF_FS_MAGIC 0xcafe4a11
-/* one wording for the probe's refusal and the whole object's: tests and logs match it */
-#define VFS_REFUSED "the kernel refused the vfs programs (fentry/fexit/LSM): "
+#define PN_MAX_LINKS 32 /* the vfs backend attaches up to 23 programs */
 
 struct pn_capture {
 	struct panoptes_bpf *skel;
@@ -41,8 +28,7 @@ struct pn_capture {
 	int ncpus;
 	int backend; /* PN_BACKEND_* */
 	char programs[512];
-	char pin_path[PATH_MAX]; /* "" when not pinning */
-	int pin_lock;		 /* flock'ed fd on pin_path: one agent per directory */
+	struct pn_pins pins;
 };
 
 /*
@@ -57,160 +43,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if ((level == LIBBPF_DEBUG || libbpf_quiet) && !pn_log_verbose())
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-static bool path_exists(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0;
-}
-
-/*
- * libbpf finds a tracepoint's id in tracefs. A fresh node may not have it
- * mounted; node agents mount what they need and say so.
- */
-static bool tracefs_ready(void)
-{
-	if (path_exists(TRACEFS "/events") || path_exists(DEBUGFS_TRACING "/events"))
-		return true;
-	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL)) {
-		pn_warn("tracefs is not mounted and mounting it at %s failed: %s", TRACEFS,
-			strerror(errno));
-		return false;
-	}
-	pn_info("mounted tracefs at %s (the close/dup tracepoints need it)", TRACEFS);
-	return true;
-}
-
-/* The active LSMs, from securityfs (mounted when missing, as tracefs is). */
-static bool lsm_list(char *buf, size_t len)
-{
-	FILE *f = fopen(SECURITYFS "/lsm", "r");
-	size_t n;
-
-	if (!f) {
-		if (mount("securityfs", SECURITYFS, "securityfs", 0, NULL))
-			return false;
-		pn_info("mounted securityfs at %s (to read the active LSM list)", SECURITYFS);
-		f = fopen(SECURITYFS "/lsm", "r");
-		if (!f)
-			return false;
-	}
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-	return true;
-}
-
-static bool lsm_has_bpf(const char *list)
-{
-	char copy[256], *save = NULL;
-
-	snprintf(copy, sizeof(copy), "%s", list);
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (!strcmp(t, "bpf"))
-			return true;
-	return false;
-}
-
-static bool kernel_has_func(const struct btf *vmlinux, const char *name)
-{
-	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
-}
-
-/*
- * Kernel functions the vfs programs attach to (fentry/fexit) and LSM hooks
- * they need. filp_flush (6.7+) and file_truncate (6.2+) are optional: the
- * older kernels have filp_close and path_truncate doing the same work.
- */
-static const char *const vfs_required_funcs[] = {
-	"do_filp_open",	       "do_unlinkat",	      "do_rmdir",
-	"do_mkdirat",	       "do_mknodat",	      "do_symlinkat",
-	"do_linkat",	       "do_renameat2",	      "notify_change",
-	"vfs_utimes",	       "filp_close",	      "bpf_lsm_file_permission",
-	"bpf_lsm_path_unlink", "bpf_lsm_path_rename", "bpf_lsm_path_chmod",
-};
-
-/*
- * Loads and attaches "return 0" as one program of the given kind on func,
- * then lets it go. Returns 0 or -errno of the kernel's refusal.
- */
-static int trampoline_try(const struct btf *vmlinux, enum bpf_prog_type type,
-			  enum bpf_attach_type attach, const char *func)
-{
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = attach);
-	int id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
-	int prog, link, e = 0;
-
-	if (id <= 0)
-		return -ENOENT;
-	o.attach_btf_id = (__u32)id;
-	prog = bpf_prog_load(type, "pn_probe", "GPL", insns, 2, &o);
-	if (prog < 0)
-		return -errno;
-	link = bpf_raw_tracepoint_open(NULL, prog);
-	if (link < 0)
-		e = -errno;
-	else
-		close(link);
-	close(prog);
-	return e;
-}
-
-/*
- * Some kernels refuse every trampoline (fentry/fexit/LSM), for instance
- * under a hypervisor or a lockdown policy that forbids them. Asking with two
- * instructions costs well under a millisecond; finding out by loading the
- * whole vfs object costs its CO-RE pass and verifier time (45 ms in
- * docs/performance.md) before the syscalls backend can start.
- */
-static const char *trampolines_refused(const struct btf *vmlinux, char *why, size_t len)
-{
-	int e = trampoline_try(vmlinux, BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_file_permission");
-
-	if (!e)
-		e = trampoline_try(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, "do_filp_open");
-	if (!e)
-		return NULL;
-	snprintf(why, len, VFS_REFUSED "%s", strerror(-e));
-	return why;
-}
-
-/*
- * Why the vfs backend cannot run on this kernel, or NULL if it may: BPF LSM
- * must be active, the functions hooked must exist and the kernel must let a
- * trampoline attach. Whether the whole object loads is only known by trying
- * (pn_capture_open).
- */
-static const char *vfs_missing(const struct btf *vmlinux, char *why, size_t len)
-{
-	char lsms[256];
-
-	if (!lsm_list(lsms, sizeof(lsms))) {
-		snprintf(why, len, "cannot read the active LSM list (%s/lsm: %s)", SECURITYFS,
-			 strerror(errno));
-		return why;
-	}
-	if (!lsm_has_bpf(lsms)) {
-		snprintf(why, len,
-			 "BPF LSM is not active (lsm=%s; the kernel needs CONFIG_BPF_LSM=y and bpf "
-			 "in its lsm= boot parameter)",
-			 lsms);
-		return why;
-	}
-	for (size_t i = 0; i < sizeof(vfs_required_funcs) / sizeof(vfs_required_funcs[0]); i++) {
-		if (!kernel_has_func(vmlinux, vfs_required_funcs[i])) {
-			snprintf(why, len, "the kernel has no %s to hook", vfs_required_funcs[i]);
-			return why;
-		}
-	}
-	return trampolines_refused(vmlinux, why, len);
 }
 
 static int record_cb(void *ctx, void *data, size_t size)
@@ -256,180 +88,6 @@ static int attach_one(struct pn_capture *c, struct bpf_program *prog, bool requi
 	return 0;
 }
 
-static bool on_bpffs(const char *p)
-{
-	struct statfs sfs;
-
-	return statfs(p, &sfs) == 0 && (unsigned long)sfs.f_type == PN_BPF_FS_MAGIC;
-}
-
-/* Removes everything below dir (bpffs holds only pins and directories). */
-static int remove_tree(int dirfd)
-{
-	DIR *d = fdopendir(dup(dirfd));
-	struct dirent *de;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	/* the dup shares the directory offset of an earlier walk: start over */
-	rewinddir(d);
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (de->d_type == DT_DIR) {
-			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-			if (sub >= 0) {
-				n += remove_tree(sub);
-				close(sub);
-			}
-			unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
-		} else if (unlinkat(dirfd, de->d_name, 0) == 0) {
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
-}
-
-/*
- * Takes the pin directory: mounts bpffs if the node has none, refuses a
- * directory another running agent holds (flock), and clears what a run that
- * did not exit cleanly left behind: its pinned links still hold hooks
- * attached with nobody reading their ring buffer.
- */
-static int pins_prepare(struct pn_capture *c, const char *dir, char *err, size_t errlen)
-{
-	int n;
-
-	if (!on_bpffs(BPFFS)) {
-		if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
-			snprintf(
-				err, errlen,
-				"--pin-path %s: no bpf filesystem at %s and mounting one failed: %s "
-				"(use --pin-path \"\" to run without pins)",
-				dir, BPFFS, strerror(errno));
-			return -errno;
-		}
-		pn_info("mounted the bpf filesystem at %s (for the pins under %s)", BPFFS, dir);
-	}
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (!on_bpffs(dir)) {
-		snprintf(err, errlen, "--pin-path %s: not on a bpf filesystem", dir);
-		return -EINVAL;
-	}
-	c->pin_lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->pin_lock < 0) {
-		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	if (flock(c->pin_lock, LOCK_EX | LOCK_NB)) {
-		int e = errno;
-
-		close(c->pin_lock);
-		c->pin_lock = -1;
-		snprintf(err, errlen,
-			 "--pin-path %s: in use by another running panoptesd (%s); give each agent "
-			 "its own directory",
-			 dir, strerror(e));
-		return -EBUSY;
-	}
-	n = remove_tree(c->pin_lock);
-	if (n)
-		pn_info("cleared %d pins left in %s by a run that did not exit cleanly", n, dir);
-	snprintf(c->pin_path, sizeof(c->pin_path), "%s", dir);
-	return 0;
-}
-
-static int pin_one(const char *dir, const char *sub, const char *name,
-		   int (*pin)(void *, const char *), void *obj, char *err, size_t errlen)
-{
-	char path[PATH_MAX];
-	int e;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, sub);
-	if (mkdir(path, 0700) && errno != EEXIST) {
-		e = -errno;
-		snprintf(err, errlen, "cannot create %s: %s", path, strerror(-e));
-		return e;
-	}
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
-	e = pin(obj, path);
-	if (e)
-		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-e));
-	return e;
-}
-
-static int pin_map(void *m, const char *path)
-{
-	return bpf_map__pin(m, path);
-}
-
-static int pin_prog(void *p, const char *path)
-{
-	return bpf_program__pin(p, path);
-}
-
-static int pin_link(void *l, const char *path)
-{
-	return bpf_link__pin(l, path);
-}
-
-/*
- * maps/NAME, progs/NAME, links/NAME: what an operator reaches with
- * `bpftool map dump pinned ...` (docs/operations.md). The internal .rodata
- * and .bss maps are pinned as "config" and "state".
- */
-static int pins_create(struct pn_capture *c, char *err, size_t errlen)
-{
-	struct bpf_program *prog;
-	struct bpf_map *map;
-	int e;
-
-	bpf_object__for_each_map(map, c->skel->obj) {
-		const char *name = bpf_map__name(map);
-
-		if (strstr(name, ".rodata"))
-			name = "config";
-		else if (strstr(name, ".bss"))
-			name = "state";
-		e = pin_one(c->pin_path, "maps", name, pin_map, map, err, errlen);
-		if (e)
-			return e;
-	}
-	bpf_object__for_each_program(prog, c->skel->obj) {
-		if (!bpf_program__autoload(prog))
-			continue;
-		e = pin_one(c->pin_path, "progs", bpf_program__name(prog), pin_prog, prog, err,
-			    errlen);
-		if (e)
-			return e;
-	}
-	for (size_t i = 0; i < c->n_links; i++) {
-		char name[64];
-
-		snprintf(name, sizeof(name), "%s", bpf_program__name(c->link_progs[i]));
-		e = pin_one(c->pin_path, "links", name, pin_link, c->links[i], err, errlen);
-		if (e)
-			return e;
-	}
-	return 0;
-}
-
-static void pins_remove(struct pn_capture *c)
-{
-	if (c->pin_lock < 0)
-		return;
-	remove_tree(c->pin_lock);
-	rmdir(c->pin_path);
-	close(c->pin_lock);
-	c->pin_lock = -1;
-}
-
 static bool prog_is_vfs(const struct bpf_program *prog)
 {
 	const char *sec = bpf_program__section_name(prog);
@@ -447,12 +105,12 @@ static void programs_select(struct pn_capture *c, int backend, const struct btf 
 	bpf_object__for_each_program(prog, c->skel->obj)
 		bpf_program__set_autoload(prog, prog_is_vfs(prog) == (backend == PN_BACKEND_VFS));
 	if (backend == PN_BACKEND_VFS) {
-		bool flush = kernel_has_func(vmlinux, "filp_flush");
+		bool flush = pn_probe_has_func(vmlinux, "filp_flush");
 
 		bpf_program__set_autoload(c->skel->progs.pn_close_flush, flush);
 		bpf_program__set_autoload(c->skel->progs.pn_close_filp, !flush);
 		bpf_program__set_autoload(c->skel->progs.pn_lsm_ftruncate,
-					  kernel_has_func(vmlinux, "bpf_lsm_file_truncate"));
+					  pn_probe_has_func(vmlinux, "bpf_lsm_file_truncate"));
 	} else if (!have_tracefs) {
 		bpf_program__set_autoload(c->skel->progs.pn_close, false);
 		bpf_program__set_autoload(c->skel->progs.pn_dup2, false);
@@ -484,7 +142,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		return -ENOMEM;
 	c->on_record = opts->on_record;
 	c->ctx = opts->ctx;
-	c->pin_lock = -1;
+	pn_pins_init(&c->pins);
 	c->backend = backend;
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
@@ -509,14 +167,14 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		bpf_map__set_max_entries(c->skel->maps.pn_pending, 1);
 	c->skel->rodata->pn_backend = backend;
 	if (backend == PN_BACKEND_SYSCALLS)
-		have_tracefs = tracefs_ready();
+		have_tracefs = pn_probe_tracefs();
 	programs_select(c, backend, vmlinux, have_tracefs);
 
 	e = panoptes_bpf__load(c->skel);
 	if (e) {
 		*refused = true;
 		if (backend == PN_BACKEND_VFS)
-			snprintf(err, errlen, VFS_REFUSED "%s%s", strerror(-e),
+			snprintf(err, errlen, PN_VFS_REFUSED "%s%s", strerror(-e),
 				 pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
 		else if (e == -EPERM || e == -EACCES)
 			snprintf(err, errlen,
@@ -548,10 +206,11 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	}
 
 	if (opts->pin_path && opts->pin_path[0]) {
-		e = pins_prepare(c, opts->pin_path, err, errlen);
+		e = pn_pins_take(&c->pins, opts->pin_path, err, errlen);
 		if (e)
 			goto err_out;
-		e = pins_create(c, err, errlen);
+		e = pn_pins_create(&c->pins, c->skel->obj, c->links, c->link_progs, c->n_links, err,
+				   errlen);
 		if (e)
 			goto err_out;
 	}
@@ -586,7 +245,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		snprintf(err, errlen, "--backend %s: unknown (valid: auto, vfs, syscalls)", want);
 		return -EINVAL;
 	}
-	if (!path_exists("/sys/kernel/btf/vmlinux")) {
+	if (!pn_probe_btf()) {
 		snprintf(
 			err, errlen,
 			"this kernel has no BTF (/sys/kernel/btf/vmlinux is missing; it needs "
@@ -606,7 +265,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		return e;
 	}
 
-	missing = vfs_missing(vmlinux, why, sizeof(why));
+	missing = pn_probe_vfs_missing(vmlinux, why, sizeof(why));
 	if (!missing) {
 		libbpf_quiet = true;
 		e = capture_start(out, opts, PN_BACKEND_VFS, vmlinux, &refused, why, sizeof(why));
@@ -645,7 +304,7 @@ void pn_capture_close(struct pn_capture *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
-	pins_remove(c);
+	pn_pins_release(&c->pins);
 	for (size_t i = 0; i < c->n_links; i++)
 		bpf_link__destroy(c->links[i]);
 	panoptes_bpf__destroy(c->skel);
@@ -734,7 +393,7 @@ const char *pn_capture_backend(const struct pn_capture *c)
 
 const char *pn_capture_pin_path(const struct pn_capture *c)
 {
-	return c->pin_path;
+	return c->pins.path;
 }
 
 const char *pn_capture_programs(const struct pn_capture *c)

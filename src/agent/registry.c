@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "registry.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -125,156 +123,6 @@ void pn_registry_free(struct pn_registry *r)
 	free(r->proc_root);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
-}
-
-/* ------------------------------------------------------------ resolution */
-
-struct resolved {
-	char path[PATH_MAX];
-	uint64_t id;
-	char container[256];
-};
-
-static int resolve_cgroup_path(struct pn_registry *r, const char *user, struct resolved *out,
-			       char *err, size_t errlen)
-{
-	size_t rootlen = strlen(r->cgroup2_root);
-	struct stat st;
-	int e;
-
-	if (!user[0]) {
-		snprintf(err, errlen, "cgroup \"\": empty path");
-		return -EINVAL;
-	}
-	if (strncmp(user, r->cgroup2_root, rootlen) == 0 &&
-	    (user[rootlen] == '/' || user[rootlen] == '\0'))
-		snprintf(out->path, sizeof(out->path), "%s", user);
-	else
-		snprintf(out->path, sizeof(out->path), "%s%s%s", r->cgroup2_root,
-			 user[0] == '/' ? "" : "/", user);
-	if (stat(out->path, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cgroup %s: not found (looked for %s)", user, out->path);
-		return -ENOENT;
-	}
-	e = pn_cgroup_id(out->path, &out->id);
-	if (e) {
-		snprintf(err, errlen, "cgroup %s: cannot read its id: %s", user, strerror(-e));
-		return e;
-	}
-	return 0;
-}
-
-static int resolve_targets(struct pn_registry *r, const struct pn_targets *t, struct resolved **out,
-			   size_t *n_out, char *err, size_t errlen)
-{
-	size_t n = t->n_pids + t->n_cgroups + t->n_containers, k = 0;
-	struct resolved *res;
-	int e = 0;
-
-	if (n == 0) {
-		snprintf(err, errlen, "targets: no pid, cgroup or container given");
-		return -EINVAL;
-	}
-	res = calloc(n, sizeof(*res));
-	if (!res)
-		return -ENOMEM;
-
-	for (size_t i = 0; i < t->n_pids; i++, k++) {
-		char path[PATH_MAX];
-
-		e = pn_cgroup_of_pid(r->proc_root, r->cgroup2_root, t->pids[i], path, sizeof(path));
-		if (e) {
-			snprintf(err, errlen, "pid %d: %s", t->pids[i],
-				 e == -ESRCH ? "no such process" :
-					       "no cgroup v2 membership found in /proc/PID/cgroup");
-			goto out;
-		}
-		e = resolve_cgroup_path(r, path, &res[k], err, errlen);
-		if (e)
-			goto out;
-	}
-	for (size_t i = 0; i < t->n_cgroups; i++, k++) {
-		e = resolve_cgroup_path(r, t->cgroups[i], &res[k], err, errlen);
-		if (e)
-			goto out;
-	}
-	for (size_t i = 0; i < t->n_containers; i++, k++) {
-		char path[PATH_MAX], runtime[32], id[256];
-
-		e = pn_container_ref_parse(t->containers[i], runtime, sizeof(runtime), id,
-					   sizeof(id), err, errlen);
-		if (e)
-			goto out;
-		e = pn_cgroup_of_container(r->cgroup2_root, t->containers[i], path, sizeof(path));
-		if (e) {
-			snprintf(err, errlen, "container %s: %s under %s", t->containers[i],
-				 e == -EEXIST ? "the id matches more than one cgroup" :
-						"no cgroup found",
-				 r->cgroup2_root);
-			if (e == -EEXIST)
-				e = -EINVAL; /* ambiguous is the caller's to fix, not "exists" */
-			goto out;
-		}
-		e = resolve_cgroup_path(r, path, &res[k], err, errlen);
-		if (e)
-			goto out;
-		snprintf(res[k].container, sizeof(res[k].container), "%s", t->containers[i]);
-	}
-out:
-	if (e) {
-		free(res);
-		return e;
-	}
-	*out = res;
-	*n_out = n;
-	return 0;
-}
-
-/*
- * onlyDir, as inotify's IN_ONLYDIR: a subject path that exists and is not a
- * directory is skipped and said so. The path is looked up in the target's
- * own filesystem view through /proc/PID/root of one of its processes; a path
- * that does not exist (yet) is kept.
- */
-static void apply_only_dir(struct pn_registry *r, struct pn_watch *w, const char *cgroup_path)
-{
-	char procs[PATH_MAX], full[PATH_MAX * 2];
-	FILE *f;
-	int pid = 0;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_path);
-	f = fopen(procs, "r");
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	if (pid <= 0)
-		return;
-
-	for (size_t i = 0; i < w->n_subjects; i++) {
-		struct pn_subject *s = &w->subjects[i];
-
-		if (!s->only_dir)
-			continue;
-		for (size_t j = 0; j < s->n_paths;) {
-			struct stat st;
-
-			snprintf(full, sizeof(full), "%s/%d/root%s", r->proc_root, pid,
-				 s->paths[j]);
-			if (stat(full, &st) == 0 && !S_ISDIR(st.st_mode)) {
-				pn_info("watch %s: subject %zu: onlyDir: %s is not a directory; "
-					"skipped",
-					w->name, i, s->paths[j]);
-				free(s->paths[j]);
-				memmove(&s->paths[j], &s->paths[j + 1],
-					(s->n_paths - j - 1) * sizeof(char *));
-				s->n_paths--;
-				continue;
-			}
-			j++;
-		}
-	}
 }
 
 /* ------------------------------------------------------------ bookkeeping */
@@ -447,7 +295,7 @@ static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t 
 	}
 }
 
-static int bind(struct pn_registry *r, struct reg_watch *rw, const struct resolved *res)
+static int bind(struct pn_registry *r, struct reg_watch *rw, const struct pn_resolved *res)
 {
 	size_t pos;
 	struct reg_cgroup *cg = find_cgroup(r, res->id, &pos);
@@ -490,25 +338,27 @@ static int bind(struct pn_registry *r, struct reg_watch *rw, const struct resolv
 }
 
 int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum pn_reg_mode mode,
-			char *err, size_t errlen)
+			struct pn_reg_error *err)
 {
 	struct reg_cgroup **dead = NULL;
-	struct resolved *res = NULL;
+	struct pn_resolved *res = NULL;
 	struct reg_watch *rw, *old = NULL, **v;
 	size_t n_res = 0, n_dead = 0, old_idx = 0;
 	int e;
 
 	/* Resolution reads cgroupfs and /proc: done before taking the lock. */
-	e = resolve_targets(r, &spec->targets, &res, &n_res, err, errlen);
+	e = pn_resolve_targets(r->cgroup2_root, r->proc_root, &spec->targets, &res, &n_res, err);
 	if (e)
 		return e;
 	rw = calloc(1, sizeof(*rw));
 	if (!rw) {
 		free(res);
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+				 "out of memory while installing watch %s", spec->watch->name);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n_res; i++)
-		apply_only_dir(r, spec->watch, res[i].path);
+		pn_resolve_only_dir(r->proc_root, spec->watch, res[i].path);
 
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n_watches; i++) {
@@ -518,27 +368,32 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 		}
 	}
 	if (old && mode == PN_REG_CREATE_ONLY) {
-		snprintf(err, errlen, "watch %s: already exists", spec->watch->name);
+		pn_reg_error_set(err, PN_REG_FIELD_NAME, 0, "watch %s: already exists",
+				 spec->watch->name);
 		e = -EEXIST;
 		old = NULL;
 		goto unlock;
 	}
 	if (!old && mode == PN_REG_REPLACE_ONLY) {
-		snprintf(err, errlen, "watch %s: not found", spec->watch->name);
+		pn_reg_error_set(err, PN_REG_FIELD_NAME, 0, "watch %s: not found",
+				 spec->watch->name);
 		e = -ENOENT;
 		goto unlock;
 	}
 	if (!old && r->max_watches && r->n_watches >= r->max_watches) {
-		snprintf(err, errlen,
-			 "watch %s: the agent already has %zu watches, its limit "
-			 "(--max-watches)",
-			 spec->watch->name, r->n_watches);
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+				 "watch %s: the agent already has %zu watches, its limit "
+				 "(--max-watches)",
+				 spec->watch->name, r->n_watches);
 		e = -ENOSPC;
 		goto unlock;
 	}
 	if (!old) {
 		v = realloc(r->watches, (r->n_watches + 1) * sizeof(*v));
 		if (!v) {
+			pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+					 "out of memory while installing watch %s",
+					 spec->watch->name);
 			e = -ENOMEM;
 			goto unlock;
 		}
@@ -551,8 +406,9 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 		if (e) {
 			unbind_watch(r, rw, &dead, &n_dead);
 			sync_kernel(r, dead, n_dead);
-			snprintf(err, errlen, "out of memory while installing watch %s",
-				 spec->watch->name);
+			pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+					 "out of memory while installing watch %s",
+					 spec->watch->name);
 			goto unlock;
 		}
 	}
@@ -575,6 +431,16 @@ unlock:
 	}
 	if (old && !e)
 		reg_watch_free(old);
+	return e;
+}
+
+int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err, size_t errlen)
+{
+	struct pn_reg_error re = { 0 };
+	int e = pn_registry_install(r, spec, PN_REG_UPSERT, &re);
+
+	if (e && err && errlen)
+		snprintf(err, errlen, "%s", re.msg);
 	return e;
 }
 
@@ -779,39 +645,6 @@ void pn_registry_foreach_view(struct pn_registry *r,
 	free(b);
 }
 
-/* Depth-first: the cgroup's own processes, then its children's, a few levels down. */
-static int first_pid(const char *dir, int depth, int exclude)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	int pid = 0;
-	FILE *f;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	f = fopen(path, "r");
-	if (f) {
-		while (fscanf(f, "%d", &pid) == 1 && pid == exclude)
-			;
-		if (pid == exclude)
-			pid = 0;
-		fclose(f);
-	}
-	if (pid > 0 || depth == 0)
-		return pid > 0 ? pid : 0;
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (!pid && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		pid = first_pid(path, depth - 1, exclude);
-	}
-	closedir(d);
-	return pid;
-}
-
 int pn_registry_pid_in(struct pn_registry *r, uint64_t cgroup_id, int exclude)
 {
 	char path[PATH_MAX] = "";
@@ -823,5 +656,5 @@ int pn_registry_pid_in(struct pn_registry *r, uint64_t cgroup_id, int exclude)
 		snprintf(path, sizeof(path), "%s", cg->path);
 	pthread_mutex_unlock(&r->lock);
 	/* cgroupfs is read outside the lock: the consumer must not hold it up */
-	return path[0] ? first_pid(path, 3, exclude) : 0;
+	return path[0] ? pn_resolve_first_pid(path, 3, exclude) : 0;
 }

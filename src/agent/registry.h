@@ -3,7 +3,7 @@
  * The watch registry: named watches, the cgroups they resolve to, and the
  * kernel's view of them (which cgroups are watched, for which operations).
  * The one code path for a watch, whoever creates it: policy file, flags, or
- * (later) the gRPC API. Thread-safe; the consumer's dispatch holds the lock
+ * the gRPC APIs. Thread-safe; the consumer's dispatch holds the lock
  * only while matching one event.
  */
 #ifndef PN_REGISTRY_H
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "policy.h"
+#include "resolve.h"
 #include "rules.h"
 #include "watch_view.h"
 
@@ -44,17 +45,15 @@ enum pn_reg_mode {
  * the same key (pn_watch.key, else its name) is replaced in place, with no
  * moment in which neither is active. On success the registry owns
  * spec->watch and spec->targets (the spec is zeroed). On error nothing
- * changed, the caller still owns the spec, and err names what failed:
- * -EINVAL bad target, -ENOENT/-ESRCH target not found, -EEXIST/-ENOENT per
- * mode, -ENOSPC past the watch limit, -ENOMEM.
+ * changed, the caller still owns the spec, and err (NULL-safe) says what
+ * failed and in which field: -EINVAL bad target, -ENOENT/-ESRCH target not
+ * found (PID, CGROUP, CONTAINER, TARGETS), -EEXIST/-ENOENT per mode (NAME),
+ * -ENOSPC past the watch limit, -ENOMEM (NONE).
  */
 int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum pn_reg_mode mode,
-			char *err, size_t errlen);
-static inline int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err,
-				  size_t errlen)
-{
-	return pn_registry_install(r, spec, PN_REG_UPSERT, err, errlen);
-}
+			struct pn_reg_error *err);
+/* Install or replace, for callers that only print the message (flags, policy files). */
+int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err, size_t errlen);
 /* Removes the watch with this key (its name unless it was given a key). 0 or -ENOENT. */
 int pn_registry_remove(struct pn_registry *r, const char *key);
 

@@ -185,6 +185,7 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage 
 	const struct pn_rpc_opts *o = pn_rpc_opts(rpc);
 	struct pn_watch_spec spec;
 	struct find_ctx f = { .rpc = rpc };
+	struct pn_reg_error re = { 0 };
 	char key[4096], name[256];
 	int e;
 
@@ -193,15 +194,11 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage 
 		return pn_api_status_of_errno(e);
 	snprintf(key, sizeof(key), "%s", spec.watch->key);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
-	e = pn_registry_install(o->registry, &spec, PN_REG_UPSERT, msg, msglen);
-	if (e && strncmp(msg, "container ", 10) == 0) {
-		char was[1024];
-
-		/* argus calls that field cid */
-		snprintf(was, sizeof(was), "%s", msg);
-		snprintf(msg, msglen, "cid: %s", was);
-	}
+	e = pn_registry_install(o->registry, &spec, PN_REG_UPSERT, &re);
 	if (e) {
+		/* argus calls the containers field cid */
+		snprintf(msg, msglen, "%s%s", re.field == PN_REG_FIELD_CONTAINER ? "cid: " : "",
+			 re.msg);
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
 		return pn_api_status_of_errno(e);

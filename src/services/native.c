@@ -15,21 +15,29 @@
 #include "server.h"
 
 /*
- * The registry speaks of targets ("pid 7: no such process") and watches;
- * the API names the request field that holds them.
+ * The registry says which part of the spec it refused; the API names the
+ * request field that holds it.
  */
-static void name_the_field(int e, enum pn_reg_mode mode, const char *name, char *msg, size_t msglen)
+static void name_the_field(int e, const struct pn_reg_error *err, const char *name, char *msg,
+			   size_t msglen)
 {
-	char was[1024];
-
-	if (e == -EEXIST) {
-		snprintf(msg, msglen, "watch.name: a watch named \"%s\" already exists", name);
-	} else if (e == -ENOENT && mode == PN_REG_REPLACE_ONLY && strncmp(msg, "watch ", 6) == 0) {
-		snprintf(msg, msglen, "watch.name: no watch named \"%s\"", name);
-	} else if (strncmp(msg, "pid ", 4) == 0 || strncmp(msg, "cgroup ", 7) == 0 ||
-		   strncmp(msg, "container ", 10) == 0 || strncmp(msg, "targets", 7) == 0) {
-		snprintf(was, sizeof(was), "%s", msg);
-		snprintf(msg, msglen, "watch.targets: %s", was);
+	switch (err->field) {
+	case PN_REG_FIELD_NAME:
+		if (e == -EEXIST)
+			snprintf(msg, msglen, "watch.name: a watch named \"%s\" already exists",
+				 name);
+		else
+			snprintf(msg, msglen, "watch.name: no watch named \"%s\"", name);
+		break;
+	case PN_REG_FIELD_TARGETS:
+	case PN_REG_FIELD_PID:
+	case PN_REG_FIELD_CGROUP:
+	case PN_REG_FIELD_CONTAINER:
+		snprintf(msg, msglen, "watch.targets: %s", err->msg);
+		break;
+	case PN_REG_FIELD_NONE:
+		snprintf(msg, msglen, "%s", err->msg);
+		break;
 	}
 }
 
@@ -55,6 +63,7 @@ static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w
 {
 	struct pn_registry *reg = pn_rpc_opts(rpc)->registry;
 	struct find_ctx f = { 0 };
+	struct pn_reg_error re = { 0 };
 	struct pn_watch_spec spec;
 	char name[256];
 	int e;
@@ -63,11 +72,11 @@ static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w
 	if (e)
 		return pn_api_status_of_errno(e);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
-	e = pn_registry_install(reg, &spec, mode, msg, msglen);
+	e = pn_registry_install(reg, &spec, mode, &re);
 	if (e) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
-		name_the_field(e, mode, name, msg, msglen);
+		name_the_field(e, &re, name, msg, msglen);
 		return pn_api_status_of_errno(e);
 	}
 	pn_info("grpc: watch %s %s", name, mode == PN_REG_CREATE_ONLY ? "created" : "updated");

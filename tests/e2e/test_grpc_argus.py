@@ -272,6 +272,8 @@ class ArgusErrors(GrpcCase, AgentCase):
             ("unknown cid", config(pid=[], cid=["runc://no-such-container-e2e"]), NOT_FOUND,
              ["no-such-container-e2e"]),
             ("unknown pid", config(pid=[missing]), NOT_FOUND, [str(missing)]),
+            ("unknown runtime", config(pid=[], cid=["podman://x"]), INVALID,
+             ["cid: unknown container runtime \"podman\""]),
             ("negative pid", config(pid=[-5]), INVALID, ["pid", "-5"]),
             ("relative path", config(subject=[subject(path=["data/x"])]), INVALID,
              ["subject[0].path", "data/x"]),

@@ -168,6 +168,8 @@ class NativeWatches(NativeCase):
             ("unknown container",
              lambda w: w.targets.containers.append("runc://no-such-container-e2e"), NOT_FOUND,
              ["no-such-container-e2e"]),
+            ("unknown runtime", lambda w: w.targets.containers.append("podman://x"), INVALID,
+             ["watch.targets: unknown container runtime \"podman\""]),
         ]
         before = api.list_watches()
         for what, mutate, code, fragments in cases:

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "cgroupfs.h"
+#include "fake_tree.h"
 
 #define DATA PN_TEST_DATA_DIR "/"
 
@@ -44,70 +45,16 @@
 	"kubepods.slice/kubepods-burstable.slice/"                                                 \
 	"kubepods-burstable-pod6f1c9d7e_2b1a_4c3d_9e8f_0a1b2c3d4e5f.slice"
 
-static char tmp_root[PATH_MAX]; /* holds cg/ (fake cgroup2 root), proc/, outside/ */
-static char cg[PATH_MAX];
+static char cg[PATH_MAX]; /* fake cgroup2 root */
 static char proc[PATH_MAX];
-
-static void pathf(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pathf(char *out, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(out, PATH_MAX, fmt, ap);
-	va_end(ap);
-	assert_true(n > 0 && n < PATH_MAX);
-}
-
-/* mkdir -p of tmp_root/rel */
-static void mkdirs(const char *rel)
-{
-	char p[PATH_MAX];
-	size_t base;
-
-	pathf(p, "%s/%s", tmp_root, rel);
-	base = strlen(tmp_root) + 1;
-	for (char *s = p + base; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			fail_msg("mkdir %s: %s", p, strerror(errno));
-		*s = '/';
-	}
-	if (mkdir(p, 0755) && errno != EEXIST)
-		fail_msg("mkdir %s: %s", p, strerror(errno));
-}
-
-static void write_file(const char *rel, const char *text)
-{
-	char p[PATH_MAX];
-	FILE *f;
-
-	pathf(p, "%s/%s", tmp_root, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static int tree_setup(void **state)
 {
-	const char *tmpdir = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(tmp_root, sizeof(tmp_root), "%s/pn-cgroupfs-XXXXXX", tmpdir ? tmpdir : "/tmp");
-	if (!mkdtemp(tmp_root))
+	if (fake_tree_new("cgroupfs"))
 		return -1;
-	pathf(cg, "%s/cg", tmp_root);
-	pathf(proc, "%s/proc", tmp_root);
+	pathf(cg, "%s/cg", fake_root);
+	pathf(proc, "%s/proc", fake_root);
 
 	/* containerd under kubelet's systemd driver */
 	mkdirs("cg/" KUBEPODS_POD "/cri-containerd-" ID_A ".scope");
@@ -142,8 +89,8 @@ static int tree_setup(void **state)
 	{
 		char target[PATH_MAX], link[PATH_MAX];
 
-		pathf(target, "%s/outside", tmp_root);
-		pathf(link, "%s/cg/linked", tmp_root);
+		pathf(target, "%s/outside", fake_root);
+		pathf(link, "%s/cg/linked", fake_root);
 		assert_int_equal(symlink(target, link), 0);
 	}
 	/* cgroup files, as in the real tree */
@@ -174,7 +121,7 @@ static int tree_setup(void **state)
 static int tree_teardown(void **state)
 {
 	(void)state;
-	return nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return fake_tree_remove();
 }
 
 /* ------------------------------------------------------------------ mountinfo */
@@ -467,7 +414,7 @@ static void test_container_errors(void **state)
 	container_err("cg", -ENOENT);
 	assert_int_equal(pn_cgroup_of_container(cg, "docker://" ID_B, tiny, sizeof(tiny)),
 			 -ENAMETOOLONG);
-	pathf(out, "%s/no-such-root", tmp_root);
+	pathf(out, "%s/no-such-root", fake_root);
 	assert_int_equal(pn_cgroup_of_container(out, "docker://" ID_B, out, sizeof(out)), -ENOENT);
 }
 

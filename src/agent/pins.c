@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "pins.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "log.h"
+
+#define BPFFS		"/sys/fs/bpf"
+#define PN_BPF_FS_MAGIC 0xcafe4a11
+
+void pn_pins_init(struct pn_pins *p)
+{
+	p->path[0] = '\0';
+	p->lock = -1;
+}
+
+static bool on_bpffs(const char *p)
+{
+	struct statfs sfs;
+
+	return statfs(p, &sfs) == 0 && (unsigned long)sfs.f_type == PN_BPF_FS_MAGIC;
+}
+
+/* Removes everything below dir (bpffs holds only pins and directories). */
+static int remove_tree(int dirfd)
+{
+	DIR *d = fdopendir(dup(dirfd));
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	/* the dup shares the directory offset of an earlier walk: start over */
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (sub >= 0) {
+				n += remove_tree(sub);
+				close(sub);
+			}
+			unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
+		} else if (unlinkat(dirfd, de->d_name, 0) == 0) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A run that did not exit cleanly leaves its pinned links behind, still
+ * holding hooks attached with nobody reading their ring buffer: they go.
+ */
+int pn_pins_take(struct pn_pins *p, const char *dir, char *err, size_t errlen)
+{
+	int n, e;
+
+	if (!on_bpffs(BPFFS)) {
+		if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
+			e = -errno;
+			snprintf(
+				err, errlen,
+				"--pin-path %s: no bpf filesystem at %s and mounting one failed: %s "
+				"(use --pin-path \"\" to run without pins)",
+				dir, BPFFS, strerror(-e));
+			return e;
+		}
+		pn_info("mounted the bpf filesystem at %s (for the pins under %s)", BPFFS, dir);
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		e = -errno;
+		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(-e));
+		return e;
+	}
+	if (!on_bpffs(dir)) {
+		snprintf(err, errlen, "--pin-path %s: not on a bpf filesystem", dir);
+		return -EINVAL;
+	}
+	p->lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->lock < 0) {
+		e = -errno;
+		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(-e));
+		return e;
+	}
+	if (flock(p->lock, LOCK_EX | LOCK_NB)) {
+		e = errno;
+		close(p->lock);
+		p->lock = -1;
+		snprintf(err, errlen,
+			 "--pin-path %s: in use by another running panoptesd (%s); give each agent "
+			 "its own directory",
+			 dir, strerror(e));
+		return -EBUSY;
+	}
+	n = remove_tree(p->lock);
+	if (n)
+		pn_info("cleared %d pins left in %s by a run that did not exit cleanly", n, dir);
+	snprintf(p->path, sizeof(p->path), "%s", dir);
+	return 0;
+}
+
+static int pin_one(const char *dir, const char *sub, const char *name,
+		   int (*pin)(void *, const char *), void *obj, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		e = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(-e));
+		return e;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	e = pin(obj, path);
+	if (e)
+		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-e));
+	return e;
+}
+
+static int pin_map(void *m, const char *path)
+{
+	return bpf_map__pin(m, path);
+}
+
+static int pin_prog(void *p, const char *path)
+{
+	return bpf_program__pin(p, path);
+}
+
+static int pin_link(void *l, const char *path)
+{
+	return bpf_link__pin(l, path);
+}
+
+/* The internal .rodata and .bss maps are pinned as "config" and "state". */
+int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, struct bpf_link *const *links,
+		   struct bpf_program *const *progs, size_t n_links, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int e;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strstr(name, ".rodata"))
+			name = "config";
+		else if (strstr(name, ".bss"))
+			name = "state";
+		e = pin_one(p->path, "maps", name, pin_map, map, err, errlen);
+		if (e)
+			return e;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		e = pin_one(p->path, "progs", bpf_program__name(prog), pin_prog, prog, err, errlen);
+		if (e)
+			return e;
+	}
+	for (size_t i = 0; i < n_links; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s", bpf_program__name(progs[i]));
+		e = pin_one(p->path, "links", name, pin_link, links[i], err, errlen);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+void pn_pins_release(struct pn_pins *p)
+{
+	if (!p || p->lock < 0)
+		return;
+	remove_tree(p->lock);
+	rmdir(p->path);
+	close(p->lock);
+	p->lock = -1;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the running kernel offers, asked before anything is loaded: tracefs
+ * for the tracepoints, the active LSM list, whether a trampoline may attach,
+ * which functions exist to hook. Cheap questions, so that choosing a backend
+ * never costs a failed load of the whole object.
+ */
+#ifndef PN_PROBE_H
+#define PN_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct btf;
+
+/* one wording for the probe's refusal and the whole object's: tests and logs match it */
+#define PN_VFS_REFUSED "the kernel refused the vfs programs (fentry/fexit/LSM): "
+
+/* The kernel describes itself in BTF (/sys/kernel/btf/vmlinux): CO-RE needs it. */
+bool pn_probe_btf(void);
+
+/* tracefs (or debugfs' tracing) is there, mounted now if it was missing. */
+bool pn_probe_tracefs(void);
+
+/* The kernel's BTF has a function of this name (NULL-safe on vmlinux). */
+bool pn_probe_has_func(const struct btf *vmlinux, const char *name);
+
+/*
+ * Why the vfs backend cannot run on this kernel, written to why and
+ * returned, or NULL if it may: BPF LSM must be active, the functions hooked
+ * must exist and the kernel must let a trampoline attach. Whether the whole
+ * object loads is only known by trying.
+ */
+const char *pn_probe_vfs_missing(const struct btf *vmlinux, char *why, size_t len);
+
+#endif
