@@ -3,7 +3,7 @@
  * The policy schema: watches, their targets and subjects, in the flat form
  * or as an ArgusWatcher. The shape is checked by hand, key by key, because a
  * silently ignored key (a typo) would silently drop a rule; positions and
- * types are yaml_doc.c's, a subject's invariants pn_subject_validate()'s.
+ * types are yaml_doc.c's, a subject's invariants pn_subject_check()'s.
  */
 #include "policy.h"
 
@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "events.h"
-#include "pathutil.h"
 #include "yaml_doc.h"
 
 /* A policy is a few KiB; anything this big is a wrong file, not a policy. */
@@ -45,93 +44,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	verr(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-/*
- * Checks one subject path and normalizes it in place. Returns 0, or -EINVAL
- * with what is wrong in msg (no field name: callers know where it is).
- */
-static int path_fix(char *p, char *msg, size_t msglen)
-{
-	int n;
-
-	if (!p || !*p) {
-		seterr(msg, msglen, "path must not be empty");
-		return -EINVAL;
-	}
-	if (p[0] != '/') {
-		seterr(msg, msglen, "path must be absolute: \"%s\"", p);
-		return -EINVAL;
-	}
-	n = pn_path_normalize(p, p, strlen(p) + 1);
-	/* A longer path can never come from the kernel: the rule could never match. */
-	if (n < 0 || n >= PN_PATH_MAX) {
-		seterr(msg, msglen, "path longer than %d bytes", PN_PATH_MAX - 1);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int pn_subject_validate(struct pn_subject *s, char *err, size_t errlen)
-{
-	char msg[PN_PATH_MAX + 64];
-
-	if (!s->n_paths) {
-		seterr(err, errlen, "paths: at least one path is required");
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < s->n_paths; i++) {
-		if (path_fix(s->paths[i], msg, sizeof(msg))) {
-			seterr(err, errlen, "paths[%zu]: %s", i, msg);
-			return -EINVAL;
-		}
-	}
-	if (s->max_depth < 0) {
-		seterr(err, errlen, "maxDepth: must be >= 0, got %d", s->max_depth);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-enum str_kind {
-	STR_PLAIN,     /* any non-empty string */
-	STR_PATH,      /* absolute, normalized */
-	STR_COMPONENT, /* one path component: no '/' */
-};
-
-/* A list of strings; paths are checked and normalized, components have no '/'. */
-static int get_str_list(struct parser *c, const yaml_node_t *n, const char *field,
-			enum str_kind kind, char ***out, size_t *nout)
-{
-	char fi[PN_YAML_FIELD_MAX], msg[PN_PATH_MAX + 64];
-	int r = pn_yaml_get_str_list(&c->y, n, field, kind != STR_PATH, out, nout);
-
-	if (r)
-		return r;
-	for (size_t i = 0; i < *nout; i++) {
-		char *v = (*out)[i];
-
-		pn_yaml_join_idx(fi, field, i);
-		if (kind == STR_PATH && path_fix(v, msg, sizeof(msg))) {
-			r = pn_yaml_fail(&c->y, pn_yaml_item(&c->y, n, i)->start_mark, fi, "%s",
-					 msg);
-			goto fail;
-		}
-		/* Ignore names are compared with single components: a '/' could never match. */
-		if (kind == STR_COMPONENT && strchr(v, '/')) {
-			r = pn_yaml_fail(&c->y, pn_yaml_item(&c->y, n, i)->start_mark, fi,
-					 "must be a file or directory name without '/': \"%s\"", v);
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	for (size_t i = 0; i < *nout; i++)
-		free((*out)[i]);
-	free(*out);
-	*out = NULL;
-	*nout = 0;
-	return r;
 }
 
 static int get_events(struct parser *c, const yaml_node_t *n, const char *field, uint32_t *mask)
@@ -211,10 +123,31 @@ static const char *const subject_keys[] = {
 	"paths", "events", "ignore", "onlyDir", "recursive", "followMove", "maxDepth", "tags", NULL,
 };
 
+/* The nodes a subject's fields came from, so that a broken rule points at its value. */
+struct subject_nodes {
+	const yaml_node_t *field[PN_SUBJECT_N_FIELDS];
+};
+
+static int subject_fault(struct parser *c, const yaml_node_t *n, const struct subject_nodes *sn,
+			 const char *field, const struct pn_subject_fault *f)
+{
+	char msg[PN_PATH_MAX + 2 * PN_YAML_FIELD_MAX];
+	const yaml_node_t *at = sn->field[f->field];
+
+	if (!at)
+		at = n;
+	else if (f->indexed && at->type == YAML_SEQUENCE_NODE && f->index < pn_yaml_n_items(at))
+		at = pn_yaml_item(&c->y, at, f->index);
+	pn_subject_fault_format(f, &pn_subject_keys, field, msg, sizeof(msg));
+	return pn_yaml_fail(&c->y, at->start_mark, "", "%s", msg);
+}
+
 static int parse_subject(struct parser *c, const yaml_node_t *n, const char *field,
 			 struct pn_subject *s)
 {
-	char fi[PN_YAML_FIELD_MAX], msg[PN_PATH_MAX + 64];
+	struct subject_nodes sn = { 0 };
+	struct pn_subject_fault f;
+	char fi[PN_YAML_FIELD_MAX];
 	yaml_node_t *v;
 	long x;
 	int r;
@@ -228,12 +161,12 @@ static int parse_subject(struct parser *c, const yaml_node_t *n, const char *fie
 	v = pn_yaml_map_get(&c->y, n, "paths");
 	if (!v)
 		return pn_yaml_missing(&c->y, n, field, "paths");
-	r = get_str_list(c, v, pn_yaml_join_key(fi, field, "paths"), STR_PATH, &s->paths,
-			 &s->n_paths);
+	sn.field[PN_SUBJECT_PATHS] = v;
+	/* Empty paths and ignore names are pn_subject_check's to refuse, in its words. */
+	r = pn_yaml_get_str_list(&c->y, v, pn_yaml_join_key(fi, field, "paths"), false, &s->paths,
+				 &s->n_paths);
 	if (r)
 		return r;
-	if (!s->n_paths)
-		return pn_yaml_fail(&c->y, v->start_mark, fi, "at least one path is required");
 
 	s->events = PN_ALL_EVENTS;
 	v = pn_yaml_map_get(&c->y, n, "events");
@@ -244,8 +177,9 @@ static int parse_subject(struct parser *c, const yaml_node_t *n, const char *fie
 	}
 	v = pn_yaml_map_get(&c->y, n, "ignore");
 	if (v) {
-		r = get_str_list(c, v, pn_yaml_join_key(fi, field, "ignore"), STR_COMPONENT,
-				 &s->ignore, &s->n_ignore);
+		sn.field[PN_SUBJECT_IGNORE] = v;
+		r = pn_yaml_get_str_list(&c->y, v, pn_yaml_join_key(fi, field, "ignore"), false,
+					 &s->ignore, &s->n_ignore);
 		if (r)
 			return r;
 	}
@@ -254,6 +188,7 @@ static int parse_subject(struct parser *c, const yaml_node_t *n, const char *fie
 	    (r = pn_yaml_get_bool(&c->y, v, pn_yaml_join_key(fi, field, "onlyDir"), &s->only_dir)))
 		return r;
 	v = pn_yaml_map_get(&c->y, n, "recursive");
+	sn.field[PN_SUBJECT_RECURSIVE] = v;
 	if (v && (r = pn_yaml_get_bool(&c->y, v, pn_yaml_join_key(fi, field, "recursive"),
 				       &s->recursive)))
 		return r;
@@ -263,23 +198,22 @@ static int parse_subject(struct parser *c, const yaml_node_t *n, const char *fie
 		return r;
 	v = pn_yaml_map_get(&c->y, n, "maxDepth");
 	if (v) {
+		sn.field[PN_SUBJECT_MAX_DEPTH] = v;
 		r = pn_yaml_get_int(&c->y, v, pn_yaml_join_key(fi, field, "maxDepth"),
 				    "an integer >= 0", &x);
 		if (r)
 			return r;
-		if (x < 0)
-			return pn_yaml_fail(&c->y, v->start_mark, fi, "must be >= 0, got %ld", x);
 		s->max_depth = (int)x;
 	}
 	v = pn_yaml_map_get(&c->y, n, "tags");
 	if (v) {
+		sn.field[PN_SUBJECT_TAGS] = v;
 		r = get_tags(c, v, pn_yaml_join_key(fi, field, "tags"), s);
 		if (r)
 			return r;
 	}
-	/* The checks every entry point shares; the ones above already carry positions. */
-	if (pn_subject_validate(s, msg, sizeof(msg)))
-		return pn_yaml_fail(&c->y, n->start_mark, field, "%s", msg);
+	if (pn_subject_check(s, &f))
+		return subject_fault(c, n, &sn, field, &f);
 	if (pn_subject_finish(s))
 		return pn_yaml_oom(&c->y);
 	return 0;
@@ -360,15 +294,15 @@ static int parse_targets(struct parser *c, const yaml_node_t *n, const char *fie
 	}
 	v = pn_yaml_map_get(&c->y, n, "cgroups");
 	if (v) {
-		r = get_str_list(c, v, pn_yaml_join_key(fi, field, "cgroups"), STR_PLAIN,
-				 &t->cgroups, &t->n_cgroups);
+		r = pn_yaml_get_str_list(&c->y, v, pn_yaml_join_key(fi, field, "cgroups"), true,
+					 &t->cgroups, &t->n_cgroups);
 		if (r)
 			return r;
 	}
 	v = pn_yaml_map_get(&c->y, n, "containers");
 	if (v) {
-		r = get_str_list(c, v, pn_yaml_join_key(fi, field, "containers"), STR_PLAIN,
-				 &t->containers, &t->n_containers);
+		r = pn_yaml_get_str_list(&c->y, v, pn_yaml_join_key(fi, field, "containers"), true,
+					 &t->containers, &t->n_containers);
 		if (r)
 			return r;
 	}
