@@ -4,7 +4,7 @@
  * position, so each accessor that refuses a value writes one line
  * "FILE:LINE:COL: field: message" (LINE/COL 1-based) naming the key path;
  * schemas (policy.c) are built from these and never format a position
- * themselves. All accessors return 0, -EINVAL or -ENOMEM.
+ * themselves. The getters and checks return 0, -EINVAL or -ENOMEM.
  */
 #ifndef PN_YAML_DOC_H
 #define PN_YAML_DOC_H
