@@ -86,66 +86,49 @@ static int targets_fill(struct pn_targets *t, const int32_t *pids, size_t n_pids
 	return 0;
 }
 
-/* Fills s (events already set) from in; on error s is cleared. */
-static int subject_fill(struct pn_subject *s, const struct subject_in *in, char *err, size_t errlen)
+/*
+ * Fills s (events already set) from in and checks it with pn_subject_check(),
+ * whose verdict lands in *f. s is the caller's to clear whatever the result,
+ * so that the fault's value (borrowed from s) outlives the call.
+ */
+static int subject_fill(struct pn_subject *s, const struct subject_in *in,
+			struct pn_subject_fault *f, char *err, size_t errlen)
 {
-	char msg[PN_PATH_MAX + 128];
-	int e = -ENOMEM;
+	int e;
 
-	if (in->max_depth < 0) {
-		e = fail(err, errlen, "%s.maxDepth: must be >= 0, got %d", in->field,
-			 in->max_depth);
-		goto fail;
-	}
-	for (size_t i = 0; i < in->n_ignore; i++) {
-		if (!in->ignore[i][0] || strchr(in->ignore[i], '/')) {
-			e = fail(err, errlen,
-				 "%s.ignore[%zu]: \"%s\" is not a file name (one path "
-				 "component, no '/')",
-				 in->field, i, in->ignore[i]);
-			goto fail;
-		}
-	}
 	s->paths = dup_strv(in->paths, in->n_paths);
 	s->ignore = dup_strv(in->ignore, in->n_ignore);
 	if (!s->paths || !s->ignore)
-		goto fail;
+		goto oom;
 	s->n_paths = in->n_paths;
 	s->n_ignore = in->n_ignore;
 	s->only_dir = in->only_dir;
 	s->recursive = in->recursive;
 	s->follow_move = in->follow_move;
 	s->max_depth = in->max_depth;
-	if (pn_subject_validate(s, msg, sizeof(msg))) {
-		e = fail(err, errlen, "%s.%s", in->field, msg);
-		goto fail;
-	}
 	if (in->n_tags) {
 		s->tags = calloc(in->n_tags, sizeof(*s->tags));
 		if (!s->tags)
-			goto fail;
+			goto oom;
 	}
 	for (size_t i = 0; i < in->n_tags; i++) {
-		const char *k = in->tag_key(in->tags, i), *v = in->tag_value(in->tags, i);
-
-		if (!k[0]) {
-			e = fail(err, errlen, "%s.tags: empty key", in->field);
-			goto fail;
-		}
-		s->tags[i].key = strdup(k);
-		s->tags[i].value = strdup(v);
+		s->tags[i].key = strdup(in->tag_key(in->tags, i));
+		s->tags[i].value = strdup(in->tag_value(in->tags, i));
 		s->n_tags = i + 1;
 		if (!s->tags[i].key || !s->tags[i].value)
-			goto fail;
+			goto oom;
+	}
+	e = pn_subject_check(s, f);
+	if (e) {
+		pn_subject_fault_format(f, &pn_subject_keys, in->field, err, errlen);
+		return e;
 	}
 	if (pn_subject_finish(s))
-		goto fail;
+		goto oom;
 	return 0;
-fail:
-	if (e == -ENOMEM)
-		snprintf(err, errlen, "%s: out of memory", in->field);
-	pn_subject_clear(s);
-	return e;
+oom:
+	snprintf(err, errlen, "%s: out of memory", in->field);
+	return -ENOMEM;
 }
 
 static struct pn_watch *watch_new(const char *name, const char *pod, const char *log_format,
@@ -249,6 +232,7 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 		     char *err, size_t errlen)
 {
 	struct pn_targets *t = &out->targets;
+	struct pn_subject_fault f;
 	struct pn_watch *w = NULL;
 	char key[4096];
 	int e;
@@ -275,6 +259,8 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 		struct subject_in in;
 
 		snprintf(field, sizeof(field), "subject[%zu]", i);
+		/* Counted first: a half-filled subject is freed with the watch. */
+		w->n_subjects = i + 1;
 		if (!as->n_event) {
 			e = fail(err, errlen, "%s.event: at least one event is required", field);
 			goto fail;
@@ -302,10 +288,9 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 			.tag_value = argus_tag_value,
 			.tags = as->tags,
 		};
-		e = subject_fill(&w->subjects[i], &in, err, errlen);
+		e = subject_fill(&w->subjects[i], &in, &f, err, errlen);
 		if (e)
 			goto fail;
-		w->n_subjects = i + 1;
 	}
 
 	/* argus sends pids and cids of the same containers: the pids suffice when given */
@@ -335,11 +320,41 @@ static const char *api_tag_value(const void *tags, size_t i)
 	return ((Panoptes__V1__Subject__TagsEntry *const *)tags)[i]->value;
 }
 
+int pn_api_subject_map(const Panoptes__V1__Subject *as, const char *field, struct pn_subject *s,
+		       struct pn_subject_fault *f, char *err, size_t errlen)
+{
+	struct subject_in in = {
+		.field = field,
+		.paths = as->paths,
+		.n_paths = as->n_paths,
+		.ignore = as->ignore,
+		.n_ignore = as->n_ignore,
+		.only_dir = as->only_dir,
+		.recursive = as->recursive,
+		.follow_move = as->follow_move,
+		.max_depth = as->max_depth,
+		.n_tags = as->n_tags,
+		.tag_key = api_tag_key,
+		.tag_value = api_tag_value,
+		.tags = as->tags,
+	};
+
+	*f = (struct pn_subject_fault){ .rule = PN_SUBJECT_SOUND };
+	if (!as->n_events)
+		return fail(err, errlen, "%s.events: at least one event is required", field);
+	for (size_t j = 0; j < as->n_events; j++)
+		if (pn_api_event_type_mask((int)as->events[j], &s->events))
+			return fail(err, errlen, "%s.events[%zu]: %d is not an event type", field,
+				    j, (int)as->events[j]);
+	return subject_fill(s, &in, f, err, errlen);
+}
+
 int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *out, char *err,
 			 size_t errlen)
 {
 	const Panoptes__V1__Targets *at;
 	struct pn_targets *t = &out->targets;
+	struct pn_subject_fault f;
 	struct pn_watch *w = NULL;
 	int e;
 
@@ -372,41 +387,14 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 	if (!w)
 		goto oom;
 	for (size_t i = 0; i < aw->n_subjects; i++) {
-		const Panoptes__V1__Subject *as = aw->subjects[i];
 		char field[40];
-		struct subject_in in;
 
 		snprintf(field, sizeof(field), "watch.subjects[%zu]", i);
-		if (!as->n_events) {
-			e = fail(err, errlen, "%s.events: at least one event is required", field);
-			goto fail;
-		}
-		for (size_t j = 0; j < as->n_events; j++) {
-			if (pn_api_event_type_mask((int)as->events[j], &w->subjects[i].events)) {
-				e = fail(err, errlen, "%s.events[%zu]: %d is not an event type",
-					 field, j, (int)as->events[j]);
-				goto fail;
-			}
-		}
-		in = (struct subject_in){
-			.field = field,
-			.paths = as->paths,
-			.n_paths = as->n_paths,
-			.ignore = as->ignore,
-			.n_ignore = as->n_ignore,
-			.only_dir = as->only_dir,
-			.recursive = as->recursive,
-			.follow_move = as->follow_move,
-			.max_depth = as->max_depth,
-			.n_tags = as->n_tags,
-			.tag_key = api_tag_key,
-			.tag_value = api_tag_value,
-			.tags = as->tags,
-		};
-		e = subject_fill(&w->subjects[i], &in, err, errlen);
+		/* Counted first: a half-filled subject is freed with the watch. */
+		w->n_subjects = i + 1;
+		e = pn_api_subject_map(aw->subjects[i], field, &w->subjects[i], &f, err, errlen);
 		if (e)
 			goto fail;
-		w->n_subjects = i + 1;
 	}
 	if (targets_fill(t, at->pids, at->n_pids, at->cgroups, at->n_cgroups, at->containers,
 			 at->n_containers))

@@ -26,6 +26,18 @@ int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size
 int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_watch_spec *out,
 		     char *err, size_t errlen);
 
+/*
+ * native: one Subject as a checked pn_subject, as CreateWatch and
+ * UpdateWatch map each of theirs; panoptesctl runs it too before it sends.
+ * `field` ("watch.subjects[0]") prefixes what err names. -EINVAL on bad
+ * input; *f says which subject rule was broken (PN_SUBJECT_SOUND: none, the
+ * input was refused before the rules, e.g. an unknown event type). s is the
+ * caller's to clear (pn_subject_clear) whatever the result: the fault
+ * borrows its value from it.
+ */
+int pn_api_subject_map(const Panoptes__V1__Subject *m, const char *field, struct pn_subject *s,
+		       struct pn_subject_fault *f, char *err, size_t errlen);
+
 /* native: a Watch as a spec (origin "api"); -EINVAL with the field named on bad input. */
 int pn_api_watch_to_spec(const Panoptes__V1__Watch *w, struct pn_watch_spec *out, char *err,
 			 size_t errlen);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * panoptesctl watch create|update|delete|list: the native Agent API's watch
- * calls, with panoptesd's standalone flags. The client checks only what it
- * must to build the request (numbers are numbers, event names exist); what a
- * value means (absolute path, live pid, valid format) is the agent's call,
- * so both give the same answer and there is one place that decides.
+ * calls, with panoptesd's standalone flags. The client checks what it must
+ * to build the request (numbers are numbers, event names exist) and flags
+ * that cannot go together (--max-depth without --recursive, a --tag key
+ * given twice): those are usage errors, found by the very mapping and
+ * subject check the agent runs (pn_api_subject_map). What a value means
+ * (absolute path, live pid, valid format) is the agent's answer, so there
+ * is one place that decides.
  */
 #include "ctl.h"
 
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "convert.h"
 #include "json.h"
 
 const char ctl_watch_usage[] =
@@ -412,11 +416,6 @@ static int add_tag(const struct ctl_args *a, Panoptes__V1__Subject *s, char *kv)
 
 	if (!eq || eq == kv)
 		return ctl_usage_err("%s: \"%s\" is not KEY=VALUE", a->flag, kv);
-	for (size_t i = 0; i < s->n_tags; i++)
-		if (strlen(s->tags[i]->key) == (size_t)(eq - kv) &&
-		    strncmp(s->tags[i]->key, kv, eq - kv) == 0)
-			return ctl_usage_err("%s: key \"%.*s\" given twice", a->flag,
-					     (int)(eq - kv), kv);
 	e = malloc(sizeof(*e));
 	if (!e)
 		return ctl_nomem();
@@ -488,6 +487,27 @@ static int spec_flag(struct ctl_args *a, struct watch_spec *w, int id, char *val
 	return ctl_args_stop(a, id, val);
 }
 
+/*
+ * Flags that cannot go together are refused here, naming the flag; any other
+ * broken rule is left for the agent to name (the same check, its field path).
+ */
+static int check_flags(const Panoptes__V1__Subject *m)
+{
+	struct pn_subject s = { 0 };
+	struct pn_subject_fault f;
+	char msg[PN_PATH_MAX + 128];
+	int err = 0;
+
+	if (pn_api_subject_map(m, "watch.subjects[0]", &s, &f, msg, sizeof(msg)) == -ENOMEM) {
+		err = ctl_nomem();
+	} else if (f.rule == PN_SUBJECT_NEEDS || f.rule == PN_SUBJECT_DUPLICATE) {
+		pn_subject_fault_format(&f, &pn_subject_flags, NULL, msg, sizeof(msg));
+		err = ctl_usage_err("%s", msg);
+	}
+	pn_subject_clear(&s);
+	return err;
+}
+
 static int spec_parse(struct ctl_args *a, struct watch_spec *w)
 {
 	const char *val;
@@ -516,6 +536,7 @@ static int spec_parse(struct ctl_args *a, struct watch_spec *w)
 		w->subjects[0] = &w->subject;
 		w->watch.subjects = w->subjects;
 		w->watch.n_subjects = 1;
+		return check_flags(&w->subject);
 	}
 	return 0;
 }

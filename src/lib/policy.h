@@ -41,11 +41,4 @@ int pn_policy_parse_string(const char *name, const char *text, size_t len, struc
 void pn_policy_clear(struct pn_policy *p);
 void pn_targets_clear(struct pn_targets *t);
 
-/*
- * Checks one subject as every entry point must (policy, flags, gRPC): at
- * least one path, each absolute and non-empty, max_depth >= 0. Normalizes
- * the paths in place. On error -EINVAL and a message naming the field.
- */
-int pn_subject_validate(struct pn_subject *s, char *err, size_t errlen);
-
 #endif

@@ -2,6 +2,7 @@
 #include "rules.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,8 +274,144 @@ static int tag_cmp(const void *a, const void *b)
 	const struct pn_tag *x = a, *y = b;
 	int r = strcmp(x->key, y->key);
 
-	/* Equal keys (a policy file rejects them) still sort the same way every time. */
+	/* Equal keys (pn_subject_check refuses them) still sort the same way every time. */
 	return r ? r : strcmp(x->value, y->value);
+}
+
+const struct pn_subject_spelling pn_subject_keys = {
+	.name = {
+		[PN_SUBJECT_PATHS] = "paths",
+		[PN_SUBJECT_IGNORE] = "ignore",
+		[PN_SUBJECT_MAX_DEPTH] = "maxDepth",
+		[PN_SUBJECT_RECURSIVE] = "recursive",
+		[PN_SUBJECT_TAGS] = "tags",
+	},
+	.indexed = true,
+};
+
+/* panoptesd's standalone flags; panoptesctl's watch flags are the same words. */
+const struct pn_subject_spelling pn_subject_flags = {
+	.name = {
+		[PN_SUBJECT_PATHS] = "--path",
+		[PN_SUBJECT_IGNORE] = "--ignore",
+		[PN_SUBJECT_MAX_DEPTH] = "--max-depth",
+		[PN_SUBJECT_RECURSIVE] = "--recursive",
+		[PN_SUBJECT_TAGS] = "--tag",
+	},
+	.indexed = false,
+};
+
+static int fault(struct pn_subject_fault *f, enum pn_subject_field field, enum pn_subject_rule rule,
+		 const size_t *index, const char *value)
+{
+	*f = (struct pn_subject_fault){
+		.field = field,
+		.rule = rule,
+		.index = index ? *index : 0,
+		.indexed = index,
+		.value = value,
+	};
+	return -EINVAL;
+}
+
+static int check_path(char *p, size_t i, struct pn_subject_fault *f)
+{
+	int n;
+
+	if (!p || !*p)
+		return fault(f, PN_SUBJECT_PATHS, PN_SUBJECT_EMPTY, &i, NULL);
+	if (p[0] != '/')
+		return fault(f, PN_SUBJECT_PATHS, PN_SUBJECT_RELATIVE, &i, p);
+	n = pn_path_normalize(p, p, strlen(p) + 1);
+	/* A longer path can never come from the kernel: the rule could never match. */
+	if (n < 0 || n >= PN_PATH_MAX)
+		return fault(f, PN_SUBJECT_PATHS, PN_SUBJECT_TOO_LONG, &i, NULL);
+	return 0;
+}
+
+int pn_subject_check(struct pn_subject *s, struct pn_subject_fault *f)
+{
+	*f = (struct pn_subject_fault){ .rule = PN_SUBJECT_SOUND };
+	if (!s->n_paths)
+		return fault(f, PN_SUBJECT_PATHS, PN_SUBJECT_REQUIRED, NULL, NULL);
+	for (size_t i = 0; i < s->n_paths; i++)
+		if (check_path(s->paths[i], i, f))
+			return -EINVAL;
+	for (size_t i = 0; i < s->n_ignore; i++) {
+		if (!s->ignore[i] || !s->ignore[i][0])
+			return fault(f, PN_SUBJECT_IGNORE, PN_SUBJECT_EMPTY, &i, NULL);
+		if (strchr(s->ignore[i], '/'))
+			return fault(f, PN_SUBJECT_IGNORE, PN_SUBJECT_SLASH, &i, s->ignore[i]);
+	}
+	if (s->max_depth < 0) {
+		fault(f, PN_SUBJECT_MAX_DEPTH, PN_SUBJECT_NEGATIVE, NULL, NULL);
+		f->number = s->max_depth;
+		return -EINVAL;
+	}
+	if (s->max_depth && !s->recursive) {
+		fault(f, PN_SUBJECT_MAX_DEPTH, PN_SUBJECT_NEEDS, NULL, NULL);
+		f->needs = PN_SUBJECT_RECURSIVE;
+		return -EINVAL;
+	}
+	/* Sorted, equal keys are neighbours and an empty key comes first. */
+	if (s->n_tags)
+		qsort(s->tags, s->n_tags, sizeof(s->tags[0]), tag_cmp);
+	for (size_t i = 0; i < s->n_tags; i++) {
+		if (!s->tags[i].key[0])
+			return fault(f, PN_SUBJECT_TAGS, PN_SUBJECT_EMPTY, NULL, NULL);
+		if (i && !strcmp(s->tags[i - 1].key, s->tags[i].key))
+			return fault(f, PN_SUBJECT_TAGS, PN_SUBJECT_DUPLICATE, NULL,
+				     s->tags[i].key);
+	}
+	return 0;
+}
+
+static int fault_what(const struct pn_subject_fault *f, const struct pn_subject_spelling *sp,
+		      char *buf, size_t len)
+{
+	switch (f->rule) {
+	case PN_SUBJECT_SOUND:
+		return snprintf(buf, len, "nothing is wrong");
+	case PN_SUBJECT_REQUIRED:
+		return snprintf(buf, len, "at least one path is required");
+	case PN_SUBJECT_EMPTY:
+		if (f->field == PN_SUBJECT_PATHS)
+			return snprintf(buf, len, "path must not be empty");
+		if (f->field == PN_SUBJECT_TAGS)
+			return snprintf(buf, len, "empty key");
+		return snprintf(buf, len, "must not be empty");
+	case PN_SUBJECT_RELATIVE:
+		return snprintf(buf, len, "path must be absolute: \"%s\"", f->value);
+	case PN_SUBJECT_TOO_LONG:
+		return snprintf(buf, len, "path longer than %d bytes", PN_PATH_MAX - 1);
+	case PN_SUBJECT_SLASH:
+		return snprintf(buf, len, "must be a file or directory name without '/': \"%s\"",
+				f->value);
+	case PN_SUBJECT_NEGATIVE:
+		return snprintf(buf, len, "must be >= 0, got %d", f->number);
+	case PN_SUBJECT_NEEDS:
+		return snprintf(buf, len, "only meaningful with %s", sp->name[f->needs]);
+	case PN_SUBJECT_DUPLICATE:
+		return snprintf(buf, len, "key \"%s\" given twice", f->value);
+	}
+	return snprintf(buf, len, "broken rule %d", (int)f->rule);
+}
+
+int pn_subject_fault_format(const struct pn_subject_fault *f, const struct pn_subject_spelling *sp,
+			    const char *prefix, char *buf, size_t len)
+{
+	const char *dot = prefix && *prefix ? "." : "";
+	int n, m;
+
+	if (sp->indexed && f->indexed)
+		n = snprintf(buf, len, "%s%s%s[%zu]: ", prefix ? prefix : "", dot,
+			     sp->name[f->field], f->index);
+	else
+		n = snprintf(buf, len, "%s%s%s: ", prefix ? prefix : "", dot, sp->name[f->field]);
+	if (n < 0 || (size_t)n >= len)
+		return n;
+	m = fault_what(f, sp, buf + n, len - (size_t)n);
+	return m < 0 ? m : n + m;
 }
 
 int pn_subject_finish(struct pn_subject *s)

@@ -96,7 +96,75 @@ size_t pn_watch_match(struct pn_watch *w, const struct pn_event *ev, pn_match_fn
 /* Union of kernel operations the watch's subjects need (pn_events_to_kernel_ops). */
 uint32_t pn_watch_kernel_ops(const struct pn_watch *w);
 
-/* Sorts tags by key and builds tags_text; call after filling a subject. 0 or -ENOMEM. */
+/* The parts of a subject a rule can refuse; each entry point spells them its own way. */
+enum pn_subject_field {
+	PN_SUBJECT_PATHS,
+	PN_SUBJECT_IGNORE,
+	PN_SUBJECT_MAX_DEPTH,
+	PN_SUBJECT_RECURSIVE,
+	PN_SUBJECT_TAGS,
+	PN_SUBJECT_N_FIELDS,
+};
+
+/* The rule a subject breaks. */
+enum pn_subject_rule {
+	PN_SUBJECT_SOUND,     /* nothing is wrong */
+	PN_SUBJECT_REQUIRED,  /* no paths at all */
+	PN_SUBJECT_EMPTY,     /* an empty path, ignore name or tag key */
+	PN_SUBJECT_RELATIVE,  /* a path that is not absolute */
+	PN_SUBJECT_TOO_LONG,  /* a path the kernel could never report */
+	PN_SUBJECT_SLASH,     /* an ignore name with '/': it is matched against one component */
+	PN_SUBJECT_NEGATIVE,  /* maxDepth < 0 */
+	PN_SUBJECT_NEEDS,     /* maxDepth without recursive: it would silently mean nothing */
+	PN_SUBJECT_DUPLICATE, /* a tag key given twice: which value is meant? */
+};
+
+/*
+ * What is wrong, as data, so that each entry point names the field in its
+ * own words (a policy file its line, the API its field path, the command
+ * line its flag) and the rule itself lives in one place.
+ */
+struct pn_subject_fault {
+	enum pn_subject_field field;
+	enum pn_subject_rule rule;
+	enum pn_subject_field needs; /* PN_SUBJECT_NEEDS: the field that must be set too */
+	size_t index;		     /* paths[index], ignore[index]; 0 otherwise */
+	bool indexed;		     /* whether index means anything */
+	const char *value;	     /* the offending text, borrowed from the subject; or NULL */
+	int number;		     /* PN_SUBJECT_NEGATIVE: the value given */
+};
+
+/* How an entry point names a subject's fields. */
+struct pn_subject_spelling {
+	const char *name[PN_SUBJECT_N_FIELDS];
+	bool indexed; /* "paths[1]" in files and messages; a repeated flag has no index */
+};
+
+/* The policy file's and the API's names (maxDepth), and the command line's (--max-depth). */
+extern const struct pn_subject_spelling pn_subject_keys;
+extern const struct pn_subject_spelling pn_subject_flags;
+
+/*
+ * The one check of a subject's invariants that every entry point (flags,
+ * policy files, argus, the native API, panoptesctl) calls: at least one path,
+ * each non-empty, absolute and short enough; ignore names that are single
+ * non-empty components; maxDepth >= 0 and only with recursive; tag keys
+ * non-empty and unique. Normalizes the paths in place and sorts the tags by
+ * key (as pn_subject_finish does). Fills *f either way: 0 and
+ * PN_SUBJECT_SOUND, or -EINVAL and what is wrong.
+ */
+int pn_subject_check(struct pn_subject *s, struct pn_subject_fault *f);
+
+/*
+ * The fault in one line, "FIELD: what is wrong", the field spelled by `sp`
+ * below `prefix` (NULL or "" for none): "watch.subjects[0].paths[1]: path
+ * must be absolute: \"etc\"", "--max-depth: only meaningful with --recursive".
+ * The subject the fault was found in must still be alive. Returns snprintf's count.
+ */
+int pn_subject_fault_format(const struct pn_subject_fault *f, const struct pn_subject_spelling *sp,
+			    const char *prefix, char *buf, size_t len);
+
+/* Sorts tags by key and builds tags_text; call after pn_subject_check(). 0 or -ENOMEM. */
 int pn_subject_finish(struct pn_subject *s);
 
 /* Frees everything a watch owns, then the struct itself. NULL-safe. */

@@ -250,10 +250,6 @@ static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, ch
 		return push_str(&fw->t.containers, &fw->t.n_containers, arg);
 	case OPT_PATH:
 		fw->any_subject_flag = true;
-		if (arg[0] != '/') {
-			snprintf(err, errlen, "--path: path must be absolute, got \"%s\"", arg);
-			return -EINVAL;
-		}
 		return push_str(&fw->s.paths, &fw->s.n_paths, arg);
 	case OPT_EVENTS: {
 		char msg[512];
@@ -281,12 +277,6 @@ static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, ch
 		return 0;
 	case OPT_IGNORE:
 		fw->any_subject_flag = true;
-		if (!arg[0] || strchr(arg, '/')) {
-			snprintf(err, errlen,
-				 "--ignore: expected a path component name (no '/'), got \"%s\"",
-				 arg);
-			return -EINVAL;
-		}
 		return push_str(&fw->s.ignore, &fw->s.n_ignore, arg);
 	case OPT_ONLY_DIR:
 		fw->any_subject_flag = true;
@@ -326,12 +316,28 @@ static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, ch
 	return -EINVAL;
 }
 
+/* A subject rule the flags break, named by the flag. */
+static int flag_fault(const struct pn_subject *s, const struct pn_subject_fault *f, char *err,
+		      size_t errlen)
+{
+	if (f->field == PN_SUBJECT_PATHS && f->rule == PN_SUBJECT_REQUIRED)
+		snprintf(err, errlen, "--watch-*: give at least one --path to watch");
+	else if (f->field == PN_SUBJECT_PATHS &&
+		 (f->rule == PN_SUBJECT_RELATIVE || f->rule == PN_SUBJECT_EMPTY))
+		/* The flag's words since it exists: an empty path is not absolute either. */
+		snprintf(err, errlen, "--path: path must be absolute, got \"%s\"",
+			 s->paths[f->index] ? s->paths[f->index] : "");
+	else
+		pn_subject_fault_format(f, &pn_subject_flags, NULL, err, errlen);
+	return -EINVAL;
+}
+
 /* Turns the collected flags into one watch spec, or explains what is missing. */
 static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char *err, size_t errlen)
 {
 	bool have_target = fw->t.n_pids || fw->t.n_cgroups || fw->t.n_containers;
+	struct pn_subject_fault f;
 	struct pn_watch *w;
-	char msg[512];
 	int e;
 
 	if (!have_target && !fw->any_subject_flag)
@@ -342,21 +348,11 @@ static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char 
 			 "or --watch-container");
 		return -EINVAL;
 	}
-	if (!fw->s.n_paths) {
-		snprintf(err, errlen, "--watch-*: give at least one --path to watch");
-		return -EINVAL;
-	}
-	if (fw->s.max_depth && !fw->s.recursive) {
-		snprintf(err, errlen, "--max-depth: only meaningful with --recursive");
-		return -EINVAL;
-	}
 	if (!fw->events_given)
 		fw->s.events = PN_ALL_EVENTS;
-	e = pn_subject_validate(&fw->s, msg, sizeof(msg));
-	if (e) {
-		snprintf(err, errlen, "%s", msg);
-		return e;
-	}
+	e = pn_subject_check(&fw->s, &f);
+	if (e)
+		return flag_fault(&fw->s, &f, err, errlen);
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;

@@ -392,3 +392,19 @@ def runc_exec(cid, argv, check=True, timeout=60):
 def runc_exec_bg(cid, argv):
     return subprocess.Popen(["runc", "exec", cid] + list(argv), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        out.append((n & 0x7f) | (0x80 if n > 0x7f else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def with_submessage(msg, field, payload):
+    """msg's bytes plus field `field` holding `payload`: raw bytes a generated class
+    would never write (e.g. a map entry twice), as another client may send them."""
+    num = msg.DESCRIPTOR.fields_by_name[field].number
+    return msg.SerializeToString() + _varint(num << 3 | 2) + _varint(len(payload)) + payload

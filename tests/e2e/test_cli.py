@@ -98,6 +98,29 @@ class Cli(unittest.TestCase):
         self.assertOneLineError(["--policy", f.name], 1,
                                 re.escape(f.name) + r": No such file or directory")
 
+    def test_subject_rules_flags_and_policy(self):
+        """maxDepth without recursive and a tag key twice: refused by the flags and by a
+        policy file alike, naming the flag or FILE:LINE:COL and the key path."""
+        self.assertOneLineError(["--watch-pid", "1", "--path", "/x", "--max-depth", "2"], 2,
+                                r"error: --max-depth: only meaningful with --recursive$")
+        self.assertOneLineError(["--watch-pid", "1", "--path", "/x", "--tag", "team=web",
+                                 "--tag", "team=db"], 2,
+                                r'error: --tag: key "team" given twice$')
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("name: w\ntargets:\n  pids: [1]\nsubjects:\n  - paths: [/etc]\n"
+                    "    maxDepth: 2\n")
+        try:
+            self.assertOneLineError(["--policy", f.name], 1, re.escape(f.name) +
+                                    r":6:15: subjects\[0\]\.maxDepth: only meaningful with "
+                                    r"recursive$")
+            with open(f.name, "w") as g:
+                g.write("name: w\ntargets:\n  pids: [1]\nsubjects:\n  - paths: [/etc]\n"
+                        "    tags: {team: web, team: db}\n")
+            self.assertOneLineError(["--policy", f.name], 1, re.escape(f.name) +
+                                    r':6:23: subjects\[0\]\.tags: duplicate key "team"$')
+        finally:
+            os.unlink(f.name)
+
     def test_no_btf(self):
         """BTF hidden in a private mount namespace: the kernel really has none for us."""
         script = ("mount --make-rprivate / && mount -t tmpfs none /sys/kernel/btf && "

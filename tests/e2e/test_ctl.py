@@ -402,6 +402,32 @@ class Ctl(CtlCase):
         self.assertEqual(code, 0)
         self.assertOneLineError(stream.wait(), 1, "panoptesctl: UNAVAILABLE: ")
 
+    def test_subject_rules_are_usage_errors(self):
+        """Flags that cannot go together: the agent's own subject check, run before sending,
+        names the flag (exit 2); nothing reaches the agent."""
+        d, cg = self.d, self.cg.path
+        for verb in ("create", "update"):
+            with self.subTest(verb):
+                self.assertEqual(
+                    self.ctl("watch", verb, "x", "--watch-cgroup", cg, "--path", d,
+                             "--max-depth", "2"),
+                    (2, "", "panoptesctl: --max-depth: only meaningful with --recursive\n"))
+                self.assertEqual(
+                    self.ctl("watch", verb, "x", "--watch-cgroup", cg, "--path", d, "--tag",
+                             "team=web", "--tag", "env=prod", "--tag", "team=db"),
+                    (2, "", 'panoptesctl: --tag: key "team" given twice\n'))
+        self.assertEqual(json.loads(self.ok("watch", "list", "--output", "json")),
+                         {"watches": []})
+        # what the rules allow: 0 (unlimited) alone, a depth with --recursive
+        w = json.loads(self.ok("watch", "create", "x", "--watch-cgroup", cg, "--path", d,
+                               "--max-depth", "0", "--tag", "team=web", "--output", "json"))
+        self.assertEqual((w["watch"]["subjects"][0]["max_depth"],
+                          w["watch"]["subjects"][0]["recursive"]), (0, False))
+        w = json.loads(self.ok("watch", "update", "x", "--watch-cgroup", cg, "--path", d,
+                               "--recursive", "--max-depth", "3", "--output", "json"))
+        self.assertEqual((w["watch"]["subjects"][0]["max_depth"],
+                          w["watch"]["subjects"][0]["recursive"]), (3, True))
+
 
 class CtlTls(AgentCase):
     """Mutual TLS with argusd's flags on both sides."""

@@ -13,7 +13,7 @@ import grpc
 
 from pn_e2e import WORKLOAD, AgentCase
 from pn_grpc import (NODE, Api, GrpcAgent, Sleeper, StreamReader, channel, release, rpc_error,
-                     runc_exec, runc_exec_bg, unused_pid)
+                     runc_exec, runc_exec_bg, unused_pid, with_submessage)
 from runc_bundle import RuncContainer
 
 FMT = "{event} {path}{sep}{file} {pod} {node} {tags}"
@@ -338,6 +338,37 @@ class ArgusErrors(GrpcCase, AgentCase):
         self.assertEqual(api.watch_state(), [h0])
         h2 = api.create_watch(config(pid=[p2], podName="pod-f"), timeout=10)
         self.assertEqual(handles(api.watch_state()), handles([h0, h2]))
+
+    def test_subject_rules(self):
+        """maxDepth without recursive and a tag key twice: INVALID_ARGUMENT naming the field,
+        as from a policy file or the flags; nothing changes."""
+        api = self.start_agent()
+        A = api.A
+        d, pid = self.tmp.path, self.sleepers[0].pid
+        INVALID = grpc.StatusCode.INVALID_ARGUMENT
+
+        def config(subjects):
+            return A.ArgusdConfig(name="w", nodeName=NODE, podName="pod-r", pid=[pid],
+                                  subject=subjects)
+
+        shallow = A.ArgusWatcherSubject(path=[d], event=["create"], maxDepth=2)
+        self.assertRpcError(api.create_watch, config([A.ArgusWatcherSubject(
+            path=[d], event=["create"]), shallow]), INVALID,
+            "subject[1].maxDepth: only meaningful with recursive")
+        # a map key twice on the wire (Python's map cannot hold it; another client's can)
+        twice = (A.ArgusWatcherSubject(path=[d], event=["create"], tags={"team": "web"})
+                 .SerializeToString() + A.ArgusWatcherSubject(tags={"team": "db"})
+                 .SerializeToString())
+        self.assertRpcError(api.create_watch_raw, with_submessage(config([]), "subject", twice),
+                            INVALID, 'subject[0].tags: key "team" given twice')
+        self.assertEqual(api.watch_state(), [])
+        # 0, unlimited, needs no recursive; a depth with it is a watch
+        shallow.maxDepth = 0
+        api.create_watch(config([shallow]), timeout=10)
+        h = api.create_watch(config([A.ArgusWatcherSubject(path=[d], event=["create"],
+                                                           recursive=True, maxDepth=2)]),
+                             timeout=10)
+        self.assertEqual(api.watch_state(), [h])
 
 
 class Health(GrpcCase):

@@ -11,7 +11,8 @@ import unittest
 import grpc
 
 from pn_e2e import PANOPTESD, WORKLOAD, AgentCase, cgroup2_root
-from pn_grpc import NODE, Api, GrpcAgent, StreamReader, channel, release, rpc_error, unused_pid
+from pn_grpc import (NODE, Api, GrpcAgent, StreamReader, channel, release, rpc_error, unused_pid,
+                     with_submessage)
 from runc_bundle import RuncContainer
 
 FMT_A = "{event} {path}{sep}{file} {pod} {node} {tags} {pid} {comm}"
@@ -208,6 +209,50 @@ class NativeWatches(NativeCase):
                                "relative/dir")
         self.assertStreamError(N.StreamEventsRequest(events=[99]), INVALID, "99")
         self.assertEqual(api.status().streams, 0)
+
+    def test_subject_rules(self):
+        """maxDepth without recursive and a tag key twice: INVALID_ARGUMENT naming the field,
+        on CreateWatch and UpdateWatch, and nothing changes."""
+        api = self.start_agent()
+        N = self.N
+        INVALID = grpc.StatusCode.INVALID_ARGUMENT
+        installed = self.create(self.watch_a())
+
+        def shallow(name):
+            w = self.watch_a()
+            w.name = name
+            w.subjects[0].recursive = False
+            w.subjects[0].max_depth = 2
+            return w
+
+        self.assertRpcError(api.n_create, N.CreateWatchRequest(watch=shallow("w-new")), INVALID,
+                            "watch.subjects[0].maxDepth: only meaningful with recursive")
+        self.assertRpcError(api.n_update, N.UpdateWatchRequest(watch=shallow("w-a")), INVALID,
+                            "watch.subjects[0].maxDepth: only meaningful with recursive")
+
+        # a map key twice on the wire (Python's map cannot hold it; another client's can)
+        def tag_twice(req, name):
+            w = self.watch_a()
+            w.name = name
+            subject = N.Subject()
+            subject.CopyFrom(w.subjects[0])
+            del w.subjects[:]
+            twice = subject.SerializeToString() + N.Subject(tags={"k": "z"}).SerializeToString()
+            return with_submessage(req, "watch", with_submessage(w, "subjects", twice))
+
+        for path, req, name in (("CreateWatch", N.CreateWatchRequest(), "w-new"),
+                                ("UpdateWatch", N.UpdateWatchRequest(), "w-a")):
+            call = api.ch.unary_unary("/panoptes.v1.Agent/" + path, request_serializer=None,
+                                      response_deserializer=N.WatchInfo.FromString)
+            with self.subTest(path):
+                self.assertRpcError(call, tag_twice(req, name), INVALID,
+                                    'watch.subjects[0].tags: key "k" given twice')
+        self.assertEqual([i.watch for i in api.list_watches()], [installed.watch])
+
+        # 0, unlimited, needs no recursive
+        ok = shallow("w-0")
+        ok.subjects[0].max_depth = 0
+        self.assertEqual(self.create(ok).watch.subjects[0].max_depth, 0)
 
 
 class NativeStreams(NativeCase):

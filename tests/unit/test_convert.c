@@ -356,6 +356,115 @@ static void native_bad_input_names_the_field(void **state)
 	expect_api_error(&(struct api_req){ 0 }, "watch.name: required");
 }
 
+/*
+ * The subject rules every entry point shares (pn_subject_check), through
+ * both mappings: maxDepth only with recursive, a tag key once. A map with a
+ * key twice is what protobuf-c decodes from the wire when a client sends it.
+ */
+static void subject_rules_hold_on_both_apis(void **state)
+{
+	Argus__ArgusWatcherSubject__TagsEntry atags[2], *atagv[2] = { &atags[0], &atags[1] };
+	Panoptes__V1__Subject__TagsEntry ntags[2], *ntagv[2] = { &ntags[0], &ntags[1] };
+	struct argus_req ar;
+	struct api_req nr;
+
+	(void)state;
+	argus_req_init(&ar);
+	ar.s.recursive = 0;
+	ar.s.maxdepth = 2;
+	expect_argus_error(&ar, "subject[0].maxDepth: only meaningful with recursive");
+
+	argus_req_init(&ar);
+	for (int i = 0; i < 2; i++) {
+		argus__argus_watcher_subject__tags_entry__init(&atags[i]);
+		atags[i].key = "team";
+		atags[i].value = i ? "db" : "web";
+	}
+	ar.s.tags = atagv;
+	ar.s.n_tags = 2;
+	expect_argus_error(&ar, "subject[0].tags: key \"team\" given twice");
+	atags[1].key = "";
+	expect_argus_error(&ar, "subject[0].tags: empty key");
+
+	api_req_init(&nr);
+	nr.s.recursive = 0;
+	expect_api_error(&nr, "watch.subjects[0].maxDepth: only meaningful with recursive");
+	/* 0 is unlimited, the default: fine without recursive */
+	nr.s.max_depth = 0;
+	{
+		struct pn_watch_spec spec;
+		char err[512] = "";
+
+		assert_int_equal(pn_api_watch_to_spec(&nr.w, &spec, err, sizeof(err)), 0);
+		pn_watch_free(spec.watch);
+		pn_targets_clear(&spec.targets);
+	}
+
+	api_req_init(&nr);
+	for (int i = 0; i < 2; i++) {
+		panoptes__v1__subject__tags_entry__init(&ntags[i]);
+		ntags[i].key = "team";
+		ntags[i].value = i ? "db" : "web";
+	}
+	nr.s.tags = ntagv;
+	nr.s.n_tags = 2;
+	expect_api_error(&nr, "watch.subjects[0].tags: key \"team\" given twice");
+}
+
+/* What panoptesctl runs before it sends: the fault as data, to name its own flag. */
+static void subject_map_reports_the_fault(void **state)
+{
+	Panoptes__V1__Subject__TagsEntry ntags[2], *ntagv[2] = { &ntags[0], &ntags[1] };
+	struct pn_subject_fault f;
+	struct pn_subject s = { 0 };
+	struct api_req nr;
+	char err[512] = "", msg[128];
+
+	(void)state;
+	api_req_init(&nr);
+	assert_int_equal(pn_api_subject_map(&nr.s, "watch.subjects[0]", &s, &f, err, sizeof(err)),
+			 0);
+	assert_int_equal(f.rule, PN_SUBJECT_SOUND);
+	assert_int_equal(s.events, PN_MODIFY | PN_MOVE);
+	assert_string_equal(s.tags_text, "");
+	pn_subject_clear(&s);
+
+	nr.s.recursive = 0;
+	assert_int_equal(pn_api_subject_map(&nr.s, "watch.subjects[0]", &s, &f, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "watch.subjects[0].maxDepth: only meaningful with recursive");
+	assert_int_equal(f.field, PN_SUBJECT_MAX_DEPTH);
+	assert_int_equal(f.rule, PN_SUBJECT_NEEDS);
+	pn_subject_fault_format(&f, &pn_subject_flags, NULL, msg, sizeof(msg));
+	assert_string_equal(msg, "--max-depth: only meaningful with --recursive");
+	pn_subject_clear(&s);
+
+	nr.s.recursive = 1;
+	for (int i = 0; i < 2; i++) {
+		panoptes__v1__subject__tags_entry__init(&ntags[i]);
+		ntags[i].key = "k";
+		ntags[i].value = "v";
+	}
+	nr.s.tags = ntagv;
+	nr.s.n_tags = 2;
+	assert_int_equal(pn_api_subject_map(&nr.s, "watch.subjects[0]", &s, &f, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(f.rule, PN_SUBJECT_DUPLICATE);
+	/* the fault's value lives in s until it is cleared */
+	pn_subject_fault_format(&f, &pn_subject_flags, NULL, msg, sizeof(msg));
+	assert_string_equal(msg, "--tag: key \"k\" given twice");
+	pn_subject_clear(&s);
+
+	/* refused before the rules: no fault to name */
+	nr.s.n_tags = 0;
+	nr.events[1] = 0;
+	assert_int_equal(pn_api_subject_map(&nr.s, "watch.subjects[0]", &s, &f, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(f.rule, PN_SUBJECT_SOUND);
+	assert_string_equal(err, "watch.subjects[0].events[1]: 0 is not an event type");
+	pn_subject_clear(&s);
+}
+
 static void errno_maps_to_status(void **state)
 {
 	(void)state;
@@ -382,6 +491,8 @@ int main(void)
 		cmocka_unit_test(event_types_follow_inotify_bits),
 		cmocka_unit_test(native_watch_round_trips),
 		cmocka_unit_test(native_bad_input_names_the_field),
+		cmocka_unit_test(subject_rules_hold_on_both_apis),
+		cmocka_unit_test(subject_map_reports_the_fault),
 		cmocka_unit_test(errno_maps_to_status),
 	};
 

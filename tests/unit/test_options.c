@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* panoptesd's flags (src/panoptesd/options.c): gRPC, TLS, limits and the ring buffer. */
+/* panoptesd's flags (src/panoptesd/options.c): gRPC, TLS, limits, the ring buffer, the watch. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,12 +147,59 @@ static void bad_grpc_flags_name_the_flag(void **state)
 	expect_error("unknown option \"--tlsx\" (see --help)", (const char *[]){ "--tlsx", NULL });
 }
 
+/* The standalone watch's subject: pn_subject_check's rules, named by the flag. */
+static void subject_flags_name_the_flag(void **state)
+{
+	struct pn_config cfg;
+	char err[512] = "";
+
+	(void)state;
+	expect_error(
+		"--max-depth: only meaningful with --recursive",
+		(const char *[]){ "--watch-pid", "1", "--path", "/x", "--max-depth", "2", NULL });
+	expect_error("--tag: key \"team\" given twice",
+		     (const char *[]){ "--watch-pid", "1", "--path", "/x", "--tag", "team=web",
+				       "--tag", "team=db", NULL });
+	expect_error("--path: path must be absolute, got \"x\"",
+		     (const char *[]){ "--watch-pid", "1", "--path", "/a", "--path", "x", NULL });
+	expect_error("--path: path must be absolute, got \"\"",
+		     (const char *[]){ "--watch-pid", "1", "--path", "", NULL });
+	expect_error(
+		"--ignore: must be a file or directory name without '/': \"a/b\"",
+		(const char *[]){ "--watch-pid", "1", "--path", "/x", "--ignore", "a/b", NULL });
+	expect_error("--ignore: must not be empty",
+		     (const char *[]){ "--watch-pid", "1", "--path", "/x", "--ignore", "", NULL });
+	expect_error("--watch-*: give at least one --path to watch",
+		     (const char *[]){ "--watch-pid", "1", "--recursive", NULL });
+	expect_error("--max-depth: must be a whole number >= 0, got \"-1\"",
+		     (const char *[]){ "--watch-pid", "1", "--path", "/x", "--recursive",
+				       "--max-depth", "-1", NULL });
+
+	/* what the rules allow: depth with recursive, 0 without, distinct keys in any order */
+	assert_int_equal(parse(&cfg, err, sizeof(err),
+			       (const char *[]){ "--watch-pid", "1", "--path", "/x//y/",
+						 "--recursive", "--max-depth", "2", "--tag",
+						 "team=web", "--tag", "env=prod", NULL }),
+			 0);
+	assert_string_equal(cfg.flag_watch.watch->subjects[0].paths[0], "/x/y");
+	assert_int_equal(cfg.flag_watch.watch->subjects[0].max_depth, 2);
+	assert_string_equal(cfg.flag_watch.watch->subjects[0].tags_text, "env=prod,team=web");
+	pn_config_clear(&cfg);
+	assert_int_equal(parse(&cfg, err, sizeof(err),
+			       (const char *[]){ "--watch-pid", "1", "--path", "/x", "--max-depth",
+						 "0", NULL }),
+			 0);
+	assert_false(cfg.flag_watch.watch->subjects[0].recursive);
+	pn_config_clear(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(grpc_defaults_allow_no_watch),
 		cmocka_unit_test(argusd_single_dash_tls_flags),
 		cmocka_unit_test(bad_grpc_flags_name_the_flag),
+		cmocka_unit_test(subject_flags_name_the_flag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

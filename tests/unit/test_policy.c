@@ -280,11 +280,20 @@ static void test_scalar_forms(void **state)
 	pn_policy_clear(&p);
 
 	s = subject_of(&p, "    onlyDir: no\n"
-			   "    recursive: False\n"
-			   "    maxDepth: 12\n");
+			   "    recursive: False\n");
 	assert_false(s->only_dir);
 	assert_false(s->recursive);
+	pn_policy_clear(&p);
+	/* maxDepth only with recursive (test_err_max_depth_needs_recursive) */
+	s = subject_of(&p, "    recursive: yes\n"
+			   "    maxDepth: 12\n");
 	assert_int_equal(s->max_depth, 12);
+	pn_policy_clear(&p);
+	/* 0 is the default, unlimited: it needs nothing */
+	s = subject_of(&p, "    recursive: no\n"
+			   "    maxDepth: 0\n");
+	assert_false(s->recursive);
+	assert_int_equal(s->max_depth, 0);
 	pn_policy_clear(&p);
 
 	/* pod null reads as "", an empty logFormat as the default */
@@ -442,6 +451,37 @@ static void test_err_subject_fields(void **state)
 		     "    onlyDir: 1\n",
 		"policy.yaml:7:14: subjects[1].onlyDir: expected a boolean (true/false/yes/no), "
 		"got \"1\"");
+}
+
+/* The rules of pn_subject_check, at the value that breaks them. */
+static void test_err_subject_rules(void **state)
+{
+	(void)state;
+	expect_error(HEAD "  - paths: [/a]\n"
+			  "    maxDepth: 2\n",
+		     "policy.yaml:6:15: subjects[0].maxDepth: only meaningful with recursive");
+	expect_error(HEAD "  - paths: [/a]\n"
+			  "    recursive: false\n"
+			  "    maxDepth: 1\n",
+		     "policy.yaml:7:15: subjects[0].maxDepth: only meaningful with recursive");
+	/* the ArgusWatcher form, second subject */
+	expect_error(
+		"kind: ArgusWatcher\nmetadata: {name: w}\n"
+		"spec:\n  targets: {pids: [1]}\n  subjects:\n"
+		"  - paths: [/a]\n    recursive: true\n    maxDepth: 2\n"
+		"  - paths: [/b]\n    maxDepth: 2\n",
+		"policy.yaml:10:15: spec.subjects[1].maxDepth: only meaningful with recursive");
+	/* a tag key twice is YAML's duplicate key, refused before the subject rules */
+	expect_error(HEAD "  - paths: [/a]\n"
+			  "    tags:\n      team: web\n      team: db\n",
+		     "policy.yaml:8:7: subjects[0].tags: duplicate key \"team\"");
+	expect_error(HEAD "  - paths: [/a]\n"
+			  "    tags: {\"\": x}\n",
+		     "policy.yaml:6:12: subjects[0].tags: must not be empty");
+	expect_error(HEAD "  - paths: [/a, \"\"]\n",
+		     "policy.yaml:5:17: subjects[0].paths[1]: path must not be empty");
+	expect_error(HEAD "  - paths: []\n",
+		     "policy.yaml:5:12: subjects[0].paths: at least one path is required");
 }
 
 static void test_err_watch(void **state)
@@ -662,43 +702,6 @@ static void test_load_errors(void **state)
 	assert_string_equal(err, PN_TEST_DATA_DIR ": Is a directory");
 }
 
-static void test_subject_validate(void **state)
-{
-	char *paths[2];
-	struct pn_subject s = { .paths = paths, .n_paths = 2 };
-	char err[128];
-	char ok0[] = "/a/./b//", ok1[] = "/x/../y";
-	char rel[] = "a/b", empty[] = "";
-
-	(void)state;
-	paths[0] = ok0;
-	paths[1] = ok1;
-	assert_int_equal(pn_subject_validate(&s, err, sizeof(err)), 0);
-	/* normalized in place */
-	assert_string_equal(paths[0], "/a/b");
-	assert_string_equal(paths[1], "/y");
-
-	paths[1] = rel;
-	assert_int_equal(pn_subject_validate(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "paths[1]: path must be absolute: \"a/b\"");
-	paths[1] = empty;
-	assert_int_equal(pn_subject_validate(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "paths[1]: path must not be empty");
-	paths[1] = NULL;
-	assert_int_equal(pn_subject_validate(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "paths[1]: path must not be empty");
-
-	paths[1] = ok1;
-	s.max_depth = -2;
-	assert_int_equal(pn_subject_validate(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "maxDepth: must be >= 0, got -2");
-
-	s.max_depth = 0;
-	s.n_paths = 0;
-	assert_int_equal(pn_subject_validate(&s, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "paths: at least one path is required");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -712,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_err_events),
 		cmocka_unit_test(test_err_paths),
 		cmocka_unit_test(test_err_subject_fields),
+		cmocka_unit_test(test_err_subject_rules),
 		cmocka_unit_test(test_err_watch),
 		cmocka_unit_test(test_err_targets),
 		cmocka_unit_test(test_err_argus_watcher),
@@ -720,7 +724,6 @@ int main(void)
 		cmocka_unit_test(test_err_yaml_syntax),
 		cmocka_unit_test(test_err_no_buffer),
 		cmocka_unit_test(test_load_errors),
-		cmocka_unit_test(test_subject_validate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

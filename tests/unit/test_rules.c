@@ -802,6 +802,156 @@ static void test_subject_in_match(void **state)
 	pn_watch_free(rs.w);
 }
 
+/* pn_subject_check, formatted as the policy file and the API name fields. */
+static int check_keys(struct pn_subject *s, char *err, size_t errlen)
+{
+	struct pn_subject_fault f;
+	int r = pn_subject_check(s, &f);
+
+	if (r)
+		pn_subject_fault_format(&f, &pn_subject_keys, NULL, err, errlen);
+	else
+		assert_int_equal(f.rule, PN_SUBJECT_SOUND);
+	return r;
+}
+
+static void test_subject_validate(void **state)
+{
+	char *paths[2];
+	struct pn_subject s = { .paths = paths, .n_paths = 2 };
+	char err[128];
+	char ok0[] = "/a/./b//", ok1[] = "/x/../y";
+	char rel[] = "a/b", empty[] = "";
+
+	(void)state;
+	paths[0] = ok0;
+	paths[1] = ok1;
+	assert_int_equal(check_keys(&s, err, sizeof(err)), 0);
+	/* normalized in place */
+	assert_string_equal(paths[0], "/a/b");
+	assert_string_equal(paths[1], "/y");
+
+	paths[1] = rel;
+	assert_int_equal(check_keys(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "paths[1]: path must be absolute: \"a/b\"");
+	paths[1] = empty;
+	assert_int_equal(check_keys(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "paths[1]: path must not be empty");
+	paths[1] = NULL;
+	assert_int_equal(check_keys(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "paths[1]: path must not be empty");
+
+	paths[1] = ok1;
+	s.max_depth = -2;
+	assert_int_equal(check_keys(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "maxDepth: must be >= 0, got -2");
+
+	s.max_depth = 0;
+	s.n_paths = 0;
+	assert_int_equal(check_keys(&s, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "paths: at least one path is required");
+}
+
+/* Every rule of pn_subject_check, the fault as data and in both spellings. */
+static void test_subject_check_rules(void **state)
+{
+	char p0[] = "/data", p1[] = "/data/sub", long_path[PN_PATH_MAX + 8];
+	char *paths[] = { p0, p1 };
+	char *ignore[] = { ".git", "a/b" };
+	struct pn_tag tags[] = { { "team", "web" }, { "env", "prod" }, { "team", "db" } };
+	struct pn_subject s = { .paths = paths, .n_paths = 2, .ignore = ignore, .n_ignore = 1 };
+	struct pn_subject_fault f;
+	char err[PN_PATH_MAX + 128];
+
+	(void)state;
+	assert_int_equal(pn_subject_check(&s, &f), 0);
+
+	/* The longest path the kernel can report is fine, one byte more is not. */
+	memset(long_path, 'x', sizeof(long_path));
+	long_path[0] = '/';
+	long_path[PN_PATH_MAX - 1] = '\0';
+	paths[1] = long_path;
+	assert_int_equal(pn_subject_check(&s, &f), 0);
+	long_path[PN_PATH_MAX - 1] = 'x';
+	long_path[PN_PATH_MAX] = '\0';
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.field, PN_SUBJECT_PATHS);
+	assert_int_equal(f.rule, PN_SUBJECT_TOO_LONG);
+	assert_true(f.indexed);
+	assert_int_equal(f.index, 1);
+	pn_subject_fault_format(&f, &pn_subject_keys, "watch.subjects[3]", err, sizeof(err));
+	assert_string_equal(err, "watch.subjects[3].paths[1]: path longer than 4095 bytes");
+	pn_subject_fault_format(&f, &pn_subject_flags, NULL, err, sizeof(err));
+	assert_string_equal(err, "--path: path longer than 4095 bytes");
+	paths[1] = p1;
+
+	/* ignore names: one non-empty component each */
+	s.n_ignore = 2;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.field, PN_SUBJECT_IGNORE);
+	assert_int_equal(f.rule, PN_SUBJECT_SLASH);
+	assert_int_equal(f.index, 1);
+	pn_subject_fault_format(&f, &pn_subject_keys, "subject[0]", err, sizeof(err));
+	assert_string_equal(err, "subject[0].ignore[1]: must be a file or directory name "
+				 "without '/': \"a/b\"");
+	ignore[1] = "";
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.rule, PN_SUBJECT_EMPTY);
+	pn_subject_fault_format(&f, &pn_subject_flags, NULL, err, sizeof(err));
+	assert_string_equal(err, "--ignore: must not be empty");
+	s.n_ignore = 1;
+
+	/* maxDepth: 0 (unlimited) needs nothing; any other value needs recursive */
+	s.max_depth = 3;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.field, PN_SUBJECT_MAX_DEPTH);
+	assert_int_equal(f.rule, PN_SUBJECT_NEEDS);
+	assert_int_equal(f.needs, PN_SUBJECT_RECURSIVE);
+	assert_false(f.indexed);
+	pn_subject_fault_format(&f, &pn_subject_keys, "watch.subjects[0]", err, sizeof(err));
+	assert_string_equal(err, "watch.subjects[0].maxDepth: only meaningful with recursive");
+	pn_subject_fault_format(&f, &pn_subject_flags, NULL, err, sizeof(err));
+	assert_string_equal(err, "--max-depth: only meaningful with --recursive");
+	s.recursive = true;
+	assert_int_equal(pn_subject_check(&s, &f), 0);
+	/* a negative depth is wrong in itself, recursive or not */
+	s.max_depth = -1;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.rule, PN_SUBJECT_NEGATIVE);
+	assert_int_equal(f.number, -1);
+	s.recursive = false;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.rule, PN_SUBJECT_NEGATIVE);
+	s.max_depth = 0;
+
+	/* tag keys: unique, whatever the values and the order they came in */
+	s.tags = tags;
+	s.n_tags = 2;
+	assert_int_equal(pn_subject_check(&s, &f), 0);
+	assert_string_equal(tags[0].key, "env"); /* sorted by key */
+	s.n_tags = 3;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.field, PN_SUBJECT_TAGS);
+	assert_int_equal(f.rule, PN_SUBJECT_DUPLICATE);
+	assert_string_equal(f.value, "team");
+	pn_subject_fault_format(&f, &pn_subject_flags, NULL, err, sizeof(err));
+	assert_string_equal(err, "--tag: key \"team\" given twice");
+	pn_subject_fault_format(&f, &pn_subject_keys, "watch.subjects[0]", err, sizeof(err));
+	assert_string_equal(err, "watch.subjects[0].tags: key \"team\" given twice");
+	tags[2].key = "";
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.rule, PN_SUBJECT_EMPTY);
+	pn_subject_fault_format(&f, &pn_subject_keys, "subject[1]", err, sizeof(err));
+	assert_string_equal(err, "subject[1].tags: empty key");
+
+	/* a short buffer still holds a terminated prefix */
+	s.n_tags = 0;
+	s.max_depth = 2;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_true(pn_subject_fault_format(&f, &pn_subject_flags, NULL, err, 8) >= 8);
+	assert_string_equal(err, "--max-d");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,6 +981,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_ops),
 		cmocka_unit_test(test_tags_text),
 		cmocka_unit_test(test_subject_in_match),
+		cmocka_unit_test(test_subject_validate),
+		cmocka_unit_test(test_subject_check_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
