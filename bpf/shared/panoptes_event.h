@@ -112,16 +112,37 @@ struct pn_cgroup_watch {
 };
 _Static_assert(sizeof(struct pn_cgroup_watch) == 8, "pn_cgroup_watch layout");
 
+/*
+ * The kernel's counters, one row each: the field (its name in `bpftool map
+ * dump`, GetStatus, panoptesctl and the log), the Prometheus metric, and the
+ * metric's help text. struct pn_counters is this list; userspace expands it
+ * wherever it sums, copies or prints the counters, so a row added here
+ * reaches all of them (the .proto is checked against it by
+ * tests/unit/test_counters.c). The order is the ABI and every output's order:
+ * append only.
+ */
+#define PN_COUNTERS(X)                                                                             \
+	X(seen, "panoptes_kernel_seen_total",                                                      \
+	  "Hook hits on a syscall of interest from watched tasks.")                                \
+	X(filtered, "panoptes_kernel_filtered_total",                                              \
+	  "Hook hits from unwatched tasks, dropped in the kernel by the cgroup filter.")           \
+	X(gated, "panoptes_kernel_gated_total",                                                    \
+	  "Hits from watched tasks for event types no watch asked for, dropped in the kernel.")    \
+	X(coalesced, "panoptes_kernel_coalesced_total",                                            \
+	  "Repeated ACCESS/MODIFY on one open file, folded in the kernel.")                        \
+	X(emitted, "panoptes_kernel_emitted_total", "Records written to the ring buffer.")         \
+	X(dropped, "panoptes_ringbuf_drops_total",                                                 \
+	  "Records lost because the ring buffer was full.")                                        \
+	X(truncated, "panoptes_truncated_paths_total",                                             \
+	  "Records whose path did not fit PATH_MAX (flagged, never cut silently).")                \
+	X(failed, "panoptes_failed_operations_total",                                              \
+	  "Operations that failed in the kernel: no event by design.")
+
 /* Per-CPU counters; userspace sums the CPUs. */
 struct pn_counters {
-	__u64 seen;	 /* hook hits on a syscall of interest */
-	__u64 filtered;	 /* dropped by the cgroup filter (task not watched) */
-	__u64 gated;	 /* watched task, but no watch asked for this event type */
-	__u64 coalesced; /* repeated ACCESS/MODIFY on one open file, folded */
-	__u64 emitted;	 /* records written to the ring buffer */
-	__u64 dropped;	 /* ring buffer full: record lost */
-	__u64 truncated; /* records carrying a truncated path */
-	__u64 failed;	 /* the operation failed: no event by design */
+#define PN_COUNTER_FIELD(name, metric, help) __u64 name;
+	PN_COUNTERS(PN_COUNTER_FIELD)
+#undef PN_COUNTER_FIELD
 };
 _Static_assert(sizeof(struct pn_counters) == 64, "pn_counters layout");
 

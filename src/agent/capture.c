@@ -716,14 +716,9 @@ void pn_capture_counters(struct pn_capture *c, struct pn_counters *sum)
 	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.pn_counters), &zero, per))
 		return;
 	for (int i = 0; i < c->ncpus; i++) {
-		sum->seen += per[i].seen;
-		sum->filtered += per[i].filtered;
-		sum->gated += per[i].gated;
-		sum->coalesced += per[i].coalesced;
-		sum->emitted += per[i].emitted;
-		sum->dropped += per[i].dropped;
-		sum->truncated += per[i].truncated;
-		sum->failed += per[i].failed;
+#define ADD(name, metric, help) sum->name += per[i].name;
+		PN_COUNTERS(ADD)
+#undef ADD
 	}
 }
 

@@ -74,25 +74,9 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 	family(f, "panoptes_events_total", "counter", "Events reported, by watch and event type.");
 	pn_registry_foreach_watch(src->registry, watch_events, f);
 
-	counter(f, "panoptes_kernel_seen_total",
-		"Hook hits on a syscall of interest from watched tasks.", k.seen);
-	counter(f, "panoptes_kernel_filtered_total",
-		"Hook hits from unwatched tasks, dropped in the kernel by the cgroup filter.",
-		k.filtered);
-	counter(f, "panoptes_kernel_gated_total",
-		"Hits from watched tasks for event types no watch asked for, dropped in the kernel.",
-		k.gated);
-	counter(f, "panoptes_kernel_coalesced_total",
-		"Repeated ACCESS/MODIFY on one open file, folded in the kernel.", k.coalesced);
-	counter(f, "panoptes_kernel_emitted_total", "Records written to the ring buffer.",
-		k.emitted);
-	counter(f, "panoptes_ringbuf_drops_total", "Records lost because the ring buffer was full.",
-		k.dropped);
-	counter(f, "panoptes_truncated_paths_total",
-		"Records whose path did not fit PATH_MAX (flagged, never cut silently).",
-		k.truncated);
-	counter(f, "panoptes_failed_operations_total",
-		"Operations that failed in the kernel: no event by design.", k.failed);
+#define KERNEL_COUNTER(name, metric, help) counter(f, metric, help, k.name);
+	PN_COUNTERS(KERNEL_COUNTER)
+#undef KERNEL_COUNTER
 	counter(f, "panoptes_records_total", "Records received from the ring buffer.",
 		__atomic_load_n(&src->consumer->records, __ATOMIC_RELAXED));
 	counter(f, "panoptes_records_malformed_total", "Records that failed validation.",

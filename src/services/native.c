@@ -246,14 +246,9 @@ static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *r
 	panoptes__v1__kernel_counters__init(kc);
 	st->kernel = kc;
 	pn_capture_counters(o->capture, &k);
-	kc->seen = k.seen;
-	kc->filtered = k.filtered;
-	kc->gated = k.gated;
-	kc->coalesced = k.coalesced;
-	kc->emitted = k.emitted;
-	kc->dropped = k.dropped;
-	kc->truncated = k.truncated;
-	kc->failed = k.failed;
+#define COPY(name, metric, help) kc->name = k.name;
+	PN_COUNTERS(COPY)
+#undef COPY
 	st->version = strdup(o->version);
 	st->node = strdup(o->node);
 	st->backend = strdup(pn_capture_backend(o->capture));
