@@ -31,11 +31,15 @@
 #define PN_MOVE_SELF	 0x00000800u
 #define PN_ISDIR	 0x40000000u
 
+/* The single events above are bits 0 .. PN_EVENT_KINDS - 1, in inotify's order. */
+#define PN_EVENT_KINDS 12
+
 #define PN_CLOSE (PN_CLOSE_WRITE | PN_CLOSE_NOWRITE)
 #define PN_MOVE	 (PN_MOVED_FROM | PN_MOVED_TO)
 #define PN_ALL_EVENTS                                                                              \
 	(PN_ACCESS | PN_MODIFY | PN_ATTRIB | PN_CLOSE | PN_OPEN | PN_MOVE | PN_CREATE |            \
 	 PN_DELETE | PN_DELETE_SELF | PN_MOVE_SELF)
+_Static_assert(PN_ALL_EVENTS == (1u << PN_EVENT_KINDS) - 1, "single events are the low bits");
 
 /*
  * Kernel operations. A record's `ops` holds what the kernel saw, not yet the
@@ -60,6 +64,9 @@
 /* Longest path a record carries, terminating NUL included (PATH_MAX). */
 #define PN_PATH_MAX 4096
 
+/* A task's comm, NUL included (the kernel's TASK_COMM_LEN). */
+#define PN_COMM_LEN 16
+
 struct pn_record {
 	__u64 ts_ns;	       /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 cgroup_id;       /* the task's own cgroup v2 id */
@@ -77,7 +84,7 @@ struct pn_record {
 	__u8 flags;	    /* PN_REC_* */
 	__u8 backend;	    /* PN_BACKEND_* */
 	__u8 pad[6];
-	char comm[16];
+	char comm[PN_COMM_LEN];
 	/* followed by path (path_len bytes) then old path (old_path_len bytes) */
 };
 _Static_assert(sizeof(struct pn_record) == 88, "pn_record layout is ABI between kernel and user");
@@ -146,7 +153,10 @@ struct pn_counters {
 };
 _Static_assert(sizeof(struct pn_counters) == 64, "pn_counters layout");
 
-/* Deepest cgroup level the kernel side looks at for watched ancestors. */
-#define PN_MAX_CGROUP_LEVELS 64
+/*
+ * Distinct cgroup levels (depths below the cgroup2 root) that can hold a
+ * watched cgroup: the size of the kernel's pn_watch_levels[].
+ */
+#define PN_MAX_WATCH_LEVELS 8
 
 #endif /* PANOPTES_EVENT_H */

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "macros.h"
 #include "panoptes.skel.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
@@ -204,7 +205,7 @@ static const char *vfs_missing(const struct btf *vmlinux, char *why, size_t len)
 			 lsms);
 		return why;
 	}
-	for (size_t i = 0; i < sizeof(vfs_required_funcs) / sizeof(vfs_required_funcs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(vfs_required_funcs); i++) {
 		if (!kernel_has_func(vmlinux, vfs_required_funcs[i])) {
 			snprintf(why, len, "the kernel has no %s to hook", vfs_required_funcs[i]);
 			return why;
@@ -688,10 +689,9 @@ static int cmp_desc(const void *a, const void *b)
 
 int pn_capture_set_levels(struct pn_capture *c, const uint32_t *levels, unsigned n)
 {
-	uint32_t sorted[PN_MAX_CGROUP_LEVELS];
-	unsigned max = sizeof(c->skel->bss->pn_watch_levels) / sizeof(uint32_t);
+	uint32_t sorted[ARRAY_SIZE(c->skel->bss->pn_watch_levels)];
 
-	if (n > max)
+	if (n > ARRAY_SIZE(sorted))
 		return -E2BIG;
 	memcpy(sorted, levels, n * sizeof(*levels));
 	qsort(sorted, n, sizeof(*sorted), cmp_desc);

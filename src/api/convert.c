@@ -449,7 +449,7 @@ static Panoptes__V1__Subject *subject_msg(const struct pn_subject *s, bool *ok)
 	m->max_depth = s->max_depth;
 	m->paths = calloc(s->n_paths + 1, sizeof(char *));
 	m->ignore = calloc(s->n_ignore + 1, sizeof(char *));
-	m->events = calloc(PN_API_SINGLE_KINDS, sizeof(*m->events));
+	m->events = calloc(PN_EVENT_KINDS, sizeof(*m->events));
 	m->tags = calloc(s->n_tags + 1, sizeof(*m->tags));
 	if (!m->paths || !m->ignore || !m->events || !m->tags) {
 		*ok = false;
@@ -529,7 +529,7 @@ Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
 		w->subjects[w->n_subjects] = subject_msg(&pw->subjects[w->n_subjects], &ok);
 
 	info->cgroups = calloc(v->n_bindings + 1, sizeof(*info->cgroups));
-	info->event_counts = calloc(PN_EVENT_SLOTS, sizeof(*info->event_counts));
+	info->event_counts = calloc(PN_EVENT_KINDS, sizeof(*info->event_counts));
 	if (!info->cgroups || !info->event_counts)
 		goto fail;
 	for (; info->n_cgroups < v->n_bindings && ok; info->n_cgroups++) {
@@ -543,7 +543,7 @@ Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
 		b->path = xstrdup(v->bindings[info->n_cgroups].path, &ok);
 		b->container = xstrdup(v->bindings[info->n_cgroups].container, &ok);
 	}
-	for (unsigned i = 0; i < PN_EVENT_SLOTS && ok; i++) {
+	for (unsigned i = 0; i < PN_EVENT_KINDS && ok; i++) {
 		Panoptes__V1__WatchInfo__EventCountsEntry *c;
 
 		if (!v->counts[i])

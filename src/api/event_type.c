@@ -25,13 +25,13 @@ static const char *const type_names[] = {
 	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL] = "ALL",
 };
 
-_Static_assert(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF == PN_API_SINGLE_KINDS,
+_Static_assert(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF == PN_EVENT_KINDS,
 	       "EventType single kinds follow inotify's bit order");
-_Static_assert(PN_MOVE_SELF == 1u << (PN_API_SINGLE_KINDS - 1), "PN_* bits are inotify's");
+_Static_assert(PN_MOVE_SELF == 1u << (PN_EVENT_KINDS - 1), "PN_* bits are inotify's");
 
 int pn_api_event_type_mask(int type, uint32_t *mask)
 {
-	if (type >= 1 && type <= PN_API_SINGLE_KINDS) {
+	if (type >= 1 && type <= PN_EVENT_KINDS) {
 		*mask |= 1u << (type - 1);
 		return 0;
 	}

@@ -101,7 +101,7 @@ int ctl_connect(struct ctl *ctl)
 	grpc_arg arg = {
 		.type = GRPC_ARG_STRING,
 		.key = GRPC_ARG_PRIMARY_USER_AGENT_STRING,
-		.value.string = "panoptesctl/" PN_CTL_VERSION,
+		.value.string = "panoptesctl/" PN_VERSION,
 	};
 	grpc_channel_args args = { .num_args = 1, .args = &arg };
 	int err = 0;

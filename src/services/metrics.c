@@ -53,7 +53,7 @@ static void watch_events(const char *name, const uint64_t *counts, void *arg)
 {
 	FILE *f = arg;
 
-	for (unsigned i = 0; i < PN_EVENT_SLOTS; i++) {
+	for (unsigned i = 0; i < PN_EVENT_KINDS; i++) {
 		fputs("panoptes_events_total{watch=\"", f);
 		label_value(f, name);
 		fprintf(f, "\",event=\"%s\"} %llu\n", pn_event_bit_name(1u << i),
