@@ -2,27 +2,16 @@
 #include "convert.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "errmsg.h"
 #include "event_type.h"
 #include "events.h"
 #include "format.h"
 #include "rules.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* ------------------------------------------------------------ subjects */
 
@@ -93,16 +82,16 @@ static int subject_fill(struct pn_subject *s, const struct subject_in *in, char 
 	int e = -ENOMEM;
 
 	if (in->max_depth < 0) {
-		e = fail(err, errlen, "%s.maxDepth: must be >= 0, got %d", in->field,
-			 in->max_depth);
+		e = pn_errf(err, errlen, -EINVAL, "%s.maxDepth: must be >= 0, got %d", in->field,
+			    in->max_depth);
 		goto fail;
 	}
 	for (size_t i = 0; i < in->n_ignore; i++) {
 		if (!in->ignore[i][0] || strchr(in->ignore[i], '/')) {
-			e = fail(err, errlen,
-				 "%s.ignore[%zu]: \"%s\" is not a file name (one path "
-				 "component, no '/')",
-				 in->field, i, in->ignore[i]);
+			e = pn_errf(err, errlen, -EINVAL,
+				    "%s.ignore[%zu]: \"%s\" is not a file name (one path "
+				    "component, no '/')",
+				    in->field, i, in->ignore[i]);
 			goto fail;
 		}
 	}
@@ -117,7 +106,7 @@ static int subject_fill(struct pn_subject *s, const struct subject_in *in, char 
 	s->follow_move = in->follow_move;
 	s->max_depth = in->max_depth;
 	if (pn_subject_validate(s, msg, sizeof(msg))) {
-		e = fail(err, errlen, "%s.%s", in->field, msg);
+		e = pn_errf(err, errlen, -EINVAL, "%s.%s", in->field, msg);
 		goto fail;
 	}
 	if (in->n_tags) {
@@ -129,7 +118,7 @@ static int subject_fill(struct pn_subject *s, const struct subject_in *in, char 
 		const char *k = in->tag_key(in->tags, i), *v = in->tag_value(in->tags, i);
 
 		if (!k[0]) {
-			e = fail(err, errlen, "%s.tags: empty key", in->field);
+			e = pn_errf(err, errlen, -EINVAL, "%s.tags: empty key", in->field);
 			goto fail;
 		}
 		s->tags[i].key = strdup(k);
@@ -174,7 +163,7 @@ static int check_log_format(const char *field, const char *fmt, char *err, size_
 	char msg[512];
 
 	if (fmt && fmt[0] && pn_format_validate(fmt, msg, sizeof(msg)))
-		return fail(err, errlen, "%s: %s", field, msg);
+		return pn_errf(err, errlen, -EINVAL, "%s: %s", field, msg);
 	return 0;
 }
 
@@ -219,7 +208,8 @@ int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size
 		qsort(pids, c->n_pid, sizeof(*pids), cmp_int);
 		for (size_t i = 0; i < c->n_pid && len < outlen; i++) {
 			if (pids[i] <= 0) {
-				e = fail(err, errlen, "pid: %d is not a process id", pids[i]);
+				e = pn_errf(err, errlen, -EINVAL, "pid: %d is not a process id",
+					    pids[i]);
 				break;
 			}
 			len += (size_t)snprintf(out + len, outlen - len, "%spid:%d", i ? "," : "",
@@ -238,10 +228,11 @@ int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size
 						cids[i]);
 		free(cids);
 	} else {
-		return fail(err, errlen, "pid, cid: at least one pid or container id is required");
+		return pn_errf(err, errlen, -EINVAL,
+			       "pid, cid: at least one pid or container id is required");
 	}
 	if (!e && len >= outlen)
-		e = fail(err, errlen, "pid, cid: too many entries");
+		e = pn_errf(err, errlen, -EINVAL, "pid, cid: too many entries");
 	return e;
 }
 
@@ -258,7 +249,7 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 	if (e)
 		return e;
 	if (!c->n_subject)
-		return fail(err, errlen, "subject: at least one subject is required");
+		return pn_errf(err, errlen, -EINVAL, "subject: at least one subject is required");
 	e = check_log_format("logFormat", c->logformat, err, errlen);
 	if (e)
 		return e;
@@ -276,14 +267,15 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 
 		snprintf(field, sizeof(field), "subject[%zu]", i);
 		if (!as->n_event) {
-			e = fail(err, errlen, "%s.event: at least one event is required", field);
+			e = pn_errf(err, errlen, -EINVAL,
+				    "%s.event: at least one event is required", field);
 			goto fail;
 		}
 		for (size_t j = 0; j < as->n_event; j++) {
 			if (pn_event_name_parse(as->event[j], &w->subjects[i].events)) {
-				e = fail(err, errlen,
-					 "%s.event[%zu]: unknown event \"%s\" (valid: %s)", field,
-					 j, as->event[j], pn_event_names_valid());
+				e = pn_errf(err, errlen, -EINVAL,
+					    "%s.event[%zu]: unknown event \"%s\" (valid: %s)",
+					    field, j, as->event[j], pn_event_names_valid());
 				goto fail;
 			}
 		}
@@ -345,25 +337,27 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 
 	memset(out, 0, sizeof(*out));
 	if (!aw)
-		return fail(err, errlen, "watch: required");
+		return pn_errf(err, errlen, -EINVAL, "watch: required");
 	if (!aw->name || !aw->name[0])
-		return fail(err, errlen, "watch.name: required");
+		return pn_errf(err, errlen, -EINVAL, "watch.name: required");
 	if (strlen(aw->name) > 253 || strpbrk(aw->name, " \t\n/"))
-		return fail(err, errlen,
-			    "watch.name: \"%.64s\" must be at most 253 characters "
-			    "without spaces or '/'",
-			    aw->name);
+		return pn_errf(err, errlen, -EINVAL,
+			       "watch.name: \"%.64s\" must be at most 253 characters "
+			       "without spaces or '/'",
+			       aw->name);
 	at = aw->targets;
 	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
-		return fail(err, errlen,
-			    "watch.targets: at least one pid, cgroup or container "
-			    "is required");
+		return pn_errf(err, errlen, -EINVAL,
+			       "watch.targets: at least one pid, cgroup or container "
+			       "is required");
 	for (size_t i = 0; i < at->n_pids; i++)
 		if (at->pids[i] <= 0)
-			return fail(err, errlen, "watch.targets.pids[%zu]: %d is not a process id",
-				    i, at->pids[i]);
+			return pn_errf(err, errlen, -EINVAL,
+				       "watch.targets.pids[%zu]: %d is not a process id", i,
+				       at->pids[i]);
 	if (!aw->n_subjects)
-		return fail(err, errlen, "watch.subjects: at least one subject is required");
+		return pn_errf(err, errlen, -EINVAL,
+			       "watch.subjects: at least one subject is required");
 	e = check_log_format("watch.log_format", aw->log_format, err, errlen);
 	if (e)
 		return e;
@@ -378,13 +372,15 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 
 		snprintf(field, sizeof(field), "watch.subjects[%zu]", i);
 		if (!as->n_events) {
-			e = fail(err, errlen, "%s.events: at least one event is required", field);
+			e = pn_errf(err, errlen, -EINVAL,
+				    "%s.events: at least one event is required", field);
 			goto fail;
 		}
 		for (size_t j = 0; j < as->n_events; j++) {
 			if (pn_api_event_type_mask((int)as->events[j], &w->subjects[i].events)) {
-				e = fail(err, errlen, "%s.events[%zu]: %d is not an event type",
-					 field, j, (int)as->events[j]);
+				e = pn_errf(err, errlen, -EINVAL,
+					    "%s.events[%zu]: %d is not an event type", field, j,
+					    (int)as->events[j]);
 				goto fail;
 			}
 		}

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "events.h"
+#include "macros.h"
 
 static const char *const type_names[] = {
 	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ACCESS] = "ACCESS",
@@ -59,7 +60,7 @@ int pn_api_event_type_of_bit(uint32_t bit)
 
 const char *pn_api_event_type_name(int type)
 {
-	if (type < 1 || (size_t)type >= sizeof(type_names) / sizeof(type_names[0]))
+	if (type < 1 || (size_t)type >= ARRAY_SIZE(type_names))
 		return NULL;
 	return type_names[type];
 }
@@ -72,7 +73,7 @@ int pn_api_event_type_parse(const char *name, int *type)
 	if (strncasecmp(name, prefix, sizeof(prefix) - 1) == 0)
 		name += sizeof(prefix) - 1;
 
-	for (size_t t = 1; t < sizeof(type_names) / sizeof(type_names[0]); t++) {
+	for (size_t t = 1; t < ARRAY_SIZE(type_names); t++) {
 		if (strcasecmp(name, type_names[t]) == 0) {
 			*type = (int)t;
 			return 0;

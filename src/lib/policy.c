@@ -15,7 +15,9 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "errmsg.h"
 #include "events.h"
+#include "fileio.h"
 #include "pathutil.h"
 
 /* Large enough for "watches[12].spec.subjects[3].paths[10]" with room to spare. */
@@ -31,27 +33,6 @@ struct parser {
 	struct pn_policy pol;
 	yaml_mark_t *name_marks; /* where each watch's name was given, for duplicates */
 };
-
-static void verr(char *err, size_t errlen, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-
-static void verr(char *err, size_t errlen, const char *fmt, va_list ap)
-{
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* "FILE:LINE:COL: field: message"; the field is left out when empty (document root). */
 static int failf(struct parser *c, yaml_mark_t mark, const char *field, const char *fmt, ...)
@@ -69,15 +50,14 @@ static int failf(struct parser *c, yaml_mark_t mark, const char *field, const ch
 	if (n < 0 || (size_t)n >= c->errlen)
 		return -EINVAL;
 	va_start(ap, fmt);
-	verr(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	pn_verrf(c->err + n, c->errlen - (size_t)n, -EINVAL, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
 
 static int oom(struct parser *c)
 {
-	seterr(c->err, c->errlen, "%s: out of memory", c->name);
-	return -ENOMEM;
+	return pn_errf(c->err, c->errlen, -ENOMEM, "%s: out of memory", c->name);
 }
 
 /* A field name too long for the buffer (absurd nesting) ends in "...", still readable. */
@@ -270,20 +250,14 @@ static int path_fix(char *p, char *msg, size_t msglen)
 {
 	int n;
 
-	if (!p || !*p) {
-		seterr(msg, msglen, "path must not be empty");
-		return -EINVAL;
-	}
-	if (p[0] != '/') {
-		seterr(msg, msglen, "path must be absolute: \"%s\"", p);
-		return -EINVAL;
-	}
+	if (!p || !*p)
+		return pn_errf(msg, msglen, -EINVAL, "path must not be empty");
+	if (p[0] != '/')
+		return pn_errf(msg, msglen, -EINVAL, "path must be absolute: \"%s\"", p);
 	n = pn_path_normalize(p, p, strlen(p) + 1);
 	/* A longer path can never come from the kernel: the rule could never match. */
-	if (n < 0 || n >= PN_PATH_MAX) {
-		seterr(msg, msglen, "path longer than %d bytes", PN_PATH_MAX - 1);
-		return -EINVAL;
-	}
+	if (n < 0 || n >= PN_PATH_MAX)
+		return pn_errf(msg, msglen, -EINVAL, "path longer than %d bytes", PN_PATH_MAX - 1);
 	return 0;
 }
 
@@ -291,20 +265,15 @@ int pn_subject_validate(struct pn_subject *s, char *err, size_t errlen)
 {
 	char msg[PN_PATH_MAX + 64];
 
-	if (!s->n_paths) {
-		seterr(err, errlen, "paths: at least one path is required");
-		return -EINVAL;
-	}
+	if (!s->n_paths)
+		return pn_errf(err, errlen, -EINVAL, "paths: at least one path is required");
 	for (size_t i = 0; i < s->n_paths; i++) {
-		if (path_fix(s->paths[i], msg, sizeof(msg))) {
-			seterr(err, errlen, "paths[%zu]: %s", i, msg);
-			return -EINVAL;
-		}
+		if (path_fix(s->paths[i], msg, sizeof(msg)))
+			return pn_errf(err, errlen, -EINVAL, "paths[%zu]: %s", i, msg);
 	}
-	if (s->max_depth < 0) {
-		seterr(err, errlen, "maxDepth: must be >= 0, got %d", s->max_depth);
-		return -EINVAL;
-	}
+	if (s->max_depth < 0)
+		return pn_errf(err, errlen, -EINVAL, "maxDepth: must be >= 0, got %d",
+			       s->max_depth);
 	return 0;
 }
 
@@ -894,55 +863,21 @@ int pn_policy_parse_string(const char *name, const char *text, size_t len, struc
 
 int pn_policy_load(const char *path, struct pn_policy *out, char *err, size_t errlen)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-	FILE *f;
+	size_t len = 0;
+	char *buf;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	f = fopen(path, "re");
-	if (!f) {
-		r = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
-		return r;
-	}
-	for (;;) {
-		size_t got;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= POLICY_MAX_BYTES) {
-				seterr(err, errlen, "%s: larger than %u MiB, not a policy file",
-				       path, POLICY_MAX_BYTES >> 20);
-				r = -EFBIG;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 4096;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				seterr(err, errlen, "%s: out of memory", path);
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		errno = 0;
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				r = errno ? -errno : -EIO;
-				seterr(err, errlen, "%s: %s", path, strerror(-r));
-				goto out;
-			}
-			break;
-		}
-	}
-	r = pn_policy_parse_string(path, buf ? buf : "", len, out, err, errlen);
-out:
+	r = pn_read_file(path, POLICY_MAX_BYTES - 1, &buf, &len);
+	if (r == -EFBIG)
+		return pn_errf(err, errlen, r, "%s: larger than %u MiB, not a policy file", path,
+			       POLICY_MAX_BYTES >> 20);
+	if (r == -ENOMEM)
+		return pn_errf(err, errlen, r, "%s: out of memory", path);
+	if (r)
+		return pn_errf(err, errlen, r, "%s: %s", path, strerror(-r));
+	r = pn_policy_parse_string(path, buf, len, out, err, errlen);
 	free(buf);
-	fclose(f);
 	return r;
 }
 
