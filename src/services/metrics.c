@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 struct pn_metrics {
 	struct MHD_Daemon *httpd;
 	struct pn_metrics_source src;
-	bool ready;
+	atomic_bool ready; /* set by the main thread, read by libmicrohttpd's */
 };
 
 /* Label values: backslash, double quote and newline escaped, as the format requires. */
@@ -78,9 +79,9 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 	PN_COUNTERS(KERNEL_COUNTER)
 #undef KERNEL_COUNTER
 	counter(f, "panoptes_records_total", "Records received from the ring buffer.",
-		__atomic_load_n(&src->consumer->records, __ATOMIC_RELAXED));
+		atomic_load_explicit(&src->consumer->records, memory_order_relaxed));
 	counter(f, "panoptes_records_malformed_total", "Records that failed validation.",
-		__atomic_load_n(&src->consumer->malformed, __ATOMIC_RELAXED));
+		atomic_load_explicit(&src->consumer->malformed, memory_order_relaxed));
 	gauge(f, "panoptes_watches", "Watches installed.", pn_registry_watch_count(src->registry));
 	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",
 	      pn_registry_cgroup_count(src->registry));
@@ -144,7 +145,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply(conn, MHD_HTTP_OK, "text/plain", ok, strlen(ok),
 			     MHD_RESPMEM_PERSISTENT);
 	if (!strcmp(url, "/readyz")) {
-		if (__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE))
+		if (atomic_load_explicit(&m->ready, memory_order_acquire))
 			return reply(conn, MHD_HTTP_OK, "text/plain", ok, strlen(ok),
 				     MHD_RESPMEM_PERSISTENT);
 		return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", not_ready,
@@ -228,7 +229,7 @@ int pn_metrics_start(struct pn_metrics **out, const char *listen,
 void pn_metrics_set_ready(struct pn_metrics *m, bool ready)
 {
 	if (m)
-		__atomic_store_n(&m->ready, ready, __ATOMIC_RELEASE);
+		atomic_store_explicit(&m->ready, ready, memory_order_release);
 }
 
 void pn_metrics_stop(struct pn_metrics *m)

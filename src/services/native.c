@@ -269,9 +269,9 @@ static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *r
 	st->watches = (uint32_t)pn_registry_watch_count(o->registry);
 	st->cgroups = (uint32_t)pn_registry_cgroup_count(o->registry);
 	/* read without a lock: counters written by the consumer thread, monotonic */
-	st->records = __atomic_load_n(&o->consumer->records, __ATOMIC_RELAXED);
-	st->malformed = __atomic_load_n(&o->consumer->malformed, __ATOMIC_RELAXED);
-	st->events = __atomic_load_n(&o->consumer->matched, __ATOMIC_RELAXED);
+	st->records = atomic_load_explicit(&o->consumer->records, memory_order_relaxed);
+	st->malformed = atomic_load_explicit(&o->consumer->malformed, memory_order_relaxed);
+	st->events = atomic_load_explicit(&o->consumer->matched, memory_order_relaxed);
 	st->streams = pn_rpc_stream_count(rpc);
 	st->stream_drops = pn_rpc_stream_drops(rpc);
 	if (!ok) {
