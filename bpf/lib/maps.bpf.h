@@ -107,7 +107,6 @@ struct {
  * deepest first, so the filter asks only for ancestors that can match.
  * Written by userspace through the mmaped .bss.
  */
-#define PN_MAX_WATCH_LEVELS 8
 __u32 pn_watch_levels[PN_MAX_WATCH_LEVELS] __weak;
 __u32 pn_watch_nlevels __weak;
 

@@ -31,11 +31,15 @@
 #define PN_MOVE_SELF	 0x00000800u
 #define PN_ISDIR	 0x40000000u
 
+/* The single events above are bits 0 .. PN_EVENT_KINDS - 1, in inotify's order. */
+#define PN_EVENT_KINDS 12
+
 #define PN_CLOSE (PN_CLOSE_WRITE | PN_CLOSE_NOWRITE)
 #define PN_MOVE	 (PN_MOVED_FROM | PN_MOVED_TO)
 #define PN_ALL_EVENTS                                                                              \
 	(PN_ACCESS | PN_MODIFY | PN_ATTRIB | PN_CLOSE | PN_OPEN | PN_MOVE | PN_CREATE |            \
 	 PN_DELETE | PN_DELETE_SELF | PN_MOVE_SELF)
+_Static_assert(PN_ALL_EVENTS == (1u << PN_EVENT_KINDS) - 1, "single events are the low bits");
 
 /*
  * Kernel operations. A record's `ops` holds what the kernel saw, not yet the
@@ -60,6 +64,9 @@
 /* Longest path a record carries, terminating NUL included (PATH_MAX). */
 #define PN_PATH_MAX 4096
 
+/* A task's comm, NUL included (the kernel's TASK_COMM_LEN). */
+#define PN_COMM_LEN 16
+
 struct pn_record {
 	__u64 ts_ns;	       /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 cgroup_id;       /* the task's own cgroup v2 id */
@@ -77,7 +84,7 @@ struct pn_record {
 	__u8 flags;	    /* PN_REC_* */
 	__u8 backend;	    /* PN_BACKEND_* */
 	__u8 pad[6];
-	char comm[16];
+	char comm[PN_COMM_LEN];
 	/* followed by path (path_len bytes) then old path (old_path_len bytes) */
 };
 _Static_assert(sizeof(struct pn_record) == 88, "pn_record layout is ABI between kernel and user");
@@ -112,20 +119,44 @@ struct pn_cgroup_watch {
 };
 _Static_assert(sizeof(struct pn_cgroup_watch) == 8, "pn_cgroup_watch layout");
 
+/*
+ * The kernel's counters, one row each: the field (its name in `bpftool map
+ * dump`, GetStatus, panoptesctl and the log), the Prometheus metric, and the
+ * metric's help text. struct pn_counters is this list; userspace expands it
+ * wherever it sums, copies or prints the counters, so a row added here
+ * reaches all of them (the .proto is checked against it by
+ * tests/unit/test_counters.c). The order is the ABI and every output's order:
+ * append only.
+ */
+#define PN_COUNTERS(X)                                                                             \
+	X(seen, "panoptes_kernel_seen_total",                                                      \
+	  "Hook hits on a syscall of interest from watched tasks.")                                \
+	X(filtered, "panoptes_kernel_filtered_total",                                              \
+	  "Hook hits from unwatched tasks, dropped in the kernel by the cgroup filter.")           \
+	X(gated, "panoptes_kernel_gated_total",                                                    \
+	  "Hits from watched tasks for event types no watch asked for, dropped in the kernel.")    \
+	X(coalesced, "panoptes_kernel_coalesced_total",                                            \
+	  "Repeated ACCESS/MODIFY on one open file, folded in the kernel.")                        \
+	X(emitted, "panoptes_kernel_emitted_total", "Records written to the ring buffer.")         \
+	X(dropped, "panoptes_ringbuf_drops_total",                                                 \
+	  "Records lost because the ring buffer was full.")                                        \
+	X(truncated, "panoptes_truncated_paths_total",                                             \
+	  "Records whose path did not fit PATH_MAX (flagged, never cut silently).")                \
+	X(failed, "panoptes_failed_operations_total",                                              \
+	  "Operations that failed in the kernel: no event by design.")
+
 /* Per-CPU counters; userspace sums the CPUs. */
 struct pn_counters {
-	__u64 seen;	 /* hook hits on a syscall of interest */
-	__u64 filtered;	 /* dropped by the cgroup filter (task not watched) */
-	__u64 gated;	 /* watched task, but no watch asked for this event type */
-	__u64 coalesced; /* repeated ACCESS/MODIFY on one open file, folded */
-	__u64 emitted;	 /* records written to the ring buffer */
-	__u64 dropped;	 /* ring buffer full: record lost */
-	__u64 truncated; /* records carrying a truncated path */
-	__u64 failed;	 /* the operation failed: no event by design */
+#define PN_COUNTER_FIELD(name, metric, help) __u64 name;
+	PN_COUNTERS(PN_COUNTER_FIELD)
+#undef PN_COUNTER_FIELD
 };
 _Static_assert(sizeof(struct pn_counters) == 64, "pn_counters layout");
 
-/* Deepest cgroup level the kernel side looks at for watched ancestors. */
-#define PN_MAX_CGROUP_LEVELS 64
+/*
+ * Distinct cgroup levels (depths below the cgroup2 root) that can hold a
+ * watched cgroup: the size of the kernel's pn_watch_levels[].
+ */
+#define PN_MAX_WATCH_LEVELS 8
 
 #endif /* PANOPTES_EVENT_H */

@@ -2,6 +2,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "macros.h"
 #include "panoptes.skel.h"
 #include "pins.h"
 #include "probe.h"
@@ -345,12 +347,24 @@ static int cmp_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/*
+ * A store to a word of the mmaped .bss, which the kernel reads while we
+ * write. The skeleton types the words plain; the store goes through an
+ * atomic view of the same word (same size and alignment, asserted).
+ */
+static void publish(__u32 *word, __u32 v)
+{
+	_Static_assert(sizeof(_Atomic __u32) == sizeof(__u32) &&
+			       _Alignof(_Atomic __u32) == _Alignof(__u32),
+		       "an atomic word is a plain word");
+	atomic_store_explicit((_Atomic __u32 *)word, v, memory_order_release);
+}
+
 int pn_capture_set_levels(struct pn_capture *c, const uint32_t *levels, unsigned n)
 {
-	uint32_t sorted[PN_MAX_CGROUP_LEVELS];
-	unsigned max = sizeof(c->skel->bss->pn_watch_levels) / sizeof(uint32_t);
+	uint32_t sorted[ARRAY_SIZE(c->skel->bss->pn_watch_levels)];
 
-	if (n > max)
+	if (n > ARRAY_SIZE(sorted))
 		return -E2BIG;
 	memcpy(sorted, levels, n * sizeof(*levels));
 	qsort(sorted, n, sizeof(*sorted), cmp_desc);
@@ -359,10 +373,10 @@ int pn_capture_set_levels(struct pn_capture *c, const uint32_t *levels, unsigned
 	 * kernel never reads a level slot that is not filled in.
 	 */
 	if (n < c->skel->bss->pn_watch_nlevels)
-		__atomic_store_n(&c->skel->bss->pn_watch_nlevels, n, __ATOMIC_RELEASE);
+		publish(&c->skel->bss->pn_watch_nlevels, n);
 	for (unsigned i = 0; i < n; i++)
-		__atomic_store_n(&c->skel->bss->pn_watch_levels[i], sorted[i], __ATOMIC_RELEASE);
-	__atomic_store_n(&c->skel->bss->pn_watch_nlevels, n, __ATOMIC_RELEASE);
+		publish(&c->skel->bss->pn_watch_levels[i], sorted[i]);
+	publish(&c->skel->bss->pn_watch_nlevels, n);
 	return 0;
 }
 
@@ -375,14 +389,9 @@ void pn_capture_counters(struct pn_capture *c, struct pn_counters *sum)
 	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.pn_counters), &zero, per))
 		return;
 	for (int i = 0; i < c->ncpus; i++) {
-		sum->seen += per[i].seen;
-		sum->filtered += per[i].filtered;
-		sum->gated += per[i].gated;
-		sum->coalesced += per[i].coalesced;
-		sum->emitted += per[i].emitted;
-		sum->dropped += per[i].dropped;
-		sum->truncated += per[i].truncated;
-		sum->failed += per[i].failed;
+#define ADD(name, metric, help) sum->name += per[i].name;
+		PN_COUNTERS(ADD)
+#undef ADD
 	}
 }
 

@@ -6,6 +6,7 @@
 #ifndef PN_CONSUMER_H
 #define PN_CONSUMER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -26,9 +27,10 @@ struct pn_consumer {
 	const char *proc_root;
 	FILE *out;
 	int64_t realtime_offset_ns;
-	uint64_t records;	       /* records decoded */
-	uint64_t malformed;	       /* records that failed validation */
-	uint64_t matched;	       /* events written */
+	/* Written by the consumer thread only; GetStatus and /metrics read them from theirs. */
+	_Atomic uint64_t records;      /* records decoded */
+	_Atomic uint64_t malformed;    /* records that failed validation */
+	_Atomic uint64_t matched;      /* events written */
 	pn_consumer_match_fn on_match; /* optional: the gRPC feeds */
 	void *on_match_arg;
 };

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "macros.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
@@ -162,7 +163,7 @@ const char *pn_probe_vfs_missing(const struct btf *vmlinux, char *why, size_t le
 			 lsms);
 		return why;
 	}
-	for (size_t i = 0; i < sizeof(vfs_required_funcs) / sizeof(vfs_required_funcs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(vfs_required_funcs); i++) {
 		if (!pn_probe_has_func(vmlinux, vfs_required_funcs[i])) {
 			snprintf(why, len, "the kernel has no %s to hook", vfs_required_funcs[i]);
 			return why;

@@ -14,12 +14,10 @@
 #include "log.h"
 #include "panoptes_event.h"
 
-#define PN_KERNEL_LEVELS 8 /* pn_watch_levels[] in bpf/lib/maps.bpf.h */
-
 struct reg_watch {
 	struct pn_watch *watch;
 	struct pn_targets targets;
-	uint64_t counts[PN_EVENT_SLOTS]; /* events reported, by bit index (metrics) */
+	uint64_t counts[PN_EVENT_KINDS]; /* events reported, by bit index (metrics) */
 };
 
 /* A watch bound to a cgroup, with the container id it was asked for by (or ""). */
@@ -246,7 +244,7 @@ static void unbind_watch(struct pn_registry *r, struct reg_watch *rw, struct reg
  */
 static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t n_dead)
 {
-	uint32_t levels[PN_KERNEL_LEVELS];
+	uint32_t levels[PN_MAX_WATCH_LEVELS];
 	unsigned n_levels = 0;
 	bool too_many = false;
 
@@ -277,7 +275,7 @@ static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t 
 		for (unsigned j = 0; j < n_levels; j++)
 			seen |= levels[j] == cg->level;
 		if (!seen) {
-			if (n_levels < PN_KERNEL_LEVELS)
+			if (n_levels < PN_MAX_WATCH_LEVELS)
 				levels[n_levels++] = cg->level;
 			else
 				too_many = true;
@@ -286,7 +284,7 @@ static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t 
 	if (too_many)
 		pn_warn("watched cgroups sit at more than %d distinct depths: processes in "
 			"sub-cgroups of some of them are not seen (their own cgroups still are)",
-			PN_KERNEL_LEVELS);
+			PN_MAX_WATCH_LEVELS);
 	r->sink.levels(r->sink.ctx, levels, n_levels);
 	for (size_t i = 0; i < n_dead; i++) {
 		if (!find_cgroup(r, dead[i]->id, NULL))
@@ -484,9 +482,9 @@ struct dispatch_ctx {
 static void dispatch_one(const struct pn_event *ev, const struct pn_match *m, void *arg)
 {
 	struct dispatch_ctx *d = arg;
-	unsigned slot = __builtin_ctz(m->event | (1u << PN_EVENT_SLOTS));
+	unsigned slot = __builtin_ctz(m->event | (1u << PN_EVENT_KINDS));
 
-	if (slot < PN_EVENT_SLOTS)
+	if (slot < PN_EVENT_KINDS)
 		d->rw->counts[slot]++; /* under the registry lock, as every reader */
 	d->fn(ev, m, d->container, d->arg);
 }

@@ -2,27 +2,16 @@
 #include "convert.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "errmsg.h"
 #include "event_type.h"
 #include "events.h"
 #include "format.h"
 #include "rules.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* ------------------------------------------------------------ subjects */
 
@@ -157,7 +146,7 @@ static int check_log_format(const char *field, const char *fmt, char *err, size_
 	char msg[512];
 
 	if (fmt && fmt[0] && pn_format_validate(fmt, msg, sizeof(msg)))
-		return fail(err, errlen, "%s: %s", field, msg);
+		return pn_errf(err, errlen, -EINVAL, "%s: %s", field, msg);
 	return 0;
 }
 
@@ -202,7 +191,8 @@ int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size
 		qsort(pids, c->n_pid, sizeof(*pids), cmp_int);
 		for (size_t i = 0; i < c->n_pid && len < outlen; i++) {
 			if (pids[i] <= 0) {
-				e = fail(err, errlen, "pid: %d is not a process id", pids[i]);
+				e = pn_errf(err, errlen, -EINVAL, "pid: %d is not a process id",
+					    pids[i]);
 				break;
 			}
 			len += (size_t)snprintf(out + len, outlen - len, "%spid:%d", i ? "," : "",
@@ -221,10 +211,11 @@ int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size
 						cids[i]);
 		free(cids);
 	} else {
-		return fail(err, errlen, "pid, cid: at least one pid or container id is required");
+		return pn_errf(err, errlen, -EINVAL,
+			       "pid, cid: at least one pid or container id is required");
 	}
 	if (!e && len >= outlen)
-		e = fail(err, errlen, "pid, cid: too many entries");
+		e = pn_errf(err, errlen, -EINVAL, "pid, cid: too many entries");
 	return e;
 }
 
@@ -242,7 +233,7 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 	if (e)
 		return e;
 	if (!c->n_subject)
-		return fail(err, errlen, "subject: at least one subject is required");
+		return pn_errf(err, errlen, -EINVAL, "subject: at least one subject is required");
 	e = check_log_format("logFormat", c->logformat, err, errlen);
 	if (e)
 		return e;
@@ -262,14 +253,15 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 		/* Counted first: a half-filled subject is freed with the watch. */
 		w->n_subjects = i + 1;
 		if (!as->n_event) {
-			e = fail(err, errlen, "%s.event: at least one event is required", field);
+			e = pn_errf(err, errlen, -EINVAL,
+				    "%s.event: at least one event is required", field);
 			goto fail;
 		}
 		for (size_t j = 0; j < as->n_event; j++) {
 			if (pn_event_name_parse(as->event[j], &w->subjects[i].events)) {
-				e = fail(err, errlen,
-					 "%s.event[%zu]: unknown event \"%s\" (valid: %s)", field,
-					 j, as->event[j], pn_event_names_valid());
+				e = pn_errf(err, errlen, -EINVAL,
+					    "%s.event[%zu]: unknown event \"%s\" (valid: %s)",
+					    field, j, as->event[j], pn_event_names_valid());
 				goto fail;
 			}
 		}
@@ -341,11 +333,13 @@ int pn_api_subject_map(const Panoptes__V1__Subject *as, const char *field, struc
 
 	*f = (struct pn_subject_fault){ .rule = PN_SUBJECT_SOUND };
 	if (!as->n_events)
-		return fail(err, errlen, "%s.events: at least one event is required", field);
+		return pn_errf(err, errlen, -EINVAL, "%s.events: at least one event is required",
+			       field);
 	for (size_t j = 0; j < as->n_events; j++)
 		if (pn_api_event_type_mask((int)as->events[j], &s->events))
-			return fail(err, errlen, "%s.events[%zu]: %d is not an event type", field,
-				    j, (int)as->events[j]);
+			return pn_errf(err, errlen, -EINVAL,
+				       "%s.events[%zu]: %d is not an event type", field, j,
+				       (int)as->events[j]);
 	return subject_fill(s, &in, f, err, errlen);
 }
 
@@ -360,25 +354,27 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 
 	memset(out, 0, sizeof(*out));
 	if (!aw)
-		return fail(err, errlen, "watch: required");
+		return pn_errf(err, errlen, -EINVAL, "watch: required");
 	if (!aw->name || !aw->name[0])
-		return fail(err, errlen, "watch.name: required");
+		return pn_errf(err, errlen, -EINVAL, "watch.name: required");
 	if (strlen(aw->name) > 253 || strpbrk(aw->name, " \t\n/"))
-		return fail(err, errlen,
-			    "watch.name: \"%.64s\" must be at most 253 characters "
-			    "without spaces or '/'",
-			    aw->name);
+		return pn_errf(err, errlen, -EINVAL,
+			       "watch.name: \"%.64s\" must be at most 253 characters "
+			       "without spaces or '/'",
+			       aw->name);
 	at = aw->targets;
 	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
-		return fail(err, errlen,
-			    "watch.targets: at least one pid, cgroup or container "
-			    "is required");
+		return pn_errf(err, errlen, -EINVAL,
+			       "watch.targets: at least one pid, cgroup or container "
+			       "is required");
 	for (size_t i = 0; i < at->n_pids; i++)
 		if (at->pids[i] <= 0)
-			return fail(err, errlen, "watch.targets.pids[%zu]: %d is not a process id",
-				    i, at->pids[i]);
+			return pn_errf(err, errlen, -EINVAL,
+				       "watch.targets.pids[%zu]: %d is not a process id", i,
+				       at->pids[i]);
 	if (!aw->n_subjects)
-		return fail(err, errlen, "watch.subjects: at least one subject is required");
+		return pn_errf(err, errlen, -EINVAL,
+			       "watch.subjects: at least one subject is required");
 	e = check_log_format("watch.log_format", aw->log_format, err, errlen);
 	if (e)
 		return e;
@@ -437,7 +433,7 @@ static Panoptes__V1__Subject *subject_msg(const struct pn_subject *s, bool *ok)
 	m->max_depth = s->max_depth;
 	m->paths = calloc(s->n_paths + 1, sizeof(char *));
 	m->ignore = calloc(s->n_ignore + 1, sizeof(char *));
-	m->events = calloc(PN_API_SINGLE_KINDS, sizeof(*m->events));
+	m->events = calloc(PN_EVENT_KINDS, sizeof(*m->events));
 	m->tags = calloc(s->n_tags + 1, sizeof(*m->tags));
 	if (!m->paths || !m->ignore || !m->events || !m->tags) {
 		*ok = false;
@@ -517,7 +513,7 @@ Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
 		w->subjects[w->n_subjects] = subject_msg(&pw->subjects[w->n_subjects], &ok);
 
 	info->cgroups = calloc(v->n_bindings + 1, sizeof(*info->cgroups));
-	info->event_counts = calloc(PN_EVENT_SLOTS, sizeof(*info->event_counts));
+	info->event_counts = calloc(PN_EVENT_KINDS, sizeof(*info->event_counts));
 	if (!info->cgroups || !info->event_counts)
 		goto fail;
 	for (; info->n_cgroups < v->n_bindings && ok; info->n_cgroups++) {
@@ -531,7 +527,7 @@ Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
 		b->path = xstrdup(v->bindings[info->n_cgroups].path, &ok);
 		b->container = xstrdup(v->bindings[info->n_cgroups].container, &ok);
 	}
-	for (unsigned i = 0; i < PN_EVENT_SLOTS && ok; i++) {
+	for (unsigned i = 0; i < PN_EVENT_KINDS && ok; i++) {
 		Panoptes__V1__WatchInfo__EventCountsEntry *c;
 
 		if (!v->counts[i])

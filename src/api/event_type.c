@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "events.h"
+#include "macros.h"
 
 static const char *const type_names[] = {
 	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ACCESS] = "ACCESS",
@@ -25,13 +26,13 @@ static const char *const type_names[] = {
 	[PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_ALL] = "ALL",
 };
 
-_Static_assert(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF == PN_API_SINGLE_KINDS,
+_Static_assert(PANOPTES__V1__EVENT_TYPE__EVENT_TYPE_MOVE_SELF == PN_EVENT_KINDS,
 	       "EventType single kinds follow inotify's bit order");
-_Static_assert(PN_MOVE_SELF == 1u << (PN_API_SINGLE_KINDS - 1), "PN_* bits are inotify's");
+_Static_assert(PN_MOVE_SELF == 1u << (PN_EVENT_KINDS - 1), "PN_* bits are inotify's");
 
 int pn_api_event_type_mask(int type, uint32_t *mask)
 {
-	if (type >= 1 && type <= PN_API_SINGLE_KINDS) {
+	if (type >= 1 && type <= PN_EVENT_KINDS) {
 		*mask |= 1u << (type - 1);
 		return 0;
 	}
@@ -59,7 +60,7 @@ int pn_api_event_type_of_bit(uint32_t bit)
 
 const char *pn_api_event_type_name(int type)
 {
-	if (type < 1 || (size_t)type >= sizeof(type_names) / sizeof(type_names[0]))
+	if (type < 1 || (size_t)type >= ARRAY_SIZE(type_names))
 		return NULL;
 	return type_names[type];
 }
@@ -72,7 +73,7 @@ int pn_api_event_type_parse(const char *name, int *type)
 	if (strncasecmp(name, prefix, sizeof(prefix) - 1) == 0)
 		name += sizeof(prefix) - 1;
 
-	for (size_t t = 1; t < sizeof(type_names) / sizeof(type_names[0]); t++) {
+	for (size_t t = 1; t < ARRAY_SIZE(type_names); t++) {
 		if (strcasecmp(name, type_names[t]) == 0) {
 			*type = (int)t;
 			return 0;

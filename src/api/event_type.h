@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 #include "panoptes/v1/agent.pb-c.h"
+#include "panoptes_event.h"
 
-/* EventType = bit index + 1 for the single kinds (the enum follows inotify's bit order). */
-#define PN_API_SINGLE_KINDS 12
+/* EventType = bit index + 1 for the PN_EVENT_KINDS single kinds (inotify's bit order). */
 
 /*
  * EventType values <-> PN_* masks. A single kind maps to one bit, CLOSE,

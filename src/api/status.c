@@ -3,6 +3,8 @@
 
 #include <errno.h>
 
+#include "macros.h"
+
 grpc_status_code pn_api_status_of_errno(int err)
 {
 	switch (err) {
@@ -53,7 +55,7 @@ const char *pn_api_status_name(grpc_status_code code)
 		"UNAUTHENTICATED",
 	};
 
-	if ((unsigned)code < sizeof(names) / sizeof(names[0]))
+	if ((unsigned)code < ARRAY_SIZE(names))
 		return names[code];
 	return "UNKNOWN";
 }

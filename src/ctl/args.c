@@ -222,7 +222,7 @@ int ctl_args_stop(struct ctl_args *a, int id, const char *val)
 		fputs(a->usage, stdout);
 		return CTL_DONE;
 	case CTL_VERSION:
-		printf("panoptesctl %s\n", PN_CTL_VERSION);
+		printf("panoptesctl %s\n", PN_VERSION);
 		return CTL_DONE;
 	case CTL_POSITIONAL:
 		return ctl_usage_err("unexpected argument \"%s\" (see %s --help)", val, a->cmd);

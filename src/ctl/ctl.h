@@ -20,11 +20,8 @@
 #include "event_type.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "status.h"
+#include "version.h"
 
-#ifndef PN_VERSION /* set by CMake from project(VERSION) */
-#define PN_VERSION "0.0.0-unknown"
-#endif
-#define PN_CTL_VERSION	      PN_VERSION
 #define PN_CTL_DEFAULT_SERVER "127.0.0.1:50051"
 
 /* Exit codes are part of the interface: scripts branch on them (docs/panoptesctl.md). */

@@ -3,6 +3,8 @@
 
 #include <inttypes.h>
 
+#include "jsonstr.h"
+
 void json_init(struct json *j, FILE *f)
 {
 	j->f = f;
@@ -60,91 +62,10 @@ void json_array_end(struct json *j)
 	close_level(j, ']');
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	/* The terminating NUL is not a continuation byte: no read past the end. */
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-		return 0; /* overlong, or a UTF-16 surrogate */
-	if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
-		return 0;
-	return len;
-}
-
-static void put_string(FILE *f, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t k;
-
-	fputc('"', f);
-	while (*s) {
-		switch (*s) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\b':
-			fputs("\\b", f);
-			break;
-		case '\f':
-			fputs("\\f", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*s < 0x20) {
-				fprintf(f, "\\u%04x", *s);
-				break;
-			}
-			k = utf8_seq(s);
-			if (!k) {
-				fprintf(f, "\\u%04x", *s);
-				break;
-			}
-			fwrite(s, 1, k, f);
-			s += k;
-			continue;
-		}
-		s++;
-	}
-	fputc('"', f);
-}
-
 void json_key(struct json *j, const char *key)
 {
 	sep(j);
-	put_string(j->f, key);
+	pn_json_fputs(key, j->f);
 	fputc(':', j->f);
 	j->after_key = true;
 }
@@ -152,7 +73,7 @@ void json_key(struct json *j, const char *key)
 void json_str(struct json *j, const char *s)
 {
 	sep(j);
-	put_string(j->f, s);
+	pn_json_fputs(s, j->f);
 }
 
 void json_u64(struct json *j, uint64_t v)

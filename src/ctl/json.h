@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A streaming JSON writer for panoptesctl's output: compact, one document per
- * line, strings escaped per RFC 8259. The shapes are fixed and small, so a
- * writer with comma bookkeeping is all it takes (no DOM, no library).
+ * line, strings escaped per RFC 8259 (by src/lib/jsonstr.h). The shapes are
+ * fixed and small, so a writer with comma bookkeeping is all it takes (no
+ * DOM, no library).
  */
 #ifndef PN_CTL_JSON_H
 #define PN_CTL_JSON_H
@@ -29,11 +30,7 @@ void json_array_begin(struct json *j);
 void json_array_end(struct json *j);
 void json_key(struct json *j, const char *key);
 
-/*
- * Linux names are bytes, not text: a byte that is not part of valid UTF-8 is
- * written as the code point of the same value (\u0080..\u00ff), so the line
- * stays valid JSON, as panoptesd's own JSON lines do.
- */
+/* Escaped by the escaper of panoptesd's JSON lines (src/lib/jsonstr.h): the same bytes. */
 void json_str(struct json *j, const char *s);
 void json_u64(struct json *j, uint64_t v);
 void json_i64(struct json *j, int64_t v);

@@ -17,6 +17,7 @@
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
+#include "fileio.h"
 #include "wire.h"
 
 /* Batch tags: each pluck waits for exactly the batch it started. */
@@ -41,47 +42,19 @@ static void quiet_log(gpr_log_func_args *args)
 /* A whole PEM file, NUL-terminated, for the credentials. */
 static int read_pem(const char *flag, const char *path, char **out, size_t *outlen)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int err = 0;
+	/* No size limit: the files are the user's own, and gRPC judges what they hold. */
+	int e = pn_read_file(path, SIZE_MAX, out, outlen);
 
-	if (!f)
-		return ctl_usage_err("%s: cannot read \"%s\": %s", flag, path, strerror(errno));
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (!nb) {
-				err = ctl_nomem();
-				goto out;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
+	if (e == -ENOMEM)
+		return ctl_nomem();
+	if (e)
+		return ctl_usage_err("%s: cannot read \"%s\": %s", flag, path, strerror(-e));
+	if (!*outlen) {
+		free(*out);
+		*out = NULL;
+		return ctl_usage_err("%s: \"%s\" is empty", flag, path);
 	}
-	if (ferror(f)) {
-		err = ctl_usage_err("%s: cannot read \"%s\": %s", flag, path, strerror(errno));
-		goto out;
-	}
-	if (!len) {
-		err = ctl_usage_err("%s: \"%s\" is empty", flag, path);
-		goto out;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return err;
+	return 0;
 }
 
 /* Frees a PEM buffer; a private key does not linger in freed memory. */
@@ -101,7 +74,7 @@ int ctl_connect(struct ctl *ctl)
 	grpc_arg arg = {
 		.type = GRPC_ARG_STRING,
 		.key = GRPC_ARG_PRIMARY_USER_AGENT_STRING,
-		.value.string = "panoptesctl/" PN_CTL_VERSION,
+		.value.string = "panoptesctl/" PN_VERSION,
 	};
 	grpc_channel_args args = { .num_args = 1, .args = &arg };
 	int err = 0;

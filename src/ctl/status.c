@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "json.h"
+#include "panoptes_event.h"
 
 const char ctl_status_usage[] =
 	"Usage: panoptesctl status [--output text|json]\n"
@@ -51,11 +52,11 @@ static void print_text(const Panoptes__V1__Status *st)
 	printf("%-16s %" PRIu64 "\n", "events", st->events);
 	printf("%-16s %" PRIu32 "\n", "streams", st->streams);
 	printf("%-16s %" PRIu64 "\n", "stream drops", st->stream_drops);
-	printf("%-16s seen=%" PRIu64 " filtered=%" PRIu64 " gated=%" PRIu64 " coalesced=%" PRIu64
-	       " emitted=%" PRIu64 " dropped=%" PRIu64 " truncated=%" PRIu64 " failed=%" PRIu64
-	       "\n",
-	       "kernel counters", k->seen, k->filtered, k->gated, k->coalesced, k->emitted,
-	       k->dropped, k->truncated, k->failed);
+	printf("%-16s", "kernel counters");
+#define TEXT(name, metric, help) printf(" " #name "=%" PRIu64, k->name);
+	PN_COUNTERS(TEXT)
+#undef TEXT
+	putchar('\n');
 }
 
 static void print_json(const Panoptes__V1__Status *st)
@@ -75,14 +76,9 @@ static void print_json(const Panoptes__V1__Status *st)
 	json_ku64(&j, "cgroups", st->cgroups);
 	json_key(&j, "kernel");
 	json_object_begin(&j);
-	json_ku64(&j, "seen", k->seen);
-	json_ku64(&j, "filtered", k->filtered);
-	json_ku64(&j, "gated", k->gated);
-	json_ku64(&j, "coalesced", k->coalesced);
-	json_ku64(&j, "emitted", k->emitted);
-	json_ku64(&j, "dropped", k->dropped);
-	json_ku64(&j, "truncated", k->truncated);
-	json_ku64(&j, "failed", k->failed);
+#define JSON(name, metric, help) json_ku64(&j, #name, k->name);
+	PN_COUNTERS(JSON)
+#undef JSON
 	json_object_end(&j);
 	json_ku64(&j, "records", st->records);
 	json_ku64(&j, "malformed", st->malformed);

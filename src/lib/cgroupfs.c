@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fts.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "errmsg.h"
+#include "macros.h"
 
 /* include/linux/exportfs.h (not uapi): the handle type of kernfs, hence of cgroupfs. */
 #define PN_FILEID_KERNFS 0xfe
@@ -258,46 +260,27 @@ static const struct {
 	{ "runc://", 7, "runc" },
 };
 
-#define N_RUNTIMES (sizeof(runtimes) / sizeof(runtimes[0]))
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int pn_container_ref_parse(const char *ref, char *runtime, size_t rlen, char *id, size_t idlen,
 			   char *err, size_t errlen)
 {
 	const char *sep, *rt = "", *cid;
 	size_t n;
 
-	if (!ref) {
-		set_err(err, errlen, "missing container reference");
-		return -EINVAL;
-	}
+	if (!ref)
+		return pn_errf(err, errlen, -EINVAL, "missing container reference");
 	sep = strstr(ref, "://");
 	if (sep) {
 		size_t i;
 
-		for (i = 0; i < N_RUNTIMES; i++)
+		for (i = 0; i < ARRAY_SIZE(runtimes); i++)
 			if (strncmp(ref, runtimes[i].scheme, runtimes[i].scheme_len) == 0)
 				break;
-		if (i == N_RUNTIMES) {
-			set_err(err, errlen,
+		if (i == ARRAY_SIZE(runtimes))
+			return pn_errf(
+				err, errlen, -EINVAL,
 				"unknown container runtime \"%.*s\" in \"%s\"; valid: docker://, "
 				"containerd://, cri-o://, runc:// or a bare id",
 				(int)(sep - ref), ref, ref);
-			return -EINVAL;
-		}
 		rt = runtimes[i].runtime;
 		cid = ref + runtimes[i].scheme_len;
 	} else {
@@ -305,25 +288,18 @@ int pn_container_ref_parse(const char *ref, char *runtime, size_t rlen, char *id
 	}
 
 	n = strlen(cid);
-	if (n == 0) {
-		set_err(err, errlen, "empty container id in \"%s\"", ref);
-		return -EINVAL;
-	}
+	if (n == 0)
+		return pn_errf(err, errlen, -EINVAL, "empty container id in \"%s\"", ref);
 	/* the id names one directory of the cgroup tree; a '/' could point anywhere */
-	if (strchr(cid, '/')) {
-		set_err(err, errlen, "container id \"%s\" in \"%s\" must not contain '/'", cid,
-			ref);
-		return -EINVAL;
-	}
-	if (n >= idlen) {
-		set_err(err, errlen, "container id in \"%s\" is too long (%zu bytes, at most %zu)",
-			ref, n, idlen ? idlen - 1 : 0);
-		return -EINVAL;
-	}
-	if (strlen(rt) >= rlen) {
-		set_err(err, errlen, "no room for the runtime name of \"%s\"", ref);
-		return -EINVAL;
-	}
+	if (strchr(cid, '/'))
+		return pn_errf(err, errlen, -EINVAL,
+			       "container id \"%s\" in \"%s\" must not contain '/'", cid, ref);
+	if (n >= idlen)
+		return pn_errf(err, errlen, -EINVAL,
+			       "container id in \"%s\" is too long (%zu bytes, at most %zu)", ref,
+			       n, idlen ? idlen - 1 : 0);
+	if (strlen(rt) >= rlen)
+		return pn_errf(err, errlen, -EINVAL, "no room for the runtime name of \"%s\"", ref);
 	memcpy(id, cid, n + 1);
 	strcpy(runtime, rt);
 	return 0;
@@ -363,7 +339,7 @@ static enum id_match name_match(const char *name, size_t nlen, const char *id, s
 
 	if (nlen > SCOPE_SUFFIX_LEN &&
 	    memcmp(name + nlen - SCOPE_SUFFIX_LEN, SCOPE_SUFFIX, SCOPE_SUFFIX_LEN) == 0) {
-		for (size_t i = 0; i < sizeof(scope_prefixes) / sizeof(scope_prefixes[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(scope_prefixes); i++) {
 			size_t pl = strlen(scope_prefixes[i]);
 
 			if (nlen - SCOPE_SUFFIX_LEN <= pl ||

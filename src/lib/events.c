@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "macros.h"
+
 struct event_name {
 	const char *argus; /* lower-case name as users write it */
 	const char *upper; /* as {event} prints it; NULL for combinations */
@@ -32,8 +34,6 @@ static const struct event_name event_names[] = {
 	{ "all", NULL, PN_ALL_EVENTS },
 };
 
-#define N_EVENT_NAMES (sizeof(event_names) / sizeof(event_names[0]))
-
 const char *pn_event_names_valid(void)
 {
 	return "access attrib closewrite closenowrite close create delete deleteself modify "
@@ -42,7 +42,7 @@ const char *pn_event_names_valid(void)
 
 int pn_event_name_parse(const char *name, uint32_t *mask)
 {
-	for (size_t i = 0; i < N_EVENT_NAMES; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++) {
 		if (strcasecmp(name, event_names[i].argus) == 0) {
 			*mask |= event_names[i].mask;
 			return 0;
@@ -88,7 +88,7 @@ int pn_event_list_parse(const char *csv, uint32_t *mask, char *err, size_t errle
 
 const char *pn_event_bit_name(uint32_t bit)
 {
-	for (size_t i = 0; i < N_EVENT_NAMES; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++)
 		if (event_names[i].upper && event_names[i].mask == bit)
 			return event_names[i].upper;
 	if (bit == PN_ISDIR)
@@ -98,7 +98,7 @@ const char *pn_event_bit_name(uint32_t bit)
 
 const char *pn_event_bit_argus_name(uint32_t bit)
 {
-	for (size_t i = 0; i < N_EVENT_NAMES; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++)
 		if (event_names[i].upper && event_names[i].mask == bit)
 			return event_names[i].argus;
 	return NULL;

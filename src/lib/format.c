@@ -19,106 +19,10 @@
 #include <time.h>
 
 #include "events.h"
+#include "jsonstr.h"
+#include "out.h"
 
 #define NSEC_PER_SEC 1000000000LL
-
-/* A cursor that keeps counting past the end of buf, so callers learn the size they need. */
-struct out {
-	char *buf;
-	size_t len;
-	size_t pos;
-};
-
-static inline void out_mem(struct out *o, const char *s, size_t n)
-{
-	if (o->pos < o->len) {
-		size_t room = o->len - o->pos;
-
-		memcpy(o->buf + o->pos, s, n < room ? n : room);
-	}
-	o->pos += n;
-}
-
-static inline void out_char(struct out *o, char c)
-{
-	if (o->pos < o->len)
-		o->buf[o->pos] = c;
-	o->pos++;
-}
-
-static inline void out_str(struct out *o, const char *s)
-{
-	if (s)
-		out_mem(o, s, strlen(s));
-}
-
-#define out_lit(o, s) out_mem(o, s, sizeof(s) - 1)
-
-/*
- * Names are mostly plain ASCII with nothing to escape, so the escapers look
- * at 8 bytes per step to find where the next byte that needs handling is.
- * Each test is exact for a whole word (a borrow can only start at a byte
- * that matches), so a word that passes holds no such byte; which byte it is
- * in a word that fails is left to the per-byte check, which keeps this
- * independent of byte order.
- */
-#define BYTES_01 0x0101010101010101ULL
-#define BYTES_80 0x8080808080808080ULL
-
-static inline uint64_t load8(const unsigned char *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, sizeof(x)); /* names have no particular alignment */
-	return x;
-}
-
-/* The n bytes at p, 4 <= n <= 8, in one word: two loads, overlapping if n < 8. */
-static inline uint64_t load4to8(const unsigned char *p, size_t n)
-{
-	uint32_t lo, hi;
-
-	memcpy(&lo, p, sizeof(lo));
-	memcpy(&hi, p + n - sizeof(hi), sizeof(hi));
-	return lo | (uint64_t)hi << 32;
-}
-
-/* Nonzero if a byte of x is below lim (lim <= 0x80). */
-static inline uint64_t any_below(uint64_t x, unsigned int lim)
-{
-	return (x - BYTES_01 * lim) & ~x & BYTES_80;
-}
-
-/* Nonzero if a byte of x is c. */
-static inline uint64_t any_equal(uint64_t x, unsigned char c)
-{
-	return any_below(x ^ (BYTES_01 * c), 1);
-}
-
-/*
- * How many bytes from s on need no escape: plain_word() tells for 8 at a
- * time, plain_byte() for one. A word that fails hands its bytes to the
- * per-byte check. What is left after the whole words is checked as one word
- * that ends at s[n - 1], overlapping bytes already seen (a byte seen twice
- * does not change the answer), so nothing outside s[0..n) is read.
- */
-static inline size_t plain_prefix(const unsigned char *s, size_t n, bool (*plain_word)(uint64_t),
-				  bool (*plain_byte)(unsigned char))
-{
-	size_t i = 0;
-
-	while (n - i >= 8 && plain_word(load8(s + i)))
-		i += 8;
-	if (i == n)
-		return n;
-	if (n - i < 8) {
-		if (n >= 8 ? plain_word(load8(s + n - 8)) : n >= 4 && plain_word(load4to8(s, n)))
-			return n;
-	}
-	while (i < n && plain_byte(s[i]))
-		i++;
-	return i;
-}
 
 /*
  * Text that a watched process chose (file names, comm) in a log line. A name
@@ -137,7 +41,7 @@ static inline bool text_plain_word(uint64_t x)
 
 /*
  * The escaping part of out_text(): s[0..i) is plain, s[i] is not. Kept out
- * of line, like json_escape(), so the common case stays small.
+ * of line, like the JSON escaper (json.c), so the common case stays small.
  */
 __attribute__((noinline)) static void text_escape(struct out *o, const char *str, size_t n,
 						  size_t i)
@@ -456,138 +360,11 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
  * which costs several times more than writing the bytes in place.
  */
 
-/* 0: copied as is; 1: escaped ASCII; 2: first byte of a multi-byte sequence (or invalid) */
-static const unsigned char json_class[256] = {
-	[0x00 ... 0x1f] = 1,
-	['"'] = 1,
-	['\\'] = 1,
-	[0x80 ... 0xff] = 2,
-};
-
-static const char hexdigits[] = "0123456789abcdef";
-
-static inline bool utf8_cont(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s (Unicode table 3-7: no
- * overlong forms, no surrogates, nothing above U+10FFFF), or 0.
- */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && utf8_cont(s[1]) ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-		return n >= 3 && s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) ? 3 : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-		return n >= 4 && s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) && utf8_cont(s[3]) ?
-			       4 :
-			       0;
-	}
-	return 0;
-}
-
-static inline bool json_plain(unsigned char c)
-{
-	return json_class[c] == 0;
-}
-
-static inline bool json_plain_word(uint64_t x)
-{
-	return !((x & BYTES_80) | any_below(x, 0x20) | any_equal(x, '"') | any_equal(x, '\\'));
-}
-
-/*
- * The escaping part of json_strn(): s[0..i) needs no escape, s[i] does.
- * Out of line (the compiler would inline a function called once), so that
- * the common case, a name with nothing to escape, does not pay for this
- * loop's registers and stack on every call.
- */
-__attribute__((noinline)) static void json_escape(struct out *o, const char *str, size_t n,
-						  size_t i)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t run = 0;
-
-	do {
-		unsigned char c = s[i];
-		size_t k;
-
-		if (json_class[c] == 2 && (k = utf8_seq(s + i, n - i))) {
-			i += k;
-			continue;
-		}
-		out_mem(o, str + run, i - run);
-		switch (c) {
-		case '"':
-			out_lit(o, "\\\"");
-			break;
-		case '\\':
-			out_lit(o, "\\\\");
-			break;
-		case '\n':
-			out_lit(o, "\\n");
-			break;
-		case '\t':
-			out_lit(o, "\\t");
-			break;
-		case '\r':
-			out_lit(o, "\\r");
-			break;
-		case '\b':
-			out_lit(o, "\\b");
-			break;
-		case '\f':
-			out_lit(o, "\\f");
-			break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hexdigits[c >> 4], hexdigits[c & 0xf] };
-
-			out_mem(o, u, sizeof(u));
-		}
-		}
-		run = ++i;
-	} while ((i += plain_prefix(s + i, n - i, json_plain_word, json_plain)) < n);
-	out_mem(o, str + run, n - run);
-}
-
-/*
- * A JSON string of n bytes. Linux names are bytes, not text: a byte that is
- * not part of well-formed UTF-8 is written as \u00XX of its value, so the
- * line stays valid JSON and the byte is recoverable (a reader sees U+0080..
- * U+00FF in its place; well-formed UTF-8 is copied unchanged, so such
- * code points are unambiguous only if the name was not valid UTF-8 text).
- */
-static void json_strn(struct out *o, const char *str, size_t n)
-{
-	size_t i = plain_prefix((const unsigned char *)str, n, json_plain_word, json_plain);
-
-	out_char(o, '"');
-	if (i < n)
-		json_escape(o, str, n, i);
-	else
-		out_mem(o, str, n);
-	out_char(o, '"');
-}
-
 static inline void json_str(struct out *o, const char *s)
 {
 	if (!s)
 		s = "";
-	json_strn(o, s, strlen(s));
+	pn_json_strn(o, s, strlen(s));
 }
 
 size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,
@@ -613,7 +390,7 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 		out_lit(&o, "\"],\"ftype\":\"file\",\"is_dir\":false,\"path\":");
 	json_str(&o, full);
 	out_lit(&o, ",\"dir\":");
-	json_strn(&o, full, m->full_path ? m->dir_len : 0);
+	pn_json_strn(&o, full, m->full_path ? m->dir_len : 0);
 	out_lit(&o, ",\"file\":");
 	json_str(&o, m->file);
 
@@ -651,7 +428,7 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 	out_lit(&o, ",\"gid\":");
 	out_u64(&o, ev->gid);
 	out_lit(&o, ",\"comm\":");
-	json_strn(&o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+	pn_json_strn(&o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
 	out_lit(&o, ",\"cgroup_id\":");
 	out_u64(&o, ev->cgroup_id);
 	out_lit(&o, ",\"container\":");

@@ -37,10 +37,9 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
  * Writes one JSON object and '\n' with every field: time (RFC 3339 UTC,
  * nanoseconds), event, events (array of names, including ISDIR), ftype,
  * is_dir, path, dir, file, old_path (moves), cookie (moves), named_path (vfs
- * opens through a symlink), pid, tgid, uid,
- * gid, comm, cgroup_id, container, watch, pod, node, tags (object),
- * truncated. Strings are escaped per RFC 8259. Same return convention as
- * pn_format_line().
+ * opens through a symlink), pid, tgid, uid, gid, comm, cgroup_id, container,
+ * watch, pod, node, tags (object), truncated. Strings are escaped per RFC
+ * 8259 (jsonstr.h). Same return convention as pn_format_line().
  */
 size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,
 		      const struct pn_format_ctx *ctx);

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "errmsg.h"
+
 static const char *log_prog = "panoptesd";
 static bool log_verbose;
 
@@ -27,14 +29,8 @@ static void log_line(const char *level, const char *fmt, va_list ap)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	/*
-	 * Messages quote what gRPC clients and files sent (paths, names): a
-	 * control byte in them must not start a forged line of its own.
-	 */
-	for (char *p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	fprintf(stderr, "%s\n", line);
+	/* Messages quote what gRPC clients and files sent (paths, names). */
+	fprintf(stderr, "%s\n", pn_one_line(line));
 }
 
 #define PN_LOG_FN(name, level, cond)                                                               \

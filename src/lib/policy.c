@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "events.h"
+#include "fileio.h"
 #include "yaml_doc.h"
 
 /* A policy is a few KiB; anything this big is a wrong file, not a policy. */
@@ -24,27 +26,6 @@ struct parser {
 	struct pn_policy pol;
 	yaml_mark_t *name_marks; /* where each watch's name was given, for duplicates */
 };
-
-static void verr(char *err, size_t errlen, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-
-static void verr(char *err, size_t errlen, const char *fmt, va_list ap)
-{
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	verr(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int get_events(struct parser *c, const yaml_node_t *n, const char *field, uint32_t *mask)
 {
@@ -571,55 +552,21 @@ int pn_policy_parse_string(const char *name, const char *text, size_t len, struc
 
 int pn_policy_load(const char *path, struct pn_policy *out, char *err, size_t errlen)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-	FILE *f;
+	size_t len = 0;
+	char *buf;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	f = fopen(path, "re");
-	if (!f) {
-		r = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
-		return r;
-	}
-	for (;;) {
-		size_t got;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= POLICY_MAX_BYTES) {
-				seterr(err, errlen, "%s: larger than %u MiB, not a policy file",
-				       path, POLICY_MAX_BYTES >> 20);
-				r = -EFBIG;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 4096;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				seterr(err, errlen, "%s: out of memory", path);
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		errno = 0;
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				r = errno ? -errno : -EIO;
-				seterr(err, errlen, "%s: %s", path, strerror(-r));
-				goto out;
-			}
-			break;
-		}
-	}
-	r = pn_policy_parse_string(path, buf ? buf : "", len, out, err, errlen);
-out:
+	r = pn_read_file(path, POLICY_MAX_BYTES - 1, &buf, &len);
+	if (r == -EFBIG)
+		return pn_errf(err, errlen, r, "%s: larger than %u MiB, not a policy file", path,
+			       POLICY_MAX_BYTES >> 20);
+	if (r == -ENOMEM)
+		return pn_errf(err, errlen, r, "%s: out of memory", path);
+	if (r)
+		return pn_errf(err, errlen, r, "%s: %s", path, strerror(-r));
+	r = pn_policy_parse_string(path, buf, len, out, err, errlen);
 	free(buf);
-	fclose(f);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "macros.h"
 #include "pathutil.h"
 
 /*
@@ -135,7 +136,7 @@ static void match_plain(struct emitter *e)
 		return;
 	if (c.self && self_excluded(e->s, ev))
 		return;
-	for (size_t i = 0; i < sizeof(plain_order) / sizeof(plain_order[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(plain_order); i++) {
 		uint32_t bit = order[i];
 
 		if (!(ev->ops & bit))

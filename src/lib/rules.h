@@ -57,7 +57,7 @@ struct pn_event {
 	uint32_t cookie; /* moves */
 	uint32_t flags;	 /* PN_REC_* */
 	uint32_t syscall_nr;
-	char comm[16];
+	char comm[PN_COMM_LEN];
 	const char *path;
 	const char *old_path;
 	/*

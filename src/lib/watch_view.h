@@ -10,10 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "panoptes_event.h"
 #include "policy.h"
-
-/* Event bits are inotify's low 12 bits: counts are kept per bit index. */
-#define PN_EVENT_SLOTS 12
 
 /* One cgroup a watch is bound to. */
 struct pn_watch_binding {
@@ -28,7 +26,7 @@ struct pn_watch_view {
 	const struct pn_targets *targets;
 	const struct pn_watch_binding *bindings;
 	size_t n_bindings;
-	const uint64_t *counts; /* PN_EVENT_SLOTS, by event bit index */
+	const uint64_t *counts; /* PN_EVENT_KINDS, by event bit index */
 };
 
 #endif

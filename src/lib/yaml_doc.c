@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errmsg.h"
+
 int pn_yaml_fail(struct pn_yaml *y, yaml_mark_t mark, const char *field, const char *fmt, ...)
 {
 	va_list ap;
@@ -26,7 +28,7 @@ int pn_yaml_fail(struct pn_yaml *y, yaml_mark_t mark, const char *field, const c
 	if (n < 0 || (size_t)n >= y->errlen)
 		return -EINVAL;
 	va_start(ap, fmt);
-	vsnprintf(y->err + n, y->errlen - (size_t)n, fmt, ap);
+	pn_verrf(y->err + n, y->errlen - (size_t)n, -EINVAL, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }

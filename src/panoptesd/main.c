@@ -170,15 +170,19 @@ static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd)
 
 static void log_counters(struct pn_capture *cap, const struct pn_consumer *cons)
 {
+#define ROOM(name, metric, help) +sizeof(" " #name " ") + 20 /* digits of UINT64_MAX */
+	char kernel[1 PN_COUNTERS(ROOM)];
+#undef ROOM
 	struct pn_counters k;
+	size_t n = 0;
 
 	pn_capture_counters(cap, &k);
-	pn_info("counters: seen %llu filtered %llu gated %llu coalesced %llu emitted %llu dropped "
-		"%llu truncated %llu failed %llu; records %llu malformed %llu events written %llu",
-		(unsigned long long)k.seen, (unsigned long long)k.filtered,
-		(unsigned long long)k.gated, (unsigned long long)k.coalesced,
-		(unsigned long long)k.emitted, (unsigned long long)k.dropped,
-		(unsigned long long)k.truncated, (unsigned long long)k.failed,
+#define LOG(name, metric, help)                                                                    \
+	n += (size_t)snprintf(kernel + n, sizeof(kernel) - n, " " #name " %llu",                   \
+			      (unsigned long long)k.name);
+	PN_COUNTERS(LOG)
+#undef LOG
+	pn_info("counters:%s; records %llu malformed %llu events written %llu", kernel,
 		(unsigned long long)cons->records, (unsigned long long)cons->malformed,
 		(unsigned long long)cons->matched);
 }

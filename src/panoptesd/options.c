@@ -11,6 +11,7 @@
 
 #include "events.h"
 #include "format.h"
+#include "macros.h"
 
 static const char usage_text[] =
 	"Usage: panoptesd [OPTIONS]\n"
@@ -418,7 +419,7 @@ static int argusd_flags(int argc, char **argv, struct pn_config *cfg)
 		const char *a = argv[i];
 
 		cfg->args[i] = NULL;
-		for (size_t j = 0; i > 0 && j < sizeof(single) / sizeof(single[0]); j++) {
+		for (size_t j = 0; i > 0 && j < ARRAY_SIZE(single); j++) {
 			size_t n = strlen(single[j]);
 
 			if (strncmp(a, single[j], n) == 0 && (a[n] == '\0' || a[n] == '=')) {

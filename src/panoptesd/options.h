@@ -8,10 +8,7 @@
 
 #include "consumer.h"
 #include "policy.h"
-
-#ifndef PN_VERSION /* set by CMake from project(VERSION) */
-#define PN_VERSION "0.0.0-unknown"
-#endif
+#include "version.h"
 
 struct pn_config {
 	char **policy_files;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 struct pn_metrics {
 	struct MHD_Daemon *httpd;
 	struct pn_metrics_source src;
-	bool ready;
+	atomic_bool ready; /* set by the main thread, read by libmicrohttpd's */
 };
 
 /* Label values: backslash, double quote and newline escaped, as the format requires. */
@@ -53,7 +54,7 @@ static void watch_events(const char *name, const uint64_t *counts, void *arg)
 {
 	FILE *f = arg;
 
-	for (unsigned i = 0; i < PN_EVENT_SLOTS; i++) {
+	for (unsigned i = 0; i < PN_EVENT_KINDS; i++) {
 		fputs("panoptes_events_total{watch=\"", f);
 		label_value(f, name);
 		fprintf(f, "\",event=\"%s\"} %llu\n", pn_event_bit_name(1u << i),
@@ -74,29 +75,13 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 	family(f, "panoptes_events_total", "counter", "Events reported, by watch and event type.");
 	pn_registry_foreach_watch(src->registry, watch_events, f);
 
-	counter(f, "panoptes_kernel_seen_total",
-		"Hook hits on a syscall of interest from watched tasks.", k.seen);
-	counter(f, "panoptes_kernel_filtered_total",
-		"Hook hits from unwatched tasks, dropped in the kernel by the cgroup filter.",
-		k.filtered);
-	counter(f, "panoptes_kernel_gated_total",
-		"Hits from watched tasks for event types no watch asked for, dropped in the kernel.",
-		k.gated);
-	counter(f, "panoptes_kernel_coalesced_total",
-		"Repeated ACCESS/MODIFY on one open file, folded in the kernel.", k.coalesced);
-	counter(f, "panoptes_kernel_emitted_total", "Records written to the ring buffer.",
-		k.emitted);
-	counter(f, "panoptes_ringbuf_drops_total", "Records lost because the ring buffer was full.",
-		k.dropped);
-	counter(f, "panoptes_truncated_paths_total",
-		"Records whose path did not fit PATH_MAX (flagged, never cut silently).",
-		k.truncated);
-	counter(f, "panoptes_failed_operations_total",
-		"Operations that failed in the kernel: no event by design.", k.failed);
+#define KERNEL_COUNTER(name, metric, help) counter(f, metric, help, k.name);
+	PN_COUNTERS(KERNEL_COUNTER)
+#undef KERNEL_COUNTER
 	counter(f, "panoptes_records_total", "Records received from the ring buffer.",
-		__atomic_load_n(&src->consumer->records, __ATOMIC_RELAXED));
+		atomic_load_explicit(&src->consumer->records, memory_order_relaxed));
 	counter(f, "panoptes_records_malformed_total", "Records that failed validation.",
-		__atomic_load_n(&src->consumer->malformed, __ATOMIC_RELAXED));
+		atomic_load_explicit(&src->consumer->malformed, memory_order_relaxed));
 	gauge(f, "panoptes_watches", "Watches installed.", pn_registry_watch_count(src->registry));
 	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",
 	      pn_registry_cgroup_count(src->registry));
@@ -160,7 +145,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply(conn, MHD_HTTP_OK, "text/plain", ok, strlen(ok),
 			     MHD_RESPMEM_PERSISTENT);
 	if (!strcmp(url, "/readyz")) {
-		if (__atomic_load_n(&m->ready, __ATOMIC_ACQUIRE))
+		if (atomic_load_explicit(&m->ready, memory_order_acquire))
 			return reply(conn, MHD_HTTP_OK, "text/plain", ok, strlen(ok),
 				     MHD_RESPMEM_PERSISTENT);
 		return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", not_ready,
@@ -244,7 +229,7 @@ int pn_metrics_start(struct pn_metrics **out, const char *listen,
 void pn_metrics_set_ready(struct pn_metrics *m, bool ready)
 {
 	if (m)
-		__atomic_store_n(&m->ready, ready, __ATOMIC_RELEASE);
+		atomic_store_explicit(&m->ready, ready, memory_order_release);
 }
 
 void pn_metrics_stop(struct pn_metrics *m)

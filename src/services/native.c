@@ -255,14 +255,9 @@ static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *r
 	panoptes__v1__kernel_counters__init(kc);
 	st->kernel = kc;
 	pn_capture_counters(o->capture, &k);
-	kc->seen = k.seen;
-	kc->filtered = k.filtered;
-	kc->gated = k.gated;
-	kc->coalesced = k.coalesced;
-	kc->emitted = k.emitted;
-	kc->dropped = k.dropped;
-	kc->truncated = k.truncated;
-	kc->failed = k.failed;
+#define COPY(name, metric, help) kc->name = k.name;
+	PN_COUNTERS(COPY)
+#undef COPY
 	st->version = strdup(o->version);
 	st->node = strdup(o->node);
 	st->backend = strdup(pn_capture_backend(o->capture));
@@ -283,9 +278,9 @@ static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *r
 	st->watches = (uint32_t)pn_registry_watch_count(o->registry);
 	st->cgroups = (uint32_t)pn_registry_cgroup_count(o->registry);
 	/* read without a lock: counters written by the consumer thread, monotonic */
-	st->records = __atomic_load_n(&o->consumer->records, __ATOMIC_RELAXED);
-	st->malformed = __atomic_load_n(&o->consumer->malformed, __ATOMIC_RELAXED);
-	st->events = __atomic_load_n(&o->consumer->matched, __ATOMIC_RELAXED);
+	st->records = atomic_load_explicit(&o->consumer->records, memory_order_relaxed);
+	st->malformed = atomic_load_explicit(&o->consumer->malformed, memory_order_relaxed);
+	st->events = atomic_load_explicit(&o->consumer->matched, memory_order_relaxed);
 	st->streams = pn_rpc_stream_count(rpc);
 	st->stream_drops = pn_rpc_stream_drops(rpc);
 	if (!ok) {

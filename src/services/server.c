@@ -10,6 +10,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
@@ -21,11 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "convert.h"
+#include "macros.h"
 #include "status.h"
 #include "wire.h"
 #include "feed.h"
+#include "fileio.h"
 #include "log.h"
 
 /* Requests kept outstanding per method: calls arriving together need not wait for a re-arm. */
@@ -183,8 +187,7 @@ static void stream_unlist(struct pn_rpc_stream *s)
 
 static void stream_write_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pn_rpc_stream *s =
-		(struct pn_rpc_stream *)((char *)t - offsetof(struct pn_rpc_stream, write_tag));
+	struct pn_rpc_stream *s = container_of(t, struct pn_rpc_stream, write_tag);
 
 	(void)rpc;
 	pthread_mutex_lock(&s->mu);
@@ -201,8 +204,7 @@ static void stream_write_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 
 static void stream_status_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pn_rpc_stream *s =
-		(struct pn_rpc_stream *)((char *)t - offsetof(struct pn_rpc_stream, status_tag));
+	struct pn_rpc_stream *s = container_of(t, struct pn_rpc_stream, status_tag);
 
 	(void)rpc;
 	(void)ok;
@@ -214,8 +216,7 @@ static void stream_status_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 
 static void stream_meta_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pn_rpc_stream *s =
-		(struct pn_rpc_stream *)((char *)t - offsetof(struct pn_rpc_stream, meta_tag));
+	struct pn_rpc_stream *s = container_of(t, struct pn_rpc_stream, meta_tag);
 
 	(void)rpc;
 	(void)ok;
@@ -225,8 +226,7 @@ static void stream_meta_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 /* The call is over for good: the client left, the deadline passed, or the status went out. */
 static void stream_close_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pn_rpc_stream *s =
-		(struct pn_rpc_stream *)((char *)t - offsetof(struct pn_rpc_stream, close_tag));
+	struct pn_rpc_stream *s = container_of(t, struct pn_rpc_stream, close_tag);
 
 	(void)rpc;
 	(void)ok;
@@ -385,7 +385,7 @@ struct unary {
 
 static void unary_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct unary *u = (struct unary *)t;
+	struct unary *u = container_of(t, struct unary, tag);
 
 	(void)rpc;
 	(void)ok;
@@ -511,7 +511,7 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 
 static void pending_done(struct pn_rpc *rpc, struct tag *t, bool ok)
 {
-	struct pending *p = (struct pending *)t;
+	struct pending *p = container_of(t, struct pending, tag);
 
 	if (ok) {
 		/* keep one request armed per slot before serving this one */
@@ -611,26 +611,16 @@ static void *cq_thread(void *arg)
 
 static char *read_file(const char *path, const char *flag, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
 
-	if (!f) {
+	if (fd < 0) {
 		snprintf(err, errlen, "%s %s: %s", flag, path, strerror(errno));
 		return NULL;
 	}
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && len < (1 << 20) &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
-		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[len] = '\0';
-		}
-	}
-	fclose(f);
-	if (!buf)
+	if (pn_read_fd(fd, (1 << 20) - 1, &buf, NULL))
 		snprintf(err, errlen, "%s %s: cannot read it (or larger than 1 MiB)", flag, path);
+	close(fd);
 	return buf;
 }
 
@@ -678,13 +668,13 @@ static int register_methods(struct pn_rpc *rpc)
 						 pn_health_methods };
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++)
 		for (const struct pn_rpc_method *m = tables[i]; m->path; m++)
 			n++;
 	rpc->methods = calloc(n, sizeof(*rpc->methods));
 	if (!rpc->methods)
 		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
 		for (const struct pn_rpc_method *m = tables[i]; m->path; m++) {
 			struct method_slot *slot = &rpc->methods[rpc->n_methods++];
 
@@ -884,7 +874,7 @@ int pn_rpc_health_of(const struct pn_rpc *rpc, const char *service)
 	static const char *const known[] = { "", "argus.Argusd", "panoptes.v1.Agent",
 					     "grpc.health.v1.Health" };
 
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (strcmp(service, known[i]) == 0)
 			return pn_rpc_serving(rpc) ? 1 : 2;
 	return -1;

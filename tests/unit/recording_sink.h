@@ -12,9 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macros.h"
 #include "registry.h"
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 enum call_kind { CALL_WATCH, CALL_UNWATCH, CALL_LEVELS };
 
@@ -33,7 +32,7 @@ static struct {
 
 static inline struct call *rec_next(void)
 {
-	assert_true(rec.n < ARRAY_LEN(rec.calls));
+	assert_true(rec.n < ARRAY_SIZE(rec.calls));
 	memset(&rec.calls[rec.n], 0, sizeof(rec.calls[0]));
 	return &rec.calls[rec.n++];
 }
@@ -72,7 +71,7 @@ static inline int sink_levels(void *ctx, const uint32_t *levels, unsigned n)
 	struct call *c = rec_next();
 
 	assert_ptr_equal(ctx, &rec);
-	assert_true(n <= ARRAY_LEN(c->levels));
+	assert_true(n <= ARRAY_SIZE(c->levels));
 	c->kind = CALL_LEVELS;
 	memcpy(c->levels, levels, n * sizeof(*levels));
 	c->n_levels = n;
@@ -148,7 +147,7 @@ static inline void expect_calls(const struct call *want, size_t n)
 #define EXPECT(...)                                                                                \
 	do {                                                                                       \
 		const struct call want_[] = { __VA_ARGS__ };                                       \
-		expect_calls(want_, ARRAY_LEN(want_));                                             \
+		expect_calls(want_, ARRAY_SIZE(want_));                                            \
 	} while (0)
 #define EXPECT_NONE() expect_calls(NULL, 0)
 

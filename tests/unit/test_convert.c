@@ -267,7 +267,7 @@ static void native_watch_round_trips(void **state)
 	struct pn_watch_binding b = { .cgroup_id = 42,
 				      .path = "/sys/fs/cgroup/kubepods/pod1",
 				      .container = "" };
-	uint64_t counts[PN_EVENT_SLOTS] = { 0 };
+	uint64_t counts[PN_EVENT_KINDS] = { 0 };
 	Panoptes__V1__WatchInfo *info;
 	char err[512] = "";
 

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "format.h"
+#include "macros.h"
 
 #define PYTHON "/usr/bin/python3"
 
@@ -161,7 +162,7 @@ static void test_event_names(void **state)
 	struct pn_event ev = make_event();
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		struct pn_match m = make_match(names[i].bit, "/a/b", "b");
 		char want[64];
 
@@ -839,11 +840,11 @@ static void test_escape_every_position(void **state)
 	unsigned char s[MAX_IN];
 
 	(void)state;
-	for (size_t f = 0; f < sizeof(fillers) / sizeof(fillers[0]); f++) {
+	for (size_t f = 0; f < ARRAY_SIZE(fillers); f++) {
 		for (size_t n = 0; n <= 40; n++) {
 			fill(s, n, fillers[f]);
 			check_both(s, n);
-			for (size_t k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++) {
+			for (size_t k = 0; k < ARRAY_SIZE(inserts); k++) {
 				for (size_t at = 0; at + inserts[k].n <= n; at++) {
 					fill(s, n, fillers[f]);
 					memcpy(s + at, inserts[k].s, inserts[k].n);
@@ -952,7 +953,7 @@ static void test_escape_truncation(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		cut_everywhere(false, names[i]);
 		cut_everywhere(true, names[i]);
 	}

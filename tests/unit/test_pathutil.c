@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "pathutil.h"
+#include "macros.h"
 
 struct norm_case {
 	const char *in;
@@ -44,7 +45,7 @@ static const struct norm_case norm_cases[] = {
 static void test_normalize_table(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(norm_cases) / sizeof(norm_cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(norm_cases); i++) {
 		char out[64];
 		int n;
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "macros.h"
 
 #ifndef PN_TEST_DATA_DIR
 #define PN_TEST_DATA_DIR "tests/unit/data"
@@ -59,7 +60,7 @@ static void check_strv(char **v, size_t n, const char *const *want, size_t n_wan
 #define STRV(v, n, ...)                                                                            \
 	do {                                                                                       \
 		static const char *const want_[] = { __VA_ARGS__ };                                \
-		check_strv((v), (n), want_, sizeof(want_) / sizeof(want_[0]));                     \
+		check_strv((v), (n), want_, ARRAY_SIZE(want_));                                    \
 	} while (0)
 
 /* ------------------------------------------------------------------ good files */
