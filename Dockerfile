@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # panoptesd container image. The build stage runs the same scripts as CI
-# (scripts/deps, then scripts/build); the runtime stage holds the binary
-# (its BPF programs are embedded) and its shared libraries, nothing else.
+# (scripts/deps, then scripts/build), limited to what the image ships: the
+# packages of the build profile (no runc, qemu, prometheus or Python test
+# packages) and the plain tree (no ASan/UBSan tree). The runtime stage holds
+# the binary (its BPF programs are embedded) and its shared libraries, nothing
+# else.
 #   docker build -t panoptesd .      (docs/deploy.md)
 
 FROM debian:12 AS build
 WORKDIR /src
 COPY . .
-RUN scripts/deps && scripts/build
+RUN scripts/deps build && scripts/build --plain
 
 FROM debian:12-slim
 ARG DEBIAN_FRONTEND=noninteractive

@@ -746,9 +746,34 @@ class Dockerfile(unittest.TestCase):
     def test_build_stage_runs_the_ci_scripts(self):
         build = self.stages[0]
         runs = [a for i, a in build["instructions"] if i == "RUN"]
-        self.assertEqual(runs, ["scripts/deps && scripts/build"])
+        # the build profile and the plain tree: the image ships neither tests nor ASan
+        self.assertEqual(runs, ["scripts/deps build && scripts/build --plain"])
         copies = [a for i, a in build["instructions"] if i == "COPY"]
         self.assertEqual(copies, [". ."], "the build stage copies the whole repository")
+        with open(os.path.join(REPO, "scripts", "build")) as f:
+            self.assertRegex(f.read(), r"(?m)^--plain\)", "scripts/build has no --plain")
+
+    def test_build_profile_is_what_building_needs(self):
+        build, test = deps_profile("build"), deps_profile("test")
+        self.assertEqual(deps_profile(None), test, "scripts/deps alone is not the test profile")
+        self.assertTrue(build < test, "the test profile does not include the build profile")
+        # what only the tests, the demo or the kernel matrix run
+        for p in ("qemu-system-x86", "prometheus", "runc", "busybox-static", "python3-yaml",
+                  "python3-grpcio", "python3-protobuf", "clang-format"):
+            self.assertNotIn(p, build)
+            self.assertIn(p, test)
+        # every package whose files configuring the build looks for
+        needed = set()
+        for mod in cmake_required_modules():
+            r = subprocess.run(["pkg-config", "--path", mod], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, f"pkg-config {mod}: {r.stderr.strip()}")
+            needed.add(debian_package_of(r.stdout.strip()))
+        for prog in cmake_required_programs():
+            path = shutil.which(prog, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+            self.assertIsNotNone(path, f"{prog}: not installed here")
+            needed.add(debian_package_of(path))
+        self.assertEqual(needed - build, set(), "configuring needs packages the build "
+                         "profile does not install")
 
     def test_referenced_repo_paths_exist(self):
         for n, stage in enumerate(self.stages):
@@ -829,6 +854,49 @@ class Dockerfile(unittest.TestCase):
         missing = needed - runtime_packages(run) - BASE_PACKAGES
         self.assertEqual(missing, set(), f"{binary} links libraries from packages the "
                          "runtime stage does not install")
+
+
+def deps_profile(profile):
+    """The packages `scripts/deps --list PROFILE` names."""
+    argv = [os.path.join(REPO, "scripts", "deps"), "--list"] + ([profile] if profile else [])
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr}")
+    return set(r.stdout.split())
+
+
+def cmake_files():
+    for top, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "build"))]
+        if "CMakeLists.txt" in files:
+            yield os.path.join(top, "CMakeLists.txt")
+
+
+def cmake_required_modules():
+    """pkg-config modules of every REQUIRED pkg_check_modules(), versions dropped."""
+    mods = set()
+    for path in cmake_files():
+        with open(path) as f:
+            text = f.read()
+        for args in re.findall(r"pkg_check_modules\(\s*\w+\s+([^)]*)\)", text):
+            words = args.split()
+            if "REQUIRED" in words:
+                mods |= {re.split(r"[<>=]", w)[0] for w in words
+                         if w not in ("REQUIRED", "IMPORTED_TARGET", "QUIET", "GLOBAL")}
+    if not mods:
+        raise AssertionError("no pkg_check_modules(... REQUIRED ...) in CMakeLists.txt")
+    return mods
+
+
+def cmake_required_programs():
+    progs = set()
+    for path in cmake_files():
+        with open(path) as f:
+            text = f.read()
+        for args in re.findall(r"find_program\(\s*\w+\s+([^)]*)\)", text):
+            if "REQUIRED" in args.split():
+                progs.add(args.split()[0])
+    return progs
 
 
 def runtime_packages(run):
