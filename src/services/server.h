@@ -2,8 +2,9 @@
 /*
  * The gRPC server on gRPC C core: one completion queue drained by one
  * thread, registered methods, unary and server-streaming calls. Services
- * (argus.c, native.c, health.c) describe their methods in tables; this file
- * owns every grpc_call and its lifetime.
+ * (argus.c, native.c, health.c) describe their methods in tables; the
+ * transport (server.c, stream.c, tls.c) owns every grpc_call and its
+ * lifetime.
  *
  * Streams never let a client slow the agent: each has a bounded queue that
  * the ring buffer consumer fills without waiting; when it is full, messages
