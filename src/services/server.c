@@ -138,17 +138,17 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 		return;
 	}
 	if (m->stream) {
-		struct pn_rpc_stream *s = pn_rpc_stream_new(rpc, p->call);
+		struct pn_rpc_stream *s = pn_rpc_stream_new(rpc, p->call, p->slot);
 
 		if (!s) {
 			unary_reply(rpc, p->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory",
 				    NULL);
 		} else {
-			m->stream(rpc, s, req);
+			m->stream(rpc, p->slot->service->ctx, s, req);
 			pn_rpc_stream_unref(s); /* the handler's reference */
 		}
 	} else {
-		code = m->unary(rpc, req, &resp, msg, sizeof(msg));
+		code = m->unary(rpc, p->slot->service->ctx, req, &resp, msg, sizeof(msg));
 		unary_reply(rpc, p->call, code, msg, resp ? pn_api_pack(resp) : NULL);
 		if (resp)
 			protobuf_c_message_free_unpacked(resp, NULL);
@@ -258,23 +258,33 @@ static void *cq_thread(void *arg)
 
 /* ------------------------------------------------------------ start, stop */
 
-static int register_methods(struct pn_rpc *rpc)
+/* Every method of every service registered with gRPC, every feed given its slot. */
+static int register_services(struct pn_rpc *rpc)
 {
-	const struct pn_rpc_method *tables[] = { pn_argus_methods, pn_agent_methods,
-						 pn_health_methods };
-	size_t n = 0;
+	size_t n_methods = 0, n_feeds = 0;
 
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		for (const struct pn_rpc_method *m = tables[i]; m->path; m++)
-			n++;
-	rpc->methods = calloc(n, sizeof(*rpc->methods));
-	if (!rpc->methods)
+	for (size_t i = 0; i < rpc->n_services; i++) {
+		for (const struct pn_rpc_method *m = rpc->services[i].methods; m && m->path; m++)
+			n_methods++;
+		for (const struct pn_rpc_feed *f = rpc->services[i].feeds; f && f->name; f++)
+			n_feeds++;
+	}
+	rpc->methods = calloc(n_methods + 1, sizeof(*rpc->methods));
+	rpc->feeds = calloc(n_feeds + 1, sizeof(*rpc->feeds));
+	rpc->built = calloc(n_feeds + 1, sizeof(*rpc->built));
+	if (!rpc->methods || !rpc->feeds || !rpc->built)
 		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		for (const struct pn_rpc_method *m = tables[i]; m->path; m++) {
+	for (size_t i = 0; i < rpc->n_services; i++) {
+		const struct pn_rpc_service *svc = &rpc->services[i];
+
+		for (const struct pn_rpc_feed *f = svc->feeds; f && f->name; f++)
+			rpc->feeds[rpc->n_feeds++] =
+				(struct pn_rpc_feed_slot){ .feed = f, .service = svc };
+		for (const struct pn_rpc_method *m = svc->methods; m && m->path; m++) {
 			struct pn_rpc_method_slot *slot = &rpc->methods[rpc->n_methods++];
 
 			slot->method = m;
+			slot->service = svc;
 			slot->handle = grpc_server_register_method(
 				rpc->server, m->path, NULL,
 				GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
@@ -294,7 +304,8 @@ static void grpc_log(gpr_log_func_args *a)
 		pn_debug("grpc: %s (%s:%d)", a->message, a->file, a->line);
 }
 
-int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts, char *err, size_t errlen)
+int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts,
+		 const struct pn_rpc_service *services, size_t n_services, char *err, size_t errlen)
 {
 	grpc_arg args[2];
 	grpc_channel_args chargs = { .num_args = 2, .args = args };
@@ -304,8 +315,19 @@ int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts, char *err,
 
 	*out = NULL;
 	rpc = calloc(1, sizeof(*rpc));
-	if (!rpc)
+	if (rpc)
+		rpc->services = calloc(n_services + 1, sizeof(*rpc->services));
+	if (!rpc || !rpc->services) {
+		/* the rows were handed over: their contexts are freed here too */
+		for (size_t i = 0; i < n_services; i++)
+			if (services[i].stop)
+				services[i].stop(services[i].ctx);
+		free(rpc);
+		snprintf(err, errlen, "grpc: out of memory");
 		return -ENOMEM;
+	}
+	memcpy(rpc->services, services, n_services * sizeof(*services));
+	rpc->n_services = n_services;
 	rpc->opts = *opts;
 	pthread_mutex_init(&rpc->lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &rpc->started);
@@ -323,7 +345,7 @@ int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts, char *err,
 	rpc->server = grpc_server_create(&chargs, NULL);
 	rpc->cq = grpc_completion_queue_create_for_next(NULL);
 	grpc_server_register_completion_queue(rpc->server, rpc->cq, NULL);
-	e = register_methods(rpc);
+	e = register_services(rpc);
 	if (e) {
 		snprintf(err, errlen, "grpc: cannot register the methods");
 		goto fail;
@@ -379,7 +401,7 @@ void pn_rpc_set_serving(struct pn_rpc *rpc, bool serving)
 	if (!rpc)
 		return;
 	if (atomic_exchange(&rpc->serving, serving) != serving)
-		pn_rpc_streams_health(rpc, true, false);
+		pn_rpc_streams_serving(rpc, true, false);
 }
 
 void pn_rpc_stop(struct pn_rpc *rpc)
@@ -387,8 +409,8 @@ void pn_rpc_stop(struct pn_rpc *rpc)
 	if (!rpc)
 		return;
 	if (rpc->thread_started) {
-		/* NOT_SERVING to health watchers first, then every feed ends. */
-		pn_rpc_streams_health(rpc, atomic_exchange(&rpc->serving, false), true);
+		/* NOT_SERVING to the streams that follow it first, then every feed ends. */
+		pn_rpc_streams_serving(rpc, atomic_exchange(&rpc->serving, false), true);
 		atomic_store(&rpc->stopping, true);
 		rpc->shutdown_tag.done = shutdown_done;
 		pn_rpc_inflight_add(rpc);
@@ -419,16 +441,17 @@ void pn_rpc_stop(struct pn_rpc *rpc)
 		grpc_server_destroy(rpc->server);
 	if (rpc->cq)
 		grpc_completion_queue_destroy(rpc->cq);
+	/* no call can reach a service now: each frees its own state */
+	for (size_t i = 0; i < rpc->n_services; i++)
+		if (rpc->services[i].stop)
+			rpc->services[i].stop(rpc->services[i].ctx);
+	free(rpc->services);
 	free(rpc->methods);
-	pn_argus_forget_all();
+	free(rpc->feeds);
+	free(rpc->built);
 	pthread_mutex_destroy(&rpc->lock);
 	free(rpc);
 	grpc_shutdown();
-}
-
-const struct pn_rpc_opts *pn_rpc_opts(const struct pn_rpc *rpc)
-{
-	return &rpc->opts;
 }
 
 uint64_t pn_rpc_uptime_s(const struct pn_rpc *rpc)
@@ -442,4 +465,12 @@ uint64_t pn_rpc_uptime_s(const struct pn_rpc *rpc)
 bool pn_rpc_serving(const struct pn_rpc *rpc)
 {
 	return atomic_load(&rpc->serving);
+}
+
+bool pn_rpc_has_service(const struct pn_rpc *rpc, const char *name)
+{
+	for (size_t i = 0; i < rpc->n_services; i++)
+		if (strcmp(rpc->services[i].name, name) == 0)
+			return true;
+	return false;
 }

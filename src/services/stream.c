@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feed.h"
 #include "log.h"
 #include "transport.h"
 #include "wire.h"
@@ -18,6 +17,7 @@
 struct pn_rpc_stream {
 	struct pn_rpc *rpc;
 	grpc_call *call;
+	const struct pn_rpc_service *service; /* the one whose method opened it */
 	pthread_mutex_t mu;
 	int refs;
 	struct pn_rpc_tag meta_tag, close_tag, write_tag, status_tag;
@@ -32,9 +32,9 @@ struct pn_rpc_stream {
 	size_t cap, head, len, limit;
 	uint64_t drops;
 
-	enum pn_rpc_feed feed;
-	struct pn_event_filter filter;
-	char *service;
+	const struct pn_rpc_feed_slot *feed; /* NULL until subscribed */
+	size_t feed_index;
+	void *sub;
 	struct pn_rpc_stream *prev, *next;
 	bool listed;
 };
@@ -55,8 +55,8 @@ void pn_rpc_stream_unref(struct pn_rpc_stream *s)
 		grpc_byte_buffer_destroy(s->queue[(s->head + i) % s->cap]);
 	free(s->queue);
 	grpc_slice_unref(s->details);
-	pn_event_filter_clear(&s->filter);
-	free(s->service);
+	if (s->feed && s->feed->feed->free_sub)
+		s->feed->feed->free_sub(s->sub);
 	grpc_call_unref(s->call);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -172,7 +172,8 @@ static void stream_close_done(struct pn_rpc *rpc, struct pn_rpc_tag *t, bool ok)
 	pn_rpc_stream_unref(s);
 }
 
-struct pn_rpc_stream *pn_rpc_stream_new(struct pn_rpc *rpc, grpc_call *call)
+struct pn_rpc_stream *pn_rpc_stream_new(struct pn_rpc *rpc, grpc_call *call,
+					const struct pn_rpc_method_slot *slot)
 {
 	struct pn_rpc_stream *s = calloc(1, sizeof(*s));
 	grpc_op ops[2] = { 0 };
@@ -181,6 +182,7 @@ struct pn_rpc_stream *pn_rpc_stream_new(struct pn_rpc *rpc, grpc_call *call)
 		return NULL;
 	s->rpc = rpc;
 	s->call = call;
+	s->service = slot->service;
 	pthread_mutex_init(&s->mu, NULL);
 	s->meta_tag.done = stream_meta_done;
 	s->close_tag.done = stream_close_done;
@@ -268,18 +270,37 @@ void pn_rpc_stream_finish(struct pn_rpc_stream *s, grpc_status_code code, const 
 	pthread_mutex_unlock(&s->mu);
 }
 
-void pn_rpc_stream_subscribe(struct pn_rpc_stream *s, enum pn_rpc_feed feed,
-			     struct pn_event_filter *filter, char *service)
+/* The slot of `feed` among the stream's own service's feeds, or NULL. */
+static const struct pn_rpc_feed_slot *feed_slot(struct pn_rpc_stream *s,
+						const struct pn_rpc_feed *feed, size_t *index)
+{
+	struct pn_rpc *rpc = s->rpc;
+
+	for (size_t i = 0; i < rpc->n_feeds; i++) {
+		if (rpc->feeds[i].feed == feed && rpc->feeds[i].service == s->service) {
+			*index = i;
+			return &rpc->feeds[i];
+		}
+	}
+	return NULL;
+}
+
+void pn_rpc_stream_subscribe(struct pn_rpc_stream *s, const struct pn_rpc_feed *feed, void *sub)
 {
 	struct pn_rpc *rpc = s->rpc;
 	bool stopping;
 
-	s->feed = feed;
-	if (filter) {
-		s->filter = *filter;
-		memset(filter, 0, sizeof(*filter));
+	s->feed = feed_slot(s, feed, &s->feed_index);
+	if (!s->feed) {
+		/* a service's own mistake: say so rather than stream nothing */
+		pn_warn("grpc %s: a stream subscribed to a feed its service did not register",
+			s->service->name);
+		if (feed && feed->free_sub)
+			feed->free_sub(sub);
+		pn_rpc_stream_finish(s, GRPC_STATUS_INTERNAL, "no such feed");
+		return;
 	}
-	s->service = service;
+	s->sub = sub;
 	pthread_mutex_lock(&rpc->lock);
 	stopping = atomic_load(&rpc->stopping);
 	if (!stopping) {
@@ -299,87 +320,20 @@ void pn_rpc_stream_subscribe(struct pn_rpc_stream *s, enum pn_rpc_feed feed,
 		pn_rpc_stream_finish(s, GRPC_STATUS_UNAVAILABLE, "panoptesd is stopping");
 }
 
-void pn_event_filter_clear(struct pn_event_filter *f)
-{
-	for (size_t i = 0; i < f->n_watches; i++)
-		free(f->watches[i]);
-	free(f->watches);
-	free(f->path_prefix);
-	memset(f, 0, sizeof(*f));
-}
-
-unsigned pn_rpc_stream_count(struct pn_rpc *rpc)
-{
-	return rpc ? atomic_load(&rpc->n_feed_streams) : 0;
-}
-
-uint64_t pn_rpc_stream_drops(struct pn_rpc *rpc)
-{
-	return rpc ? atomic_load(&rpc->drops) : 0;
-}
-
-int pn_rpc_health_of(const struct pn_rpc *rpc, const char *service)
-{
-	static const char *const known[] = { "", "argus.Argusd", "panoptes.v1.Agent",
-					     "grpc.health.v1.Health" };
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(service, known[i]) == 0)
-			return pn_rpc_serving(rpc) ? 1 : 2;
-	return -1;
-}
-
-void pn_rpc_streams_health(struct pn_rpc *rpc, bool send, bool finish)
+void pn_rpc_streams_serving(struct pn_rpc *rpc, bool send, bool finish)
 {
 	pthread_mutex_lock(&rpc->lock);
 	for (struct pn_rpc_stream *s = rpc->subscribed; s; s = s->next) {
-		if (s->feed != PN_FEED_HEALTH)
+		const struct pn_rpc_feed *feed = s->feed->feed;
+
+		if (!feed->serving)
 			continue;
 		if (send)
-			pn_health_send_status(rpc, s, s->service);
+			feed->serving(rpc, s->feed->service->ctx, s, s->sub);
 		if (finish)
 			pn_rpc_stream_finish(s, GRPC_STATUS_UNAVAILABLE, "panoptesd is stopping");
 	}
 	pthread_mutex_unlock(&rpc->lock);
-}
-
-void pn_rpc_publish(struct pn_rpc *rpc, const struct pn_event *ev, const struct pn_match *m,
-		    const struct pn_format_ctx *fctx)
-{
-	grpc_byte_buffer *metrics = NULL, *record = NULL;
-
-	/* the common case, no client listening, costs one load */
-	if (!rpc || !atomic_load_explicit(&rpc->n_feed_streams, memory_order_relaxed))
-		return;
-	pthread_mutex_lock(&rpc->lock);
-	for (struct pn_rpc_stream *s = rpc->subscribed; s; s = s->next) {
-		grpc_byte_buffer **bb;
-
-		if (s->feed == PN_FEED_METRICS) {
-			if (!metrics)
-				metrics = pn_event_metrics_buffer(rpc, ev, m);
-			bb = &metrics;
-		} else if (s->feed == PN_FEED_EVENTS) {
-			if (!pn_event_filter_pass(&s->filter, m))
-				continue;
-			if (!record)
-				record = pn_event_record_buffer(rpc, ev, m, fctx);
-			bb = &record;
-		} else {
-			continue;
-		}
-		if (!*bb)
-			continue;
-		/* copies share the slices: one serialization for every stream */
-		pthread_mutex_lock(&s->mu);
-		stream_push(s, grpc_byte_buffer_copy(*bb), true);
-		pthread_mutex_unlock(&s->mu);
-	}
-	pthread_mutex_unlock(&rpc->lock);
-	if (metrics)
-		grpc_byte_buffer_destroy(metrics);
-	if (record)
-		grpc_byte_buffer_destroy(record);
 }
 
 void pn_rpc_streams_finish(struct pn_rpc *rpc)
@@ -394,4 +348,45 @@ void pn_rpc_streams_unlist(struct pn_rpc *rpc)
 {
 	while (rpc->subscribed)
 		stream_unlist(rpc->subscribed);
+}
+
+unsigned pn_rpc_stream_count(struct pn_rpc *rpc)
+{
+	return rpc ? atomic_load(&rpc->n_feed_streams) : 0;
+}
+
+uint64_t pn_rpc_stream_drops(struct pn_rpc *rpc)
+{
+	return rpc ? atomic_load(&rpc->drops) : 0;
+}
+
+void pn_rpc_publish(struct pn_rpc *rpc, const struct pn_event *ev, const struct pn_match *m,
+		    const struct pn_format_ctx *fctx)
+{
+	/* the common case, no client listening, costs one load */
+	if (!rpc || !atomic_load_explicit(&rpc->n_feed_streams, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&rpc->lock);
+	memset(rpc->built, 0, rpc->n_feeds * sizeof(*rpc->built));
+	for (struct pn_rpc_stream *s = rpc->subscribed; s; s = s->next) {
+		const struct pn_rpc_feed *feed = s->feed->feed;
+		grpc_byte_buffer **bb = &rpc->built[s->feed_index];
+
+		if (!feed->build)
+			continue;
+		if (feed->pass && !feed->pass(s->sub, m))
+			continue;
+		if (!*bb)
+			*bb = feed->build(s->feed->service->ctx, ev, m, fctx);
+		if (!*bb)
+			continue;
+		/* copies share the slices: one serialization for every stream */
+		pthread_mutex_lock(&s->mu);
+		stream_push(s, grpc_byte_buffer_copy(*bb), true);
+		pthread_mutex_unlock(&s->mu);
+	}
+	for (size_t i = 0; i < rpc->n_feeds; i++)
+		if (rpc->built[i])
+			grpc_byte_buffer_destroy(rpc->built[i]);
+	pthread_mutex_unlock(&rpc->lock);
 }

@@ -21,9 +21,17 @@ struct pn_rpc_tag {
 	void (*done)(struct pn_rpc *rpc, struct pn_rpc_tag *t, bool ok);
 };
 
+/* A registered method, and the service it belongs to. */
 struct pn_rpc_method_slot {
 	const struct pn_rpc_method *method;
+	const struct pn_rpc_service *service;
 	void *handle; /* grpc_server_register_method() */
+};
+
+/* A feed of a registered service; its index is where publish keeps its message. */
+struct pn_rpc_feed_slot {
+	const struct pn_rpc_feed *feed;
+	const struct pn_rpc_service *service;
 };
 
 struct pn_rpc {
@@ -33,8 +41,13 @@ struct pn_rpc {
 	grpc_completion_queue *cq;
 	pthread_t thread;
 	bool thread_started;
+	struct pn_rpc_service *services;
+	size_t n_services;
 	struct pn_rpc_method_slot *methods;
 	size_t n_methods;
+	struct pn_rpc_feed_slot *feeds;
+	grpc_byte_buffer **built; /* per feed slot, for one publish; under lock */
+	size_t n_feeds;
 	struct pn_rpc_tag unknown_tag; /* unregistered methods: answered UNIMPLEMENTED */
 	grpc_call *unknown_call;
 	grpc_call_details unknown_details;
@@ -65,14 +78,18 @@ static inline void pn_rpc_inflight_sub(struct pn_rpc *rpc)
 /* stream.c */
 
 /*
- * A stream on a call the server just accepted: headers sent, the close
- * awaited. It holds the caller's reference, dropped with
+ * A stream on a call the server just accepted for `slot`: headers sent,
+ * the close awaited. It holds the caller's reference, dropped with
  * pn_rpc_stream_unref(). NULL when out of memory.
  */
-struct pn_rpc_stream *pn_rpc_stream_new(struct pn_rpc *rpc, grpc_call *call);
+struct pn_rpc_stream *pn_rpc_stream_new(struct pn_rpc *rpc, grpc_call *call,
+					const struct pn_rpc_method_slot *slot);
 void pn_rpc_stream_unref(struct pn_rpc_stream *s);
-/* Sends the current status to every health Watch stream (send), and/or ends them (finish). */
-void pn_rpc_streams_health(struct pn_rpc *rpc, bool send, bool finish);
+/*
+ * Tells every stream whose feed has a serving hook the current state
+ * (send), and/or ends those streams (finish).
+ */
+void pn_rpc_streams_serving(struct pn_rpc *rpc, bool send, bool finish);
 /* Ends every subscribed stream with UNAVAILABLE (the server is stopping). */
 void pn_rpc_streams_finish(struct pn_rpc *rpc);
 /* Drops the list's references to streams still subscribed (after the queue is down). */
