@@ -32,8 +32,8 @@ struct pn_rpc_stream {
 	size_t cap, head, len, limit;
 	uint64_t drops;
 
-	const struct pn_rpc_feed_slot *feed; /* NULL until subscribed */
-	size_t feed_index;
+	const struct pn_rpc_feed_slot *slot; /* NULL until subscribed */
+	size_t slot_index;
 	void *sub;
 	struct pn_rpc_stream *prev, *next;
 	bool listed;
@@ -55,8 +55,8 @@ void pn_rpc_stream_unref(struct pn_rpc_stream *s)
 		grpc_byte_buffer_destroy(s->queue[(s->head + i) % s->cap]);
 	free(s->queue);
 	grpc_slice_unref(s->details);
-	if (s->feed && s->feed->feed->free_sub)
-		s->feed->feed->free_sub(s->sub);
+	if (s->slot && s->slot->feed->free_sub)
+		s->slot->feed->free_sub(s->sub);
 	grpc_call_unref(s->call);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -290,8 +290,8 @@ void pn_rpc_stream_subscribe(struct pn_rpc_stream *s, const struct pn_rpc_feed *
 	struct pn_rpc *rpc = s->rpc;
 	bool stopping;
 
-	s->feed = feed_slot(s, feed, &s->feed_index);
-	if (!s->feed) {
+	s->slot = feed_slot(s, feed, &s->slot_index);
+	if (!s->slot) {
 		/* a service's own mistake: say so rather than stream nothing */
 		pn_warn("grpc %s: a stream subscribed to a feed its service did not register",
 			s->service->name);
@@ -324,12 +324,12 @@ void pn_rpc_streams_serving(struct pn_rpc *rpc, bool send, bool finish)
 {
 	pthread_mutex_lock(&rpc->lock);
 	for (struct pn_rpc_stream *s = rpc->subscribed; s; s = s->next) {
-		const struct pn_rpc_feed *feed = s->feed->feed;
+		const struct pn_rpc_feed *feed = s->slot->feed;
 
 		if (!feed->serving)
 			continue;
 		if (send)
-			feed->serving(rpc, s->feed->service->ctx, s, s->sub);
+			feed->serving(rpc, s->slot->service->ctx, s, s->sub);
 		if (finish)
 			pn_rpc_stream_finish(s, GRPC_STATUS_UNAVAILABLE, "panoptesd is stopping");
 	}
@@ -369,15 +369,15 @@ void pn_rpc_publish(struct pn_rpc *rpc, const struct pn_event *ev, const struct 
 	pthread_mutex_lock(&rpc->lock);
 	memset(rpc->built, 0, rpc->n_feeds * sizeof(*rpc->built));
 	for (struct pn_rpc_stream *s = rpc->subscribed; s; s = s->next) {
-		const struct pn_rpc_feed *feed = s->feed->feed;
-		grpc_byte_buffer **bb = &rpc->built[s->feed_index];
+		const struct pn_rpc_feed *feed = s->slot->feed;
+		grpc_byte_buffer **bb = &rpc->built[s->slot_index];
 
 		if (!feed->build)
 			continue;
 		if (feed->pass && !feed->pass(s->sub, m))
 			continue;
 		if (!*bb)
-			*bb = feed->build(s->feed->service->ctx, ev, m, fctx);
+			*bb = feed->build(s->slot->service->ctx, ev, m, fctx);
 		if (!*bb)
 			continue;
 		/* copies share the slices: one serialization for every stream */
