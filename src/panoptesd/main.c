@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 #include "options.h"
 #include "policy.h"
 #include "registry.h"
-#include "server.h"
+#include "services.h"
 
 #define PN_HOUSEKEEPING_MS 1000
 
@@ -92,6 +93,81 @@ static void publish(void *arg, const struct pn_event *ev, const struct pn_match 
 	pn_rpc_publish(arg, ev, m, fctx);
 }
 
+/* ---------------------------------------------------------------- the agent, as services see it */
+
+struct agent {
+	struct pn_agent_view view; /* what the services get */
+	struct pn_registry *registry;
+	struct pn_capture *capture;
+	const struct pn_consumer *consumer;
+};
+
+static int agent_install(void *ctx, struct pn_watch_spec *spec, enum pn_reg_mode mode,
+			 struct pn_reg_error *err)
+{
+	struct agent *a = ctx;
+
+	return pn_registry_install(a->registry, spec, mode, err);
+}
+
+static int agent_remove(void *ctx, const char *key)
+{
+	struct agent *a = ctx;
+
+	return pn_registry_remove(a->registry, key);
+}
+
+static void agent_foreach_watch(void *ctx, void (*fn)(const struct pn_watch_view *v, void *arg),
+				void *arg)
+{
+	struct agent *a = ctx;
+
+	pn_registry_foreach_view(a->registry, fn, arg);
+}
+
+static void agent_counters(void *ctx, struct pn_counters *sum)
+{
+	struct agent *a = ctx;
+
+	pn_capture_counters(a->capture, sum);
+}
+
+static void agent_status(void *ctx, struct pn_agent_status *out)
+{
+	struct agent *a = ctx;
+
+	out->backend = pn_capture_backend(a->capture);
+	out->programs = pn_capture_programs(a->capture);
+	out->watches = pn_registry_watch_count(a->registry);
+	out->cgroups = pn_registry_cgroup_count(a->registry);
+	/* read without a lock: counters written by the consumer thread, monotonic */
+	out->records = atomic_load_explicit(&a->consumer->records, memory_order_relaxed);
+	out->malformed = atomic_load_explicit(&a->consumer->malformed, memory_order_relaxed);
+	out->events = atomic_load_explicit(&a->consumer->matched, memory_order_relaxed);
+}
+
+static void agent_init(struct agent *a, const struct pn_config *cfg, struct pn_registry *reg,
+		       struct pn_capture *cap, const struct pn_consumer *cons)
+{
+	*a = (struct agent){
+		.view = {
+			.node = cfg->node,
+			.version = PN_VERSION,
+			.ctx = a,
+			.install = agent_install,
+			.remove = agent_remove,
+			.foreach_watch = agent_foreach_watch,
+			.counters = agent_counters,
+			.status = agent_status,
+		},
+		.registry = reg,
+		.capture = cap,
+		.consumer = cons,
+	};
+}
+
+/* ---------------------------------------------------------------- the gRPC server */
+
 static unsigned metrics_streams(void *rpc)
 {
 	return pn_rpc_stream_count(rpc);
@@ -102,27 +178,45 @@ static unsigned long long metrics_drops(void *rpc)
 	return pn_rpc_stream_drops(rpc);
 }
 
-static int start_rpc(struct pn_rpc **rpc, const struct pn_config *cfg, struct pn_registry *reg,
-		     struct pn_capture *cap, struct pn_consumer *cons)
+/* The services, in the order their methods are registered. */
+static int (*const service_rows[])(struct pn_rpc_service *row,
+				   const struct pn_agent_view *agent) = {
+	pn_argus_service,
+	pn_native_service,
+	pn_health_service,
+};
+
+static int start_rpc(struct pn_rpc **rpc, const struct pn_config *cfg,
+		     const struct pn_agent_view *agent, struct pn_consumer *cons)
 {
 	struct pn_rpc_opts o = {
 		.listen = cfg->listen,
-		.node = cfg->node,
-		.version = PN_VERSION,
 		.tls = cfg->tls,
 		.tls_ca_file = cfg->tls_ca_file,
 		.tls_cert_file = cfg->tls_cert_file,
 		.tls_key_file = cfg->tls_key_file,
 		.max_request_bytes = cfg->max_request_bytes,
 		.stream_queue = cfg->stream_queue,
-		.registry = reg,
-		.capture = cap,
-		.consumer = cons,
 	};
+	struct pn_rpc_service rows[sizeof(service_rows) / sizeof(service_rows[0])] = { 0 };
 	char err[1024];
-	int e;
+	size_t n;
+	int e = 0;
 
-	e = pn_rpc_start(rpc, &o, err, sizeof(err));
+	for (n = 0; n < sizeof(rows) / sizeof(rows[0]); n++) {
+		e = service_rows[n](&rows[n], agent);
+		if (e)
+			break;
+	}
+	if (e) {
+		/* the rows made so far are still ours */
+		for (size_t i = 0; i < n; i++)
+			if (rows[i].stop)
+				rows[i].stop(rows[i].ctx);
+		pn_err("grpc: cannot set up its services: %s", strerror(-e));
+		return e;
+	}
+	e = pn_rpc_start(rpc, &o, rows, n, err, sizeof(err));
 	if (e) {
 		pn_err("%s", err);
 		return e;
@@ -301,6 +395,7 @@ int main(int argc, char **argv)
 	struct pn_registry *reg = NULL;
 	struct pn_capture *cap = NULL;
 	struct pn_consumer cons;
+	struct agent agent;
 	struct pn_config cfg;
 	char err[1024], cgroup2[PATH_MAX];
 	sigset_t stop;
@@ -375,6 +470,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cons.registry = reg;
+	agent_init(&agent, &cfg, reg, cap, &cons);
 	pn_registry_set_max_watches(reg, cfg.max_watches);
 
 	if (cfg.flag_watch.watch) {
@@ -391,7 +487,7 @@ int main(int argc, char **argv)
 	}
 
 	if (cfg.listen[0]) {
-		e = start_rpc(&rpc, &cfg, reg, cap, &cons);
+		e = start_rpc(&rpc, &cfg, &agent.view, &cons);
 		if (e)
 			goto out;
 	}

@@ -15,8 +15,9 @@
 #include "argus.pb-c.h"
 #include "convert.h"
 #include "status.h"
+#include "feed.h"
 #include "log.h"
-#include "server.h"
+#include "services.h"
 
 /*
  * argus-controller creates a watch with container ids only and later
@@ -30,71 +31,66 @@ struct alias {
 	char *key;
 };
 
-static pthread_mutex_t aliases_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct alias *aliases;
-static size_t n_aliases;
+/* The service's state: one per server, freed with it. */
+struct argus {
+	const struct pn_agent_view *agent;
+	pthread_mutex_t lock; /* the aliases */
+	struct alias *aliases;
+	size_t n_aliases;
+};
 
-static void alias_drop_at(size_t i)
+static void alias_drop_at(struct argus *a, size_t i)
 {
-	free(aliases[i].pid_key);
-	free(aliases[i].key);
-	aliases[i] = aliases[--n_aliases];
+	free(a->aliases[i].pid_key);
+	free(a->aliases[i].key);
+	a->aliases[i] = a->aliases[--a->n_aliases];
 }
 
 /* Remembers pid_key -> key (any older alias of either is dropped). */
-static void alias_set(const char *pid_key, const char *key)
+static void alias_set(struct argus *a, const char *pid_key, const char *key)
 {
 	struct alias *v;
 
-	pthread_mutex_lock(&aliases_lock);
-	for (size_t i = 0; i < n_aliases;) {
-		if (strcmp(aliases[i].pid_key, pid_key) == 0 || strcmp(aliases[i].key, key) == 0) {
-			alias_drop_at(i);
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < a->n_aliases;) {
+		if (strcmp(a->aliases[i].pid_key, pid_key) == 0 ||
+		    strcmp(a->aliases[i].key, key) == 0) {
+			alias_drop_at(a, i);
 			continue;
 		}
 		i++;
 	}
-	v = realloc(aliases, (n_aliases + 1) * sizeof(*v));
+	v = realloc(a->aliases, (a->n_aliases + 1) * sizeof(*v));
 	if (v) {
-		aliases = v;
-		v[n_aliases].pid_key = strdup(pid_key);
-		v[n_aliases].key = strdup(key);
-		if (v[n_aliases].pid_key && v[n_aliases].key) {
-			n_aliases++;
+		a->aliases = v;
+		v[a->n_aliases].pid_key = strdup(pid_key);
+		v[a->n_aliases].key = strdup(key);
+		if (v[a->n_aliases].pid_key && v[a->n_aliases].key) {
+			a->n_aliases++;
 		} else {
-			free(v[n_aliases].pid_key);
-			free(v[n_aliases].key);
+			free(v[a->n_aliases].pid_key);
+			free(v[a->n_aliases].key);
 		}
 	}
-	pthread_mutex_unlock(&aliases_lock);
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* Takes the alias of pid_key out of the table; the key it named, or NULL. */
-static char *alias_take(const char *pid_key)
+static char *alias_take(struct argus *a, const char *pid_key)
 {
 	char *key = NULL;
 
-	pthread_mutex_lock(&aliases_lock);
-	for (size_t i = 0; i < n_aliases; i++) {
-		if (strcmp(aliases[i].pid_key, pid_key) == 0) {
-			key = aliases[i].key;
-			aliases[i].key = NULL;
-			alias_drop_at(i);
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < a->n_aliases; i++) {
+		if (strcmp(a->aliases[i].pid_key, pid_key) == 0) {
+			key = a->aliases[i].key;
+			a->aliases[i].key = NULL;
+			alias_drop_at(a, i);
 			break;
 		}
 	}
-	pthread_mutex_unlock(&aliases_lock);
+	pthread_mutex_unlock(&a->lock);
 	return key;
-}
-
-void pn_argus_forget_all(void)
-{
-	pthread_mutex_lock(&aliases_lock);
-	while (n_aliases)
-		alias_drop_at(n_aliases - 1);
-	free(aliases);
-	aliases = NULL;
-	pthread_mutex_unlock(&aliases_lock);
 }
 
 /* Pids: the ones asked for, else every process now in the watch's cgroups. */
@@ -144,7 +140,7 @@ static void pids_of_view(const struct pn_watch_view *v, struct pid_list *out)
 	}
 }
 
-static Argus__ArgusdHandle *handle_of_view(const struct pn_rpc *rpc, const struct pn_watch_view *v)
+static Argus__ArgusdHandle *handle_of_view(const struct argus *a, const struct pn_watch_view *v)
 {
 	Argus__ArgusdHandle *h = malloc(sizeof(*h));
 	struct pid_list pids = { 0 };
@@ -152,7 +148,7 @@ static Argus__ArgusdHandle *handle_of_view(const struct pn_rpc *rpc, const struc
 	if (!h)
 		return NULL;
 	argus__argusd_handle__init(h);
-	h->nodename = strdup(pn_rpc_opts(rpc)->node);
+	h->nodename = strdup(a->agent->node);
 	h->podname = strdup(v->watch->pod ? v->watch->pod : "");
 	pids_of_view(v, &pids);
 	h->pid = pids.v;
@@ -165,7 +161,7 @@ static Argus__ArgusdHandle *handle_of_view(const struct pn_rpc *rpc, const struc
 }
 
 struct find_ctx {
-	const struct pn_rpc *rpc;
+	const struct argus *a;
 	const char *key;
 	Argus__ArgusdHandle *found;
 };
@@ -175,26 +171,28 @@ static void find_handle(const struct pn_watch_view *v, void *arg)
 	struct find_ctx *f = arg;
 
 	if (!f->found && v->watch->key && strcmp(v->watch->key, f->key) == 0)
-		f->found = handle_of_view(f->rpc, v);
+		f->found = handle_of_view(f->a, v);
 }
 
-static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage *req,
+static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Argus__ArgusdConfig *c = (const void *)req;
-	const struct pn_rpc_opts *o = pn_rpc_opts(rpc);
+	struct argus *a = ctx;
+	const struct pn_agent_view *agent = a->agent;
 	struct pn_watch_spec spec;
-	struct find_ctx f = { .rpc = rpc };
+	struct find_ctx f = { .a = a };
 	struct pn_reg_error re = { 0 };
 	char key[4096], name[256];
 	int e;
 
-	e = pn_argus_to_spec(c, o->node, &spec, msg, msglen);
+	(void)rpc;
+	e = pn_argus_to_spec(c, agent->node, &spec, msg, msglen);
 	if (e)
 		return pn_api_status_of_errno(e);
 	snprintf(key, sizeof(key), "%s", spec.watch->key);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
-	e = pn_registry_install(o->registry, &spec, PN_REG_UPSERT, &re);
+	e = agent->install(agent->ctx, &spec, PN_REG_UPSERT, &re);
 	if (e) {
 		/* argus calls the containers field cid */
 		snprintf(msg, msglen, "%s%s", re.field == PN_REG_FIELD_CONTAINER ? "cid: " : "",
@@ -205,7 +203,7 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage 
 	}
 	pn_info("grpc: argus watch %s installed (%s)", name, key);
 	f.key = key;
-	pn_registry_foreach_view(o->registry, find_handle, &f);
+	agent->foreach_watch(agent->ctx, find_handle, &f);
 	if (!f.found) {
 		/* pruned between install and now: the container exited */
 		snprintf(msg, msglen, "cid/pid: the targets of %s exited while it was installed",
@@ -218,35 +216,36 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage 
 
 		by_pid.pid = f.found->pid;
 		by_pid.n_pid = f.found->n_pid;
-		if (pn_argus_key(&by_pid, o->node, pid_key, sizeof(pid_key), ignored,
+		if (pn_argus_key(&by_pid, agent->node, pid_key, sizeof(pid_key), ignored,
 				 sizeof(ignored)) == 0)
-			alias_set(pid_key, key);
+			alias_set(a, pid_key, key);
 	}
 	*resp = &f.found->base;
 	return GRPC_STATUS_OK;
 }
 
-static grpc_status_code destroy_watch(struct pn_rpc *rpc, const ProtobufCMessage *req,
+static grpc_status_code destroy_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 				      ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Argus__ArgusdConfig *c = (const void *)req;
-	const struct pn_rpc_opts *o = pn_rpc_opts(rpc);
+	struct argus *a = ctx;
+	const struct pn_agent_view *agent = a->agent;
 	Argus__Empty *empty;
 	char key[4096];
-	int e;
-
 	const char *gone;
 	char *aliased;
+	int e;
 
-	e = pn_argus_key(c, o->node, key, sizeof(key), msg, msglen);
+	(void)rpc;
+	e = pn_argus_key(c, agent->node, key, sizeof(key), msg, msglen);
 	if (e)
 		return pn_api_status_of_errno(e);
 	/* by its own key, else by the pids of the handle a cid-only CreateWatch returned */
-	aliased = alias_take(key);
+	aliased = alias_take(a, key);
 	gone = key;
-	e = pn_registry_remove(o->registry, key);
+	e = agent->remove(agent->ctx, key);
 	if (e && aliased) {
-		e = pn_registry_remove(o->registry, aliased);
+		e = agent->remove(agent->ctx, aliased);
 		gone = aliased;
 	}
 	if (e) {
@@ -271,7 +270,7 @@ static grpc_status_code destroy_watch(struct pn_rpc *rpc, const ProtobufCMessage
 }
 
 struct state_ctx {
-	struct pn_rpc *rpc;
+	const struct argus *a;
 	Argus__ArgusdHandle **handles;
 	size_t n;
 	bool oom;
@@ -287,21 +286,23 @@ static void collect_handle(const struct pn_watch_view *v, void *arg)
 		return;
 	}
 	c->handles = h;
-	h[c->n] = handle_of_view(c->rpc, v);
+	h[c->n] = handle_of_view(c->a, v);
 	if (h[c->n])
 		c->n++;
 	else
 		c->oom = true;
 }
 
-static void get_watch_state(struct pn_rpc *rpc, struct pn_rpc_stream *s,
+static void get_watch_state(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
 			    const ProtobufCMessage *req)
 {
-	struct state_ctx c = { .rpc = rpc };
+	const struct argus *a = ctx;
+	struct state_ctx c = { .a = a };
 
+	(void)rpc;
 	(void)req;
 	/* Snapshot under the registry lock, send outside it: a slow client holds nothing. */
-	pn_registry_foreach_view(pn_rpc_opts(rpc)->registry, collect_handle, &c);
+	a->agent->foreach_watch(a->agent->ctx, collect_handle, &c);
 	for (size_t i = 0; i < c.n; i++) {
 		pn_rpc_stream_send(s, &c.handles[i]->base, false);
 		protobuf_c_message_free_unpacked(&c.handles[i]->base, NULL);
@@ -313,14 +314,30 @@ static void get_watch_state(struct pn_rpc *rpc, struct pn_rpc_stream *s,
 		pn_rpc_stream_finish(s, GRPC_STATUS_OK, "");
 }
 
-static void record_metrics(struct pn_rpc *rpc, struct pn_rpc_stream *s, const ProtobufCMessage *req)
+static grpc_byte_buffer *metrics_message(void *ctx, const struct pn_event *ev,
+					 const struct pn_match *m, const struct pn_format_ctx *fctx)
 {
-	(void)rpc;
-	(void)req;
-	pn_rpc_stream_subscribe(s, PN_FEED_METRICS, NULL, NULL);
+	const struct argus *a = ctx;
+
+	(void)fctx;
+	return pn_event_metrics_buffer(a->agent->node, ev, m);
 }
 
-const struct pn_rpc_method pn_argus_methods[] = {
+static const struct pn_rpc_feed argus_feeds[] = {
+	{ .name = "RecordMetrics", .build = metrics_message },
+	{ 0 },
+};
+
+static void record_metrics(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
+			   const ProtobufCMessage *req)
+{
+	(void)rpc;
+	(void)ctx;
+	(void)req;
+	pn_rpc_stream_subscribe(s, &argus_feeds[0], NULL);
+}
+
+static const struct pn_rpc_method argus_methods[] = {
 	{ .path = "/argus.Argusd/CreateWatch",
 	  .request = &argus__argusd_config__descriptor,
 	  .unary = create_watch },
@@ -335,3 +352,34 @@ const struct pn_rpc_method pn_argus_methods[] = {
 	  .stream = record_metrics },
 	{ 0 },
 };
+
+static void argus_stop(void *ctx)
+{
+	struct argus *a = ctx;
+
+	if (!a)
+		return;
+	while (a->n_aliases)
+		alias_drop_at(a, a->n_aliases - 1);
+	free(a->aliases);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+int pn_argus_service(struct pn_rpc_service *row, const struct pn_agent_view *agent)
+{
+	struct argus *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->agent = agent;
+	pthread_mutex_init(&a->lock, NULL);
+	*row = (struct pn_rpc_service){
+		.name = "argus.Argusd",
+		.methods = argus_methods,
+		.feeds = argus_feeds,
+		.ctx = a,
+		.stop = argus_stop,
+	};
+	return 0;
+}

@@ -11,7 +11,7 @@
 #include "feed.h"
 #include "panoptes/v1/agent.pb-c.h"
 
-grpc_byte_buffer *pn_event_metrics_buffer(const struct pn_rpc *rpc, const struct pn_event *ev,
+grpc_byte_buffer *pn_event_metrics_buffer(const char *node, const struct pn_event *ev,
 					  const struct pn_match *m)
 {
 	Argus__ArgusdMetricsHandle h = ARGUS__ARGUSD_METRICS_HANDLE__INIT;
@@ -20,11 +20,11 @@ grpc_byte_buffer *pn_event_metrics_buffer(const struct pn_rpc *rpc, const struct
 	(void)ev;
 	h.arguswatcher = m->watch->name;
 	h.event = (char *)(event ? event : "");
-	h.nodename = (char *)pn_rpc_opts(rpc)->node;
+	h.nodename = (char *)node;
 	return pn_api_pack(&h.base);
 }
 
-grpc_byte_buffer *pn_event_record_buffer(const struct pn_rpc *rpc, const struct pn_event *ev,
+grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event *ev,
 					 const struct pn_match *m, const struct pn_format_ctx *fctx)
 {
 	Panoptes__V1__Event e = PANOPTES__V1__EVENT__INIT;
@@ -79,7 +79,7 @@ grpc_byte_buffer *pn_event_record_buffer(const struct pn_rpc *rpc, const struct 
 	e.container = (char *)(fctx->container ? fctx->container : "");
 	e.watch = m->watch->name;
 	e.pod = m->watch->pod ? m->watch->pod : (char *)"";
-	e.node = (char *)pn_rpc_opts(rpc)->node;
+	e.node = (char *)node;
 	e.n_tags = s->n_tags;
 	e.tags = tags;
 	e.truncated = (ev->flags & PN_REC_TRUNCATED) != 0;
@@ -115,4 +115,13 @@ bool pn_event_filter_pass(const struct pn_event_filter *f, const struct pn_match
 		return false;
 	}
 	return true;
+}
+
+void pn_event_filter_clear(struct pn_event_filter *f)
+{
+	for (size_t i = 0; i < f->n_watches; i++)
+		free(f->watches[i]);
+	free(f->watches);
+	free(f->path_prefix);
+	memset(f, 0, sizeof(*f));
 }

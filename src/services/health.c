@@ -1,36 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * grpc.health.v1.Health: SERVING once the kernel programs are attached,
- * NOT_SERVING while the agent stops. Known services: "" (the whole agent),
- * argus.Argusd, panoptes.v1.Agent and grpc.health.v1.Health itself.
+ * NOT_SERVING while the agent stops. Known services: "" (the whole agent)
+ * and every service the server registered (argus.Argusd, panoptes.v1.Agent
+ * and grpc.health.v1.Health itself).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "feed.h"
 #include "health.pb-c.h"
-#include "server.h"
+#include "services.h"
+
+static bool known(struct pn_rpc *rpc, const char *service)
+{
+	return service[0] == '\0' || pn_rpc_has_service(rpc, service);
+}
 
 static Grpc__Health__V1__HealthCheckResponse__ServingStatus status_of(struct pn_rpc *rpc,
 								      const char *service)
 {
-	switch (pn_rpc_health_of(rpc, service)) {
-	case 1:
-		return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
-	case 2:
-		return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
-	default:
+	if (!known(rpc, service))
 		return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
-	}
+	if (pn_rpc_serving(rpc))
+		return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+	return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 }
 
-static grpc_status_code check(struct pn_rpc *rpc, const ProtobufCMessage *req,
+static grpc_status_code check(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 			      ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
 	Grpc__Health__V1__HealthCheckResponse *out;
 
-	if (pn_rpc_health_of(rpc, r->service) < 0) {
+	(void)ctx;
+	if (!known(rpc, r->service)) {
 		snprintf(msg, msglen, "service: unknown service \"%s\"", r->service);
 		return GRPC_STATUS_NOT_FOUND;
 	}
@@ -43,15 +47,23 @@ static grpc_status_code check(struct pn_rpc *rpc, const ProtobufCMessage *req,
 	return GRPC_STATUS_OK;
 }
 
-int pn_health_send_status(struct pn_rpc *rpc, struct pn_rpc_stream *s, const char *service)
+/* One HealthCheckResponse with the current status of `service` (the stream's sub). */
+static void send_status(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s, const void *sub)
 {
 	Grpc__Health__V1__HealthCheckResponse out = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
 
-	out.status = status_of(rpc, service);
-	return pn_rpc_stream_send(s, &out.base, false);
+	(void)ctx;
+	out.status = status_of(rpc, sub);
+	pn_rpc_stream_send(s, &out.base, false);
 }
 
-static void watch(struct pn_rpc *rpc, struct pn_rpc_stream *s, const ProtobufCMessage *req)
+static const struct pn_rpc_feed health_feeds[] = {
+	{ .name = "Watch", .serving = send_status, .free_sub = free },
+	{ 0 },
+};
+
+static void watch(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
+		  const ProtobufCMessage *req)
 {
 	const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
 	char *service = strdup(r->service);
@@ -64,11 +76,11 @@ static void watch(struct pn_rpc *rpc, struct pn_rpc_stream *s, const ProtobufCMe
 	 * Subscribe first, then send: a change between the two is sent twice
 	 * rather than missed.
 	 */
-	pn_rpc_stream_subscribe(s, PN_FEED_HEALTH, NULL, service);
-	pn_health_send_status(rpc, s, r->service);
+	pn_rpc_stream_subscribe(s, &health_feeds[0], service);
+	send_status(rpc, ctx, s, r->service);
 }
 
-const struct pn_rpc_method pn_health_methods[] = {
+static const struct pn_rpc_method health_methods[] = {
 	{ .path = "/grpc.health.v1.Health/Check",
 	  .request = &grpc__health__v1__health_check_request__descriptor,
 	  .unary = check },
@@ -77,3 +89,14 @@ const struct pn_rpc_method pn_health_methods[] = {
 	  .stream = watch },
 	{ 0 },
 };
+
+int pn_health_service(struct pn_rpc_service *row, const struct pn_agent_view *agent)
+{
+	(void)agent;
+	*row = (struct pn_rpc_service){
+		.name = "grpc.health.v1.Health",
+		.methods = health_methods,
+		.feeds = health_feeds,
+	};
+	return 0;
+}

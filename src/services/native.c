@@ -9,10 +9,11 @@
 #include "convert.h"
 #include "status.h"
 #include "event_type.h"
+#include "feed.h"
 #include "log.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "pathutil.h"
-#include "server.h"
+#include "services.h"
 
 /*
  * The registry says which part of the spec it refused; the API names the
@@ -57,11 +58,10 @@ static void find_info(const struct pn_watch_view *v, void *arg)
 	f->oom = !f->info;
 }
 
-static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w,
+static grpc_status_code install(const struct pn_agent_view *agent, const Panoptes__V1__Watch *w,
 				enum pn_reg_mode mode, ProtobufCMessage **resp, char *msg,
 				size_t msglen)
 {
-	struct pn_registry *reg = pn_rpc_opts(rpc)->registry;
 	struct find_ctx f = { 0 };
 	struct pn_reg_error re = { 0 };
 	struct pn_watch_spec spec;
@@ -72,7 +72,7 @@ static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w
 	if (e)
 		return pn_api_status_of_errno(e);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
-	e = pn_registry_install(reg, &spec, mode, &re);
+	e = agent->install(agent->ctx, &spec, mode, &re);
 	if (e) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
@@ -81,7 +81,7 @@ static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w
 	}
 	pn_info("grpc: watch %s %s", name, mode == PN_REG_CREATE_ONLY ? "created" : "updated");
 	f.name = name;
-	pn_registry_foreach_view(reg, find_info, &f);
+	agent->foreach_watch(agent->ctx, find_info, &f);
 	if (!f.info) {
 		snprintf(msg, msglen, "%s",
 			 f.oom ? "out of memory" :
@@ -93,33 +93,37 @@ static grpc_status_code install(struct pn_rpc *rpc, const Panoptes__V1__Watch *w
 	return GRPC_STATUS_OK;
 }
 
-static grpc_status_code create_watch(struct pn_rpc *rpc, const ProtobufCMessage *req,
+static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Panoptes__V1__CreateWatchRequest *r = (const void *)req;
 
-	return install(rpc, r->watch, PN_REG_CREATE_ONLY, resp, msg, msglen);
+	(void)rpc;
+	return install(ctx, r->watch, PN_REG_CREATE_ONLY, resp, msg, msglen);
 }
 
-static grpc_status_code update_watch(struct pn_rpc *rpc, const ProtobufCMessage *req,
+static grpc_status_code update_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Panoptes__V1__UpdateWatchRequest *r = (const void *)req;
 
-	return install(rpc, r->watch, PN_REG_REPLACE_ONLY, resp, msg, msglen);
+	(void)rpc;
+	return install(ctx, r->watch, PN_REG_REPLACE_ONLY, resp, msg, msglen);
 }
 
-static grpc_status_code delete_watch(struct pn_rpc *rpc, const ProtobufCMessage *req,
+static grpc_status_code delete_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Panoptes__V1__DeleteWatchRequest *r = (const void *)req;
+	const struct pn_agent_view *agent = ctx;
 	Panoptes__V1__DeleteWatchResponse *out;
 
+	(void)rpc;
 	if (!r->name[0]) {
 		snprintf(msg, msglen, "name: required");
 		return GRPC_STATUS_INVALID_ARGUMENT;
 	}
-	if (pn_registry_remove(pn_rpc_opts(rpc)->registry, r->name)) {
+	if (agent->remove(agent->ctx, r->name)) {
 		snprintf(msg, msglen, "name: no watch named \"%s\"", r->name);
 		return GRPC_STATUS_NOT_FOUND;
 	}
@@ -155,17 +159,19 @@ static void list_one(const struct pn_watch_view *v, void *arg)
 		c->oom = true;
 }
 
-static grpc_status_code list_watches(struct pn_rpc *rpc, const ProtobufCMessage *req,
+static grpc_status_code list_watches(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
+	const struct pn_agent_view *agent = ctx;
 	struct list_ctx c = { 0 };
 
+	(void)rpc;
 	(void)req;
 	c.out = malloc(sizeof(*c.out));
 	if (!c.out)
 		return GRPC_STATUS_RESOURCE_EXHAUSTED;
 	panoptes__v1__list_watches_response__init(c.out);
-	pn_registry_foreach_view(pn_rpc_opts(rpc)->registry, list_one, &c);
+	agent->foreach_watch(agent->ctx, list_one, &c);
 	if (c.oom) {
 		protobuf_c_message_free_unpacked(&c.out->base, NULL);
 		snprintf(msg, msglen, "out of memory");
@@ -216,25 +222,62 @@ oom:
 	return -ENOMEM;
 }
 
-static void stream_events(struct pn_rpc *rpc, struct pn_rpc_stream *s, const ProtobufCMessage *req)
+static grpc_byte_buffer *event_message(void *ctx, const struct pn_event *ev,
+				       const struct pn_match *m, const struct pn_format_ctx *fctx)
 {
-	struct pn_event_filter f;
+	const struct pn_agent_view *agent = ctx;
+
+	return pn_event_record_buffer(agent->node, ev, m, fctx);
+}
+
+static bool event_pass(const void *sub, const struct pn_match *m)
+{
+	return pn_event_filter_pass(sub, m);
+}
+
+static void event_filter_free(void *sub)
+{
+	if (!sub)
+		return;
+	pn_event_filter_clear(sub);
+	free(sub);
+}
+
+static const struct pn_rpc_feed native_feeds[] = {
+	{ .name = "StreamEvents",
+	  .build = event_message,
+	  .pass = event_pass,
+	  .free_sub = event_filter_free },
+	{ 0 },
+};
+
+static void stream_events(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
+			  const ProtobufCMessage *req)
+{
+	struct pn_event_filter *f = malloc(sizeof(*f));
 	char msg[PN_PATH_MAX + 128];
 	int e;
 
 	(void)rpc;
-	e = filter_of((const void *)req, &f, msg, sizeof(msg));
+	(void)ctx;
+	if (!f) {
+		pn_rpc_stream_finish(s, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	e = filter_of((const void *)req, f, msg, sizeof(msg));
 	if (e) {
+		free(f);
 		pn_rpc_stream_finish(s, pn_api_status_of_errno(e), msg);
 		return;
 	}
-	pn_rpc_stream_subscribe(s, PN_FEED_EVENTS, &f, NULL);
+	pn_rpc_stream_subscribe(s, &native_feeds[0], f);
 }
 
-static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *req,
+static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 				   ProtobufCMessage **resp, char *msg, size_t msglen)
 {
-	const struct pn_rpc_opts *o = pn_rpc_opts(rpc);
+	const struct pn_agent_view *o = ctx;
+	struct pn_agent_status as;
 	Panoptes__V1__Status *st;
 	Panoptes__V1__KernelCounters *kc;
 	struct pn_counters k;
@@ -254,16 +297,17 @@ static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *r
 	panoptes__v1__status__init(st);
 	panoptes__v1__kernel_counters__init(kc);
 	st->kernel = kc;
-	pn_capture_counters(o->capture, &k);
+	o->counters(o->ctx, &k);
 #define COPY(name, metric, help) kc->name = k.name;
 	PN_COUNTERS(COPY)
 #undef COPY
 	st->version = strdup(o->version);
 	st->node = strdup(o->node);
-	st->backend = strdup(pn_capture_backend(o->capture));
+	o->status(o->ctx, &as);
+	st->backend = strdup(as.backend);
 	st->kernel_release = strdup(uname(&u) == 0 ? u.release : "");
 	ok = st->version && st->node && st->backend && st->kernel_release;
-	progs = strdup(pn_capture_programs(o->capture));
+	progs = strdup(as.programs);
 	st->programs = calloc(64, sizeof(char *));
 	if (!progs || !st->programs)
 		ok = false;
@@ -275,12 +319,11 @@ static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *r
 	}
 	free(progs);
 	st->uptime_seconds = pn_rpc_uptime_s(rpc);
-	st->watches = (uint32_t)pn_registry_watch_count(o->registry);
-	st->cgroups = (uint32_t)pn_registry_cgroup_count(o->registry);
-	/* read without a lock: counters written by the consumer thread, monotonic */
-	st->records = atomic_load_explicit(&o->consumer->records, memory_order_relaxed);
-	st->malformed = atomic_load_explicit(&o->consumer->malformed, memory_order_relaxed);
-	st->events = atomic_load_explicit(&o->consumer->matched, memory_order_relaxed);
+	st->watches = (uint32_t)as.watches;
+	st->cgroups = (uint32_t)as.cgroups;
+	st->records = as.records;
+	st->malformed = as.malformed;
+	st->events = as.events;
 	st->streams = pn_rpc_stream_count(rpc);
 	st->stream_drops = pn_rpc_stream_drops(rpc);
 	if (!ok) {
@@ -292,7 +335,7 @@ static grpc_status_code get_status(struct pn_rpc *rpc, const ProtobufCMessage *r
 	return GRPC_STATUS_OK;
 }
 
-const struct pn_rpc_method pn_agent_methods[] = {
+static const struct pn_rpc_method native_methods[] = {
 	{ .path = "/panoptes.v1.Agent/CreateWatch",
 	  .request = &panoptes__v1__create_watch_request__descriptor,
 	  .unary = create_watch },
@@ -313,3 +356,15 @@ const struct pn_rpc_method pn_agent_methods[] = {
 	  .unary = get_status },
 	{ 0 },
 };
+
+int pn_native_service(struct pn_rpc_service *row, const struct pn_agent_view *agent)
+{
+	/* stateless: the agent view is all it needs */
+	*row = (struct pn_rpc_service){
+		.name = "panoptes.v1.Agent",
+		.methods = native_methods,
+		.feeds = native_feeds,
+		.ctx = (void *)agent,
+	};
+	return 0;
+}

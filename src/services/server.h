@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The gRPC server on gRPC C core: one completion queue drained by one
- * thread, registered methods, unary and server-streaming calls. Services
- * (argus.c, native.c, health.c) describe their methods in tables; this file
- * owns every grpc_call and its lifetime.
+ * The gRPC transport on gRPC C core: one completion queue drained by one
+ * thread, registered methods, unary and server-streaming calls, TLS. It
+ * knows services only as rows (struct pn_rpc_service) that the composition
+ * root hands to pn_rpc_start(), as bpftool knows its subcommands: a name,
+ * a method table, the feeds its streams may subscribe to, and a stop hook.
+ * The transport owns every grpc_call and its lifetime; a service owns its
+ * context.
  *
  * Streams never let a client slow the agent: each has a bounded queue that
  * the ring buffer consumer fills without waiting; when it is full, messages
@@ -18,68 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture.h"
-#include "consumer.h"
 #include "format.h"
-#include "registry.h"
 #include "rules.h"
-
-struct pn_rpc_opts {
-	const char *listen; /* HOST:PORT */
-	const char *node;
-	const char *version;
-	bool tls;
-	const char *tls_ca_file; /* with tls: require client certificates signed by it */
-	const char *tls_cert_file;
-	const char *tls_key_file;
-	size_t max_request_bytes;
-	size_t stream_queue; /* messages per stream */
-	struct pn_registry *registry;
-	struct pn_capture *capture;
-	struct pn_consumer *consumer;
-};
 
 struct pn_rpc;
 struct pn_rpc_stream;
 
-/* Binds, starts the completion queue thread. On error one line in err. */
-int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts, char *err, size_t errlen);
-/* The address actually bound (port 0 resolved). */
-const char *pn_rpc_address(const struct pn_rpc *rpc);
-/* Health: SERVING once the kernel side is attached, NOT_SERVING while stopping. */
-void pn_rpc_set_serving(struct pn_rpc *rpc, bool serving);
-/*
- * Graceful stop: NOT_SERVING, no new calls, open streams finished, calls
- * still running after a grace period cancelled, queue drained, all freed.
- * NULL-safe.
- */
-void pn_rpc_stop(struct pn_rpc *rpc);
-
-/* For the consumer: one matched event, to every stream that wants it. Never blocks. */
-void pn_rpc_publish(struct pn_rpc *rpc, const struct pn_event *ev, const struct pn_match *m,
-		    const struct pn_format_ctx *fctx);
-
-/* Figures for GetStatus and /metrics. */
-unsigned pn_rpc_stream_count(struct pn_rpc *rpc);
-uint64_t pn_rpc_stream_drops(struct pn_rpc *rpc);
-
-/* ---------------------------------------------------------------- for services */
-
-/* What an event stream subscribes to. */
-enum pn_rpc_feed {
-	PN_FEED_NONE,	 /* a finite stream (GetWatchState) */
-	PN_FEED_METRICS, /* argus RecordMetrics */
-	PN_FEED_EVENTS,	 /* panoptes.v1 StreamEvents */
-	PN_FEED_HEALTH,	 /* grpc.health.v1 Watch */
-};
-
-/* StreamEvents filters, owned by the stream once subscribed. */
-struct pn_event_filter {
-	char **watches;
-	size_t n_watches;
-	uint32_t events;   /* PN_* bits; 0 = any */
-	char *path_prefix; /* normalized; NULL = any */
-};
+/* ---------------------------------------------------------------- a service's row */
 
 struct pn_rpc_method {
 	const char *path; /* "/package.Service/Method" */
@@ -87,28 +35,93 @@ struct pn_rpc_method {
 	/*
 	 * Unary: return a status; on OK set *resp to a heap message the server
 	 * frees with protobuf_c_message_free_unpacked(). msg: the status message.
+	 * ctx: the service's context (its row's ctx).
 	 */
-	grpc_status_code (*unary)(struct pn_rpc *rpc, const ProtobufCMessage *req,
+	grpc_status_code (*unary)(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
 				  ProtobufCMessage **resp, char *msg, size_t msglen);
 	/*
 	 * Server streaming: send with pn_rpc_stream_send(), then either finish
 	 * or subscribe. The server holds its own references; the handler's end
 	 * when it returns.
 	 */
-	void (*stream)(struct pn_rpc *rpc, struct pn_rpc_stream *s, const ProtobufCMessage *req);
+	void (*stream)(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
+		       const ProtobufCMessage *req);
 };
 
-/* Service tables (argus.c, native.c, health.c), ended by a zeroed entry. */
-extern const struct pn_rpc_method pn_argus_methods[];
-extern const struct pn_rpc_method pn_agent_methods[];
-extern const struct pn_rpc_method pn_health_methods[];
-/* argus.c keeps aliases of its watches (pids of cid-only watches); freed at stop. */
-void pn_argus_forget_all(void);
+/*
+ * What a subscribed stream receives after its handler returned, besides
+ * the status that ends it. Every hook is optional; ctx is the service's.
+ */
+struct pn_rpc_feed {
+	const char *name; /* for the log; NULL ends a table */
+	/*
+	 * A matched event as this feed's message, or NULL for none. Called on
+	 * the consumer thread at most once per event, whatever the number of
+	 * streams: every stream on the feed shares the serialization.
+	 */
+	grpc_byte_buffer *(*build)(void *ctx, const struct pn_event *ev, const struct pn_match *m,
+				   const struct pn_format_ctx *fctx);
+	/* Whether this stream wants the event, by what it subscribed with (sub). */
+	bool (*pass)(const void *sub, const struct pn_match *m);
+	/* The server's serving state changed: tell this stream. */
+	void (*serving)(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s, const void *sub);
+	/* Frees what a stream subscribed with, when the stream ends. */
+	void (*free_sub)(void *sub);
+};
 
-/* What the services read. */
-const struct pn_rpc_opts *pn_rpc_opts(const struct pn_rpc *rpc);
+struct pn_rpc_service {
+	const char *name;		     /* "package.Service", the full gRPC name */
+	const struct pn_rpc_method *methods; /* ended by a zeroed entry */
+	const struct pn_rpc_feed *feeds;     /* ended by a zeroed entry; NULL: none */
+	void *ctx;			     /* handed to every method and feed hook */
+	void (*stop)(void *ctx);	     /* frees ctx once no call can reach it; NULL-safe */
+};
+
+/* ---------------------------------------------------------------- for the composition root */
+
+struct pn_rpc_opts {
+	const char *listen; /* HOST:PORT */
+	bool tls;
+	const char *tls_ca_file; /* with tls: require client certificates signed by it */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	size_t max_request_bytes;
+	size_t stream_queue; /* messages per stream */
+};
+
+/*
+ * Registers the services (the rows are copied), binds, starts the
+ * completion queue thread. The server takes the services' contexts over
+ * even when it fails: their stop hooks run in pn_rpc_stop(), or before an
+ * error returns. On error one line in err.
+ */
+int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts,
+		 const struct pn_rpc_service *services, size_t n_services, char *err,
+		 size_t errlen);
+/* The address actually bound (port 0 resolved). */
+const char *pn_rpc_address(const struct pn_rpc *rpc);
+/* SERVING once the kernel side is attached, NOT_SERVING while stopping. NULL-safe. */
+void pn_rpc_set_serving(struct pn_rpc *rpc, bool serving);
+/*
+ * Graceful stop: NOT_SERVING, no new calls, open streams finished, calls
+ * still running after a grace period cancelled, queue drained, the
+ * services stopped, all freed. NULL-safe.
+ */
+void pn_rpc_stop(struct pn_rpc *rpc);
+
+/* For the consumer: one matched event, to every stream that wants it. Never blocks. */
+void pn_rpc_publish(struct pn_rpc *rpc, const struct pn_event *ev, const struct pn_match *m,
+		    const struct pn_format_ctx *fctx);
+
+/* ---------------------------------------------------------------- for services */
+
+/* Streams subscribed to a feed, and the messages dropped because their queue was full. */
+unsigned pn_rpc_stream_count(struct pn_rpc *rpc);
+uint64_t pn_rpc_stream_drops(struct pn_rpc *rpc);
 uint64_t pn_rpc_uptime_s(const struct pn_rpc *rpc);
 bool pn_rpc_serving(const struct pn_rpc *rpc);
+/* Whether a service of this name was registered. */
+bool pn_rpc_has_service(const struct pn_rpc *rpc, const char *name);
 
 /*
  * Queues one message. `bounded`: obey the stream's queue limit (drop and
@@ -119,15 +132,11 @@ int pn_rpc_stream_send(struct pn_rpc_stream *s, const ProtobufCMessage *msg, boo
 /* Ends the stream with a status once everything queued is sent. */
 void pn_rpc_stream_finish(struct pn_rpc_stream *s, grpc_status_code code, const char *msg);
 /*
- * Keeps the stream open for a feed until the client leaves or the server
- * stops. The stream takes `filter` (events) or `service` (health) over.
+ * Keeps the stream open for `feed`, one of its own service's feeds, until
+ * the client leaves or the server stops. The stream takes `sub` over (its
+ * filter, given back to the feed's pass and serving hooks, freed with its
+ * free_sub).
  */
-void pn_rpc_stream_subscribe(struct pn_rpc_stream *s, enum pn_rpc_feed feed,
-			     struct pn_event_filter *filter, char *service);
-
-void pn_event_filter_clear(struct pn_event_filter *f);
-
-/* Health answer for a service name: 1 SERVING, 2 NOT_SERVING, -1 unknown service. */
-int pn_rpc_health_of(const struct pn_rpc *rpc, const char *service);
+void pn_rpc_stream_subscribe(struct pn_rpc_stream *s, const struct pn_rpc_feed *feed, void *sub);
 
 #endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The agent as the gRPC services see it: the few things they do to it and
+ * read from it, filled in by the composition root, so that no service holds
+ * the registry, the capture or the consumer themselves (as /metrics reads
+ * them through struct pn_metrics_source). Every hook is called from the
+ * completion queue thread.
+ */
+#ifndef PN_AGENT_VIEW_H
+#define PN_AGENT_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "panoptes_event.h"
+#include "registry.h"
+#include "watch_view.h"
+
+/* What GetStatus reports besides the kernel counters. */
+struct pn_agent_status {
+	const char *backend;  /* valid for the agent's life */
+	const char *programs; /* attached programs, comma-separated; likewise */
+	size_t watches;
+	size_t cgroups;
+	uint64_t records;   /* ring buffer records decoded */
+	uint64_t malformed; /* records that failed validation */
+	uint64_t events;    /* events written */
+};
+
+struct pn_agent_view {
+	const char *node;
+	const char *version;
+	void *ctx; /* handed to every hook */
+	/* pn_registry_install()'s contract: on success the agent owns the spec. */
+	int (*install)(void *ctx, struct pn_watch_spec *spec, enum pn_reg_mode mode,
+		       struct pn_reg_error *err);
+	/* 0, or -ENOENT when no watch has this key. */
+	int (*remove)(void *ctx, const char *key);
+	/* fn for every watch, under the registry lock: fn must not call back in. */
+	void (*foreach_watch)(void *ctx, void (*fn)(const struct pn_watch_view *v, void *arg),
+			      void *arg);
+	/* The kernel's counters, summed over CPUs. */
+	void (*counters)(void *ctx, struct pn_counters *sum);
+	void (*status)(void *ctx, struct pn_agent_status *out);
+};
+
+#endif
