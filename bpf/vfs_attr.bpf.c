@@ -42,7 +42,7 @@ int BPF_PROG(pn_lsm_truncate, const struct path *path)
 	return 0;
 }
 
-/* 6.2+: ftruncate(2) and open(O_TRUNC); not loaded on older kernels */
+/* 6.2+: ftruncate(2) and open(O_TRUNC); not loaded on older kernels (lib/compat.bpf.h) */
 SEC("lsm/file_truncate")
 int BPF_PROG(pn_lsm_ftruncate, struct file *file)
 {
@@ -52,6 +52,7 @@ int BPF_PROG(pn_lsm_ftruncate, struct file *file)
 	return 0;
 }
 
+/* idmap: its type changed in 5.12 and 6.3 (lib/compat.bpf.h) */
 SEC("fexit/notify_change")
 int BPF_PROG(pn_end_setattr, void *idmap, struct dentry *dentry, struct iattr *attr,
 	     struct inode **delegated_inode, int ret)

@@ -9,12 +9,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/*
- * `flags` is an argument of the hook since 5.19. Before, the same slot holds
- * the hook's return value (0) and RENAME_EXCHANGE calls the hook twice, the
- * second time with the names in the order of a plain move: an exchange reads
- * as a move there.
- */
+/* `flags` is an argument of the hook since 5.19 (lib/compat.bpf.h). */
 SEC("lsm/path_rename")
 int BPF_PROG(pn_lsm_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags)
@@ -34,7 +29,7 @@ int BPF_PROG(pn_lsm_rename, const struct path *old_dir, struct dentry *old_dentr
 	if (!s)
 		return 0;
 	s->rec.cookie = record__cookie(s);
-	if (flags & PN_RENAME_EXCHANGE)
+	if (compat__path_rename_flags(flags) & PN_RENAME_EXCHANGE)
 		/* two objects, maybe of two types: userspace asks the filesystem */
 		s->rec.flags = PN_REC_EXCHANGE | PN_REC_TYPE_UNKNOWN;
 	else

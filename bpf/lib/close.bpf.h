@@ -20,7 +20,7 @@ static __always_inline void close__file(struct task_struct *task, struct file *f
 {
 	__u32 fmode, op;
 
-	if (!f || file__refs(f) != 1)
+	if (!f || compat__file_refs(f) != 1)
 		return;
 	if (w->ops & (PN_ACCESS | PN_MODIFY))
 		coalesce__forget(f);
