@@ -65,24 +65,20 @@ SEC("fexit/vfs_utimes")
 int BPF_PROG(pn_end_utimes, const struct path *path, struct timespec64 *times, int ret)
 {
 	struct dentry *dentry = BPF_CORE_READ(path, dentry);
-	struct pn_cgroup_watch *w;
-	struct pn_counters *c;
 	struct pn_scratch *s;
-	__u64 watch_id = 0;
+	struct hook h;
 
-	w = filter__enter(&c, &watch_id);
-	if (!w)
+	if (!hook__enter(&h))
 		return 0;
 	if (ret < 0) {
-		counters__inc(c, failed);
+		counters__inc(h.c, failed);
 		return 0;
 	}
-	if (!filter__wants(w, PN_ATTRIB, c))
+	if (!hook__wants(&h, PN_ATTRIB))
 		return 0;
-	s = record__of_dentry((struct task_struct *)bpf_get_current_task(), dentry,
-			      BPF_CORE_READ(path, mnt), dentry__dir_flag(dentry), watch_id,
+	s = record__of_dentry(&h, dentry, BPF_CORE_READ(path, mnt), dentry__dir_flag(dentry),
 			      PN_ATTRIB, PN_HOOK_UTIMES, ret);
 	if (s)
-		record__submit(s, c);
+		record__submit(&h, s);
 	return 0;
 }

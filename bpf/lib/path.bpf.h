@@ -230,4 +230,39 @@ static __always_inline __u32 path__of_name(struct pn_scratch *s, struct task_str
 	return path__emit(s, start, n + 1, dst);
 }
 
+/*
+ * Where a record's path comes from: a dentry on a mount (an open file, or a
+ * name an LSM hook sees), or a name the process passed, relative to a dirfd.
+ * Builders that serve both backends take one of these; `by_name` is a
+ * constant at every call, so each program keeps only the walk it uses.
+ */
+struct path_src {
+	bool by_name;
+	bool user; /* by_name: the text is still in user memory */
+	long dfd;
+	const char *name;
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+};
+
+static __always_inline struct path_src path_src__dentry(struct dentry *dentry,
+							struct vfsmount *vfsmnt)
+{
+	return (struct path_src){ .dentry = dentry, .vfsmnt = vfsmnt };
+}
+
+static __always_inline struct path_src path_src__name(long dfd, const char *name, bool user)
+{
+	return (struct path_src){ .by_name = true, .user = user, .dfd = dfd, .name = name };
+}
+
+/* The path `src` names, into dst; its size (NUL included), 0 when it has none. */
+static __always_inline __u32 path__of(struct pn_scratch *s, struct task_struct *task,
+				      const struct path_src *src, char *dst)
+{
+	if (src->by_name)
+		return path__of_name(s, task, src->dfd, src->name, src->user, dst);
+	return path__of_dentry(s, task, src->dentry, src->vfsmnt, dst);
+}
+
 #endif
