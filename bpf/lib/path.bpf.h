@@ -6,7 +6,7 @@
  * containerized process the root is the container's, so a file on overlayfs
  * or a bind mount reads /data/x, not a host path.
  *
- * Scratch contract (see struct pn_scratch): the walk writes into
+ * Scratch contract (struct pn_scratch, lib/maps.bpf.h): the walk writes into
  * scratch->walk so that the path ends at walk[PN_PATH_MAX]; names are
  * prepended ("/name") and the start offset only moves down. A name passed
  * by the process is appended after walk[PN_PATH_MAX]. Nothing is read back
@@ -83,7 +83,13 @@ static long path__walk_step(__u32 index, void *ctx)
 		return 1;
 	}
 	w->off -= len + 1;
-	/* The mask restates for the verifier what the test above proved: off < PN_PATH_MAX. */
+	/*
+	 * Both masks restate for the verifier what the tests above proved,
+	 * off < PN_PATH_MAX and len <= PN_NAME_MAX (0xff): w->off is memory
+	 * that changes from one loop step to the next, so its bound does not
+	 * survive to here. The copy then ends below PN_PATH_MAX + PN_NAME_MAX,
+	 * inside the 2 * PN_PATH_MAX walk buffer.
+	 */
 	off = w->off & (PN_PATH_MAX - 1);
 	w->buf[off] = '/';
 	bpf_probe_read_kernel(&w->buf[off + 1], len & PN_NAME_MAX, name);
@@ -148,6 +154,12 @@ static __always_inline __u32 path__emit(struct pn_scratch *s, long start, __u32 
 		len = PN_PATH_MAX;
 		s->rec.flags |= PN_REC_TRUNCATED;
 	}
+	/*
+	 * start <= PN_PATH_MAX and len <= PN_PATH_MAX here. The masks restate
+	 * that for the verifier, which does not carry those bounds through
+	 * the clamp above; the slack of walk and of the record's data is what
+	 * keeps every masked offset and length inside (struct pn_scratch).
+	 */
 	bpf_probe_read_kernel(dst, len & (2 * PN_PATH_MAX - 1),
 			      &s->walk[start & (2 * PN_PATH_MAX - 1)]);
 	return len;

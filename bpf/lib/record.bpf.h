@@ -100,7 +100,12 @@ static __always_inline __u32 record__add_second(struct hook *h, struct pn_scratc
 	char *dst;
 	__u32 len;
 
-	/* path_len <= PN_PATH_MAX: the mask only restates that for the verifier */
+	/*
+	 * path_len <= PN_PATH_MAX (path__emit() caps it), which the verifier
+	 * cannot know of a value read back from the map: the mask bounds the
+	 * offset below 2 * PN_PATH_MAX, and data's third PN_PATH_MAX keeps the
+	 * second path's copy inside.
+	 */
 	dst = &s->data[s->rec.path_len & (2 * PN_PATH_MAX - 1)];
 	s->rec.flags &= ~PN_REC_TRUNCATED;
 	len = path__of(s, h->task, src, dst);
