@@ -40,6 +40,38 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
+/*
+ * Like prepend_name() in fs/d_path.c: puts "/" and the name in front of the
+ * path built so far, which starts at buf[off]. A name that does not fit is
+ * not cut: nothing is written, the path is marked truncated and the walk
+ * stops (returns 1). tests/bpf/ runs this step against exact bytes.
+ */
+static __always_inline long path__prepend_name(struct path_walk *w, const unsigned char *name,
+					       __u32 len)
+{
+	__u32 off;
+
+	/* d_name.len never exceeds NAME_MAX; the clamp gives the copy below a bound */
+	if (len > PN_NAME_MAX)
+		len = PN_NAME_MAX;
+	if (len + 1 > w->off) {
+		w->truncated = 1;
+		return 1;
+	}
+	w->off -= len + 1;
+	/*
+	 * Both masks restate for the verifier what the tests above proved,
+	 * off < PN_PATH_MAX and len <= PN_NAME_MAX (0xff): w->off is memory
+	 * that changes from one loop step to the next, so its bound does not
+	 * survive to here. The copy then ends below PN_PATH_MAX + PN_NAME_MAX,
+	 * inside the 2 * PN_PATH_MAX walk buffer.
+	 */
+	off = w->off & (PN_PATH_MAX - 1);
+	w->buf[off] = '/';
+	bpf_probe_read_kernel(&w->buf[off + 1], len & PN_NAME_MAX, name);
+	return 0;
+}
+
 /* One step of prepend_path(); returns 1 to stop. */
 static long path__walk_step(__u32 index, void *ctx)
 {
@@ -49,8 +81,6 @@ static long path__walk_step(__u32 index, void *ctx)
 	struct vfsmount *vfsmnt = w->vfsmnt;
 	struct mount *mnt = w->mnt;
 	struct dentry *parent, *mnt_root;
-	const unsigned char *name;
-	__u32 len, off;
 
 	if (dentry == w->root_dentry && vfsmnt == w->root_mnt) {
 		w->done = 1;
@@ -74,25 +104,9 @@ static long path__walk_step(__u32 index, void *ctx)
 		return 0;
 	}
 
-	len = BPF_CORE_READ(dentry, d_name.len);
-	name = BPF_CORE_READ(dentry, d_name.name);
-	if (len > PN_NAME_MAX)
-		len = PN_NAME_MAX;
-	if (len + 1 > w->off) {
-		w->truncated = 1;
+	if (path__prepend_name(w, BPF_CORE_READ(dentry, d_name.name),
+			       BPF_CORE_READ(dentry, d_name.len)))
 		return 1;
-	}
-	w->off -= len + 1;
-	/*
-	 * Both masks restate for the verifier what the tests above proved,
-	 * off < PN_PATH_MAX and len <= PN_NAME_MAX (0xff): w->off is memory
-	 * that changes from one loop step to the next, so its bound does not
-	 * survive to here. The copy then ends below PN_PATH_MAX + PN_NAME_MAX,
-	 * inside the 2 * PN_PATH_MAX walk buffer.
-	 */
-	off = w->off & (PN_PATH_MAX - 1);
-	w->buf[off] = '/';
-	bpf_probe_read_kernel(&w->buf[off + 1], len & PN_NAME_MAX, name);
 	w->dentry = parent;
 	return 0;
 }
