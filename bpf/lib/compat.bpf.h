@@ -18,8 +18,8 @@
  *
  * Function arguments that changed type but not position: fexit/notify_change
  * declares its first argument `void *`, a struct user_namespace * from 5.12
- * and a struct mnt_idmap * from 6.3 (fs: port to mnt_idmap); the program
- * never reads it.
+ * (idmapped mounts) and a struct mnt_idmap * from 6.3; the program never
+ * reads it.
  */
 #ifndef PN_COMPAT_BPF_H
 #define PN_COMPAT_BPF_H
