@@ -12,11 +12,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define PN_EXIT_MAX_FDS 4096
 
 struct exit_walk {
-	struct task_struct *task;
+	struct hook h;
 	struct file **fds;
-	struct pn_cgroup_watch *w;
-	struct pn_counters *c;
-	__u64 watch_id;
 };
 
 static long exit__close_step(__u32 fd, void *ctx)
@@ -26,32 +23,42 @@ static long exit__close_step(__u32 fd, void *ctx)
 
 	bpf_probe_read_kernel(&f, sizeof(f), &e->fds[fd]);
 	if (f)
-		close__file(e->task, f, e->w, e->watch_id, e->c, (__u32)-1);
+		close__file(&e->h, f, (__u32)-1);
 	return 0;
 }
 
+/*
+ * Counters: the hook hit itself is not counted (no seen, filtered or
+ * gated), on purpose. Those three count hits on file operations; a process
+ * exit is not one, and counting every exit on the node as filtered would
+ * make that counter say something else. Each file the exit releases is
+ * counted as a close would be: gated when no watch wants its close, then
+ * emitted, dropped or truncated.
+ */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pn_proc_exit, struct task_struct *p)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct exit_walk e = { .task = task };
+	struct exit_walk e = {};
 	struct fdtable *fdt;
 	__u32 max_fds;
 
-	e.w = filter__watched_cgroup(&e.watch_id);
-	if (!e.w)
+	e.h.w = filter__watched_cgroup(&e.h.watch_id);
+	if (!e.h.w)
 		return 0;
-	if (!(e.w->ops & (PN_CLOSE | PN_ACCESS | PN_MODIFY)))
+	if (!(e.h.w->ops & (PN_CLOSE | PN_ACCESS | PN_MODIFY)))
 		return 0;
 	/* Other threads still share the table: the last one to exit reports. */
 	if (BPF_CORE_READ(task, files, count.counter) != 1)
 		return 0;
+	/* task, not e.h.task: BPF_CORE_READ would try to relocate our own struct */
+	e.h.task = task;
 	fdt = BPF_CORE_READ(task, files, fdt);
 	max_fds = BPF_CORE_READ(fdt, max_fds);
 	if (max_fds > PN_EXIT_MAX_FDS)
 		max_fds = PN_EXIT_MAX_FDS;
 	e.fds = BPF_CORE_READ(fdt, fd);
-	e.c = counters__get();
+	e.h.c = counters__get();
 	loop__run(max_fds, exit__close_step, &e);
 	return 0;
 }

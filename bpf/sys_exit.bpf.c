@@ -6,10 +6,9 @@
  * syscall on the node passes through here: the first test is one table load,
  * the second the cgroup filter.
  */
-#include "lib/coalesce.bpf.h"
-#include "lib/filter.bpf.h"
-#include "lib/path.bpf.h"
-#include "lib/record.bpf.h"
+#include "lib/move.bpf.h"
+#include "lib/open.bpf.h"
+#include "lib/rw.bpf.h"
 #include "lib/syscall_args.bpf.h"
 #include "lib/syscall_table.bpf.h"
 
@@ -163,114 +162,73 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		p->ops = PN_OP_MOVE;
 }
 
-static __always_inline void on_open(struct task_struct *task, struct pn_cgroup_watch *w,
-				    __u64 watch_id, struct pn_counters *c, long fd, long flags,
-				    __u32 nr)
+static __always_inline void on_open(struct hook *h, long fd, long flags, __u32 nr)
 {
-	struct file *f = file__from_fd(task, fd);
-	__u32 fmode, mode, ops = PN_OPEN;
+	struct file *f = file__from_fd(h->task, fd);
+	struct pn_scratch *s;
 
 	if (!f)
 		return;
-	fmode = BPF_CORE_READ(f, f_mode);
-	mode = file__mode(f);
-	if (fmode & PN_FMODE_CREATED)
-		ops |= PN_CREATE;
-	else if ((flags & PN_O_TRUNC) && (fmode & PN_FMODE_WRITE) && mode__is_reg(mode))
-		ops |= PN_MODIFY;
-	/* A fresh struct file: forget whatever an earlier file at this address left. */
-	if (w->ops & (PN_ACCESS | PN_MODIFY))
-		coalesce__note(f, ops & PN_MODIFY ? PN_MODIFY : PN_OPEN);
-	if (!filter__wants(w, ops, c))
-		return;
-	record__emit_file(task, f, mode, watch_id, ops & w->ops, nr, fd, c);
+	s = open__record(h, f, flags, nr, fd);
+	if (s)
+		record__submit(h, s);
 }
 
-static __always_inline void on_fd(struct task_struct *task, struct pn_cgroup_watch *w,
-				  __u64 watch_id, struct pn_counters *c, long fd, __u32 op, bool rw,
-				  __u32 nr, long ret)
+static __always_inline void on_fd(struct hook *h, long fd, __u32 op, bool rw, __u32 nr, long ret)
 {
 	struct file *f;
 	__u32 mode;
 
-	if (!filter__wants(w, op, c))
+	if (!hook__wants(h, op))
 		return;
-	f = file__from_fd(task, fd);
+	f = file__from_fd(h->task, fd);
 	if (!f)
 		return;
 	mode = file__mode(f);
 	if (rw) {
-		/* pipes, sockets, terminals: not files anyone watches by path */
-		if (!mode__is_reg(mode))
+		if (!rw__reports(h, f, mode, op))
 			return;
-		if (coalesce__repeat(f, op)) {
-			counters__inc(c, coalesced);
-			return;
-		}
-	} else if (w->ops & (PN_ACCESS | PN_MODIFY)) {
+	} else if (h->w->ops & (PN_ACCESS | PN_MODIFY)) {
 		coalesce__note(f, op);
 	}
-	record__emit_file(task, f, mode, watch_id, op, nr, ret, c);
+	record__emit_file(h, f, mode, op, nr, ret);
 }
 
-static __always_inline void on_name(struct task_struct *task, struct pn_cgroup_watch *w,
-				    __u64 watch_id, struct pn_counters *c, struct plan *p, __u32 nr,
-				    long ret)
+static __always_inline void on_name(struct hook *h, struct plan *p, __u32 nr, long ret)
 {
+	struct path_src name = path_src__name(p->fd, p->name, true);
 	struct pn_scratch *s;
-	__u32 len;
 
-	if (!filter__wants(w, p->ops, c))
+	if (!hook__wants(h, p->ops))
 		return;
-	s = record__begin(watch_id, p->ops, nr, ret);
+	s = record__begin(h, p->ops, nr, ret);
 	if (!s)
 		return;
 	s->rec.flags = p->rec_flags | PN_REC_NAME_UNRESOLVED;
-	len = path__of_name(s, task, p->fd, p->name, true, s->data);
-	if (!len)
-		return;
-	s->rec.path_len = len;
-	record__submit(s, c);
+	if (record__add_path(h, s, &name))
+		record__submit(h, s);
 }
 
-static __always_inline void on_move(struct task_struct *task, struct pn_cgroup_watch *w,
-				    __u64 watch_id, struct pn_counters *c, struct plan *p, __u32 nr,
-				    long ret)
+static __always_inline void on_move(struct hook *h, struct plan *p, __u32 nr, long ret)
 {
+	struct path_src to = path_src__name(p->fd2, p->name2, true);
+	struct path_src from = path_src__name(p->fd, p->name, true);
+	__u8 flags = PN_REC_TYPE_UNKNOWN | PN_REC_NAME_UNRESOLVED;
 	struct pn_scratch *s;
-	__u32 len, old_len;
-	__u8 flags;
 
-	if (!filter__wants(w, PN_OP_MOVE, c))
-		return;
-	s = record__begin(watch_id, PN_OP_MOVE, nr, ret);
-	if (!s)
-		return;
-	s->rec.cookie = record__cookie(s);
-	s->rec.flags = PN_REC_TYPE_UNKNOWN | PN_REC_NAME_UNRESOLVED;
 	if (p->rename_flags & PN_RENAME_EXCHANGE)
-		s->rec.flags |= PN_REC_EXCHANGE;
-	len = path__of_name(s, task, p->fd2, p->name2, true, s->data);
-	if (!len)
-		return;
-	s->rec.path_len = len;
-	flags = record__second_begin(s);
-	old_len = path__of_name(s, task, p->fd, p->name, true, record__second_dst(s));
-	if (!old_len)
-		return;
-	record__second_done(s, flags, old_len, PN_REC_OLD_TRUNCATED);
-	record__submit(s, c);
+		flags |= PN_REC_EXCHANGE;
+	s = move__record(h, &to, &from, flags, nr, ret);
+	if (s)
+		record__submit(h, s);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(pn_sys_exit, struct pt_regs *regs, long ret)
 {
 	unsigned long nr = syscall__nr(regs);
-	struct pn_cgroup_watch *w;
-	struct task_struct *task;
-	struct pn_counters *c;
 	struct plan p = {};
-	__u64 watch_id = 0;
+	struct hook h;
 	__u8 kind;
 
 	if (nr >= PN_SYSCALL_TABLE_SIZE)
@@ -279,32 +237,30 @@ int BPF_PROG(pn_sys_exit, struct pt_regs *regs, long ret)
 	if (kind == PN_K_NONE)
 		return 0;
 
-	w = filter__enter(&c, &watch_id);
-	if (!w)
+	if (!hook__enter(&h))
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	if (syscall__is_compat(task))
+	if (syscall__is_compat(h.task))
 		return 0;
 	if (ret < 0) {
-		counters__inc(c, failed);
+		counters__inc(h.c, failed);
 		return 0;
 	}
 
 	plan__decode(&p, kind, regs, ret);
 	switch (p.type) {
 	case PLAN_OPEN:
-		on_open(task, w, watch_id, c, ret, p.fd, nr);
+		on_open(&h, ret, p.fd, nr);
 		break;
 	case PLAN_FD:
-		on_fd(task, w, watch_id, c, p.fd, p.ops, p.rw, nr, ret);
+		on_fd(&h, p.fd, p.ops, p.rw, nr, ret);
 		if (p.ops2)
-			on_fd(task, w, watch_id, c, p.fd2, p.ops2, p.rw, nr, ret);
+			on_fd(&h, p.fd2, p.ops2, p.rw, nr, ret);
 		break;
 	case PLAN_NAME:
-		on_name(task, w, watch_id, c, &p, nr, ret);
+		on_name(&h, &p, nr, ret);
 		break;
 	case PLAN_MOVE:
-		on_move(task, w, watch_id, c, &p, nr, ret);
+		on_move(&h, &p, nr, ret);
 		break;
 	default:
 		break;

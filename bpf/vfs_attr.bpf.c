@@ -42,7 +42,7 @@ int BPF_PROG(pn_lsm_truncate, const struct path *path)
 	return 0;
 }
 
-/* 6.2+: ftruncate(2) and open(O_TRUNC); not loaded on older kernels */
+/* 6.2+: ftruncate(2) and open(O_TRUNC); not loaded on older kernels (lib/compat.bpf.h) */
 SEC("lsm/file_truncate")
 int BPF_PROG(pn_lsm_ftruncate, struct file *file)
 {
@@ -52,6 +52,7 @@ int BPF_PROG(pn_lsm_ftruncate, struct file *file)
 	return 0;
 }
 
+/* idmap: its type changed in 5.12 and 6.3 (lib/compat.bpf.h) */
 SEC("fexit/notify_change")
 int BPF_PROG(pn_end_setattr, void *idmap, struct dentry *dentry, struct iattr *attr,
 	     struct inode **delegated_inode, int ret)
@@ -64,24 +65,20 @@ SEC("fexit/vfs_utimes")
 int BPF_PROG(pn_end_utimes, const struct path *path, struct timespec64 *times, int ret)
 {
 	struct dentry *dentry = BPF_CORE_READ(path, dentry);
-	struct pn_cgroup_watch *w;
-	struct pn_counters *c;
 	struct pn_scratch *s;
-	__u64 watch_id = 0;
+	struct hook h;
 
-	w = filter__enter(&c, &watch_id);
-	if (!w)
+	if (!hook__enter(&h))
 		return 0;
 	if (ret < 0) {
-		counters__inc(c, failed);
+		counters__inc(h.c, failed);
 		return 0;
 	}
-	if (!filter__wants(w, PN_ATTRIB, c))
+	if (!hook__wants(&h, PN_ATTRIB))
 		return 0;
-	s = record__of_dentry((struct task_struct *)bpf_get_current_task(), dentry,
-			      BPF_CORE_READ(path, mnt), dentry__dir_flag(dentry), watch_id,
+	s = record__of_dentry(&h, dentry, BPF_CORE_READ(path, mnt), dentry__dir_flag(dentry),
 			      PN_ATTRIB, PN_HOOK_UTIMES, ret);
 	if (s)
-		record__submit(s, c);
+		record__submit(&h, s);
 	return 0;
 }

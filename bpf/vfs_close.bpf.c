@@ -3,8 +3,8 @@
  * vfs backend, closes: a descriptor goes away (close(2), dup2 over it,
  * close_range, process exit, io_uring's CLOSE) through filp_flush() since
  * 6.7 and filp_close() before (close(2) stopped calling filp_close() then).
- * Userspace loads the one the kernel has. The last-reference rule is the
- * syscalls backend's (lib/close.bpf.h).
+ * Userspace loads the one the kernel has (lib/compat.bpf.h). The
+ * last-reference rule is the syscalls backend's (lib/close.bpf.h).
  */
 #include "lib/close.bpf.h"
 

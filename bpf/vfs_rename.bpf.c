@@ -5,52 +5,33 @@
  * fexit do_renameat2 (rename, renameat, renameat2 and io_uring's RENAMEAT)
  * emits it when the rename succeeded.
  */
+#include "lib/move.bpf.h"
 #include "lib/pending.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/*
- * `flags` is an argument of the hook since 5.19. Before, the same slot holds
- * the hook's return value (0) and RENAME_EXCHANGE calls the hook twice, the
- * second time with the names in the order of a plain move: an exchange reads
- * as a move there.
- */
+/* `flags` is an argument of the hook since 5.19 (lib/compat.bpf.h). */
 SEC("lsm/path_rename")
 int BPF_PROG(pn_lsm_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags)
 {
-	struct task_struct *task;
-	struct pn_cgroup_watch *w;
-	struct pn_counters *c;
+	struct path_src to, from;
 	struct pn_scratch *s;
-	__u64 watch_id = 0;
-	__u32 len, old_len;
-	__u8 saved;
+	struct hook h;
+	__u8 rec_flags;
 
-	w = filter__enter(&c, &watch_id);
-	if (!w || !filter__wants(w, PN_OP_MOVE, c))
+	if (!hook__enter(&h))
 		return 0;
-	s = record__begin(watch_id, PN_OP_MOVE, PN_HOOK_RENAME, 0);
-	if (!s)
-		return 0;
-	s->rec.cookie = record__cookie(s);
-	if (flags & PN_RENAME_EXCHANGE)
+	if (compat__path_rename_flags(flags) & PN_RENAME_EXCHANGE)
 		/* two objects, maybe of two types: userspace asks the filesystem */
-		s->rec.flags = PN_REC_EXCHANGE | PN_REC_TYPE_UNKNOWN;
+		rec_flags = PN_REC_EXCHANGE | PN_REC_TYPE_UNKNOWN;
 	else
-		s->rec.flags = dentry__dir_flag(old_dentry);
-	task = (struct task_struct *)bpf_get_current_task();
-	len = path__of_dentry(s, task, new_dentry, BPF_CORE_READ(new_dir, mnt), s->data);
-	if (!len)
-		return 0;
-	s->rec.path_len = len;
-	saved = record__second_begin(s);
-	old_len = path__of_dentry(s, task, old_dentry, BPF_CORE_READ(old_dir, mnt),
-				  record__second_dst(s));
-	if (!old_len)
-		return 0;
-	record__second_done(s, saved, old_len, PN_REC_OLD_TRUNCATED);
-	pending__save(s, PN_HOOK_RENAME, NULL);
+		rec_flags = dentry__dir_flag(old_dentry);
+	to = path_src__dentry(new_dentry, BPF_CORE_READ(new_dir, mnt));
+	from = path_src__dentry(old_dentry, BPF_CORE_READ(old_dir, mnt));
+	s = move__record(&h, &to, &from, rec_flags, PN_HOOK_RENAME, 0);
+	if (s)
+		pending__save(s, PN_HOOK_RENAME, NULL);
 	return 0;
 }
 

@@ -12,8 +12,7 @@
  * kernels (6.1) open it on a fake path, see below. Each read is reported
  * once.
  */
-#include "lib/coalesce.bpf.h"
-#include "lib/record.bpf.h"
+#include "lib/rw.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -23,9 +22,7 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("lsm/file_permission")
 int BPF_PROG(pn_lsm_rw, struct file *f, int mask)
 {
-	struct pn_counters *c;
-	struct pn_cgroup_watch *w;
-	__u64 watch_id = 0;
+	struct hook h;
 	__u32 op, mode;
 
 	if (mask & PN_MAY_WRITE)
@@ -34,8 +31,7 @@ int BPF_PROG(pn_lsm_rw, struct file *f, int mask)
 		op = PN_ACCESS;
 	else
 		return 0;
-	w = filter__enter(&c, &watch_id);
-	if (!w || !filter__wants(w, op, c))
+	if (!hook__enter(&h) || !hook__wants(&h, op))
 		return 0;
 	/*
 	 * overlayfs without backing files opens its layer's file on a fake path (the
@@ -46,14 +42,7 @@ int BPF_PROG(pn_lsm_rw, struct file *f, int mask)
 	if (BPF_CORE_READ(f, f_inode) != BPF_CORE_READ(f, f_path.dentry, d_inode))
 		return 0;
 	mode = file__mode(f);
-	/* directories (readdir asks too), pipes, sockets: not data anyone watches by path */
-	if (!mode__is_reg(mode))
-		return 0;
-	if (coalesce__repeat(f, op)) {
-		counters__inc(c, coalesced);
-		return 0;
-	}
-	record__emit_file((struct task_struct *)bpf_get_current_task(), f, mode, watch_id, op,
-			  PN_HOOK_RW, 0, c);
+	if (rw__reports(&h, f, mode, op))
+		record__emit_file(&h, f, mode, op, PN_HOOK_RW, 0);
 	return 0;
 }

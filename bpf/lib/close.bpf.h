@@ -11,24 +11,21 @@
 #define PN_CLOSE_BPF_H
 
 #include "lib/coalesce.bpf.h"
-#include "lib/path.bpf.h"
 #include "lib/record.bpf.h"
 
-static __always_inline void close__file(struct task_struct *task, struct file *f,
-					struct pn_cgroup_watch *w, __u64 watch_id,
-					struct pn_counters *c, __u32 nr)
+static __always_inline void close__file(struct hook *h, struct file *f, __u32 nr)
 {
 	__u32 fmode, op;
 
-	if (!f || file__refs(f) != 1)
+	if (!f || compat__file_refs(f) != 1)
 		return;
-	if (w->ops & (PN_ACCESS | PN_MODIFY))
+	if (h->w->ops & (PN_ACCESS | PN_MODIFY))
 		coalesce__forget(f);
 	fmode = BPF_CORE_READ(f, f_mode);
 	op = (fmode & PN_FMODE_WRITE) ? PN_CLOSE_WRITE : PN_CLOSE_NOWRITE;
-	if (!filter__wants(w, op, c))
+	if (!hook__wants(h, op))
 		return;
-	record__emit_file(task, f, file__mode(f), watch_id, op, nr, 0, c);
+	record__emit_file(h, f, file__mode(f), op, nr, 0);
 }
 
 /*
@@ -37,19 +34,14 @@ static __always_inline void close__file(struct task_struct *task, struct file *f
  */
 static __always_inline int close__current(struct file *f, long fd, __u32 nr)
 {
-	struct task_struct *task;
-	struct pn_cgroup_watch *w;
-	struct pn_counters *c;
-	__u64 watch_id = 0;
+	struct hook h;
 
-	w = filter__enter(&c, &watch_id);
 	/* ACCESS/MODIFY too: their coalescing state is forgotten on release */
-	if (!w || !filter__wants(w, PN_CLOSE | PN_ACCESS | PN_MODIFY, c))
+	if (!hook__enter(&h) || !hook__wants(&h, PN_CLOSE | PN_ACCESS | PN_MODIFY))
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
 	if (!f)
-		f = file__from_fd(task, fd);
-	close__file(task, f, w, watch_id, c, nr);
+		f = file__from_fd(h.task, fd);
+	close__file(&h, f, nr);
 	return 0;
 }
 

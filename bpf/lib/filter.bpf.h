@@ -61,25 +61,6 @@ static __always_inline struct pn_counters *counters__get(void)
 			(c)->field++;                                                              \
 	} while (0)
 
-/*
- * The start of every hook after its own cheap tests: the cgroup filter,
- * counted. Returns the watch entry (NULL: not watched) and sets *c.
- */
-static __always_inline struct pn_cgroup_watch *filter__enter(struct pn_counters **c,
-							     __u64 *watch_id)
-{
-	struct pn_cgroup_watch *w;
-
-	*c = counters__get();
-	w = filter__watched_cgroup(watch_id);
-	if (!w) {
-		counters__inc(*c, filtered);
-		return NULL;
-	}
-	counters__inc(*c, seen);
-	return w;
-}
-
 /* Does any watch of the task's cgroup want one of `ops`? Counts a no as gated. */
 static __always_inline bool filter__wants(struct pn_cgroup_watch *w, __u32 ops,
 					  struct pn_counters *c)

@@ -32,10 +32,30 @@ struct {
 
 /*
  * Scratch space, one per CPU. Contract: a hook owns its CPU's scratch from
- * lookup until it returns (tracepoint programs do not nest on one CPU for
- * these hooks), so nothing in it survives between two hook runs except
- * cookie_seq.
+ * lookup until it returns, so nothing in it survives between two hook runs
+ * except cookie_seq, and no hook may keep a pointer into it past its return
+ * (a record that must wait is copied out: lib/pending.bpf.h). Why no other
+ * hook runs on that CPU in between, for each kind of program:
  *
+ *   tracepoints (tp_btf sys_exit and sched_process_exit, the syscalls:
+ *   enter tracepoints): run with preemption disabled, and none of these
+ *   events fires in interrupt context.
+ *
+ *   trampolines (fentry/fexit, BPF LSM: the vfs backend): run with
+ *   migration disabled, so a program ends on the CPU it started on, and
+ *   the kernel skips (and counts as missed) a program hit again on a CPU
+ *   where it is already running. Their functions run in process context
+ *   only, and nothing a hook calls (probe reads, map updates, ring buffer
+ *   output) reaches another hook. They are not run with preemption
+ *   disabled, though: on a kernel with full preemption (PREEMPT=y, or
+ *   preempt=full with PREEMPT_DYNAMIC) a task can lose the CPU inside a
+ *   program and another task's hook can then build its record in the same
+ *   scratch, so the first record may go out with the second's bytes.
+ *   Voluntary preemption, the default of Debian's kernels, never preempts
+ *   a BPF program (it cannot sleep): there the contract holds as for
+ *   tracepoints.
+ *
+ * The parts:
  *   rec + data: the record exactly as it goes to the ring buffer, paths copied
  *               forward into data (path, then old path).
  *   match/hook: only for records saved as pending (lib/pending.bpf.h).

@@ -6,7 +6,7 @@
  * containerized process the root is the container's, so a file on overlayfs
  * or a bind mount reads /data/x, not a host path.
  *
- * Scratch contract (see struct pn_scratch): the walk writes into
+ * Scratch contract (struct pn_scratch, lib/maps.bpf.h): the walk writes into
  * scratch->walk so that the path ends at walk[PN_PATH_MAX]; names are
  * prepended ("/name") and the start offset only moves down. A name passed
  * by the process is appended after walk[PN_PATH_MAX]. Nothing is read back
@@ -40,6 +40,38 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
+/*
+ * Like prepend_name() in fs/d_path.c: puts "/" and the name in front of the
+ * path built so far, which starts at buf[off]. A name that does not fit is
+ * not cut: nothing is written, the path is marked truncated and the walk
+ * stops (returns 1). tests/bpf/ runs this step against exact bytes.
+ */
+static __always_inline long path__prepend_name(struct path_walk *w, const unsigned char *name,
+					       __u32 len)
+{
+	__u32 off;
+
+	/* d_name.len never exceeds NAME_MAX; the clamp gives the copy below a bound */
+	if (len > PN_NAME_MAX)
+		len = PN_NAME_MAX;
+	if (len + 1 > w->off) {
+		w->truncated = 1;
+		return 1;
+	}
+	w->off -= len + 1;
+	/*
+	 * Both masks restate for the verifier what the tests above proved,
+	 * off < PN_PATH_MAX and len <= PN_NAME_MAX (0xff): w->off is memory
+	 * that changes from one loop step to the next, so its bound does not
+	 * survive to here. The copy then ends below PN_PATH_MAX + PN_NAME_MAX,
+	 * inside the 2 * PN_PATH_MAX walk buffer.
+	 */
+	off = w->off & (PN_PATH_MAX - 1);
+	w->buf[off] = '/';
+	bpf_probe_read_kernel(&w->buf[off + 1], len & PN_NAME_MAX, name);
+	return 0;
+}
+
 /* One step of prepend_path(); returns 1 to stop. */
 static long path__walk_step(__u32 index, void *ctx)
 {
@@ -49,8 +81,6 @@ static long path__walk_step(__u32 index, void *ctx)
 	struct vfsmount *vfsmnt = w->vfsmnt;
 	struct mount *mnt = w->mnt;
 	struct dentry *parent, *mnt_root;
-	const unsigned char *name;
-	__u32 len, off;
 
 	if (dentry == w->root_dentry && vfsmnt == w->root_mnt) {
 		w->done = 1;
@@ -74,19 +104,9 @@ static long path__walk_step(__u32 index, void *ctx)
 		return 0;
 	}
 
-	len = BPF_CORE_READ(dentry, d_name.len);
-	name = BPF_CORE_READ(dentry, d_name.name);
-	if (len > PN_NAME_MAX)
-		len = PN_NAME_MAX;
-	if (len + 1 > w->off) {
-		w->truncated = 1;
+	if (path__prepend_name(w, BPF_CORE_READ(dentry, d_name.name),
+			       BPF_CORE_READ(dentry, d_name.len)))
 		return 1;
-	}
-	w->off -= len + 1;
-	/* The mask restates for the verifier what the test above proved: off < PN_PATH_MAX. */
-	off = w->off & (PN_PATH_MAX - 1);
-	w->buf[off] = '/';
-	bpf_probe_read_kernel(&w->buf[off + 1], len & PN_NAME_MAX, name);
 	w->dentry = parent;
 	return 0;
 }
@@ -148,6 +168,12 @@ static __always_inline __u32 path__emit(struct pn_scratch *s, long start, __u32 
 		len = PN_PATH_MAX;
 		s->rec.flags |= PN_REC_TRUNCATED;
 	}
+	/*
+	 * start <= PN_PATH_MAX and len <= PN_PATH_MAX here. The masks restate
+	 * that for the verifier, which does not carry those bounds through
+	 * the clamp above; the slack of walk and of the record's data is what
+	 * keeps every masked offset and length inside (struct pn_scratch).
+	 */
 	bpf_probe_read_kernel(dst, len & (2 * PN_PATH_MAX - 1),
 			      &s->walk[start & (2 * PN_PATH_MAX - 1)]);
 	return len;
@@ -228,6 +254,41 @@ static __always_inline __u32 path__of_name(struct pn_scratch *s, struct task_str
 	if (n <= 0)
 		return 0;
 	return path__emit(s, start, n + 1, dst);
+}
+
+/*
+ * Where a record's path comes from: a dentry on a mount (an open file, or a
+ * name an LSM hook sees), or a name the process passed, relative to a dirfd.
+ * Builders that serve both backends take one of these; `by_name` is a
+ * constant at every call, so each program keeps only the walk it uses.
+ */
+struct path_src {
+	bool by_name;
+	bool user; /* by_name: the text is still in user memory */
+	long dfd;
+	const char *name;
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+};
+
+static __always_inline struct path_src path_src__dentry(struct dentry *dentry,
+							struct vfsmount *vfsmnt)
+{
+	return (struct path_src){ .dentry = dentry, .vfsmnt = vfsmnt };
+}
+
+static __always_inline struct path_src path_src__name(long dfd, const char *name, bool user)
+{
+	return (struct path_src){ .by_name = true, .user = user, .dfd = dfd, .name = name };
+}
+
+/* The path `src` names, into dst; its size (NUL included), 0 when it has none. */
+static __always_inline __u32 path__of(struct pn_scratch *s, struct task_struct *task,
+				      const struct path_src *src, char *dst)
+{
+	if (src->by_name)
+		return path__of_name(s, task, src->dfd, src->name, src->user, dst);
+	return path__of_dentry(s, task, src->dentry, src->vfsmnt, dst);
 }
 
 #endif

@@ -15,7 +15,6 @@
 #ifndef PN_PENDING_BPF_H
 #define PN_PENDING_BPF_H
 
-#include "lib/filter.bpf.h"
 #include "lib/record.bpf.h"
 
 /* Keeps the record built in scratch until `hook` reports the result. */
@@ -60,16 +59,12 @@ static __always_inline void pending__finish(__u32 hook, void *match, long ret)
 static __always_inline void pending__name(const struct path *dir, struct dentry *dentry, __u32 op,
 					  __u8 rec_flags, __u32 hook, void *match)
 {
-	struct pn_cgroup_watch *w;
-	struct pn_counters *c;
 	struct pn_scratch *s;
-	__u64 watch_id = 0;
+	struct hook h;
 
-	w = filter__enter(&c, &watch_id);
-	if (!w || !filter__wants(w, op, c))
+	if (!hook__enter(&h) || !hook__wants(&h, op))
 		return;
-	s = record__of_dentry((struct task_struct *)bpf_get_current_task(), dentry,
-			      BPF_CORE_READ(dir, mnt), rec_flags, watch_id, op, hook, 0);
+	s = record__of_dentry(&h, dentry, BPF_CORE_READ(dir, mnt), rec_flags, op, hook, 0);
 	if (s)
 		pending__save(s, hook, match);
 }

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Building a record in the CPU's scratch and handing it to the ring buffer. */
+/*
+ * Building a record in the CPU's scratch and handing it to the ring buffer:
+ * the builders both backends share. A record is begun (process, cgroup,
+ * ops), given its path and maybe a second one, then submitted, or saved as
+ * pending by the vfs backend (lib/pending.bpf.h).
+ */
 #ifndef PN_RECORD_BPF_H
 #define PN_RECORD_BPF_H
 
-#include "lib/filter.bpf.h"
+#include "lib/hook.bpf.h"
 #include "lib/maps.bpf.h"
 #include "lib/path.bpf.h"
 
-static __always_inline struct pn_scratch *record__begin(__u64 watch_id, __u32 ops, __u32 nr,
+static __always_inline struct pn_scratch *record__begin(struct hook *h, __u32 ops, __u32 nr,
 							long result)
 {
 	__u32 zero = 0;
@@ -20,7 +25,7 @@ static __always_inline struct pn_scratch *record__begin(__u64 watch_id, __u32 op
 	uid_gid = bpf_get_current_uid_gid();
 	s->rec.ts_ns = bpf_ktime_get_ns();
 	s->rec.cgroup_id = bpf_get_current_cgroup_id();
-	s->rec.watch_cgroup_id = watch_id;
+	s->rec.watch_cgroup_id = h->watch_id;
 	s->rec.result = result;
 	s->rec.pid = (__u32)pid_tgid;
 	s->rec.tgid = pid_tgid >> 32;
@@ -65,36 +70,53 @@ static __always_inline void record__output(struct pn_record *rec, struct pn_coun
 		counters__inc(c, truncated);
 }
 
-static __always_inline void record__submit(struct pn_scratch *s, struct pn_counters *c)
+static __always_inline void record__submit(struct hook *h, struct pn_scratch *s)
 {
-	record__output(&s->rec, c);
+	record__output(&s->rec, h->c);
+}
+
+/* The record's path, from `src`; its size, 0 when there is none (drop the record). */
+static __always_inline __u32 record__add_path(struct hook *h, struct pn_scratch *s,
+					      const struct path_src *src)
+{
+	__u32 len = path__of(s, h->task, src, s->data);
+
+	if (len)
+		s->rec.path_len = len;
+	return len;
 }
 
 /*
- * Where a record's second path goes: right after the first. The walk marks
- * truncation in rec.flags as PN_REC_TRUNCATED; record__second_done() moves
- * that mark of the second path to `second_mark` and restores the first's.
+ * The record's second path, right after the first: a move's old name, or
+ * the name a vfs open used (`kind`: PN_REC_NAMED, else 0). The walk marks
+ * truncation as PN_REC_TRUNCATED; here that mark of the second path becomes
+ * PN_REC_OLD_TRUNCATED and the first's is kept. Returns its size; 0 leaves
+ * the record as it was, with one path.
  */
-static __always_inline char *record__second_dst(struct pn_scratch *s)
-{
-	return &s->data[s->rec.path_len & (2 * PN_PATH_MAX - 1)];
-}
-
-static __always_inline __u8 record__second_begin(struct pn_scratch *s)
+static __always_inline __u32 record__add_second(struct hook *h, struct pn_scratch *s,
+						const struct path_src *src, __u8 kind)
 {
 	__u8 flags = s->rec.flags;
+	char *dst;
+	__u32 len;
 
+	/*
+	 * path_len <= PN_PATH_MAX (path__emit() caps it), which the verifier
+	 * cannot know of a value read back from the map: the mask bounds the
+	 * offset below 2 * PN_PATH_MAX, and data's third PN_PATH_MAX keeps the
+	 * second path's copy inside.
+	 */
+	dst = &s->data[s->rec.path_len & (2 * PN_PATH_MAX - 1)];
 	s->rec.flags &= ~PN_REC_TRUNCATED;
-	return flags;
-}
-
-static __always_inline void record__second_done(struct pn_scratch *s, __u8 saved, __u32 len,
-						__u8 second_mark)
-{
-	if (len && (s->rec.flags & PN_REC_TRUNCATED))
-		saved |= second_mark;
-	s->rec.flags = saved;
+	len = path__of(s, h->task, src, dst);
+	if (len) {
+		flags |= kind;
+		if (s->rec.flags & PN_REC_TRUNCATED)
+			flags |= PN_REC_OLD_TRUNCATED;
+	}
+	s->rec.flags = flags;
 	s->rec.old_path_len = len;
+	return len;
 }
 
 /*
@@ -102,34 +124,37 @@ static __always_inline void record__second_done(struct pn_scratch *s, __u8 saved
  * in the CPU's scratch; NULL when the object is outside the task's view
  * (pipes, sockets, private mounts) or the scratch is unavailable.
  */
-static __always_inline struct pn_scratch *
-record__of_dentry(struct task_struct *task, struct dentry *dentry, struct vfsmount *vfsmnt,
-		  __u8 flags, __u64 watch_id, __u32 ops, __u32 nr, long result)
+static __always_inline struct pn_scratch *record__of_dentry(struct hook *h, struct dentry *dentry,
+							    struct vfsmount *vfsmnt, __u8 flags,
+							    __u32 ops, __u32 nr, long result)
 {
-	struct pn_scratch *s = record__begin(watch_id, ops, nr, result);
-	__u32 len;
+	struct pn_scratch *s = record__begin(h, ops, nr, result);
+	struct path_src src = path_src__dentry(dentry, vfsmnt);
 
 	if (!s)
 		return NULL;
 	s->rec.flags = flags;
-	len = path__of_dentry(s, task, dentry, vfsmnt, s->data);
-	if (!len)
+	if (!record__add_path(h, s, &src))
 		return NULL;
-	s->rec.path_len = len;
 	return s;
 }
 
-/* The common end of every event on an open file: one record naming the file. */
-static __always_inline void record__emit_file(struct task_struct *task, struct file *f, __u32 mode,
-					      __u64 watch_id, __u32 ops, __u32 nr, long result,
-					      struct pn_counters *c)
+/* A record naming an open file. */
+static __always_inline struct pn_scratch *
+record__of_file(struct hook *h, struct file *f, __u32 mode, __u32 ops, __u32 nr, long result)
 {
-	struct pn_scratch *s;
+	return record__of_dentry(h, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
+				 mode__is_dir(mode) ? PN_REC_ISDIR : 0, ops, nr, result);
+}
 
-	s = record__of_dentry(task, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
-			      mode__is_dir(mode) ? PN_REC_ISDIR : 0, watch_id, ops, nr, result);
+/* The common end of every event on an open file: one record naming the file. */
+static __always_inline void record__emit_file(struct hook *h, struct file *f, __u32 mode, __u32 ops,
+					      __u32 nr, long result)
+{
+	struct pn_scratch *s = record__of_file(h, f, mode, ops, nr, result);
+
 	if (s)
-		record__submit(s, c);
+		record__submit(h, s);
 }
 
 #endif

@@ -48,6 +48,7 @@ static __always_inline unsigned long syscall__arg(struct pt_regs *regs, int n)
 {
 	if (n == 0)
 		return BPF_CORE_READ(regs, orig_x0);
+	/* n is a constant 1..5 at every call; the mask keeps any other n inside regs[] */
 	return BPF_CORE_READ(regs, regs[n & 7]);
 }
 

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Which syscalls the sys_exit dispatcher handles, by number, per
- * architecture. Numbers are ABI and never change; arm64 uses the generic
- * table, which has only the *at forms. One byte per syscall number keeps the
- * "not ours" test for every other syscall on the node to a bounds check and
- * one load.
+ * Which syscalls the sys_exit dispatcher handles, and how it reads them. One
+ * byte per syscall number keeps the "not ours" test for every other syscall
+ * on the node to a bounds check and one load. The numbers are the kernel's
+ * names (lib/unistd.bpf.h), so one table serves both architectures.
  */
 #ifndef PN_SYSCALL_TABLE_BPF_H
 #define PN_SYSCALL_TABLE_BPF_H
+
+#include "lib/unistd.bpf.h"
 
 enum pn_kind {
 	PN_K_NONE = 0,
@@ -43,50 +44,68 @@ enum pn_kind {
 
 #define PN_SYSCALL_TABLE_SIZE 512
 
+/*
+ * In .rodata: frozen after load, so the kernel side cannot be steered into
+ * other syscalls. A number the architecture lacks has no __NR_ name there.
+ */
+const volatile __u8 pn_syscall_kind[PN_SYSCALL_TABLE_SIZE] __weak = {
+	[__NR_read] = PN_K_READ,
+	[__NR_pread64] = PN_K_READ,
+	[__NR_readv] = PN_K_READ,
+	[__NR_preadv] = PN_K_READ,
+	[__NR_preadv2] = PN_K_READ,
+	[__NR_write] = PN_K_WRITE,
+	[__NR_pwrite64] = PN_K_WRITE,
+	[__NR_writev] = PN_K_WRITE,
+	[__NR_pwritev] = PN_K_WRITE,
+	[__NR_pwritev2] = PN_K_WRITE,
+	[__NR_sendfile] = PN_K_SENDFILE,
+	[__NR_splice] = PN_K_SPLICE,
+	[__NR_copy_file_range] = PN_K_COPY_RANGE,
+	[__NR_ftruncate] = PN_K_FTRUNCATE,
+	[__NR_fallocate] = PN_K_FTRUNCATE,
+	[__NR_truncate] = PN_K_TRUNCATE,
+	[__NR_openat] = PN_K_OPENAT,
+	[__NR_openat2] = PN_K_OPENAT2,
+	[__NR_mkdirat] = PN_K_MKDIRAT,
+	[__NR_mknodat] = PN_K_MKNODAT,
+	[__NR_unlinkat] = PN_K_UNLINKAT,
+	[__NR_renameat] = PN_K_RENAMEAT,
+	[__NR_renameat2] = PN_K_RENAMEAT2,
+	[__NR_linkat] = PN_K_LINKAT,
+	[__NR_symlinkat] = PN_K_SYMLINKAT,
+	[__NR_setxattr] = PN_K_ATTR_PATH,
+	[__NR_lsetxattr] = PN_K_ATTR_PATH,
+	[__NR_removexattr] = PN_K_ATTR_PATH,
+	[__NR_lremovexattr] = PN_K_ATTR_PATH,
+	[__NR_fchmod] = PN_K_ATTR_FD,
+	[__NR_fchown] = PN_K_ATTR_FD,
+	[__NR_fsetxattr] = PN_K_ATTR_FD,
+	[__NR_fremovexattr] = PN_K_ATTR_FD,
+	[__NR_fchmodat] = PN_K_ATTR_AT,
+	[__NR_fchmodat2] = PN_K_ATTR_AT,
+	[__NR_fchownat] = PN_K_ATTR_AT,
+	[__NR_utimensat] = PN_K_ATTR_AT,
+	[__NR_setxattrat] = PN_K_ATTR_AT,
+	[__NR_removexattrat] = PN_K_ATTR_AT,
 #if defined(__TARGET_ARCH_x86)
-#define PN_SYSCALL_KINDS                                                                           \
-	[0] = PN_K_READ, [1] = PN_K_WRITE, [2] = PN_K_OPEN, [17] = PN_K_READ, [18] = PN_K_WRITE,   \
-	[19] = PN_K_READ, [20] = PN_K_WRITE, [40] = PN_K_SENDFILE, [76] = PN_K_TRUNCATE,           \
-	[77] = PN_K_FTRUNCATE, [82] = PN_K_RENAME, [83] = PN_K_MKDIR, [84] = PN_K_RMDIR,           \
-	[85] = PN_K_CREAT, [86] = PN_K_LINK, [87] = PN_K_UNLINK, [88] = PN_K_SYMLINK,              \
-	[90] = PN_K_ATTR_PATH /* chmod */, [91] = PN_K_ATTR_FD /* fchmod */,                       \
-	[92] = PN_K_ATTR_PATH /* chown */, [93] = PN_K_ATTR_FD /* fchown */,                       \
-	[94] = PN_K_ATTR_PATH /* lchown */, [132] = PN_K_ATTR_PATH /* utime */,                    \
-	[133] = PN_K_MKNOD, [188] = PN_K_ATTR_PATH /* setxattr */,                                 \
-	[189] = PN_K_ATTR_PATH /* lsetxattr */, [190] = PN_K_ATTR_FD /* fsetxattr */,              \
-	[197] = PN_K_ATTR_PATH /* removexattr */, [198] = PN_K_ATTR_PATH /* lremovexattr */,       \
-	[199] = PN_K_ATTR_FD /* fremovexattr */, [235] = PN_K_ATTR_PATH /* utimes */,              \
-	[257] = PN_K_OPENAT, [258] = PN_K_MKDIRAT, [259] = PN_K_MKNODAT,                           \
-	[260] = PN_K_ATTR_AT /* fchownat */, [261] = PN_K_ATTR_AT /* futimesat */,                 \
-	[263] = PN_K_UNLINKAT, [264] = PN_K_RENAMEAT, [265] = PN_K_LINKAT, [266] = PN_K_SYMLINKAT, \
-	[268] = PN_K_ATTR_AT /* fchmodat */, [275] = PN_K_SPLICE,                                  \
-	[280] = PN_K_ATTR_AT /* utimensat */, [285] = PN_K_FTRUNCATE /* fallocate */,              \
-	[295] = PN_K_READ /* preadv */, [296] = PN_K_WRITE /* pwritev */, [316] = PN_K_RENAMEAT2,  \
-	[326] = PN_K_COPY_RANGE, [327] = PN_K_READ /* preadv2 */,                                  \
-	[328] = PN_K_WRITE /* pwritev2 */, [437] = PN_K_OPENAT2,                                   \
-	[452] = PN_K_ATTR_AT /* fchmodat2 */, [463] = PN_K_ATTR_AT /* setxattrat */,               \
-	[466] = PN_K_ATTR_AT /* removexattrat */
-#elif defined(__TARGET_ARCH_arm64)
-#define PN_SYSCALL_KINDS                                                                           \
-	[5] = PN_K_ATTR_PATH /* setxattr */, [6] = PN_K_ATTR_PATH /* lsetxattr */,                 \
-	[7] = PN_K_ATTR_FD /* fsetxattr */, [14] = PN_K_ATTR_PATH /* removexattr */,               \
-	[15] = PN_K_ATTR_PATH /* lremovexattr */, [16] = PN_K_ATTR_FD /* fremovexattr */,          \
-	[33] = PN_K_MKNODAT, [34] = PN_K_MKDIRAT, [35] = PN_K_UNLINKAT, [36] = PN_K_SYMLINKAT,     \
-	[37] = PN_K_LINKAT, [38] = PN_K_RENAMEAT, [45] = PN_K_TRUNCATE, [46] = PN_K_FTRUNCATE,     \
-	[47] = PN_K_FTRUNCATE /* fallocate */, [52] = PN_K_ATTR_FD /* fchmod */,                   \
-	[53] = PN_K_ATTR_AT /* fchmodat */, [54] = PN_K_ATTR_AT /* fchownat */,                    \
-	[55] = PN_K_ATTR_FD /* fchown */, [56] = PN_K_OPENAT, [63] = PN_K_READ, [64] = PN_K_WRITE, \
-	[65] = PN_K_READ, [66] = PN_K_WRITE, [67] = PN_K_READ, [68] = PN_K_WRITE,                  \
-	[69] = PN_K_READ, [70] = PN_K_WRITE, [71] = PN_K_SENDFILE, [76] = PN_K_SPLICE,             \
-	[88] = PN_K_ATTR_AT /* utimensat */, [276] = PN_K_RENAMEAT2, [285] = PN_K_COPY_RANGE,      \
-	[286] = PN_K_READ, [287] = PN_K_WRITE, [437] = PN_K_OPENAT2,                               \
-	[452] = PN_K_ATTR_AT /* fchmodat2 */, [463] = PN_K_ATTR_AT /* setxattrat */,               \
-	[466] = PN_K_ATTR_AT /* removexattrat */
-#else
-#error "panoptes: no syscall table for this architecture"
+	/* the path syscalls from before the *at forms; the generic table has none */
+	[__NR_open] = PN_K_OPEN,
+	[__NR_creat] = PN_K_CREAT,
+	[__NR_mkdir] = PN_K_MKDIR,
+	[__NR_mknod] = PN_K_MKNOD,
+	[__NR_rmdir] = PN_K_RMDIR,
+	[__NR_unlink] = PN_K_UNLINK,
+	[__NR_rename] = PN_K_RENAME,
+	[__NR_link] = PN_K_LINK,
+	[__NR_symlink] = PN_K_SYMLINK,
+	[__NR_chmod] = PN_K_ATTR_PATH,
+	[__NR_chown] = PN_K_ATTR_PATH,
+	[__NR_lchown] = PN_K_ATTR_PATH,
+	[__NR_utime] = PN_K_ATTR_PATH,
+	[__NR_utimes] = PN_K_ATTR_PATH,
+	[__NR_futimesat] = PN_K_ATTR_AT,
 #endif
-
-/* In .rodata: frozen after load, so the kernel side cannot be steered into other syscalls. */
-const volatile __u8 pn_syscall_kind[PN_SYSCALL_TABLE_SIZE] __weak = { PN_SYSCALL_KINDS };
+};
 
 #endif

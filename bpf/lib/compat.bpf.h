@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Every place where the kernel changed under us, in one file. panoptes runs
+ * on 5.8+ from one object: CO-RE relocations, field-existence tests and
+ * userspace's choice of programs absorb the differences, and each of them
+ * is listed here with the release (and commit, where known) that made it
+ * necessary. A new shim goes here, not into the hook that needs it.
+ *
+ * Chosen by userspace at load time (agent/capture.c), because a program
+ * attached to a function the kernel lacks fails to load:
+ *
+ * - filp_flush(), 6.7: close(2) and its relatives reach filp_flush() and no
+ *   longer filp_close(); vfs_close.bpf.c has one program for each and the
+ *   one the kernel's BTF names is loaded.
+ * - LSM file_truncate, 6.2 (security: Create file_truncate hook from
+ *   path_truncate hook): ftruncate(2) and open(O_TRUNC) ask file_truncate
+ *   instead of path_truncate; pn_lsm_ftruncate loads only where it exists.
+ *
+ * Function arguments that changed type but not position: fexit/notify_change
+ * declares its first argument `void *`, a struct user_namespace * from 5.12
+ * (idmapped mounts) and a struct mnt_idmap * from 6.3; the program never
+ * reads it.
+ */
+#ifndef PN_COMPAT_BPF_H
+#define PN_COMPAT_BPF_H
+
+#include "lib/common.bpf.h"
+
+/*
+ * struct file's reference count, 6.13 (commit 90ee6ed7, "fs: port files to
+ * file_ref"): atomic_long_t f_count became file_ref_t f_ref, which counts
+ * from 0 for one reference (FILE_REF_ONEREF). Both shapes are declared here,
+ * so the code compiles against either vmlinux.h and CO-RE picks the one the
+ * running kernel has.
+ */
+struct file___f_count {
+	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+struct file___f_ref {
+	struct {
+		atomic_long_t refcnt;
+	} f_ref;
+} __attribute__((preserve_access_index));
+
+/* References held on the file, counted as before 6.13: 1 means the caller's is the last. */
+static __always_inline long compat__file_refs(struct file *f)
+{
+	struct file___f_ref *fr = (void *)f;
+
+	if (bpf_core_field_exists(fr->f_ref))
+		return BPF_CORE_READ(fr, f_ref.refcnt.counter) + 1;
+	return BPF_CORE_READ((struct file___f_count *)f, f_count.counter);
+}
+
+/*
+ * bpf_loop(), 5.17 (bpf: Add bpf_loop helper): a callback verified once and
+ * run up to a runtime bound. CO-RE answers this at load time and the
+ * verifier never visits the branch the kernel cannot run (lib/loop.bpf.h).
+ */
+#define compat__has_bpf_loop() bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)
+
+/*
+ * The LSM path_rename hook's `flags` argument, 5.19 (LSM: Remove double
+ * path_rename hook calls for RENAME_EXCHANGE). Before, the slot a program
+ * reads as `flags` holds the hook's return value so far (0), and an
+ * exchange calls the hook twice, the second time with the names swapped as
+ * for a plain move, whose pending record replaces the first one: there an
+ * exchange reads as a move. Callers read the argument through here so that
+ * this is said once.
+ */
+static __always_inline unsigned int compat__path_rename_flags(unsigned int flags)
+{
+	return flags;
+}
+
+#endif

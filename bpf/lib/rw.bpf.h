@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The end of a read or write of a file's data, on both backends: only
+ * regular files are reported, and a repeat of the file's last event is
+ * folded (lib/coalesce.bpf.h).
+ */
+#ifndef PN_RW_BPF_H
+#define PN_RW_BPF_H
+
+#include "lib/coalesce.bpf.h"
+#include "lib/record.bpf.h"
+
+/*
+ * Is `op` (PN_ACCESS or PN_MODIFY) on the data of `f` reported? The hook
+ * already wants it; the caller emits the record (record__emit_file), one
+ * call site per program, because each one inlines a path walk.
+ */
+static __always_inline bool rw__reports(struct hook *h, struct file *f, __u32 mode, __u32 op)
+{
+	/* directories (readdir), pipes, sockets, terminals: not data anyone watches by path */
+	if (!mode__is_reg(mode))
+		return false;
+	if (coalesce__repeat(f, op)) {
+		counters__inc(h->c, coalesced);
+		return false;
+	}
+	return true;
+}
+
+#endif
