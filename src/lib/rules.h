@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Watch subjects and the rule engine (argus semantics, see DESIGN.md
+ * Watch subjects and the rule engine (argus semantics, see docs/design.md
  * "Events and rules"). Pure logic: no I/O, no kernel, no allocation while
  * matching.
  */
