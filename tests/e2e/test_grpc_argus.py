@@ -127,6 +127,10 @@ class ArgusContainer(GrpcCase):
         first = f"CREATE /data/w0 pod-1 {NODE} {tags}"
         self.agent.wait_for(lambda ls: first in ls[mark:], timeout=20)
         self.assertIn(first, self.agent.lines[mark:])
+        # the writer is sequential: w1's CREATE means w0 is closed, so the update cannot land
+        # between w0's open and close (a preempted writer made the first CLOSE_WRITE w0's)
+        self.agent.wait_for(lambda ls: f"CREATE /data/w1 pod-1 {NODE} {tags}" in ls[mark:],
+                            timeout=20)
         h2 = api.create_watch(config(["create", "closewrite"]), timeout=10)
         # the writer is in the container too: its pid may be listed beside init's
         self.assertEqual((h2.nodeName, h2.podName), (NODE, "pod-1"))
