@@ -2,7 +2,7 @@
 """Helpers for the gRPC e2e tests: a client this project did not write
 (Debian's python3-grpcio and python3-protobuf, stubs made by protoc at test
 time), an agent with its gRPC server on a free port, TLS material made by
-openssl.
+openssl, and GrpcCase, the fixture every gRPC test class builds on.
 
 No grpc_tools plugin here: calls are built from the method paths with
 channel.unary_unary / unary_stream and the generated message classes.
@@ -24,7 +24,7 @@ import types
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 import grpc  # noqa: E402  (after the environment it reads at import)
 
-from pn_e2e import Agent, free_port
+from pn_e2e import Agent, AgentCase, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "proto"))
@@ -292,6 +292,20 @@ def make_pki(d):
         other_client_key=os.path.join(d, "otherclient.key"))
 
 
+_pki = None
+
+
+def shared_pki():
+    """make_pki() once per test process, in a directory removed at exit: openssl's keys
+    are the slow part, and no test changes them."""
+    global _pki
+    if _pki is None:
+        d = tempfile.mkdtemp(prefix="pn-pki-", dir="/tmp")
+        atexit.register(shutil.rmtree, d, True)
+        _pki = make_pki(d)
+    return _pki
+
+
 # ---------------------------------------------------------------- processes
 
 class Sleeper:
@@ -333,3 +347,68 @@ def runc_exec(cid, argv, check=True, timeout=60):
 def runc_exec_bg(cid, argv):
     return subprocess.Popen(["runc", "exec", cid] + list(argv), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+# ---------------------------------------------------------------- the fixture
+
+class GrpcCase(AgentCase):
+    """AgentCase for gRPC tests: the GrpcAgent, the channels, stream readers, sleepers
+    and runc container (self.c) the test made are released in tearDown, streams
+    first and the agent before the processes it watches; the agent must then
+    have exited 0 without a sanitizer report. `pki` is the test PKI."""
+    cgroup_name = "grpc"
+
+    def setUp(self):
+        super().setUp()
+        self.channels = []
+        self.readers = []
+        self.sleepers = []
+        self.c = None
+
+    def tearDown(self):
+        try:
+            release(self.readers, self.channels, self.agent)
+        finally:
+            self.agent = None
+            try:
+                if self.c:
+                    self.c.delete()
+            finally:
+                for s in self.sleepers:
+                    s.close()
+                super().tearDown()
+
+    @property
+    def pki(self):
+        return shared_pki()
+
+    def start_agent(self, *args, output="text"):
+        """A GrpcAgent with args, and self.api on a connected channel to it."""
+        self.agent = GrpcAgent(list(args), output=output)
+        self.api = Api(self.channel())
+        return self.api
+
+    def channel(self, options=()):
+        """A connected channel to the agent, closed in tearDown."""
+        ch = channel(self.agent.addr, options=options)
+        self.channels.append(ch)
+        return ch
+
+    def reader(self, call):
+        """A StreamReader on call, cancelled in tearDown."""
+        r = StreamReader(call)
+        self.readers.append(r)
+        return r
+
+    def add_sleeper(self):
+        """A Sleeper in this test's cgroup, killed in tearDown."""
+        s = Sleeper(self.cg.path)
+        self.sleepers.append(s)
+        return s
+
+    def assertRpcError(self, fn, req, code, *fragments):
+        e = rpc_error(fn, req)
+        self.assertEqual(e.code(), code, f"{req!r:.300}: got {e.code()} {e.details()!r}")
+        for f in fragments:
+            self.assertIn(f, e.details() or "", f"{code.name} details should name {f!r}")
+        return e
