@@ -5,20 +5,42 @@ Environment (set by ctest): PANOPTESD (the binary under test), PN_WORKLOAD
 (the static workload program), PN_BACKEND (optional: the --backend every
 agent is started with; the VM matrix runs the suite once per backend). Tests
 need root and a cgroup v2 mount.
+
+What the harness knows of a running agent it learns the way an operator
+would: readiness from /readyz, the backend and the counters from /metrics
+(every Agent serves them on a free loopback port unless the test names
+one). Log lines are read only where the log itself is what a test checks.
 """
+import http.client
 import json
 import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
 PANOPTESD = os.environ.get("PANOPTESD", "panoptesd")
 WORKLOAD = os.environ.get("PN_WORKLOAD", "pn_workload")
 BACKEND = os.environ.get("PN_BACKEND", "")
+
+# counters() key -> the /metrics family it is read from
+COUNTER_METRICS = {
+    "seen": "panoptes_kernel_seen_total",
+    "filtered": "panoptes_kernel_filtered_total",
+    "gated": "panoptes_kernel_gated_total",
+    "coalesced": "panoptes_kernel_coalesced_total",
+    "emitted": "panoptes_kernel_emitted_total",
+    "dropped": "panoptes_ringbuf_drops_total",
+    "truncated": "panoptes_truncated_paths_total",
+    "failed": "panoptes_failed_operations_total",
+    "records": "panoptes_records_total",
+    "malformed": "panoptes_records_malformed_total",
+}
 
 
 def cgroup2_root():
@@ -29,6 +51,40 @@ def cgroup2_root():
             if right.split()[0] == "cgroup2":
                 return left.split()[4].replace("\\040", " ")
     raise unittest.SkipTest("no cgroup2 mount")
+
+
+def free_port():
+    """A loopback port nobody listens on now (the kernel's pick, outside fixed ports)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(addr, path, timeout=5):
+    """(status, body) of GET http://addr/path; None while nothing listens there.
+
+    http.client, not urllib: urllib would send loopback requests to an
+    http_proxy from the environment."""
+    host, port = addr.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=timeout)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+    except ConnectionRefusedError:
+        return None
+    finally:
+        conn.close()
+
+
+def metric_values(text):
+    """Prometheus text -> {series: value}; a series is the name with its labels."""
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
 
 
 class Cgroup:
@@ -64,100 +120,218 @@ class Cgroup:
                 time.sleep(0.05)
 
 
+def _flag_value(args, flag):
+    """The value of `flag` in argv (`--flag V` or `--flag=V`; the last wins), else None."""
+    value = None
+    for i, a in enumerate(args):
+        if a == flag and i + 1 < len(args):
+            value = args[i + 1]
+        elif a.startswith(flag + "="):
+            value = a[len(flag) + 1:]
+    return value
+
+
 class Agent:
-    """panoptesd with JSON (or text) output, started and stopped by the test."""
+    """panoptesd with JSON (or text) output, started and stopped by the test.
+
+    Ready when /readyz answers 200 (the agent sets it after the programs are
+    attached and the watches installed). Threads read stdout and stderr as
+    they arrive, so a busy agent never blocks on a full pipe: `lines` (events:
+    dicts for JSON, strings for text) and `stderr_lines` fill by themselves;
+    every stderr line written before readiness is in `stderr_lines` when the
+    constructor returns. `backend` is the one /metrics reports."""
 
     def __init__(self, args, output="json", ready_timeout=30):
         self.output = output
+        args = list(args)
+        self.metrics_addr = _flag_value(args, "--metrics-listen")
+        if self.metrics_addr is None:
+            self.metrics_addr = f"127.0.0.1:{free_port()}"
+            args += ["--metrics-listen", self.metrics_addr]
+        elif not self.metrics_addr:
+            raise ValueError("Agent needs its metrics endpoint to see readiness and counters")
+        host, port = self.metrics_addr.rsplit(":", 1)
+        if host in ("", "0.0.0.0", "[::]"):  # a wildcard: ask on loopback
+            self.metrics_addr = ("[::1]:" if host == "[::]" else "127.0.0.1:") + port
         backend = ["--backend", BACKEND] if BACKEND else []
         self.proc = subprocess.Popen([PANOPTESD, "--output", output, "--node-name", "node-e2e"]
-                                     + backend + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.stderr_lines = []
-        self.stdout_buf = b""
+                                     + backend + args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
         self.lines = []
-        deadline = time.monotonic() + ready_timeout
+        self.stderr_lines = []
+        self.bad_output = []  # stdout lines that are not JSON in JSON mode
+        self._last_counters = None
+        self._changed = threading.Condition()
+        # stdout from the start (a watched workload may already be busy); stderr is
+        # read here until ready, then by its own thread
+        self._threads = [threading.Thread(target=self._drain, daemon=True,
+                                          args=(self.proc.stdout, b"", self._on_stdout))]
+        self._threads[0].start()
+        try:
+            rest = self._wait_ready(time.monotonic() + ready_timeout)
+            self.backend = self._backend()
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait()
+            self._threads[0].join(timeout=10)
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+            raise
+        self._threads.append(threading.Thread(target=self._drain, daemon=True,
+                                              args=(self.proc.stderr, rest, self._on_stderr)))
+        self._threads[1].start()
+
+    def _wait_ready(self, deadline):
+        """Polls /readyz, collecting stderr meanwhile; returns the unfinished stderr line."""
+        fd = self.proc.stderr.fileno()
+        buf, eof = b"", False
         while True:
-            line = self._stderr_line(deadline)
-            if line is None:
-                self.proc.kill()
-                out, err = self.proc.communicate()
-                raise AssertionError("panoptesd did not become ready: "
-                                     + "\n".join(self.stderr_lines) + err.decode())
-            if " ready: " in line:
-                # the backend auto (or PN_BACKEND) chose, for tests that check what is reported
-                self.backend = line.split(" ready: backend ", 1)[1].split(",", 1)[0]
+            if eof:
+                time.sleep(0.02)
+            elif select.select([fd], [], [], 0.02)[0]:
+                chunk = os.read(fd, 65536)
+                eof = not chunk
+                buf = self._take_lines(buf + chunk)
+            reply = http_get(self.metrics_addr, "/readyz")
+            if reply and reply[0] == 200:
                 break
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                while not eof:
+                    chunk = os.read(fd, 65536)
+                    eof = not chunk
+                    buf = self._take_lines(buf + chunk)
+                raise AssertionError("panoptesd did not become ready (exit "
+                                     f"{self.proc.returncode}, /readyz {reply}):\n"
+                                     + "\n".join(self.stderr_lines) + buf.decode(errors="replace"))
+        # whatever it logged before /readyz turned 200 is in the pipe by now
+        while not eof and select.select([fd], [], [], 0)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buf = self._take_lines(buf + chunk)
+        return buf
 
-    def _stderr_line(self, deadline):
-        buf = b""
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.proc.stderr], [], [], 0.1)
-            if not r:
-                if self.proc.poll() is not None:
-                    return None
-                continue
-            c = os.read(self.proc.stderr.fileno(), 1)
-            if not c:
-                return None
-            if c == b"\n":
-                line = buf.decode(errors="replace")
-                self.stderr_lines.append(line)
-                return line
-            buf += c
-        return None
+    def _take_lines(self, buf):
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            self._on_stderr(line)
+        return buf
 
-    def _pump(self, timeout):
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
-            return
-        chunk = os.read(self.proc.stdout.fileno(), 65536)
-        self.stdout_buf += chunk
-        while b"\n" in self.stdout_buf:
-            line, self.stdout_buf = self.stdout_buf.split(b"\n", 1)
-            text = line.decode()
-            self.lines.append(json.loads(text) if self.output == "json" else text)
+    def _drain(self, f, buf, on_line):
+        """Reads a pipe until EOF, calling on_line with each line."""
+        while True:
+            chunk = os.read(f.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                on_line(line)
+        if buf:
+            on_line(buf)
+
+    def _on_stdout(self, line):
+        text = line.decode(errors="replace")
+        with self._changed:
+            if self.output != "json":
+                self.lines.append(text)
+            else:
+                try:
+                    self.lines.append(json.loads(text))
+                except ValueError:
+                    self.bad_output.append(text)
+            self._changed.notify_all()
+
+    def _on_stderr(self, line):
+        with self._changed:
+            self.stderr_lines.append(line.decode(errors="replace"))
+            self._changed.notify_all()
+
+    def _check_output(self):
+        if self.bad_output:
+            raise AssertionError("panoptesd wrote lines that are not JSON:\n"
+                                 + "\n".join(self.bad_output[:5]))
 
     def wait_for(self, pred, timeout=10):
         """Collects output until pred(lines) is true; returns the lines."""
-        deadline = time.monotonic() + timeout
-        while not pred(self.lines) and time.monotonic() < deadline:
-            self._pump(0.05)
+        with self._changed:
+            self._changed.wait_for(lambda: pred(self.lines) or self.bad_output, timeout)
+        self._check_output()
         return self.lines
+
+    def wait_log(self, pred, timeout=10):
+        """Until some stderr line satisfies pred (for tests of the log itself); returns it."""
+        with self._changed:
+            self._changed.wait_for(lambda: any(pred(l) for l in self.stderr_lines), timeout)
+        return next((l for l in self.stderr_lines if pred(l)), None)
 
     def settle(self, quiet=0.5, timeout=10):
         """Collects output until nothing new arrives for `quiet` seconds."""
         deadline = time.monotonic() + timeout
-        last, n = time.monotonic(), len(self.lines)
-        while time.monotonic() < deadline:
-            self._pump(0.05)
-            if len(self.lines) != n:
-                last, n = time.monotonic(), len(self.lines)
-            elif time.monotonic() - last >= quiet:
-                break
+        with self._changed:
+            last, n = time.monotonic(), len(self.lines)
+            while True:
+                now = time.monotonic()
+                if len(self.lines) != n:
+                    last, n = now, len(self.lines)
+                left = min(deadline, last + quiet) - now
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+        self._check_output()
         return self.lines
 
-    def stop(self):
-        """SIGTERM; returns (exit code, stderr text). Remaining output is collected."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        out, err = self.proc.communicate(timeout=30)
-        self.stdout_buf += out
-        for line in self.stdout_buf.split(b"\n"):
-            if line:
-                text = line.decode()
-                self.lines.append(json.loads(text) if self.output == "json" else text)
-        self.stdout_buf = b""
-        self.stderr_lines += err.decode(errors="replace").splitlines()
-        return self.proc.returncode, "\n".join(self.stderr_lines)
+    def metrics(self):
+        """The agent's /metrics now, as {series: value}."""
+        reply = http_get(self.metrics_addr, "/metrics")
+        if not reply or reply[0] != 200:
+            raise AssertionError(f"GET http://{self.metrics_addr}/metrics: {reply}")
+        return metric_values(reply[1])
+
+    def _backend(self):
+        chosen = [k for k, v in self.metrics().items()
+                  if k.startswith("panoptes_backend_info{") and v == 1]
+        if len(chosen) != 1:
+            raise AssertionError(f"/metrics names no single backend: {chosen}")
+        return chosen[0].split('backend="', 1)[1].split('"', 1)[0]
 
     def counters(self):
-        """The counters line panoptesd prints when it stops."""
-        for line in self.stderr_lines:
-            if "counters:" in line:
-                words = line.split("counters:", 1)[1].replace(";", "").split()
-                return {words[i]: int(words[i + 1]) for i in range(0, len(words) - 1, 2)
-                        if words[i + 1].isdigit()}
-        raise AssertionError("no counters line in:\n" + "\n".join(self.stderr_lines))
+        """Kernel and consumer counters ({"emitted": n, "records": n, ...}) from /metrics.
+        After stop(): as they were just before SIGTERM (tests settle() first, so no
+        record is still on its way)."""
+        if self.proc.poll() is None:
+            m = self.metrics()
+            return {k: int(m[name]) for k, name in COUNTER_METRICS.items()}
+        if self._last_counters is None:
+            raise AssertionError("no counters: the agent had stopped before stop() read them")
+        return self._last_counters
+
+    def signal(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def stop(self):
+        """SIGTERM (if still running); returns (exit code, stderr text). Remaining output is
+        collected."""
+        if self.proc.poll() is None:
+            try:
+                self._last_counters = self.counters()
+            except (AssertionError, OSError):
+                pass  # stopping already: stop() still has to reap it
+        self.signal()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for t in self._threads:
+            t.join(timeout=10)
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
+        self._check_output()
+        return self.proc.returncode, "\n".join(self.stderr_lines)
 
 
 def brief(events, keys=("event", "path")):

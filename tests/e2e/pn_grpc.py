@@ -2,17 +2,14 @@
 """Helpers for the gRPC e2e tests: a client this project did not write
 (Debian's python3-grpcio and python3-protobuf, stubs made by protoc at test
 time), an agent with its gRPC server on a free port, TLS material made by
-openssl.
+openssl, and GrpcCase, the fixture every gRPC test class builds on.
 
 No grpc_tools plugin here: calls are built from the method paths with
 channel.unary_unary / unary_stream and the generated message classes.
 """
 import atexit
-import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +24,7 @@ import types
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 import grpc  # noqa: E402  (after the environment it reads at import)
 
-from pn_e2e import Agent
+from pn_e2e import Agent, AgentCase, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "proto"))
@@ -62,71 +59,15 @@ def trace(*what):
         print(f"[{time.monotonic() - _T0:7.3f}]", *what, file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class GrpcAgent(Agent):
     """panoptesd with its gRPC server on 127.0.0.1:<free port>, beside any other
-    agent (no pins, no metrics port). Background threads drain stdout and stderr
-    so a busy agent never blocks on a full pipe; `lines` and `stderr_lines` fill
-    as output arrives (wait_for/settle of pn_e2e.Agent work unchanged)."""
+    agent: no pins, /metrics on a free port of its own (pn_e2e.Agent)."""
 
     def __init__(self, args=(), output="text", ready_timeout=60):
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
-        super().__init__(["--pin-path", "", "--metrics-listen", "", "--listen", self.addr]
-                         + list(args), output=output, ready_timeout=ready_timeout)
-        ready = [l for l in self.stderr_lines if " ready: " in l]
-        if f"grpc {self.addr}" not in ready[-1]:
-            self.proc.kill()
-            raise AssertionError(f"ready line does not name grpc {self.addr}: {ready[-1]}")
-        self._threads = [
-            threading.Thread(target=self._drain, args=(self.proc.stdout, self._stdout_line),
-                             daemon=True),
-            threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_lines.append),
-                             daemon=True)]
-        for t in self._threads:
-            t.start()
-
-    @staticmethod
-    def _drain(f, on_line):
-        """Reads a pipe until EOF, calling on_line with each decoded line."""
-        buf = b""
-        while True:
-            chunk = os.read(f.fileno(), 65536)
-            if not chunk:
-                break
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                on_line(line.decode(errors="replace"))
-
-    def _stdout_line(self, text):
-        self.lines.append(json.loads(text) if self.output == "json" else text)
-
-    def _pump(self, timeout):
-        time.sleep(timeout)  # the threads collect
-
-    def signal(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-
-    def stop(self):
-        """SIGTERM (if still running); returns (exit code, stderr text)."""
-        self.signal()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        for t in self._threads:
-            t.join(timeout=10)
-        for f in (self.proc.stdout, self.proc.stderr):
-            f.close()
-        return self.proc.returncode, "\n".join(self.stderr_lines)
+        super().__init__(["--pin-path", "", "--listen", self.addr] + list(args), output=output,
+                         ready_timeout=ready_timeout)
 
     def stop_clean(self):
         """stop(), then fail unless the agent exited 0 without a sanitizer report."""
@@ -351,6 +292,20 @@ def make_pki(d):
         other_client_key=os.path.join(d, "otherclient.key"))
 
 
+_pki = None
+
+
+def shared_pki():
+    """make_pki() once per test process, in a directory removed at exit: openssl's keys
+    are the slow part, and no test changes them."""
+    global _pki
+    if _pki is None:
+        d = tempfile.mkdtemp(prefix="pn-pki-", dir="/tmp")
+        atexit.register(shutil.rmtree, d, True)
+        _pki = make_pki(d)
+    return _pki
+
+
 # ---------------------------------------------------------------- processes
 
 class Sleeper:
@@ -408,3 +363,68 @@ def with_submessage(msg, field, payload):
     would never write (e.g. a map entry twice), as another client may send them."""
     num = msg.DESCRIPTOR.fields_by_name[field].number
     return msg.SerializeToString() + _varint(num << 3 | 2) + _varint(len(payload)) + payload
+
+
+# ---------------------------------------------------------------- the fixture
+
+class GrpcCase(AgentCase):
+    """AgentCase for gRPC tests: the GrpcAgent, the channels, stream readers, sleepers
+    and runc container (self.c) the test made are released in tearDown, streams
+    first and the agent before the processes it watches; the agent must then
+    have exited 0 without a sanitizer report. `pki` is the test PKI."""
+    cgroup_name = "grpc"
+
+    def setUp(self):
+        super().setUp()
+        self.channels = []
+        self.readers = []
+        self.sleepers = []
+        self.c = None
+
+    def tearDown(self):
+        try:
+            release(self.readers, self.channels, self.agent)
+        finally:
+            self.agent = None
+            try:
+                if self.c:
+                    self.c.delete()
+            finally:
+                for s in self.sleepers:
+                    s.close()
+                super().tearDown()
+
+    @property
+    def pki(self):
+        return shared_pki()
+
+    def start_agent(self, *args, output="text"):
+        """A GrpcAgent with args, and self.api on a connected channel to it."""
+        self.agent = GrpcAgent(list(args), output=output)
+        self.api = Api(self.channel())
+        return self.api
+
+    def channel(self, options=()):
+        """A connected channel to the agent, closed in tearDown."""
+        ch = channel(self.agent.addr, options=options)
+        self.channels.append(ch)
+        return ch
+
+    def reader(self, call):
+        """A StreamReader on call, cancelled in tearDown."""
+        r = StreamReader(call)
+        self.readers.append(r)
+        return r
+
+    def add_sleeper(self):
+        """A Sleeper in this test's cgroup, killed in tearDown."""
+        s = Sleeper(self.cg.path)
+        self.sleepers.append(s)
+        return s
+
+    def assertRpcError(self, fn, req, code, *fragments):
+        e = rpc_error(fn, req)
+        self.assertEqual(e.code(), code, f"{req!r:.300}: got {e.code()} {e.details()!r}")
+        for f in fragments:
+            self.assertIn(f, e.details() or "", f"{code.name} details should name {f!r}")
+        return e

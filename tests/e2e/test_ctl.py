@@ -12,19 +12,16 @@ catch it), PN_WORKLOAD.
 import json
 import os
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import unittest
 
-from pn_e2e import WORKLOAD, AgentCase, Cgroup
-from pn_grpc import GrpcAgent, free_port, make_pki, unused_pid
+from pn_e2e import WORKLOAD, Cgroup
+from pn_grpc import NODE, GrpcAgent, GrpcCase, free_port, unused_pid
 
 PANOPTESCTL = os.environ.get("PANOPTESCTL", "panoptesctl")
-NODE = "node-e2e"  # pn_e2e.Agent passes --node-name node-e2e
 
 
 def ctl(*args, env=None, timeout=60):
@@ -55,7 +52,7 @@ class Events:
             self.proc.communicate()
 
 
-class CtlCase(AgentCase):
+class CtlCase(GrpcCase):
     cgroup_name = "ctl"
 
     def setUp(self):
@@ -67,9 +64,11 @@ class CtlCase(AgentCase):
         self.cg_id = os.stat(self.cg.path).st_ino
 
     def tearDown(self):
-        for s in self.streams:
-            s.kill()
-        super().tearDown()
+        try:
+            for s in self.streams:
+                s.kill()
+        finally:
+            super().tearDown()
 
     def ctl(self, *args, **kw):
         return ctl("--server", self.addr, *args, **kw)
@@ -429,18 +428,9 @@ class Ctl(CtlCase):
                           w["watch"]["subjects"][0]["recursive"]), (3, True))
 
 
-class CtlTls(AgentCase):
+class CtlTls(GrpcCase):
     """Mutual TLS with argusd's flags on both sides."""
     cgroup_name = "ctl-tls"
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pki_dir = tempfile.mkdtemp(prefix="pn-ctl-pki-", dir="/tmp")
-        cls.pki = make_pki(cls.pki_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.pki_dir, ignore_errors=True)
 
     def test_mutual_tls(self):
         p = self.pki

@@ -10,9 +10,8 @@ import unittest
 
 import grpc
 
-from pn_e2e import WORKLOAD, AgentCase
-from pn_grpc import (NODE, Api, GrpcAgent, Sleeper, StreamReader, channel, release, settle_all,
-                     trace)
+from pn_e2e import WORKLOAD
+from pn_grpc import NODE, Api, GrpcAgent, GrpcCase, StreamReader, settle_all, trace
 
 N_FILES = 2000          # one CREATE each
 BURST = 10              # files between two pauses of the workload
@@ -24,27 +23,12 @@ N_CHURN_THREADS = 10
 QUEUE = 64
 
 
-class Load(AgentCase):
+class Load(GrpcCase):
     cgroup_name = "grpc-load"
 
     def setUp(self):
         super().setUp()
-        self.sleeper = Sleeper(self.cg.path)
-        self.channels = []
-        self.readers = []
-
-    def tearDown(self):
-        try:
-            release(self.readers, self.channels, self.agent)
-        finally:
-            self.agent = None
-            self.sleeper.close()
-            super().tearDown()
-
-    def channel(self, options=()):
-        ch = channel(self.agent.addr, options=options)
-        self.channels.append(ch)
-        return ch
+        self.sleeper = self.add_sleeper()
 
     def test_many_streams_calls_and_a_slow_reader(self):
         self.agent = GrpcAgent(["--stream-queue", str(QUEUE)], output="json")

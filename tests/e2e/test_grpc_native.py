@@ -10,47 +10,29 @@ import unittest
 
 import grpc
 
-from pn_e2e import PANOPTESD, WORKLOAD, AgentCase, cgroup2_root
-from pn_grpc import (NODE, Api, GrpcAgent, StreamReader, channel, release, rpc_error, unused_pid,
-                     with_submessage)
+from pn_e2e import PANOPTESD, WORKLOAD, cgroup2_root
+from pn_grpc import NODE, GrpcCase, unused_pid, with_submessage
 from runc_bundle import RuncContainer
 
 FMT_A = "{event} {path}{sep}{file} {pod} {node} {tags} {pid} {comm}"
 
 
-class NativeCase(AgentCase):
+class NativeCase(GrpcCase):
     cgroup_name = "grpc-native"
 
     def setUp(self):
         super().setUp()
-        self.readers = []
-        self.channels = []
-        self.c = None
         self.d = self.tmp.path
         for sub in ("a", "b", "bb"):
             os.mkdir(os.path.join(self.d, sub))
 
-    def tearDown(self):
-        try:
-            release(self.readers, self.channels, self.agent)
-        finally:
-            self.agent = None
-            if self.c:
-                self.c.delete()
-            super().tearDown()
-
     def start_agent(self, *args):
-        self.agent = GrpcAgent(list(args), output="text")
-        ch = channel(self.agent.addr)
-        self.channels.append(ch)
-        self.api = Api(ch)
-        self.N = self.api.N
-        return self.api
+        api = super().start_agent(*args)
+        self.N = api.N
+        return api
 
     def stream(self, **filters):
-        r = StreamReader(self.api.stream_events(self.N.StreamEventsRequest(**filters)))
-        self.readers.append(r)
-        return r
+        return self.reader(self.api.stream_events(self.N.StreamEventsRequest(**filters)))
 
     def ev(self, name):
         return self.N.EventType.Value("EVENT_TYPE_" + name)
@@ -74,13 +56,6 @@ class NativeCase(AgentCase):
 
     def create(self, w):
         return self.api.n_create(self.N.CreateWatchRequest(watch=w), timeout=10)
-
-    def assertRpcError(self, fn, req, code, *fragments):
-        e = rpc_error(fn, req)
-        self.assertEqual(e.code(), code, f"{req!r:.300}: got {e.code()} {e.details()!r}")
-        for f in fragments:
-            self.assertIn(f, e.details() or "", f"{code.name} details should name {f!r}")
-        return e
 
     def assertStreamError(self, req, code, *fragments):
         call = self.api.stream_events(req, timeout=10)

@@ -4,43 +4,20 @@
 with a certificate from the agent's CA gets in, a client without one, with one
 from another CA, or without TLS at all does not; -tls without its files is a
 one-line error and exit code 2."""
-import shutil
-import tempfile
 import unittest
 
 import grpc
 
-from pn_e2e import AgentCase, run_cli
-from pn_grpc import NODE, Api, GrpcAgent, Sleeper, free_port, make_pki, tls_creds
+from pn_e2e import run_cli
+from pn_grpc import NODE, Api, GrpcAgent, GrpcCase, free_port, tls_creds
 
 
-class Tls(AgentCase):
+class Tls(GrpcCase):
     cgroup_name = "grpc-tls"
-
-    @classmethod
-    def setUpClass(cls):
-        cls.pki_dir = tempfile.mkdtemp(prefix="pn-pki-", dir="/tmp")
-        cls.pki = make_pki(cls.pki_dir)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.pki_dir, ignore_errors=True)
 
     def setUp(self):
         super().setUp()
-        self.channels = []
-        self.sleeper = Sleeper(self.cg.path)
-
-    def tearDown(self):
-        try:
-            for ch in self.channels:
-                ch.close()
-            if self.agent:
-                self.agent.stop_clean()  # exit 0, no sanitizer report
-        finally:
-            self.agent = None
-            self.sleeper.close()
-            super().tearDown()
+        self.sleeper = self.add_sleeper()
 
     def tls_channel(self, creds):
         ch = grpc.secure_channel(self.agent.addr, creds)

@@ -9,10 +9,9 @@ import signal
 import subprocess
 import time
 import unittest
-import urllib.error
-import urllib.request
 
-from pn_e2e import PANOPTESD, WORKLOAD, Agent, AgentCase, cgroup2_root, run_cli
+import pn_e2e
+from pn_e2e import PANOPTESD, WORKLOAD, Agent, AgentCase, cgroup2_root, metric_values, run_cli
 
 PIN = "/sys/fs/bpf/panoptes"
 METRICS = "127.0.0.1:21121"
@@ -35,20 +34,7 @@ def programs_named(prefix, want, timeout=10):
 
 
 def http_get(path):
-    try:
-        with urllib.request.urlopen(f"http://{METRICS}{path}", timeout=5) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def metric_values(text):
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
+    return pn_e2e.http_get(METRICS, path)
 
 
 class Ops(AgentCase):
