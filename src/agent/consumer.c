@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -44,6 +45,15 @@ static inline void count(_Atomic uint64_t *v)
 			      memory_order_relaxed);
 }
 
+static size_t format_event(const struct pn_consumer *c, char *buf, size_t len,
+			   const struct pn_event *ev, const struct pn_match *m,
+			   const struct pn_format_ctx *fctx)
+{
+	if (c->output == PN_OUTPUT_JSON)
+		return pn_format_json(buf, len, ev, m, fctx);
+	return pn_format_line(buf, len, m->watch->log_format, ev, m, fctx);
+}
+
 static void emit(const struct pn_event *ev, const struct pn_match *m, const char *container,
 		 void *arg)
 {
@@ -53,18 +63,28 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 		.container = container,
 		.realtime_offset_ns = c->realtime_offset_ns,
 	};
-	char line[3 * PN_PATH_MAX + 1024];
+	/* holds every line of ordinary paths: the heap is only for escaped long ones */
+	char stack[PN_LINE_STACK], *line = stack;
 	size_t n;
 
-	if (c->output == PN_OUTPUT_JSON)
-		n = pn_format_json(line, sizeof(line), ev, m, &fctx);
-	else
-		n = pn_format_line(line, sizeof(line), m->watch->log_format, ev, m, &fctx);
-	if (n >= sizeof(line)) {
-		/* cannot happen with PATH_MAX paths; never print a cut line */
-		return;
+	n = format_event(c, stack, sizeof(stack), ev, m, &fctx);
+	if (n >= sizeof(stack)) {
+		/*
+		 * A line has no length limit (JSON escapes a byte to up to 6 and
+		 * carries the path twice): the formatter said how long it is, so
+		 * format it again whole. Without the memory it is counted, never
+		 * lost silently: matched = written + dropped.
+		 */
+		line = malloc(n + 1);
+		if (!line || format_event(c, line, n + 1, ev, m, &fctx) != n) {
+			free(line);
+			count(&c->dropped);
+			return;
+		}
 	}
 	fwrite(line, 1, n, c->out);
+	if (line != stack)
+		free(line);
 	count(&c->matched);
 	if (c->on_match)
 		c->on_match(c->on_match_arg, ev, m, &fctx);

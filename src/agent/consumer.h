@@ -31,6 +31,7 @@ struct pn_consumer {
 	_Atomic uint64_t records;      /* records decoded */
 	_Atomic uint64_t malformed;    /* records that failed validation */
 	_Atomic uint64_t matched;      /* events written */
+	_Atomic uint64_t dropped;      /* events matched but not written: no memory for the line */
 	pn_consumer_match_fn on_match; /* optional: the gRPC feeds */
 	void *on_match_arg;
 };

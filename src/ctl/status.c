@@ -50,6 +50,7 @@ static void print_text(const Panoptes__V1__Status *st)
 	printf("%-16s %" PRIu64 "\n", "records", st->records);
 	printf("%-16s %" PRIu64 "\n", "malformed", st->malformed);
 	printf("%-16s %" PRIu64 "\n", "events", st->events);
+	printf("%-16s %" PRIu64 "\n", "events dropped", st->events_dropped);
 	printf("%-16s %" PRIu32 "\n", "streams", st->streams);
 	printf("%-16s %" PRIu64 "\n", "stream drops", st->stream_drops);
 	printf("%-16s", "kernel counters");
@@ -83,6 +84,7 @@ static void print_json(const Panoptes__V1__Status *st)
 	json_ku64(&j, "records", st->records);
 	json_ku64(&j, "malformed", st->malformed);
 	json_ku64(&j, "events", st->events);
+	json_ku64(&j, "events_dropped", st->events_dropped);
 	json_ku64(&j, "streams", st->streams);
 	json_ku64(&j, "stream_drops", st->stream_drops);
 	json_object_end(&j);

@@ -10,6 +10,14 @@
 
 #define PN_DEFAULT_LOG_FORMAT "{event} {ftype} '{path}{sep}{file}' ({pod}:{node}) {tags}"
 
+/*
+ * A line buffer that holds any event whose strings need no escaping: callers
+ * format into one on the stack first and take the heap only when the length
+ * returned says the line is longer (escaped bytes, long tags). Lines have no
+ * length limit.
+ */
+#define PN_LINE_STACK (3 * PN_PATH_MAX + 1024)
+
 /* What the formatter needs besides the event and the match. */
 struct pn_format_ctx {
 	const char *node;	    /* {node} */

@@ -144,6 +144,7 @@ static void agent_status(void *ctx, struct pn_agent_status *out)
 	out->records = atomic_load_explicit(&a->consumer->records, memory_order_relaxed);
 	out->malformed = atomic_load_explicit(&a->consumer->malformed, memory_order_relaxed);
 	out->events = atomic_load_explicit(&a->consumer->matched, memory_order_relaxed);
+	out->dropped = atomic_load_explicit(&a->consumer->dropped, memory_order_relaxed);
 }
 
 static void agent_init(struct agent *a, const struct pn_config *cfg, struct pn_registry *reg,
@@ -276,9 +277,9 @@ static void log_counters(struct pn_capture *cap, const struct pn_consumer *cons)
 			      (unsigned long long)k.name);
 	PN_COUNTERS(LOG)
 #undef LOG
-	pn_info("counters:%s; records %llu malformed %llu events written %llu", kernel,
+	pn_info("counters:%s; records %llu malformed %llu events written %llu dropped %llu", kernel,
 		(unsigned long long)cons->records, (unsigned long long)cons->malformed,
-		(unsigned long long)cons->matched);
+		(unsigned long long)cons->matched, (unsigned long long)cons->dropped);
 }
 
 /*

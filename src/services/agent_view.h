@@ -25,6 +25,7 @@ struct pn_agent_status {
 	uint64_t records;   /* ring buffer records decoded */
 	uint64_t malformed; /* records that failed validation */
 	uint64_t events;    /* events written */
+	uint64_t dropped;   /* events matched but not written (no memory) */
 };
 
 struct pn_agent_view {

@@ -31,7 +31,7 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	Panoptes__V1__Process proc = PANOPTES__V1__PROCESS__INIT;
 	Panoptes__V1__Event__TagsEntry *entries = NULL, **tags = NULL;
 	const struct pn_subject *s = m->subject;
-	char line[3 * PN_PATH_MAX + 1024], comm[sizeof(ev->comm)];
+	char stack[PN_LINE_STACK], *line = stack, comm[sizeof(ev->comm)];
 	char *dir = strndup(m->full_path, m->dir_len);
 	grpc_byte_buffer *bb = NULL;
 	size_t n;
@@ -58,9 +58,13 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	proc.gid = ev->gid;
 	proc.comm = comm;
 
-	n = pn_format_line(line, sizeof(line), m->watch->log_format, ev, m, fctx);
-	if (n >= sizeof(line))
-		n = 0; /* cannot happen with PATH_MAX paths; never a cut line */
+	n = pn_format_line(stack, sizeof(stack), m->watch->log_format, ev, m, fctx);
+	if (n >= sizeof(stack)) {
+		/* a long escaped line: the length is known, format it whole on the heap */
+		line = malloc(n + 1);
+		if (!line || pn_format_line(line, n + 1, m->watch->log_format, ev, m, fctx) != n)
+			goto out;
+	}
 	if (n && line[n - 1] == '\n')
 		n--;
 	line[n] = '\0';
@@ -87,6 +91,8 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.named_path = (char *)(ev->named_path ? ev->named_path : "");
 	bb = pn_api_pack(&e.base);
 out:
+	if (line != stack)
+		free(line);
 	free(tags);
 	free(entries);
 	free(dir);

@@ -82,6 +82,11 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		atomic_load_explicit(&src->consumer->records, memory_order_relaxed));
 	counter(f, "panoptes_records_malformed_total", "Records that failed validation.",
 		atomic_load_explicit(&src->consumer->malformed, memory_order_relaxed));
+	counter(f, "panoptes_events_written_total", "Events matched and written.",
+		atomic_load_explicit(&src->consumer->matched, memory_order_relaxed));
+	counter(f, "panoptes_events_dropped_total",
+		"Events matched but not written: no memory for the line.",
+		atomic_load_explicit(&src->consumer->dropped, memory_order_relaxed));
 	gauge(f, "panoptes_watches", "Watches installed.", pn_registry_watch_count(src->registry));
 	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",
 	      pn_registry_cgroup_count(src->registry));

@@ -324,6 +324,7 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const Protobuf
 	st->records = as.records;
 	st->malformed = as.malformed;
 	st->events = as.events;
+	st->events_dropped = as.dropped;
 	st->streams = pn_rpc_stream_count(rpc);
 	st->stream_drops = pn_rpc_stream_drops(rpc);
 	if (!ok) {

@@ -40,6 +40,8 @@ COUNTER_METRICS = {
     "failed": "panoptes_failed_operations_total",
     "records": "panoptes_records_total",
     "malformed": "panoptes_records_malformed_total",
+    "written": "panoptes_events_written_total",
+    "events_dropped": "panoptes_events_dropped_total",
 }
 
 

@@ -118,6 +118,33 @@ class CgroupEvents(AgentCase):
         self.assertEqual(code, 0)
         self.assertEqual(agent.counters()["truncated"], 0)
 
+    def test_long_escaped_lines_whole(self):
+        """A 3.7 KB chain of control-byte names: each JSON line is some 45 KB
+        (\\u00XX per byte, the path twice), longer than any fixed buffer, and
+        still arrives whole; the counters reconcile."""
+        d = self.d
+        agent = self.start("--recursive", "--events", "create,modify")
+        names = ["".join(chr(1 + (i + k) % 31) for k in range(250)) for i in range(14)]
+        dirs = [d + "/" + "/".join(names[:i + 1]) for i in range(len(names))]
+        f = dirs[-1] + "/" + "\x1b[2J\n\x7f-f"
+        self.assertGreater(len(f), 3500)
+        self.workload(f"mkdirp:{dirs[-1]}", f"create:{f}", f"write:{f}:edit")
+        expected = ([("CREATE", p) for p in dirs] + [("CREATE", f), ("MODIFY", f)])
+        events = agent.wait_for(lambda ev: len(ev) >= len(expected), timeout=20)
+        events = agent.settle()
+        self.assertEqual(brief(events), expected)
+        self.assertEqual((events[-1]["dir"], events[-1]["file"]),
+                         (dirs[-1], f[len(dirs[-1]) + 1:]))
+        self.assertFalse(any(e["truncated"] for e in events))
+        m = agent.metrics()
+        matched = sum(v for k, v in m.items() if k.startswith("panoptes_events_total{"))
+        c = agent.counters()
+        # matched = written + dropped: every event the watch counted is on stdout
+        self.assertEqual((matched, c["written"], c["events_dropped"]),
+                         (len(expected), len(expected), 0))
+        code, _ = agent.stop()
+        self.assertEqual(code, 0)
+
     def test_relative_paths_and_dirfds(self):
         d = self.d
         os.mkdir(f"{d}/w")

@@ -147,7 +147,8 @@ class Ctl(CtlCase):
         rows = {line[:16].strip(): line[17:] for line in text}
         self.assertEqual(list(rows), ["version", "node", "backend", "kernel release",
                                       "programs", "uptime", "watches", "cgroups", "records",
-                                      "malformed", "events", "streams", "stream drops",
+                                      "malformed", "events", "events dropped", "streams",
+                                      "stream drops",
                                       "kernel counters"])
         self.assertEqual((rows["version"], rows["node"], rows["backend"], rows["watches"]),
                          ("0.1.0", NODE, self.agent.backend, "0"))

@@ -667,6 +667,118 @@ static size_t ref_json(char *out, const unsigned char *s, size_t n)
 	return o;
 }
 
+/* ------------------------------------------------------------------ lines of any length */
+
+/*
+ * The worst the kernel can hand over: paths of PN_PATH_MAX - 1 bytes, every
+ * name byte a control byte (6 bytes each in JSON, 4 in a log line), and a
+ * long tag. No line length fits a fixed buffer; the formatter must say the
+ * exact length needed so that the caller can format the whole line again.
+ */
+#define LONG_NAME 255
+
+static char *control_path(char lead)
+{
+	char *p = malloc(PN_PATH_MAX);
+
+	assert_non_null(p);
+	for (size_t i = 0; i < PN_PATH_MAX - 1; i++)
+		p[i] = (i % (LONG_NAME + 1) == 0) ? '/' : (char)(lead + i % 30);
+	p[PN_PATH_MAX - 1] = '\0';
+	return p;
+}
+
+/* Formats whole into a heap buffer of the length the first (cut) call asked for. */
+static char *format_whole(bool is_json, const struct pn_event *ev, const struct pn_match *m,
+			  size_t *len)
+{
+	char stack[PN_LINE_STACK], *buf;
+	size_t n = is_json ? pn_format_json(stack, sizeof(stack), ev, m, &ctx) :
+			     pn_format_line(stack, sizeof(stack), NULL, ev, m, &ctx);
+
+	assert_true(n >= sizeof(stack)); /* the old fixed buffer would have lost it */
+	buf = malloc(n + 1);
+	assert_non_null(buf);
+	assert_int_equal(is_json ? pn_format_json(buf, n + 1, ev, m, &ctx) :
+				   pn_format_line(buf, n + 1, NULL, ev, m, &ctx),
+			 n);
+	assert_int_equal(strlen(buf), n);
+	*len = n;
+	return buf;
+}
+
+static void test_long_lines(void **state)
+{
+	char *full = control_path(1), *old = control_path(2), *named = control_path(3);
+	char *file = strrchr(full, '/') + 1;
+	size_t dir_len = (size_t)(file - 1 - full);
+	char *want = malloc(32 * PN_PATH_MAX + 8192), *got, key[LONG_NAME + 1], val[1025];
+	struct pn_tag long_tag[1] = { { key, val } };
+	struct pn_subject subj = { .tags = long_tag, .n_tags = 1 };
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MOVED_TO, full, file);
+	size_t n, o = 0;
+	char tags_text[sizeof(key) + sizeof(val) + 1];
+
+	(void)state;
+	assert_non_null(want);
+	memset(key, '\x1f', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	memset(val, '"', sizeof(val) - 1);
+	val[sizeof(val) - 1] = '\0';
+	snprintf(tags_text, sizeof(tags_text), "%s=%s", key, val);
+	subj.tags_text = tags_text;
+	m.subject = &subj;
+	m.other_path = old;
+	m.cookie = 77;
+	ev.path = full;
+	ev.old_path = old;
+	ev.named_path = named;
+
+	/* JSON: the reference escaper for every string, the fixed text as the tests above */
+	o += (size_t)sprintf(want + o, "{\"time\":\"" TIME_STR "\",\"event\":\"MOVED_TO\","
+				       "\"events\":[\"MOVED_TO\"],\"ftype\":\"file\","
+				       "\"is_dir\":false,\"path\":\"");
+	o += ref_json(want + o, (const unsigned char *)full, strlen(full));
+	o += (size_t)sprintf(want + o, "\",\"dir\":\"");
+	o += ref_json(want + o, (const unsigned char *)full, dir_len);
+	o += (size_t)sprintf(want + o, "\",\"file\":\"");
+	o += ref_json(want + o, (const unsigned char *)file, strlen(file));
+	o += (size_t)sprintf(want + o, "\",\"old_path\":\"");
+	o += ref_json(want + o, (const unsigned char *)old, strlen(old));
+	o += (size_t)sprintf(want + o, "\",\"cookie\":77,\"named_path\":\"");
+	o += ref_json(want + o, (const unsigned char *)named, strlen(named));
+	o += (size_t)sprintf(want + o,
+			     "\",\"pid\":4243,\"tgid\":4242,\"uid\":101,\"gid\":102,"
+			     "\"comm\":\"nginx\",\"cgroup_id\":12345,"
+			     "\"container\":\"containerd://4f2a\",\"watch\":\"nginx-conf\","
+			     "\"pod\":\"web-1\",\"node\":\"node-a\",\"tags\":{\"");
+	o += ref_json(want + o, (const unsigned char *)key, strlen(key));
+	o += (size_t)sprintf(want + o, "\":\"");
+	o += ref_json(want + o, (const unsigned char *)val, strlen(val));
+	o += (size_t)sprintf(want + o, "\"},\"truncated\":false}\n");
+	got = format_whole(true, &ev, &m, &n);
+	assert_int_equal(n, o);
+	assert_memory_equal(got, want, n);
+	free(got);
+
+	/* the default log line: {path}{sep}{file}, {pod}:{node} and the tags as they are */
+	o = (size_t)sprintf(want, "MOVED_TO file '");
+	o += ref_text(want + o, (const unsigned char *)full, dir_len);
+	want[o++] = '/';
+	o += ref_text(want + o, (const unsigned char *)file, strlen(file));
+	o += (size_t)sprintf(want + o, "' (web-1:node-a) %s\n", tags_text);
+	got = format_whole(false, &ev, &m, &n);
+	assert_int_equal(n, o);
+	assert_memory_equal(got, want, n);
+	free(got);
+
+	free(want);
+	free(full);
+	free(old);
+	free(named);
+}
+
 #define MAX_IN	 128
 #define MAX_LINE 4096
 
@@ -983,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_escape_pairs),
 		cmocka_unit_test(test_escape_random),
 		cmocka_unit_test(test_escape_truncation),
+		cmocka_unit_test(test_long_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
