@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * panoptesd: load the kernel programs, install the watches, and turn ring
- * buffer records into log lines or JSON until SIGINT/SIGTERM.
+ * buffer records into log lines or JSON until SIGINT, SIGTERM, SIGQUIT or
+ * SIGPIPE, or until stdout's reader is gone.
  */
 #include <errno.h>
 #include <limits.h>
@@ -232,6 +233,14 @@ static void stop_signals(sigset_t *mask)
 	sigemptyset(mask);
 	sigaddset(mask, SIGINT);
 	sigaddset(mask, SIGTERM);
+	/*
+	 * Their default actions kill without cleanup and leave the hooks attached
+	 * through the pins. Blocked, a write to a stdout whose reader is gone
+	 * fails with EPIPE instead (a fatal stop, below); a SIGPIPE or SIGQUIT
+	 * sent to us stops like SIGTERM.
+	 */
+	sigaddset(mask, SIGPIPE);
+	sigaddset(mask, SIGQUIT);
 }
 
 static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd)
@@ -280,6 +289,19 @@ static void log_counters(struct pn_capture *cap, const struct pn_consumer *cons)
 	pn_info("counters:%s; records %llu malformed %llu events written %llu dropped %llu", kernel,
 		(unsigned long long)cons->records, (unsigned long long)cons->malformed,
 		(unsigned long long)cons->matched, (unsigned long long)cons->dropped);
+}
+
+/*
+ * Nobody reads the events any more: stop cleanly (detach, clear the pins)
+ * rather than keep the hooks running for nothing. Other write errors keep
+ * the agent running, as before: the gRPC streams may still be read.
+ */
+static bool stdout_gone(FILE *out)
+{
+	if (fflush(out) == 0 || errno != EPIPE)
+		return false;
+	pn_err("stdout: %s (its reader is gone): stopping", strerror(EPIPE));
+	return true;
 }
 
 /*
@@ -367,7 +389,10 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 		n = pn_capture_consume(cap);
 		if (n < 0)
 			pn_warn("ring buffer consume failed");
-		fflush(cons->out);
+		if (stdout_gone(cons->out)) {
+			e = -EPIPE;
+			break;
+		}
 		if (n > 0 && cfg->batch_us)
 			batch_pause(cfg->batch_us);
 	}

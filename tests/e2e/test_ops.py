@@ -135,6 +135,56 @@ class Ops(AgentCase):
         agent.stop()
         self.assertFalse(os.path.exists(PIN))
 
+    def spawn(self):
+        """panoptesd with stdout on a pipe of ours, ready once its watch is in place."""
+        p = subprocess.Popen([PANOPTESD, "--watch-cgroup", self.cg.path, "--path", self.tmp.path,
+                              "--output", "json", "--metrics-listen", ""],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(f"{PIN}/links/pn_sys_exit") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(os.path.exists(f"{PIN}/links/pn_sys_exit"), "panoptesd did not start")
+        return p
+
+    def stopped(self, p):
+        """Exit code and stderr of p, which must stop by itself, its pins cleared."""
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise
+        self.assertFalse(os.path.exists(PIN), "pins left after a clean stop")
+        self.assertEqual(programs_named("pn_sys_exit", 0), 0)
+        return p.returncode, err
+
+    def test_stdout_reader_gone_is_a_clean_fatal_stop(self):
+        """The reader of stdout goes away: the next write fails with EPIPE (SIGPIPE is
+        blocked, so it does not kill), the agent says why, detaches and exits 1."""
+        p = self.spawn()
+        p.stdout.close()
+        # events until the agent notices: the watch may be installed just after the pins
+        for i in range(100):
+            if p.poll() is not None:
+                break
+            self.cg.run([WORKLOAD, f"create:{self.tmp.path}/f{i}"])
+            time.sleep(0.1)
+        code, err = self.stopped(p)
+        self.assertEqual(code, 1, err)
+        self.assertIn("stdout: Broken pipe (its reader is gone): stopping", err)
+
+    def test_sigquit_and_sigpipe_stop_cleanly(self):
+        """Their default actions would kill the agent with its hooks attached through the
+        pins; they stop it as SIGTERM does."""
+        for sig, name in ((signal.SIGQUIT, "Quit"), (signal.SIGPIPE, "Broken pipe")):
+            p = self.spawn()
+            time.sleep(0.2)
+            p.send_signal(sig)
+            code, err = self.stopped(p)
+            p.stdout.close()
+            self.assertEqual(code, 0, err)
+            self.assertIn(f"{name}: stopping", err)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
