@@ -58,7 +58,15 @@ int BPF_PROG(pn_proc_exit, struct task_struct *p)
 	if (max_fds > PN_EXIT_MAX_FDS)
 		max_fds = PN_EXIT_MAX_FDS;
 	e.fds = BPF_CORE_READ(fdt, fd);
+	/*
+	 * Never NULL (a one-slot per-CPU array), but said: with the bounded loop
+	 * unrolled, clang takes the counter's address before the NULL test in
+	 * counters__inc(), and 5.10's verifier refuses arithmetic on a pointer
+	 * that may be NULL.
+	 */
 	e.h.c = counters__get();
+	if (!e.h.c)
+		return 0;
 	loop__run(max_fds, exit__close_step, &e);
 	return 0;
 }

@@ -54,11 +54,58 @@ static __always_inline long compat__file_refs(struct file *f)
 }
 
 /*
+ * bpf_get_current_ancestor_cgroup_id() for tracing and LSM programs, 5.14
+ * (bpf: Allow bpf_get_current_ancestor_cgroup_id for tracing); before, only
+ * cgroup programs had it. The helper's id exists in every kernel's enum, so
+ * CO-RE cannot tell: userspace asks the kernel (libbpf's helper probe) and
+ * sets this before load, and the verifier, which knows frozen .rodata,
+ * never visits the call where it is 0. There the same id is read from the
+ * task's default-hierarchy cgroup, in its ancestor_ids[] array (kernels
+ * before 5.14 all have it; 6.0 replaced it with ancestors[], by then the
+ * helper is always there).
+ */
+const volatile __u8 pn_ancestor_helper __weak = 1;
+
+struct cgroup___ancestor_ids {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 compat__ancestor_cgroup_id(__u32 level)
+{
+	struct task_struct *task;
+	struct cgroup *cg;
+	__u64 id = 0;
+
+	if (pn_ancestor_helper)
+		return bpf_get_current_ancestor_cgroup_id(level);
+	task = (struct task_struct *)bpf_get_current_task();
+	cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+	/* the helper's answer above the task's own level: no such ancestor */
+	if (!cg || BPF_CORE_READ(cg, level) < (int)level)
+		return 0;
+	bpf_core_read(&id, sizeof(id), &((struct cgroup___ancestor_ids *)cg)->ancestor_ids[level]);
+	return id;
+}
+
+/*
  * bpf_loop(), 5.17 (bpf: Add bpf_loop helper): a callback verified once and
  * run up to a runtime bound. CO-RE answers this at load time and the
  * verifier never visits the branch the kernel cannot run (lib/loop.bpf.h).
+ *
+ * Not visiting it is not enough before 5.13 (bpf: Add bpf_for_each_map_elem()
+ * helper, which brought BPF_PSEUDO_FUNC): the callback's address is loaded by
+ * an ld_imm64 of that kind, and older kernels reject the whole program at it
+ * ("unrecognized bpf_ld_imm64 insn") however dead its branch is. The build
+ * makes a second object with PN_BOUNDED_LOOPS, in which no such load exists,
+ * and the agent loads that one where the kernel has no bpf_loop
+ * (src/agent/capture.c).
  */
+#ifdef PN_BOUNDED_LOOPS
+#define compat__has_bpf_loop() 0
+#else
 #define compat__has_bpf_loop() bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)
+#endif
 
 /*
  * The LSM path_rename hook's `flags` argument, 5.19 (LSM: Remove double

@@ -7,6 +7,7 @@
 #ifndef PN_FILTER_BPF_H
 #define PN_FILTER_BPF_H
 
+#include "lib/compat.bpf.h"
 #include "lib/maps.bpf.h"
 
 /*
@@ -36,7 +37,7 @@ static __always_inline struct pn_cgroup_watch *filter__watched_cgroup(__u64 *wat
 		 * 0 when the task sits above that level: no such ancestor. At the
 		 * task's own level it is the task's own id, already looked up.
 		 */
-		id = bpf_get_current_ancestor_cgroup_id(pn_watch_levels[i]);
+		id = compat__ancestor_cgroup_id(pn_watch_levels[i]);
 		if (!id || id == own)
 			continue;
 		w = bpf_map_lookup_elem(&pn_cgroups, &id);

@@ -63,7 +63,36 @@ struct {
  *               walk[PN_PATH_MAX]; a name the process passed is appended from
  *               there. The second half absorbs the append and keeps every
  *               masked offset inside the buffer, which the verifier needs.
+ *   pw:         the walk's own state (struct path_walk), rewritten by each walk.
  */
+/*
+ * The state of one path walk (lib/path.bpf.h), kept in the scratch and not
+ * on the stack: a value loaded from a map is unknown to the verifier, so
+ * the states it reaches at each step agree whichever way the step before
+ * went (a name prepended, a mount crossed) and are pruned. On the stack the
+ * offset's exact range survives each step, and the unrolled walk of the
+ * bounded object (kernels without bpf_loop) went past 5.10's million
+ * instructions.
+ */
+struct path_walk {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct mount *mnt;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	__u32 off; /* start of the path built so far; PN_PATH_MAX when empty */
+	__u8 done; /* reached the task's root */
+	__u8 truncated;
+	__u8 outside; /* walked off the top without meeting the root: not in this task's view */
+	__u8 pad;
+};
+
+/* What a step is given: the state, and the buffer (scratch->walk) it prepends to. */
+struct path_walk_ref {
+	struct path_walk *w;
+	char *buf;
+};
+
 struct pn_scratch {
 	__u64 match; /* } the head of struct pn_pending: a built record can be */
 	__u32 hook;  /* } saved as a pending one straight from the scratch     */
@@ -71,6 +100,7 @@ struct pn_scratch {
 	struct pn_record rec;
 	char data[3 * PN_PATH_MAX]; /* 2 paths; the slack lets masked offsets verify */
 	char walk[2 * PN_PATH_MAX];
+	struct path_walk pw;
 	__u32 cookie_seq;
 	__u32 pad;
 };

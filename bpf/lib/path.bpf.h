@@ -22,19 +22,6 @@
 /* Enough steps for PATH_MAX of one-letter components. */
 #define PN_WALK_STEPS (PN_PATH_MAX / 2)
 
-struct path_walk {
-	struct dentry *dentry;
-	struct vfsmount *vfsmnt;
-	struct mount *mnt;
-	struct dentry *root_dentry;
-	struct vfsmount *root_mnt;
-	char *buf; /* scratch->walk */
-	__u32 off; /* start of the path built so far; PN_PATH_MAX when empty */
-	__u8 done; /* reached the task's root */
-	__u8 truncated;
-	__u8 outside; /* walked off the top without meeting the root: not in this task's view */
-};
-
 static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 {
 	return (struct mount *)((void *)vfsmnt - bpf_core_field_offset(struct mount, mnt));
@@ -46,8 +33,8 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
  * not cut: nothing is written, the path is marked truncated and the walk
  * stops (returns 1). tests/bpf/ runs this step against exact bytes.
  */
-static __always_inline long path__prepend_name(struct path_walk *w, const unsigned char *name,
-					       __u32 len)
+static __always_inline long path__prepend_name(struct path_walk *w, char *buf,
+					       const unsigned char *name, __u32 len)
 {
 	__u32 off;
 
@@ -67,15 +54,16 @@ static __always_inline long path__prepend_name(struct path_walk *w, const unsign
 	 * inside the 2 * PN_PATH_MAX walk buffer.
 	 */
 	off = w->off & (PN_PATH_MAX - 1);
-	w->buf[off] = '/';
-	bpf_probe_read_kernel(&w->buf[off + 1], len & PN_NAME_MAX, name);
+	buf[off] = '/';
+	bpf_probe_read_kernel(&buf[off + 1], len & PN_NAME_MAX, name);
 	return 0;
 }
 
 /* One step of prepend_path(); returns 1 to stop. */
 static long path__walk_step(__u32 index, void *ctx)
 {
-	struct path_walk *w = ctx;
+	struct path_walk_ref *ref = ctx;
+	struct path_walk *w = ref->w;
 	/* Locals, not w->...: BPF_CORE_READ would try to relocate our own struct. */
 	struct dentry *dentry = w->dentry;
 	struct vfsmount *vfsmnt = w->vfsmnt;
@@ -104,7 +92,7 @@ static long path__walk_step(__u32 index, void *ctx)
 		return 0;
 	}
 
-	if (path__prepend_name(w, BPF_CORE_READ(dentry, d_name.name),
+	if (path__prepend_name(w, ref->buf, BPF_CORE_READ(dentry, d_name.name),
 			       BPF_CORE_READ(dentry, d_name.len)))
 		return 1;
 	w->dentry = parent;
@@ -120,24 +108,27 @@ static long path__walk_step(__u32 index, void *ctx)
 static __always_inline long path__walk(struct pn_scratch *s, struct task_struct *task,
 				       struct dentry *dentry, struct vfsmount *vfsmnt, __u8 *flags)
 {
-	struct path_walk w = {
-		.dentry = dentry,
-		.vfsmnt = vfsmnt,
-		.mnt = real_mount(vfsmnt),
-		.root_dentry = BPF_CORE_READ(task, fs, root.dentry),
-		.root_mnt = BPF_CORE_READ(task, fs, root.mnt),
-		.buf = s->walk,
-		.off = PN_PATH_MAX,
-	};
+	struct path_walk *w = &s->pw;
+	/* bpf_loop wants its context on the stack; pointers kept there stay pointers */
+	struct path_walk_ref ref = { .w = w, .buf = s->walk };
 
-	loop__run(PN_WALK_STEPS, path__walk_step, &w);
-	if (w.outside)
+	w->dentry = dentry;
+	w->vfsmnt = vfsmnt;
+	w->mnt = real_mount(vfsmnt);
+	w->root_dentry = BPF_CORE_READ(task, fs, root.dentry);
+	w->root_mnt = BPF_CORE_READ(task, fs, root.mnt);
+	w->off = PN_PATH_MAX;
+	w->done = 0;
+	w->truncated = 0;
+	w->outside = 0;
+	loop__run(PN_WALK_STEPS, path__walk_step, &ref);
+	if (w->outside)
 		return -1;
-	if (!w.done)
-		w.truncated = 1; /* ran out of steps before the root */
-	if (w.truncated)
+	if (!w->done)
+		w->truncated = 1; /* ran out of steps before the root */
+	if (w->truncated)
 		*flags |= PN_REC_TRUNCATED;
-	return w.off;
+	return w->off;
 }
 
 /*

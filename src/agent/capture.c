@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "macros.h"
 #include "panoptes.skel.h"
+#include "panoptes_bounded.skel.h"
 #include "pins.h"
 #include "probe.h"
 
@@ -28,7 +30,8 @@ struct pn_capture {
 	pn_record_fn on_record;
 	void *ctx;
 	int ncpus;
-	int backend; /* PN_BACKEND_* */
+	int backend;  /* PN_BACKEND_* */
+	bool bounded; /* the PN_BOUNDED_LOOPS object (no bpf_loop) */
 	char programs[512];
 	struct pn_pins pins;
 };
@@ -98,6 +101,38 @@ static bool prog_is_vfs(const struct bpf_program *prog)
 	       !strncmp(sec, "lsm/", 4);
 }
 
+/*
+ * Kernels without bpf_loop get the object built with PN_BOUNDED_LOOPS
+ * (bpf/lib/compat.bpf.h). It has the same maps, programs and globals, name
+ * for name and byte for byte, so it is opened through panoptes_bpf's skeleton
+ * with the other object's bytes, and nothing else in the agent knows which
+ * one runs.
+ */
+static struct panoptes_bpf *skel_open(bool bounded)
+{
+	struct panoptes_bpf *skel;
+	int e;
+
+	if (!bounded)
+		return panoptes_bpf__open();
+	skel = calloc(1, sizeof(*skel));
+	if (!skel) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	e = panoptes_bpf__create_skeleton(skel);
+	if (!e) {
+		skel->skeleton->data = panoptes_bounded_bpf__elf_bytes(&skel->skeleton->data_sz);
+		e = bpf_object__open_skeleton(skel->skeleton, NULL);
+	}
+	if (e) {
+		panoptes_bpf__destroy(skel);
+		errno = -e;
+		return NULL;
+	}
+	return skel;
+}
+
 /* Loads one backend's programs only; the other backend's stay in the object, unloaded. */
 static void programs_select(struct pn_capture *c, int backend, const struct btf *vmlinux,
 			    bool have_tracefs)
@@ -131,7 +166,8 @@ static const char *backend_name(int backend)
  * directory), so another backend may still work.
  */
 static int capture_start(struct pn_capture **out, const struct pn_capture_opts *opts, int backend,
-			 const struct btf *vmlinux, bool *refused, char *err, size_t errlen)
+			 const struct btf *vmlinux, bool bounded, bool *refused, char *err,
+			 size_t errlen)
 {
 	struct bpf_program *prog;
 	struct pn_capture *c;
@@ -146,6 +182,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	c->ctx = opts->ctx;
 	pn_pins_init(&c->pins);
 	c->backend = backend;
+	c->bounded = bounded;
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
 		e = c->ncpus ? c->ncpus : -EINVAL;
@@ -153,7 +190,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		goto err_out;
 	}
 
-	c->skel = panoptes_bpf__open();
+	c->skel = skel_open(bounded);
 	if (!c->skel) {
 		e = -errno;
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-e));
@@ -168,6 +205,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	if (backend != PN_BACKEND_VFS)
 		bpf_map__set_max_entries(c->skel->maps.pn_pending, 1);
 	c->skel->rodata->pn_backend = backend;
+	c->skel->rodata->pn_ancestor_helper = pn_probe_ancestor_helper();
 	if (backend == PN_BACKEND_SYSCALLS)
 		have_tracefs = pn_probe_tracefs();
 	programs_select(c, backend, vmlinux, have_tracefs);
@@ -178,7 +216,8 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		if (backend == PN_BACKEND_VFS)
 			snprintf(err, errlen, PN_VFS_REFUSED "%s%s", strerror(-e),
 				 pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
-		else if (e == -EPERM || e == -EACCES)
+		/* as root, EACCES is the verifier's refusal, not a missing permission */
+		else if (e == -EPERM || (e == -EACCES && geteuid() != 0))
 			snprintf(err, errlen,
 				 "no permission to load BPF programs (%s): run as root, or with "
 				 "CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; nothing was started",
@@ -240,6 +279,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 	const char *missing;
 	struct btf *vmlinux;
 	bool refused = false;
+	bool bounded;
 	int e;
 
 	*out = NULL;
@@ -256,9 +296,15 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		return -ENOTSUP;
 	}
 	libbpf_set_print(libbpf_print);
+	bounded = !pn_probe_bpf_loop();
+	if (bounded)
+		pn_info("this kernel has no bpf_loop (5.17): loading the bounded programs, whose "
+			"path walk stops after a fixed number of directories (a deeper path is "
+			"reported with \"truncated\": true)");
 	/* the syscalls programs need no look at the kernel's functions: skip a BTF parse */
 	if (!strcmp(want, "syscalls"))
-		return capture_start(out, opts, PN_BACKEND_SYSCALLS, NULL, &refused, err, errlen);
+		return capture_start(out, opts, PN_BACKEND_SYSCALLS, NULL, bounded, &refused, err,
+				     errlen);
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux) {
 		e = -errno;
@@ -270,7 +316,8 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 	missing = pn_probe_vfs_missing(vmlinux, why, sizeof(why));
 	if (!missing) {
 		libbpf_quiet = true;
-		e = capture_start(out, opts, PN_BACKEND_VFS, vmlinux, &refused, why, sizeof(why));
+		e = capture_start(out, opts, PN_BACKEND_VFS, vmlinux, bounded, &refused, why,
+				  sizeof(why));
 		libbpf_quiet = false;
 		if (e && !refused) {
 			/* not the kernel's answer (pins, memory): the same would stop syscalls */
@@ -293,7 +340,7 @@ int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts,
 		e = -ENOTSUP;
 		goto done;
 	}
-	e = capture_start(out, opts, PN_BACKEND_SYSCALLS, vmlinux, &refused, err, errlen);
+	e = capture_start(out, opts, PN_BACKEND_SYSCALLS, vmlinux, bounded, &refused, err, errlen);
 	if (!e)
 		pn_info("backend syscalls (auto): vfs unavailable: %s", missing);
 done:
@@ -398,6 +445,11 @@ void pn_capture_counters(struct pn_capture *c, struct pn_counters *sum)
 const char *pn_capture_backend(const struct pn_capture *c)
 {
 	return backend_name(c->backend);
+}
+
+const char *pn_capture_path_walk(const struct pn_capture *c)
+{
+	return c->bounded ? "bounded" : "full";
 }
 
 const char *pn_capture_pin_path(const struct pn_capture *c)

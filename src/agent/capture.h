@@ -45,6 +45,8 @@ int pn_capture_set_levels(struct pn_capture *c, const uint32_t *levels, unsigned
 
 void pn_capture_counters(struct pn_capture *c, struct pn_counters *sum);
 const char *pn_capture_backend(const struct pn_capture *c);
+/* "full" (bpf_loop: paths up to PATH_MAX) or "bounded" (kernels without it) */
+const char *pn_capture_path_walk(const struct pn_capture *c);
 /* The pin directory in use, "" when not pinning. */
 const char *pn_capture_pin_path(const struct pn_capture *c);
 /* Names of attached programs, comma-separated, e.g. "pn_sys_exit,pn_close". */

@@ -179,6 +179,18 @@ int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, struct bpf_l
 
 		snprintf(name, sizeof(name), "%s", bpf_program__name(progs[i]));
 		e = pin_one(p->path, "links", name, pin_link, links[i], err, errlen);
+		/*
+		 * Before 5.15 (bpf: Implement minimal BPF perf link)
+		 * libbpf attaches a tracepoint program through its perf event,
+		 * which is not a BPF object and cannot be pinned. The program
+		 * runs all the same; only its pin is missing.
+		 */
+		if (e == -EINVAL && bpf_program__type(progs[i]) == BPF_PROG_TYPE_TRACEPOINT) {
+			pn_info("%s: not pinned (this kernel attaches tracepoint programs "
+				"through perf events, which bpffs cannot hold; 5.15+ can)",
+				bpf_program__name(progs[i]));
+			continue;
+		}
 		if (e)
 			return e;
 	}

@@ -48,6 +48,18 @@ bool pn_probe_tracefs(void)
 	return true;
 }
 
+bool pn_probe_bpf_loop(void)
+{
+	/* tracepoint programs get the base helpers, bpf_loop among them */
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) == 1;
+}
+
+bool pn_probe_ancestor_helper(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT,
+				       BPF_FUNC_get_current_ancestor_cgroup_id, NULL) == 1;
+}
+
 /* The active LSMs, from securityfs (mounted when missing, as tracefs is). */
 static bool lsm_list(char *buf, size_t len)
 {

@@ -22,6 +22,19 @@ bool pn_probe_btf(void);
 /* tracefs (or debugfs' tracing) is there, mounted now if it was missing. */
 bool pn_probe_tracefs(void);
 
+/*
+ * The kernel has the bpf_loop helper (5.17), asked by loading a tiny program
+ * (libbpf's helper probe); without it the agent loads the bounded object.
+ */
+bool pn_probe_bpf_loop(void);
+
+/*
+ * Tracing programs may call bpf_get_current_ancestor_cgroup_id() (5.14);
+ * without it they read the ancestors from the task's cgroup
+ * (bpf/lib/compat.bpf.h).
+ */
+bool pn_probe_ancestor_helper(void);
+
 /* The kernel's BTF has a function of this name (NULL-safe on vmlinux). */
 bool pn_probe_has_func(const struct btf *vmlinux, const char *name);
 

@@ -99,8 +99,11 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 			src->grpc_stream_drops(src->grpc_ctx));
 	}
 
-	family(f, "panoptes_backend_info", "gauge", "The kernel backend in use.");
-	fprintf(f, "panoptes_backend_info{backend=\"%s\"} 1\n", pn_capture_backend(src->capture));
+	family(f, "panoptes_backend_info", "gauge",
+	       "The kernel backend in use, and its path walk (full: up to PATH_MAX; bounded: "
+	       "kernels without bpf_loop).");
+	fprintf(f, "panoptes_backend_info{backend=\"%s\",path_walk=\"%s\"} 1\n",
+		pn_capture_backend(src->capture), pn_capture_path_walk(src->capture));
 	family(f, "panoptes_build_info", "gauge", "Version of panoptesd.");
 	fprintf(f, "panoptes_build_info{version=\"%s\"} 1\n", src->version);
 

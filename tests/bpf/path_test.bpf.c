@@ -21,9 +21,9 @@ long out_stop;
 SEC("syscall")
 int prepend(struct prepend_args *args)
 {
-	struct path_walk w = { .buf = buf, .off = args->off };
+	struct path_walk w = { .off = args->off };
 
-	out_stop = path__prepend_name(&w, (const unsigned char *)args->name, args->name_len);
+	out_stop = path__prepend_name(&w, buf, (const unsigned char *)args->name, args->name_len);
 	out_off = w.off;
 	out_truncated = w.truncated;
 	return 0;

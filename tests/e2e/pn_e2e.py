@@ -292,12 +292,19 @@ class Agent:
             raise AssertionError(f"GET http://{self.metrics_addr}/metrics: {reply}")
         return metric_values(reply[1])
 
-    def _backend(self):
+    def _backend_label(self, label):
         chosen = [k for k, v in self.metrics().items()
                   if k.startswith("panoptes_backend_info{") and v == 1]
         if len(chosen) != 1:
             raise AssertionError(f"/metrics names no single backend: {chosen}")
-        return chosen[0].split('backend="', 1)[1].split('"', 1)[0]
+        return chosen[0].split(f'{label}="', 1)[1].split('"', 1)[0]
+
+    def _backend(self):
+        return self._backend_label("backend")
+
+    def path_walk(self):
+        """"full" (bpf_loop: paths up to PATH_MAX) or "bounded" (kernels without it)."""
+        return self._backend_label("path_walk")
 
     def counters(self):
         """Kernel and consumer counters ({"emitted": n, "records": n, ...}) from /metrics.

@@ -99,7 +99,7 @@ class Ops(AgentCase):
         self.assertGreaterEqual(m["panoptes_kernel_emitted_total"], total["emitted"])
         self.assertEqual(m["panoptes_watches"], 1)
         self.assertEqual(m["panoptes_watched_cgroups"], 1)
-        self.assertEqual(m['panoptes_backend_info{backend="syscalls"}'], 1)
+        self.assertEqual(m['panoptes_backend_info{backend="syscalls",path_walk="full"}'], 1)
         self.assertEqual(http_get("/healthz"), (200, "ok\n"))
         self.assertEqual(http_get("/readyz"), (200, "ok\n"))
         self.assertEqual(http_get("/nope")[0], 404)
