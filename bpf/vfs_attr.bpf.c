@@ -34,6 +34,14 @@ int BPF_PROG(pn_lsm_chown, const struct path *path) /* uid, gid: by value, unuse
 	return 0;
 }
 
+/* Where pn_lsm_chown cannot load (lib/compat.bpf.h): the function every chown(2) variant calls. */
+SEC("fentry/chown_common")
+int BPF_PROG(pn_chown_common, const struct path *path) /* user, group: unused */
+{
+	attr__pending(path, PN_ATTRIB);
+	return 0;
+}
+
 /* truncate(2); before 6.2 also ftruncate(2) and open(O_TRUNC) */
 SEC("lsm/path_truncate")
 int BPF_PROG(pn_lsm_truncate, const struct path *path)
@@ -55,6 +63,15 @@ int BPF_PROG(pn_lsm_ftruncate, struct file *file)
 /* idmap: its type changed in 5.12 and 6.3 (lib/compat.bpf.h) */
 SEC("fexit/notify_change")
 int BPF_PROG(pn_end_setattr, void *idmap, struct dentry *dentry, struct iattr *attr,
+	     struct inode **delegated_inode, int ret)
+{
+	pending__finish(PN_HOOK_SETATTR, dentry, ret);
+	return 0;
+}
+
+/* Before 5.12 notify_change() had no idmap (lib/compat.bpf.h) */
+SEC("fexit/notify_change")
+int BPF_PROG(pn_end_setattr_noidmap, struct dentry *dentry, struct iattr *attr,
 	     struct inode **delegated_inode, int ret)
 {
 	pending__finish(PN_HOOK_SETATTR, dentry, ret);

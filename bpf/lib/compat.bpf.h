@@ -12,9 +12,21 @@
  * - filp_flush(), 6.7: close(2) and its relatives reach filp_flush() and no
  *   longer filp_close(); vfs_close.bpf.c has one program for each and the
  *   one the kernel's BTF names is loaded.
+ * - LSM path_chown takes kuid_t and kgid_t by value, which a trampoline
+ *   accepts only from 6.1 (bpf: Allow struct argument in trampoline based
+ *   programs); before, fentry on chown_common(), through which every
+ *   chown(2) variant passes with the path, builds the same pending record.
+ *   Userspace loads pn_lsm_chown where a probe program on the hook loads,
+ *   pn_chown_common otherwise.
  * - LSM file_truncate, 6.2 (security: Create file_truncate hook from
  *   path_truncate hook): ftruncate(2) and open(O_TRUNC) ask file_truncate
  *   instead of path_truncate; pn_lsm_ftruncate loads only where it exists.
+ *
+ * - notify_change()'s first argument, 5.12 (fs: add idmapped mounts
+ *   series: "attr: handle idmapped mounts"): an fexit program reads the
+ *   return value after the arguments, so the count matters. pn_end_setattr
+ *   takes it, pn_end_setattr_noidmap is for the older three arguments; the
+ *   one that matches the function's BTF prototype is loaded.
  *
  * Function arguments that changed type but not position: fexit/notify_change
  * declares its first argument `void *`, a struct user_namespace * from 5.12

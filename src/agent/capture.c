@@ -137,6 +137,7 @@ static struct panoptes_bpf *skel_open(bool bounded)
 static void programs_select(struct pn_capture *c, int backend, const struct btf *vmlinux,
 			    bool have_tracefs)
 {
+	bool chown_lsm, chown_common, noidmap;
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, c->skel->obj)
@@ -148,6 +149,17 @@ static void programs_select(struct pn_capture *c, int backend, const struct btf 
 		bpf_program__set_autoload(c->skel->progs.pn_close_filp, !flush);
 		bpf_program__set_autoload(c->skel->progs.pn_lsm_ftruncate,
 					  pn_probe_has_func(vmlinux, "bpf_lsm_file_truncate"));
+		noidmap = pn_probe_func_args(vmlinux, "notify_change") == 3;
+		bpf_program__set_autoload(c->skel->progs.pn_end_setattr, !noidmap);
+		bpf_program__set_autoload(c->skel->progs.pn_end_setattr_noidmap, noidmap);
+		chown_lsm = pn_probe_lsm_hook(vmlinux, "bpf_lsm_path_chown");
+		chown_common = !chown_lsm && pn_probe_has_func(vmlinux, "chown_common");
+		bpf_program__set_autoload(c->skel->progs.pn_lsm_chown, chown_lsm);
+		bpf_program__set_autoload(c->skel->progs.pn_chown_common, chown_common);
+		if (!chown_lsm && !chown_common)
+			pn_warn("this kernel can hook neither LSM path_chown nor chown_common: "
+				"chown(2) will not be reported (ATTRIB), every other event still "
+				"works");
 	} else if (!have_tracefs) {
 		bpf_program__set_autoload(c->skel->progs.pn_close, false);
 		bpf_program__set_autoload(c->skel->progs.pn_dup2, false);

@@ -97,6 +97,17 @@ bool pn_probe_has_func(const struct btf *vmlinux, const char *name)
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
 }
 
+int pn_probe_func_args(const struct btf *vmlinux, const char *name)
+{
+	int id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) : -1;
+	const struct btf_type *proto;
+
+	if (id <= 0)
+		return -1;
+	proto = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
+	return proto && btf_is_func_proto(proto) ? btf_vlen(proto) : -1;
+}
+
 /*
  * Kernel functions the vfs programs attach to (fentry/fexit) and LSM hooks
  * they need. filp_flush (6.7+) and file_truncate (6.2+) are optional: the
@@ -138,6 +149,11 @@ static int trampoline_try(const struct btf *vmlinux, enum bpf_prog_type type,
 		close(link);
 	close(prog);
 	return e;
+}
+
+bool pn_probe_lsm_hook(const struct btf *vmlinux, const char *hook)
+{
+	return trampoline_try(vmlinux, BPF_PROG_TYPE_LSM, BPF_LSM_MAC, hook) == 0;
 }
 
 /*

@@ -35,6 +35,15 @@ bool pn_probe_bpf_loop(void);
  */
 bool pn_probe_ancestor_helper(void);
 
+/*
+ * A program on this LSM hook loads and attaches (asked with two
+ * instructions): false where the kernel refuses the hook's argument types.
+ */
+bool pn_probe_lsm_hook(const struct btf *vmlinux, const char *hook);
+
+/* How many arguments the kernel function takes (its BTF prototype), or -1. */
+int pn_probe_func_args(const struct btf *vmlinux, const char *name);
+
 /* The kernel's BTF has a function of this name (NULL-safe on vmlinux). */
 bool pn_probe_has_func(const struct btf *vmlinux, const char *name);
 
