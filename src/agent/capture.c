@@ -93,12 +93,16 @@ static int attach_one(struct pn_capture *c, struct bpf_program *prog, bool requi
 	return 0;
 }
 
+static bool prog_is_trampoline(const char *sec)
+{
+	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6);
+}
+
 static bool prog_is_vfs(const struct bpf_program *prog)
 {
 	const char *sec = bpf_program__section_name(prog);
 
-	return !strncmp(sec, "fentry/", 7) || !strncmp(sec, "fexit/", 6) ||
-	       !strncmp(sec, "lsm/", 4);
+	return prog_is_trampoline(sec) || !strncmp(sec, "lsm/", 4);
 }
 
 /*
@@ -131,6 +135,33 @@ static struct panoptes_bpf *skel_open(bool bounded)
 		return NULL;
 	}
 	return skel;
+}
+
+/*
+ * A vfs program's function under the name this kernel gives it (probe.c
+ * knows the renames): the section keeps the first name, the attach target
+ * follows the kernel.
+ */
+static int programs_retarget(struct pn_capture *c, const struct btf *vmlinux)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		const char *func = strchr(sec, '/') + 1;
+		const char *name;
+		int e;
+
+		if (!bpf_program__autoload(prog) || !prog_is_trampoline(sec))
+			continue;
+		name = pn_probe_func_name(vmlinux, func);
+		if (!name || name == func)
+			continue;
+		e = bpf_program__set_attach_target(prog, 0, name);
+		if (e)
+			return e;
+	}
+	return 0;
 }
 
 /* Loads one backend's programs only; the other backend's stay in the object, unloaded. */
@@ -221,6 +252,13 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	if (backend == PN_BACKEND_SYSCALLS)
 		have_tracefs = pn_probe_tracefs();
 	programs_select(c, backend, vmlinux, have_tracefs);
+	if (backend == PN_BACKEND_VFS) {
+		e = programs_retarget(c, vmlinux);
+		if (e) {
+			snprintf(err, errlen, "cannot retarget the vfs programs: %s", strerror(-e));
+			goto err_out;
+		}
+	}
 
 	e = panoptes_bpf__load(c->skel);
 	if (e) {

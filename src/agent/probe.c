@@ -109,6 +109,29 @@ int pn_probe_func_args(const struct btf *vmlinux, const char *name)
 }
 
 /*
+ * Hooked functions that the kernel renamed with their arguments unchanged:
+ * the name in the programs' sections first, then the later one. Checked
+ * against the BTF of Debian's 6.12 (the first names) and 7.3.4 (the second).
+ */
+static const char *const renamed_funcs[][2] = {
+	{ "do_filp_open", "do_file_open" },   { "do_unlinkat", "filename_unlinkat" },
+	{ "do_rmdir", "filename_rmdir" },     { "do_mkdirat", "filename_mkdirat" },
+	{ "do_mknodat", "filename_mknodat" }, { "do_symlinkat", "filename_symlinkat" },
+	{ "do_linkat", "filename_linkat" },   { "do_renameat2", "filename_renameat2" },
+};
+
+const char *pn_probe_func_name(const struct btf *vmlinux, const char *name)
+{
+	if (pn_probe_has_func(vmlinux, name))
+		return name;
+	for (size_t i = 0; i < ARRAY_SIZE(renamed_funcs); i++)
+		if (!strcmp(name, renamed_funcs[i][0]) &&
+		    pn_probe_has_func(vmlinux, renamed_funcs[i][1]))
+			return renamed_funcs[i][1];
+	return NULL;
+}
+
+/*
  * Kernel functions the vfs programs attach to (fentry/fexit) and LSM hooks
  * they need. filp_flush (6.7+) and file_truncate (6.2+) are optional: the
  * older kernels have filp_close and path_truncate doing the same work.
@@ -168,7 +191,8 @@ static const char *trampolines_refused(const struct btf *vmlinux, char *why, siz
 	int e = trampoline_try(vmlinux, BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_file_permission");
 
 	if (!e)
-		e = trampoline_try(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, "do_filp_open");
+		e = trampoline_try(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT,
+				   pn_probe_func_name(vmlinux, "do_filp_open"));
 	if (!e)
 		return NULL;
 	snprintf(why, len, PN_VFS_REFUSED "%s", strerror(-e));
@@ -192,7 +216,7 @@ const char *pn_probe_vfs_missing(const struct btf *vmlinux, char *why, size_t le
 		return why;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(vfs_required_funcs); i++) {
-		if (!pn_probe_has_func(vmlinux, vfs_required_funcs[i])) {
+		if (!pn_probe_func_name(vmlinux, vfs_required_funcs[i])) {
 			snprintf(why, len, "the kernel has no %s to hook", vfs_required_funcs[i]);
 			return why;
 		}

@@ -44,6 +44,12 @@ bool pn_probe_lsm_hook(const struct btf *vmlinux, const char *hook);
 /* How many arguments the kernel function takes (its BTF prototype), or -1. */
 int pn_probe_func_args(const struct btf *vmlinux, const char *name);
 
+/*
+ * The name under which this kernel has the function the programs call
+ * `name` (the same, or the one it was renamed to), or NULL if neither.
+ */
+const char *pn_probe_func_name(const struct btf *vmlinux, const char *name);
+
 /* The kernel's BTF has a function of this name (NULL-safe on vmlinux). */
 bool pn_probe_has_func(const struct btf *vmlinux, const char *name);
 
