@@ -122,6 +122,9 @@ static __always_inline long path__walk(struct pn_scratch *s, struct task_struct 
 	w->truncated = 0;
 	w->outside = 0;
 	loop__run(PN_WALK_STEPS, path__walk_step, &ref);
+	/* the last name prepended may have used the step that would have seen the root */
+	if (!w->done && !w->outside && w->dentry == w->root_dentry && w->vfsmnt == w->root_mnt)
+		w->done = 1;
 	if (w->outside)
 		return -1;
 	if (!w->done)

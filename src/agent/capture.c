@@ -196,6 +196,10 @@ static void programs_select(struct pn_capture *c, int backend, const struct btf 
 		bpf_program__set_autoload(c->skel->progs.pn_dup2, false);
 		bpf_program__set_autoload(c->skel->progs.pn_dup3, false);
 	}
+#ifdef __aarch64__
+	/* arm64 has no dup2(2) (libc calls dup3), so no tracepoint for it either */
+	bpf_program__set_autoload(c->skel->progs.pn_dup2, false);
+#endif
 }
 
 static const char *backend_name(int backend)

@@ -79,21 +79,31 @@ class VfsEvents(AgentCase):
     def test_io_uring_like_syscall_twins(self):
         d = self.tmp.path
         agent = self.start(d)
-        pid, _ = self.cg.run([URING, d])
+        pid, rc = self.cg.run([URING, d], check=False)
         expected = [
             ("CREATE", f"{d}/u"), ("OPEN", f"{d}/u"), ("MODIFY", f"{d}/u"),
             ("CLOSE_WRITE", f"{d}/u"),
             ("OPEN", f"{d}/u"), ("ACCESS", f"{d}/u"), ("CLOSE_NOWRITE", f"{d}/u"),
-            ("CREATE", f"{d}/ud"),
-            ("MOVED_FROM", f"{d}/u"), ("MOVED_TO", f"{d}/ud/v"),
-            ("DELETE", f"{d}/ud/v"), ("DELETE", f"{d}/ud"),
         ]
+        # 3: the kernel's io_uring has no name operations (before 5.15)
+        self.assertIn(rc, (0, 3))
+        if tuple(int(x) for x in os.uname().release.split(".")[:2]) < (6, 0):
+            # io_uring's CLOSE holds a reference of its own across filp_close()
+            # before 6.0: no descriptor goes with the last one (docs/kernels.md)
+            expected = [e for e in expected if not e[0].startswith("CLOSE_")]
+        if rc == 0:
+            expected += [
+                ("CREATE", f"{d}/ud"),
+                ("MOVED_FROM", f"{d}/u"), ("MOVED_TO", f"{d}/ud/v"),
+                ("DELETE", f"{d}/ud/v"), ("DELETE", f"{d}/ud"),
+            ]
         agent.wait_for(lambda ev: len(ev) >= len(expected), timeout=20)
         events = agent.settle()
         self.assertEqual(brief(events), expected)
         # io_uring may run a request on a worker thread of the process (iou-wrk-PID)
         self.assertEqual({e["tgid"] for e in events}, {pid})
-        self.assertEqual({e["path"] for e in events if e["is_dir"]}, {f"{d}/ud"})
+        self.assertEqual({e["path"] for e in events if e["is_dir"]},
+                         {f"{d}/ud"} if rc == 0 else set())
         code, _ = agent.stop()
         self.assertEqual(code, 0)
         self.assertEqual(agent.counters()["dropped"], 0)

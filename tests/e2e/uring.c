@@ -11,7 +11,9 @@
  *   OPENAT DIR/u (O_CREAT|O_EXCL|O_WRONLY), WRITE "data", CLOSE,
  *   OPENAT DIR/u (O_RDONLY), READ, CLOSE,
  *   MKDIRAT DIR/ud, RENAMEAT DIR/u -> DIR/ud/v, UNLINKAT DIR/ud/v, UNLINKAT DIR/ud (AT_REMOVEDIR)
- * Exits 0 if every request succeeded, else names the failing one.
+ * Exits 0 if every request succeeded, else names the failing one. A kernel
+ * whose io_uring lacks the name operations (MKDIRAT 5.15, RENAMEAT and
+ * UNLINKAT 5.11) gets the file operations only, and exit code 3.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -43,6 +45,18 @@ static int run(const char *what)
 	if (ret < 0)
 		fprintf(stderr, "pn_uring: %s: %s\n", what, strerror(-ret));
 	return ret;
+}
+
+static int names_supported(void)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&ring);
+	int ok;
+
+	ok = probe && io_uring_opcode_supported(probe, IORING_OP_MKDIRAT) &&
+	     io_uring_opcode_supported(probe, IORING_OP_RENAMEAT) &&
+	     io_uring_opcode_supported(probe, IORING_OP_UNLINKAT);
+	io_uring_free_probe(probe);
+	return ok;
 }
 
 int main(int argc, char **argv)
@@ -92,6 +106,12 @@ int main(int argc, char **argv)
 	if (run("close") < 0)
 		return 1;
 
+	if (!names_supported()) {
+		fprintf(stderr, "pn_uring: this kernel's io_uring has no MKDIRAT, RENAMEAT or "
+				"UNLINKAT: file operations only\n");
+		io_uring_queue_exit(&ring);
+		return 3;
+	}
 	sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_mkdirat(sqe, AT_FDCWD, dir, 0755);
 	if (run("mkdirat") < 0)
