@@ -18,6 +18,10 @@
  *   chown(2) variant passes with the path, builds the same pending record.
  *   Userspace loads pn_lsm_chown where a probe program on the hook loads,
  *   pn_chown_common otherwise.
+ * - __close_fd_get_file(fd, &file), before 6.0: io_uring's CLOSE keeps a
+ *   reference across filp_close(); pn_close_get_file (fentry, while the
+ *   descriptor is still in the table) reports that close where the
+ *   function has this two-argument form.
  * - LSM file_truncate, 6.2 (security: Create file_truncate hook from
  *   path_truncate hook): ftruncate(2) and open(O_TRUNC) ask file_truncate
  *   instead of path_truncate; pn_lsm_ftruncate loads only where it exists.

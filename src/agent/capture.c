@@ -180,6 +180,8 @@ static void programs_select(struct pn_capture *c, int backend, const struct btf 
 		bpf_program__set_autoload(c->skel->progs.pn_close_filp, !flush);
 		bpf_program__set_autoload(c->skel->progs.pn_lsm_ftruncate,
 					  pn_probe_has_func(vmlinux, "bpf_lsm_file_truncate"));
+		bpf_program__set_autoload(c->skel->progs.pn_close_get_file,
+					  pn_probe_func_args(vmlinux, "__close_fd_get_file") == 2);
 		noidmap = pn_probe_func_args(vmlinux, "notify_change") == 3;
 		bpf_program__set_autoload(c->skel->progs.pn_end_setattr, !noidmap);
 		bpf_program__set_autoload(c->skel->progs.pn_end_setattr_noidmap, noidmap);
