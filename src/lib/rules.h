@@ -48,8 +48,8 @@ struct pn_watch {
 	char *key;    /* identity in the registry; NULL: the name (argus keys by node and pids) */
 	char *origin; /* who installed it: "flags", "api", "argus" or a policy file; may be NULL */
 	enum pn_watch_api api;
-	char *owner; /* the verified client certificate that installed it; NULL: none */
-	char *pod;    /* {pod}; may be empty */
+	char *owner;	  /* the verified client certificate that installed it; NULL: none */
+	char *pod;	  /* {pod}; may be empty */
 	char *log_format; /* NULL: the default format */
 	struct pn_subject *subjects;
 	size_t n_subjects;

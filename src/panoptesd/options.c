@@ -69,7 +69,8 @@ static const char usage_text[] =
 	"With a listener, starting without any watch is fine:\n"
 	"  --socket PATH            serve gRPC on a unix socket, mode 0600 (default\n"
 	"                           " PN_API_DEFAULT_SOCKET "; \"\" = off)\n"
-	"  --listen HOST:PORT       serve gRPC on TCP (default " PN_API_DEFAULT_LISTEN "; \"\" = off).\n"
+	"  --listen HOST:PORT       serve gRPC on TCP (default " PN_API_DEFAULT_LISTEN
+	"; \"\" = off).\n"
 	"                           Beyond loopback only with mutual TLS (-tls -tlscafile)\n"
 	"  --insecure-listen HOST:PORT\n"
 	"                           instead of --listen: serve there without requiring client\n"
@@ -489,14 +490,14 @@ static bool listen_is_loopback(const char *addr)
 }
 
 /* The listeners' rules, once every flag is known. */
-static int check_listeners(const struct pn_config *cfg, bool listen_given, char *err,
-			   size_t errlen)
+static int check_listeners(const struct pn_config *cfg, bool listen_given, char *err, size_t errlen)
 {
 	const char *flag = cfg->insecure_listen ? "--insecure-listen" : "--listen";
 
 	if (cfg->insecure_listen && listen_given) {
-		snprintf(err, errlen,
-			 "--insecure-listen: replaces --listen (one TCP listener): give one of them");
+		snprintf(
+			err, errlen,
+			"--insecure-listen: replaces --listen (one TCP listener): give one of them");
 		return -EINVAL;
 	}
 	if (cfg->tls && !cfg->listen[0]) {
@@ -647,7 +648,8 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 		case OPT_LISTEN:
 		case OPT_INSECURE_LISTEN:
 			if (optarg[0] && !strrchr(optarg, ':')) {
-				snprintf(err, errlen, "--%s: expected HOST:PORT or \"\", got \"%s\"",
+				snprintf(err, errlen,
+					 "--%s: expected HOST:PORT or \"\", got \"%s\"",
 					 opt == OPT_LISTEN ? "listen" : "insecure-listen", optarg);
 				e = -EINVAL;
 				break;
@@ -670,8 +672,8 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_AUTHZ_FILE:
 			if (!optarg[0] || access(optarg, R_OK)) {
-				snprintf(err, errlen, "--authz-file: cannot read \"%s\": %s", optarg,
-					 optarg[0] ? strerror(errno) : "empty path");
+				snprintf(err, errlen, "--authz-file: cannot read \"%s\": %s",
+					 optarg, optarg[0] ? strerror(errno) : "empty path");
 				e = -EINVAL;
 				break;
 			}

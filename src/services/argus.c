@@ -198,7 +198,8 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx,
 	if (e || (e = pn_authz_stamp(spec.watch, who))) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
-		return e == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_PERMISSION_DENIED;
+		return e == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED :
+				      GRPC_STATUS_PERMISSION_DENIED;
 	}
 	e = agent->install(agent->ctx, &spec, PN_REG_UPSERT, &re);
 	if (e) {
@@ -233,8 +234,9 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx,
 }
 
 static grpc_status_code destroy_watch(struct pn_rpc *rpc, void *ctx,
-				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
-				     ProtobufCMessage **resp, char *msg, size_t msglen)
+				      const struct pn_authz_caller *who,
+				      const ProtobufCMessage *req, ProtobufCMessage **resp,
+				      char *msg, size_t msglen)
 {
 	const Argus__ArgusdConfig *c = (const void *)req;
 	struct argus *a = ctx;

@@ -84,7 +84,8 @@ static int authz_doc(struct pn_yaml *y, const yaml_node_t *root, void *arg)
 	if (!roles || pn_yaml_is_null(roles))
 		return 0;
 	if (roles->type != YAML_MAPPING_NODE)
-		return pn_yaml_fail_type(y, roles, "roles", "a mapping of certificate names to roles");
+		return pn_yaml_fail_type(y, roles, "roles",
+					 "a mapping of certificate names to roles");
 	e = pn_yaml_check_keys(y, roles, "roles", NULL);
 	if (e)
 		return e;
@@ -114,8 +115,8 @@ static int authz_doc(struct pn_yaml *y, const yaml_node_t *root, void *arg)
 	return 0;
 }
 
-int pn_authz_parse(const char *name, const char *text, size_t len, struct pn_authz **out,
-		   char *err, size_t errlen)
+int pn_authz_parse(const char *name, const char *text, size_t len, struct pn_authz **out, char *err,
+		   size_t errlen)
 {
 	struct pn_yaml y = { .name = name, .err = err, .errlen = errlen };
 	struct pn_authz *a = calloc(1, sizeof(*a));
@@ -189,7 +190,7 @@ static const char *caller_words(const struct pn_authz_caller *c, char *buf, size
 		snprintf(buf, len, "client \"%s\"", c->identity);
 	else
 		snprintf(buf, len, "%s",
-			 c->via == PN_VIA_SOCKET	? "a unix socket client" :
+			 c->via == PN_VIA_SOCKET   ? "a unix socket client" :
 			 c->via == PN_VIA_LOOPBACK ? "a loopback client" :
 						     "a client without a certificate");
 	return buf;

@@ -47,8 +47,8 @@ struct pn_authz;
  */
 int pn_authz_load(const char *path, struct pn_authz **out, char *err, size_t errlen);
 /* The same from text (name: how messages call it). */
-int pn_authz_parse(const char *name, const char *text, size_t len, struct pn_authz **out,
-		   char *err, size_t errlen);
+int pn_authz_parse(const char *name, const char *text, size_t len, struct pn_authz **out, char *err,
+		   size_t errlen);
 void pn_authz_free(struct pn_authz *a);
 
 /*

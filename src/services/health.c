@@ -27,9 +27,9 @@ static Grpc__Health__V1__HealthCheckResponse__ServingStatus status_of(struct pn_
 	return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 }
 
-static grpc_status_code check(struct pn_rpc *rpc, void *ctx,
-				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
-				     ProtobufCMessage **resp, char *msg, size_t msglen)
+static grpc_status_code check(struct pn_rpc *rpc, void *ctx, const struct pn_authz_caller *who,
+			      const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg,
+			      size_t msglen)
 {
 	const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
 	Grpc__Health__V1__HealthCheckResponse *out;

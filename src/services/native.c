@@ -58,9 +58,10 @@ static void find_info(const struct pn_watch_view *v, void *arg)
 	f->oom = !f->info;
 }
 
-static grpc_status_code install(const struct pn_agent_view *agent, const struct pn_authz_caller *who,
-				const Panoptes__V1__Watch *w, enum pn_reg_mode mode,
-				ProtobufCMessage **resp, char *msg, size_t msglen)
+static grpc_status_code install(const struct pn_agent_view *agent,
+				const struct pn_authz_caller *who, const Panoptes__V1__Watch *w,
+				enum pn_reg_mode mode, ProtobufCMessage **resp, char *msg,
+				size_t msglen)
 {
 	struct find_ctx f = { 0 };
 	struct pn_reg_error re = { 0 };
@@ -75,14 +76,17 @@ static grpc_status_code install(const struct pn_agent_view *agent, const struct 
 	/*
 	 * Checked, then installed: the handlers run one at a time on the
 	 * completion queue thread, so no other call changes the watch between.
+	 * A create changes nothing that exists (the registry refuses a taken
+	 * name).
 	 */
-	e = pn_authz_may_modify_key(agent, who, PN_WATCH_NATIVE, name,
-				    mode == PN_REG_CREATE_ONLY ? "CreateWatch" : "UpdateWatch", msg,
-				    msglen);
+	if (mode != PN_REG_CREATE_ONLY)
+		e = pn_authz_may_modify_key(agent, who, PN_WATCH_NATIVE, name, "UpdateWatch", msg,
+					    msglen);
 	if (e || (e = pn_authz_stamp(spec.watch, who))) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);
-		return e == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_PERMISSION_DENIED;
+		return e == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED :
+				      GRPC_STATUS_PERMISSION_DENIED;
 	}
 	e = agent->install(agent->ctx, &spec, mode, &re);
 	if (e) {
@@ -293,9 +297,9 @@ static void stream_events(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s
 	pn_rpc_stream_subscribe(s, &native_feeds[0], f);
 }
 
-static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx,
-				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
-				     ProtobufCMessage **resp, char *msg, size_t msglen)
+static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct pn_authz_caller *who,
+				   const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg,
+				   size_t msglen)
 {
 	const struct pn_agent_view *o = ctx;
 	struct pn_agent_status as;

@@ -144,10 +144,10 @@ static void caller_of(struct pn_rpc *rpc, grpc_call *call, struct pn_authz_calle
 	size_t n = 0;
 
 	memset(c, 0, sizeof(*c));
-	c->via = !peer				 ? PN_VIA_NETWORK :
+	c->via = !peer				? PN_VIA_NETWORK :
 		 strncmp(peer, "unix:", 5) == 0 ? PN_VIA_SOCKET :
-		 peer_is_loopback(peer)		 ? PN_VIA_LOOPBACK :
-						   PN_VIA_NETWORK;
+		 peer_is_loopback(peer)		? PN_VIA_LOOPBACK :
+						  PN_VIA_NETWORK;
 	gpr_free(peer);
 	if (ac && grpc_auth_context_peer_is_authenticated(ac)) {
 		grpc_auth_property_iterator it = grpc_auth_context_peer_identity(ac);
@@ -195,8 +195,8 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 	}
 	caller_of(rpc, p->call, &who);
 	if (pn_authz_may_call(&who, role_needed[m->access], m->path, msg, sizeof(msg))) {
-		pn_info("grpc %s: %s: %s", m->path, pn_api_status_name(GRPC_STATUS_PERMISSION_DENIED),
-			msg);
+		pn_info("grpc %s: %s: %s", m->path,
+			pn_api_status_name(GRPC_STATUS_PERMISSION_DENIED), msg);
 		unary_reply(rpc, p->call, GRPC_STATUS_PERMISSION_DENIED, msg, NULL);
 		return;
 	}
