@@ -98,6 +98,7 @@ static void publish(void *arg, const struct pn_event *ev, const struct pn_match 
 
 struct agent {
 	struct pn_agent_view view; /* what the services get */
+	const char *cgroup2;
 	struct pn_registry *registry;
 	struct pn_capture *capture;
 	const struct pn_consumer *consumer;
@@ -148,8 +149,17 @@ static void agent_status(void *ctx, struct pn_agent_status *out)
 	out->dropped = atomic_load_explicit(&a->consumer->dropped, memory_order_relaxed);
 }
 
-static void agent_init(struct agent *a, const struct pn_config *cfg, struct pn_registry *reg,
-		       struct pn_capture *cap, const struct pn_consumer *cons)
+static int agent_resolve(void *ctx, const struct pn_targets *t, struct pn_resolved **out, size_t *n,
+			 struct pn_reg_error *err)
+{
+	struct agent *a = ctx;
+
+	return pn_resolve_targets(a->cgroup2, "/proc", t, out, n, err);
+}
+
+static void agent_init(struct agent *a, const struct pn_config *cfg, const char *cgroup2,
+		       struct pn_registry *reg, struct pn_capture *cap,
+		       const struct pn_consumer *cons)
 {
 	*a = (struct agent){
 		.view = {
@@ -161,7 +171,12 @@ static void agent_init(struct agent *a, const struct pn_config *cfg, struct pn_r
 			.foreach_watch = agent_foreach_watch,
 			.counters = agent_counters,
 			.status = agent_status,
+			.resolve = agent_resolve,
+			.cgroup2 = cgroup2,
+			.api_cgroup_roots = cfg->api_cgroup_roots,
+			.n_api_cgroup_roots = cfg->n_api_cgroup_roots,
 		},
+		.cgroup2 = cgroup2,
 		.registry = reg,
 		.capture = cap,
 		.consumer = cons,
@@ -515,7 +530,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cons.registry = reg;
-	agent_init(&agent, &cfg, reg, cap, &cons);
+	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
 	pn_registry_set_max_watches(reg, cfg.max_watches);
 
 	if (cfg.flag_watch.watch) {

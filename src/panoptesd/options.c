@@ -13,6 +13,7 @@
 #include "events.h"
 #include "format.h"
 #include "macros.h"
+#include "pathutil.h"
 
 static const char usage_text[] =
 	"Usage: panoptesd [OPTIONS]\n"
@@ -78,6 +79,10 @@ static const char usage_text[] =
 	"  --authz-file FILE        with mutual TLS: roles (read, manage) of client\n"
 	"                           certificates by name (YAML; docs/api.md); without it\n"
 	"                           every verified client manages watches\n"
+	"  --api-cgroup-root DIR    cgroups that watches made over the API may cover: DIR\n"
+	"                           (relative to the cgroup2 mount) and below (repeatable;\n"
+	"                           default /kubepods.slice and /kubepods, the pods; \"/\" =\n"
+	"                           every cgroup, the root included)\n"
 	"  -tls, --tls              serve TLS on --listen; needs -tlscertfile and -tlskeyfile\n"
 	"  -tlscafile, --tlscafile FILE\n"
 	"                           with -tls: require client certificates signed by this\n"
@@ -134,6 +139,7 @@ enum {
 	OPT_SOCKET,
 	OPT_INSECURE_LISTEN,
 	OPT_AUTHZ_FILE,
+	OPT_API_CGROUP_ROOT,
 };
 
 static const struct option long_options[] = {
@@ -165,6 +171,7 @@ static const struct option long_options[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "insecure-listen", required_argument, NULL, OPT_INSECURE_LISTEN },
 	{ "authz-file", required_argument, NULL, OPT_AUTHZ_FILE },
+	{ "api-cgroup-root", required_argument, NULL, OPT_API_CGROUP_ROOT },
 	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "tlscafile", required_argument, NULL, OPT_TLS_CA },
 	{ "tlscertfile", required_argument, NULL, OPT_TLS_CERT },
@@ -670,6 +677,21 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			}
 			cfg->socket_path = optarg;
 			break;
+		case OPT_API_CGROUP_ROOT: {
+			char norm[PATH_MAX];
+
+			if (optarg[0] != '/' || pn_path_normalize(optarg, norm, sizeof(norm)) < 0) {
+				snprintf(
+					err, errlen,
+					"--api-cgroup-root: expected a directory of the cgroup2 tree "
+					"from its root (\"/kubepods.slice\", \"/\"), got \"%s\"",
+					optarg);
+				e = -EINVAL;
+				break;
+			}
+			e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, norm);
+			break;
+		}
 		case OPT_AUTHZ_FILE:
 			if (!optarg[0] || access(optarg, R_OK)) {
 				snprintf(err, errlen, "--authz-file: cannot read \"%s\": %s",
@@ -760,6 +782,13 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	e = finish_flag_watch(&fw, cfg, err, errlen);
 	if (e)
 		goto out;
+	/* the pods' part of the tree, with the systemd and the cgroupfs cgroup drivers */
+	if (!cfg->n_api_cgroup_roots &&
+	    ((e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, "/kubepods.slice")) ||
+	     (e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, "/kubepods")))) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	if (!cfg->flag_watch.watch && !cfg->n_policy_files && !cfg->listen[0] &&
 	    !cfg->socket_path[0]) {
 		snprintf(
@@ -801,6 +830,11 @@ void pn_config_clear(struct pn_config *cfg)
 	pn_watch_free(cfg->flag_watch.watch);
 	pn_targets_clear(&cfg->flag_watch.targets);
 	memset(&cfg->flag_watch, 0, sizeof(cfg->flag_watch));
+	for (size_t i = 0; i < cfg->n_api_cgroup_roots; i++)
+		free(cfg->api_cgroup_roots[i]);
+	free(cfg->api_cgroup_roots);
+	cfg->api_cgroup_roots = NULL;
+	cfg->n_api_cgroup_roots = 0;
 	for (size_t i = 0; cfg->args && i < cfg->n_args; i++)
 		free(cfg->args[i]);
 	free(cfg->args);

@@ -27,6 +27,8 @@ struct pn_config {
 	const char *listen;	    /* gRPC HOST:PORT; "" = none */
 	bool insecure_listen;	    /* listen came from --insecure-listen */
 	const char *authz_file;	    /* roles of client certificates; NULL = all manage */
+	char **api_cgroup_roots;    /* where API watches may bind: normalized, below the mount */
+	size_t n_api_cgroup_roots;
 	bool tls;
 	const char *tls_ca_file; /* NULL = no client certificates asked */
 	const char *tls_cert_file;

@@ -195,6 +195,8 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx,
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
 	/* one call at a time on the completion queue thread: nothing changes the key between */
 	e = pn_authz_may_modify_key(agent, who, PN_WATCH_ARGUS, key, "CreateWatch", msg, msglen);
+	if (!e)
+		e = pn_authz_may_bind(agent, &spec.targets, msg, msglen);
 	if (e || (e = pn_authz_stamp(spec.watch, who))) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);

@@ -11,11 +11,13 @@
 #include "authz.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fileio.h"
+#include "pathutil.h"
 #include "yaml_doc.h"
 
 /* An authz file is a few lines; this is far beyond any real one. */
@@ -284,4 +286,62 @@ int pn_authz_stamp(struct pn_watch *w, const struct pn_authz_caller *c)
 		return 0;
 	w->owner = strdup(c->identity);
 	return w->owner ? 0 : -ENOMEM;
+}
+
+/* What resolved target i of t was, in the request's words: pids, then cgroups, then containers. */
+static void target_words(const struct pn_targets *t, size_t i, char *buf, size_t len)
+{
+	if (i < t->n_pids)
+		snprintf(buf, len, "pid %d", t->pids[i]);
+	else if ((i -= t->n_pids) < t->n_cgroups)
+		snprintf(buf, len, "cgroup %s", t->cgroups[i]);
+	else
+		snprintf(buf, len, "container %s", t->containers[i - t->n_cgroups]);
+}
+
+static bool allowed_cgroup(const struct pn_agent_view *agent, const char *cg)
+{
+	for (size_t i = 0; i < agent->n_api_cgroup_roots; i++)
+		if (pn_path_depth_below(agent->api_cgroup_roots[i], cg, NULL) >= 0)
+			return true;
+	return false;
+}
+
+int pn_authz_may_bind(const struct pn_agent_view *agent, const struct pn_targets *t, char *msg,
+		      size_t msglen)
+{
+	struct pn_resolved *res = NULL;
+	char norm[PATH_MAX], cg[PATH_MAX], what[PATH_MAX + 32];
+	size_t n = 0, used;
+	int e = 0;
+
+	if (agent->resolve(agent->ctx, t, &res, &n, NULL))
+		return 0;
+	for (size_t i = 0; i < n && !e; i++) {
+		const char *rel = NULL;
+
+		target_words(t, i, what, sizeof(what));
+		if (pn_path_normalize(res[i].path, norm, sizeof(norm)) < 0 ||
+		    pn_path_depth_below(agent->cgroup2, norm, &rel) < 0) {
+			snprintf(msg, msglen, "%s: not a cgroup of the cgroup2 tree", what);
+			e = -EACCES;
+			break;
+		}
+		snprintf(cg, sizeof(cg), "/%s", rel ? rel : "");
+		if (allowed_cgroup(agent, cg))
+			continue;
+		used = (size_t)snprintf(msg, msglen,
+					"%s: cgroup %s is outside the cgroups the API may watch "
+					"(--api-cgroup-root",
+					what, cg);
+		for (size_t j = 0; j < agent->n_api_cgroup_roots && used < msglen; j++)
+			used += (size_t)snprintf(msg + used, msglen - used, " %s",
+						 agent->api_cgroup_roots[j]);
+		if (used < msglen)
+			snprintf(msg + used, msglen - used,
+				 "): the operator must allow it with --api-cgroup-root");
+		e = -EACCES;
+	}
+	free(res);
+	return e;
 }

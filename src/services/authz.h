@@ -92,6 +92,15 @@ int pn_authz_may_modify_key(const struct pn_agent_view *agent, const struct pn_a
 			    enum pn_watch_api api, const char *key, const char *call, char *msg,
 			    size_t msglen);
 
+/*
+ * 0 if every cgroup the targets stand for lies under one of the agent's
+ * --api-cgroup-root directories, else -EACCES with a message naming the
+ * target and the flag (paths relative to the cgroup2 mount, never beyond
+ * it). Targets that do not resolve pass: installing them names the error.
+ */
+int pn_authz_may_bind(const struct pn_agent_view *agent, const struct pn_targets *t, char *msg,
+		      size_t msglen);
+
 /* Marks a watch the caller is installing as its certificate's (owner). 0 or -ENOMEM. */
 int pn_authz_stamp(struct pn_watch *w, const struct pn_authz_caller *c);
 

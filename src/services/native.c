@@ -66,7 +66,7 @@ static grpc_status_code install(const struct pn_agent_view *agent,
 	struct find_ctx f = { 0 };
 	struct pn_reg_error re = { 0 };
 	struct pn_watch_spec spec;
-	char name[256];
+	char name[256], target_msg[1024];
 	int e;
 
 	e = pn_api_watch_to_spec(w, &spec, msg, msglen);
@@ -82,6 +82,8 @@ static grpc_status_code install(const struct pn_agent_view *agent,
 	if (mode != PN_REG_CREATE_ONLY)
 		e = pn_authz_may_modify_key(agent, who, PN_WATCH_NATIVE, name, "UpdateWatch", msg,
 					    msglen);
+	if (!e && (e = pn_authz_may_bind(agent, &spec.targets, target_msg, sizeof(target_msg))))
+		snprintf(msg, msglen, "watch.targets: %s", target_msg);
 	if (e || (e = pn_authz_stamp(spec.watch, who))) {
 		pn_watch_free(spec.watch);
 		pn_targets_clear(&spec.targets);

@@ -64,9 +64,13 @@ class GrpcAgent(Agent):
     (`socket`, unix:PATH in `socket_addr`) in a directory of its own, beside any
     other agent: no pins, /metrics on a free port of its own (pn_e2e.Agent).
     `listen` is the TCP flag and host: ("--insecure-listen", "0.0.0.0") serves
-    beyond loopback; `addr` is then still the loopback address to dial."""
+    beyond loopback; `addr` is then still the loopback address to dial.
+    API watches may cover the tests' cgroups (/panoptes-e2e, pn_e2e.Cgroup and
+    the runc containers) unless `cgroup_roots` says otherwise (() = the agent's
+    default, the pods' cgroups only)."""
 
-    def __init__(self, args=(), output="text", ready_timeout=60, listen=("--listen", "127.0.0.1")):
+    def __init__(self, args=(), output="text", ready_timeout=60, listen=("--listen", "127.0.0.1"),
+                 cgroup_roots=("/panoptes-e2e",)):
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
         self.sock_dir = tempfile.mkdtemp(prefix="pn-sock-", dir="/tmp")
@@ -74,8 +78,9 @@ class GrpcAgent(Agent):
         self.socket = os.path.join(self.sock_dir, "panoptes.sock")
         self.socket_addr = "unix:" + self.socket
         flag, host = listen
+        roots = [a for r in cgroup_roots for a in ("--api-cgroup-root", r)]
         super().__init__(["--pin-path", "", "--socket", self.socket, flag, f"{host}:{self.port}"]
-                         + list(args), output=output, ready_timeout=ready_timeout)
+                         + roots + list(args), output=output, ready_timeout=ready_timeout)
 
     def stop_clean(self):
         """stop(), then fail unless the agent exited 0 without a sanitizer report."""

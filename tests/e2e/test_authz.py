@@ -26,7 +26,7 @@ import unittest
 
 import grpc
 
-from pn_e2e import Agent, run_cli
+from pn_e2e import Agent, cgroup2_root, run_cli
 from pn_grpc import NODE, Api, GrpcAgent, GrpcCase, channel, tls_creds
 
 PD = grpc.StatusCode.PERMISSION_DENIED
@@ -118,8 +118,9 @@ class AuthzCase(GrpcCase):
         return ["--watch-cgroup", self.cg.path, "--path", self.d, "--name", "flags-w",
                 "--policy", self.policy]
 
-    def start(self, *args, listen=("--listen", "127.0.0.1")):
-        self.agent = GrpcAgent(self.operator_args() + list(args), listen=listen)
+    def start(self, *args, listen=("--listen", "127.0.0.1"), cgroup_roots=("/panoptes-e2e",)):
+        self.agent = GrpcAgent(self.operator_args() + list(args), listen=listen,
+                               cgroup_roots=cgroup_roots)
         return self.agent
 
     def api_on(self, addr, creds=None):
@@ -360,6 +361,60 @@ class Roles(AuthzCase):
         self.assertDenied(local.n_delete, local.N.DeleteWatchRequest(name="flags-w"),
                           'DeleteWatch: watch "flags-w" belongs to the operator (origin '
                           "flags): read-only over the API")
+
+
+class CgroupScope(AuthzCase):
+    """API watches cover the pods' cgroups only, unless the operator says more with
+    --api-cgroup-root; the operator's own watches are not bound by it."""
+
+    def rel(self):
+        return "/" + os.path.relpath(self.cg.path, cgroup2_root())
+
+    def refusal(self, what, cg, roots):
+        return (f"{what}: cgroup {cg} is outside the cgroups the API may watch "
+                f"(--api-cgroup-root {roots}): the operator must allow it with "
+                "--api-cgroup-root")
+
+    def test_default_is_the_pods(self):
+        self.start(cgroup_roots=())
+        api = self.api_on(self.agent.addr)
+        N, rel = api.N, self.rel()
+        self.assertEqual(len(api.list_watches()), 3, "the operator's watches are its choice")
+        roots = "/kubepods.slice /kubepods"
+        w = self.native_watch(api, "w")
+        self.assertEqual(self.call(api.n_create, N.CreateWatchRequest(watch=w)), (
+            PD, "watch.targets: " + self.refusal(f"cgroup {self.cg.path}", rel, roots)))
+        w.targets.CopyFrom(N.Targets(pids=[self.pid_argus]))
+        self.assertEqual(self.call(api.n_create, N.CreateWatchRequest(watch=w)), (
+            PD, "watch.targets: " + self.refusal(f"pid {self.pid_argus}", rel, roots)))
+        self.assertEqual(self.call(api.create_watch, self.argus_config(api, self.pid_argus)), (
+            PD, self.refusal(f"pid {self.pid_argus}", rel, roots)))
+        self.assertEqual(len(api.list_watches()), 3)
+
+    def test_root_needs_saying_so(self):
+        self.start()  # the tests' cgroups, not the root
+        api = self.api_on(self.agent.addr)
+        N = api.N
+        for target in ("/", "/panoptes-e2e/..", cgroup2_root()):
+            w = self.native_watch(api, "w")
+            w.targets.CopyFrom(N.Targets(cgroups=[target]))
+            with self.subTest(target=target):
+                self.assertEqual(self.call(api.n_create, N.CreateWatchRequest(watch=w)), (
+                    PD, "watch.targets: " + self.refusal(f"cgroup {target}", "/",
+                                                         "/panoptes-e2e")))
+        # below the allowed directory: fine
+        w = self.native_watch(api, "w")
+        self.assertEqual(api.n_create(N.CreateWatchRequest(watch=w), timeout=10).cgroups[0].path,
+                         self.cg.path)
+
+    def test_root_allowed_by_the_operator(self):
+        self.start(cgroup_roots=("/",))
+        api = self.api_on(self.agent.addr)
+        N = api.N
+        w = self.native_watch(api, "w-root")
+        w.targets.CopyFrom(N.Targets(cgroups=["/"]))
+        info = api.n_create(N.CreateWatchRequest(watch=w), timeout=10)
+        self.assertEqual(info.cgroups[0].id, os.stat(cgroup2_root()).st_ino)
 
 
 class Listeners(AuthzCase):

@@ -52,6 +52,10 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_string_equal(cfg.listen, "127.0.0.1:50051");
 	assert_false(cfg.insecure_listen);
 	assert_null(cfg.authz_file);
+	/* API watches: the pods' cgroups, with either cgroup driver */
+	assert_int_equal(cfg.n_api_cgroup_roots, 2);
+	assert_string_equal(cfg.api_cgroup_roots[0], "/kubepods.slice");
+	assert_string_equal(cfg.api_cgroup_roots[1], "/kubepods");
 	assert_false(cfg.tls);
 	assert_int_equal(cfg.max_watches, 1024);
 	assert_int_equal(cfg.max_request_bytes, 4194304);
@@ -213,6 +217,18 @@ static void listen_beyond_loopback_needs_mutual_tls(void **state)
 		     (const char *[]){ "--authz-file", "/nonexistent/authz.yaml", NULL });
 	expect_error("--socket: expected an absolute path or \"\", got \"run/p.sock\"",
 		     (const char *[]){ "--socket", "run/p.sock", NULL });
+	/* the operator's roots replace the default, normalized */
+	assert_int_equal(parse(&cfg, err, sizeof(err),
+			       (const char *[]){ "--api-cgroup-root", "//a/./b/",
+						 "--api-cgroup-root", "/", NULL }),
+			 0);
+	assert_int_equal(cfg.n_api_cgroup_roots, 2);
+	assert_string_equal(cfg.api_cgroup_roots[0], "/a/b");
+	assert_string_equal(cfg.api_cgroup_roots[1], "/");
+	pn_config_clear(&cfg);
+	expect_error("--api-cgroup-root: expected a directory of the cgroup2 tree from its root "
+		     "(\"/kubepods.slice\", \"/\"), got \"kubepods\"",
+		     (const char *[]){ "--api-cgroup-root", "kubepods", NULL });
 	/* the socket alone is an API: no watch needed */
 	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ "--listen", "", NULL }),
 			 0);
