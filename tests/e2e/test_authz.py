@@ -331,6 +331,14 @@ class Roles(AuthzCase):
         self.assertEqual([(w.watch.name, w.owner) for w in owner.list_watches()
                           if w.origin in ("api", "argus")],
                          [(native, "client"), ("pod-argus", "client")])
+        code, out, err = ctl("--server", self.agent.socket_addr, "watch", "list")
+        self.assertEqual((code, err), (0, ""))
+        self.assertIn("watch native-w\n  origin    api\n  owner     client\n", out)
+        code, out, err = ctl("--server", self.agent.socket_addr, "watch", "list", "--output",
+                             "json")
+        self.assertEqual([(w["watch"]["name"], w["origin"], w["owner"])
+                          for w in json.loads(out)["watches"]][-2:],
+                         [("native-w", "api", "client"), ("pod-argus", "argus", "client")])
         # the other manager (named by its SAN) may not touch them
         for call, fn, req, name, origin in (
                 ("UpdateWatch", other.n_update,
