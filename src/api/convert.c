@@ -244,6 +244,7 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 		      c->podname, c->logformat, key, "argus", c->n_subject);
 	if (!w)
 		goto oom;
+	w->api = PN_WATCH_ARGUS;
 	for (size_t i = 0; i < c->n_subject; i++) {
 		const Argus__ArgusWatcherSubject *as = c->subject[i];
 		char field[32];
@@ -382,6 +383,7 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 	w = watch_new(aw->name, aw->pod, aw->log_format, NULL, "api", aw->n_subjects);
 	if (!w)
 		goto oom;
+	w->api = PN_WATCH_NATIVE;
 	for (size_t i = 0; i < aw->n_subjects; i++) {
 		char field[40];
 
@@ -498,6 +500,7 @@ Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
 		return NULL;
 	panoptes__v1__watch_info__init(info);
 	info->origin = xstrdup(pw->origin, &ok);
+	info->owner = xstrdup(pw->owner, &ok);
 	w = info->watch = malloc(sizeof(*w));
 	if (!w)
 		goto fail;

@@ -119,7 +119,8 @@ static int set_global(struct ctl_args *a, int id, const char *val)
 	switch (id) {
 	case G_SERVER:
 		if (!val[0])
-			return ctl_usage_err("--server: empty address, expected HOST:PORT");
+			return ctl_usage_err(
+				"--server: empty address, expected HOST:PORT or unix:PATH");
 		ctl->server = val;
 		return 0;
 	case G_TIMEOUT:

@@ -17,12 +17,14 @@
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "endpoints.h"
 #include "event_type.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "status.h"
 #include "version.h"
 
-#define PN_CTL_DEFAULT_SERVER "127.0.0.1:50051"
+/* panoptesd's own default listener: the unix socket, for root on the node. */
+#define PN_CTL_DEFAULT_SERVER "unix:" PN_API_DEFAULT_SOCKET
 
 /* Exit codes are part of the interface: scripts branch on them (docs/panoptesctl.md). */
 enum ctl_exit {

@@ -184,6 +184,11 @@ static void print_info_text(const Panoptes__V1__WatchInfo *wi)
 	printf("\n  %-9s ", "origin");
 	ctl_put_escaped(stdout, wi->origin);
 	putchar('\n');
+	if (wi->owner[0]) {
+		printf("  %-9s ", "owner");
+		ctl_put_escaped(stdout, wi->owner);
+		putchar('\n');
+	}
 	if (w->pod[0]) {
 		printf("  %-9s ", "pod");
 		ctl_put_escaped(stdout, w->pod);
@@ -290,6 +295,7 @@ static void json_info(struct json *j, const Panoptes__V1__WatchInfo *wi)
 	json_kstr(j, "pod", w->pod);
 	json_object_end(j);
 	json_kstr(j, "origin", wi->origin);
+	json_kstr(j, "owner", wi->owner);
 	json_key(j, "cgroups");
 	json_array_begin(j);
 	for (size_t i = 0; i < wi->n_cgroups; i++) {

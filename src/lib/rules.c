@@ -474,6 +474,7 @@ void pn_watch_free(struct pn_watch *w)
 	free(w->name);
 	free(w->key);
 	free(w->origin);
+	free(w->owner);
 	free(w->pod);
 	free(w->log_format);
 	free(w);

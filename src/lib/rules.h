@@ -33,11 +33,23 @@ struct pn_subject {
 	char *tags_text; /* "k=v,k=v", keys sorted; built by pn_subject_finish() */
 };
 
+/*
+ * Which API installed a watch. Zero is the operator (flags, policy files),
+ * so a watch nobody marked is read-only over the gRPC APIs.
+ */
+enum pn_watch_api {
+	PN_WATCH_OPERATOR = 0,
+	PN_WATCH_NATIVE, /* panoptes.v1.Agent */
+	PN_WATCH_ARGUS,	 /* argus.Argusd */
+};
+
 struct pn_watch {
 	char *name;
 	char *key;    /* identity in the registry; NULL: the name (argus keys by node and pids) */
 	char *origin; /* who installed it: "flags", "api", "argus" or a policy file; may be NULL */
-	char *pod;    /* {pod}; may be empty */
+	enum pn_watch_api api;
+	char *owner;	  /* the verified client certificate that installed it; NULL: none */
+	char *pod;	  /* {pod}; may be empty */
 	char *log_format; /* NULL: the default format */
 	struct pn_subject *subjects;
 	size_t n_subjects;

@@ -98,6 +98,7 @@ static void publish(void *arg, const struct pn_event *ev, const struct pn_match 
 
 struct agent {
 	struct pn_agent_view view; /* what the services get */
+	const char *cgroup2;
 	struct pn_registry *registry;
 	struct pn_capture *capture;
 	const struct pn_consumer *consumer;
@@ -148,8 +149,17 @@ static void agent_status(void *ctx, struct pn_agent_status *out)
 	out->dropped = atomic_load_explicit(&a->consumer->dropped, memory_order_relaxed);
 }
 
-static void agent_init(struct agent *a, const struct pn_config *cfg, struct pn_registry *reg,
-		       struct pn_capture *cap, const struct pn_consumer *cons)
+static int agent_resolve(void *ctx, const struct pn_targets *t, struct pn_resolved **out, size_t *n,
+			 struct pn_reg_error *err)
+{
+	struct agent *a = ctx;
+
+	return pn_resolve_targets(a->cgroup2, "/proc", t, out, n, err);
+}
+
+static void agent_init(struct agent *a, const struct pn_config *cfg, const char *cgroup2,
+		       struct pn_registry *reg, struct pn_capture *cap,
+		       const struct pn_consumer *cons)
 {
 	*a = (struct agent){
 		.view = {
@@ -161,7 +171,12 @@ static void agent_init(struct agent *a, const struct pn_config *cfg, struct pn_r
 			.foreach_watch = agent_foreach_watch,
 			.counters = agent_counters,
 			.status = agent_status,
+			.resolve = agent_resolve,
+			.cgroup2 = cgroup2,
+			.api_cgroup_roots = cfg->api_cgroup_roots,
+			.n_api_cgroup_roots = cfg->n_api_cgroup_roots,
 		},
+		.cgroup2 = cgroup2,
 		.registry = reg,
 		.capture = cap,
 		.consumer = cons,
@@ -189,10 +204,14 @@ static int (*const service_rows[])(struct pn_rpc_service *row,
 };
 
 static int start_rpc(struct pn_rpc **rpc, const struct pn_config *cfg,
-		     const struct pn_agent_view *agent, struct pn_consumer *cons)
+		     const struct pn_agent_view *agent, struct pn_consumer *cons,
+		     const struct pn_authz *authz)
 {
 	struct pn_rpc_opts o = {
+		.socket_path = cfg->socket_path,
 		.listen = cfg->listen,
+		.insecure_listen = cfg->insecure_listen,
+		.authz = authz,
 		.tls = cfg->tls,
 		.tls_ca_file = cfg->tls_ca_file,
 		.tls_cert_file = cfg->tls_cert_file,
@@ -223,6 +242,11 @@ static int start_rpc(struct pn_rpc **rpc, const struct pn_config *cfg,
 		pn_err("%s", err);
 		return e;
 	}
+	if (cfg->insecure_listen)
+		pn_warn("--insecure-listen %s: the gRPC API is served there without client "
+			"certificates: whoever reaches it may create, change and delete watches "
+			"and read every event",
+			cfg->listen);
 	cons->on_match = publish;
 	cons->on_match_arg = *rpc;
 	return 0;
@@ -324,7 +348,7 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 {
 	int sfd = -1, tfd = -1, efd = -1, e;
 	bool stop = false;
-	char grpc[300] = "off";
+	char grpc[PATH_MAX + 400] = "off";
 
 	/*
 	 * Only this thread: on Linux the nice value is per thread, and who = 0
@@ -343,10 +367,12 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 		goto out;
 	}
 	if (rpc)
-		snprintf(grpc, sizeof(grpc), "%s (%s)", pn_rpc_address(rpc),
+		snprintf(grpc, sizeof(grpc), "%s (%s%s)", pn_rpc_address(rpc),
+			 !cfg->listen[0]  ? "local" :
 			 !cfg->tls	  ? "plaintext" :
 			 cfg->tls_ca_file ? "mutual TLS" :
-					    "TLS");
+					    "TLS",
+			 cfg->insecure_listen ? ", insecure" : "");
 	pn_info("ready: backend %s, programs %s, %zu watch(es) on %zu cgroup(s), pins %s, grpc %s",
 		pn_capture_backend(cap), pn_capture_programs(cap), pn_registry_watch_count(reg),
 		pn_registry_cgroup_count(reg),
@@ -417,6 +443,7 @@ int main(int argc, char **argv)
 	struct pn_capture_opts copts = { 0 };
 	struct pn_metrics *metrics = NULL;
 	struct pn_rpc *rpc = NULL;
+	struct pn_authz *authz = NULL;
 	struct pn_policy *policies = NULL;
 	struct pn_registry *reg = NULL;
 	struct pn_capture *cap = NULL;
@@ -455,6 +482,13 @@ int main(int argc, char **argv)
 	e = load_policies(&cfg, policies);
 	if (e)
 		goto out;
+	if (cfg.authz_file) {
+		e = pn_authz_load(cfg.authz_file, &authz, err, sizeof(err));
+		if (e) {
+			pn_err("%s", err);
+			goto out;
+		}
+	}
 
 	e = pn_cgroup2_mount("/proc/self/mountinfo", cgroup2, sizeof(cgroup2));
 	if (e) {
@@ -496,7 +530,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cons.registry = reg;
-	agent_init(&agent, &cfg, reg, cap, &cons);
+	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
 	pn_registry_set_max_watches(reg, cfg.max_watches);
 
 	if (cfg.flag_watch.watch) {
@@ -512,8 +546,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (cfg.listen[0]) {
-		e = start_rpc(&rpc, &cfg, &agent.view, &cons);
+	if (cfg.listen[0] || cfg.socket_path[0]) {
+		e = start_rpc(&rpc, &cfg, &agent.view, &cons, authz);
 		if (e)
 			goto out;
 	}
@@ -526,6 +560,7 @@ int main(int argc, char **argv)
 			.version = PN_VERSION,
 			.grpc_streams = rpc ? metrics_streams : NULL,
 			.grpc_stream_drops = metrics_drops,
+			.grpc_insecure_listen = cfg.insecure_listen,
 			.grpc_ctx = rpc,
 		};
 
@@ -542,6 +577,7 @@ out:
 	pn_metrics_stop(metrics);
 	/* Streams are fed by the consumer: finished after its last records, before detaching. */
 	pn_rpc_stop(rpc);
+	pn_authz_free(authz);
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);
 	pn_registry_free(reg);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include "events.h"
 #include "format.h"
 #include "macros.h"
+#include "pathutil.h"
 
 static const char usage_text[] =
 	"Usage: panoptesd [OPTIONS]\n"
@@ -64,10 +66,24 @@ static const char usage_text[] =
 	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
 	"                           HOST:PORT (default 0.0.0.0:2112; \"\" = off)\n"
 	"\n"
-	"gRPC API (argus.Argusd, panoptes.v1.Agent, grpc.health.v1.Health; docs/api.md):\n"
-	"  --listen HOST:PORT       serve gRPC there (default 0.0.0.0:50051; \"\" = off).\n"
-	"                           With it, starting without any watch is fine\n"
-	"  -tls, --tls              serve TLS; needs -tlscertfile and -tlskeyfile\n"
+	"gRPC API (argus.Argusd, panoptes.v1.Agent, grpc.health.v1.Health; docs/api.md).\n"
+	"With a listener, starting without any watch is fine:\n"
+	"  --socket PATH            serve gRPC on a unix socket, mode 0600 (default\n"
+	"                           " PN_API_DEFAULT_SOCKET "; \"\" = off)\n"
+	"  --listen HOST:PORT       serve gRPC on TCP (default " PN_API_DEFAULT_LISTEN
+	"; \"\" = off).\n"
+	"                           Beyond loopback only with mutual TLS (-tls -tlscafile)\n"
+	"  --insecure-listen HOST:PORT\n"
+	"                           instead of --listen: serve there without requiring client\n"
+	"                           certificates, even beyond loopback (logged, in status)\n"
+	"  --authz-file FILE        with mutual TLS: roles (read, manage) of client\n"
+	"                           certificates by name (YAML; docs/api.md); without it\n"
+	"                           every verified client manages watches\n"
+	"  --api-cgroup-root DIR    cgroups that watches made over the API may cover: DIR\n"
+	"                           (relative to the cgroup2 mount) and below (repeatable;\n"
+	"                           default /kubepods.slice and /kubepods, the pods; \"/\" =\n"
+	"                           every cgroup, the root included)\n"
+	"  -tls, --tls              serve TLS on --listen; needs -tlscertfile and -tlskeyfile\n"
 	"  -tlscafile, --tlscafile FILE\n"
 	"                           with -tls: require client certificates signed by this\n"
 	"                           CA (mutual TLS)\n"
@@ -120,6 +136,10 @@ enum {
 	OPT_MAX_WATCHES,
 	OPT_MAX_REQUEST,
 	OPT_STREAM_QUEUE,
+	OPT_SOCKET,
+	OPT_INSECURE_LISTEN,
+	OPT_AUTHZ_FILE,
+	OPT_API_CGROUP_ROOT,
 };
 
 static const struct option long_options[] = {
@@ -148,6 +168,10 @@ static const struct option long_options[] = {
 	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "insecure-listen", required_argument, NULL, OPT_INSECURE_LISTEN },
+	{ "authz-file", required_argument, NULL, OPT_AUTHZ_FILE },
+	{ "api-cgroup-root", required_argument, NULL, OPT_API_CGROUP_ROOT },
 	{ "tls", no_argument, NULL, OPT_TLS },
 	{ "tlscafile", required_argument, NULL, OPT_TLS_CA },
 	{ "tlscertfile", required_argument, NULL, OPT_TLS_CERT },
@@ -444,14 +468,77 @@ static int argusd_flags(int argc, char **argv, struct pn_config *cfg)
 	return 0;
 }
 
+/*
+ * Whether HOST:PORT's host is a loopback address, where only the node's own
+ * processes connect: 127.0.0.0/8, ::1, localhost. Anything else, a wildcard
+ * or a name included, may be reached from the network.
+ */
+static bool listen_is_loopback(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+	char host[256];
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
+		addr++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, addr, n);
+	host[n] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* The listeners' rules, once every flag is known. */
+static int check_listeners(const struct pn_config *cfg, bool listen_given, char *err, size_t errlen)
+{
+	const char *flag = cfg->insecure_listen ? "--insecure-listen" : "--listen";
+
+	if (cfg->insecure_listen && listen_given) {
+		snprintf(
+			err, errlen,
+			"--insecure-listen: replaces --listen (one TCP listener): give one of them");
+		return -EINVAL;
+	}
+	if (cfg->tls && !cfg->listen[0]) {
+		snprintf(err, errlen, "-tls: given with %s \"\" (no gRPC to secure)", flag);
+		return -EINVAL;
+	}
+	if (cfg->listen[0] && !cfg->insecure_listen && !listen_is_loopback(cfg->listen) &&
+	    !(cfg->tls && cfg->tls_ca_file)) {
+		snprintf(err, errlen,
+			 "--listen %s: not a loopback address: serving the API there needs mutual "
+			 "TLS (-tls -tlscafile -tlscertfile -tlskeyfile), or --insecure-listen %s "
+			 "to serve it without client certificates",
+			 cfg->listen, cfg->listen);
+		return -EINVAL;
+	}
+	if (cfg->authz_file && !(cfg->tls && cfg->tls_ca_file)) {
+		snprintf(err, errlen,
+			 "--authz-file: gives roles to client certificates: needs mutual TLS (-tls "
+			 "-tlscafile)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, size_t errlen)
 {
 	struct flag_watch fw = { 0 };
+	bool listen_given = false;
 	int opt, e = 0;
 	long v;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->listen = "0.0.0.0:50051";
+	cfg->socket_path = PN_API_DEFAULT_SOCKET;
+	cfg->listen = PN_API_DEFAULT_LISTEN;
 	cfg->max_watches = 1024;
 	cfg->max_request_bytes = 4 << 20;
 	cfg->stream_queue = 4096;
@@ -566,14 +653,53 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			cfg->metrics_listen = optarg;
 			break;
 		case OPT_LISTEN:
+		case OPT_INSECURE_LISTEN:
 			if (optarg[0] && !strrchr(optarg, ':')) {
 				snprintf(err, errlen,
-					 "--listen: expected HOST:PORT or \"\", got \"%s\"",
-					 optarg);
+					 "--%s: expected HOST:PORT or \"\", got \"%s\"",
+					 opt == OPT_LISTEN ? "listen" : "insecure-listen", optarg);
 				e = -EINVAL;
 				break;
 			}
 			cfg->listen = optarg;
+			if (opt == OPT_LISTEN)
+				listen_given = true;
+			else
+				cfg->insecure_listen = optarg[0] != '\0';
+			break;
+		case OPT_SOCKET:
+			if (optarg[0] && optarg[0] != '/') {
+				snprintf(err, errlen,
+					 "--socket: expected an absolute path or \"\", got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->socket_path = optarg;
+			break;
+		case OPT_API_CGROUP_ROOT: {
+			char norm[PATH_MAX];
+
+			if (optarg[0] != '/' || pn_path_normalize(optarg, norm, sizeof(norm)) < 0) {
+				snprintf(
+					err, errlen,
+					"--api-cgroup-root: expected a directory of the cgroup2 tree "
+					"from its root (\"/kubepods.slice\", \"/\"), got \"%s\"",
+					optarg);
+				e = -EINVAL;
+				break;
+			}
+			e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, norm);
+			break;
+		}
+		case OPT_AUTHZ_FILE:
+			if (!optarg[0] || access(optarg, R_OK)) {
+				snprintf(err, errlen, "--authz-file: cannot read \"%s\": %s",
+					 optarg, optarg[0] ? strerror(errno) : "empty path");
+				e = -EINVAL;
+				break;
+			}
+			cfg->authz_file = optarg;
 			break;
 		case OPT_TLS:
 			cfg->tls = true;
@@ -656,11 +782,20 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	e = finish_flag_watch(&fw, cfg, err, errlen);
 	if (e)
 		goto out;
-	if (!cfg->flag_watch.watch && !cfg->n_policy_files && !cfg->listen[0]) {
+	/* the pods' part of the tree, with the systemd and the cgroupfs cgroup drivers */
+	if (!cfg->n_api_cgroup_roots &&
+	    ((e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, "/kubepods.slice")) ||
+	     (e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, "/kubepods")))) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (!cfg->flag_watch.watch && !cfg->n_policy_files && !cfg->listen[0] &&
+	    !cfg->socket_path[0]) {
 		snprintf(
 			err, errlen,
-			"nothing to watch and no gRPC API (--listen \"\"): give --policy FILE, "
-			"or --watch-pid/--watch-cgroup/--watch-container with --path (see --help)");
+			"nothing to watch and no gRPC API (--listen \"\" --socket \"\"): give --policy "
+			"FILE, or --watch-pid/--watch-cgroup/--watch-container with --path (see "
+			"--help)");
 		e = -EINVAL;
 		goto out;
 	}
@@ -677,10 +812,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 		e = -EINVAL;
 		goto out;
 	}
-	if (cfg->tls && !cfg->listen[0]) {
-		snprintf(err, errlen, "-tls: given with --listen \"\" (no gRPC to secure)");
-		e = -EINVAL;
-	}
+	e = check_listeners(cfg, listen_given, err, errlen);
 out:
 	flag_watch_clear(&fw);
 	if (e < 0)
@@ -698,6 +830,11 @@ void pn_config_clear(struct pn_config *cfg)
 	pn_watch_free(cfg->flag_watch.watch);
 	pn_targets_clear(&cfg->flag_watch.targets);
 	memset(&cfg->flag_watch, 0, sizeof(cfg->flag_watch));
+	for (size_t i = 0; i < cfg->n_api_cgroup_roots; i++)
+		free(cfg->api_cgroup_roots[i]);
+	free(cfg->api_cgroup_roots);
+	cfg->api_cgroup_roots = NULL;
+	cfg->n_api_cgroup_roots = 0;
 	for (size_t i = 0; cfg->args && i < cfg->n_args; i++)
 		free(cfg->args[i]);
 	free(cfg->args);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "consumer.h"
+#include "endpoints.h"
 #include "policy.h"
 #include "version.h"
 
@@ -22,7 +23,12 @@ struct pn_config {
 	const char *backend;
 	const char *pin_path;	    /* "" = no pins */
 	const char *metrics_listen; /* "" = no metrics server */
-	const char *listen;	    /* gRPC HOST:PORT; "" = no gRPC */
+	const char *socket_path;    /* gRPC on a unix socket; "" = none */
+	const char *listen;	    /* gRPC HOST:PORT; "" = none */
+	bool insecure_listen;	    /* listen came from --insecure-listen */
+	const char *authz_file;	    /* roles of client certificates; NULL = all manage */
+	char **api_cgroup_roots;    /* where API watches may bind: normalized, below the mount */
+	size_t n_api_cgroup_roots;
 	bool tls;
 	const char *tls_ca_file; /* NULL = no client certificates asked */
 	const char *tls_cert_file;

@@ -14,6 +14,7 @@
 
 #include "panoptes_event.h"
 #include "registry.h"
+#include "resolve.h"
 #include "watch_view.h"
 
 /* What GetStatus reports besides the kernel counters. */
@@ -43,6 +44,13 @@ struct pn_agent_view {
 	/* The kernel's counters, summed over CPUs. */
 	void (*counters)(void *ctx, struct pn_counters *sum);
 	void (*status)(void *ctx, struct pn_agent_status *out);
+	/* Targets -> cgroups as an install resolves them (pn_resolve_targets()), installing nothing. */
+	int (*resolve)(void *ctx, const struct pn_targets *t, struct pn_resolved **out, size_t *n,
+		       struct pn_reg_error *err);
+	/* The cgroup2 mount, and below it the cgroups API watches may bind (--api-cgroup-root). */
+	const char *cgroup2;
+	char *const *api_cgroup_roots; /* normalized, "/" = the whole tree */
+	size_t n_api_cgroup_roots;
 };
 
 #endif

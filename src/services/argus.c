@@ -174,7 +174,8 @@ static void find_handle(const struct pn_watch_view *v, void *arg)
 		f->found = handle_of_view(f->a, v);
 }
 
-static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
+static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx,
+				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Argus__ArgusdConfig *c = (const void *)req;
@@ -192,6 +193,16 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx, const Protob
 		return pn_api_status_of_errno(e);
 	snprintf(key, sizeof(key), "%s", spec.watch->key);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
+	/* one call at a time on the completion queue thread: nothing changes the key between */
+	e = pn_authz_may_modify_key(agent, who, PN_WATCH_ARGUS, key, "CreateWatch", msg, msglen);
+	if (!e)
+		e = pn_authz_may_bind(agent, &spec.targets, msg, msglen);
+	if (e || (e = pn_authz_stamp(spec.watch, who))) {
+		pn_watch_free(spec.watch);
+		pn_targets_clear(&spec.targets);
+		return e == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED :
+				      GRPC_STATUS_PERMISSION_DENIED;
+	}
 	e = agent->install(agent->ctx, &spec, PN_REG_UPSERT, &re);
 	if (e) {
 		/* argus calls the containers field cid */
@@ -224,8 +235,10 @@ static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx, const Protob
 	return GRPC_STATUS_OK;
 }
 
-static grpc_status_code destroy_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
-				      ProtobufCMessage **resp, char *msg, size_t msglen)
+static grpc_status_code destroy_watch(struct pn_rpc *rpc, void *ctx,
+				      const struct pn_authz_caller *who,
+				      const ProtobufCMessage *req, ProtobufCMessage **resp,
+				      char *msg, size_t msglen)
 {
 	const Argus__ArgusdConfig *c = (const void *)req;
 	struct argus *a = ctx;
@@ -240,11 +253,19 @@ static grpc_status_code destroy_watch(struct pn_rpc *rpc, void *ctx, const Proto
 	e = pn_argus_key(c, agent->node, key, sizeof(key), msg, msglen);
 	if (e)
 		return pn_api_status_of_errno(e);
+	if (pn_authz_may_modify_key(agent, who, PN_WATCH_ARGUS, key, "DestroyWatch", msg, msglen))
+		return GRPC_STATUS_PERMISSION_DENIED;
 	/* by its own key, else by the pids of the handle a cid-only CreateWatch returned */
 	aliased = alias_take(a, key);
 	gone = key;
 	e = agent->remove(agent->ctx, key);
 	if (e && aliased) {
+		if (pn_authz_may_modify_key(agent, who, PN_WATCH_ARGUS, aliased, "DestroyWatch",
+					    msg, msglen)) {
+			alias_set(a, key, aliased);
+			free(aliased);
+			return GRPC_STATUS_PERMISSION_DENIED;
+		}
 		e = agent->remove(agent->ctx, aliased);
 		gone = aliased;
 	}
@@ -346,9 +367,11 @@ static const struct pn_rpc_method argus_methods[] = {
 	  .unary = destroy_watch },
 	{ .path = "/argus.Argusd/GetWatchState",
 	  .request = &argus__empty__descriptor,
+	  .access = PN_RPC_READ,
 	  .stream = get_watch_state },
 	{ .path = "/argus.Argusd/RecordMetrics",
 	  .request = &argus__empty__descriptor,
+	  .access = PN_RPC_READ,
 	  .stream = record_metrics },
 	{ 0 },
 };

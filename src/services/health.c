@@ -27,13 +27,15 @@ static Grpc__Health__V1__HealthCheckResponse__ServingStatus status_of(struct pn_
 	return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 }
 
-static grpc_status_code check(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
-			      ProtobufCMessage **resp, char *msg, size_t msglen)
+static grpc_status_code check(struct pn_rpc *rpc, void *ctx, const struct pn_authz_caller *who,
+			      const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg,
+			      size_t msglen)
 {
 	const Grpc__Health__V1__HealthCheckRequest *r = (const void *)req;
 	Grpc__Health__V1__HealthCheckResponse *out;
 
 	(void)ctx;
+	(void)who;
 	if (!known(rpc, r->service)) {
 		snprintf(msg, msglen, "service: unknown service \"%s\"", r->service);
 		return GRPC_STATUS_NOT_FOUND;
@@ -83,9 +85,11 @@ static void watch(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
 static const struct pn_rpc_method health_methods[] = {
 	{ .path = "/grpc.health.v1.Health/Check",
 	  .request = &grpc__health__v1__health_check_request__descriptor,
+	  .access = PN_RPC_OPEN,
 	  .unary = check },
 	{ .path = "/grpc.health.v1.Health/Watch",
 	  .request = &grpc__health__v1__health_check_request__descriptor,
+	  .access = PN_RPC_OPEN,
 	  .stream = watch },
 	{ 0 },
 };

@@ -97,6 +97,9 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		counter(f, "panoptes_grpc_stream_drops_total",
 			"Stream messages dropped because a client read too slowly.",
 			src->grpc_stream_drops(src->grpc_ctx));
+		gauge(f, "panoptes_grpc_insecure_listen",
+		      "1 if --insecure-listen serves the API without client certificates.",
+		      src->grpc_insecure_listen ? 1 : 0);
 	}
 
 	family(f, "panoptes_backend_info", "gauge",

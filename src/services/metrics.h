@@ -23,6 +23,7 @@ struct pn_metrics_source {
 	/* The gRPC server's figures, when it runs (it sits above this layer). */
 	unsigned (*grpc_streams)(void *ctx);
 	unsigned long long (*grpc_stream_drops)(void *ctx);
+	bool grpc_insecure_listen; /* --insecure-listen: clients without certificates admitted */
 	void *grpc_ctx;
 };
 

@@ -58,20 +58,38 @@ static void find_info(const struct pn_watch_view *v, void *arg)
 	f->oom = !f->info;
 }
 
-static grpc_status_code install(const struct pn_agent_view *agent, const Panoptes__V1__Watch *w,
+static grpc_status_code install(const struct pn_agent_view *agent,
+				const struct pn_authz_caller *who, const Panoptes__V1__Watch *w,
 				enum pn_reg_mode mode, ProtobufCMessage **resp, char *msg,
 				size_t msglen)
 {
 	struct find_ctx f = { 0 };
 	struct pn_reg_error re = { 0 };
 	struct pn_watch_spec spec;
-	char name[256];
+	char name[256], target_msg[1024];
 	int e;
 
 	e = pn_api_watch_to_spec(w, &spec, msg, msglen);
 	if (e)
 		return pn_api_status_of_errno(e);
 	snprintf(name, sizeof(name), "%s", spec.watch->name);
+	/*
+	 * Checked, then installed: the handlers run one at a time on the
+	 * completion queue thread, so no other call changes the watch between.
+	 * A create changes nothing that exists (the registry refuses a taken
+	 * name).
+	 */
+	if (mode != PN_REG_CREATE_ONLY)
+		e = pn_authz_may_modify_key(agent, who, PN_WATCH_NATIVE, name, "UpdateWatch", msg,
+					    msglen);
+	if (!e && (e = pn_authz_may_bind(agent, &spec.targets, target_msg, sizeof(target_msg))))
+		snprintf(msg, msglen, "watch.targets: %s", target_msg);
+	if (e || (e = pn_authz_stamp(spec.watch, who))) {
+		pn_watch_free(spec.watch);
+		pn_targets_clear(&spec.targets);
+		return e == -ENOMEM ? GRPC_STATUS_RESOURCE_EXHAUSTED :
+				      GRPC_STATUS_PERMISSION_DENIED;
+	}
 	e = agent->install(agent->ctx, &spec, mode, &re);
 	if (e) {
 		pn_watch_free(spec.watch);
@@ -93,25 +111,28 @@ static grpc_status_code install(const struct pn_agent_view *agent, const Panopte
 	return GRPC_STATUS_OK;
 }
 
-static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
+static grpc_status_code create_watch(struct pn_rpc *rpc, void *ctx,
+				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Panoptes__V1__CreateWatchRequest *r = (const void *)req;
 
 	(void)rpc;
-	return install(ctx, r->watch, PN_REG_CREATE_ONLY, resp, msg, msglen);
+	return install(ctx, who, r->watch, PN_REG_CREATE_ONLY, resp, msg, msglen);
 }
 
-static grpc_status_code update_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
+static grpc_status_code update_watch(struct pn_rpc *rpc, void *ctx,
+				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Panoptes__V1__UpdateWatchRequest *r = (const void *)req;
 
 	(void)rpc;
-	return install(ctx, r->watch, PN_REG_REPLACE_ONLY, resp, msg, msglen);
+	return install(ctx, who, r->watch, PN_REG_REPLACE_ONLY, resp, msg, msglen);
 }
 
-static grpc_status_code delete_watch(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
+static grpc_status_code delete_watch(struct pn_rpc *rpc, void *ctx,
+				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const Panoptes__V1__DeleteWatchRequest *r = (const void *)req;
@@ -123,6 +144,9 @@ static grpc_status_code delete_watch(struct pn_rpc *rpc, void *ctx, const Protob
 		snprintf(msg, msglen, "name: required");
 		return GRPC_STATUS_INVALID_ARGUMENT;
 	}
+	if (pn_authz_may_modify_key(agent, who, PN_WATCH_NATIVE, r->name, "DeleteWatch", msg,
+				    msglen))
+		return GRPC_STATUS_PERMISSION_DENIED;
 	if (agent->remove(agent->ctx, r->name)) {
 		snprintf(msg, msglen, "name: no watch named \"%s\"", r->name);
 		return GRPC_STATUS_NOT_FOUND;
@@ -159,13 +183,15 @@ static void list_one(const struct pn_watch_view *v, void *arg)
 		c->oom = true;
 }
 
-static grpc_status_code list_watches(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
+static grpc_status_code list_watches(struct pn_rpc *rpc, void *ctx,
+				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
 	const struct pn_agent_view *agent = ctx;
 	struct list_ctx c = { 0 };
 
 	(void)rpc;
+	(void)who;
 	(void)req;
 	c.out = malloc(sizeof(*c.out));
 	if (!c.out)
@@ -273,8 +299,9 @@ static void stream_events(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s
 	pn_rpc_stream_subscribe(s, &native_feeds[0], f);
 }
 
-static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
-				   ProtobufCMessage **resp, char *msg, size_t msglen)
+static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct pn_authz_caller *who,
+				   const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg,
+				   size_t msglen)
 {
 	const struct pn_agent_view *o = ctx;
 	struct pn_agent_status as;
@@ -286,6 +313,7 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const Protobuf
 	bool ok = true;
 
 	(void)req;
+	(void)who;
 	st = calloc(1, sizeof(*st));
 	kc = calloc(1, sizeof(*kc));
 	if (!st || !kc) {
@@ -327,6 +355,7 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const Protobuf
 	st->events_dropped = as.dropped;
 	st->streams = pn_rpc_stream_count(rpc);
 	st->stream_drops = pn_rpc_stream_drops(rpc);
+	st->insecure_listen = pn_rpc_insecure(rpc);
 	if (!ok) {
 		protobuf_c_message_free_unpacked(&st->base, NULL);
 		snprintf(msg, msglen, "out of memory");
@@ -348,12 +377,15 @@ static const struct pn_rpc_method native_methods[] = {
 	  .unary = delete_watch },
 	{ .path = "/panoptes.v1.Agent/ListWatches",
 	  .request = &panoptes__v1__list_watches_request__descriptor,
+	  .access = PN_RPC_READ,
 	  .unary = list_watches },
 	{ .path = "/panoptes.v1.Agent/StreamEvents",
 	  .request = &panoptes__v1__stream_events_request__descriptor,
+	  .access = PN_RPC_READ,
 	  .stream = stream_events },
 	{ .path = "/panoptes.v1.Agent/GetStatus",
 	  .request = &panoptes__v1__get_status_request__descriptor,
+	  .access = PN_RPC_READ,
 	  .unary = get_status },
 	{ 0 },
 };

@@ -6,11 +6,17 @@
  * credentials in tls.c; transport.h says how calls are kept alive.
  */
 #include <errno.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "macros.h"
@@ -119,17 +125,79 @@ static int request_call(struct pn_rpc *rpc, struct pn_rpc_method_slot *slot)
 	return 0;
 }
 
+/* TCP peers as gRPC names them: "ipv4:127.0.0.1:5000", "ipv6:[::1]:5000". */
+static bool peer_is_loopback(const char *peer)
+{
+	return strncmp(peer, "ipv4:127.", 9) == 0 || strncmp(peer, "ipv6:[::1]:", 11) == 0 ||
+	       strncmp(peer, "ipv6:[::ffff:127.", 17) == 0;
+}
+
+/* The most names of one certificate considered for its role. */
+#define PN_RPC_CERT_NAMES 32
+
+/* Who made the call: the listener it came through, its verified certificate, its role. */
+static void caller_of(struct pn_rpc *rpc, grpc_call *call, struct pn_authz_caller *c)
+{
+	char *peer = grpc_call_get_peer(call);
+	grpc_auth_context *ac = grpc_call_auth_context(call);
+	const char *names[PN_RPC_CERT_NAMES];
+	size_t n = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->via = !peer				? PN_VIA_NETWORK :
+		 strncmp(peer, "unix:", 5) == 0 ? PN_VIA_SOCKET :
+		 peer_is_loopback(peer)		? PN_VIA_LOOPBACK :
+						  PN_VIA_NETWORK;
+	gpr_free(peer);
+	if (ac && grpc_auth_context_peer_is_authenticated(ac)) {
+		grpc_auth_property_iterator it = grpc_auth_context_peer_identity(ac);
+		const grpc_auth_property *prop = grpc_auth_property_iterator_next(&it);
+
+		/* the identity gRPC names: the first SAN, else the CN */
+		if (prop)
+			snprintf(c->identity, sizeof(c->identity), "%.*s", (int)prop->value_length,
+				 prop->value);
+		it = grpc_auth_context_property_iterator(ac);
+		while ((prop = grpc_auth_property_iterator_next(&it)) && n < PN_RPC_CERT_NAMES) {
+			if (strcmp(prop->name, GRPC_X509_CN_PROPERTY_NAME) == 0 ||
+			    strcmp(prop->name, GRPC_X509_SAN_PROPERTY_NAME) == 0)
+				names[n++] = prop->value; /* NUL-terminated by gRPC */
+		}
+		c->role = pn_authz_role_of(rpc->opts.authz, names, n);
+		/* a certificate that names nothing still gets a name in messages */
+		if (!c->identity[0])
+			snprintf(c->identity, sizeof(c->identity), "(certificate without a name)");
+	} else {
+		c->role = pn_authz_role_uncertified(c->via);
+	}
+	grpc_auth_context_release(ac);
+}
+
+static const enum pn_authz_role role_needed[] = {
+	[PN_RPC_MANAGE] = PN_ROLE_MANAGE,
+	[PN_RPC_READ] = PN_ROLE_READ,
+	[PN_RPC_OPEN] = PN_ROLE_NONE,
+};
+
 static void handle_call(struct pn_rpc *rpc, struct pending *p)
 {
 	const struct pn_rpc_method *m = p->slot->method;
 	ProtobufCMessage *req = NULL, *resp = NULL;
 	gpr_timespec now = gpr_now(p->deadline.clock_type);
+	struct pn_authz_caller who;
 	grpc_status_code code;
 	char msg[2048] = "";
 
 	if (gpr_time_cmp(p->deadline, now) <= 0) {
 		unary_reply(rpc, p->call, GRPC_STATUS_DEADLINE_EXCEEDED,
 			    "the deadline passed before the call was served", NULL);
+		return;
+	}
+	caller_of(rpc, p->call, &who);
+	if (pn_authz_may_call(&who, role_needed[m->access], m->path, msg, sizeof(msg))) {
+		pn_info("grpc %s: %s: %s", m->path,
+			pn_api_status_name(GRPC_STATUS_PERMISSION_DENIED), msg);
+		unary_reply(rpc, p->call, GRPC_STATUS_PERMISSION_DENIED, msg, NULL);
 		return;
 	}
 	if (!p->payload || !(req = pn_api_unpack(m->request, p->payload))) {
@@ -149,7 +217,7 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 			pn_rpc_stream_unref(s); /* the handler's reference */
 		}
 	} else {
-		code = m->unary(rpc, p->slot->service->ctx, req, &resp, msg, sizeof(msg));
+		code = m->unary(rpc, p->slot->service->ctx, &who, req, &resp, msg, sizeof(msg));
 		unary_reply(rpc, p->call, code, msg, resp ? pn_api_pack(resp) : NULL);
 		if (resp)
 			protobuf_c_message_free_unpacked(resp, NULL);
@@ -305,14 +373,141 @@ static void grpc_log(gpr_log_func_args *a)
 		pn_debug("grpc: %s (%s:%d)", a->message, a->file, a->line);
 }
 
+/*
+ * The socket's path made ready for a bind: its directory made if missing,
+ * a stale socket (nobody accepts on it) removed; a live one, or a file that
+ * is not a socket, refused: one agent per socket.
+ */
+static int socket_prepare(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	char *slash;
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "--socket %s: longer than %zu bytes (a unix socket's limit)",
+			 path, sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		/* only root's processes need to get in: the socket's own mode says the same */
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			e = -errno;
+			snprintf(err, errlen, "--socket %s: cannot make its directory %s: %s", path,
+				 dir, strerror(errno));
+			return e;
+		}
+	}
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		e = -errno;
+		snprintf(err, errlen, "--socket %s: %s", path, strerror(errno));
+		return e;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "--socket %s: exists and is not a socket", path);
+		return -EEXIST;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "--socket %s: %s", path, strerror(errno));
+		return e;
+	}
+	e = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
+	close(fd);
+	if (!e) {
+		snprintf(err, errlen,
+			 "--socket %s: another process serves it (another panoptesd?); give "
+			 "another --socket, or --socket \"\"",
+			 path);
+		return -EADDRINUSE;
+	}
+	if (unlink(path) && errno != ENOENT) {
+		e = -errno;
+		snprintf(err, errlen, "--socket %s: cannot remove the stale socket: %s", path,
+			 strerror(errno));
+		return e;
+	}
+	return 0;
+}
+
+static int add_socket(struct pn_rpc *rpc, const char *path, char *err, size_t errlen)
+{
+	grpc_server_credentials *creds;
+	char target[PATH_MAX + 8];
+	struct stat st;
+	mode_t old;
+	int port, e;
+
+	e = socket_prepare(path, err, errlen);
+	if (e)
+		return e;
+	snprintf(target, sizeof(target), "unix:%s", path);
+	creds = grpc_insecure_server_credentials_create();
+	/* gRPC binds here: made 0600 from the start, no moment in which others may connect */
+	old = umask(0177);
+	port = grpc_server_add_http2_port(rpc->server, target, creds);
+	umask(old);
+	grpc_server_credentials_release(creds);
+	if (port <= 0 || lstat(path, &st) || chmod(path, 0600)) {
+		snprintf(err, errlen, "--socket %s: cannot listen there", path);
+		return -EADDRINUSE;
+	}
+	rpc->socket_dev = st.st_dev;
+	rpc->socket_ino = st.st_ino;
+	return 0;
+}
+
+/* Removes the socket file at stop, unless another process replaced it since. */
+static void remove_socket(struct pn_rpc *rpc)
+{
+	const char *path = rpc->opts.socket_path;
+	struct stat st;
+
+	if (!rpc->socket_ino || !path || !path[0])
+		return;
+	if (lstat(path, &st) == 0 && st.st_dev == rpc->socket_dev && st.st_ino == rpc->socket_ino)
+		unlink(path);
+}
+
+static int add_tcp(struct pn_rpc *rpc, const struct pn_rpc_opts *opts, char *err, size_t errlen)
+{
+	grpc_server_credentials *creds = pn_rpc_credentials(opts, err, errlen);
+	const char *colon = strrchr(opts->listen, ':');
+	int hostlen = colon ? (int)(colon - opts->listen) : (int)strlen(opts->listen);
+	size_t used = strlen(rpc->address);
+	int port;
+
+	if (!creds)
+		return -EINVAL;
+	port = grpc_server_add_http2_port(rpc->server, opts->listen, creds);
+	grpc_server_credentials_release(creds);
+	if (port <= 0) {
+		snprintf(err, errlen,
+			 "%s %s: cannot listen there (address in use, or not HOST:PORT)",
+			 opts->insecure_listen ? "--insecure-listen" : "--listen", opts->listen);
+		return -EADDRINUSE;
+	}
+	snprintf(rpc->address + used, sizeof(rpc->address) - used, "%s%.*s:%d", used ? ", " : "",
+		 hostlen, opts->listen, port);
+	return 0;
+}
+
 int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts,
 		 const struct pn_rpc_service *services, size_t n_services, char *err, size_t errlen)
 {
 	grpc_arg args[2];
 	grpc_channel_args chargs = { .num_args = 2, .args = args };
-	grpc_server_credentials *creds;
 	struct pn_rpc *rpc;
-	int port, e;
+	int e;
 
 	*out = NULL;
 	rpc = calloc(1, sizeof(*rpc));
@@ -351,27 +546,16 @@ int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts,
 		snprintf(err, errlen, "grpc: cannot register the methods");
 		goto fail;
 	}
-	creds = pn_rpc_credentials(opts, err, errlen);
-	if (!creds) {
-		e = -EINVAL;
-		goto fail;
+	if (opts->socket_path && opts->socket_path[0]) {
+		e = add_socket(rpc, opts->socket_path, err, errlen);
+		if (e)
+			goto fail;
+		snprintf(rpc->address, sizeof(rpc->address), "unix:%s", opts->socket_path);
 	}
-	port = grpc_server_add_http2_port(rpc->server, opts->listen, creds);
-	grpc_server_credentials_release(creds);
-	if (port <= 0) {
-		snprintf(err, errlen,
-			 "--listen %s: cannot listen there (address in use, or not "
-			 "HOST:PORT)",
-			 opts->listen);
-		e = -EADDRINUSE;
-		goto fail;
-	}
-	{
-		const char *colon = strrchr(opts->listen, ':');
-		int hostlen = colon ? (int)(colon - opts->listen) : (int)strlen(opts->listen);
-
-		snprintf(rpc->address, sizeof(rpc->address), "%.*s:%d", hostlen, opts->listen,
-			 port);
+	if (opts->listen && opts->listen[0]) {
+		e = add_tcp(rpc, opts, err, errlen);
+		if (e)
+			goto fail;
 	}
 	grpc_server_start(rpc->server);
 	for (size_t i = 0; i < rpc->n_methods; i++)
@@ -442,6 +626,7 @@ void pn_rpc_stop(struct pn_rpc *rpc)
 		grpc_server_destroy(rpc->server);
 	if (rpc->cq)
 		grpc_completion_queue_destroy(rpc->cq);
+	remove_socket(rpc);
 	/* no call can reach a service now: each frees its own state */
 	for (size_t i = 0; i < rpc->n_services; i++)
 		if (rpc->services[i].stop)
@@ -466,6 +651,11 @@ uint64_t pn_rpc_uptime_s(const struct pn_rpc *rpc)
 bool pn_rpc_serving(const struct pn_rpc *rpc)
 {
 	return atomic_load(&rpc->serving);
+}
+
+bool pn_rpc_insecure(const struct pn_rpc *rpc)
+{
+	return rpc->opts.insecure_listen;
 }
 
 bool pn_rpc_has_service(const struct pn_rpc *rpc, const char *name)

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authz.h"
 #include "format.h"
 #include "rules.h"
 
@@ -29,16 +30,28 @@ struct pn_rpc_stream;
 
 /* ---------------------------------------------------------------- a service's row */
 
+/*
+ * The role (authz.h) a method needs of its caller, checked by the transport
+ * before the request is decoded. The zero value is the strictest.
+ */
+enum pn_rpc_access {
+	PN_RPC_MANAGE = 0, /* changes watches */
+	PN_RPC_READ,	   /* reads watches, status or events */
+	PN_RPC_OPEN,	   /* anyone connected: health */
+};
+
 struct pn_rpc_method {
 	const char *path; /* "/package.Service/Method" */
 	const ProtobufCMessageDescriptor *request;
+	enum pn_rpc_access access;
 	/*
 	 * Unary: return a status; on OK set *resp to a heap message the server
 	 * frees with protobuf_c_message_free_unpacked(). msg: the status message.
-	 * ctx: the service's context (its row's ctx).
+	 * ctx: the service's context (its row's ctx); who: the caller.
 	 */
-	grpc_status_code (*unary)(struct pn_rpc *rpc, void *ctx, const ProtobufCMessage *req,
-				  ProtobufCMessage **resp, char *msg, size_t msglen);
+	grpc_status_code (*unary)(struct pn_rpc *rpc, void *ctx, const struct pn_authz_caller *who,
+				  const ProtobufCMessage *req, ProtobufCMessage **resp, char *msg,
+				  size_t msglen);
 	/*
 	 * Server streaming: send with pn_rpc_stream_send(), then either finish
 	 * or subscribe. The server holds its own references; the handler's end
@@ -80,7 +93,12 @@ struct pn_rpc_service {
 /* ---------------------------------------------------------------- for the composition root */
 
 struct pn_rpc_opts {
-	const char *listen; /* HOST:PORT */
+	const char *socket_path; /* the local unix socket, mode 0600; "" = none */
+	const char *listen;	 /* TCP HOST:PORT; "" = none */
+	/* The operator let listen serve clients without certificates beyond loopback. */
+	bool insecure_listen;
+	/* Roles of client certificates (borrowed; NULL: every verified client manages). */
+	const struct pn_authz *authz;
 	bool tls;
 	const char *tls_ca_file; /* with tls: require client certificates signed by it */
 	const char *tls_cert_file;
@@ -98,7 +116,7 @@ struct pn_rpc_opts {
 int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts,
 		 const struct pn_rpc_service *services, size_t n_services, char *err,
 		 size_t errlen);
-/* The address actually bound (port 0 resolved). */
+/* The listeners, for the log: "unix:PATH, HOST:PORT" (port 0 resolved). */
 const char *pn_rpc_address(const struct pn_rpc *rpc);
 /* SERVING once the kernel side is attached, NOT_SERVING while stopping. NULL-safe. */
 void pn_rpc_set_serving(struct pn_rpc *rpc, bool serving);
@@ -120,6 +138,8 @@ unsigned pn_rpc_stream_count(struct pn_rpc *rpc);
 uint64_t pn_rpc_stream_drops(struct pn_rpc *rpc);
 uint64_t pn_rpc_uptime_s(const struct pn_rpc *rpc);
 bool pn_rpc_serving(const struct pn_rpc *rpc);
+/* --insecure-listen was given (GetStatus, /metrics say so). */
+bool pn_rpc_insecure(const struct pn_rpc *rpc);
 /* Whether a service of this name was registered. */
 bool pn_rpc_has_service(const struct pn_rpc *rpc, const char *name);
 

@@ -11,7 +11,9 @@
 #ifndef PN_RPC_TRANSPORT_H
 #define PN_RPC_TRANSPORT_H
 
+#include <limits.h>
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -36,7 +38,9 @@ struct pn_rpc_feed_slot {
 
 struct pn_rpc {
 	struct pn_rpc_opts opts;
-	char address[256];
+	char address[PATH_MAX + 300];
+	dev_t socket_dev; /* the socket file we made, removed at stop if still ours */
+	ino_t socket_ino;
 	grpc_server *server;
 	grpc_completion_queue *cq;
 	pthread_t thread;

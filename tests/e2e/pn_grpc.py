@@ -60,14 +60,27 @@ def trace(*what):
 
 
 class GrpcAgent(Agent):
-    """panoptesd with its gRPC server on 127.0.0.1:<free port>, beside any other
-    agent: no pins, /metrics on a free port of its own (pn_e2e.Agent)."""
+    """panoptesd with its gRPC server on 127.0.0.1:<free port> and its unix socket
+    (`socket`, unix:PATH in `socket_addr`) in a directory of its own, beside any
+    other agent: no pins, /metrics on a free port of its own (pn_e2e.Agent).
+    `listen` is the TCP flag and host: ("--insecure-listen", "0.0.0.0") serves
+    beyond loopback; `addr` is then still the loopback address to dial.
+    API watches may cover the tests' cgroups (/panoptes-e2e, pn_e2e.Cgroup and
+    the runc containers) unless `cgroup_roots` says otherwise (() = the agent's
+    default, the pods' cgroups only)."""
 
-    def __init__(self, args=(), output="text", ready_timeout=60):
+    def __init__(self, args=(), output="text", ready_timeout=60, listen=("--listen", "127.0.0.1"),
+                 cgroup_roots=("/panoptes-e2e",)):
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
-        super().__init__(["--pin-path", "", "--listen", self.addr] + list(args), output=output,
-                         ready_timeout=ready_timeout)
+        self.sock_dir = tempfile.mkdtemp(prefix="pn-sock-", dir="/tmp")
+        atexit.register(shutil.rmtree, self.sock_dir, True)
+        self.socket = os.path.join(self.sock_dir, "panoptes.sock")
+        self.socket_addr = "unix:" + self.socket
+        flag, host = listen
+        roots = [a for r in cgroup_roots for a in ("--api-cgroup-root", r)]
+        super().__init__(["--pin-path", "", "--socket", self.socket, flag, f"{host}:{self.port}"]
+                         + roots + list(args), output=output, ready_timeout=ready_timeout)
 
     def stop_clean(self):
         """stop(), then fail unless the agent exited 0 without a sanitizer report."""
@@ -278,13 +291,19 @@ def make_cert(d, name, ca, usage, san=None):
 
 
 def make_pki(d):
-    """CA + server (SAN IP:127.0.0.1, DNS:localhost) + client; another CA + its client."""
+    """CA + server (SAN IP:127.0.0.1, DNS:localhost) + client; another CA + its client.
+    For the roles of test_authz: clients "reader" and "stranger" (CN only) and
+    "client2" (SAN DNS:client2.example), all from the CA; leaf(name) -> (cert, key)."""
     make_ca(d, "ca")
     make_cert(d, "server", "ca", "serverAuth", "IP:127.0.0.1,DNS:localhost")
     make_cert(d, "client", "ca", "clientAuth")
+    make_cert(d, "reader", "ca", "clientAuth")
+    make_cert(d, "stranger", "ca", "clientAuth")
+    make_cert(d, "client2", "ca", "clientAuth", "DNS:client2.example")
     make_ca(d, "otherca")
     make_cert(d, "otherclient", "otherca", "clientAuth")
     return types.SimpleNamespace(
+        leaf=lambda name: (os.path.join(d, f"{name}.pem"), os.path.join(d, f"{name}.key")),
         ca=os.path.join(d, "ca.pem"), server=os.path.join(d, "server.pem"),
         server_key=os.path.join(d, "server.key"), client=os.path.join(d, "client.pem"),
         client_key=os.path.join(d, "client.key"), other_ca=os.path.join(d, "otherca.pem"),

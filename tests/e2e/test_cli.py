@@ -67,8 +67,10 @@ class Cli(unittest.TestCase):
         self.assertOneLineError(["--watch-pid", "1", "--path", "/x", "--tag", "novalue"], 2,
                                 r'--tag: expected KEY=VALUE, got "novalue"')
         self.assertOneLineError(["--path", "/x"], 2, r"need a target")
-        # with the gRPC API on (the default) no watch is needed at start; without it, one is
-        self.assertOneLineError(["--listen", ""], 2, r"nothing to watch and no gRPC API")
+        # with the gRPC API on (the default) no watch is needed at start; without it (no TCP
+        # listener, no socket), one is
+        self.assertOneLineError(["--listen", "", "--socket", ""], 2,
+                                r"nothing to watch and no gRPC API")
         self.assertOneLineError(["--bogus"], 2, r'unknown option "--bogus"')
 
     def test_missing_targets(self):

@@ -59,6 +59,7 @@ HOST_MOUNTS = {
 TLS_KEYS = {"ca.crt", "tls.crt", "tls.key"}
 TLS_DIR = "/etc/panoptes/tls"
 POLICY_FILE = "/etc/panoptes/policy.yaml"
+SOCKET = "/run/panoptes/panoptes.sock"
 # What the tls Component appends to the args: argusd's flags, the Secret's files.
 TLS_ARGS = ["-tls", "-tlscafile", f"{TLS_DIR}/ca.crt", "-tlscertfile", f"{TLS_DIR}/tls.crt",
             "-tlskeyfile", f"{TLS_DIR}/tls.key"]
@@ -381,7 +382,8 @@ class Manifests(unittest.TestCase):
         # `kustomize edit set image panoptesd=...` rewrites the DaemonSet's image.
         image_names = [i["name"] for i in k.get("images", [])]
         self.assertEqual(image_names, [re.split(r"[:@]", self.c["image"])[0]])
-        # Shipped plaintext, with the tls Component two uncommented lines away;
+        # Shipped plaintext (--insecure-listen), with the tls Component two
+        # uncommented lines away;
         # argus-controller only from an overlay (namespace: here would undo it).
         self.assertNotIn("components", k)
         with open(os.path.join(DEPLOY, "kustomization.yaml")) as f:
@@ -538,10 +540,16 @@ class Manifests(unittest.TestCase):
             "--output": "json",
             "--pin-path": "/sys/fs/bpf/panoptes",
             "--metrics-listen": f"0.0.0.0:{METRICS_PORT}",
-            "--listen": f"0.0.0.0:{GRPC_PORT}",
+            "--socket": SOCKET,
+            # the pod IP without client certificates, said in so many words; the tls
+            # Component makes it --listen with mutual TLS
+            "--insecure-listen": f"0.0.0.0:{GRPC_PORT}",
         })
         # the listeners are the declared ports
-        self.assertEqual(self._port("grpc"), int(args["--listen"].rsplit(":", 1)[1]))
+        self.assertEqual(self._port("grpc"), int(args["--insecure-listen"].rsplit(":", 1)[1]))
+        # the socket's directory is the pod's own, in memory: the root filesystem is read-only
+        vol, rel = self._volume_file(SOCKET)
+        self.assertEqual((rel, vol["emptyDir"].get("medium")), ("panoptes.sock", "Memory"))
         self.assertEqual(self._port("metrics"), int(args["--metrics-listen"].rsplit(":", 1)[1]))
         # pins land in the node's bpffs
         self.assertTrue(args["--pin-path"].startswith("/sys/fs/bpf/"))
@@ -625,8 +633,11 @@ class Components(unittest.TestCase):
         ds, base_ds = self._ds(objs), self._ds(self.base.values())
         c = ds["spec"]["template"]["spec"]["containers"][0]
         base_c = base_ds["spec"]["template"]["spec"]["containers"][0]
-        # argusd's flags after the base's, each file from the Secret's volume
-        self.assertEqual(c["args"], base_c["args"] + TLS_ARGS)
+        # argusd's flags after the base's, each file from the Secret's volume; the pod IP
+        # now served with them (--listen), no longer without (--insecure-listen)
+        insecure = base_c["args"].index("--insecure-listen")
+        served = base_c["args"][:insecure] + ["--listen"] + base_c["args"][insecure + 1:]
+        self.assertEqual(c["args"], served + TLS_ARGS)
         vols = {v["name"]: v for v in ds["spec"]["template"]["spec"]["volumes"]}
         for f in TLS_ARGS[2::2]:
             mounts = [m for m in c["volumeMounts"] if f.startswith(m["mountPath"].rstrip("/") + "/")]
@@ -646,11 +657,17 @@ class Components(unittest.TestCase):
                          by_key(o for o in self.base.values() if o["kind"] != "DaemonSet"))
 
     def test_tls_patch_guards_its_indexes(self):
-        """The JSON patch addresses the container and the volume by index; its
-        test ops must fail the build when those indexes point elsewhere."""
+        """The JSON patch addresses the container, an argument and the volume by
+        index; its test ops must fail the build when those indexes point elsewhere."""
         deploy = copy.deepcopy(self.deploy)
         ds = one(base_files(deploy), "DaemonSet")
         ds["spec"]["template"]["spec"]["volumes"].reverse()
+        with self.assertRaisesRegex(AssertionError, "test failed"):
+            render(deploy, ["tls"])
+        deploy = copy.deepcopy(self.deploy)
+        args = one(base_files(deploy), "DaemonSet")["spec"]["template"]["spec"][
+            "containers"][0]["args"]
+        args[:] = args[2:] + args[:2]
         with self.assertRaisesRegex(AssertionError, "test failed"):
             render(deploy, ["tls"])
 
@@ -968,7 +985,7 @@ class Binary(unittest.TestCase):
                 f.write(text)
             argv = [self.binary, "--policy", path]
             # no pins, no listener: this check must not disturb anything else
-            for flag in ("--pin-path", "--metrics-listen", "--listen"):
+            for flag in ("--pin-path", "--metrics-listen", "--listen", "--socket"):
                 if help_flag_re(flag).search(self.help):
                     argv += [flag, ""]
             p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

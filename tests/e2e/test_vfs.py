@@ -16,7 +16,7 @@ from pn_e2e import WORKLOAD, BACKEND, Agent, AgentCase, brief, run_cli
 from runc_bundle import RuncContainer
 
 URING = os.environ.get("PN_URING", "pn_uring")
-QUIET = ["--pin-path", "", "--metrics-listen", "", "--listen", ""]
+QUIET = ["--pin-path", "", "--metrics-listen", "", "--listen", "", "--socket", ""]
 # loads the programs, then fails on a target that cannot exist
 PROBE = ["--watch-pid", "999999", "--path", "/x"] + QUIET
 

@@ -47,7 +47,15 @@ static void grpc_defaults_allow_no_watch(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ NULL }), 0);
-	assert_string_equal(cfg.listen, "0.0.0.0:50051");
+	/* the node's own processes only: a 0600 socket and loopback */
+	assert_string_equal(cfg.socket_path, "/run/panoptes/panoptes.sock");
+	assert_string_equal(cfg.listen, "127.0.0.1:50051");
+	assert_false(cfg.insecure_listen);
+	assert_null(cfg.authz_file);
+	/* API watches: the pods' cgroups, with either cgroup driver */
+	assert_int_equal(cfg.n_api_cgroup_roots, 2);
+	assert_string_equal(cfg.api_cgroup_roots[0], "/kubepods.slice");
+	assert_string_equal(cfg.api_cgroup_roots[1], "/kubepods");
 	assert_false(cfg.tls);
 	assert_int_equal(cfg.max_watches, 1024);
 	assert_int_equal(cfg.max_request_bytes, 4194304);
@@ -136,15 +144,96 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--ringbuf-mb", "3", NULL });
 	expect_error("--max-request-bytes: expected 1024 to 1073741824, got \"10\"",
 		     (const char *[]){ "--max-request-bytes", "10", NULL });
-	expect_error("nothing to watch and no gRPC API (--listen \"\"): give --policy FILE, or "
-		     "--watch-pid/--watch-cgroup/--watch-container with --path (see --help)",
-		     (const char *[]){ "--listen", "", NULL });
+	expect_error(
+		"nothing to watch and no gRPC API (--listen \"\" --socket \"\"): give --policy "
+		"FILE, or --watch-pid/--watch-cgroup/--watch-container with --path (see --help)",
+		(const char *[]){ "--listen", "", "--socket", "", NULL });
 	expect_error("-tls: given with --listen \"\" (no gRPC to secure)",
 		     (const char *[]){ "--listen", "", "--policy", PEM, "-tls", "-tlscertfile", PEM,
 				       "-tlskeyfile", PEM, NULL });
 	/* only the four argusd spellings are rewritten; -tlsx stays short options */
 	expect_error("unknown option \"-t\" (see --help)", (const char *[]){ "-tlsx", NULL });
 	expect_error("unknown option \"--tlsx\" (see --help)", (const char *[]){ "--tlsx", NULL });
+}
+
+/* Which --listen addresses need mutual TLS: all but loopback. */
+static void listen_beyond_loopback_needs_mutual_tls(void **state)
+{
+	static const char *const loopback[] = { "127.0.0.1:1", "127.9.9.9:1", "[::1]:1",
+						"localhost:1" };
+	static const char *const network[] = {
+		"0.0.0.0:1",  "[::]:1",		":1",
+		"10.0.0.1:1", "node.example:1", "[::ffff:127.0.0.1]:1",
+		"128.0.0.1:1"
+	};
+	struct pn_config cfg;
+	char err[512], want[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		assert_int_equal(parse(&cfg, err, sizeof(err),
+				       (const char *[]){ "--listen", loopback[i], NULL }),
+				 0);
+		pn_config_clear(&cfg);
+	}
+	for (size_t i = 0; i < sizeof(network) / sizeof(network[0]); i++) {
+		snprintf(
+			want, sizeof(want),
+			"--listen %s: not a loopback address: serving the API there needs mutual "
+			"TLS (-tls -tlscafile -tlscertfile -tlskeyfile), or --insecure-listen %s to "
+			"serve it without client certificates",
+			network[i], network[i]);
+		expect_error(want, (const char *[]){ "--listen", network[i], NULL });
+		/* TLS without client certificates is not enough */
+		expect_error(want, (const char *[]){ "--listen", network[i], "-tls", "-tlscertfile",
+						     PEM, "-tlskeyfile", PEM, NULL });
+		/* mutual TLS is */
+		assert_int_equal(
+			parse(&cfg, err, sizeof(err),
+			      (const char *[]){ "--listen", network[i], "-tls", "-tlscafile", PEM,
+						"-tlscertfile", PEM, "-tlskeyfile", PEM,
+						"--authz-file", PEM, NULL }),
+			0);
+		assert_string_equal(cfg.authz_file, PEM);
+		pn_config_clear(&cfg);
+		/* and so is saying so */
+		assert_int_equal(parse(&cfg, err, sizeof(err),
+				       (const char *[]){ "--insecure-listen", network[i], NULL }),
+				 0);
+		assert_string_equal(cfg.listen, network[i]);
+		assert_true(cfg.insecure_listen);
+		pn_config_clear(&cfg);
+	}
+	expect_error("--insecure-listen: replaces --listen (one TCP listener): give one of them",
+		     (const char *[]){ "--listen", "127.0.0.1:1", "--insecure-listen", "0.0.0.0:1",
+				       NULL });
+	expect_error("--insecure-listen: expected HOST:PORT or \"\", got \"50051\"",
+		     (const char *[]){ "--insecure-listen", "50051", NULL });
+	expect_error("--authz-file: gives roles to client certificates: needs mutual TLS (-tls "
+		     "-tlscafile)",
+		     (const char *[]){ "--authz-file", PEM, NULL });
+	expect_error("--authz-file: cannot read \"/nonexistent/authz.yaml\": No such file or "
+		     "directory",
+		     (const char *[]){ "--authz-file", "/nonexistent/authz.yaml", NULL });
+	expect_error("--socket: expected an absolute path or \"\", got \"run/p.sock\"",
+		     (const char *[]){ "--socket", "run/p.sock", NULL });
+	/* the operator's roots replace the default, normalized */
+	assert_int_equal(parse(&cfg, err, sizeof(err),
+			       (const char *[]){ "--api-cgroup-root", "//a/./b/",
+						 "--api-cgroup-root", "/", NULL }),
+			 0);
+	assert_int_equal(cfg.n_api_cgroup_roots, 2);
+	assert_string_equal(cfg.api_cgroup_roots[0], "/a/b");
+	assert_string_equal(cfg.api_cgroup_roots[1], "/");
+	pn_config_clear(&cfg);
+	expect_error("--api-cgroup-root: expected a directory of the cgroup2 tree from its root "
+		     "(\"/kubepods.slice\", \"/\"), got \"kubepods\"",
+		     (const char *[]){ "--api-cgroup-root", "kubepods", NULL });
+	/* the socket alone is an API: no watch needed */
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ "--listen", "", NULL }),
+			 0);
+	assert_string_equal(cfg.socket_path, "/run/panoptes/panoptes.sock");
+	pn_config_clear(&cfg);
 }
 
 /* The standalone watch's subject: pn_subject_check's rules, named by the flag. */
@@ -199,6 +288,7 @@ int main(void)
 		cmocka_unit_test(grpc_defaults_allow_no_watch),
 		cmocka_unit_test(argusd_single_dash_tls_flags),
 		cmocka_unit_test(bad_grpc_flags_name_the_flag),
+		cmocka_unit_test(listen_beyond_loopback_needs_mutual_tls),
 		cmocka_unit_test(subject_flags_name_the_flag),
 	};
 
