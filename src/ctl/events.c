@@ -176,8 +176,11 @@ static void print_event(const Panoptes__V1__Event *e, enum ctl_output output)
 {
 	if (output == CTL_OUTPUT_JSON)
 		print_json(e);
-	else
-		printf("%s\n", e->line);
+	else {
+		/* the agent's line is clean; an agent we did not build may send anything */
+		ctl_put_escaped(stdout, e->line);
+		putchar('\n');
+	}
 }
 
 /* ------------------------------------------------------------ command */

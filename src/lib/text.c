@@ -186,22 +186,12 @@ static inline bool text_plain_word(uint64_t x)
 	return !((x & BYTES_80) | any_below(x, 0x20) | any_equal(x, 0x7f) | any_equal(x, '\\'));
 }
 
-static inline bool term_plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f;
-}
-
-static inline bool term_plain_word(uint64_t x)
-{
-	return !((x & BYTES_80) | any_below(x, 0x20) | any_equal(x, 0x7f));
-}
-
 /*
  * s[0..i) is plain, s[i] is not. Out of line, like the JSON escaper, so that
  * the common case (plain ASCII) stays small at every call site.
  */
 __attribute__((noinline)) static void escape_slow(struct out *o, const char *str, size_t n,
-						  size_t i, bool backslash)
+						  size_t i)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t start = 0;
@@ -213,10 +203,6 @@ __attribute__((noinline)) static void escape_slow(struct out *o, const char *str
 			i += k; /* well-formed and printable: kept */
 			continue;
 		}
-		if (k == 1 && s[i] == '\\' && !backslash) {
-			i++;
-			continue;
-		}
 		out_mem(o, str + start, i - start);
 		if (k == 1 && s[i] == '\\') {
 			out_lit(o, "\\\\");
@@ -226,9 +212,7 @@ __attribute__((noinline)) static void escape_slow(struct out *o, const char *str
 			i += k ? k - 1 : 0;
 		}
 		start = ++i;
-	} while (i < n &&
-		 (i += plain_prefix(s + i, n - i, backslash ? text_plain_word : term_plain_word,
-				    backslash ? text_plain : term_plain)) < n);
+	} while (i < n && (i += plain_prefix(s + i, n - i, text_plain_word, text_plain)) < n);
 	out_mem(o, str + start, n - start);
 }
 
@@ -237,17 +221,7 @@ void pn_text_escape(struct out *o, const char *str, size_t n)
 	size_t i = plain_prefix((const unsigned char *)str, n, text_plain_word, text_plain);
 
 	if (i < n)
-		escape_slow(o, str, n, i, true);
-	else
-		out_mem(o, str, n);
-}
-
-void pn_term_escape(struct out *o, const char *str, size_t n)
-{
-	size_t i = plain_prefix((const unsigned char *)str, n, term_plain_word, term_plain);
-
-	if (i < n)
-		escape_slow(o, str, n, i, false);
+		escape_slow(o, str, n, i);
 	else
 		out_mem(o, str, n);
 }

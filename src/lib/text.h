@@ -9,8 +9,8 @@
  * - from the kernel, into a protobuf `string` (file names, comm, cgroup
  *   names): the bytes as they are when they are well-formed UTF-8, else
  *   escaped (pn_utf8_escape) and flagged, the raw bytes going alongside;
- * - into a text line or a terminal (pn_text_escape, pn_term_escape): no
- *   byte that could end the line or drive the terminal.
+ * - into a text line (pn_text_escape): no byte that could end the line or
+ *   drive a terminal.
  *
  * The escape is one for all of them: "\xNN" for a byte, "\\" for a
  * backslash where a backslash could otherwise be read as an escape.
@@ -75,13 +75,5 @@ char *pn_utf8_escape_dup(const char *s, size_t n, bool *oom);
  * well-formed UTF-8 holding no byte that ends a line or drives a terminal.
  */
 void pn_text_escape(struct out *o, const char *s, size_t n);
-
-/*
- * For a terminal, text that should already be clean (a line panoptesd
- * formatted): only control characters and bytes outside a well-formed
- * sequence are written \xNN; a backslash stays, since the line's own escapes
- * must read as they were written.
- */
-void pn_term_escape(struct out *o, const char *s, size_t n);
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Text others chose (src/lib/text.c): the rule for client text, the escape
- * of kernel names into protobuf strings, text lines and terminals.
+ * of kernel names into protobuf strings and into text lines.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -96,7 +96,7 @@ static char *escaped(void (*fn)(struct out *, const char *, size_t), const char 
 	return buf;
 }
 
-static void text_and_terminal_escapes(void **state)
+static void text_escapes(void **state)
 {
 	static const char forged[] = "web\n2026-12-02T00:00:00Z CREATE file '/etc/shadow'";
 
@@ -107,12 +107,6 @@ static void text_and_terminal_escapes(void **state)
 			    "web\\x0a2026-12-02T00:00:00Z CREATE file '/etc/shadow'");
 	assert_string_equal(escaped(pn_text_escape, "a\\b\x1b\r\xff\xc2\x85z", 9),
 			    "a\\\\b\\x1b\\x0d\\xff\\xc2\\x85z");
-	/* the terminal keeps a line's own escapes and only cleans what it could act on */
-	assert_string_equal(escaped(pn_term_escape, "a\\x0ab", 6), "a\\x0ab");
-	assert_string_equal(escaped(pn_term_escape, "a\x1b]0;owned\x07\xfe", 12),
-			    "a\\x1b]0;owned\\x07\\xfe");
-	assert_string_equal(escaped(pn_term_escape, "long plain line, many words \xc3\xa9", 30),
-			    "long plain line, many words \xc3\xa9");
 }
 
 /* Every byte in every position of a short name: the escape reads back to it, nothing else. */
@@ -144,7 +138,7 @@ int main(void)
 		cmocka_unit_test(utf8_valid_and_not),
 		cmocka_unit_test(check_refuses_what_no_client_can_print),
 		cmocka_unit_test(escape_dup_only_when_needed),
-		cmocka_unit_test(text_and_terminal_escapes),
+		cmocka_unit_test(text_escapes),
 		cmocka_unit_test(escape_every_byte),
 	};
 
