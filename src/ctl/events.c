@@ -183,7 +183,9 @@ static void print_json(const Panoptes__V1__Event *e)
 		json_key(&j, "raw");
 		json_object_begin(&j);
 		for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
-			char *b = strndup((const char *)raw[i]->data, raw[i]->len);
+			/* an empty bytes field has no data pointer at all */
+			char *b = raw[i]->len ? strndup((const char *)raw[i]->data, raw[i]->len) :
+						strdup("");
 
 			if (!b)
 				continue;
