@@ -126,8 +126,7 @@ yaml_node_t *pn_yaml_pair_value(struct pn_yaml *y, const yaml_node_t *map, size_
 	return node(y, map->data.mapping.pairs.start[i].value);
 }
 
-/* FNV-1a: the keys are short and few (PN_YAML_MAX_KEYS); any spread will do. */
-static uint64_t key_hash(const char *s)
+uint64_t pn_yaml_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -159,7 +158,7 @@ static int check_duplicates(struct pn_yaml *y, const yaml_node_t *map, const cha
 	for (size_t i = 0; i < n && !r; i++) {
 		yaml_node_t *k = pn_yaml_pair_key(y, map, i);
 		const char *key = pn_yaml_text(k);
-		size_t h = (size_t)key_hash(key) & mask;
+		size_t h = (size_t)pn_yaml_hash(key) & mask;
 
 		for (; slot[h] != SIZE_MAX; h = (h + 1) & mask) {
 			if (!strcmp(pn_yaml_text(pn_yaml_pair_key(y, map, slot[h])), key)) {

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <yaml.h>
 
 /*
@@ -61,7 +62,12 @@ yaml_node_t *pn_yaml_map_key(struct pn_yaml *y, const yaml_node_t *map, const ch
 size_t pn_yaml_n_pairs(const yaml_node_t *map);
 yaml_node_t *pn_yaml_pair_key(struct pn_yaml *y, const yaml_node_t *map, size_t i);
 yaml_node_t *pn_yaml_pair_value(struct pn_yaml *y, const yaml_node_t *map, size_t i);
-/* Keys are strings, not repeated and, if `allowed` (NULL-terminated) is given, known. */
+/*
+ * The hash of the duplicate checks (keys here, watch names in policy.c):
+ * FNV-1a, since the strings are short and any spread will do.
+ */
+uint64_t pn_yaml_hash(const char *s);
+/* Keys are strings, not repeated (one hash probe each) and, if `allowed` (NULL-terminated) is given, known. */
 int pn_yaml_check_keys(struct pn_yaml *y, const yaml_node_t *map, const char *field,
 		       const char *const *allowed);
 

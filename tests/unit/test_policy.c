@@ -715,6 +715,26 @@ static void test_err_yaml_bounds(void **state)
 	free(text);
 }
 
+/* Many watches, one name twice far apart: found by its hash, named with both places. */
+static void test_err_duplicate_watch_among_many(void **state)
+{
+	char *text = NULL, piece[160];
+	size_t len = 0;
+
+	(void)state;
+	text = grow(text, &len, "watches:\n");
+	for (int i = 0; i < 3000; i++) {
+		snprintf(piece, sizeof(piece),
+			 "  - {name: w%d, targets: {pids: [1]}, subjects: [{paths: [/x]}]}\n", i);
+		text = grow(text, &len, piece);
+	}
+	text = grow(text, &len,
+		    "  - {name: w17, targets: {pids: [1]}, subjects: [{paths: [/x]}]}\n");
+	expect_error(text, "policy.yaml:3002:12: watches[3000].name: duplicate watch name \"w17\" "
+			   "(first defined at 19:12)");
+	free(text);
+}
+
 static void test_err_text_in_file(void **state)
 {
 	(void)state;
@@ -802,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_err_yaml_syntax),
 		cmocka_unit_test(test_err_yaml_bounds),
 		cmocka_unit_test(test_err_text_in_file),
+		cmocka_unit_test(test_err_duplicate_watch_among_many),
 		cmocka_unit_test(test_err_no_buffer),
 		cmocka_unit_test(test_load_errors),
 	};
