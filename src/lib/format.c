@@ -274,16 +274,34 @@ int pn_format_validate(const char *fmt, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+static inline void out_literal(struct out *o, const char *s, size_t n, bool plain)
+{
+	if (plain)
+		out_mem(o, s, n);
+	else
+		pn_text_escape(o, s, n);
+}
+
 size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_event *ev,
 		      const struct pn_match *m, const struct pn_format_ctx *ctx)
 {
 	struct out o = { buf, len, 0 };
 	const char *lit, *p;
+	size_t fmt_len;
+	bool lit_plain;
 
 	if (!fmt)
 		fmt = PN_DEFAULT_LOG_FORMAT;
 	if (!ctx)
 		ctx = &empty_ctx;
+	/*
+	 * Formats are client text (no control bytes), so their literal parts
+	 * nearly never need an escape: one scan of the whole format tells, and
+	 * the parts are then copied as they are.
+	 */
+	fmt_len = strlen(fmt);
+	lit_plain = plain_prefix((const unsigned char *)fmt, fmt_len, pn_text_plain_word,
+				 pn_text_plain) == fmt_len;
 	lit = p = fmt;
 	while (*(p = strchrnul(p, '{'))) {
 		const char *end = scan_spec(p);
@@ -293,11 +311,11 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
 			p++;
 			continue;
 		}
-		pn_text_escape(&o, lit, (size_t)(p - lit));
+		out_literal(&o, lit, (size_t)(p - lit), lit_plain);
 		emit_spec(&o, sp, ev, m, ctx);
 		lit = p = end + 1;
 	}
-	pn_text_escape(&o, lit, (size_t)(p - lit));
+	out_literal(&o, lit, (size_t)(p - lit), lit_plain);
 	out_char(&o, '\n');
 	return out_finish(&o);
 }

@@ -175,23 +175,7 @@ char *pn_utf8_escape_dup(const char *str, size_t n, bool *oom)
 	return buf;
 }
 
-/* Plain in a text line: printable ASCII other than '\\'. Anything else takes the slow path. */
-static inline bool text_plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f && c != '\\';
-}
-
-static inline bool text_plain_word(uint64_t x)
-{
-	return !((x & BYTES_80) | any_below(x, 0x20) | any_equal(x, 0x7f) | any_equal(x, '\\'));
-}
-
-/*
- * s[0..i) is plain, s[i] is not. Out of line, like the JSON escaper, so that
- * the common case (plain ASCII) stays small at every call site.
- */
-__attribute__((noinline)) static void escape_slow(struct out *o, const char *str, size_t n,
-						  size_t i)
+void pn_text_escape_from(struct out *o, const char *str, size_t n, size_t i)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t start = 0;
@@ -212,16 +196,6 @@ __attribute__((noinline)) static void escape_slow(struct out *o, const char *str
 			i += k ? k - 1 : 0;
 		}
 		start = ++i;
-	} while (i < n && (i += plain_prefix(s + i, n - i, text_plain_word, text_plain)) < n);
+	} while (i < n && (i += plain_prefix(s + i, n - i, pn_text_plain_word, pn_text_plain)) < n);
 	out_mem(o, str + start, n - start);
-}
-
-void pn_text_escape(struct out *o, const char *str, size_t n)
-{
-	size_t i = plain_prefix((const unsigned char *)str, n, text_plain_word, text_plain);
-
-	if (i < n)
-		escape_slow(o, str, n, i);
-	else
-		out_mem(o, str, n);
 }

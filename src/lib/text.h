@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "out.h"
 
@@ -68,12 +69,36 @@ int pn_text_check_field(const char *field, const char *s, char *err, size_t errl
  */
 char *pn_utf8_escape_dup(const char *s, size_t n, bool *oom);
 
+/* Plain in a text line: printable ASCII other than '\\'. Anything else takes the slow path. */
+static inline bool pn_text_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
+static inline bool pn_text_plain_word(uint64_t x)
+{
+	return !((x & BYTES_80) | any_below(x, 0x20) | any_equal(x, 0x7f) | any_equal(x, '\\'));
+}
+
+/* pn_text_escape() from s[i] on, s[0..i) being plain: out of line, the rare case. */
+void pn_text_escape_from(struct out *o, const char *s, size_t n, size_t i);
+
 /*
  * A name in a text line (log lines, {pod}, {tags}, a format's literal text):
  * control characters (C0, DEL, C1) and bytes outside a well-formed UTF-8
  * sequence as \xNN, '\\' as "\\\\", everything else as is. The line is then
  * well-formed UTF-8 holding no byte that ends a line or drives a terminal.
+ * Inline: it runs for every part of every line, and a plain part (nearly
+ * all of them) costs a word-at-a-time scan and a copy.
  */
-void pn_text_escape(struct out *o, const char *s, size_t n);
+static inline void pn_text_escape(struct out *o, const char *s, size_t n)
+{
+	size_t i = plain_prefix((const unsigned char *)s, n, pn_text_plain_word, pn_text_plain);
+
+	if (i < n)
+		pn_text_escape_from(o, s, n, i);
+	else
+		out_mem(o, s, n);
+}
 
 #endif
