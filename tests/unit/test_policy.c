@@ -651,13 +651,26 @@ static void test_err_duplicate_watch(void **state)
 		"2:11)");
 }
 
-/* Builds a policy text with printf-like pieces into a heap buffer. */
+/* Room for len bytes and a NUL, in powers of two: a big text is a few reallocs, not one a piece. */
+static size_t text_cap(size_t len)
+{
+	size_t c = 64;
+
+	while (c < len + 1)
+		c <<= 1;
+	return c;
+}
+
+/* Appends piece to the heap text buf of *len bytes. */
 static char *grow(char *buf, size_t *len, const char *piece)
 {
 	size_t n = strlen(piece);
-	char *b = realloc(buf, *len + n + 1);
+	char *b = buf;
 
-	assert_non_null(b);
+	if (!buf || text_cap(*len) < *len + n + 1) {
+		b = realloc(buf, text_cap(*len + n));
+		assert_non_null(b);
+	}
 	memcpy(b + *len, piece, n + 1);
 	*len += n;
 	return b;
