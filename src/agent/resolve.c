@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "cgroupfs.h"
 #include "log.h"
+#include "pathutil.h"
 
 void pn_reg_error_set(struct pn_reg_error *err, enum pn_reg_field field, size_t index,
 		      const char *fmt, ...)
@@ -26,10 +28,18 @@ void pn_reg_error_set(struct pn_reg_error *err, enum pn_reg_field field, size_t 
 	va_end(ap);
 }
 
+/*
+ * A cgroup target stays inside the cgroup tree: ".." is refused (lexically,
+ * before anything is looked up), the path is normalized below the cgroup2
+ * mount, and what it names must be a directory of the cgroup2 file system.
+ * Messages name the path as given and the cgroup tree, never a host path
+ * outside it: whether /etc/x exists is no business of a client's.
+ */
 static int resolve_cgroup_path(const char *root, const char *user, struct pn_resolved *out,
 			       enum pn_reg_field field, size_t index, struct pn_reg_error *err)
 {
 	size_t rootlen = strlen(root);
+	char joined[PATH_MAX];
 	struct stat st;
 	int e;
 
@@ -37,17 +47,32 @@ static int resolve_cgroup_path(const char *root, const char *user, struct pn_res
 		pn_reg_error_set(err, field, index, "cgroup \"\": empty path");
 		return -EINVAL;
 	}
+	if (pn_path_has_dotdot(user)) {
+		pn_reg_error_set(err, field, index,
+				 "cgroup %s: \"..\" is not allowed: give a path inside the cgroup "
+				 "tree (%s)",
+				 user, root);
+		return -EINVAL;
+	}
 	if (strncmp(user, root, rootlen) == 0 && (user[rootlen] == '/' || user[rootlen] == '\0'))
-		snprintf(out->path, sizeof(out->path), "%s", user);
+		snprintf(joined, sizeof(joined), "%s", user);
 	else
-		snprintf(out->path, sizeof(out->path), "%s%s%s", root, user[0] == '/' ? "" : "/",
-			 user);
+		snprintf(joined, sizeof(joined), "%s/%s", root, user);
+	if (pn_path_normalize(joined, out->path, sizeof(out->path)) < 0) {
+		pn_reg_error_set(err, field, index, "cgroup %s: path too long", user);
+		return -EINVAL;
+	}
 	if (stat(out->path, &st) || !S_ISDIR(st.st_mode)) {
 		pn_reg_error_set(err, field, index, "cgroup %s: not found (looked for %s)", user,
 				 out->path);
 		return -ENOENT;
 	}
 	e = pn_cgroup_id(out->path, &out->id);
+	if (e == -EMEDIUMTYPE) {
+		/* a mount inside the tree that is not cgroup2: not a cgroup, whatever it is */
+		pn_reg_error_set(err, field, index, "cgroup %s: not a cgroup of %s", user, root);
+		return -EINVAL;
+	}
 	if (e) {
 		pn_reg_error_set(err, field, index, "cgroup %s: cannot read its id: %s", user,
 				 strerror(-e));

@@ -12,6 +12,7 @@
 #include "events.h"
 #include "format.h"
 #include "rules.h"
+#include "text.h"
 
 /* ------------------------------------------------------------ subjects */
 
@@ -150,6 +151,19 @@ static int check_log_format(const char *field, const char *fmt, char *err, size_
 	return 0;
 }
 
+/* Every element of a repeated string field by pn_text_check's rule: "FIELD[i]: ...". */
+static int check_text_list(const char *field, char *const *v, size_t n, char *err, size_t errlen)
+{
+	char fi[64];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(fi, sizeof(fi), "%s[%zu]", field, i);
+		if (pn_text_check_field(fi, v[i], err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ argus */
 
 static const char *argus_tag_key(const void *tags, size_t i)
@@ -181,6 +195,10 @@ int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size
 	size_t len;
 	int e = 0;
 
+	/* The key is what GetWatchState and ListWatches show: made of text, it is text. */
+	if (pn_text_check_field("nodeName", c->nodename, err, errlen) ||
+	    check_text_list("cid", c->cid, c->n_cid, err, errlen))
+		return -EINVAL;
 	len = (size_t)snprintf(out, outlen, "argus/%s/", n);
 	if (c->n_pid) {
 		int *pids = malloc(c->n_pid * sizeof(*pids));
@@ -229,6 +247,10 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 	int e;
 
 	memset(out, 0, sizeof(*out));
+	if (pn_text_check_field("name", c->name, err, errlen) ||
+	    pn_text_check_field("podName", c->podname, err, errlen) ||
+	    pn_text_check_field("logFormat", c->logformat, err, errlen))
+		return -EINVAL;
 	e = pn_argus_key(c, node, key, sizeof(key), err, errlen);
 	if (e)
 		return e;
@@ -358,6 +380,10 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 		return pn_errf(err, errlen, -EINVAL, "watch: required");
 	if (!aw->name || !aw->name[0])
 		return pn_errf(err, errlen, -EINVAL, "watch.name: required");
+	if (pn_text_check_field("watch.name", aw->name, err, errlen) ||
+	    pn_text_check_field("watch.pod", aw->pod, err, errlen) ||
+	    pn_text_check_field("watch.log_format", aw->log_format, err, errlen))
+		return -EINVAL;
 	if (strlen(aw->name) > 253 || strpbrk(aw->name, " \t\n/"))
 		return pn_errf(err, errlen, -EINVAL,
 			       "watch.name: \"%.64s\" must be at most 253 characters "
@@ -368,6 +394,10 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 		return pn_errf(err, errlen, -EINVAL,
 			       "watch.targets: at least one pid, cgroup or container "
 			       "is required");
+	if (check_text_list("watch.targets.cgroups", at->cgroups, at->n_cgroups, err, errlen) ||
+	    check_text_list("watch.targets.containers", at->containers, at->n_containers, err,
+			    errlen))
+		return -EINVAL;
 	for (size_t i = 0; i < at->n_pids; i++)
 		if (at->pids[i] <= 0)
 			return pn_errf(err, errlen, -EINVAL,
@@ -417,6 +447,17 @@ static char *xstrdup(const char *s, bool *ok)
 	if (!d)
 		*ok = false;
 	return d;
+}
+
+/* A name the kernel chose (a cgroup's path, a container id): escaped if it is not UTF-8. */
+static char *xstrdup_name(const char *s, bool *ok)
+{
+	bool oom = false;
+	char *d = s ? pn_utf8_escape_dup(s, strlen(s), &oom) : NULL;
+
+	if (oom)
+		*ok = false;
+	return d ? d : xstrdup(s, ok);
 }
 
 static Panoptes__V1__Subject *subject_msg(const struct pn_subject *s, bool *ok)
@@ -527,8 +568,8 @@ Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
 			goto fail;
 		panoptes__v1__cgroup_binding__init(b);
 		b->id = v->bindings[info->n_cgroups].cgroup_id;
-		b->path = xstrdup(v->bindings[info->n_cgroups].path, &ok);
-		b->container = xstrdup(v->bindings[info->n_cgroups].container, &ok);
+		b->path = xstrdup_name(v->bindings[info->n_cgroups].path, &ok);
+		b->container = xstrdup_name(v->bindings[info->n_cgroups].container, &ok);
 	}
 	for (unsigned i = 0; i < PN_EVENT_KINDS && ok; i++) {
 		Panoptes__V1__WatchInfo__EventCountsEntry *c;

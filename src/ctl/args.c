@@ -5,6 +5,7 @@
  * name the flag and the value, so a script can tell what it got wrong.
  */
 #include "ctl.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -21,15 +22,26 @@
 
 void ctl_put_escaped(FILE *f, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\n')
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = p[i] < 0x80 ? 1 : pn_utf8_seq(p + i, n - i);
+
+		if (p[i] == '\n') {
 			fputs("\\n", f);
-		else if (*p == '\t')
+		} else if (p[i] == '\t') {
 			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
+		} else if (p[i] < 0x20 || p[i] == 0x7f || !k) {
+			fprintf(f, "\\x%02x", p[i]); /* a control byte, or not UTF-8 */
+		} else if (k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+			fprintf(f, "\\x%02x\\x%02x", p[i],
+				p[i + 1]); /* a C1 control: CSI is 0x9b */
+			i++;
+		} else {
+			fwrite(p + i, 1, k, f);
+			i += k - 1;
+		}
 	}
 }
 

@@ -66,7 +66,11 @@ __attribute__((format(printf, 1, 2))) void ctl_err(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) int ctl_usage_err(const char *fmt, ...);
 /* "out of memory", then CTL_EXIT_FAILED. */
 int ctl_nomem(void);
-/* Writes s with control bytes escaped (\n, \t, \xNN): one line whatever it holds. */
+/*
+ * Writes s for a terminal: control characters (C0, DEL, C1) and bytes that
+ * are not UTF-8 escaped (\n, \t, \xNN), so one line whatever it holds and
+ * nothing a terminal would act on.
+ */
 void ctl_put_escaped(FILE *f, const char *s);
 /* Stdout flushed and not in error, else the error printed and CTL_EXIT_FAILED. */
 int ctl_flush_stdout(void);

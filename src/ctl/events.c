@@ -15,6 +15,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "json.h"
 
@@ -168,6 +170,30 @@ static void print_json(const Panoptes__V1__Event *e)
 	json_object_end(&j);
 	json_kbool(&j, "truncated", e->truncated);
 	json_kstr(&j, "line", e->line);
+	json_kbool(&j, "escaped", e->escaped);
+	if (e->raw) {
+		/* the bytes as the kernel gave them: JSON's byte escape (\u00XX), like panoptesd's */
+		const ProtobufCBinaryData *raw[] = { &e->raw->path,	  &e->raw->dir,
+						     &e->raw->file,	  &e->raw->old_path,
+						     &e->raw->named_path, &e->raw->comm,
+						     &e->raw->container };
+		static const char *const names[] = { "path",	   "dir",  "file",     "old_path",
+						     "named_path", "comm", "container" };
+
+		json_key(&j, "raw");
+		json_object_begin(&j);
+		for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+			/* an empty bytes field has no data pointer at all */
+			char *b = raw[i]->len ? strndup((const char *)raw[i]->data, raw[i]->len) :
+						strdup("");
+
+			if (!b)
+				continue;
+			json_kstr(&j, names[i], b);
+			free(b);
+		}
+		json_object_end(&j);
+	}
 	json_object_end(&j);
 	json_end(&j);
 }
@@ -176,8 +202,11 @@ static void print_event(const Panoptes__V1__Event *e, enum ctl_output output)
 {
 	if (output == CTL_OUTPUT_JSON)
 		print_json(e);
-	else
-		printf("%s\n", e->line);
+	else {
+		/* the agent's line is clean; an agent we did not build may send anything */
+		ctl_put_escaped(stdout, e->line);
+		putchar('\n');
+	}
 }
 
 /* ------------------------------------------------------------ command */

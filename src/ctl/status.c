@@ -32,17 +32,27 @@ static void print_duration(uint64_t s)
 
 static const Panoptes__V1__KernelCounters no_counters = PANOPTES__V1__KERNEL_COUNTERS__INIT;
 
+static void print_str(const char *label, const char *v)
+{
+	printf("%-16s ", label);
+	ctl_put_escaped(stdout, v);
+	putchar('\n');
+}
+
 static void print_text(const Panoptes__V1__Status *st)
 {
 	const Panoptes__V1__KernelCounters *k = st->kernel ? st->kernel : &no_counters;
 
-	printf("%-16s %s\n", "version", st->version);
-	printf("%-16s %s\n", "node", st->node);
-	printf("%-16s %s\n", "backend", st->backend);
-	printf("%-16s %s\n", "kernel release", st->kernel_release);
+	/* strings from the agent (and its kernel) go to a terminal: escaped, one line each */
+	print_str("version", st->version);
+	print_str("node", st->node);
+	print_str("backend", st->backend);
+	print_str("kernel release", st->kernel_release);
 	printf("%-16s %zu:", "programs", st->n_programs);
-	for (size_t i = 0; i < st->n_programs; i++)
-		printf(" %s", st->programs[i]);
+	for (size_t i = 0; i < st->n_programs; i++) {
+		putchar(' ');
+		ctl_put_escaped(stdout, st->programs[i]);
+	}
 	printf("\n%-16s ", "uptime");
 	print_duration(st->uptime_seconds);
 	printf("%-16s %" PRIu32 "\n", "watches", st->watches);

@@ -12,11 +12,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "errmsg.h"
 #include "macros.h"
+#include "pathutil.h"
 
 /* include/linux/exportfs.h (not uapi): the handle type of kernfs, hence of cgroupfs. */
 #define PN_FILEID_KERNFS 0xfe
@@ -106,17 +110,31 @@ int pn_cgroup2_mount(const char *mountinfo_path, char *out, size_t outlen)
 	return ret;
 }
 
+/* Tests only (pn_cgroupfs_fake_root): a directory tree standing in for the cgroup2 mount. */
+static char fake_root[PATH_MAX];
+
+void pn_cgroupfs_fake_root(const char *dir)
+{
+	snprintf(fake_root, sizeof(fake_root), "%s", dir ? dir : "");
+}
+
+static bool in_fake_root(const char *path)
+{
+	size_t n = strlen(fake_root);
+
+	return n && strncmp(path, fake_root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
 /*
  * bpf_get_current_cgroup_id() returns the kernfs node id of the cgroup,
  * which is what name_to_handle_at() puts in an 8-byte kernfs file handle
  * (libbpf's selftests get_cgroup_id() does the same). On 64-bit kernels it
  * also equals st_ino, but the handle is the documented route.
  *
- * The handle is trusted only when its type is kernfs': other file systems
- * answer differently (ext4 fills 8 bytes with inode+generation, tmpfs wants
- * 12 bytes and fails with EOVERFLOW, procfs says EOPNOTSUPP). For those, the
- * id is st_ino. That fallback is what runs on the fake trees of the unit
- * tests; on a real cgroup2 mount the handle is used.
+ * Only a directory on a cgroup2 file system is a cgroup: any other
+ * directory's st_ino could equal a real cgroup's id, so it is refused
+ * (-EMEDIUMTYPE), never given an id. The one exception is the tests' fake
+ * tree (pn_cgroupfs_fake_root), whose ids are st_ino.
  */
 int pn_cgroup_id(const char *cgroup_dir, uint64_t *id)
 {
@@ -124,6 +142,7 @@ int pn_cgroup_id(const char *cgroup_dir, uint64_t *id)
 		struct file_handle fh;
 		char space[sizeof(struct file_handle) + sizeof(uint64_t)];
 	} h;
+	struct statfs sfs;
 	struct stat st;
 	int mount_id;
 
@@ -131,17 +150,20 @@ int pn_cgroup_id(const char *cgroup_dir, uint64_t *id)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR; /* cgroup files have kernfs ids too; they are not cgroups */
-
-	h.fh.handle_bytes = sizeof(uint64_t);
-	if (name_to_handle_at(AT_FDCWD, cgroup_dir, &h.fh, &mount_id, 0) == 0) {
-		if (h.fh.handle_type == PN_FILEID_KERNFS && h.fh.handle_bytes == sizeof(uint64_t)) {
-			memcpy(id, h.fh.f_handle, sizeof(uint64_t));
-			return 0;
-		}
-	} else if (errno != EOPNOTSUPP && errno != EOVERFLOW) {
-		return -errno;
+	if (in_fake_root(cgroup_dir)) {
+		*id = (uint64_t)st.st_ino;
+		return 0;
 	}
-	*id = (uint64_t)st.st_ino;
+	if (statfs(cgroup_dir, &sfs))
+		return -errno;
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return -EMEDIUMTYPE;
+	h.fh.handle_bytes = sizeof(uint64_t);
+	if (name_to_handle_at(AT_FDCWD, cgroup_dir, &h.fh, &mount_id, 0))
+		return -errno;
+	if (h.fh.handle_type != PN_FILEID_KERNFS || h.fh.handle_bytes != sizeof(uint64_t))
+		return -EMEDIUMTYPE;
+	memcpy(id, h.fh.f_handle, sizeof(uint64_t));
 	return 0;
 }
 
@@ -180,15 +202,6 @@ int pn_cgroup_level(const char *cgroup2_root, const char *cgroup_dir)
 	return level;
 }
 
-/* Does a "/"-separated path hold a ".." component? */
-static bool has_dotdot(const char *p)
-{
-	for (const char *s = strstr(p, ".."); s; s = strstr(s + 1, ".."))
-		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
-			return true;
-	return false;
-}
-
 int pn_cgroup_of_pid(const char *proc_root, const char *cgroup2_root, pid_t pid, char *out,
 		     size_t outlen)
 {
@@ -225,7 +238,7 @@ int pn_cgroup_of_pid(const char *proc_root, const char *cgroup2_root, pid_t pid,
 		 * reader's namespace root; "/../x" lies outside the tree our
 		 * cgroup2 mount shows.
 		 */
-		if (has_dotdot(rel)) {
+		if (pn_path_has_dotdot(rel)) {
 			ret = -EXDEV;
 			break;
 		}

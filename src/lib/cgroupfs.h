@@ -13,8 +13,19 @@
  */
 int pn_cgroup2_mount(const char *mountinfo_path, char *out, size_t outlen);
 
-/* The cgroup id the kernel reports (bpf_get_current_cgroup_id) for a cgroup directory. */
+/*
+ * The cgroup id the kernel reports (bpf_get_current_cgroup_id) for a cgroup
+ * directory: -ENOTDIR for anything but a directory, -EMEDIUMTYPE for a
+ * directory that is not on a cgroup2 file system (statfs magic).
+ */
 int pn_cgroup_id(const char *cgroup_dir, uint64_t *id);
+
+/*
+ * Tests only: directories at or below `dir` (an ordinary file system
+ * standing in for the cgroup2 mount) count as cgroups, their st_ino as
+ * their id. NULL or "" ends it. panoptesd never calls it.
+ */
+void pn_cgroupfs_fake_root(const char *dir);
 
 /* Depth below the cgroup2 root: root = 0, "/a" = 1, "/a/b" = 2. */
 int pn_cgroup_level(const char *cgroup2_root, const char *cgroup_dir);

@@ -21,60 +21,9 @@
 #include "events.h"
 #include "jsonstr.h"
 #include "out.h"
+#include "text.h"
 
 #define NSEC_PER_SEC 1000000000LL
-
-/*
- * Text that a watched process chose (file names, comm) in a log line. A name
- * holding a newline must not forge a second line, so control bytes print as
- * \xNN and a backslash as \\; everything else, UTF-8 included, as is.
- */
-static inline bool text_plain(unsigned char c)
-{
-	return c >= 0x20 && c != 0x7f && c != '\\';
-}
-
-static inline bool text_plain_word(uint64_t x)
-{
-	return !(any_below(x, 0x20) | any_equal(x, 0x7f) | any_equal(x, '\\'));
-}
-
-/*
- * The escaping part of out_text(): s[0..i) is plain, s[i] is not. Kept out
- * of line, like the JSON escaper (json.c), so the common case stays small.
- */
-__attribute__((noinline)) static void text_escape(struct out *o, const char *str, size_t n,
-						  size_t i)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t start = 0;
-
-	do {
-		unsigned char c = s[i];
-
-		out_mem(o, str + start, i - start);
-		if (c == '\\') {
-			out_lit(o, "\\\\");
-		} else {
-			char esc[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
-
-			out_mem(o, esc, sizeof(esc));
-		}
-		start = ++i;
-	} while ((i += plain_prefix(s + i, n - i, text_plain_word, text_plain)) < n);
-	out_mem(o, str + start, n - start);
-}
-
-static void out_text(struct out *o, const char *str, size_t n)
-{
-	size_t i = plain_prefix((const unsigned char *)str, n, text_plain_word, text_plain);
-
-	if (i < n)
-		text_escape(o, str, n, i);
-	else
-		out_mem(o, str, n);
-}
 
 static size_t out_finish(struct out *o)
 {
@@ -253,11 +202,11 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		break;
 	case SP_PATH:
 		if (m->full_path)
-			out_text(o, m->full_path, m->dir_len);
+			pn_text_escape(o, m->full_path, m->dir_len);
 		break;
 	case SP_FILE:
 		if (m->file)
-			out_text(o, m->file, strlen(m->file));
+			pn_text_escape(o, m->file, strlen(m->file));
 		break;
 	case SP_SEP:
 		/* the root directory already ends in '/': "/" + "x" is "/x", not "//x" */
@@ -266,21 +215,22 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 			out_char(o, '/');
 		break;
 	case SP_POD:
-		if (m->watch)
-			out_str(o, m->watch->pod);
+		if (m->watch && m->watch->pod)
+			pn_text_escape(o, m->watch->pod, strlen(m->watch->pod));
 		break;
 	case SP_NODE:
-		out_str(o, ctx->node);
+		if (ctx->node)
+			pn_text_escape(o, ctx->node, strlen(ctx->node));
 		break;
 	case SP_TAGS:
-		if (m->subject)
-			out_str(o, m->subject->tags_text);
+		if (m->subject && m->subject->tags_text)
+			pn_text_escape(o, m->subject->tags_text, strlen(m->subject->tags_text));
 		break;
 	case SP_PID:
 		out_u64(o, ev->tgid); /* the process, as ps shows it; JSON also has the thread */
 		break;
 	case SP_COMM:
-		out_text(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+		pn_text_escape(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
 		break;
 	case SP_UID:
 		out_u64(o, ev->uid);
@@ -289,7 +239,8 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		out_u64(o, ev->cgroup_id);
 		break;
 	case SP_CONTAINER:
-		out_str(o, ctx->container);
+		if (ctx->container)
+			pn_text_escape(o, ctx->container, strlen(ctx->container));
 		break;
 	case SP_TIME: {
 		char t[32];
@@ -323,16 +274,34 @@ int pn_format_validate(const char *fmt, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+static inline void out_literal(struct out *o, const char *s, size_t n, bool plain)
+{
+	if (plain)
+		out_mem(o, s, n);
+	else
+		pn_text_escape(o, s, n);
+}
+
 size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_event *ev,
 		      const struct pn_match *m, const struct pn_format_ctx *ctx)
 {
 	struct out o = { buf, len, 0 };
 	const char *lit, *p;
+	size_t fmt_len;
+	bool lit_plain;
 
 	if (!fmt)
 		fmt = PN_DEFAULT_LOG_FORMAT;
 	if (!ctx)
 		ctx = &empty_ctx;
+	/*
+	 * Formats are client text (no control bytes), so their literal parts
+	 * nearly never need an escape: one scan of the whole format tells, and
+	 * the parts are then copied as they are.
+	 */
+	fmt_len = strlen(fmt);
+	lit_plain = plain_prefix((const unsigned char *)fmt, fmt_len, pn_text_plain_word,
+				 pn_text_plain) == fmt_len;
 	lit = p = fmt;
 	while (*(p = strchrnul(p, '{'))) {
 		const char *end = scan_spec(p);
@@ -342,11 +311,11 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
 			p++;
 			continue;
 		}
-		out_mem(&o, lit, (size_t)(p - lit));
+		out_literal(&o, lit, (size_t)(p - lit), lit_plain);
 		emit_spec(&o, sp, ev, m, ctx);
 		lit = p = end + 1;
 	}
-	out_mem(&o, lit, (size_t)(p - lit));
+	out_literal(&o, lit, (size_t)(p - lit), lit_plain);
 	out_char(&o, '\n');
 	return out_finish(&o);
 }

@@ -34,8 +34,9 @@ int pn_format_validate(const char *fmt, char *err, size_t errlen);
 
 /*
  * Writes one log line (with '\n') for a match into buf; a NULL fmt is the
- * default format. Unknown text is
- * copied verbatim; "{{" is not special. Returns the length written, or the
+ * default format. Literal text and every value are escaped as file names
+ * are (pn_text_escape: control characters, bytes that are not UTF-8, '\\'),
+ * so a line is one line of well-formed UTF-8; "{{" is not special. Returns the length written, or the
  * length needed (like snprintf) if it did not fit.
  */
 size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_event *ev,

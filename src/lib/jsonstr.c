@@ -2,6 +2,7 @@
 #include "jsonstr.h"
 
 #include "out.h"
+#include "text.h"
 
 /* 0: copied as is; 1: escaped ASCII; 2: first byte of a multi-byte sequence (or invalid) */
 static const unsigned char json_class[256] = {
@@ -12,40 +13,6 @@ static const unsigned char json_class[256] = {
 };
 
 static const char hexdigits[] = "0123456789abcdef";
-
-static inline bool utf8_cont(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s (Unicode table 3-7: no
- * overlong forms, no surrogates, nothing above U+10FFFF), or 0.
- */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		return n >= 2 && utf8_cont(s[1]) ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-		return n >= 3 && s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) ? 3 : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-		return n >= 4 && s[1] >= lo && s[1] <= hi && utf8_cont(s[2]) && utf8_cont(s[3]) ?
-			       4 :
-			       0;
-	}
-	return 0;
-}
 
 static inline bool json_plain(unsigned char c)
 {
@@ -73,7 +40,7 @@ __attribute__((noinline)) static void json_escape(struct out *o, const char *str
 		unsigned char c = s[i];
 		size_t k;
 
-		if (json_class[c] == 2 && (k = utf8_seq(s + i, n - i))) {
+		if (json_class[c] == 2 && (k = pn_utf8_seq(s + i, n - i))) {
 			i += k;
 			continue;
 		}
@@ -150,7 +117,7 @@ int pn_json_fputs(const char *s, FILE *f)
 		size_t k = n < PIECE ? n : PIECE;
 		struct out o = { buf, sizeof(buf), 0 };
 
-		while (k < n && k > 0 && utf8_cont((unsigned char)s[k]))
+		while (k < n && k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
 			k--;
 		if (!k)
 			k = PIECE;

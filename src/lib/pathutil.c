@@ -111,3 +111,11 @@ void pn_path_split(const char *path, size_t *dir_len, const char **base)
 	*dir_len = slash == path ? 1 : (size_t)(slash - path);
 	*base = slash + 1;
 }
+
+bool pn_path_has_dotdot(const char *p)
+{
+	for (const char *s = strstr(p, ".."); s; s = strstr(s + 1, ".."))
+		if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
+			return true;
+	return false;
+}

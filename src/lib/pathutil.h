@@ -26,4 +26,7 @@ int pn_path_depth_below(const char *dir, const char *path, const char **rel);
 /* Splits a normalized path at its last '/': dir "/a/b", base "c"; "/x" -> "/", "x". */
 void pn_path_split(const char *path, size_t *dir_len, const char **base);
 
+/* Whether a "/"-separated path holds a ".." component (refused where a path must stay inside). */
+bool pn_path_has_dotdot(const char *p);
+
 #endif

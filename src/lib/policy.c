@@ -25,7 +25,41 @@ struct parser {
 	struct pn_yaml y;
 	struct pn_policy pol;
 	yaml_mark_t *name_marks; /* where each watch's name was given, for duplicates */
+	size_t *name_slots;	 /* open-addressed: spec index + 1 by name hash; 0 is empty */
+	size_t name_cap;	 /* a power of two, at least twice the specs */
 };
+
+/* The slot holding `name`, or the empty one where it would go. */
+static size_t *name_slot(struct parser *c, const char *name)
+{
+	size_t mask = c->name_cap - 1, h = (size_t)pn_yaml_hash(name) & mask;
+
+	while (c->name_slots[h] && strcmp(c->pol.specs[c->name_slots[h] - 1].watch->name, name))
+		h = (h + 1) & mask;
+	return &c->name_slots[h];
+}
+
+/* Room for one more name; every name hashed again into a table twice as large. */
+static int names_reserve(struct parser *c)
+{
+	size_t n = c->pol.n_specs + 1, cap = c->name_cap ? c->name_cap : 16;
+	size_t *old = c->name_slots;
+
+	if (2 * n <= c->name_cap)
+		return 0;
+	while (cap < 2 * n)
+		cap <<= 1;
+	c->name_slots = calloc(cap, sizeof(*c->name_slots));
+	if (!c->name_slots) {
+		c->name_slots = old;
+		return pn_yaml_oom(&c->y);
+	}
+	c->name_cap = cap;
+	for (size_t i = 0; i < c->pol.n_specs; i++)
+		*name_slot(c, c->pol.specs[i].watch->name) = i + 1;
+	free(old);
+	return 0;
+}
 
 static int get_events(struct parser *c, const yaml_node_t *n, const char *field, uint32_t *mask)
 {
@@ -339,14 +373,16 @@ static int build_watch(struct parser *c, const struct watch_nodes *wn)
 	r = pn_yaml_get_string(&c->y, wn->name, wn->name_field, true, &w->name);
 	if (r)
 		goto fail;
-	for (size_t i = 0; i < c->pol.n_specs; i++) {
-		if (!strcmp(c->pol.specs[i].watch->name, w->name)) {
-			r = pn_yaml_fail(&c->y, wn->name->start_mark, wn->name_field,
-					 "duplicate watch name \"%s\" (first defined at %zu:%zu)",
-					 w->name, c->name_marks[i].line + 1,
-					 c->name_marks[i].column + 1);
-			goto fail;
-		}
+	r = names_reserve(c);
+	if (r)
+		goto fail;
+	if (*name_slot(c, w->name)) {
+		size_t i = *name_slot(c, w->name) - 1;
+
+		r = pn_yaml_fail(&c->y, wn->name->start_mark, wn->name_field,
+				 "duplicate watch name \"%s\" (first defined at %zu:%zu)", w->name,
+				 c->name_marks[i].line + 1, c->name_marks[i].column + 1);
+		goto fail;
 	}
 	if (wn->pod)
 		r = pn_yaml_get_string(&c->y, wn->pod, pn_yaml_join_key(fi, wn->body_field, "pod"),
@@ -389,6 +425,8 @@ static int build_watch(struct parser *c, const struct watch_nodes *wn)
 	r = add_spec(c, &spec, wn->name->start_mark);
 	if (r)
 		goto fail;
+	/* names_reserve() made room before the watch was parsed */
+	*name_slot(c, w->name) = c->pol.n_specs;
 	return 0;
 fail:
 	pn_watch_free(w);
@@ -542,6 +580,7 @@ int pn_policy_parse_string(const char *name, const char *text, size_t len, struc
 		err[0] = '\0';
 	r = pn_yaml_parse(&c.y, text, len, parse_root, &c);
 	free(c.name_marks);
+	free(c.name_slots);
 	if (r) {
 		pn_policy_clear(&c.pol);
 		return r;

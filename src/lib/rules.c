@@ -315,12 +315,23 @@ static int fault(struct pn_subject_fault *f, enum pn_subject_field field, enum p
 	return -EINVAL;
 }
 
+static int text_fault(struct pn_subject_fault *f, enum pn_subject_field field, const size_t *index,
+		      const char *value, const struct pn_text_fault *t)
+{
+	fault(f, field, PN_SUBJECT_TEXT, index, value);
+	f->text = *t;
+	return -EINVAL;
+}
+
 static int check_path(char *p, size_t i, struct pn_subject_fault *f)
 {
+	struct pn_text_fault t;
 	int n;
 
 	if (!p || !*p)
 		return fault(f, PN_SUBJECT_PATHS, PN_SUBJECT_EMPTY, &i, NULL);
+	if (pn_text_check(p, &t))
+		return text_fault(f, PN_SUBJECT_PATHS, &i, NULL, &t);
 	if (p[0] != '/')
 		return fault(f, PN_SUBJECT_PATHS, PN_SUBJECT_RELATIVE, &i, p);
 	n = pn_path_normalize(p, p, strlen(p) + 1);
@@ -332,6 +343,8 @@ static int check_path(char *p, size_t i, struct pn_subject_fault *f)
 
 int pn_subject_check(struct pn_subject *s, struct pn_subject_fault *f)
 {
+	struct pn_text_fault t;
+
 	*f = (struct pn_subject_fault){ .rule = PN_SUBJECT_SOUND };
 	if (!s->n_paths)
 		return fault(f, PN_SUBJECT_PATHS, PN_SUBJECT_REQUIRED, NULL, NULL);
@@ -341,6 +354,8 @@ int pn_subject_check(struct pn_subject *s, struct pn_subject_fault *f)
 	for (size_t i = 0; i < s->n_ignore; i++) {
 		if (!s->ignore[i] || !s->ignore[i][0])
 			return fault(f, PN_SUBJECT_IGNORE, PN_SUBJECT_EMPTY, &i, NULL);
+		if (pn_text_check(s->ignore[i], &t))
+			return text_fault(f, PN_SUBJECT_IGNORE, &i, NULL, &t);
 		if (strchr(s->ignore[i], '/'))
 			return fault(f, PN_SUBJECT_IGNORE, PN_SUBJECT_SLASH, &i, s->ignore[i]);
 	}
@@ -360,6 +375,10 @@ int pn_subject_check(struct pn_subject *s, struct pn_subject_fault *f)
 	for (size_t i = 0; i < s->n_tags; i++) {
 		if (!s->tags[i].key[0])
 			return fault(f, PN_SUBJECT_TAGS, PN_SUBJECT_EMPTY, NULL, NULL);
+		if (pn_text_check(s->tags[i].key, &t))
+			return text_fault(f, PN_SUBJECT_TAGS, NULL, NULL, &t);
+		if (pn_text_check(s->tags[i].value, &t))
+			return text_fault(f, PN_SUBJECT_TAGS, NULL, s->tags[i].key, &t);
 		if (i && !strcmp(s->tags[i - 1].key, s->tags[i].key))
 			return fault(f, PN_SUBJECT_TAGS, PN_SUBJECT_DUPLICATE, NULL,
 				     s->tags[i].key);
@@ -394,6 +413,16 @@ static int fault_what(const struct pn_subject_fault *f, const struct pn_subject_
 		return snprintf(buf, len, "only meaningful with %s", sp->name[f->needs]);
 	case PN_SUBJECT_DUPLICATE:
 		return snprintf(buf, len, "key \"%s\" given twice", f->value);
+	case PN_SUBJECT_TEXT: {
+		char what[64];
+
+		pn_text_fault_what(&f->text, what, sizeof(what));
+		if (f->field == PN_SUBJECT_TAGS)
+			return f->value ? snprintf(buf, len, "value of key \"%s\": %s", f->value,
+						   what) :
+					  snprintf(buf, len, "a key: %s", what);
+		return snprintf(buf, len, "%s", what);
+	}
 	}
 	return snprintf(buf, len, "broken rule %d", (int)f->rule);
 }

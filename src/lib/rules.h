@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "panoptes_event.h"
+#include "text.h"
 
 struct pn_tag {
 	char *key;
@@ -129,6 +130,7 @@ enum pn_subject_rule {
 	PN_SUBJECT_NEGATIVE,  /* maxDepth < 0 */
 	PN_SUBJECT_NEEDS,     /* maxDepth without recursive: it would silently mean nothing */
 	PN_SUBJECT_DUPLICATE, /* a tag key given twice: which value is meant? */
+	PN_SUBJECT_TEXT,      /* not UTF-8, or a control byte (pn_text_check) */
 };
 
 /*
@@ -144,6 +146,7 @@ struct pn_subject_fault {
 	bool indexed;		     /* whether index means anything */
 	const char *value;	     /* the offending text, borrowed from the subject; or NULL */
 	int number;		     /* PN_SUBJECT_NEGATIVE: the value given */
+	struct pn_text_fault text;   /* PN_SUBJECT_TEXT; value: the tag key whose value it is */
 };
 
 /* How an entry point names a subject's fields. */
@@ -161,7 +164,8 @@ extern const struct pn_subject_spelling pn_subject_flags;
  * policy files, argus, the native API, panoptesctl) calls: at least one path,
  * each non-empty, absolute and short enough; ignore names that are single
  * non-empty components; maxDepth >= 0 and only with recursive; tag keys
- * non-empty and unique. Normalizes the paths in place and sorts the tags by
+ * non-empty and unique; every path, name, key and value text by
+ * pn_text_check()'s rule. Normalizes the paths in place and sorts the tags by
  * key (as pn_subject_finish does). Fills *f either way: 0 and
  * PN_SUBJECT_SOUND, or -EINVAL and what is wrong.
  */

@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "errmsg.h"
+#include "text.h"
 
 int pn_yaml_fail(struct pn_yaml *y, yaml_mark_t mark, const char *field, const char *fmt, ...)
 {
@@ -124,6 +126,53 @@ yaml_node_t *pn_yaml_pair_value(struct pn_yaml *y, const yaml_node_t *map, size_
 	return node(y, map->data.mapping.pairs.start[i].value);
 }
 
+uint64_t pn_yaml_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * A key given twice, in one pass: an open-addressed table of pair indexes,
+ * twice as large as the mapping, so each key costs one hash and a probe or
+ * two. Every key is a scalar by now (check_keys refused the others).
+ */
+static int check_duplicates(struct pn_yaml *y, const yaml_node_t *map, const char *field, size_t n)
+{
+	size_t cap = 8, mask;
+	size_t *slot;
+	int r = 0;
+
+	if (n < 2)
+		return 0;
+	while (cap < 2 * n)
+		cap <<= 1;
+	mask = cap - 1;
+	slot = malloc(cap * sizeof(*slot));
+	if (!slot)
+		return pn_yaml_oom(y);
+	memset(slot, 0xff, cap * sizeof(*slot)); /* SIZE_MAX: empty */
+	for (size_t i = 0; i < n && !r; i++) {
+		yaml_node_t *k = pn_yaml_pair_key(y, map, i);
+		const char *key = pn_yaml_text(k);
+		size_t h = (size_t)pn_yaml_hash(key) & mask;
+
+		for (; slot[h] != SIZE_MAX; h = (h + 1) & mask) {
+			if (!strcmp(pn_yaml_text(pn_yaml_pair_key(y, map, slot[h])), key)) {
+				r = pn_yaml_fail(y, k->start_mark, field, "duplicate key \"%s\"",
+						 key);
+				break;
+			}
+		}
+		slot[h] = i;
+	}
+	free(slot);
+	return r;
+}
+
 int pn_yaml_check_keys(struct pn_yaml *y, const yaml_node_t *map, const char *field,
 		       const char *const *allowed)
 {
@@ -152,13 +201,8 @@ int pn_yaml_check_keys(struct pn_yaml *y, const yaml_node_t *map, const char *fi
 						    valid);
 			}
 		}
-		/* Earlier keys are strings: a non-string key has already been refused. */
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(pn_yaml_text(pn_yaml_pair_key(y, map, j)), key))
-				return pn_yaml_fail(y, k->start_mark, field, "duplicate key \"%s\"",
-						    key);
 	}
-	return 0;
+	return check_duplicates(y, map, field, n);
 }
 
 yaml_node_t *pn_yaml_map_key(struct pn_yaml *y, const yaml_node_t *map, const char *key)
@@ -190,6 +234,7 @@ yaml_node_t *pn_yaml_map_get(struct pn_yaml *y, const yaml_node_t *map, const ch
 int pn_yaml_get_string(struct pn_yaml *y, const yaml_node_t *n, const char *field, bool nonempty,
 		       char **out)
 {
+	struct pn_text_fault tf;
 	const char *v;
 
 	if (n->type != YAML_SCALAR_NODE)
@@ -200,6 +245,12 @@ int pn_yaml_get_string(struct pn_yaml *y, const yaml_node_t *n, const char *fiel
 		return pn_yaml_fail(y, n->start_mark, field, "must not contain a NUL byte");
 	if (nonempty && !*v)
 		return pn_yaml_fail(y, n->start_mark, field, "must not be empty");
+	if (pn_text_check(v, &tf)) {
+		char what[64];
+
+		pn_text_fault_what(&tf, what, sizeof(what));
+		return pn_yaml_fail(y, n->start_mark, field, "%s", what);
+	}
 	*out = strdup(v);
 	return *out ? 0 : pn_yaml_oom(y);
 }
@@ -306,12 +357,93 @@ static int syntax_error(struct pn_yaml *y, const yaml_parser_t *yp, const char *
 			    yp->problem ? yp->problem : "unknown");
 }
 
+/*
+ * The bounds, checked on libyaml's event stream before a document is built:
+ * the document API would resolve an alias to the node it names, so a small
+ * file of aliases to aliases reads as an exponential tree to whoever walks
+ * it, and libyaml's scanner slows down with the nesting depth. Events come
+ * one at a time and the walk stops at the first excess, so a hostile file
+ * costs what its first few bounded nodes cost.
+ */
+static int check_bounds(struct pn_yaml *y, const char *text, size_t len)
+{
+	size_t pairs[PN_YAML_MAX_DEPTH + 1]; /* scalars + collections seen, per open mapping */
+	bool is_map[PN_YAML_MAX_DEPTH + 1];
+	size_t depth = 0, nodes = 0;
+	yaml_parser_t yp;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&yp))
+		return pn_yaml_oom(y);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	for (bool done = false; !done && !r;) {
+		yaml_event_t ev;
+		bool opens = false, node = false;
+
+		if (!yaml_parser_parse(&yp, &ev)) {
+			r = syntax_error(y, &yp, text, len);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_ALIAS_EVENT:
+			r = pn_yaml_fail(
+				y, ev.start_mark, "",
+				"aliases (*%s) are not accepted in policy files: write the "
+				"value out",
+				(const char *)ev.data.alias.anchor);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			opens = node = true;
+			break;
+		case YAML_SCALAR_EVENT:
+			node = true;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		default:
+			break;
+		}
+		if (node && !r) {
+			if (++nodes > PN_YAML_MAX_NODES)
+				r = pn_yaml_fail(y, ev.start_mark, "",
+						 "more than %d YAML nodes in one file",
+						 PN_YAML_MAX_NODES);
+			else if (depth && is_map[depth] && ++pairs[depth] > 2 * PN_YAML_MAX_KEYS)
+				r = pn_yaml_fail(y, ev.start_mark, "",
+						 "more than %d keys in one mapping",
+						 PN_YAML_MAX_KEYS);
+		}
+		if (opens && !r) {
+			if (depth == PN_YAML_MAX_DEPTH) {
+				r = pn_yaml_fail(y, ev.start_mark, "",
+						 "nested more than %d levels deep",
+						 PN_YAML_MAX_DEPTH);
+			} else {
+				depth++;
+				is_map[depth] = ev.type == YAML_MAPPING_START_EVENT;
+				pairs[depth] = 0;
+			}
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&yp);
+	return r;
+}
+
 int pn_yaml_parse(struct pn_yaml *y, const char *text, size_t len,
 		  int (*doc_fn)(struct pn_yaml *y, const yaml_node_t *root, void *arg), void *arg)
 {
 	yaml_parser_t yp;
-	int r = 0;
+	int r = check_bounds(y, text, len);
 
+	if (r)
+		return r;
 	if (!yaml_parser_initialize(&yp))
 		return pn_yaml_oom(y);
 	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);

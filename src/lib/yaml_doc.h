@@ -11,7 +11,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <yaml.h>
+
+/*
+ * Bounds on a file, checked before any document is built (pn_yaml_parse):
+ * the deepest policy shape is some 8 levels, a file of 1024 watches some
+ * 50,000 nodes, a subject's tags a few dozen keys. A libyaml node costs
+ * about 100 bytes, so a file within the bounds costs at most some 25 MB
+ * whatever it holds. Aliases are refused outright.
+ */
+#define PN_YAML_MAX_DEPTH 32
+#define PN_YAML_MAX_NODES 262144
+#define PN_YAML_MAX_KEYS  1024
 
 /* Large enough for "watches[12].spec.subjects[3].paths[10]" with room to spare. */
 #define PN_YAML_FIELD_MAX 160
@@ -50,11 +62,19 @@ yaml_node_t *pn_yaml_map_key(struct pn_yaml *y, const yaml_node_t *map, const ch
 size_t pn_yaml_n_pairs(const yaml_node_t *map);
 yaml_node_t *pn_yaml_pair_key(struct pn_yaml *y, const yaml_node_t *map, size_t i);
 yaml_node_t *pn_yaml_pair_value(struct pn_yaml *y, const yaml_node_t *map, size_t i);
-/* Keys are strings, not repeated and, if `allowed` (NULL-terminated) is given, known. */
+/*
+ * The hash of the duplicate checks (keys here, watch names in policy.c):
+ * FNV-1a, since the strings are short and any spread will do.
+ */
+uint64_t pn_yaml_hash(const char *s);
+/* Keys are strings, not repeated (one hash probe each) and, if `allowed` (NULL-terminated) is given, known. */
 int pn_yaml_check_keys(struct pn_yaml *y, const yaml_node_t *map, const char *field,
 		       const char *const *allowed);
 
-/* A scalar as text (null reads as ""); `*out` is allocated. */
+/*
+ * A scalar as text (null reads as ""); `*out` is allocated. Text is refused
+ * as every client's text is (pn_text_check: UTF-8, no control bytes).
+ */
 int pn_yaml_get_string(struct pn_yaml *y, const yaml_node_t *n, const char *field, bool nonempty,
 		       char **out);
 /* true/false/yes/no, any case. */
@@ -68,8 +88,9 @@ int pn_yaml_get_str_list(struct pn_yaml *y, const yaml_node_t *n, const char *fi
 
 /*
  * Parses every document of a YAML stream and hands each root to `doc_fn`
- * (y->doc set) until one fails; syntax errors are reported with their
- * position. `y` supplies name, err and errlen.
+ * (y->doc set) until one fails; syntax errors, aliases and a file past the
+ * PN_YAML_MAX_* bounds are reported with their position, before any
+ * document is built. `y` supplies name, err and errlen.
  */
 int pn_yaml_parse(struct pn_yaml *y, const char *text, size_t len,
 		  int (*doc_fn)(struct pn_yaml *y, const yaml_node_t *root, void *arg), void *arg);

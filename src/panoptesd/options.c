@@ -14,6 +14,7 @@
 #include "format.h"
 #include "macros.h"
 #include "pathutil.h"
+#include "text.h"
 
 static const char usage_text[] =
 	"Usage: panoptesd [OPTIONS]\n"
@@ -243,12 +244,29 @@ static int add_tag(struct pn_subject *s, const char *kv, char *err, size_t errle
 	return 0;
 }
 
+/* "--watch-cgroup" for OPT_WATCH_CGROUP: messages name the flag as it was typed. */
+static const char *flag_name(int opt)
+{
+	static char buf[40];
+
+	for (const struct option *o = long_options; o->name; o++) {
+		if (o->val == opt) {
+			snprintf(buf, sizeof(buf), "--%s", o->name);
+			return buf;
+		}
+	}
+	return "a flag";
+}
+
 static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, char *err,
 			     size_t errlen)
 {
 	long v;
 	int *pids;
 
+	/* Every text a watch flag carries is text by the rule every client's text follows. */
+	if (arg && pn_text_check_field(flag_name(opt), arg, err, errlen))
+		return -EINVAL;
 	switch (opt) {
 	case OPT_WATCH_PID:
 		if (parse_long(arg, 1, INT_MAX, &v)) {
@@ -591,6 +609,10 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				e = -EINVAL;
 				break;
 			}
+			if (pn_text_check_field("--node-name", optarg, err, errlen)) {
+				e = -EINVAL;
+				break;
+			}
 			snprintf(cfg->node, sizeof(cfg->node), "%s", optarg);
 			break;
 		case OPT_BACKEND:
@@ -776,6 +798,12 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+		e = -EINVAL;
+		goto out;
+	}
+	/* The node name goes into every message and line: from the environment too, it is text. */
+	if (pn_text_check_field("node name (NODE_NAME or the host name; give --node-name)",
+				cfg->node, err, errlen)) {
 		e = -EINVAL;
 		goto out;
 	}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Messages a matched event becomes on the event feeds, and the StreamEvents filter. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "events.h"
 #include "feed.h"
 #include "panoptes/v1/agent.pb-c.h"
+#include "text.h"
 
 grpc_byte_buffer *pn_event_metrics_buffer(const char *node, const struct pn_event *ev,
 					  const struct pn_match *m)
@@ -24,6 +26,44 @@ grpc_byte_buffer *pn_event_metrics_buffer(const char *node, const struct pn_even
 	return pn_api_pack(&h.base);
 }
 
+enum { N_NAMES = 7 };
+
+/*
+ * The kernel's names that are not UTF-8, escaped into their string fields
+ * (pn_utf8_escape_dup), the bytes of all of them into `raw`; the copies go
+ * into esc[] for the caller to free. A name that is UTF-8 is left as it is,
+ * so for nearly every event this is seven scans and nothing more. -ENOMEM
+ * if a copy could not be had.
+ */
+static int escape_names(Panoptes__V1__Event *e, Panoptes__V1__Process *proc,
+			Panoptes__V1__RawNames *raw, char **esc)
+{
+	char **field[N_NAMES] = { &e->path,	  &e->dir,     &e->file,     &e->old_path,
+				  &e->named_path, &proc->comm, &e->container };
+	ProtobufCBinaryData *bytes[N_NAMES] = { &raw->path,	&raw->dir,	  &raw->file,
+						&raw->old_path, &raw->named_path, &raw->comm,
+						&raw->container };
+	bool oom = false;
+
+	for (size_t i = 0; i < N_NAMES; i++) {
+		const char *s = *field[i];
+
+		if (!s)
+			continue;
+		*bytes[i] = (ProtobufCBinaryData){ strlen(s), (uint8_t *)s };
+		esc[i] = pn_utf8_escape_dup(s, bytes[i]->len, &oom);
+		if (oom)
+			return -ENOMEM;
+		if (esc[i]) {
+			*field[i] = esc[i];
+			e->escaped = true;
+		}
+	}
+	if (e->escaped)
+		e->raw = raw;
+	return 0;
+}
+
 grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event *ev,
 					 const struct pn_match *m, const struct pn_format_ctx *fctx)
 {
@@ -34,6 +74,8 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	char stack[PN_LINE_STACK], *line = stack, comm[sizeof(ev->comm)];
 	char *dir = strndup(m->full_path, m->dir_len);
 	grpc_byte_buffer *bb = NULL;
+	Panoptes__V1__RawNames raw = PANOPTES__V1__RAW_NAMES__INIT;
+	char *esc[N_NAMES] = { NULL };
 	size_t n;
 
 	if (!dir)
@@ -89,8 +131,12 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.truncated = (ev->flags & PN_REC_TRUNCATED) != 0;
 	e.line = line;
 	e.named_path = (char *)(ev->named_path ? ev->named_path : "");
+	if (escape_names(&e, &proc, &raw, esc))
+		goto out;
 	bb = pn_api_pack(&e.base);
 out:
+	for (size_t i = 0; i < N_NAMES; i++)
+		free(esc[i]);
 	if (line != stack)
 		free(line);
 	free(tags);

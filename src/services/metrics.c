@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "events.h"
+#include "text.h"
 
 struct pn_metrics {
 	struct MHD_Daemon *httpd;
@@ -19,18 +20,29 @@ struct pn_metrics {
 	atomic_bool ready; /* set by the main thread, read by libmicrohttpd's */
 };
 
-/* Label values: backslash, double quote and newline escaped, as the format requires. */
+/*
+ * Label values: backslash, double quote and newline escaped, as the format
+ * requires, and a value that is not UTF-8 (which the format forbids) in the
+ * escaped form of the gRPC API's names (pn_utf8_escape_dup), so that no
+ * value can make a scraper refuse the page. Names from clients are UTF-8
+ * already (pn_text_check); this keeps the page valid whatever they hold.
+ */
 static void label_value(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
+	bool oom = false;
+	char *esc = pn_utf8_escape_dup(s, strlen(s), &oom);
+	const char *p = esc ? esc : oom ? "?" : s;
+
+	for (; *p; p++) {
+		if (*p == '\\' || *p == '"')
 			fputc('\\', f);
-		if (*s == '\n') {
+		if (*p == '\n') {
 			fputs("\\n", f);
 			continue;
 		}
-		fputc(*s, f);
+		fputc(*p, f);
 	}
+	free(esc);
 }
 
 static void family(FILE *f, const char *name, const char *type, const char *help)

@@ -8,6 +8,7 @@
 
 #include "convert.h"
 #include "status.h"
+#include "text.h"
 #include "event_type.h"
 #include "feed.h"
 #include "log.h"
@@ -219,6 +220,15 @@ static int filter_of(const Panoptes__V1__StreamEventsRequest *r, struct pn_event
 				 (int)r->events[i]);
 			return -EINVAL;
 		}
+	}
+	if (pn_text_check_field("path_prefix", r->path_prefix, msg, msglen))
+		return -EINVAL;
+	for (size_t i = 0; i < r->n_watches; i++) {
+		char fi[32];
+
+		snprintf(fi, sizeof(fi), "watches[%zu]", i);
+		if (pn_text_check_field(fi, r->watches[i], msg, msglen))
+			return -EINVAL;
 	}
 	if (r->path_prefix[0]) {
 		if (r->path_prefix[0] != '/' ||

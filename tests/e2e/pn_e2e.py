@@ -160,6 +160,7 @@ class Agent:
                                      + backend + args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.lines = []
+        self.raw_lines = []  # stdout as bytes, for the tests of what the bytes are
         self.stderr_lines = []
         self.bad_output = []  # stdout lines that are not JSON in JSON mode
         self._last_counters = None
@@ -237,6 +238,7 @@ class Agent:
     def _on_stdout(self, line):
         text = line.decode(errors="replace")
         with self._changed:
+            self.raw_lines.append(line)
             if self.output != "json":
                 self.lines.append(text)
             else:

@@ -203,7 +203,7 @@ class Ctl(CtlCase):
         self.assertEqual(list(events[0]), [
             "time_unix_nano", "monotonic_ns", "type", "is_dir", "path", "dir", "file",
             "old_path", "cookie", "process", "cgroup_id", "container", "watch", "pod", "node",
-            "tags", "truncated", "line"])
+            "tags", "truncated", "line", "escaped"])
         for e in events:
             self.assertEqual(e["process"], {"pid": pid, "tgid": pid, "uid": 0, "gid": 0,
                                             "comm": "pn_workload"})

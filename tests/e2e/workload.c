@@ -24,6 +24,7 @@
  *   atunlink:DIR:NAME open DIR, unlinkat(dirfd, NAME, 0) + close
  *   openexit:P        open(O_CREAT|O_WRONLY), write, and exit without closing
  *   sleep:MS          sleep
+ *   comm:NAME         prctl(PR_SET_NAME): the steps after it run as NAME (any bytes)
  * Exits 0 if every step succeeded, else prints the failing step and exits 1.
  */
 #define _GNU_SOURCE
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +157,8 @@ static int run_step(char *step)
 			return -1;
 		_exit(0);
 	}
+	if (!strcmp(op, "comm"))
+		return prctl(PR_SET_NAME, a, 0, 0, 0);
 	if (!strcmp(op, "sleep")) {
 		struct timespec ts = { .tv_sec = atoi(a) / 1000,
 				       .tv_nsec = (atoi(a) % 1000) * 1000000L };

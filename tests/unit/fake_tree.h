@@ -2,7 +2,8 @@
 /*
  * A fake cgroup2 root and /proc in a temporary directory, for the tests of
  * the code that reads them. The tree lives on an ordinary file system, so
- * pn_cgroup_id() takes its st_ino route there. Include after <cmocka.h>.
+ * fake_tree_new() tells cgroupfs.c to take it for cgroups (st_ino as the
+ * id), which it does for no other directory. Include after <cmocka.h>.
  */
 #ifndef PN_TEST_FAKE_TREE_H
 #define PN_TEST_FAKE_TREE_H
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "cgroupfs.h"
 
 static char fake_root[PATH_MAX]; /* the temporary directory; cg/ and proc/ go below */
 
@@ -36,7 +39,10 @@ static inline int fake_tree_new(const char *name)
 	const char *tmpdir = getenv("TMPDIR");
 
 	snprintf(fake_root, sizeof(fake_root), "%s/pn-%s-XXXXXX", tmpdir ? tmpdir : "/tmp", name);
-	return mkdtemp(fake_root) ? 0 : -1;
+	if (!mkdtemp(fake_root))
+		return -1;
+	pn_cgroupfs_fake_root(fake_root);
+	return 0;
 }
 
 /* mkdir -p of fake_root/rel */

@@ -200,6 +200,12 @@ static void test_cgroup_id_fake_tree(void **state)
 	assert_int_equal(pn_cgroup_id(p, &id), -ENOTDIR);
 	pathf(p, "%s/no-such-cgroup", cg);
 	assert_int_equal(pn_cgroup_id(p, &id), -ENOENT);
+
+	/* a directory outside the fake tree and off cgroup2 has no id, not its st_ino */
+	assert_int_equal(pn_cgroup_id("/etc", &id), -EMEDIUMTYPE);
+	pn_cgroupfs_fake_root(NULL);
+	assert_int_equal(pn_cgroup_id(cg, &id), -EMEDIUMTYPE);
+	pn_cgroupfs_fake_root(fake_root);
 }
 
 static void test_cgroup_id_real(void **state)

@@ -578,17 +578,29 @@ static void test_json_truncation(void **state)
  * The escapers as they were written first, a byte at a time: the formatter
  * scans a word at a time and must produce exactly this.
  */
+static size_t ref_utf8(const unsigned char *s, size_t n);
+
 static size_t ref_text(char *out, const unsigned char *s, size_t n)
 {
-	size_t o = 0;
+	size_t o = 0, k;
 
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\\')
+		if (s[i] == '\\') {
 			o += (size_t)sprintf(out + o, "\\\\");
-		else if (s[i] < 0x20 || s[i] == 0x7f)
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
 			o += (size_t)sprintf(out + o, "\\x%02x", s[i]);
-		else
+		} else if (s[i] < 0x80) {
 			out[o++] = (char)s[i];
+		} else if (!(k = ref_utf8(s + i, n - i))) {
+			o += (size_t)sprintf(out + o, "\\x%02x", s[i]); /* not UTF-8 */
+		} else if (k == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) {
+			o += (size_t)sprintf(out + o, "\\x%02x\\x%02x", s[i], s[i + 1]); /* C1 */
+			i++;
+		} else {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k - 1;
+		}
 	}
 	out[o] = '\0';
 	return o;
@@ -762,12 +774,14 @@ static void test_long_lines(void **state)
 	assert_memory_equal(got, want, n);
 	free(got);
 
-	/* the default log line: {path}{sep}{file}, {pod}:{node} and the tags as they are */
+	/* the default log line: {path}{sep}{file}, {pod}:{node} and the tags, escaped alike */
 	o = (size_t)sprintf(want, "MOVED_TO file '");
 	o += ref_text(want + o, (const unsigned char *)full, dir_len);
 	want[o++] = '/';
 	o += ref_text(want + o, (const unsigned char *)file, strlen(file));
-	o += (size_t)sprintf(want + o, "' (web-1:node-a) %s\n", tags_text);
+	o += (size_t)sprintf(want + o, "' (web-1:node-a) ");
+	o += ref_text(want + o, (const unsigned char *)tags_text, strlen(tags_text));
+	want[o++] = '\n';
 	got = format_whole(false, &ev, &m, &n);
 	assert_int_equal(n, o);
 	assert_memory_equal(got, want, n);

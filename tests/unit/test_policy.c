@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "yaml_doc.h"
 #include "macros.h"
 
 #ifndef PN_TEST_DATA_DIR
@@ -650,6 +651,114 @@ static void test_err_duplicate_watch(void **state)
 		"2:11)");
 }
 
+/* Room for len bytes and a NUL, in powers of two: a big text is a few reallocs, not one a piece. */
+static size_t text_cap(size_t len)
+{
+	size_t c = 64;
+
+	while (c < len + 1)
+		c <<= 1;
+	return c;
+}
+
+/* Appends piece to the heap text buf of *len bytes. */
+static char *grow(char *buf, size_t *len, const char *piece)
+{
+	size_t n = strlen(piece);
+	char *b = buf;
+
+	if (!buf || text_cap(*len) < *len + n + 1) {
+		b = realloc(buf, text_cap(*len + n));
+		assert_non_null(b);
+	}
+	memcpy(b + *len, piece, n + 1);
+	*len += n;
+	return b;
+}
+
+static void test_err_yaml_bounds(void **state)
+{
+	char *text = NULL, line[64];
+	size_t len = 0;
+
+	(void)state;
+	/* billion laughs: refused at its first alias, before anything is expanded */
+	expect_error("a: &a [x, x, x, x, x, x, x, x, x]\n"
+		     "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+		     "policy.yaml:2:8: aliases (*a) are not accepted in policy files: write the "
+		     "value out");
+	/* an anchor alone is harmless and changes nothing */
+	{
+		struct pn_policy p = { 0 };
+		char err[256];
+
+		assert_int_equal(parse("name: &n w\npod: p\ntargets: {pids: [1]}\n"
+				       "subjects: [{paths: [/x]}]\n",
+				       &p, err, sizeof(err)),
+				 0);
+		assert_int_equal(p.n_specs, 1);
+		pn_policy_clear(&p);
+	}
+
+	/* nesting: refused at the level past the bound, wherever the file ends */
+	for (int i = 0; i < 200000; i++)
+		text = grow(text, &len, "[");
+	expect_error(text, "policy.yaml:1:33: nested more than 32 levels deep");
+	free(text);
+	text = NULL;
+	len = 0;
+
+	/* one mapping of more keys than any schema has: refused at the first key too many */
+	for (int i = 0; i < PN_YAML_MAX_KEYS + 5; i++) {
+		snprintf(line, sizeof(line), "k%d: v\n", i);
+		text = grow(text, &len, line);
+	}
+	expect_error(text, "policy.yaml:1025:1: more than 1024 keys in one mapping");
+	free(text);
+	text = NULL;
+	len = 0;
+
+	/* a flat list of nodes past the bound */
+	text = grow(text, &len, "[");
+	for (int i = 0; i < PN_YAML_MAX_NODES + 1; i++)
+		text = grow(text, &len, "x,");
+	text = grow(text, &len, "]");
+	expect_error(text, "policy.yaml:1:524288: more than 262144 YAML nodes in one file");
+	free(text);
+}
+
+/* Many watches, one name twice far apart: found by its hash, named with both places. */
+static void test_err_duplicate_watch_among_many(void **state)
+{
+	char *text = NULL, piece[160];
+	size_t len = 0;
+
+	(void)state;
+	text = grow(text, &len, "watches:\n");
+	for (int i = 0; i < 3000; i++) {
+		snprintf(piece, sizeof(piece),
+			 "  - {name: w%d, targets: {pids: [1]}, subjects: [{paths: [/x]}]}\n", i);
+		text = grow(text, &len, piece);
+	}
+	text = grow(text, &len,
+		    "  - {name: w17, targets: {pids: [1]}, subjects: [{paths: [/x]}]}\n");
+	expect_error(text, "policy.yaml:3002:12: watches[3000].name: duplicate watch name \"w17\" "
+			   "(first defined at 19:12)");
+	free(text);
+}
+
+static void test_err_text_in_file(void **state)
+{
+	(void)state;
+	/* YAML's escapes can spell any byte: the rule for every client's text holds here too */
+	expect_error("name: w\npod: \"web\\n2026-12-02 CREATE file /etc/shadow\"\n",
+		     "policy.yaml:2:6: pod: control byte 0x0a at byte 3");
+	expect_error("name: \"a\\eb\"\n", "policy.yaml:1:7: name: control byte 0x1b at byte 1");
+	expect_error("name: w\ntargets: {cgroups: [\"/x\\x85\"]}\nsubjects: [{paths: [/x]}]\n",
+		     "policy.yaml:2:21: targets.cgroups[0]: control character U+0085 at byte 2");
+}
+
 static void test_err_yaml_syntax(void **state)
 {
 	(void)state;
@@ -663,7 +772,8 @@ static void test_err_yaml_syntax(void **state)
 		     "policy.yaml:2:1: YAML syntax error: found unexpected end of stream (while "
 		     "scanning a quoted scalar started at 1:7)");
 	expect_error("name: w\npod: *nope\n",
-		     "policy.yaml:2:6: YAML syntax error: found undefined alias");
+		     "policy.yaml:2:6: aliases (*nope) are not accepted in policy files: write the "
+		     "value out");
 	/* Bad encoding: libyaml only knows the byte offset; the position is computed. */
 	expect_error("name: w\npod: \xff\n",
 		     "policy.yaml:2:6: YAML syntax error: invalid leading UTF-8 octet");
@@ -723,6 +833,9 @@ int main(void)
 		cmocka_unit_test(test_err_watches_list),
 		cmocka_unit_test(test_err_duplicate_watch),
 		cmocka_unit_test(test_err_yaml_syntax),
+		cmocka_unit_test(test_err_yaml_bounds),
+		cmocka_unit_test(test_err_text_in_file),
+		cmocka_unit_test(test_err_duplicate_watch_among_many),
 		cmocka_unit_test(test_err_no_buffer),
 		cmocka_unit_test(test_load_errors),
 	};

@@ -551,6 +551,28 @@ static void test_target_errors(void **state)
 		     NULL, -ENOENT, PN_REG_FIELD_CGROUP, 1, msg);
 	target_fails(NULL, 0, (const char *const[]){ "", NULL }, NULL, -EINVAL, PN_REG_FIELD_CGROUP,
 		     0, "cgroup \"\": empty path");
+	/* confined to the cgroup tree: no "..", whatever follows, and nothing looked up */
+	snprintf(msg, sizeof(msg),
+		 "cgroup ../../../../etc: \"..\" is not allowed: give a path inside the cgroup "
+		 "tree (%s)",
+		 cg);
+	target_fails(NULL, 0, (const char *const[]){ "../../../../etc", NULL }, NULL, -EINVAL,
+		     PN_REG_FIELD_CGROUP, 0, msg);
+	snprintf(msg, sizeof(msg),
+		 "cgroup %s/" CTR_A "/../..: \"..\" is not allowed: give a path inside the "
+		 "cgroup tree (%s)",
+		 cg, cg);
+	{
+		char up[2 * PATH_MAX];
+
+		snprintf(up, sizeof(up), "%s/" CTR_A "/../..", cg);
+		target_fails(NULL, 0, (const char *const[]){ up, NULL }, NULL, -EINVAL,
+			     PN_REG_FIELD_CGROUP, 0, msg);
+	}
+	/* "." and "//" are only spelling: normalized, not refused */
+	snprintf(msg, sizeof(msg), "cgroup .//nope/.: not found (looked for %s/nope)", cg);
+	target_fails(NULL, 0, (const char *const[]){ ".//nope/.", NULL }, NULL, -ENOENT,
+		     PN_REG_FIELD_CGROUP, 0, msg);
 
 	target_fails(NULL, 0, NULL, (const char *const[]){ "podman://x", NULL }, -EINVAL,
 		     PN_REG_FIELD_CONTAINER, 0,

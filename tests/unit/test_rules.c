@@ -952,10 +952,51 @@ static void test_subject_check_rules(void **state)
 	assert_string_equal(err, "--max-d");
 }
 
+/* Text in a subject: UTF-8 without control bytes, for every path, name, key and value. */
+static void test_subject_check_text(void **state)
+{
+	char p0[] = "/data/caf\xc3\xa9", p1[] = "/data/\xff";
+	char *paths[] = { p0, p1 };
+	char *ignore[] = { "a\nb" };
+	struct pn_tag tags[] = { { "team", "web\n2026 CREATE /etc/shadow" } };
+	struct pn_subject s = { .paths = paths, .n_paths = 1 };
+	struct pn_subject_fault f;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(pn_subject_check(&s, &f), 0);
+	s.n_paths = 2;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	assert_int_equal(f.rule, PN_SUBJECT_TEXT);
+	assert_int_equal(f.text.rule, PN_TEXT_NOT_UTF8);
+	pn_subject_fault_format(&f, &pn_subject_keys, "watch.subjects[0]", err, sizeof(err));
+	assert_string_equal(err, "watch.subjects[0].paths[1]: not valid UTF-8 at byte 6 (0xff)");
+	s.n_paths = 1;
+	s.ignore = ignore;
+	s.n_ignore = 1;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	pn_subject_fault_format(&f, &pn_subject_flags, NULL, err, sizeof(err));
+	assert_string_equal(err, "--ignore: control byte 0x0a at byte 1");
+	s.n_ignore = 0;
+	s.tags = tags;
+	s.n_tags = 1;
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	pn_subject_fault_format(&f, &pn_subject_keys, "subject[0]", err, sizeof(err));
+	assert_string_equal(err, "subject[0].tags: value of key \"team\": control byte 0x0a at "
+				 "byte 3");
+	tags[0] = (struct pn_tag){ "te\x1b"
+				   "am",
+				   "web" };
+	assert_int_equal(pn_subject_check(&s, &f), -EINVAL);
+	pn_subject_fault_format(&f, &pn_subject_keys, "subject[0]", err, sizeof(err));
+	assert_string_equal(err, "subject[0].tags: a key: control byte 0x1b at byte 2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self_vs_child),
+		cmocka_unit_test(test_subject_check_text),
 		cmocka_unit_test(test_file_subject),
 		cmocka_unit_test(test_root_subject),
 		cmocka_unit_test(test_delete_vs_delete_self),
