@@ -403,13 +403,20 @@ class CgroupScope(AuthzCase):
         self.start()  # the tests' cgroups, not the root
         api = self.api_on(self.agent.addr)
         N = api.N
-        for target in ("/", "/panoptes-e2e/..", cgroup2_root()):
+        for target in ("/", cgroup2_root()):
             w = self.native_watch(api, "w")
             w.targets.CopyFrom(N.Targets(cgroups=[target]))
             with self.subTest(target=target):
                 self.assertEqual(self.call(api.n_create, N.CreateWatchRequest(watch=w)), (
                     PD, "watch.targets: " + self.refusal(f"cgroup {target}", "/",
                                                          "/panoptes-e2e")))
+        # climbing out is refused as a bad path before any scope applies
+        w = self.native_watch(api, "w")
+        w.targets.CopyFrom(N.Targets(cgroups=["/panoptes-e2e/.."]))
+        self.assertEqual(self.call(api.n_create, N.CreateWatchRequest(watch=w)), (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            'watch.targets: cgroup /panoptes-e2e/..: ".." is not allowed: give a path '
+            f"inside the cgroup tree ({cgroup2_root()})"))
         # below the allowed directory: fine
         w = self.native_watch(api, "w")
         self.assertEqual(api.n_create(N.CreateWatchRequest(watch=w), timeout=10).cgroups[0].path,
