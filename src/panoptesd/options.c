@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "panoptes_event.h"
 #include "format.h"
 #include "macros.h"
 #include "pathutil.h"
@@ -93,6 +94,8 @@ static const char usage_text[] =
 	"  -tlskeyfile, --tlskeyfile FILE\n"
 	"                           server private key (PEM)\n"
 	"  --max-watches N          refuse new watches past N (default 1024)\n"
+	"  --max-cgroups N          cgroups the kernel can watch at once (default 16384);\n"
+	"                           a watch that needs more is refused\n"
 	"  --max-request-bytes N    refuse larger requests (default 4194304)\n"
 	"  --stream-queue N         messages queued per event stream before a slow client\n"
 	"                           loses some (default 4096)\n"
@@ -135,6 +138,7 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
 	OPT_MAX_WATCHES,
+	OPT_MAX_CGROUPS,
 	OPT_MAX_REQUEST,
 	OPT_STREAM_QUEUE,
 	OPT_SOCKET,
@@ -178,6 +182,7 @@ static const struct option long_options[] = {
 	{ "tlscertfile", required_argument, NULL, OPT_TLS_CERT },
 	{ "tlskeyfile", required_argument, NULL, OPT_TLS_KEY },
 	{ "max-watches", required_argument, NULL, OPT_MAX_WATCHES },
+	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS },
 	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
 	{ "stream-queue", required_argument, NULL, OPT_STREAM_QUEUE },
 	{ "help", no_argument, NULL, 'h' },
@@ -558,6 +563,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->socket_path = PN_API_DEFAULT_SOCKET;
 	cfg->listen = PN_API_DEFAULT_LISTEN;
 	cfg->max_watches = 1024;
+	cfg->max_cgroups = PN_MAX_CGROUPS_DEFAULT;
 	cfg->max_request_bytes = 4 << 20;
 	cfg->stream_queue = 4096;
 	e = argusd_flags(argc, argv, cfg);
@@ -751,6 +757,16 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->max_watches = (size_t)v;
+			break;
+		case OPT_MAX_CGROUPS:
+			if (parse_long(optarg, 1, 1 << 20, &v)) {
+				snprintf(err, errlen,
+					 "--max-cgroups: expected 1 to 1048576, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->max_cgroups = (unsigned)v;
 			break;
 		case OPT_MAX_REQUEST:
 			if (parse_long(optarg, 1024, 1 << 30, &v)) {

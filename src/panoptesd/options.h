@@ -34,6 +34,7 @@ struct pn_config {
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	size_t max_watches;
+	unsigned max_cgroups;
 	size_t max_request_bytes;
 	size_t stream_queue;
 	bool verbose;

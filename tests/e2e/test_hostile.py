@@ -7,7 +7,8 @@ ListWatches and argus RecordMetrics/GetWatchState, escaped in the log line
 and on stdout, and /metrics stays valid for promtool; client text that is not
 UTF-8 or holds control bytes is INVALID_ARGUMENT naming the field; a line
 cannot be forged; cgroup targets cannot leave the cgroup tree; a policy
-file of aliases or deep nesting is refused at once."""
+file of aliases or deep nesting is refused at once; a watch the kernel's map
+of watched cgroups has no room for is refused and leaves nothing behind."""
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ import unittest
 import grpc
 from google.protobuf.message import DecodeError
 
-from pn_e2e import PANOPTESD, WORKLOAD, cgroup2_root, http_get, run_cli
+from pn_e2e import PANOPTESD, WORKLOAD, Cgroup, cgroup2_root, http_get, run_cli
 from pn_grpc import GrpcCase, _varint, with_submessage
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -346,6 +347,52 @@ class PolicyBounds(HostileCase):
                              ": nested more than 32 levels deep")
         keys = "".join(f"k{i}: v\n" for i in range(100000))
         self.refused_quickly(keys, ":1025:1: more than 1024 keys in one mapping")
+
+
+class KernelMapFull(HostileCase):
+    cgroup_name = "mapfull"
+
+    def test_watch_past_the_kernel_map_is_refused_and_rolled_back(self):
+        """--max-cgroups 3 sizes the kernel's map: the watch that needs a fourth and a
+        fifth entry is RESOURCE_EXHAUSTED, and the kernel, the registry and the
+        events are as before it; once there is room the same watch works."""
+        api = self.start_agent("--max-cgroups", "3")
+        N, d = api.N, self.tmp.path
+        cgs = [Cgroup(f"mapfull{i}") for i in range(4)]
+        self.addCleanup(lambda: [c.close() for c in cgs])
+
+        def watch(name, groups):
+            return N.CreateWatchRequest(watch=N.Watch(
+                name=name, pod=name, log_format="{event} {path}{sep}{file} {pod}",
+                targets=N.Targets(cgroups=[g.path for g in groups]),
+                subjects=[N.Subject(paths=[d], events=[N.EventType.Value("EVENT_TYPE_CREATE")])]))
+
+        api.n_create(watch("first", [self.cg, cgs[0]]), timeout=10)
+        # "first" holds 2 of the 3 entries: a watch of 2 more does not fit
+        e = self.assertRpcError(api.n_create, watch("second", cgs[1:3]),
+                                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                "the kernel's map of watched cgroups refused it", "it is full")
+        self.assertRegex(e.details(), r"cgroup \S*/panoptes-e2e/mapfull[12]-\d+: ")
+        # an update that needs more entries leaves the watch as it was
+        self.assertRpcError(api.n_update, N.UpdateWatchRequest(
+            watch=watch("first", [self.cg, cgs[0], cgs[1], cgs[2]]).watch),
+            grpc.StatusCode.RESOURCE_EXHAUSTED, "it is full")
+        self.assertEqual([w.watch.name for w in api.list_watches()], ["first"])
+        (info,) = api.list_watches()
+        self.assertEqual(sorted(b.id for b in info.cgroups),
+                         sorted(os.stat(g.path).st_ino for g in (self.cg, cgs[0])))
+
+        cgs[1].run([WORKLOAD, f"create:{d}/in-second"])
+        self.cg.run([WORKLOAD, f"create:{d}/in-first"])
+        lines = self.agent.wait_for(lambda l: any("in-first" in x for x in l))
+        self.agent.settle(quiet=0.3)
+        self.assertEqual([l for l in lines if "in-" in l], [f"CREATE {d}/in-first first"])
+
+        # room again: the same watch is installed and reports
+        api.n_delete(N.DeleteWatchRequest(name="first"), timeout=10)
+        api.n_create(watch("second", cgs[1:3]), timeout=10)
+        cgs[2].run([WORKLOAD, f"create:{d}/in-second-again"])
+        self.agent.wait_for(lambda l: f"CREATE {d}/in-second-again second" in l)
 
 
 if __name__ == "__main__":
