@@ -11,6 +11,7 @@ file of aliases or deep nesting is refused at once; a watch the kernel's map
 of watched cgroups has no room for is refused and leaves nothing behind."""
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -393,6 +394,62 @@ class KernelMapFull(HostileCase):
         api.n_create(watch("second", cgs[1:3]), timeout=10)
         cgs[2].run([WORKLOAD, f"create:{d}/in-second-again"])
         self.agent.wait_for(lambda l: f"CREATE {d}/in-second-again second" in l)
+
+
+class StuckLog(HostileCase):
+    cgroup_name = "stucklog"
+
+    def test_a_stdout_that_stops_draining_holds_up_no_call(self):
+        """The log's reader stops (a stuck shipper or terminal): the consumer blocks
+        in write(), and gRPC, /metrics and the probes answer as before; nothing
+        is lost once the reader resumes (the ring buffer holds the rest)."""
+        api = self.start_agent(output="json")
+        N, d = api.N, self.tmp.path
+        api.n_create(N.CreateWatchRequest(watch=N.Watch(
+            name="w", targets=N.Targets(cgroups=[self.cg.path]),
+            subjects=[N.Subject(paths=[d], events=[N.EventType.Value("EVENT_TYPE_CREATE")])])),
+            timeout=10)
+        # ~500-byte JSON lines: 800 of them are past the pipe (64 KiB) and one read chunk
+        names = [f"{d}/{i:04d}-" + "x" * 200 for i in range(800)]
+        self.agent.pause_stdout()
+        # stopped while the workload runs, the agent then finds every record in one batch:
+        # its 64 KiB stdio buffer fills (and write() blocks) in the middle of the batch
+        self.agent.proc.send_signal(signal.SIGSTOP)
+        try:
+            self.cg.run([WORKLOAD] + [f"create:{n}" for n in names])
+        finally:
+            self.agent.proc.send_signal(signal.SIGCONT)
+        # the consumer is stuck once it has written what the pipe holds
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            before = self.agent.metrics()["panoptes_records_total"]
+            time.sleep(0.5)
+            if self.agent.metrics()["panoptes_records_total"] == before:
+                break
+        self.assertLess(before, len(names), "the log should be stuck before the last event")
+
+        def timed(what, fn):
+            t0 = time.monotonic()
+            fn()
+            took = time.monotonic() - t0
+            self.assertLess(took, 1.0, f"{what} took {took:.2f} s with the log stuck")
+
+        timed("Health.Check", lambda: api.serving())
+        timed("GetStatus", lambda: api.status())
+        timed("ListWatches", lambda: self.assertEqual(len(api.list_watches()), 1))
+        timed("CreateWatch", lambda: api.n_create(N.CreateWatchRequest(watch=N.Watch(
+            name="w2", targets=N.Targets(cgroups=[self.cg.path]),
+            subjects=[N.Subject(paths=["/nowhere"],
+                                events=[N.EventType.Value("EVENT_TYPE_CREATE")])])), timeout=5))
+        timed("DeleteWatch", lambda: api.n_delete(N.DeleteWatchRequest(name="w2"), timeout=5))
+        timed("/metrics", lambda: self.assertEqual(http_get(self.agent.metrics_addr,
+                                                            "/metrics")[0], 200))
+        timed("/healthz", lambda: self.assertEqual(http_get(self.agent.metrics_addr,
+                                                            "/healthz")[0], 200))
+
+        self.agent.resume_stdout()
+        lines = self.agent.wait_for(lambda l: len(l) >= len(names), timeout=30)
+        self.assertEqual([l["path"] for l in lines if l["event"] == "CREATE"], names)
 
 
 if __name__ == "__main__":
