@@ -21,7 +21,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from pn_e2e import PANOPTESD, WORKLOAD, Cgroup, cgroup2_root, http_get, run_cli
-from pn_grpc import GrpcCase, _varint, with_submessage
+from pn_grpc import Api, GrpcCase, _varint, with_submessage
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 PANOPTESCTL = os.environ.get("PANOPTESCTL", "panoptesctl")
@@ -451,6 +451,58 @@ class StuckLog(HostileCase):
         lines = self.agent.wait_for(lambda l: len(l) >= len(names), timeout=30)
         self.assertEqual([l["path"] for l in lines if l["event"] == "CREATE"], names)
 
+
+class SlowChanges(HostileCase):
+    cgroup_name = "slowchanges"
+
+    def test_health_and_status_answer_while_changes_queue(self):
+        """Container targets are found by walking the cgroup tree: with 1,500 more
+        cgroups, a watch of 16 containers takes a while to resolve. 6 clients
+        install such watches at once; they queue on the manage worker, and
+        meanwhile Health.Check and GetStatus answer within 1 s, every time."""
+        import threading
+        api = self.start_agent()
+        N, d = api.N, self.tmp.path
+        cid = "ab" * 32
+        made = [os.path.join(self.cg.path, f"docker-{cid}.scope")]
+        for i in range(30):
+            made.append(os.path.join(self.cg.path, f"wide{i}"))
+            made += [os.path.join(made[-1], f"c{j}") for j in range(50)]
+        for m in made:
+            os.mkdir(m)
+        self.addCleanup(lambda: [os.rmdir(m) for m in reversed(made)])
+        errors, took = [], []
+
+        def install(k):
+            try:
+                own = Api(self.channel())
+                t0 = time.monotonic()
+                own.n_create(N.CreateWatchRequest(watch=N.Watch(
+                    name=f"slow-{k}", targets=N.Targets(containers=[f"docker://{cid}"] * 16),
+                    subjects=[N.Subject(paths=[d], events=[
+                        N.EventType.Value("EVENT_TYPE_CREATE")])])), timeout=120)
+                took.append(time.monotonic() - t0)
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=install, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        worst, probes = 0.0, 0
+        while any(t.is_alive() for t in threads):
+            for fn in (api.serving, api.status):
+                t0 = time.monotonic()
+                fn()
+                worst = max(worst, time.monotonic() - t0)
+                probes += 1
+            time.sleep(0.05)
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(len(api.list_watches()), 6)
+        # the changes did queue: the last of them waited for the others
+        self.assertGreater(max(took), 1.0, f"the installs took {sorted(took)}")
+        self.assertLess(worst, 1.0, f"the slowest of {probes} health/status calls")
 
 if __name__ == "__main__":
     unittest.main()
