@@ -681,6 +681,13 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			cfg->metrics_listen = optarg;
 			break;
 		case OPT_PROBE_LISTEN:
+			if (optarg[0] && !strrchr(optarg, ':')) {
+				snprintf(err, errlen,
+					 "--probe-listen: expected HOST:PORT or \"\", got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
 			cfg->probe_listen = optarg;
 			break;
 		case OPT_LISTEN:
