@@ -146,7 +146,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	return r;
 }
 
-/* /healthz and /readyz: no lock, no allocation, whatever the rest of the agent is doing. */
+/* /healthz and /readyz: no lock taken, whatever the rest of the agent is doing. */
 static enum MHD_Result probe_reply(struct pn_metrics *m, struct MHD_Connection *conn,
 				   const char *url)
 {
