@@ -553,7 +553,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 
-	if (cfg.metrics_listen[0]) {
+	if (cfg.metrics_listen[0] || cfg.probe_listen[0]) {
 		struct pn_metrics_source src = {
 			.capture = cap,
 			.registry = reg,
@@ -565,7 +565,8 @@ int main(int argc, char **argv)
 			.grpc_ctx = rpc,
 		};
 
-		e = pn_metrics_start(&metrics, cfg.metrics_listen, &src, err, sizeof(err));
+		e = pn_metrics_start(&metrics, cfg.metrics_listen, cfg.probe_listen, &src, err,
+				     sizeof(err));
 		if (e) {
 			pn_err("%s", err);
 			goto out;

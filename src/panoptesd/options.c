@@ -67,6 +67,9 @@ static const char usage_text[] =
 	"                           bpftool (default /sys/fs/bpf/panoptes; \"\" = none)\n"
 	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
 	"                           HOST:PORT (default 0.0.0.0:2112; \"\" = off)\n"
+	"  --probe-listen ADDR      serve only /healthz and /readyz on HOST:PORT, on a\n"
+	"                           thread of their own that scrapers cannot hold up:\n"
+	"                           for the kubelet's probes (default \"\" = off)\n"
 	"\n"
 	"gRPC API (argus.Argusd, panoptes.v1.Agent, grpc.health.v1.Health; docs/api.md).\n"
 	"With a listener, starting without any watch is fine:\n"
@@ -132,6 +135,7 @@ enum {
 	OPT_VERSION,
 	OPT_PIN_PATH,
 	OPT_METRICS_LISTEN,
+	OPT_PROBE_LISTEN,
 	OPT_LISTEN,
 	OPT_TLS,
 	OPT_TLS_CA,
@@ -172,6 +176,7 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "probe-listen", required_argument, NULL, OPT_PROBE_LISTEN },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "insecure-listen", required_argument, NULL, OPT_INSECURE_LISTEN },
@@ -579,6 +584,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->backend = "auto";
 	cfg->pin_path = "/sys/fs/bpf/panoptes";
 	cfg->metrics_listen = "0.0.0.0:2112";
+	cfg->probe_listen = "";
 	default_node(cfg->node, sizeof(cfg->node));
 
 	opterr = 0;
@@ -679,6 +685,16 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			break;
 		case OPT_METRICS_LISTEN:
 			cfg->metrics_listen = optarg;
+			break;
+		case OPT_PROBE_LISTEN:
+			if (optarg[0] && !strrchr(optarg, ':')) {
+				snprintf(err, errlen,
+					 "--probe-listen: expected HOST:PORT or \"\", got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->probe_listen = optarg;
 			break;
 		case OPT_LISTEN:
 		case OPT_INSECURE_LISTEN:

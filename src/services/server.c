@@ -196,8 +196,8 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 	}
 	caller_of(rpc, p->call, &who);
 	if (pn_authz_may_call(&who, role_needed[m->access], m->path, msg, sizeof(msg))) {
-		pn_info("grpc %s: %s: %s", m->path,
-			pn_api_status_name(GRPC_STATUS_PERMISSION_DENIED), msg);
+		pn_info_refusal("grpc %s: %s: %s", m->path,
+				pn_api_status_name(GRPC_STATUS_PERMISSION_DENIED), msg);
 		unary_reply(rpc, p->call, GRPC_STATUS_PERMISSION_DENIED, msg, NULL);
 		return;
 	}
@@ -223,7 +223,7 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 		if (resp)
 			protobuf_c_message_free_unpacked(resp, NULL);
 		if (code != GRPC_STATUS_OK)
-			pn_info("grpc %s: %s: %s", m->path, pn_api_status_name(code), msg);
+			pn_info_refusal("grpc %s: %s: %s", m->path, pn_api_status_name(code), msg);
 	}
 	protobuf_c_message_free_unpacked(req, NULL);
 }

@@ -51,6 +51,7 @@ static void grpc_defaults_allow_no_watch(void **state)
 	/* the node's own processes only: a 0600 socket and loopback */
 	assert_string_equal(cfg.socket_path, "/run/panoptes/panoptes.sock");
 	assert_string_equal(cfg.listen, "127.0.0.1:50051");
+	assert_string_equal(cfg.probe_listen, "");
 	assert_false(cfg.insecure_listen);
 	assert_null(cfg.authz_file);
 	/* API watches: the pods' cgroups, with either cgroup driver */
@@ -98,8 +99,11 @@ static void argusd_single_dash_tls_flags(void **state)
 						 "16",
 						 "--nice",
 						 "0",
+						 "--probe-listen",
+						 "0.0.0.0:2113",
 						 NULL }),
 			 0);
+	assert_string_equal(cfg.probe_listen, "0.0.0.0:2113");
 	assert_true(cfg.tls);
 	assert_string_equal(cfg.tls_ca_file, PEM);
 	assert_string_equal(cfg.tls_cert_file, PEM);
@@ -137,6 +141,8 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "-tls", "-tlscafile", "/nonexistent/ca.pem", NULL });
 	expect_error("--listen: expected HOST:PORT or \"\", got \"50051\"",
 		     (const char *[]){ "--listen", "50051", NULL });
+	expect_error("--probe-listen: expected HOST:PORT or \"\", got \"2113\"",
+		     (const char *[]){ "--probe-listen", "2113", NULL });
 	expect_error("--max-watches: expected 1 to 1000000, got \"0\"",
 		     (const char *[]){ "--max-watches", "0", NULL });
 	expect_error("--max-cgroups: expected 1 to 1048576, got \"2000000\"",
