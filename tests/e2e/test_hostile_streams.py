@@ -25,11 +25,13 @@ if "quarantine_size_mb" not in os.environ.get("ASAN_OPTIONS", ""):
         o for o in (os.environ.get("ASAN_OPTIONS", ""), "quarantine_size_mb=4") if o)
 
 KiB, MiB = 1 << 10, 1 << 20
-PER_STREAM = 1 * MiB     # --stream-queue-bytes
-TOTAL = 8 * MiB          # --streams-queue-total-bytes: above N_STALLED * PER_STREAM
+# --stream-queue-bytes: also the reading stream's room, some 80 messages, so
+# that a test client the machine slows for a moment loses nothing
+PER_STREAM = 2 * MiB
+TOTAL = 16 * MiB         # --streams-queue-total-bytes: above N_STALLED * PER_STREAM
 N_STALLED = 4            # streams that never read, each on its own connection
-N_FILES = 2500           # one CREATE each
-BURST, PAUSE_MS = 10, 20  # the workload's pace: the reading stream keeps up
+N_FILES = 3000           # one CREATE each
+BURST, PAUSE_MS = 10, 30  # the workload's pace: the reading stream keeps up
 # Files of long names, each event's line 120 of them: a message of some
 # 25 KB. The streams share one serialization of each event, so without a
 # byte bound the stalled streams would hold N_FILES * that.
@@ -40,7 +42,7 @@ LONG = "x" * 200
 # serialized into the write buffer). A generous bound for that, and one for
 # the allocator's and the sanitizer's slack, which do not grow with events.
 PER_STREAM_TRANSPORT = 512 * KiB
-SLACK = 12 * MiB
+SLACK = 8 * MiB
 
 EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
