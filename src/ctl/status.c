@@ -63,6 +63,9 @@ static void print_text(const Panoptes__V1__Status *st)
 	printf("%-16s %" PRIu64 "\n", "events dropped", st->events_dropped);
 	printf("%-16s %" PRIu32 "\n", "streams", st->streams);
 	printf("%-16s %" PRIu64 "\n", "stream drops", st->stream_drops);
+	printf("%-16s %" PRIu64 "\n", "stream cuts", st->stream_cuts);
+	printf("%-16s %" PRIu64 "\n", "streams refused", st->streams_refused);
+	printf("%-16s %" PRIu64 "\n", "stream bytes", st->stream_queue_bytes);
 	printf("%-16s %s\n", "insecure listen", st->insecure_listen ? "yes" : "no");
 	printf("%-16s", "kernel counters");
 #define TEXT(name, metric, help) printf(" " #name "=%" PRIu64, k->name);
@@ -98,6 +101,9 @@ static void print_json(const Panoptes__V1__Status *st)
 	json_ku64(&j, "events_dropped", st->events_dropped);
 	json_ku64(&j, "streams", st->streams);
 	json_ku64(&j, "stream_drops", st->stream_drops);
+	json_ku64(&j, "stream_cuts", st->stream_cuts);
+	json_ku64(&j, "streams_refused", st->streams_refused);
+	json_ku64(&j, "stream_queue_bytes", st->stream_queue_bytes);
 	json_kbool(&j, "insecure_listen", st->insecure_listen);
 	json_object_end(&j);
 	json_end(&j);

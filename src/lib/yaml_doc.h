@@ -63,7 +63,8 @@ size_t pn_yaml_n_pairs(const yaml_node_t *map);
 yaml_node_t *pn_yaml_pair_key(struct pn_yaml *y, const yaml_node_t *map, size_t i);
 yaml_node_t *pn_yaml_pair_value(struct pn_yaml *y, const yaml_node_t *map, size_t i);
 /*
- * The hash of the duplicate checks (keys here, watch names in policy.c):
+ * The hash of the duplicate checks (keys here, watch names in policy.c)
+ * and of the StreamEvents watch-name set (services/event.c):
  * FNV-1a, since the strings are short and any spread will do.
  */
 uint64_t pn_yaml_hash(const char *s);

@@ -195,6 +195,21 @@ static unsigned long long metrics_drops(void *rpc)
 	return pn_rpc_stream_drops(rpc);
 }
 
+static unsigned long long metrics_cuts(void *rpc)
+{
+	return pn_rpc_stream_cuts(rpc);
+}
+
+static unsigned long long metrics_refused(void *rpc)
+{
+	return pn_rpc_streams_refused(rpc);
+}
+
+static unsigned long long metrics_queue_bytes(void *rpc)
+{
+	return pn_rpc_stream_queue_bytes(rpc);
+}
+
 /* The services, in the order their methods are registered. */
 static int (*const service_rows[])(struct pn_rpc_service *row,
 				   const struct pn_agent_view *agent) = {
@@ -218,6 +233,11 @@ static int start_rpc(struct pn_rpc **rpc, const struct pn_config *cfg,
 		.tls_key_file = cfg->tls_key_file,
 		.max_request_bytes = cfg->max_request_bytes,
 		.stream_queue = cfg->stream_queue,
+		.stream_queue_bytes = cfg->stream_queue_bytes,
+		.streams_queue_total_bytes = cfg->streams_queue_total_bytes,
+		.stream_cut_seconds = cfg->stream_cut_seconds,
+		.max_streams = cfg->max_streams,
+		.max_streams_per_client = cfg->max_streams_per_client,
 	};
 	struct pn_rpc_service rows[sizeof(service_rows) / sizeof(service_rows[0])] = { 0 };
 	char err[1024];
@@ -561,6 +581,9 @@ int main(int argc, char **argv)
 			.version = PN_VERSION,
 			.grpc_streams = rpc ? metrics_streams : NULL,
 			.grpc_stream_drops = metrics_drops,
+			.grpc_stream_cuts = metrics_cuts,
+			.grpc_streams_refused = metrics_refused,
+			.grpc_stream_queue_bytes = metrics_queue_bytes,
 			.grpc_insecure_listen = cfg.insecure_listen,
 			.grpc_ctx = rpc,
 		};

@@ -102,6 +102,15 @@ static const char usage_text[] =
 	"  --max-request-bytes N    refuse larger requests (default 4194304)\n"
 	"  --stream-queue N         messages queued per event stream before a slow client\n"
 	"                           loses some (default 4096)\n"
+	"  --stream-queue-bytes N   bytes queued per stream before it loses some\n"
+	"                           (default 4194304)\n"
+	"  --streams-queue-total-bytes N\n"
+	"                           bytes queued on every stream together (default 67108864)\n"
+	"  --stream-cut-seconds N   cut a stream whose queue is full and whose client took\n"
+	"                           nothing for N seconds (default 10; 0: never)\n"
+	"  --max-streams N          open streams in total (default 256)\n"
+	"  --max-streams-per-client N\n"
+	"                           open streams per client (default 16)\n"
 	"\n"
 	"  --verbose                debug logging, including libbpf's\n"
 	"  -h, --help               this text\n"
@@ -145,6 +154,11 @@ enum {
 	OPT_MAX_CGROUPS,
 	OPT_MAX_REQUEST,
 	OPT_STREAM_QUEUE,
+	OPT_STREAM_QUEUE_BYTES,
+	OPT_STREAMS_QUEUE_TOTAL,
+	OPT_STREAM_CUT,
+	OPT_MAX_STREAMS,
+	OPT_MAX_STREAMS_CLIENT,
 	OPT_SOCKET,
 	OPT_INSECURE_LISTEN,
 	OPT_AUTHZ_FILE,
@@ -190,6 +204,11 @@ static const struct option long_options[] = {
 	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS },
 	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
 	{ "stream-queue", required_argument, NULL, OPT_STREAM_QUEUE },
+	{ "stream-queue-bytes", required_argument, NULL, OPT_STREAM_QUEUE_BYTES },
+	{ "streams-queue-total-bytes", required_argument, NULL, OPT_STREAMS_QUEUE_TOTAL },
+	{ "stream-cut-seconds", required_argument, NULL, OPT_STREAM_CUT },
+	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+	{ "max-streams-per-client", required_argument, NULL, OPT_MAX_STREAMS_CLIENT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -219,6 +238,17 @@ static int parse_long(const char *s, long min, long max, long *out)
 	if (errno || end == s || *end || v < min || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* A number flag in [min, max]; the error names the flag, the range and the value. */
+static int num_flag(const char *flag, const char *arg, long min, long max, long *out, char *err,
+		    size_t errlen)
+{
+	if (parse_long(arg, min, max, out)) {
+		snprintf(err, errlen, "%s: expected %ld to %ld, got \"%s\"", flag, min, max, arg);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -571,6 +601,12 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->max_cgroups = PN_MAX_CGROUPS_DEFAULT;
 	cfg->max_request_bytes = 4 << 20;
 	cfg->stream_queue = 4096;
+	/* docs/api.md "Streams and slow clients" gives the memory these imply */
+	cfg->stream_queue_bytes = 4 << 20;
+	cfg->streams_queue_total_bytes = 64 << 20;
+	cfg->stream_cut_seconds = 10;
+	cfg->max_streams = 256;
+	cfg->max_streams_per_client = 16;
 	e = argusd_flags(argc, argv, cfg);
 	if (e) {
 		snprintf(err, errlen, "out of memory");
@@ -804,6 +840,28 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->stream_queue = (size_t)v;
+			break;
+		case OPT_STREAM_QUEUE_BYTES:
+			e = num_flag("--stream-queue-bytes", optarg, 1024, 1L << 30, &v, err,
+				     errlen);
+			cfg->stream_queue_bytes = (size_t)v;
+			break;
+		case OPT_STREAMS_QUEUE_TOTAL:
+			e = num_flag("--streams-queue-total-bytes", optarg, 1024, 1L << 32, &v, err,
+				     errlen);
+			cfg->streams_queue_total_bytes = (size_t)v;
+			break;
+		case OPT_STREAM_CUT:
+			e = num_flag("--stream-cut-seconds", optarg, 0, 86400, &v, err, errlen);
+			cfg->stream_cut_seconds = (unsigned)v;
+			break;
+		case OPT_MAX_STREAMS:
+			e = num_flag("--max-streams", optarg, 1, 65536, &v, err, errlen);
+			cfg->max_streams = (unsigned)v;
+			break;
+		case OPT_MAX_STREAMS_CLIENT:
+			e = num_flag("--max-streams-per-client", optarg, 1, 65536, &v, err, errlen);
+			cfg->max_streams_per_client = (unsigned)v;
 			break;
 		case ':':
 			snprintf(err, errlen, "%s: missing value", argv[optind - 1]);

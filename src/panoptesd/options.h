@@ -38,6 +38,11 @@ struct pn_config {
 	unsigned max_cgroups;
 	size_t max_request_bytes;
 	size_t stream_queue;
+	size_t stream_queue_bytes;
+	size_t streams_queue_total_bytes;
+	unsigned stream_cut_seconds;
+	unsigned max_streams;
+	unsigned max_streams_per_client;
 	bool verbose;
 	char **args; /* argv as parsed (argusd's -tls flags rewritten); strings above point here */
 	size_t n_args;

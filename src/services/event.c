@@ -12,6 +12,7 @@
 #include "feed.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "text.h"
+#include "yaml_doc.h"
 
 grpc_byte_buffer *pn_event_metrics_buffer(const char *node, const struct pn_event *ev,
 					  const struct pn_match *m)
@@ -160,13 +161,54 @@ bool pn_event_filter_pass(const struct pn_event_filter *f, const struct pn_match
 		return false;
 	if (f->path_prefix && !under(f->path_prefix, m->full_path))
 		return false;
-	if (f->n_watches) {
-		for (size_t i = 0; i < f->n_watches; i++)
-			if (strcmp(f->watches[i], m->watch->name) == 0)
-				return true;
-		return false;
+	return !f->n_watches || pn_event_filter_has_watch(f, m->watch->name);
+}
+
+/* The slot holding `name`, or the empty one where it would go. */
+static uint32_t *filter_slot(const struct pn_event_filter *f, const char *name)
+{
+	size_t h = (size_t)pn_yaml_hash(name) & f->mask;
+
+	for (;; h = (h + 1) & f->mask) {
+		uint32_t v = f->slots[h];
+
+		if (!v || strcmp(f->watches[v - 1], name) == 0)
+			return &f->slots[h];
 	}
-	return true;
+}
+
+bool pn_event_filter_has_watch(const struct pn_event_filter *f, const char *name)
+{
+	return f->slots && *filter_slot(f, name) != 0;
+}
+
+int pn_event_filter_set_watches(struct pn_event_filter *f, char *const *names, size_t n)
+{
+	size_t size = 4;
+
+	if (n > PN_EVENT_FILTER_WATCHES_MAX)
+		return -E2BIG;
+	if (!n)
+		return 0;
+	/* at most half full, so a miss ends at an empty slot after a probe or two */
+	while (size < 2 * n)
+		size *= 2;
+	f->slots = calloc(size, sizeof(*f->slots));
+	f->watches = calloc(n, sizeof(*f->watches));
+	if (!f->slots || !f->watches)
+		return -ENOMEM;
+	f->mask = size - 1;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t *slot = filter_slot(f, names[i]);
+
+		if (*slot)
+			continue;
+		f->watches[f->n_watches] = strdup(names[i]);
+		if (!f->watches[f->n_watches])
+			return -ENOMEM;
+		*slot = (uint32_t)++f->n_watches;
+	}
+	return 0;
 }
 
 void pn_event_filter_clear(struct pn_event_filter *f)
@@ -174,6 +216,7 @@ void pn_event_filter_clear(struct pn_event_filter *f)
 	for (size_t i = 0; i < f->n_watches; i++)
 		free(f->watches[i]);
 	free(f->watches);
+	free(f->slots);
 	free(f->path_prefix);
 	memset(f, 0, sizeof(*f));
 }

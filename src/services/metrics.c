@@ -112,6 +112,18 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		counter(f, "panoptes_grpc_stream_drops_total",
 			"Stream messages dropped because a client read too slowly.",
 			src->grpc_stream_drops(src->grpc_ctx));
+		counter(f, "panoptes_grpc_streams_cut_total",
+			"Streams cut with RESOURCE_EXHAUSTED: their queue stayed full and their "
+			"client took nothing for --stream-cut-seconds.",
+			src->grpc_stream_cuts(src->grpc_ctx));
+		counter(f, "panoptes_grpc_streams_refused_total",
+			"Streams refused with RESOURCE_EXHAUSTED at --max-streams or "
+			"--max-streams-per-client.",
+			src->grpc_streams_refused(src->grpc_ctx));
+		gauge(f, "panoptes_grpc_stream_queue_bytes",
+		      "Bytes queued on every stream (a message shared by streams counts for "
+		      "each).",
+		      src->grpc_stream_queue_bytes(src->grpc_ctx));
 		gauge(f, "panoptes_grpc_insecure_listen",
 		      "1 if --insecure-listen serves the API without client certificates.",
 		      src->grpc_insecure_listen ? 1 : 0);

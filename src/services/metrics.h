@@ -23,6 +23,9 @@ struct pn_metrics_source {
 	/* The gRPC server's figures, when it runs (it sits above this layer). */
 	unsigned (*grpc_streams)(void *ctx);
 	unsigned long long (*grpc_stream_drops)(void *ctx);
+	unsigned long long (*grpc_stream_cuts)(void *ctx);
+	unsigned long long (*grpc_streams_refused)(void *ctx);
+	unsigned long long (*grpc_stream_queue_bytes)(void *ctx);
 	bool grpc_insecure_listen; /* --insecure-listen: clients without certificates admitted */
 	void *grpc_ctx;
 };

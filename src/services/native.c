@@ -214,6 +214,12 @@ static int filter_of(const Panoptes__V1__StreamEventsRequest *r, struct pn_event
 	char path[PN_PATH_MAX];
 
 	memset(f, 0, sizeof(*f));
+	/* before any name is looked at: the set's size is what the bound is for */
+	if (r->n_watches > PN_EVENT_FILTER_WATCHES_MAX) {
+		snprintf(msg, msglen, "watches: %zu names, at most %d", r->n_watches,
+			 PN_EVENT_FILTER_WATCHES_MAX);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < r->n_events; i++) {
 		if (pn_api_event_type_mask((int)r->events[i], &f->events)) {
 			snprintf(msg, msglen, "events[%zu]: %d is not an event type", i,
@@ -241,16 +247,8 @@ static int filter_of(const Panoptes__V1__StreamEventsRequest *r, struct pn_event
 		if (!f->path_prefix)
 			goto oom;
 	}
-	if (r->n_watches) {
-		f->watches = calloc(r->n_watches, sizeof(*f->watches));
-		if (!f->watches)
-			goto oom;
-		for (; f->n_watches < r->n_watches; f->n_watches++) {
-			f->watches[f->n_watches] = strdup(r->watches[f->n_watches]);
-			if (!f->watches[f->n_watches])
-				goto oom;
-		}
-	}
+	if (pn_event_filter_set_watches(f, r->watches, r->n_watches))
+		goto oom;
 	return 0;
 oom:
 	pn_event_filter_clear(f);
@@ -365,6 +363,9 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 	st->events_dropped = as.dropped;
 	st->streams = pn_rpc_stream_count(rpc);
 	st->stream_drops = pn_rpc_stream_drops(rpc);
+	st->stream_cuts = pn_rpc_stream_cuts(rpc);
+	st->streams_refused = pn_rpc_streams_refused(rpc);
+	st->stream_queue_bytes = pn_rpc_stream_queue_bytes(rpc);
 	st->insecure_listen = pn_rpc_insecure(rpc);
 	if (!ok) {
 		protobuf_c_message_free_unpacked(&st->base, NULL);

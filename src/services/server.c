@@ -208,11 +208,13 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 		return;
 	}
 	if (m->stream) {
-		struct pn_rpc_stream *s = pn_rpc_stream_new(rpc, p->call, p->slot);
+		struct pn_rpc_stream *s =
+			pn_rpc_stream_new(rpc, p->call, p->slot, &who, msg, sizeof(msg));
 
 		if (!s) {
-			unary_reply(rpc, p->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory",
-				    NULL);
+			pn_info("grpc %s: %s: %s", m->path,
+				pn_api_status_name(GRPC_STATUS_RESOURCE_EXHAUSTED), msg);
+			unary_reply(rpc, p->call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg, NULL);
 		} else {
 			m->stream(rpc, p->slot->service->ctx, s, req);
 			pn_rpc_stream_unref(s); /* the handler's reference */
@@ -579,6 +581,7 @@ int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts,
 	pthread_mutex_init(&rpc->lock, NULL);
 	pthread_mutex_init(&rpc->work_mu, NULL);
 	pthread_cond_init(&rpc->work_cv, NULL);
+	pthread_mutex_init(&rpc->clients_mu, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &rpc->started);
 	gpr_set_log_function(grpc_log);
 	grpc_init();
@@ -706,6 +709,8 @@ void pn_rpc_stop(struct pn_rpc *rpc)
 	pthread_mutex_destroy(&rpc->lock);
 	pthread_mutex_destroy(&rpc->work_mu);
 	pthread_cond_destroy(&rpc->work_cv);
+	pthread_mutex_destroy(&rpc->clients_mu);
+	free(rpc->clients);
 	free(rpc);
 	grpc_shutdown();
 }

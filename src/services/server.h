@@ -8,9 +8,12 @@
  * The transport owns every grpc_call and its lifetime; a service owns its
  * context.
  *
- * Streams never let a client slow the agent: each has a bounded queue that
- * the ring buffer consumer fills without waiting; when it is full, messages
- * for that stream are dropped and counted.
+ * Streams never let a client slow the agent: each has a queue bounded in
+ * messages and bytes, and all of them together in bytes, that the ring
+ * buffer consumer fills without waiting; when a bound is reached, messages
+ * for that stream are dropped and counted, and a stream whose client takes
+ * nothing for a while after its own queue filled is cut with
+ * RESOURCE_EXHAUSTED. Open streams are bounded per client and in total.
  */
 #ifndef PN_RPC_SERVER_H
 #define PN_RPC_SERVER_H
@@ -104,7 +107,13 @@ struct pn_rpc_opts {
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	size_t max_request_bytes;
-	size_t stream_queue; /* messages per stream */
+	/* Stream bounds (docs/api.md "Streams and slow clients"); 0 = none. */
+	size_t stream_queue;		  /* messages queued per stream */
+	size_t stream_queue_bytes;	  /* bytes queued per stream */
+	size_t streams_queue_total_bytes; /* bytes queued on every stream together */
+	unsigned stream_cut_seconds; /* a full queue whose client takes nothing this long: cut */
+	unsigned max_streams;	     /* open server-streaming calls */
+	unsigned max_streams_per_client;
 };
 
 /*
@@ -136,6 +145,34 @@ void pn_rpc_publish(struct pn_rpc *rpc, const struct pn_event *ev, const struct 
 /* Streams subscribed to a feed, and the messages dropped because their queue was full. */
 unsigned pn_rpc_stream_count(struct pn_rpc *rpc);
 uint64_t pn_rpc_stream_drops(struct pn_rpc *rpc);
+/* Streams cut for not reading; refused at an open-streams bound; bytes queued now. */
+uint64_t pn_rpc_stream_cuts(struct pn_rpc *rpc);
+uint64_t pn_rpc_streams_refused(struct pn_rpc *rpc);
+uint64_t pn_rpc_stream_queue_bytes(struct pn_rpc *rpc);
+
+/*
+ * The client a stream is counted against (--max-streams-per-client): its
+ * verified certificate's name; else every client of the unix socket as one
+ * (root on the node); else the peer's address without its port
+ * ("ipv4:10.0.0.7", "ipv6:[fd00::7]"). Always NUL-terminated.
+ */
+#define PN_RPC_CLIENT_KEY (PN_AUTHZ_NAME_MAX + 64)
+void pn_rpc_client_key(const struct pn_authz_caller *who, const char *peer, char *out,
+		       size_t outlen);
+
+/* Why a message is not queued on a stream (pn_rpc_queue_verdict()). */
+enum pn_rpc_queue_verdict {
+	PN_QUEUE_OK,
+	PN_QUEUE_FULL_MESSAGES, /* the stream's own bound: --stream-queue */
+	PN_QUEUE_FULL_BYTES,	/* the stream's own bound: --stream-queue-bytes */
+	PN_QUEUE_FULL_TOTAL,	/* every stream's together: --streams-queue-total-bytes */
+};
+/*
+ * Whether a message of `bytes` may join a stream holding `len` messages
+ * of `queued` bytes while `total` bytes are queued on every stream.
+ */
+enum pn_rpc_queue_verdict pn_rpc_queue_verdict(const struct pn_rpc_opts *o, size_t len,
+					       size_t queued, uint64_t total, size_t bytes);
 uint64_t pn_rpc_uptime_s(const struct pn_rpc *rpc);
 bool pn_rpc_serving(const struct pn_rpc *rpc);
 /* --insecure-listen was given (GetStatus, /metrics say so). */

@@ -14,6 +14,8 @@
  *
  * Lock order: rpc->lock (the list of subscribed streams), then a stream's mu.
  * rpc->work_mu is taken alone.
+ * rpc->clients_mu (who has how many streams open) is a leaf: nothing is
+ * taken while it is held.
  */
 #ifndef PN_RPC_TRANSPORT_H
 #define PN_RPC_TRANSPORT_H
@@ -41,6 +43,12 @@ struct pn_rpc_method_slot {
 struct pn_rpc_feed_slot {
 	const struct pn_rpc_feed *feed;
 	const struct pn_rpc_service *service;
+};
+
+/* A client with streams open: the key pn_rpc_client_key() gives it. */
+struct pn_rpc_client {
+	char key[PN_RPC_CLIENT_KEY];
+	unsigned streams;
 };
 
 struct pn_rpc {
@@ -80,6 +88,16 @@ struct pn_rpc {
 	struct pn_rpc_stream *subscribed; /* doubly linked */
 	atomic_uint n_feed_streams;
 	atomic_ullong drops;
+
+	/* Every open server-streaming call, by client (--max-streams*). */
+	pthread_mutex_t clients_mu;
+	struct pn_rpc_client *clients;
+	size_t n_clients;
+	atomic_uint n_streams;
+	atomic_ullong refused; /* streams refused at an open-streams bound */
+	/* Bytes queued on every stream (a message shared by streams counts for each). */
+	atomic_ullong queue_bytes;
+	atomic_ullong cuts; /* streams cut for not reading */
 };
 
 static inline void pn_rpc_inflight_add(struct pn_rpc *rpc)
@@ -95,12 +113,16 @@ static inline void pn_rpc_inflight_sub(struct pn_rpc *rpc)
 /* stream.c */
 
 /*
- * A stream on a call the server just accepted for `slot`: headers sent,
- * the close awaited. It holds the caller's reference, dropped with
- * pn_rpc_stream_unref(). NULL when out of memory.
+ * A stream on a call the server just accepted for `slot` from `who`:
+ * headers sent, the close awaited. It holds the caller's reference, dropped
+ * with pn_rpc_stream_unref(). NULL, with the reason in msg, when out of
+ * memory or past an open-streams bound (the call is to be answered
+ * RESOURCE_EXHAUSTED).
  */
 struct pn_rpc_stream *pn_rpc_stream_new(struct pn_rpc *rpc, grpc_call *call,
-					const struct pn_rpc_method_slot *slot);
+					const struct pn_rpc_method_slot *slot,
+					const struct pn_authz_caller *who, char *msg,
+					size_t msglen);
 void pn_rpc_stream_unref(struct pn_rpc_stream *s);
 /*
  * Tells every stream whose feed has a serving hook the current state

@@ -136,7 +136,8 @@ class Ctl(CtlCase):
         self.assertEqual((st["version"], st["node"], st["backend"], st["kernel_release"]),
                          ("0.1.0", NODE, self.agent.backend, os.uname().release))
         self.assertEqual((st["watches"], st["cgroups"], st["streams"], st["stream_drops"],
-                          st["insecure_listen"]), (0, 0, 0, 0, False))
+                          st["stream_cuts"], st["streams_refused"], st["stream_queue_bytes"],
+                          st["insecure_listen"]), (0, 0, 0, 0, 0, 0, 0, False))
         self.assertIn("pn_sys_exit" if self.agent.backend == "syscalls" else "pn_end_open",
                       st["programs"])
         self.assertEqual(sorted(st["kernel"]), sorted(
@@ -148,7 +149,8 @@ class Ctl(CtlCase):
         self.assertEqual(list(rows), ["version", "node", "backend", "kernel release",
                                       "programs", "uptime", "watches", "cgroups", "records",
                                       "malformed", "events", "events dropped", "streams",
-                                      "stream drops", "insecure listen",
+                                      "stream drops", "stream cuts", "streams refused",
+                                      "stream bytes", "insecure listen",
                                       "kernel counters"])
         self.assertEqual((rows["version"], rows["node"], rows["backend"], rows["watches"],
                           rows["insecure listen"]), ("0.1.0", NODE, self.agent.backend, "0", "no"))

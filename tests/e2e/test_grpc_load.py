@@ -31,7 +31,12 @@ class Load(GrpcCase):
         self.sleeper = self.add_sleeper()
 
     def test_many_streams_calls_and_a_slow_reader(self):
-        self.agent = GrpcAgent(["--stream-queue", str(QUEUE)], output="json")
+        # one client (loopback) with 101 streams and up to 50 GetWatchState calls (streams
+        # too) at once, and a stream that reads nothing for longer than the default cut:
+        # this test is about drops, not stream bounds (test_hostile_streams.py has those)
+        self.agent = GrpcAgent(["--stream-queue", str(QUEUE), "--max-streams", "1024",
+                                "--max-streams-per-client", "1024", "--stream-cut-seconds", "0"],
+                               output="json")
         api = Api(self.channel())
         A, N = api.A, api.N
         d = self.tmp.path

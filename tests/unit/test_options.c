@@ -169,6 +169,44 @@ static void bad_grpc_flags_name_the_flag(void **state)
 	expect_error("unknown option \"--tlsx\" (see --help)", (const char *[]){ "--tlsx", NULL });
 }
 
+/* The stream bounds: defaults for real use (docs/api.md), each flag's range named. */
+static void stream_bound_flags(void **state)
+{
+	struct pn_config cfg;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ NULL }), 0);
+	assert_int_equal(cfg.stream_queue_bytes, 4194304);
+	assert_int_equal(cfg.streams_queue_total_bytes, 67108864);
+	assert_int_equal(cfg.stream_cut_seconds, 10);
+	assert_int_equal(cfg.max_streams, 256);
+	assert_int_equal(cfg.max_streams_per_client, 16);
+	pn_config_clear(&cfg);
+	assert_int_equal(parse(&cfg, err, sizeof(err),
+			       (const char *[]){ "--stream-queue-bytes", "1024",
+						 "--streams-queue-total-bytes", "4294967296",
+						 "--stream-cut-seconds", "0", "--max-streams", "1",
+						 "--max-streams-per-client", "65536", NULL }),
+			 0);
+	assert_int_equal(cfg.stream_queue_bytes, 1024);
+	assert_int_equal(cfg.streams_queue_total_bytes, 4294967296ULL);
+	assert_int_equal(cfg.stream_cut_seconds, 0);
+	assert_int_equal(cfg.max_streams, 1);
+	assert_int_equal(cfg.max_streams_per_client, 65536);
+	pn_config_clear(&cfg);
+	expect_error("--stream-queue-bytes: expected 1024 to 1073741824, got \"1023\"",
+		     (const char *[]){ "--stream-queue-bytes", "1023", NULL });
+	expect_error("--streams-queue-total-bytes: expected 1024 to 4294967296, got \"1e9\"",
+		     (const char *[]){ "--streams-queue-total-bytes", "1e9", NULL });
+	expect_error("--stream-cut-seconds: expected 0 to 86400, got \"-1\"",
+		     (const char *[]){ "--stream-cut-seconds", "-1", NULL });
+	expect_error("--max-streams: expected 1 to 65536, got \"0\"",
+		     (const char *[]){ "--max-streams", "0", NULL });
+	expect_error("--max-streams-per-client: expected 1 to 65536, got \"65537\"",
+		     (const char *[]){ "--max-streams-per-client", "65537", NULL });
+}
+
 /* Which --listen addresses need mutual TLS: all but loopback. */
 static void listen_beyond_loopback_needs_mutual_tls(void **state)
 {
@@ -301,6 +339,7 @@ int main(void)
 		cmocka_unit_test(grpc_defaults_allow_no_watch),
 		cmocka_unit_test(argusd_single_dash_tls_flags),
 		cmocka_unit_test(bad_grpc_flags_name_the_flag),
+		cmocka_unit_test(stream_bound_flags),
 		cmocka_unit_test(listen_beyond_loopback_needs_mutual_tls),
 		cmocka_unit_test(subject_flags_name_the_flag),
 	};
