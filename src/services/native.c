@@ -14,6 +14,7 @@
 #include "log.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "pathutil.h"
+#include "bounds.h"
 #include "services.h"
 
 /*
@@ -161,50 +162,112 @@ static grpc_status_code delete_watch(struct pn_rpc *rpc, void *ctx,
 	return GRPC_STATUS_OK;
 }
 
+/*
+ * ListWatches in pages: every watch after the page token is taken (the
+ * registry's order is its own), sorted by registry key, and the reply
+ * filled until its size bound (or page_size) is reached. The token of the
+ * next page is the key of the last watch sent, so a watch created or
+ * deleted between pages moves no other watch to another page.
+ */
+struct listed {
+	char *key;
+	Panoptes__V1__WatchInfo *info;
+	size_t bytes; /* packed, with its tag and length */
+};
+
 struct list_ctx {
-	Panoptes__V1__ListWatchesResponse *out;
+	const char *after; /* the page token: keys after it */
+	struct listed *v;
+	size_t n;
 	bool oom;
 };
+
+static const char *watch_key(const struct pn_watch *w)
+{
+	return w->key ? w->key : w->name;
+}
 
 static void list_one(const struct pn_watch_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
-	Panoptes__V1__WatchInfo **w;
+	const char *key = watch_key(v->watch);
+	struct listed *nv;
 
-	w = realloc(c->out->watches, (c->out->n_watches + 1) * sizeof(*w));
-	if (!w) {
+	if (c->oom || (c->after[0] && strcmp(key, c->after) <= 0))
+		return;
+	nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
+	if (!nv) {
 		c->oom = true;
 		return;
 	}
-	c->out->watches = w;
-	w[c->out->n_watches] = pn_api_watch_info_new(v);
-	if (w[c->out->n_watches])
-		c->out->n_watches++;
-	else
+	c->v = nv;
+	nv[c->n].key = strdup(key);
+	nv[c->n].info = pn_api_watch_info_new(v);
+	if (!nv[c->n].key || !nv[c->n].info) {
+		free(nv[c->n].key);
+		if (nv[c->n].info)
+			protobuf_c_message_free_unpacked(&nv[c->n].info->base, NULL);
 		c->oom = true;
+		return;
+	}
+	nv[c->n].bytes = protobuf_c_message_get_packed_size(&nv[c->n].info->base);
+	nv[c->n].bytes += 1 + 10; /* field 1's tag, its length as a varint at most */
+	c->n++;
+}
+
+static int listed_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct listed *)a)->key, ((const struct listed *)b)->key);
 }
 
 static grpc_status_code list_watches(struct pn_rpc *rpc, void *ctx,
 				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
+	const Panoptes__V1__ListWatchesRequest *r = (const void *)req;
 	const struct pn_agent_view *agent = ctx;
-	struct list_ctx c = { 0 };
+	struct list_ctx c = { .after = r->page_token };
+	Panoptes__V1__ListWatchesResponse *out;
+	size_t taken = 0, bytes = 0, room = PN_API_LIST_REPLY_BYTES - 1 - 10 - PN_API_PATH_BYTES;
 
 	(void)rpc;
 	(void)who;
-	(void)req;
-	c.out = malloc(sizeof(*c.out));
-	if (!c.out)
-		return GRPC_STATUS_RESOURCE_EXHAUSTED;
-	panoptes__v1__list_watches_response__init(c.out);
 	agent->foreach_watch(agent->ctx, list_one, &c);
-	if (c.oom) {
-		protobuf_c_message_free_unpacked(&c.out->base, NULL);
+	out = c.oom ? NULL : malloc(sizeof(*out));
+	if (out) {
+		panoptes__v1__list_watches_response__init(out);
+		out->watches = malloc((c.n ? c.n : 1) * sizeof(*out->watches));
+	}
+	if (!out || !out->watches) {
+		for (size_t i = 0; i < c.n; i++) {
+			free(c.v[i].key);
+			protobuf_c_message_free_unpacked(&c.v[i].info->base, NULL);
+		}
+		free(c.v);
+		free(out);
 		snprintf(msg, msglen, "out of memory");
 		return GRPC_STATUS_RESOURCE_EXHAUSTED;
 	}
-	*resp = &c.out->base;
+	qsort(c.v, c.n, sizeof(*c.v), listed_cmp);
+	/* room leaves space for the token; one watch always goes, whatever its size */
+	while (taken < c.n && (!r->page_size || taken < r->page_size) &&
+	       (!taken || bytes + c.v[taken].bytes <= room)) {
+		bytes += c.v[taken].bytes;
+		out->watches[taken] = c.v[taken].info;
+		taken++;
+	}
+	out->n_watches = taken;
+	if (taken < c.n) {
+		out->next_page_token = c.v[taken - 1].key;
+		c.v[taken - 1].key = NULL;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		free(c.v[i].key);
+		if (i >= taken)
+			protobuf_c_message_free_unpacked(&c.v[i].info->base, NULL);
+	}
+	free(c.v);
+	*resp = &out->base;
 	return GRPC_STATUS_OK;
 }
 
@@ -378,23 +441,29 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 static const struct pn_rpc_method native_methods[] = {
 	{ .path = "/panoptes.v1.Agent/CreateWatch",
 	  .request = &panoptes__v1__create_watch_request__descriptor,
+	  .max_request_bytes = PN_API_WATCH_REQUEST,
 	  .unary = create_watch },
 	{ .path = "/panoptes.v1.Agent/UpdateWatch",
 	  .request = &panoptes__v1__update_watch_request__descriptor,
+	  .max_request_bytes = PN_API_WATCH_REQUEST,
 	  .unary = update_watch },
 	{ .path = "/panoptes.v1.Agent/DeleteWatch",
 	  .request = &panoptes__v1__delete_watch_request__descriptor,
+	  .max_request_bytes = PN_API_KEY_REQUEST,
 	  .unary = delete_watch },
 	{ .path = "/panoptes.v1.Agent/ListWatches",
 	  .request = &panoptes__v1__list_watches_request__descriptor,
+	  .max_request_bytes = PN_API_KEY_REQUEST,
 	  .access = PN_RPC_READ,
 	  .unary = list_watches },
 	{ .path = "/panoptes.v1.Agent/StreamEvents",
 	  .request = &panoptes__v1__stream_events_request__descriptor,
+	  .max_request_bytes = PN_API_FILTER_REQUEST,
 	  .access = PN_RPC_READ,
 	  .stream = stream_events },
 	{ .path = "/panoptes.v1.Agent/GetStatus",
 	  .request = &panoptes__v1__get_status_request__descriptor,
+	  .max_request_bytes = PN_API_SMALL_REQUEST,
 	  .access = PN_RPC_READ,
 	  .unary = get_status },
 	{ 0 },
