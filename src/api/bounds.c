@@ -24,6 +24,21 @@
 #define CONTAINERS     64
 #define FILTER_WATCHES 256
 
+/*
+ * argus keys a watch by "argus/NODE/pid:P,pid:Q..." or "...cid:C,...": as
+ * many as fit a registry key (PN_API_PATH_BYTES) with the longest node name.
+ * argus-controller sends a pod's container ids, and destroys by the pids
+ * of the handle it got back.
+ */
+#define ARGUS_PIDS	200
+#define ARGUS_CIDS	16
+#define ARGUS_CID_BYTES 128
+#define KEY_HEAD	(sizeof("argus/") - 1 + PN_API_NAME_BYTES + 1)
+_Static_assert(KEY_HEAD + ARGUS_PIDS * (sizeof("pid:2147483647,") - 1) <= PN_API_PATH_BYTES,
+	       "argus pids fit a key");
+_Static_assert(KEY_HEAD + ARGUS_CIDS * (sizeof("cid:,") - 1 + ARGUS_CID_BYTES) <= PN_API_PATH_BYTES,
+	       "argus cids fit a key");
+
 #define A(m) &argus__##m##__descriptor
 #define N(m) &panoptes__v1__##m##__descriptor
 
@@ -32,8 +47,8 @@ const struct pn_api_bound pn_api_bounds[] = {
 	{ A(argusd_config), "name", 0, PN_API_NAME_BYTES },
 	{ A(argusd_config), "nodeName", 0, PN_API_NAME_BYTES },
 	{ A(argusd_config), "podName", 0, PN_API_NAME_BYTES },
-	{ A(argusd_config), "pid", PIDS, 0 },
-	{ A(argusd_config), "cid", CONTAINERS, PN_API_ID_BYTES },
+	{ A(argusd_config), "pid", ARGUS_PIDS, 0 },
+	{ A(argusd_config), "cid", ARGUS_CIDS, ARGUS_CID_BYTES },
 	{ A(argusd_config), "subject", SUBJECTS, 0 },
 	{ A(argusd_config), "logFormat", 0, PN_API_TEXT_BYTES },
 	{ A(argus_watcher_subject), "path", PATHS, PN_API_PATH_BYTES },
@@ -129,11 +144,15 @@ static void path_cut(struct walk *w, size_t len)
 	w->path[len] = '\0';
 }
 
-static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+/*
+ * A varint of at most `most` bytes (10 for values; protobuf-c reads tags and
+ * lengths in at most 5, and refuses longer ones however they decode).
+ */
+static int varint_of(const uint8_t **p, const uint8_t *end, unsigned most, uint64_t *v)
 {
 	uint64_t x = 0;
 
-	for (unsigned i = 0; i < 10; i++) {
+	for (unsigned i = 0; i < most; i++) {
 		uint8_t b;
 
 		if (*p >= end)
@@ -144,10 +163,20 @@ static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 		x |= (uint64_t)(b & 0x7f) << (7 * i);
 		if (!(b & 0x80)) {
 			*v = x;
-			return 0;
+			return most < 10 && x > UINT32_MAX ? -1 : 0;
 		}
 	}
 	return -1;
+}
+
+static int varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	return varint_of(p, end, 10, v);
+}
+
+static int varint32(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	return varint_of(p, end, 5, v);
 }
 
 enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_LEN = 2, WIRE_FIXED32 = 5 };
@@ -227,9 +256,13 @@ static long packed_count(unsigned wire, const uint8_t *p, size_t len)
 		return len % 4 ? -1 : (long)(len / 4);
 	if (wire == WIRE_FIXED64)
 		return len % 8 ? -1 : (long)(len / 8);
-	for (size_t i = 0; i < len; i++)
-		n += !(p[i] & 0x80);
-	return len && (p[len - 1] & 0x80) ? -1 : n;
+	for (const uint8_t *q = p, *end = p + len; q < end; n++) {
+		uint64_t v;
+
+		if (varint(&q, end, &v))
+			return -1;
+	}
+	return n;
 }
 
 static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d, const uint8_t *p,
@@ -244,7 +277,7 @@ static int walk_field(struct walk *w, const ProtobufCMessageDescriptor *d,
 	unsigned want = wire_type_of(fd->type);
 	const struct pn_api_bound *b = pn_api_bound_of(d, fd->name);
 	const uint8_t *p = *pp, *at = p;
-	uint64_t v, len;
+	uint64_t v, len = 0;
 
 	if (wire != want && !(repeated && want != WIRE_LEN && wire == WIRE_LEN))
 		return fail(w, "%s: wire type %u, expected %u", here(w), wire, want);
@@ -269,7 +302,7 @@ static int walk_field(struct walk *w, const ProtobufCMessageDescriptor *d,
 		break;
 	}
 	default:
-		if (varint(&p, end, &len) || len > (uint64_t)(end - p))
+		if (varint32(&p, end, &len) || len > (uint64_t)(end - p))
 			return malformed(w, at, "a length runs past the end of its message");
 		break;
 	}
@@ -332,8 +365,8 @@ static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d, con
 		size_t i;
 		int e;
 
-		if (varint(&p, end, &tag))
-			return malformed(w, at, "a field's tag is cut short");
+		if (varint32(&p, end, &tag))
+			return malformed(w, at, "a field's tag is cut short or too long");
 		if ((tag >> 3) == 0 || (tag >> 3) > 536870911)
 			return malformed(w, at, "a field number out of range");
 		fd = protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
