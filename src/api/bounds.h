@@ -28,7 +28,7 @@
 #define PN_API_SMALL_REQUEST  1024	   /* status, health, argus' Empty */
 #define PN_API_KEY_REQUEST    8192	   /* one name or registry key: DeleteWatch, ListWatches */
 #define PN_API_FILTER_REQUEST (128 * 1024) /* StreamEvents: names and a prefix */
-#define PN_API_WATCH_REQUEST  (256 * 1024) /* a whole watch: CreateWatch, UpdateWatch, argus */
+#define PN_API_WATCH_REQUEST  (512 * 1024) /* a whole watch: CreateWatch, UpdateWatch, argus */
 
 /* Bytes of one string, by what it holds (the table below uses these). */
 #define PN_API_NAME_BYTES      253  /* names: watch, pod, node (a Kubernetes name's bound) */

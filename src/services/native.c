@@ -248,7 +248,8 @@ static grpc_status_code list_watches(struct pn_rpc *rpc, void *ctx,
 		snprintf(msg, msglen, "out of memory");
 		return GRPC_STATUS_RESOURCE_EXHAUSTED;
 	}
-	qsort(c.v, c.n, sizeof(*c.v), listed_cmp);
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), listed_cmp);
 	/* room leaves space for the token; one watch always goes, whatever its size */
 	while (taken < c.n && (!r->page_size || taken < r->page_size) &&
 	       (!taken || bytes + c.v[taken].bytes <= room)) {
