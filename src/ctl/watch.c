@@ -648,7 +648,8 @@ static int cmd_list(struct ctl_args *a)
 		}
 		infos = ni;
 		pages[n_pages++] = m;
-		memcpy(infos + n, resp->watches, resp->n_watches * sizeof(*infos));
+		if (resp->n_watches)
+			memcpy(infos + n, resp->watches, resp->n_watches * sizeof(*infos));
 		n += resp->n_watches;
 		if (!resp->next_page_token[0])
 			break;

@@ -93,7 +93,7 @@ static const char usage_text[] =
 	"  -tlskeyfile, --tlskeyfile FILE\n"
 	"                           server private key (PEM)\n"
 	"  --max-watches N          refuse new watches past N (default 1024)\n"
-	"  --max-request-bytes N    refuse larger requests (default 4194304)\n"
+	"  --max-request-bytes N    refuse larger requests, whatever the method (default 4194304)\n"
 	"  --stream-queue N         messages queued per event stream before a slow client\n"
 	"                           loses some (default 4096)\n"
 	"\n"
