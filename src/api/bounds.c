@@ -201,13 +201,18 @@ static unsigned wire_type_of(ProtobufCType t)
 	}
 }
 
-/* A map<string, string> entry, as protoc-c describes one: key = 1, value = 2, "...Entry". */
+/*
+ * A map<string, string> entry, as protoc-c describes one: key = 1, value = 2,
+ * "...Entry". Maps of other types are walked as plain messages.
+ */
 static bool is_map_entry(const ProtobufCMessageDescriptor *d)
 {
 	size_t n = strlen(d->name);
 
 	return d->n_fields == 2 && d->fields[0].id == 1 && strcmp(d->fields[0].name, "key") == 0 &&
-	       d->fields[1].id == 2 && strcmp(d->fields[1].name, "value") == 0 && n > 5 &&
+	       d->fields[0].type == PROTOBUF_C_TYPE_STRING && d->fields[1].id == 2 &&
+	       strcmp(d->fields[1].name, "value") == 0 &&
+	       d->fields[1].type == PROTOBUF_C_TYPE_STRING && n > 5 &&
 	       strcmp(d->name + n - 5, "Entry") == 0;
 }
 
