@@ -62,14 +62,14 @@ class Limits(GrpcCase):
                     return int(line.split()[1]) << 10
         raise AssertionError(f"no {key} in /proc/PID/status")
 
-    def refused_cheaply(self, path, payload, code, message):
+    def refused_cheaply(self, path, payload, code, message, **kw):
         """The call on raw bytes fails with exactly (code, message), and the agent's
         peak RSS (reset just before) grows by less than RSS_BOUND."""
         with open(f"/proc/{self.agent.proc.pid}/clear_refs", "w") as f:
             f.write("5")  # VmHWM := VmRSS
         before = self.status_kb("VmRSS")
         with self.assertRaises(grpc.RpcError) as cm:
-            self.raw(path)(payload, timeout=30)
+            self.raw(path)(payload, timeout=30, **kw)
         grown = self.status_kb("VmHWM") - before
         trace(f"{path} {len(payload)} bytes: peak RSS +{grown >> 10} KiB")
         self.assertEqual((cm.exception.code(), cm.exception.details()), (code, message),
@@ -130,6 +130,11 @@ class Limits(GrpcCase):
         self.refused_cheaply("/panoptes.v1.Agent/GetStatus", unknown[:SMALL_REQUEST + 2],
                              EXHAUSTED, f"request: {SMALL_REQUEST + 2} bytes, more than the "
                              f"{SMALL_REQUEST} this method takes")
+        # compressed: 3 MiB of zeros in a few KB of gzip, counted as it inflates
+        zeros = field(7, bytes(3 << 20))
+        self.refused_cheaply("/panoptes.v1.Agent/GetStatus", zeros, EXHAUSTED,
+                             f"request: {len(zeros)} bytes, more than the {SMALL_REQUEST} "
+                             "this method takes", compression=grpc.Compression.Gzip)
         # unknown fields inside a watch, within its size: named where they are
         sub_unknown = self.sub().SerializeToString() + field(99, b"x") * 150_000
         req = field(1, field(1, b"w") + field(2, field(2, cg)) + field(3, sub_unknown))
