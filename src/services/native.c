@@ -163,22 +163,25 @@ static grpc_status_code delete_watch(struct pn_rpc *rpc, void *ctx,
 }
 
 /*
- * ListWatches in pages: every watch after the page token is taken (the
- * registry's order is its own), sorted by registry key, and the reply
- * filled until its size bound (or page_size) is reached. The token of the
- * next page is the key of the last watch sent, so a watch created or
- * deleted between pages moves no other watch to another page.
+ * ListWatches in pages, in two walks so that only one page of WatchInfo is
+ * ever built at a time: the first measures every watch after the page
+ * token (each info built, measured, freed) and, in registry key order,
+ * picks what fits the reply's size bound (or page_size); the second builds
+ * the picked ones. The token of the next page is the key of the last
+ * watch picked, so a watch created or deleted between pages moves no other
+ * watch to another page; one that goes between the walks is left out.
  */
 struct listed {
 	char *key;
-	Panoptes__V1__WatchInfo *info;
-	size_t bytes; /* packed, with its tag and length */
+	size_t bytes;		       /* packed, with its tag and length */
+	Panoptes__V1__WatchInfo *info; /* the second walk's */
 };
 
 struct list_ctx {
 	const char *after; /* the page token: keys after it */
 	struct listed *v;
-	size_t n;
+	size_t n;     /* measured; sorted by key after the first walk */
+	size_t taken; /* picked: v[0..taken) */
 	bool oom;
 };
 
@@ -187,10 +190,11 @@ static const char *watch_key(const struct pn_watch *w)
 	return w->key ? w->key : w->name;
 }
 
-static void list_one(const struct pn_watch_view *v, void *arg)
+static void list_measure(const struct pn_watch_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
 	const char *key = watch_key(v->watch);
+	Panoptes__V1__WatchInfo *info;
 	struct listed *nv;
 
 	if (c->oom || (c->after[0] && strcmp(key, c->after) <= 0))
@@ -201,23 +205,47 @@ static void list_one(const struct pn_watch_view *v, void *arg)
 		return;
 	}
 	c->v = nv;
-	nv[c->n].key = strdup(key);
-	nv[c->n].info = pn_api_watch_info_new(v);
-	if (!nv[c->n].key || !nv[c->n].info) {
+	info = pn_api_watch_info_new(v);
+	nv[c->n] = (struct listed){ .key = strdup(key) };
+	if (!info || !nv[c->n].key) {
 		free(nv[c->n].key);
-		if (nv[c->n].info)
-			protobuf_c_message_free_unpacked(&nv[c->n].info->base, NULL);
 		c->oom = true;
-		return;
+	} else {
+		/* field 1's tag, and its length as a varint at most */
+		nv[c->n].bytes = protobuf_c_message_get_packed_size(&info->base) + 1 + 10;
+		c->n++;
 	}
-	nv[c->n].bytes = protobuf_c_message_get_packed_size(&nv[c->n].info->base);
-	nv[c->n].bytes += 1 + 10; /* field 1's tag, its length as a varint at most */
-	c->n++;
+	if (info)
+		protobuf_c_message_free_unpacked(&info->base, NULL);
 }
 
 static int listed_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct listed *)a)->key, ((const struct listed *)b)->key);
+}
+
+static void list_fill(const struct pn_watch_view *v, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct listed want = { .key = (char *)watch_key(v->watch) }, *at;
+
+	if (c->oom || !c->taken)
+		return;
+	at = bsearch(&want, c->v, c->taken, sizeof(*c->v), listed_cmp);
+	if (at && !at->info) {
+		at->info = pn_api_watch_info_new(v);
+		c->oom = !at->info;
+	}
+}
+
+static void list_clear(struct list_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].key);
+		if (c->v[i].info)
+			protobuf_c_message_free_unpacked(&c->v[i].info->base, NULL);
+	}
+	free(c->v);
 }
 
 static grpc_status_code list_watches(struct pn_rpc *rpc, void *ctx,
@@ -227,47 +255,39 @@ static grpc_status_code list_watches(struct pn_rpc *rpc, void *ctx,
 	const Panoptes__V1__ListWatchesRequest *r = (const void *)req;
 	const struct pn_agent_view *agent = ctx;
 	struct list_ctx c = { .after = r->page_token };
-	Panoptes__V1__ListWatchesResponse *out;
-	size_t taken = 0, bytes = 0, room = PN_API_LIST_REPLY_BYTES - 1 - 10 - PN_API_PATH_BYTES;
+	Panoptes__V1__ListWatchesResponse *out = NULL;
+	size_t bytes = 0, room = PN_API_LIST_REPLY_BYTES - 1 - 10 - PN_API_PATH_BYTES;
 
 	(void)rpc;
 	(void)who;
-	agent->foreach_watch(agent->ctx, list_one, &c);
-	out = c.oom ? NULL : malloc(sizeof(*out));
-	if (out) {
-		panoptes__v1__list_watches_response__init(out);
-		out->watches = malloc((c.n ? c.n : 1) * sizeof(*out->watches));
-	}
-	if (!out || !out->watches) {
-		for (size_t i = 0; i < c.n; i++) {
-			free(c.v[i].key);
-			protobuf_c_message_free_unpacked(&c.v[i].info->base, NULL);
-		}
-		free(c.v);
-		free(out);
-		snprintf(msg, msglen, "out of memory");
-		return GRPC_STATUS_RESOURCE_EXHAUSTED;
-	}
+	agent->foreach_watch(agent->ctx, list_measure, &c);
 	if (c.n)
 		qsort(c.v, c.n, sizeof(*c.v), listed_cmp);
 	/* room leaves space for the token; one watch always goes, whatever its size */
-	while (taken < c.n && (!r->page_size || taken < r->page_size) &&
-	       (!taken || bytes + c.v[taken].bytes <= room)) {
-		bytes += c.v[taken].bytes;
-		out->watches[taken] = c.v[taken].info;
-		taken++;
+	while (c.taken < c.n && (!r->page_size || c.taken < r->page_size) &&
+	       (!c.taken || bytes + c.v[c.taken].bytes <= room))
+		bytes += c.v[c.taken++].bytes;
+	if (!c.oom)
+		agent->foreach_watch(agent->ctx, list_fill, &c);
+	if (!c.oom && (out = malloc(sizeof(*out)))) {
+		panoptes__v1__list_watches_response__init(out);
+		out->watches = malloc((c.taken ? c.taken : 1) * sizeof(*out->watches));
+		if (out->watches && c.taken < c.n)
+			out->next_page_token = strdup(c.v[c.taken - 1].key);
 	}
-	out->n_watches = taken;
-	if (taken < c.n) {
-		out->next_page_token = c.v[taken - 1].key;
-		c.v[taken - 1].key = NULL;
+	if (!out || !out->watches || !out->next_page_token) {
+		if (out)
+			protobuf_c_message_free_unpacked(&out->base, NULL);
+		list_clear(&c);
+		snprintf(msg, msglen, "out of memory");
+		return GRPC_STATUS_RESOURCE_EXHAUSTED;
 	}
-	for (size_t i = 0; i < c.n; i++) {
-		free(c.v[i].key);
-		if (i >= taken)
-			protobuf_c_message_free_unpacked(&c.v[i].info->base, NULL);
+	for (size_t i = 0; i < c.taken; i++) {
+		if (c.v[i].info)
+			out->watches[out->n_watches++] = c.v[i].info;
+		c.v[i].info = NULL;
 	}
-	free(c.v);
+	list_clear(&c);
 	*resp = &out->base;
 	return GRPC_STATUS_OK;
 }
