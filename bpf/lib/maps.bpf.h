@@ -15,10 +15,10 @@ struct {
 	__uint(max_entries, 16 << 20);
 } pn_events SEC(".maps") __weak;
 
-/* Watched cgroup ids -> what their watches want. Written by userspace only. */
+/* Watched cgroup ids -> what their watches want. Written by userspace only; sized by it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, PN_MAX_CGROUPS_DEFAULT);
 	__type(key, __u64);
 	__type(value, struct pn_cgroup_watch);
 } pn_cgroups SEC(".maps") __weak;

@@ -158,5 +158,7 @@ _Static_assert(sizeof(struct pn_counters) == 64, "pn_counters layout");
  * watched cgroup: the size of the kernel's pn_watch_levels[].
  */
 #define PN_MAX_WATCH_LEVELS 8
+/* Entries of the watched-cgroup map unless --max-cgroups sets another size before load. */
+#define PN_MAX_CGROUPS_DEFAULT 16384
 
 #endif /* PANOPTES_EVENT_H */

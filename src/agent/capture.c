@@ -250,6 +250,14 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		snprintf(err, errlen, "--ringbuf-mb %u: %s", opts->ringbuf_mb, strerror(-e));
 		goto err_out;
 	}
+	if (opts->max_cgroups) {
+		e = bpf_map__set_max_entries(c->skel->maps.pn_cgroups, opts->max_cgroups);
+		if (e) {
+			snprintf(err, errlen, "--max-cgroups %u: %s", opts->max_cgroups,
+				 strerror(-e));
+			goto err_out;
+		}
+	}
 	/* threads between an LSM hook and the result: none without vfs */
 	if (backend != PN_BACKEND_VFS)
 		bpf_map__set_max_entries(c->skel->maps.pn_pending, 1);

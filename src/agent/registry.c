@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,11 @@
 struct reg_watch {
 	struct pn_watch *watch;
 	struct pn_targets targets;
-	uint64_t counts[PN_EVENT_KINDS]; /* events reported, by bit index (metrics) */
+	/* the registry's reference and one per snapshot that holds the watch */
+	_Atomic unsigned refs;
+	bool follow_move; /* a subject rewrites its paths while matching (reg_dispatch) */
+	/* events reported, by bit index: written by the consumer only, read by any thread */
+	uint64_t counts[PN_EVENT_KINDS];
 };
 
 /* A watch bound to a cgroup, with the container id it was asked for by (or ""). */
@@ -44,8 +49,43 @@ struct reg_cgroup {
 	size_t n_ancestors;
 };
 
+/*
+ * What the consumer matches against, built whole under the registry lock at
+ * every change and then only read: per watched cgroup (sorted by id), the
+ * watches of the cgroup and of its watched ancestors, nearest first, each
+ * watch once. The consumer takes a reference per event and matches, formats
+ * and publishes with no registry lock held, so a stdout or a stream that
+ * stops draining holds up no gRPC call, /metrics or probe.
+ */
+struct snap_binding {
+	struct reg_watch *rw;
+	char *container;
+};
+
+struct snap_cgroup {
+	uint64_t id;
+	size_t first, n; /* into bindings */
+};
+
+struct reg_snap {
+	_Atomic unsigned refs;
+	struct snap_cgroup *cgroups;
+	size_t n_cgroups;
+	struct snap_binding *bindings;
+	size_t n_bindings;
+	struct reg_watch **watches; /* one reference each */
+	size_t n_watches;
+};
+
 struct pn_registry {
+	/*
+	 * Lock order: lock, then snap_lock. snap_lock guards only the snap
+	 * pointer and the reference taken on it (a few instructions).
+	 */
 	pthread_mutex_t lock;
+	pthread_mutex_t snap_lock;
+	struct reg_snap *snap;
+	bool snap_stale; /* the last rebuild ran out of memory: the next change retries */
 	char *cgroup2_root;
 	char *proc_root;
 	struct pn_kernel_sink sink;
@@ -54,6 +94,10 @@ struct pn_registry {
 	struct reg_cgroup **cgroups; /* sorted by id */
 	size_t n_cgroups;
 	size_t max_watches;
+	/* the levels the kernel holds, ascending */
+	uint32_t levels[PN_MAX_WATCH_LEVELS];
+	unsigned n_levels;
+	bool levels_pushed;
 };
 
 static const char *watch_key(const struct pn_watch *w)
@@ -76,6 +120,7 @@ struct pn_registry *pn_registry_new(const char *cgroup2_root, const char *proc_r
 	if (!r)
 		return NULL;
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->snap_lock, NULL);
 	r->cgroup2_root = strdup(cgroup2_root);
 	r->proc_root = strdup(proc_root);
 	r->sink = *sink;
@@ -98,13 +143,39 @@ static void reg_cgroup_free(struct reg_cgroup *cg)
 	free(cg);
 }
 
-static void reg_watch_free(struct reg_watch *rw)
+static void reg_watch_put(struct reg_watch *rw)
 {
-	if (!rw)
+	if (!rw || atomic_fetch_sub_explicit(&rw->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	pn_watch_free(rw->watch);
 	pn_targets_clear(&rw->targets);
 	free(rw);
+}
+
+static void snap_put(struct reg_snap *s)
+{
+	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; i < s->n_bindings; i++)
+		free(s->bindings[i].container);
+	for (size_t i = 0; i < s->n_watches; i++)
+		reg_watch_put(s->watches[i]);
+	free(s->bindings);
+	free(s->cgroups);
+	free(s->watches);
+	free(s);
+}
+
+static struct reg_snap *snap_get(struct pn_registry *r)
+{
+	struct reg_snap *s;
+
+	pthread_mutex_lock(&r->snap_lock);
+	s = r->snap;
+	if (s)
+		atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&r->snap_lock);
+	return s;
 }
 
 void pn_registry_free(struct pn_registry *r)
@@ -114,11 +185,13 @@ void pn_registry_free(struct pn_registry *r)
 	for (size_t i = 0; i < r->n_cgroups; i++)
 		reg_cgroup_free(r->cgroups[i]);
 	for (size_t i = 0; i < r->n_watches; i++)
-		reg_watch_free(r->watches[i]);
+		reg_watch_put(r->watches[i]);
+	snap_put(r->snap);
 	free(r->cgroups);
 	free(r->watches);
 	free(r->cgroup2_root);
 	free(r->proc_root);
+	pthread_mutex_destroy(&r->snap_lock);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -237,16 +310,99 @@ static void unbind_watch(struct pn_registry *r, struct reg_watch *rw, struct reg
 	}
 }
 
+static bool snap_has(const struct reg_snap *s, size_t first, const struct reg_watch *rw)
+{
+	for (size_t i = first; i < s->n_bindings; i++)
+		if (s->bindings[i].rw == rw)
+			return true;
+	return false;
+}
+
+static int snap_add(struct reg_snap *s, size_t *cap, const struct reg_binding *b)
+{
+	if (s->n_bindings == *cap) {
+		size_t n = *cap ? *cap * 2 : 16;
+		struct snap_binding *v = realloc(s->bindings, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->bindings = v;
+		*cap = n;
+	}
+	s->bindings[s->n_bindings].rw = b->rw;
+	s->bindings[s->n_bindings].container = strdup(b->container);
+	if (!s->bindings[s->n_bindings].container)
+		return -ENOMEM;
+	s->n_bindings++;
+	return 0;
+}
+
+/* Called with the lock held, after every change of watches or cgroups. */
+static void rebuild_snap(struct pn_registry *r)
+{
+	struct reg_snap *s = calloc(1, sizeof(*s)), *old;
+	size_t cap = 0;
+	int e = 0;
+
+	if (!s)
+		goto fail;
+	atomic_init(&s->refs, 1);
+	if (r->n_cgroups && !(s->cgroups = calloc(r->n_cgroups, sizeof(*s->cgroups))))
+		goto fail;
+	if (r->n_watches && !(s->watches = calloc(r->n_watches, sizeof(*s->watches))))
+		goto fail;
+	for (size_t i = 0; i < r->n_watches; i++) {
+		atomic_fetch_add_explicit(&r->watches[i]->refs, 1, memory_order_relaxed);
+		s->watches[s->n_watches++] = r->watches[i];
+	}
+	for (size_t i = 0; i < r->n_cgroups && !e; i++) {
+		struct reg_cgroup *cg = r->cgroups[i];
+		struct snap_cgroup *sc = &s->cgroups[s->n_cgroups++];
+
+		sc->id = cg->id;
+		sc->first = s->n_bindings;
+		/* a watch bound to a cgroup and to its ancestor reports once, as the nearer */
+		for (size_t j = 0; j < cg->n_bindings && !e; j++)
+			e = snap_add(s, &cap, &cg->bindings[j]);
+		for (size_t a = 0; a < cg->n_ancestors && !e; a++) {
+			struct reg_cgroup *anc = cg->ancestors[a];
+
+			for (size_t j = 0; j < anc->n_bindings && !e; j++)
+				if (!snap_has(s, sc->first, anc->bindings[j].rw))
+					e = snap_add(s, &cap, &anc->bindings[j]);
+		}
+		sc->n = s->n_bindings - sc->first;
+	}
+	if (e)
+		goto fail;
+	pthread_mutex_lock(&r->snap_lock);
+	old = r->snap;
+	r->snap = s;
+	pthread_mutex_unlock(&r->snap_lock);
+	snap_put(old);
+	r->snap_stale = false;
+	return;
+fail:
+	/* the consumer keeps matching the last snapshot: said, and retried at the next change */
+	if (!r->snap_stale)
+		pn_warn("out of memory while publishing the watches to the event consumer: it "
+			"matches the previous set until the next change");
+	r->snap_stale = true;
+	snap_put(s);
+}
+
 /*
  * Pushes what the kernel must know, only the entries that changed: new and
  * changed entries first, then the dead ones are deleted, so a replaced watch
  * never leaves a gap in which its cgroup is unwatched.
  */
-static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t n_dead)
+static int sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t n_dead,
+		       struct pn_reg_error *err)
 {
 	uint32_t levels[PN_MAX_WATCH_LEVELS];
 	unsigned n_levels = 0;
 	bool too_many = false;
+	int refused = 0;
 
 	for (size_t i = 0; i < r->n_cgroups; i++) {
 		struct reg_cgroup *cg = r->cgroups[i];
@@ -266,7 +422,15 @@ static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t 
 		if (!cg->pushed || cg->pushed_ops != ops) {
 			int e = r->sink.watch(r->sink.ctx, cg->id, ops);
 
-			if (e)
+			if (e && !refused) {
+				refused = e;
+				pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+						 "cgroup %s: the kernel's map of watched cgroups "
+						 "refused it (%s)%s",
+						 cg->path, strerror(-e),
+						 e == -E2BIG || e == -ENOSPC ? ": it is full" : "");
+			}
+			if (e && !err)
 				pn_warn("cannot watch cgroup %s in the kernel: %s", cg->path,
 					strerror(-e));
 			cg->pushed = !e;
@@ -281,16 +445,31 @@ static void sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t 
 				too_many = true;
 		}
 	}
+	/* in order, so that the same set is recognized and not pushed again */
+	for (unsigned i = 1; i < n_levels; i++)
+		for (unsigned j = i; j > 0 && levels[j - 1] > levels[j]; j--) {
+			uint32_t t = levels[j];
+
+			levels[j] = levels[j - 1];
+			levels[j - 1] = t;
+		}
 	if (too_many)
 		pn_warn("watched cgroups sit at more than %d distinct depths: processes in "
 			"sub-cgroups of some of them are not seen (their own cgroups still are)",
 			PN_MAX_WATCH_LEVELS);
-	r->sink.levels(r->sink.ctx, levels, n_levels);
+	if (!r->levels_pushed || n_levels != r->n_levels ||
+	    memcmp(levels, r->levels, n_levels * sizeof(*levels))) {
+		r->sink.levels(r->sink.ctx, levels, n_levels);
+		memcpy(r->levels, levels, n_levels * sizeof(*levels));
+		r->n_levels = n_levels;
+		r->levels_pushed = true;
+	}
 	for (size_t i = 0; i < n_dead; i++) {
 		if (!find_cgroup(r, dead[i]->id, NULL))
 			r->sink.unwatch(r->sink.ctx, dead[i]->id);
 		reg_cgroup_free(dead[i]);
 	}
+	return refused;
 }
 
 static int bind(struct pn_registry *r, struct reg_watch *rw, const struct pn_resolved *res)
@@ -349,6 +528,8 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 	if (e)
 		return e;
 	rw = calloc(1, sizeof(*rw));
+	if (rw)
+		atomic_init(&rw->refs, 1);
 	if (!rw) {
 		free(res);
 		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
@@ -399,16 +580,30 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 	}
 	rw->watch = spec->watch;
 	rw->targets = spec->targets;
+	for (size_t i = 0; i < spec->watch->n_subjects; i++)
+		rw->follow_move |= spec->watch->subjects[i].follow_move;
 	for (size_t i = 0; i < n_res; i++) {
 		e = bind(r, rw, &res[i]);
 		if (e) {
 			unbind_watch(r, rw, &dead, &n_dead);
-			sync_kernel(r, dead, n_dead);
+			sync_kernel(r, dead, n_dead, NULL);
 			pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
 					 "out of memory while installing watch %s",
 					 spec->watch->name);
 			goto unlock;
 		}
+	}
+	/*
+	 * The new watch's cgroups reach the kernel while the old one's are still
+	 * there (no gap for a replaced watch); a refusal (the map is full) puts
+	 * everything back as it was and the install fails.
+	 */
+	e = sync_kernel(r, NULL, 0, err);
+	if (e) {
+		unbind_watch(r, rw, &dead, &n_dead);
+		sync_kernel(r, dead, n_dead, NULL);
+		e = e == -ENOMEM ? -ENOMEM : -ENOSPC;
+		goto unlock;
 	}
 	if (old) {
 		unbind_watch(r, old, &dead, &n_dead);
@@ -416,7 +611,8 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 	} else {
 		r->watches[r->n_watches++] = rw;
 	}
-	sync_kernel(r, dead, n_dead);
+	sync_kernel(r, dead, n_dead, NULL);
+	rebuild_snap(r);
 	memset(spec, 0, sizeof(*spec));
 	rw = NULL;
 unlock:
@@ -428,7 +624,7 @@ unlock:
 		free(rw);
 	}
 	if (old && !e)
-		reg_watch_free(old);
+		reg_watch_put(old);
 	return e;
 }
 
@@ -451,9 +647,10 @@ static void remove_watch_at(struct pn_registry *r, size_t idx)
 
 	unbind_watch(r, rw, &dead, &n_dead);
 	r->watches[idx] = r->watches[--r->n_watches];
-	sync_kernel(r, dead, n_dead);
+	sync_kernel(r, dead, n_dead, NULL);
+	rebuild_snap(r);
 	free(dead);
-	reg_watch_free(rw);
+	reg_watch_put(rw);
 }
 
 int pn_registry_remove(struct pn_registry *r, const char *key)
@@ -477,58 +674,104 @@ struct dispatch_ctx {
 	void *arg;
 	const char *container;
 	struct reg_watch *rw;
+	/* matches held back while the lock is taken (followMove), emitted after */
+	struct held_match {
+		struct pn_match m;
+		const char *container;
+		struct reg_watch *rw;
+	} * held;
+	size_t n_held, cap_held;
+	bool hold;
 };
+
+static void count_match(struct reg_watch *rw, const struct pn_match *m)
+{
+	unsigned slot = __builtin_ctz(m->event | (1u << PN_EVENT_KINDS));
+
+	/* one writer (the consumer): a relaxed load and store, read by any thread */
+	if (slot < PN_EVENT_KINDS)
+		__atomic_store_n(&rw->counts[slot],
+				 __atomic_load_n(&rw->counts[slot], __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+}
 
 static void dispatch_one(const struct pn_event *ev, const struct pn_match *m, void *arg)
 {
 	struct dispatch_ctx *d = arg;
-	unsigned slot = __builtin_ctz(m->event | (1u << PN_EVENT_KINDS));
 
-	if (slot < PN_EVENT_KINDS)
-		d->rw->counts[slot]++; /* under the registry lock, as every reader */
+	if (d->hold) {
+		if (d->n_held == d->cap_held) {
+			size_t n = d->cap_held ? d->cap_held * 2 : 8;
+			struct held_match *v = realloc(d->held, n * sizeof(*v));
+
+			if (!v)
+				return; /* the consumer counts matched = written + dropped */
+			d->held = v;
+			d->cap_held = n;
+		}
+		d->held[d->n_held++] = (struct held_match){ *m, d->container, d->rw };
+		return;
+	}
+	count_match(d->rw, m);
 	d->fn(ev, m, d->container, d->arg);
 }
 
-static size_t dispatch_cgroup(struct reg_cgroup *cg, const struct pn_event *ev,
-			      struct dispatch_ctx *d, struct reg_watch **done, size_t *n_done,
-			      size_t max_done)
+/*
+ * Matching reads a watch's subjects with no lock: only this thread changes
+ * them, and only followMove does, when a move renames a subject path. Such
+ * a match runs under the registry lock so that views (ListWatches) never
+ * see a path being replaced; its events are formatted and published after
+ * the lock is dropped, like every other.
+ */
+static size_t dispatch_watch(struct pn_registry *r, const struct snap_binding *b,
+			     const struct pn_event *ev, struct dispatch_ctx *d)
 {
-	size_t n = 0;
+	size_t n;
 
-	for (size_t i = 0; i < cg->n_bindings; i++) {
-		struct reg_watch *rw = cg->bindings[i].rw;
-		bool again = false;
-
-		/* A watch bound to a cgroup and to its ancestor reports once. */
-		for (size_t j = 0; j < *n_done; j++)
-			again |= done[j] == rw;
-		if (again)
-			continue;
-		if (*n_done < max_done)
-			done[(*n_done)++] = rw;
-		d->container = cg->bindings[i].container;
-		d->rw = rw;
-		n += pn_watch_match(rw->watch, ev, dispatch_one, d);
+	d->container = b->container;
+	d->rw = b->rw;
+	if (!b->rw->follow_move || !ev->old_path)
+		return pn_watch_match(b->rw->watch, ev, dispatch_one, d);
+	d->hold = true;
+	d->n_held = 0;
+	pthread_mutex_lock(&r->lock);
+	n = pn_watch_match(b->rw->watch, ev, dispatch_one, d);
+	pthread_mutex_unlock(&r->lock);
+	d->hold = false;
+	for (size_t i = 0; i < d->n_held; i++) {
+		count_match(d->held[i].rw, &d->held[i].m);
+		d->fn(ev, &d->held[i].m, d->held[i].container, d->arg);
 	}
 	return n;
+}
+
+static const struct snap_cgroup *snap_find(const struct reg_snap *s, uint64_t id)
+{
+	size_t lo = 0, hi = s->n_cgroups;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s->cgroups[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n_cgroups && s->cgroups[lo].id == id ? &s->cgroups[lo] : NULL;
 }
 
 size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn_reg_match_fn fn,
 			    void *arg)
 {
 	struct dispatch_ctx d = { .fn = fn, .arg = arg };
-	struct reg_watch *done[64];
-	size_t n = 0, n_done = 0;
-	struct reg_cgroup *cg;
+	struct reg_snap *s = snap_get(r);
+	const struct snap_cgroup *sc = s ? snap_find(s, ev->watch_cgroup_id) : NULL;
+	size_t n = 0;
 
-	pthread_mutex_lock(&r->lock);
-	cg = find_cgroup(r, ev->watch_cgroup_id, NULL);
-	if (cg) {
-		n += dispatch_cgroup(cg, ev, &d, done, &n_done, 64);
-		for (size_t i = 0; i < cg->n_ancestors; i++)
-			n += dispatch_cgroup(cg->ancestors[i], ev, &d, done, &n_done, 64);
-	}
-	pthread_mutex_unlock(&r->lock);
+	for (size_t i = 0; sc && i < sc->n; i++)
+		n += dispatch_watch(r, &s->bindings[sc->first + i], ev, &d);
+	free(d.held);
+	snap_put(s);
 	return n;
 }
 
@@ -553,7 +796,8 @@ int pn_registry_prune(struct pn_registry *r)
 			(r->n_cgroups - i - 1) * sizeof(*r->cgroups));
 		r->n_cgroups--;
 		unlink_cgroup(r, cg);
-		sync_kernel(r, &cg, 1);
+		sync_kernel(r, &cg, 1, NULL);
+		rebuild_snap(r);
 		removed++;
 	}
 	/* Watches left without any cgroup are over. */
@@ -576,13 +820,24 @@ int pn_registry_prune(struct pn_registry *r)
 	return removed;
 }
 
+/* The consumer counts on with no lock: readers take each counter whole. */
+static void counts_load(const struct reg_watch *rw, uint64_t *counts)
+{
+	for (size_t i = 0; i < PN_EVENT_KINDS; i++)
+		counts[i] = __atomic_load_n(&rw->counts[i], __ATOMIC_RELAXED);
+}
+
 void pn_registry_foreach_watch(struct pn_registry *r,
 			       void (*fn)(const char *name, const uint64_t *counts, void *arg),
 			       void *arg)
 {
+	uint64_t counts[PN_EVENT_KINDS];
+
 	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < r->n_watches; i++)
-		fn(r->watches[i]->watch->name, r->watches[i]->counts, arg);
+	for (size_t i = 0; i < r->n_watches; i++) {
+		counts_load(r->watches[i], counts);
+		fn(r->watches[i]->watch->name, counts, arg);
+	}
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -610,6 +865,7 @@ void pn_registry_foreach_view(struct pn_registry *r,
 			      void (*fn)(const struct pn_watch_view *v, void *arg), void *arg)
 {
 	struct pn_watch_binding *b = NULL;
+	uint64_t counts[PN_EVENT_KINDS];
 
 	pthread_mutex_lock(&r->lock);
 	if (r->n_cgroups)
@@ -620,9 +876,10 @@ void pn_registry_foreach_view(struct pn_registry *r,
 			.watch = rw->watch,
 			.targets = &rw->targets,
 			.bindings = b,
-			.counts = rw->counts,
+			.counts = counts,
 		};
 
+		counts_load(rw, counts);
 		/* a watch has at most one binding per cgroup */
 		for (size_t j = 0; b && j < r->n_cgroups; j++) {
 			struct reg_cgroup *cg = r->cgroups[j];

@@ -3,8 +3,9 @@
  * The watch registry: named watches, the cgroups they resolve to, and the
  * kernel's view of them (which cgroups are watched, for which operations).
  * The one code path for a watch, whoever creates it: policy file, flags, or
- * the gRPC APIs. Thread-safe; the consumer's dispatch holds the lock
- * only while matching one event.
+ * the gRPC APIs. Thread-safe; the consumer matches against an immutable
+ * snapshot of the watches taken at each change, with no lock held (see
+ * pn_registry_dispatch).
  */
 #ifndef PN_REGISTRY_H
 #define PN_REGISTRY_H
@@ -48,7 +49,8 @@ enum pn_reg_mode {
  * changed, the caller still owns the spec, and err (NULL-safe) says what
  * failed and in which field: -EINVAL bad target, -ENOENT/-ESRCH target not
  * found (PID, CGROUP, CONTAINER, TARGETS), -EEXIST/-ENOENT per mode (NAME),
- * -ENOSPC past the watch limit, -ENOMEM (NONE).
+ * -ENOSPC past the watch limit or when the kernel's map of watched cgroups
+ * refuses one (full; everything is put back as it was), -ENOMEM (NONE).
  */
 int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum pn_reg_mode mode,
 			struct pn_reg_error *err);
@@ -64,7 +66,12 @@ void pn_registry_set_max_watches(struct pn_registry *r, size_t max);
 void pn_registry_foreach_view(struct pn_registry *r,
 			      void (*fn)(const struct pn_watch_view *v, void *arg), void *arg);
 
-/* Reports one event to every watch covering its cgroup. Returns matches made. */
+/*
+ * Reports one event to every watch covering its cgroup, from the snapshot
+ * of the last change; fn runs with no registry lock held (it may take its
+ * time: installs, views and status go on). One thread dispatches (the
+ * consumer): followMove state is its own. Returns matches made.
+ */
 size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn_reg_match_fn fn,
 			    void *arg);
 

@@ -508,6 +508,7 @@ int main(int argc, char **argv)
 	pn_consumer_init(&cons, NULL, cfg.output, cfg.node, stdout);
 	copts.backend = cfg.backend;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
+	copts.max_cgroups = cfg.max_cgroups;
 	copts.pin_path = cfg.pin_path;
 	copts.on_record = pn_consumer_on_record;
 	copts.ctx = &cons;
@@ -552,7 +553,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 
-	if (cfg.metrics_listen[0]) {
+	if (cfg.metrics_listen[0] || cfg.probe_listen[0]) {
 		struct pn_metrics_source src = {
 			.capture = cap,
 			.registry = reg,
@@ -564,7 +565,8 @@ int main(int argc, char **argv)
 			.grpc_ctx = rpc,
 		};
 
-		e = pn_metrics_start(&metrics, cfg.metrics_listen, &src, err, sizeof(err));
+		e = pn_metrics_start(&metrics, cfg.metrics_listen, cfg.probe_listen, &src, err,
+				     sizeof(err));
 		if (e) {
 			pn_err("%s", err);
 			goto out;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "panoptes_event.h"
 #include "format.h"
 #include "macros.h"
 #include "pathutil.h"
@@ -66,6 +67,9 @@ static const char usage_text[] =
 	"                           bpftool (default /sys/fs/bpf/panoptes; \"\" = none)\n"
 	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
 	"                           HOST:PORT (default 0.0.0.0:2112; \"\" = off)\n"
+	"  --probe-listen ADDR      serve only /healthz and /readyz on HOST:PORT, on a\n"
+	"                           thread of their own that scrapers cannot hold up:\n"
+	"                           for the kubelet's probes (default \"\" = off)\n"
 	"\n"
 	"gRPC API (argus.Argusd, panoptes.v1.Agent, grpc.health.v1.Health; docs/api.md).\n"
 	"With a listener, starting without any watch is fine:\n"
@@ -93,6 +97,8 @@ static const char usage_text[] =
 	"  -tlskeyfile, --tlskeyfile FILE\n"
 	"                           server private key (PEM)\n"
 	"  --max-watches N          refuse new watches past N (default 1024)\n"
+	"  --max-cgroups N          cgroups the kernel can watch at once (default 16384);\n"
+	"                           a watch that needs more is refused\n"
 	"  --max-request-bytes N    refuse larger requests, whatever the method (default 4194304)\n"
 	"  --stream-queue N         messages queued per event stream before a slow client\n"
 	"                           loses some (default 4096)\n"
@@ -129,12 +135,14 @@ enum {
 	OPT_VERSION,
 	OPT_PIN_PATH,
 	OPT_METRICS_LISTEN,
+	OPT_PROBE_LISTEN,
 	OPT_LISTEN,
 	OPT_TLS,
 	OPT_TLS_CA,
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
 	OPT_MAX_WATCHES,
+	OPT_MAX_CGROUPS,
 	OPT_MAX_REQUEST,
 	OPT_STREAM_QUEUE,
 	OPT_SOCKET,
@@ -168,6 +176,7 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "probe-listen", required_argument, NULL, OPT_PROBE_LISTEN },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "insecure-listen", required_argument, NULL, OPT_INSECURE_LISTEN },
@@ -178,6 +187,7 @@ static const struct option long_options[] = {
 	{ "tlscertfile", required_argument, NULL, OPT_TLS_CERT },
 	{ "tlskeyfile", required_argument, NULL, OPT_TLS_KEY },
 	{ "max-watches", required_argument, NULL, OPT_MAX_WATCHES },
+	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS },
 	{ "max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST },
 	{ "stream-queue", required_argument, NULL, OPT_STREAM_QUEUE },
 	{ "help", no_argument, NULL, 'h' },
@@ -558,6 +568,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->socket_path = PN_API_DEFAULT_SOCKET;
 	cfg->listen = PN_API_DEFAULT_LISTEN;
 	cfg->max_watches = 1024;
+	cfg->max_cgroups = PN_MAX_CGROUPS_DEFAULT;
 	cfg->max_request_bytes = 4 << 20;
 	cfg->stream_queue = 4096;
 	e = argusd_flags(argc, argv, cfg);
@@ -573,6 +584,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->backend = "auto";
 	cfg->pin_path = "/sys/fs/bpf/panoptes";
 	cfg->metrics_listen = "0.0.0.0:2112";
+	cfg->probe_listen = "";
 	default_node(cfg->node, sizeof(cfg->node));
 
 	opterr = 0;
@@ -674,6 +686,16 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 		case OPT_METRICS_LISTEN:
 			cfg->metrics_listen = optarg;
 			break;
+		case OPT_PROBE_LISTEN:
+			if (optarg[0] && !strrchr(optarg, ':')) {
+				snprintf(err, errlen,
+					 "--probe-listen: expected HOST:PORT or \"\", got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->probe_listen = optarg;
+			break;
 		case OPT_LISTEN:
 		case OPT_INSECURE_LISTEN:
 			if (optarg[0] && !strrchr(optarg, ':')) {
@@ -751,6 +773,16 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->max_watches = (size_t)v;
+			break;
+		case OPT_MAX_CGROUPS:
+			if (parse_long(optarg, 1, 1 << 20, &v)) {
+				snprintf(err, errlen,
+					 "--max-cgroups: expected 1 to 1048576, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->max_cgroups = (unsigned)v;
 			break;
 		case OPT_MAX_REQUEST:
 			if (parse_long(optarg, 1024, 1 << 30, &v)) {

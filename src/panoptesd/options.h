@@ -23,6 +23,7 @@ struct pn_config {
 	const char *backend;
 	const char *pin_path;	    /* "" = no pins */
 	const char *metrics_listen; /* "" = no metrics server */
+	const char *probe_listen;   /* "" = /healthz and /readyz on the metrics port only */
 	const char *socket_path;    /* gRPC on a unix socket; "" = none */
 	const char *listen;	    /* gRPC HOST:PORT; "" = none */
 	bool insecure_listen;	    /* listen came from --insecure-listen */
@@ -34,6 +35,7 @@ struct pn_config {
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	size_t max_watches;
+	unsigned max_cgroups;
 	size_t max_request_bytes;
 	size_t stream_queue;
 	bool verbose;

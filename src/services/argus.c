@@ -277,8 +277,8 @@ static grpc_status_code destroy_watch(struct pn_rpc *rpc, void *ctx,
 		 * pruned with its cgroup; an error would only make the
 		 * controller retry.
 		 */
-		pn_info("grpc: argus DestroyWatch: no watch for %s (already gone)",
-			key + strlen("argus/"));
+		pn_info_refusal("grpc: argus DestroyWatch: no watch for %s (already gone)",
+				key + strlen("argus/"));
 	} else {
 		pn_info("grpc: argus watch %s removed", gone);
 	}

@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -12,10 +13,12 @@
 #include <microhttpd.h>
 
 #include "events.h"
+#include "log.h"
 #include "text.h"
 
 struct pn_metrics {
-	struct MHD_Daemon *httpd;
+	struct MHD_Daemon *httpd;  /* --metrics-listen */
+	struct MHD_Daemon *probes; /* --probe-listen: its own thread and limits */
 	struct pn_metrics_source src;
 	atomic_bool ready; /* set by the main thread, read by libmicrohttpd's */
 };
@@ -143,27 +146,12 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	return r;
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-			      const char *method, const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **con_cls)
+/* /healthz and /readyz: no lock taken, whatever the rest of the agent is doing. */
+static enum MHD_Result probe_reply(struct pn_metrics *m, struct MHD_Connection *conn,
+				   const char *url)
 {
-	struct pn_metrics *m = cls;
-	static char ok[] = "ok\n", not_ready[] = "not ready\n", not_found[] = "not found\n",
-		    bad_method[] = "method not allowed\n";
+	static char ok[] = "ok\n", not_ready[] = "not ready\n", not_found[] = "not found\n";
 
-	(void)version, (void)upload_data, (void)upload_data_size, (void)con_cls;
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", bad_method,
-			     strlen(bad_method), MHD_RESPMEM_PERSISTENT);
-	if (!strcmp(url, "/metrics")) {
-		size_t len = 0;
-		char *body = pn_metrics_render(&m->src, &len);
-
-		if (!body)
-			return MHD_NO;
-		return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body,
-			     len, MHD_RESPMEM_MUST_FREE);
-	}
 	if (!strcmp(url, "/healthz"))
 		return reply(conn, MHD_HTTP_OK, "text/plain", ok, strlen(ok),
 			     MHD_RESPMEM_PERSISTENT);
@@ -178,7 +166,72 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		     MHD_RESPMEM_PERSISTENT);
 }
 
-static int parse_listen(const char *listen, struct addrinfo **ai, char *err, size_t errlen)
+static bool method_allowed(const char *method)
+{
+	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
+}
+
+static enum MHD_Result bad_method(struct MHD_Connection *conn)
+{
+	static char msg[] = "method not allowed\n";
+
+	return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", msg, strlen(msg),
+		     MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result handle_metrics(void *cls, struct MHD_Connection *conn, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **con_cls)
+{
+	struct pn_metrics *m = cls;
+
+	(void)version, (void)upload_data, (void)upload_data_size, (void)con_cls;
+	if (!method_allowed(method))
+		return bad_method(conn);
+	if (!strcmp(url, "/metrics")) {
+		size_t len = 0;
+		char *body = pn_metrics_render(&m->src, &len);
+
+		if (!body)
+			return MHD_NO;
+		return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body,
+			     len, MHD_RESPMEM_MUST_FREE);
+	}
+	return probe_reply(m, conn, url);
+}
+
+static enum MHD_Result handle_probes(void *cls, struct MHD_Connection *conn, const char *url,
+				     const char *method, const char *version,
+				     const char *upload_data, size_t *upload_data_size,
+				     void **con_cls)
+{
+	(void)version, (void)upload_data, (void)upload_data_size, (void)con_cls;
+	if (!method_allowed(method))
+		return bad_method(conn);
+	return probe_reply(cls, conn, url);
+}
+
+/*
+ * libmicrohttpd's messages: mostly connections refused at a limit, which a
+ * client causes at will, so limited like every refusal.
+ */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static struct pn_log_limit limit;
+	const char *flag = cls;
+	char msg[512];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	pn_info_limited(&limit, "%s: %s", flag, msg);
+}
+
+static int parse_listen(const char *flag, const char *listen, struct addrinfo **ai, char *err,
+			size_t errlen)
 {
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST,
 				  .ai_socktype = SOCK_STREAM };
@@ -188,7 +241,7 @@ static int parse_listen(const char *listen, struct addrinfo **ai, char *err, siz
 	int e;
 
 	if (!colon || !colon[1] || strlen(colon + 1) >= sizeof(port)) {
-		snprintf(err, errlen, "--metrics-listen: expected HOST:PORT, got \"%s\"", listen);
+		snprintf(err, errlen, "%s: expected HOST:PORT, got \"%s\"", flag, listen);
 		return -EINVAL;
 	}
 	hlen = colon - listen;
@@ -197,7 +250,7 @@ static int parse_listen(const char *listen, struct addrinfo **ai, char *err, siz
 		hlen -= 2;
 	}
 	if (hlen >= sizeof(host)) {
-		snprintf(err, errlen, "--metrics-listen: host too long in \"%s\"", listen);
+		snprintf(err, errlen, "%s: host too long in \"%s\"", flag, listen);
 		return -EINVAL;
 	}
 	memcpy(host, listen, hlen);
@@ -205,45 +258,99 @@ static int parse_listen(const char *listen, struct addrinfo **ai, char *err, siz
 	snprintf(port, sizeof(port), "%s", colon + 1);
 	e = getaddrinfo(hlen ? host : NULL, port, &hints, ai);
 	if (e) {
-		snprintf(err, errlen,
-			 "--metrics-listen: \"%s\": %s (a numeric address is expected)", listen,
-			 gai_strerror(e));
+		snprintf(err, errlen, "%s: \"%s\": %s (a numeric address is expected)", flag,
+			 listen, gai_strerror(e));
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int pn_metrics_start(struct pn_metrics **out, const char *listen,
-		     const struct pn_metrics_source *src, char *err, size_t errlen)
+/*
+ * One listener's bounds. Connections from one address beyond per_ip are
+ * closed at once, so a scraper (or an attacker) at one address cannot take
+ * every slot; a connection idle for idle_s seconds (a header never
+ * finished) is closed. docs/operations.md, "Metrics and probes", states
+ * them and the memory they imply.
+ */
+struct listener {
+	const char *flag;
+	MHD_AccessHandlerCallback handler;
+	unsigned total, per_ip, idle_s;
+	size_t conn_memory; /* libmicrohttpd's per-connection pool */
+};
+
+/* Prometheus (one connection per scrape, kept alive) and people with curl. */
+static const struct listener metrics_listener = {
+	.flag = "--metrics-listen",
+	.handler = handle_metrics,
+	.total = 64,
+	.per_ip = 8,
+	.idle_s = 5,
+	.conn_memory = 32 * 1024,
+};
+
+/*
+ * The kubelet: a new connection per probe, a request of a few hundred
+ * bytes. Many slots, each small, and a short idle time: holding them all
+ * takes total / per_ip addresses each keeping its connections busy.
+ */
+static const struct listener probe_listener = {
+	.flag = "--probe-listen",
+	.handler = handle_probes,
+	.total = 512,
+	.per_ip = 4,
+	.idle_s = 2,
+	.conn_memory = 8 * 1024,
+};
+
+static int listen_on(struct pn_metrics *m, const struct listener *l, const char *addr,
+		     struct MHD_Daemon **out, char *err, size_t errlen)
 {
+	/* epoll: the total is not bounded by select()'s FD_SETSIZE */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	struct addrinfo *ai = NULL;
-	struct pn_metrics *m;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	int e;
 
-	*out = NULL;
-	e = parse_listen(listen, &ai, err, errlen);
+	e = parse_listen(l->flag, addr, &ai, err, errlen);
 	if (e)
 		return e;
-	m = calloc(1, sizeof(*m));
-	if (!m) {
-		freeaddrinfo(ai);
-		return -ENOMEM;
-	}
-	m->src = *src;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	m->httpd = MHD_start_daemon(flags, 0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
-				    ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+	*out = MHD_start_daemon(flags, 0, NULL, NULL, l->handler, m, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, (void *)l->flag, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+				MHD_OPTION_CONNECTION_LIMIT, l->total,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, l->per_ip,
+				MHD_OPTION_CONNECTION_TIMEOUT, l->idle_s,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, l->conn_memory, MHD_OPTION_END);
 	freeaddrinfo(ai);
-	if (!m->httpd) {
+	if (!*out) {
 		snprintf(err, errlen,
-			 "--metrics-listen %s: cannot listen (address in use or not local?); use "
-			 "--metrics-listen \"\" to run without metrics",
-			 listen);
-		free(m);
+			 "%s %s: cannot listen (address in use or not local?); use %s \"\" to run "
+			 "without it",
+			 l->flag, addr, l->flag);
 		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+int pn_metrics_start(struct pn_metrics **out, const char *metrics_listen, const char *probe_listen,
+		     const struct pn_metrics_source *src, char *err, size_t errlen)
+{
+	struct pn_metrics *m;
+	int e = 0;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->src = *src;
+	if (metrics_listen[0])
+		e = listen_on(m, &metrics_listener, metrics_listen, &m->httpd, err, errlen);
+	if (!e && probe_listen[0])
+		e = listen_on(m, &probe_listener, probe_listen, &m->probes, err, errlen);
+	if (e) {
+		pn_metrics_stop(m);
+		return e;
 	}
 	*out = m;
 	return 0;
@@ -259,6 +366,9 @@ void pn_metrics_stop(struct pn_metrics *m)
 {
 	if (!m)
 		return;
-	MHD_stop_daemon(m->httpd);
+	if (m->probes)
+		MHD_stop_daemon(m->probes);
+	if (m->httpd)
+		MHD_stop_daemon(m->httpd);
 	free(m);
 }

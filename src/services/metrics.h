@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Prometheus text exposition, /healthz and /readyz over HTTP (libmicrohttpd,
- * its own thread). Reads the kernel counters, the registry and the
+ * a thread per listener). Reads the kernel counters, the registry and the
  * consumer's figures; never blocks the ring buffer consumer beyond the
  * registry lock.
  */
@@ -29,8 +29,13 @@ struct pn_metrics_source {
 
 struct pn_metrics;
 
-/* Listens on "HOST:PORT" ("[::]:PORT" for IPv6). Errors name --metrics-listen. */
-int pn_metrics_start(struct pn_metrics **out, const char *listen,
+/*
+ * Listens on "HOST:PORT" ("[::]:PORT" for IPv6): /metrics, /healthz and
+ * /readyz on metrics_listen; /healthz and /readyz alone on probe_listen, a
+ * daemon and thread of its own that slow scrapers of /metrics cannot hold
+ * up. Either may be "". Errors name the flag.
+ */
+int pn_metrics_start(struct pn_metrics **out, const char *metrics_listen, const char *probe_listen,
 		     const struct pn_metrics_source *src, char *err, size_t errlen);
 void pn_metrics_set_ready(struct pn_metrics *m, bool ready);
 void pn_metrics_stop(struct pn_metrics *m);

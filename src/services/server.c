@@ -95,6 +95,7 @@ static void unary_reply(struct pn_rpc *rpc, grpc_call *call, grpc_status_code co
 
 struct pending {
 	struct pn_rpc_tag tag;
+	struct pending *next; /* in the manage worker's queue */
 	struct pn_rpc_method_slot *slot;
 	grpc_call *call;
 	gpr_timespec deadline;
@@ -197,8 +198,8 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 	}
 	caller_of(rpc, p->call, &who);
 	if (pn_authz_may_call(&who, role_needed[m->access], m->path, msg, sizeof(msg))) {
-		pn_info("grpc %s: %s: %s", m->path,
-			pn_api_status_name(GRPC_STATUS_PERMISSION_DENIED), msg);
+		pn_info_refusal("grpc %s: %s: %s", m->path,
+				pn_api_status_name(GRPC_STATUS_PERMISSION_DENIED), msg);
 		unary_reply(rpc, p->call, GRPC_STATUS_PERMISSION_DENIED, msg, NULL);
 		return;
 	}
@@ -228,25 +229,75 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 		if (resp)
 			protobuf_c_message_free_unpacked(resp, NULL);
 		if (code != GRPC_STATUS_OK)
-			pn_info("grpc %s: %s: %s", m->path, pn_api_status_name(code), msg);
+			pn_info_refusal("grpc %s: %s: %s", m->path, pn_api_status_name(code), msg);
 	}
 	protobuf_c_message_free_unpacked(req, NULL);
+}
+
+static void pending_free(struct pending *p)
+{
+	if (p->payload)
+		grpc_byte_buffer_destroy(p->payload);
+	grpc_metadata_array_destroy(&p->md);
+	free(p);
+}
+
+/* Counted in flight until served, so the queue stays up for its reply. */
+static void work_push(struct pn_rpc *rpc, struct pending *p)
+{
+	pn_rpc_inflight_add(rpc);
+	pthread_mutex_lock(&rpc->work_mu);
+	p->next = NULL;
+	if (rpc->work_tail)
+		rpc->work_tail->next = p;
+	else
+		rpc->work_head = p;
+	rpc->work_tail = p;
+	pthread_cond_signal(&rpc->work_cv);
+	pthread_mutex_unlock(&rpc->work_mu);
+}
+
+static void *manage_worker(void *arg)
+{
+	struct pn_rpc *rpc = arg;
+
+	for (;;) {
+		struct pending *p;
+
+		pthread_mutex_lock(&rpc->work_mu);
+		while (!rpc->work_head && !rpc->work_exit)
+			pthread_cond_wait(&rpc->work_cv, &rpc->work_mu);
+		p = rpc->work_head;
+		if (p) {
+			rpc->work_head = p->next;
+			if (!rpc->work_head)
+				rpc->work_tail = NULL;
+		}
+		pthread_mutex_unlock(&rpc->work_mu);
+		if (!p)
+			return NULL;
+		handle_call(rpc, p); /* takes p->call */
+		pending_free(p);
+		pn_rpc_inflight_sub(rpc);
+	}
 }
 
 static void pending_done(struct pn_rpc *rpc, struct pn_rpc_tag *t, bool ok)
 {
 	struct pending *p = container_of(t, struct pending, tag);
+	const struct pn_rpc_method *m = p->slot->method;
 
 	if (ok) {
 		/* keep one request armed per slot before serving this one */
 		if (!atomic_load(&rpc->stopping))
 			request_call(rpc, p->slot);
+		if (m->access == PN_RPC_MANAGE && m->unary && rpc->worker_started) {
+			work_push(rpc, p);
+			return;
+		}
 		handle_call(rpc, p); /* takes p->call */
 	}
-	if (p->payload)
-		grpc_byte_buffer_destroy(p->payload);
-	grpc_metadata_array_destroy(&p->md);
-	free(p);
+	pending_free(p);
 }
 
 static void request_unknown(struct pn_rpc *rpc);
@@ -532,6 +583,8 @@ int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts,
 	rpc->n_services = n_services;
 	rpc->opts = *opts;
 	pthread_mutex_init(&rpc->lock, NULL);
+	pthread_mutex_init(&rpc->work_mu, NULL);
+	pthread_cond_init(&rpc->work_cv, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &rpc->started);
 	gpr_set_log_function(grpc_log);
 	grpc_init();
@@ -568,6 +621,13 @@ int pn_rpc_start(struct pn_rpc **out, const struct pn_rpc_opts *opts,
 		for (int j = 0; j < PN_RPC_PENDING_PER_METHOD; j++)
 			request_call(rpc, &rpc->methods[i]);
 	request_unknown(rpc);
+	e = pthread_create(&rpc->worker, NULL, manage_worker, rpc);
+	if (e) {
+		snprintf(err, errlen, "grpc: cannot start its worker thread: %s", strerror(e));
+		e = -e;
+		goto fail;
+	}
+	rpc->worker_started = true;
 	e = pthread_create(&rpc->thread, NULL, cq_thread, rpc);
 	if (e) {
 		snprintf(err, errlen, "grpc: cannot start its thread: %s", strerror(e));
@@ -626,6 +686,14 @@ void pn_rpc_stop(struct pn_rpc *rpc)
 				((struct pn_rpc_tag *)ev.tag)->done(rpc, ev.tag, false);
 		}
 	}
+	/* the queue drained with every queued call served: the worker is idle */
+	if (rpc->worker_started) {
+		pthread_mutex_lock(&rpc->work_mu);
+		rpc->work_exit = true;
+		pthread_cond_signal(&rpc->work_cv);
+		pthread_mutex_unlock(&rpc->work_mu);
+		pthread_join(rpc->worker, NULL);
+	}
 	/* Streams still listed hold references only to themselves: drop them. */
 	pn_rpc_streams_unlist(rpc);
 	if (rpc->server)
@@ -642,6 +710,8 @@ void pn_rpc_stop(struct pn_rpc *rpc)
 	free(rpc->feeds);
 	free(rpc->built);
 	pthread_mutex_destroy(&rpc->lock);
+	pthread_mutex_destroy(&rpc->work_mu);
+	pthread_cond_destroy(&rpc->work_cv);
 	free(rpc);
 	grpc_shutdown();
 }

@@ -6,7 +6,14 @@
  * operations point at (a stream) are reference counted; the count is taken
  * before an operation starts and dropped in its done().
  *
+ * Calls that change watches (PN_RPC_MANAGE) run on a second thread, the
+ * manage worker, one at a time in arrival order: resolving targets reads
+ * /proc and cgroupfs and may take long, and health, status and streams
+ * must not wait behind it. Their authorization checks and the install
+ * they guard are therefore never interleaved with another change.
+ *
  * Lock order: rpc->lock (the list of subscribed streams), then a stream's mu.
+ * rpc->work_mu is taken alone.
  */
 #ifndef PN_RPC_TRANSPORT_H
 #define PN_RPC_TRANSPORT_H
@@ -45,6 +52,12 @@ struct pn_rpc {
 	grpc_completion_queue *cq;
 	pthread_t thread;
 	bool thread_started;
+	pthread_t worker; /* the manage worker */
+	bool worker_started;
+	pthread_mutex_t work_mu;
+	pthread_cond_t work_cv;
+	struct pending *work_head, *work_tail; /* calls waiting for it, in order */
+	bool work_exit;
 	struct pn_rpc_service *services;
 	size_t n_services;
 	struct pn_rpc_method_slot *methods;

@@ -55,11 +55,20 @@ def cgroup2_root():
     raise unittest.SkipTest("no cgroup2 mount")
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A loopback port nobody listens on now (the kernel's pick, outside fixed ports)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on now (the kernel's pick, outside fixed ports),
+    never one this process was given before: two picks made before either is bound
+    (the gRPC and the metrics port of one agent) can otherwise be the same."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def http_get(addr, path, timeout=5):
@@ -165,10 +174,13 @@ class Agent:
         self.bad_output = []  # stdout lines that are not JSON in JSON mode
         self._last_counters = None
         self._changed = threading.Condition()
+        self._stdout_open = threading.Event()  # cleared: stdout is left unread (a stuck log)
+        self._stdout_open.set()
         # stdout from the start (a watched workload may already be busy); stderr is
         # read here until ready, then by its own thread
         self._threads = [threading.Thread(target=self._drain, daemon=True,
-                                          args=(self.proc.stdout, b"", self._on_stdout))]
+                                          args=(self.proc.stdout, b"", self._on_stdout,
+                                                self._stdout_open))]
         self._threads[0].start()
         try:
             rest = self._wait_ready(time.monotonic() + ready_timeout)
@@ -222,9 +234,19 @@ class Agent:
             self._on_stderr(line)
         return buf
 
-    def _drain(self, f, buf, on_line):
-        """Reads a pipe until EOF, calling on_line with each line."""
+    def pause_stdout(self):
+        """Stops reading the agent's stdout (after at most one more chunk): a log
+        that stops draining, as a stuck log shipper or terminal makes it."""
+        self._stdout_open.clear()
+
+    def resume_stdout(self):
+        self._stdout_open.set()
+
+    def _drain(self, f, buf, on_line, gate=None):
+        """Reads a pipe until EOF, calling on_line with each line; waits while gate is clear."""
         while True:
+            if gate:
+                gate.wait()
             chunk = os.read(f.fileno(), 65536)
             if not chunk:
                 break
@@ -326,6 +348,7 @@ class Agent:
     def stop(self):
         """SIGTERM (if still running); returns (exit code, stderr text). Remaining output is
         collected."""
+        self.resume_stdout()
         if self.proc.poll() is None:
             try:
                 self._last_counters = self.counters()

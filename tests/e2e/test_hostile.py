@@ -7,9 +7,11 @@ ListWatches and argus RecordMetrics/GetWatchState, escaped in the log line
 and on stdout, and /metrics stays valid for promtool; client text that is not
 UTF-8 or holds control bytes is INVALID_ARGUMENT naming the field; a line
 cannot be forged; cgroup targets cannot leave the cgroup tree; a policy
-file of aliases or deep nesting is refused at once."""
+file of aliases or deep nesting is refused at once; a watch the kernel's map
+of watched cgroups has no room for is refused and leaves nothing behind."""
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -18,8 +20,8 @@ import unittest
 import grpc
 from google.protobuf.message import DecodeError
 
-from pn_e2e import PANOPTESD, WORKLOAD, cgroup2_root, http_get, run_cli
-from pn_grpc import GrpcCase, _varint, with_submessage
+from pn_e2e import PANOPTESD, WORKLOAD, Cgroup, cgroup2_root, http_get, run_cli
+from pn_grpc import Api, GrpcCase, _varint, with_submessage
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 PANOPTESCTL = os.environ.get("PANOPTESCTL", "panoptesctl")
@@ -347,6 +349,160 @@ class PolicyBounds(HostileCase):
         keys = "".join(f"k{i}: v\n" for i in range(100000))
         self.refused_quickly(keys, ":1025:1: more than 1024 keys in one mapping")
 
+
+class KernelMapFull(HostileCase):
+    cgroup_name = "mapfull"
+
+    def test_watch_past_the_kernel_map_is_refused_and_rolled_back(self):
+        """--max-cgroups 3 sizes the kernel's map: the watch that needs a fourth and a
+        fifth entry is RESOURCE_EXHAUSTED, and the kernel, the registry and the
+        events are as before it; once there is room the same watch works."""
+        api = self.start_agent("--max-cgroups", "3")
+        N, d = api.N, self.tmp.path
+        cgs = [Cgroup(f"mapfull{i}") for i in range(4)]
+        self.addCleanup(lambda: [c.close() for c in cgs])
+
+        def watch(name, groups):
+            return N.CreateWatchRequest(watch=N.Watch(
+                name=name, pod=name, log_format="{event} {path}{sep}{file} {pod}",
+                targets=N.Targets(cgroups=[g.path for g in groups]),
+                subjects=[N.Subject(paths=[d], events=[N.EventType.Value("EVENT_TYPE_CREATE")])]))
+
+        api.n_create(watch("first", [self.cg, cgs[0]]), timeout=10)
+        # "first" holds 2 of the 3 entries: a watch of 2 more does not fit
+        e = self.assertRpcError(api.n_create, watch("second", cgs[1:3]),
+                                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                "the kernel's map of watched cgroups refused it", "it is full")
+        self.assertRegex(e.details(), r"cgroup \S*/panoptes-e2e/mapfull[12]-\d+: ")
+        # an update that needs more entries leaves the watch as it was
+        self.assertRpcError(api.n_update, N.UpdateWatchRequest(
+            watch=watch("first", [self.cg, cgs[0], cgs[1], cgs[2]]).watch),
+            grpc.StatusCode.RESOURCE_EXHAUSTED, "it is full")
+        self.assertEqual([w.watch.name for w in api.list_watches()], ["first"])
+        (info,) = api.list_watches()
+        self.assertEqual(sorted(b.id for b in info.cgroups),
+                         sorted(os.stat(g.path).st_ino for g in (self.cg, cgs[0])))
+
+        cgs[1].run([WORKLOAD, f"create:{d}/in-second"])
+        self.cg.run([WORKLOAD, f"create:{d}/in-first"])
+        lines = self.agent.wait_for(lambda l: any("in-first" in x for x in l))
+        self.agent.settle(quiet=0.3)
+        self.assertEqual([l for l in lines if "in-" in l], [f"CREATE {d}/in-first first"])
+
+        # room again: the same watch is installed and reports
+        api.n_delete(N.DeleteWatchRequest(name="first"), timeout=10)
+        api.n_create(watch("second", cgs[1:3]), timeout=10)
+        cgs[2].run([WORKLOAD, f"create:{d}/in-second-again"])
+        self.agent.wait_for(lambda l: f"CREATE {d}/in-second-again second" in l)
+
+
+class StuckLog(HostileCase):
+    cgroup_name = "stucklog"
+
+    def test_a_stdout_that_stops_draining_holds_up_no_call(self):
+        """The log's reader stops (a stuck shipper or terminal): the consumer blocks
+        in write(), and gRPC, /metrics and the probes answer as before; nothing
+        is lost once the reader resumes (the ring buffer holds the rest)."""
+        api = self.start_agent(output="json")
+        N, d = api.N, self.tmp.path
+        api.n_create(N.CreateWatchRequest(watch=N.Watch(
+            name="w", targets=N.Targets(cgroups=[self.cg.path]),
+            subjects=[N.Subject(paths=[d], events=[N.EventType.Value("EVENT_TYPE_CREATE")])])),
+            timeout=10)
+        # ~500-byte JSON lines: 800 of them are past the pipe (64 KiB) and one read chunk
+        names = [f"{d}/{i:04d}-" + "x" * 200 for i in range(800)]
+        self.agent.pause_stdout()
+        # stopped while the workload runs, the agent then finds every record in one batch:
+        # its 64 KiB stdio buffer fills (and write() blocks) in the middle of the batch
+        self.agent.proc.send_signal(signal.SIGSTOP)
+        try:
+            self.cg.run([WORKLOAD] + [f"create:{n}" for n in names])
+        finally:
+            self.agent.proc.send_signal(signal.SIGCONT)
+        # the consumer is stuck once it has written what the pipe holds
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            before = self.agent.metrics()["panoptes_records_total"]
+            time.sleep(0.5)
+            if self.agent.metrics()["panoptes_records_total"] == before:
+                break
+        self.assertLess(before, len(names), "the log should be stuck before the last event")
+
+        def timed(what, fn):
+            t0 = time.monotonic()
+            fn()
+            took = time.monotonic() - t0
+            self.assertLess(took, 1.0, f"{what} took {took:.2f} s with the log stuck")
+
+        timed("Health.Check", lambda: api.serving())
+        timed("GetStatus", lambda: api.status())
+        timed("ListWatches", lambda: self.assertEqual(len(api.list_watches()), 1))
+        timed("CreateWatch", lambda: api.n_create(N.CreateWatchRequest(watch=N.Watch(
+            name="w2", targets=N.Targets(cgroups=[self.cg.path]),
+            subjects=[N.Subject(paths=["/nowhere"],
+                                events=[N.EventType.Value("EVENT_TYPE_CREATE")])])), timeout=5))
+        timed("DeleteWatch", lambda: api.n_delete(N.DeleteWatchRequest(name="w2"), timeout=5))
+        timed("/metrics", lambda: self.assertEqual(http_get(self.agent.metrics_addr,
+                                                            "/metrics")[0], 200))
+        timed("/healthz", lambda: self.assertEqual(http_get(self.agent.metrics_addr,
+                                                            "/healthz")[0], 200))
+
+        self.agent.resume_stdout()
+        lines = self.agent.wait_for(lambda l: len(l) >= len(names), timeout=30)
+        self.assertEqual([l["path"] for l in lines if l["event"] == "CREATE"], names)
+
+
+class SlowChanges(HostileCase):
+    cgroup_name = "slowchanges"
+
+    def test_health_and_status_answer_while_changes_queue(self):
+        """Container targets are found by walking the cgroup tree: with 1,500 more
+        cgroups, a watch of 16 containers takes a while to resolve. 6 clients
+        install such watches at once; they queue on the manage worker, and
+        meanwhile Health.Check and GetStatus answer within 1 s, every time."""
+        import threading
+        api = self.start_agent()
+        N, d = api.N, self.tmp.path
+        cid = "ab" * 32
+        made = [os.path.join(self.cg.path, f"docker-{cid}.scope")]
+        for i in range(30):
+            made.append(os.path.join(self.cg.path, f"wide{i}"))
+            made += [os.path.join(made[-1], f"c{j}") for j in range(50)]
+        for m in made:
+            os.mkdir(m)
+        self.addCleanup(lambda: [os.rmdir(m) for m in reversed(made)])
+        errors, took = [], []
+
+        def install(k):
+            try:
+                own = Api(self.channel())
+                t0 = time.monotonic()
+                own.n_create(N.CreateWatchRequest(watch=N.Watch(
+                    name=f"slow-{k}", targets=N.Targets(containers=[f"docker://{cid}"] * 16),
+                    subjects=[N.Subject(paths=[d], events=[
+                        N.EventType.Value("EVENT_TYPE_CREATE")])])), timeout=120)
+                took.append(time.monotonic() - t0)
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=install, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        worst, probes = 0.0, 0
+        while any(t.is_alive() for t in threads):
+            for fn in (api.serving, api.status):
+                t0 = time.monotonic()
+                fn()
+                worst = max(worst, time.monotonic() - t0)
+                probes += 1
+            time.sleep(0.05)
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(len(api.list_watches()), 6)
+        # the changes did queue: the last of them waited for the others
+        self.assertGreater(max(took), 1.0, f"the installs took {sorted(took)}")
+        self.assertLess(worst, 1.0, f"the slowest of {probes} health/status calls")
 
 if __name__ == "__main__":
     unittest.main()

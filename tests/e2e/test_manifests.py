@@ -42,6 +42,7 @@ NAME_LABEL = {"app.kubernetes.io/name": "panoptes"}
 NAMESPACE = "panoptes"
 GRPC_PORT = 50051
 METRICS_PORT = 2112
+PROBE_PORT = 2113
 
 # The capability set docs/deploy.md explains, one row each.
 CAPS = {"BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE"}
@@ -462,7 +463,8 @@ class Manifests(unittest.TestCase):
 
     def test_ports(self):
         ports = {p["name"]: (p["containerPort"], p.get("protocol", "TCP")) for p in self.c["ports"]}
-        self.assertEqual(ports, {"grpc": (GRPC_PORT, "TCP"), "metrics": (METRICS_PORT, "TCP")})
+        self.assertEqual(ports, {"grpc": (GRPC_PORT, "TCP"), "metrics": (METRICS_PORT, "TCP"),
+                                 "probes": (PROBE_PORT, "TCP")})
 
     def _port(self, p):
         if isinstance(p, int):
@@ -472,11 +474,12 @@ class Manifests(unittest.TestCase):
     def test_probes(self):
         live, ready = self.c["livenessProbe"], self.c["readinessProbe"]
         # HTTP probes are the active ones: they work with and without the tls
-        # Component, where Kubernetes' plaintext gRPC probes would fail.
+        # Component, where Kubernetes' plaintext gRPC probes would fail; on the
+        # probe listener, whose slots clients of the metrics port cannot take.
         self.assertEqual(live["httpGet"]["path"], "/healthz")
-        self.assertEqual(self._port(live["httpGet"]["port"]), METRICS_PORT)
+        self.assertEqual(self._port(live["httpGet"]["port"]), PROBE_PORT)
         self.assertEqual(ready["httpGet"]["path"], "/readyz")
-        self.assertEqual(self._port(ready["httpGet"]["port"]), METRICS_PORT)
+        self.assertEqual(self._port(ready["httpGet"]["port"]), PROBE_PORT)
         for p in (live, ready):
             self.assertNotIn("grpc", p)
             self.assertGreaterEqual(p["failureThreshold"], 3)
@@ -544,6 +547,7 @@ class Manifests(unittest.TestCase):
             # the pod IP without client certificates, said in so many words; the tls
             # Component makes it --listen with mutual TLS
             "--insecure-listen": f"0.0.0.0:{GRPC_PORT}",
+            "--probe-listen": f"0.0.0.0:{PROBE_PORT}",
         })
         # the listeners are the declared ports
         self.assertEqual(self._port("grpc"), int(args["--insecure-listen"].rsplit(":", 1)[1]))
@@ -551,6 +555,7 @@ class Manifests(unittest.TestCase):
         vol, rel = self._volume_file(SOCKET)
         self.assertEqual((rel, vol["emptyDir"].get("medium")), ("panoptes.sock", "Memory"))
         self.assertEqual(self._port("metrics"), int(args["--metrics-listen"].rsplit(":", 1)[1]))
+        self.assertEqual(self._port("probes"), int(args["--probe-listen"].rsplit(":", 1)[1]))
         # pins land in the node's bpffs
         self.assertTrue(args["--pin-path"].startswith("/sys/fs/bpf/"))
 

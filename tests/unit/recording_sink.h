@@ -28,6 +28,9 @@ struct call {
 static struct {
 	struct call calls[64];
 	size_t n;
+	/* a watch() of this cgroup id is refused with refuse_e, as a full BPF map refuses (-E2BIG) */
+	uint64_t refuse_id;
+	int refuse_e;
 } rec;
 
 static inline struct call *rec_next(void)
@@ -45,7 +48,7 @@ static inline int sink_watch(void *ctx, uint64_t id, uint32_t ops)
 	c->kind = CALL_WATCH;
 	c->id = id;
 	c->ops = ops;
-	return 0;
+	return rec.refuse_e && id == rec.refuse_id ? rec.refuse_e : 0;
 }
 
 static inline int sink_unwatch(void *ctx, uint64_t id)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "options.h"
+#include "panoptes_event.h"
 
 #ifndef PN_TEST_DATA_DIR
 #define PN_TEST_DATA_DIR "tests/unit/data"
@@ -50,6 +51,7 @@ static void grpc_defaults_allow_no_watch(void **state)
 	/* the node's own processes only: a 0600 socket and loopback */
 	assert_string_equal(cfg.socket_path, "/run/panoptes/panoptes.sock");
 	assert_string_equal(cfg.listen, "127.0.0.1:50051");
+	assert_string_equal(cfg.probe_listen, "");
 	assert_false(cfg.insecure_listen);
 	assert_null(cfg.authz_file);
 	/* API watches: the pods' cgroups, with either cgroup driver */
@@ -58,6 +60,7 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_string_equal(cfg.api_cgroup_roots[1], "/kubepods");
 	assert_false(cfg.tls);
 	assert_int_equal(cfg.max_watches, 1024);
+	assert_int_equal(cfg.max_cgroups, PN_MAX_CGROUPS_DEFAULT);
 	assert_int_equal(cfg.max_request_bytes, 4194304);
 	assert_int_equal(cfg.stream_queue, 4096);
 	assert_int_equal(cfg.ringbuf_mb, 4);
@@ -82,6 +85,8 @@ static void argusd_single_dash_tls_flags(void **state)
 						 "-tlskeyfile=" PEM,
 						 "--listen",
 						 "127.0.0.1:7000",
+						 "--max-cgroups",
+						 "64",
 						 "--max-watches",
 						 "3",
 						 "--stream-queue",
@@ -94,14 +99,18 @@ static void argusd_single_dash_tls_flags(void **state)
 						 "16",
 						 "--nice",
 						 "0",
+						 "--probe-listen",
+						 "0.0.0.0:2113",
 						 NULL }),
 			 0);
+	assert_string_equal(cfg.probe_listen, "0.0.0.0:2113");
 	assert_true(cfg.tls);
 	assert_string_equal(cfg.tls_ca_file, PEM);
 	assert_string_equal(cfg.tls_cert_file, PEM);
 	assert_string_equal(cfg.tls_key_file, PEM);
 	assert_string_equal(cfg.listen, "127.0.0.1:7000");
 	assert_int_equal(cfg.max_watches, 3);
+	assert_int_equal(cfg.max_cgroups, 64);
 	assert_int_equal(cfg.stream_queue, 64);
 	assert_int_equal(cfg.max_request_bytes, 65536);
 	assert_int_equal(cfg.batch_us, 0);
@@ -132,8 +141,12 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "-tls", "-tlscafile", "/nonexistent/ca.pem", NULL });
 	expect_error("--listen: expected HOST:PORT or \"\", got \"50051\"",
 		     (const char *[]){ "--listen", "50051", NULL });
+	expect_error("--probe-listen: expected HOST:PORT or \"\", got \"2113\"",
+		     (const char *[]){ "--probe-listen", "2113", NULL });
 	expect_error("--max-watches: expected 1 to 1000000, got \"0\"",
 		     (const char *[]){ "--max-watches", "0", NULL });
+	expect_error("--max-cgroups: expected 1 to 1048576, got \"2000000\"",
+		     (const char *[]){ "--max-cgroups", "2000000", NULL });
 	expect_error("--stream-queue: expected 1 to 16777216, got \"lots\"",
 		     (const char *[]){ "--stream-queue", "lots", NULL });
 	expect_error("--batch-us: expected 0 to 100000, got \"-1\"",

@@ -94,6 +94,7 @@ static int reg_setup(void **state)
 	const struct pn_kernel_sink sink = recording_sink();
 
 	(void)state;
+	memset(&rec, 0, sizeof(rec));
 	reg = pn_registry_new(cg, proc, &sink);
 	return reg ? 0 : -1;
 }
@@ -265,20 +266,21 @@ static void test_install_replace_remove(void **state)
 	EXPECT(W(a, PN_CREATE), L1(4));
 
 	/* new events on the same cgroup: updated in place, never unwatched */
+	/* (the old and the new watch's operations together first: no gap for either) */
 	add("w", "modify", CGROUPS("\"/" CTR_A "\""));
-	EXPECT(W(a, PN_MODIFY), L1(4));
+	EXPECT(W(a, PN_CREATE | PN_MODIFY), W(a, PN_MODIFY));
 
-	/* a second cgroup: only it is pushed */
+	/* a second cgroup: only it is pushed; the levels, unchanged, are not */
 	add("w", "modify", CGROUPS("\"/" CTR_A "\", \"/" CTR_B "\""));
-	EXPECT(W(b, PN_MODIFY), L1(4));
+	EXPECT(W(b, PN_MODIFY));
 
 	/* the first goes; the other is left as it is */
 	add("w", "modify", CGROUPS("\"/" CTR_B "\""));
-	EXPECT(L1(4), U(a));
+	EXPECT(U(a));
 
-	/* moved: the new cgroup is watched before the old one is let go */
+	/* moved: the new cgroup (and its level) is watched before the old one is let go */
 	add("w", "modify", CGROUPS("\"/" DOCKER "\""));
-	EXPECT(W(d, PN_MODIFY), L1(2), U(b));
+	EXPECT(W(d, PN_MODIFY), L2(2, 4), L1(2), U(b));
 	assert_int_equal(pn_registry_watch_count(reg), 1);
 	assert_int_equal(pn_registry_cgroup_count(reg), 1);
 
@@ -308,7 +310,7 @@ static void test_modes(void **state)
 	assert_int_equal(pn_registry_watch_count(reg), 1);
 
 	install_ok("w", "delete", CGROUPS("\"/" CTR_A "\""), PN_REG_REPLACE_ONLY);
-	EXPECT(W(a, PN_DELETE), L1(4));
+	EXPECT(W(a, PN_CREATE | PN_DELETE), W(a, PN_DELETE));
 }
 
 static void test_ancestor_parent_first(void **state)
@@ -323,7 +325,7 @@ static void test_ancestor_parent_first(void **state)
 	add("a", "modify", CGROUPS("\"/" CTR_A "\""));
 	EXPECT(W(a, PN_CREATE | PN_MODIFY), L2(3, 4));
 	add("b", "delete", CGROUPS("\"/" CTR_B "\""));
-	EXPECT(W(b, PN_CREATE | PN_DELETE), L2(3, 4));
+	EXPECT(W(b, PN_CREATE | PN_DELETE));
 
 	/* in the child, each watch reports what it asked for */
 	m = dispatch(a, PN_CREATE);
@@ -382,7 +384,7 @@ static void test_watch_limit(void **state)
 	pn_registry_set_max_watches(reg, 2);
 	add("a", "create", CGROUPS("\"/" CTR_A "\""));
 	add("b", "create", CGROUPS("\"/" CTR_B "\""));
-	EXPECT(W(a, PN_CREATE), L1(4), W(b, PN_CREATE), L1(4));
+	EXPECT(W(a, PN_CREATE), L1(4), W(b, PN_CREATE));
 
 	s = spec_of("c", "create", CGROUPS("\"/" DOCKER "\""));
 	install_fails(&s, PN_REG_UPSERT, -ENOSPC, PN_REG_FIELD_NONE, 0,
@@ -401,7 +403,7 @@ static void test_watch_limit(void **state)
 
 	pn_registry_set_max_watches(reg, 0);
 	add("d", "delete", CGROUPS("\"/" CTR_B "\""));
-	EXPECT(W(b, PN_DELETE), L2(2, 4));
+	EXPECT(W(b, PN_DELETE));
 	assert_int_equal(pn_registry_watch_count(reg), 3);
 }
 
@@ -430,7 +432,7 @@ static void test_dedup(void **state)
 
 	/* another watch on the same cgroup shares its entry in the kernel */
 	add("other", "modify", "  containers: [\"containerd://559aead08264\"]");
-	EXPECT(W(a, PN_CREATE | PN_MODIFY), L1(4));
+	EXPECT(W(a, PN_CREATE | PN_MODIFY));
 	assert_int_equal(pn_registry_cgroup_count(reg), 1);
 	v = view("other");
 	assert_int_equal(v.n_bindings, 1);
@@ -443,7 +445,7 @@ static void test_dedup(void **state)
 
 	/* one of them goes: the cgroup stays watched for the other */
 	assert_int_equal(pn_registry_remove(reg, "same"), 0);
-	EXPECT(W(a, PN_MODIFY), L1(4));
+	EXPECT(W(a, PN_MODIFY));
 	assert_int_equal(pn_registry_cgroup_count(reg), 1);
 }
 
@@ -460,7 +462,7 @@ static void test_prune(void **state)
 	add("g", "create", CGROUPS("\"/gone/one\", \"/gone/two\""));
 	add("h", "modify", CGROUPS("\"/gone/one\""));
 	EXPECT(W(one < two ? one : two, PN_CREATE), W(one < two ? two : one, PN_CREATE), L1(2),
-	       W(one, PN_CREATE | PN_MODIFY), L1(2));
+	       W(one, PN_CREATE | PN_MODIFY));
 
 	assert_int_equal(pn_registry_prune(reg), 0);
 	EXPECT_NONE();
@@ -469,7 +471,7 @@ static void test_prune(void **state)
 	pathf(p, "%s/gone/one", cg);
 	assert_int_equal(rmdir(p), 0);
 	assert_int_equal(pn_registry_prune(reg), 1);
-	EXPECT(L1(2), U(one), L1(2));
+	EXPECT(U(one));
 	assert_int_equal(pn_registry_watch_count(reg), 1);
 	assert_int_equal(pn_registry_cgroup_count(reg), 1);
 	assert_int_equal(view("g").n_bindings, 1);
@@ -478,7 +480,7 @@ static void test_prune(void **state)
 	pathf(p, "%s/gone/two", cg);
 	assert_int_equal(rmdir(p), 0);
 	assert_int_equal(pn_registry_prune(reg), 1);
-	EXPECT(L0, U(two), L0);
+	EXPECT(L0, U(two));
 	assert_int_equal(pn_registry_watch_count(reg), 0);
 	assert_int_equal(pn_registry_cgroup_count(reg), 0);
 	pathf(p, "%s/gone", cg);
@@ -653,6 +655,114 @@ static void test_pid_in(void **state)
 	assert_int_equal(pn_registry_pid_in(reg, id_of(CTR_B), 0), 0);
 }
 
+/* The kernel's map refuses a cgroup (full): the install fails and everything is as before. */
+static void test_kernel_refusal_rolls_back(void **state)
+{
+	uint64_t a = id_of(CTR_A), b = id_of(CTR_B), d = id_of(DOCKER);
+	struct pn_watch_spec s;
+	char msg[2 * PATH_MAX];
+	struct view_of v;
+
+	(void)state;
+	add("w", "create", CGROUPS("\"/" CTR_A "\""));
+	EXPECT(W(a, PN_CREATE), L1(4));
+	rec.refuse_id = d;
+	rec.refuse_e = -E2BIG;
+	snprintf(msg, sizeof(msg),
+		 "cgroup %s/" DOCKER ": the kernel's map of watched cgroups refused it (%s): it "
+		 "is full",
+		 cg, strerror(E2BIG));
+
+	/* a new watch: what reached the kernel is taken back, levels included */
+	s = spec_of("n", "modify", CGROUPS("\"/" CTR_B "\", \"/" DOCKER "\""));
+	install_fails(&s, PN_REG_CREATE_ONLY, -ENOSPC, PN_REG_FIELD_NONE, 0, msg);
+	if (b < d)
+		EXPECT(W(b, PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), L1(4), U(b), U(d));
+	else
+		EXPECT(W(d, PN_MODIFY), W(b, PN_MODIFY), L2(2, 4), L1(4), U(b), U(d));
+	assert_int_equal(pn_registry_watch_count(reg), 1);
+	assert_int_equal(pn_registry_cgroup_count(reg), 1);
+	assert_int_equal(dispatch(b, PN_MODIFY).n, 0);
+
+	/* a replacement: the old watch stays, with its operations, cgroups and events */
+	s = spec_of("w", "modify", CGROUPS("\"/" CTR_A "\", \"/" DOCKER "\""));
+	install_fails(&s, PN_REG_UPSERT, -ENOSPC, PN_REG_FIELD_NONE, 0, msg);
+	EXPECT(W(a, PN_CREATE | PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), W(a, PN_CREATE), L1(4),
+	       U(d));
+	v = view("w");
+	assert_int_equal(v.n_bindings, 1);
+	assert_int_equal(v.ids[0], a);
+	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
+	assert_int_equal(dispatch(a, PN_MODIFY).n, 0);
+
+	/* once there is room, the same install works */
+	rec.refuse_e = 0;
+	s = spec_of("n", "modify", CGROUPS("\"/" CTR_B "\", \"/" DOCKER "\""));
+	assert_int_equal(pn_registry_install(reg, &s, PN_REG_CREATE_ONLY, NULL), 0);
+	assert_int_equal(pn_registry_watch_count(reg), 2);
+	assert_int_equal(dispatch(d, PN_MODIFY).n, 1);
+	rec.n = 0;
+}
+
+/*
+ * The match callback runs with no registry lock held: it may change the
+ * registry, even remove the very watch being reported, which lives on until
+ * the event is done with it (the ASan build checks the memory).
+ */
+struct reentry {
+	size_t calls;
+	char name[32];
+	uint64_t counts_seen;
+};
+
+static void count_of(const char *name, const uint64_t *counts, void *arg)
+{
+	struct reentry *r = arg;
+
+	if (!strcmp(name, "w"))
+		r->counts_seen = counts[__builtin_ctz(PN_CREATE)];
+}
+
+static void on_match_reenter(const struct pn_event *ev, const struct pn_match *m,
+			     const char *container, void *arg)
+{
+	struct reentry *r = arg;
+
+	(void)ev;
+	(void)container;
+	r->calls++;
+	assert_int_equal(pn_registry_remove(reg, m->watch->name), 0);
+	/* the watch is gone from the registry but not from under this match */
+	assert_int_equal(pn_registry_watch_count(reg), 0);
+	snprintf(r->name, sizeof(r->name), "%s", m->watch->name);
+}
+
+static void test_dispatch_without_the_lock(void **state)
+{
+	uint64_t a = id_of(CTR_A);
+	struct pn_event ev = {
+		.cgroup_id = a,
+		.watch_cgroup_id = a,
+		.ops = PN_CREATE,
+		.path = "/data/f",
+		.tgid = 200,
+	};
+	struct reentry r = { 0 };
+
+	(void)state;
+	add("w", "create", CGROUPS("\"/" CTR_A "\""));
+	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
+	pn_registry_foreach_watch(reg, count_of, &r);
+	assert_int_equal(r.counts_seen, 1);
+
+	assert_int_equal(pn_registry_dispatch(reg, &ev, on_match_reenter, &r), 1);
+	assert_int_equal(r.calls, 1);
+	assert_string_equal(r.name, "w");
+	/* the next event finds the snapshot without it */
+	assert_int_equal(dispatch(a, PN_CREATE).n, 0);
+	EXPECT(W(a, PN_CREATE), L1(4), L0, U(a));
+}
+
 #define REG_TEST(f) cmocka_unit_test_setup_teardown(f, reg_setup, reg_teardown)
 
 int main(void)
@@ -669,6 +779,8 @@ int main(void)
 		REG_TEST(test_add_prints_the_message),
 		REG_TEST(test_only_dir),
 		REG_TEST(test_pid_in),
+		REG_TEST(test_kernel_refusal_rolls_back),
+		REG_TEST(test_dispatch_without_the_lock),
 	};
 
 	return cmocka_run_group_tests(tests, tree_setup, tree_teardown);
