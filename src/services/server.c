@@ -209,7 +209,7 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 	code = pn_api_unpack_request(m->request, p->payload, max ? max : SIZE_MAX, &req, msg,
 				     sizeof(msg));
 	if (code != GRPC_STATUS_OK) {
-		pn_info("grpc %s: %s: %s", m->path, pn_api_status_name(code), msg);
+		pn_info_refusal("grpc %s: %s: %s", m->path, pn_api_status_name(code), msg);
 		unary_reply(rpc, p->call, code, msg, NULL);
 		return;
 	}
