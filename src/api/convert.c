@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "convert.h"
 
+#include "bounds.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "bounds.h"
 #include "errmsg.h"
 #include "event_type.h"
 #include "events.h"
@@ -199,6 +201,19 @@ int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size
 	if (pn_text_check_field("nodeName", c->nodename, err, errlen) ||
 	    check_text_list("cid", c->cid, c->n_cid, err, errlen))
 		return -EINVAL;
+	/*
+	 * One key, one set of targets: the separators of the key cannot be in
+	 * its parts. A Kubernetes node name holds no '/', a container id or
+	 * name no ',' (hex, or [a-zA-Z0-9_.-]).
+	 */
+	if (c->nodename && strchr(c->nodename, '/'))
+		return pn_errf(err, errlen, -EINVAL, "nodeName: \"%.64s\": '/' is not allowed",
+			       c->nodename);
+	for (size_t i = 0; i < c->n_cid; i++)
+		if (strchr(c->cid[i], ','))
+			return pn_errf(err, errlen, -EINVAL,
+				       "cid[%zu]: \"%.80s\": ',' is not allowed in a container id",
+				       i, c->cid[i]);
 	len = (size_t)snprintf(out, outlen, "argus/%s/", n);
 	if (c->n_pid) {
 		int *pids = malloc(c->n_pid * sizeof(*pids));
@@ -384,11 +399,11 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 	    pn_text_check_field("watch.pod", aw->pod, err, errlen) ||
 	    pn_text_check_field("watch.log_format", aw->log_format, err, errlen))
 		return -EINVAL;
-	if (strlen(aw->name) > 253 || strpbrk(aw->name, " \t\n/"))
+	if (strlen(aw->name) > PN_API_NAME_BYTES || strpbrk(aw->name, " \t\n/"))
 		return pn_errf(err, errlen, -EINVAL,
-			       "watch.name: \"%.64s\" must be at most 253 characters "
+			       "watch.name: \"%.64s\" must be at most %d characters "
 			       "without spaces or '/'",
-			       aw->name);
+			       aw->name, PN_API_NAME_BYTES);
 	at = aw->targets;
 	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
 		return pn_errf(err, errlen, -EINVAL,

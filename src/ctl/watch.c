@@ -614,25 +614,62 @@ static int cmd_delete(struct ctl_args *a)
 	return CTL_EXIT_OK;
 }
 
+/* Every page of ListWatches (each under the 4 MiB a default client accepts), printed as one list. */
 static int cmd_list(struct ctl_args *a)
 {
 	Panoptes__V1__ListWatchesRequest req = PANOPTES__V1__LIST_WATCHES_REQUEST__INIT;
 	enum ctl_output output = CTL_OUTPUT_TEXT;
-	Panoptes__V1__ListWatchesResponse *resp;
-	ProtobufCMessage *m;
+	Panoptes__V1__WatchInfo **infos = NULL;
+	ProtobufCMessage **pages = NULL;
+	size_t n_pages = 0, n = 0;
 	int err;
 
 	err = ctl_output_flag_only(a, &output);
 	if (err)
 		return err;
-	err = ctl_unary(a->ctl, "/panoptes.v1.Agent/ListWatches", &req.base,
-			&panoptes__v1__list_watches_response__descriptor, &m);
-	if (err)
-		return err;
-	resp = (Panoptes__V1__ListWatchesResponse *)m;
-	print_infos(resp->watches, resp->n_watches, output, true);
-	protobuf_c_message_free_unpacked(m, NULL);
-	return CTL_EXIT_OK;
+	for (;;) {
+		Panoptes__V1__ListWatchesResponse *resp;
+		ProtobufCMessage *m, **np;
+		Panoptes__V1__WatchInfo **ni;
+
+		err = ctl_unary(a->ctl, "/panoptes.v1.Agent/ListWatches", &req.base,
+				&panoptes__v1__list_watches_response__descriptor, &m);
+		if (err)
+			goto out;
+		resp = (Panoptes__V1__ListWatchesResponse *)m;
+		np = realloc(pages, (n_pages + 1) * sizeof(*np));
+		ni = np ? realloc(infos, (n + resp->n_watches + 1) * sizeof(*ni)) : NULL;
+		if (np)
+			pages = np;
+		if (!ni) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			err = ctl_nomem();
+			goto out;
+		}
+		infos = ni;
+		pages[n_pages++] = m;
+		if (resp->n_watches)
+			memcpy(infos + n, resp->watches, resp->n_watches * sizeof(*infos));
+		n += resp->n_watches;
+		if (!resp->next_page_token[0])
+			break;
+		/* a page that does not move on would be asked for forever */
+		if (!resp->n_watches ||
+		    (req.page_token[0] && strcmp(resp->next_page_token, req.page_token) <= 0)) {
+			ctl_err("ListWatches: page token \"%s\" does not advance",
+				resp->next_page_token);
+			err = CTL_EXIT_FAILED;
+			goto out;
+		}
+		req.page_token = resp->next_page_token;
+	}
+	print_infos(infos, n, output, true);
+out:
+	for (size_t i = 0; i < n_pages; i++)
+		protobuf_c_message_free_unpacked(pages[i], NULL);
+	free(pages);
+	free(infos);
+	return err;
 }
 
 static const struct ctl_cmd watch_cmds[] = {

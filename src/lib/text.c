@@ -79,16 +79,20 @@ static inline bool is_c0(unsigned char c)
 
 int pn_text_check(const char *str, struct pn_text_fault *f)
 {
+	return pn_text_check_n(str, str ? strlen(str) : 0, f);
+}
+
+int pn_text_check_n(const char *str, size_t n, struct pn_text_fault *f)
+{
 	const unsigned char *s = (const unsigned char *)str;
 	struct pn_text_fault dummy;
-	size_t n, i = 0;
+	size_t i = 0;
 
 	if (!f)
 		f = &dummy;
 	*f = (struct pn_text_fault){ .rule = PN_TEXT_SOUND };
 	if (!s)
 		return 0;
-	n = strlen(str);
 	while (i < n) {
 		size_t k = pn_utf8_seq(s + i, n - i);
 

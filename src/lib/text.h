@@ -49,6 +49,8 @@ struct pn_text_fault {
  * be NULL). A NULL s is sound (not given).
  */
 int pn_text_check(const char *s, struct pn_text_fault *f);
+/* The same rule for s[0..n), which may hold NUL bytes (a NUL is a control byte). */
+int pn_text_check_n(const char *s, size_t n, struct pn_text_fault *f);
 
 /* "control byte 0x0a at byte 3", "not valid UTF-8 at byte 5 (0xff)". snprintf's count. */
 int pn_text_fault_what(const struct pn_text_fault *f, char *buf, size_t len);

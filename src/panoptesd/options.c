@@ -99,7 +99,7 @@ static const char usage_text[] =
 	"  --max-watches N          refuse new watches past N (default 1024)\n"
 	"  --max-cgroups N          cgroups the kernel can watch at once (default 16384);\n"
 	"                           a watch that needs more is refused\n"
-	"  --max-request-bytes N    refuse larger requests (default 4194304)\n"
+	"  --max-request-bytes N    refuse larger requests, whatever the method (default 4194304)\n"
 	"  --stream-queue N         messages queued per event stream before a slow client\n"
 	"                           loses some (default 4096)\n"
 	"  --stream-queue-bytes N   bytes queued per stream before it loses some\n"

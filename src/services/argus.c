@@ -16,6 +16,7 @@
 #include "convert.h"
 #include "status.h"
 #include "feed.h"
+#include "bounds.h"
 #include "log.h"
 #include "services.h"
 
@@ -361,16 +362,20 @@ static void record_metrics(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *
 static const struct pn_rpc_method argus_methods[] = {
 	{ .path = "/argus.Argusd/CreateWatch",
 	  .request = &argus__argusd_config__descriptor,
+	  .max_request_bytes = PN_API_WATCH_REQUEST,
 	  .unary = create_watch },
 	{ .path = "/argus.Argusd/DestroyWatch",
 	  .request = &argus__argusd_config__descriptor,
+	  .max_request_bytes = PN_API_WATCH_REQUEST,
 	  .unary = destroy_watch },
 	{ .path = "/argus.Argusd/GetWatchState",
 	  .request = &argus__empty__descriptor,
+	  .max_request_bytes = PN_API_SMALL_REQUEST,
 	  .access = PN_RPC_READ,
 	  .stream = get_watch_state },
 	{ .path = "/argus.Argusd/RecordMetrics",
 	  .request = &argus__empty__descriptor,
+	  .max_request_bytes = PN_API_SMALL_REQUEST,
 	  .access = PN_RPC_READ,
 	  .stream = record_metrics },
 	{ 0 },

@@ -12,14 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "format.h"
 #include "rules.h"
 
 /*
  * The most watch names one StreamEvents filter may give (its `watches`
- * field): the set is a hash table, so the bound is on memory, not on time.
+ * field; the request's bounds refuse more before decoding): the set is a
+ * hash table, so the bound is on memory, not on time.
  */
-#define PN_EVENT_FILTER_WATCHES_MAX 1024
+#define PN_EVENT_FILTER_WATCHES_MAX PN_API_FILTER_WATCHES
 
 /* StreamEvents filters, owned by the stream once subscribed. */
 struct pn_event_filter {

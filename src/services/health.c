@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "health.pb-c.h"
+#include "bounds.h"
 #include "services.h"
 
 static bool known(struct pn_rpc *rpc, const char *service)
@@ -85,10 +86,12 @@ static void watch(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
 static const struct pn_rpc_method health_methods[] = {
 	{ .path = "/grpc.health.v1.Health/Check",
 	  .request = &grpc__health__v1__health_check_request__descriptor,
+	  .max_request_bytes = PN_API_SMALL_REQUEST,
 	  .access = PN_RPC_OPEN,
 	  .unary = check },
 	{ .path = "/grpc.health.v1.Health/Watch",
 	  .request = &grpc__health__v1__health_check_request__descriptor,
+	  .max_request_bytes = PN_API_SMALL_REQUEST,
 	  .access = PN_RPC_OPEN,
 	  .stream = watch },
 	{ 0 },

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "pathutil.h"
+#include "bounds.h"
 #include "services.h"
 
 /*
@@ -161,50 +162,133 @@ static grpc_status_code delete_watch(struct pn_rpc *rpc, void *ctx,
 	return GRPC_STATUS_OK;
 }
 
+/*
+ * ListWatches in pages, in two walks so that only one page of WatchInfo is
+ * ever built at a time: the first measures every watch after the page
+ * token (each info built, measured, freed) and, in registry key order,
+ * picks what fits the reply's size bound (or page_size); the second builds
+ * the picked ones. The token of the next page is the key of the last
+ * watch picked, so a watch created or deleted between pages moves no other
+ * watch to another page; one that goes between the walks is left out.
+ */
+struct listed {
+	char *key;
+	size_t bytes;		       /* packed, with its tag and length */
+	Panoptes__V1__WatchInfo *info; /* the second walk's */
+};
+
 struct list_ctx {
-	Panoptes__V1__ListWatchesResponse *out;
+	const char *after; /* the page token: keys after it */
+	struct listed *v;
+	size_t n;     /* measured; sorted by key after the first walk */
+	size_t taken; /* picked: v[0..taken) */
 	bool oom;
 };
 
-static void list_one(const struct pn_watch_view *v, void *arg)
+static const char *watch_key(const struct pn_watch *w)
+{
+	return w->key ? w->key : w->name;
+}
+
+static void list_measure(const struct pn_watch_view *v, void *arg)
 {
 	struct list_ctx *c = arg;
-	Panoptes__V1__WatchInfo **w;
+	const char *key = watch_key(v->watch);
+	Panoptes__V1__WatchInfo *info;
+	struct listed *nv;
 
-	w = realloc(c->out->watches, (c->out->n_watches + 1) * sizeof(*w));
-	if (!w) {
+	if (c->oom || (c->after[0] && strcmp(key, c->after) <= 0))
+		return;
+	nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
+	if (!nv) {
 		c->oom = true;
 		return;
 	}
-	c->out->watches = w;
-	w[c->out->n_watches] = pn_api_watch_info_new(v);
-	if (w[c->out->n_watches])
-		c->out->n_watches++;
-	else
+	c->v = nv;
+	info = pn_api_watch_info_new(v);
+	nv[c->n] = (struct listed){ .key = strdup(key) };
+	if (!info || !nv[c->n].key) {
+		free(nv[c->n].key);
 		c->oom = true;
+	} else {
+		/* field 1's tag, and its length as a varint at most */
+		nv[c->n].bytes = protobuf_c_message_get_packed_size(&info->base) + 1 + 10;
+		c->n++;
+	}
+	if (info)
+		protobuf_c_message_free_unpacked(&info->base, NULL);
+}
+
+static int listed_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct listed *)a)->key, ((const struct listed *)b)->key);
+}
+
+static void list_fill(const struct pn_watch_view *v, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct listed want = { .key = (char *)watch_key(v->watch) }, *at;
+
+	if (c->oom || !c->taken)
+		return;
+	at = bsearch(&want, c->v, c->taken, sizeof(*c->v), listed_cmp);
+	if (at && !at->info) {
+		at->info = pn_api_watch_info_new(v);
+		c->oom = !at->info;
+	}
+}
+
+static void list_clear(struct list_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].key);
+		if (c->v[i].info)
+			protobuf_c_message_free_unpacked(&c->v[i].info->base, NULL);
+	}
+	free(c->v);
 }
 
 static grpc_status_code list_watches(struct pn_rpc *rpc, void *ctx,
 				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
 {
+	const Panoptes__V1__ListWatchesRequest *r = (const void *)req;
 	const struct pn_agent_view *agent = ctx;
-	struct list_ctx c = { 0 };
+	struct list_ctx c = { .after = r->page_token };
+	Panoptes__V1__ListWatchesResponse *out = NULL;
+	size_t bytes = 0, room = PN_API_LIST_REPLY_BYTES - 1 - 10 - PN_API_PATH_BYTES;
 
 	(void)rpc;
 	(void)who;
-	(void)req;
-	c.out = malloc(sizeof(*c.out));
-	if (!c.out)
-		return GRPC_STATUS_RESOURCE_EXHAUSTED;
-	panoptes__v1__list_watches_response__init(c.out);
-	agent->foreach_watch(agent->ctx, list_one, &c);
-	if (c.oom) {
-		protobuf_c_message_free_unpacked(&c.out->base, NULL);
+	agent->foreach_watch(agent->ctx, list_measure, &c);
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), listed_cmp);
+	/* room leaves space for the token; one watch always goes, whatever its size */
+	while (c.taken < c.n && (!r->page_size || c.taken < r->page_size) &&
+	       (!c.taken || bytes + c.v[c.taken].bytes <= room))
+		bytes += c.v[c.taken++].bytes;
+	if (!c.oom)
+		agent->foreach_watch(agent->ctx, list_fill, &c);
+	if (!c.oom && (out = malloc(sizeof(*out)))) {
+		panoptes__v1__list_watches_response__init(out);
+		out->watches = malloc((c.taken ? c.taken : 1) * sizeof(*out->watches));
+		if (out->watches && c.taken < c.n)
+			out->next_page_token = strdup(c.v[c.taken - 1].key);
+	}
+	if (!out || !out->watches || !out->next_page_token) {
+		if (out)
+			protobuf_c_message_free_unpacked(&out->base, NULL);
+		list_clear(&c);
 		snprintf(msg, msglen, "out of memory");
 		return GRPC_STATUS_RESOURCE_EXHAUSTED;
 	}
-	*resp = &c.out->base;
+	for (size_t i = 0; i < c.taken; i++) {
+		if (c.v[i].info)
+			out->watches[out->n_watches++] = c.v[i].info;
+		c.v[i].info = NULL;
+	}
+	list_clear(&c);
+	*resp = &out->base;
 	return GRPC_STATUS_OK;
 }
 
@@ -379,23 +463,29 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 static const struct pn_rpc_method native_methods[] = {
 	{ .path = "/panoptes.v1.Agent/CreateWatch",
 	  .request = &panoptes__v1__create_watch_request__descriptor,
+	  .max_request_bytes = PN_API_WATCH_REQUEST,
 	  .unary = create_watch },
 	{ .path = "/panoptes.v1.Agent/UpdateWatch",
 	  .request = &panoptes__v1__update_watch_request__descriptor,
+	  .max_request_bytes = PN_API_WATCH_REQUEST,
 	  .unary = update_watch },
 	{ .path = "/panoptes.v1.Agent/DeleteWatch",
 	  .request = &panoptes__v1__delete_watch_request__descriptor,
+	  .max_request_bytes = PN_API_KEY_REQUEST,
 	  .unary = delete_watch },
 	{ .path = "/panoptes.v1.Agent/ListWatches",
 	  .request = &panoptes__v1__list_watches_request__descriptor,
+	  .max_request_bytes = PN_API_KEY_REQUEST,
 	  .access = PN_RPC_READ,
 	  .unary = list_watches },
 	{ .path = "/panoptes.v1.Agent/StreamEvents",
 	  .request = &panoptes__v1__stream_events_request__descriptor,
+	  .max_request_bytes = PN_API_FILTER_REQUEST,
 	  .access = PN_RPC_READ,
 	  .stream = stream_events },
 	{ .path = "/panoptes.v1.Agent/GetStatus",
 	  .request = &panoptes__v1__get_status_request__descriptor,
+	  .max_request_bytes = PN_API_SMALL_REQUEST,
 	  .access = PN_RPC_READ,
 	  .unary = get_status },
 	{ 0 },

@@ -10,6 +10,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,7 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 	struct pn_authz_caller who;
 	grpc_status_code code;
 	char msg[2048] = "";
+	size_t max;
 
 	if (gpr_time_cmp(p->deadline, now) <= 0) {
 		unary_reply(rpc, p->call, GRPC_STATUS_DEADLINE_EXCEEDED,
@@ -201,10 +203,14 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 		unary_reply(rpc, p->call, GRPC_STATUS_PERMISSION_DENIED, msg, NULL);
 		return;
 	}
-	if (!p->payload || !(req = pn_api_unpack(m->request, p->payload))) {
-		snprintf(msg, sizeof(msg), "request: cannot decode the bytes as %s",
-			 m->request->name);
-		unary_reply(rpc, p->call, GRPC_STATUS_INVALID_ARGUMENT, msg, NULL);
+	max = rpc->opts.max_request_bytes;
+	if (m->max_request_bytes && (!max || m->max_request_bytes < max))
+		max = m->max_request_bytes;
+	code = pn_api_unpack_request(m->request, p->payload, max ? max : SIZE_MAX, &req, msg,
+				     sizeof(msg));
+	if (code != GRPC_STATUS_OK) {
+		pn_info_refusal("grpc %s: %s: %s", m->path, pn_api_status_name(code), msg);
+		unary_reply(rpc, p->call, code, msg, NULL);
 		return;
 	}
 	if (m->stream) {

@@ -47,6 +47,8 @@ struct pn_rpc_method {
 	const char *path; /* "/package.Service/Method" */
 	const ProtobufCMessageDescriptor *request;
 	enum pn_rpc_access access;
+	/* The largest request it takes (bounds.h), under --max-request-bytes; 0: that ceiling. */
+	size_t max_request_bytes;
 	/*
 	 * Unary: return a status; on OK set *resp to a heap message the server
 	 * frees with protobuf_c_message_free_unpacked(). msg: the status message.

@@ -4,7 +4,8 @@
  * loopback port and called by a real gRPC client: rows registered, stop
  * hooks run once (also when the start fails), a feed serialized once for
  * every stream and filtered per stream, a stream kept to its own service's
- * feeds.
+ * feeds, a request past its method's size or a field's bound refused before
+ * its handler runs.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -99,6 +100,11 @@ static const struct pn_rpc_method follow_methods[] = {
 static const struct pn_rpc_method steal_methods[] = {
 	{ .path = "/pn.test.Other/Steal",
 	  .request = &grpc__health__v1__health_check_request__descriptor,
+	  .stream = steal },
+	/* a method that takes less than the server's ceiling */
+	{ .path = "/pn.test.Other/Small",
+	  .request = &grpc__health__v1__health_check_request__descriptor,
+	  .max_request_bytes = 16,
 	  .stream = steal },
 	{ 0 },
 };
@@ -353,6 +359,58 @@ static void test_stream_keeps_to_its_own_service_feeds(void **state)
 	client_close(&c);
 }
 
+/* The call ends with exactly this status and message. */
+static void ended_with(struct client *c, struct call *k, grpc_status_code code, const char *want)
+{
+	grpc_op op;
+	char got[256];
+
+	memset(&op, 0, sizeof(op));
+	op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	op.data.recv_status_on_client.trailing_metadata = &k->trailing;
+	op.data.recv_status_on_client.status = &k->status;
+	op.data.recv_status_on_client.status_details = &k->details;
+	assert_int_equal(grpc_call_start_batch(k->call, &op, 1, &k->status, NULL), GRPC_CALL_OK);
+	wait_for(c, &k->status);
+	snprintf(got, sizeof(got), "%.*s", (int)GRPC_SLICE_LENGTH(k->details),
+		 (const char *)GRPC_SLICE_START_PTR(k->details));
+	assert_int_equal(k->status, code);
+	assert_string_equal(got, want);
+	grpc_byte_buffer_destroy(k->send);
+	grpc_slice_unref(k->details);
+	grpc_metadata_array_destroy(&k->md);
+	grpc_metadata_array_destroy(&k->trailing);
+	grpc_call_unref(k->call);
+}
+
+/* Checked before the handler runs: the method's own size, then the bounds of its fields. */
+static void test_requests_refused_before_the_handler(void **state)
+{
+	struct seen seen = { 0 };
+	struct pn_rpc *rpc;
+	struct client c;
+	struct call k;
+	char err[256], name[301];
+
+	(void)state;
+	assert_int_equal(start(&rpc, &seen, &loopback, err, sizeof(err)), 0);
+	client_open(&c, pn_rpc_address(rpc));
+
+	call_open(&c, &k, "/pn.test.Other/Small", "twenty-bytes-long...");
+	ended_with(&c, &k, GRPC_STATUS_RESOURCE_EXHAUSTED,
+		   "request: 22 bytes, more than the 16 this method takes");
+
+	/* under the server's 1 MiB, past the field's bound (bounds.c) */
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	call_open(&c, &k, "/pn.test.Feed/Follow", name);
+	ended_with(&c, &k, GRPC_STATUS_INVALID_ARGUMENT, "service: 300 bytes, at most 253");
+
+	assert_int_equal(pn_rpc_stream_count(rpc), 0);
+	client_close(&c);
+	pn_rpc_stop(rpc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_failed_start_stops_the_services),
 		cmocka_unit_test(test_feed_built_once_filtered_per_stream),
 		cmocka_unit_test(test_stream_keeps_to_its_own_service_feeds),
+		cmocka_unit_test(test_requests_refused_before_the_handler),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
