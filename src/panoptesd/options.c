@@ -592,7 +592,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	struct flag_watch fw = { 0 };
 	bool listen_given = false;
 	int opt, e = 0;
-	long v;
+	long v = 0; /* a flag that fails to parse leaves it unset, and unused */
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->socket_path = PN_API_DEFAULT_SOCKET;
