@@ -380,7 +380,7 @@ static void stream_cut(struct pn_rpc_stream *s)
 			 "full (%zu bytes, --stream-queue-bytes); %" PRIu64 " messages dropped",
 			 o->stream_cut_seconds, o->stream_queue_bytes, s->drops);
 	atomic_fetch_add(&s->rpc->cuts, 1);
-	pn_info("grpc %s: %s: %s", s->method, "RESOURCE_EXHAUSTED", msg);
+	pn_info_refusal("grpc %s: %s: %s", s->method, "RESOURCE_EXHAUSTED", msg);
 	grpc_call_cancel_with_status(s->call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg, NULL);
 }
 
