@@ -218,8 +218,8 @@ static void handle_call(struct pn_rpc *rpc, struct pending *p)
 			pn_rpc_stream_new(rpc, p->call, p->slot, &who, msg, sizeof(msg));
 
 		if (!s) {
-			pn_info("grpc %s: %s: %s", m->path,
-				pn_api_status_name(GRPC_STATUS_RESOURCE_EXHAUSTED), msg);
+			pn_info_refusal("grpc %s: %s: %s", m->path,
+					pn_api_status_name(GRPC_STATUS_RESOURCE_EXHAUSTED), msg);
 			unary_reply(rpc, p->call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg, NULL);
 		} else {
 			m->stream(rpc, p->slot->service->ctx, s, req);
