@@ -15,19 +15,7 @@
 #include "bounds.h"
 #include "health.pb-c.h"
 #include "panoptes/v1/agent.pb-c.h"
-
-/* Every request message a method of ours takes. */
-static const ProtobufCMessageDescriptor *const requests[] = {
-	&argus__argusd_config__descriptor,
-	&argus__empty__descriptor,
-	&grpc__health__v1__health_check_request__descriptor,
-	&panoptes__v1__create_watch_request__descriptor,
-	&panoptes__v1__update_watch_request__descriptor,
-	&panoptes__v1__delete_watch_request__descriptor,
-	&panoptes__v1__list_watches_request__descriptor,
-	&panoptes__v1__stream_events_request__descriptor,
-	&panoptes__v1__get_status_request__descriptor,
-};
+#include "request_messages.h"
 
 /* ------------------------------------------------------------ wire bytes by hand */
 

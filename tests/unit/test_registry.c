@@ -237,9 +237,9 @@ static void on_match(const struct pn_event *ev, const struct pn_match *m, const 
 }
 
 /* An event the kernel attributed to the watched cgroup `id`: op on /data/f. */
-static struct matches dispatch(uint64_t id, uint32_t op)
+static struct pn_event event_in(uint64_t id, uint32_t op)
 {
-	struct pn_event ev = {
+	return (struct pn_event){
 		.cgroup_id = id,
 		.watch_cgroup_id = id,
 		.ops = op,
@@ -248,6 +248,11 @@ static struct matches dispatch(uint64_t id, uint32_t op)
 		.tgid = 200,
 		.comm = "sh",
 	};
+}
+
+static struct matches dispatch(uint64_t id, uint32_t op)
+{
+	struct pn_event ev = event_in(id, op);
 	struct matches ms = { 0 };
 	size_t n = pn_registry_dispatch(reg, &ev, on_match, &ms);
 
@@ -741,13 +746,7 @@ static void on_match_reenter(const struct pn_event *ev, const struct pn_match *m
 static void test_dispatch_without_the_lock(void **state)
 {
 	uint64_t a = id_of(CTR_A);
-	struct pn_event ev = {
-		.cgroup_id = a,
-		.watch_cgroup_id = a,
-		.ops = PN_CREATE,
-		.path = "/data/f",
-		.tgid = 200,
-	};
+	struct pn_event ev = event_in(a, PN_CREATE);
 	struct reentry r = { 0 };
 
 	(void)state;

@@ -223,7 +223,8 @@ static grpc_byte_buffer *call_next(struct client *c, struct call *k)
 	return k->recv;
 }
 
-static grpc_status_code call_close(struct client *c, struct call *k)
+/* Waits for the call's status, kept in k->status and k->details. */
+static void call_status(struct client *c, struct call *k)
 {
 	grpc_op op;
 
@@ -234,11 +235,21 @@ static grpc_status_code call_close(struct client *c, struct call *k)
 	op.data.recv_status_on_client.status_details = &k->details;
 	assert_int_equal(grpc_call_start_batch(k->call, &op, 1, &k->status, NULL), GRPC_CALL_OK);
 	wait_for(c, &k->status);
+}
+
+static void call_free(struct call *k)
+{
 	grpc_byte_buffer_destroy(k->send);
 	grpc_slice_unref(k->details);
 	grpc_metadata_array_destroy(&k->md);
 	grpc_metadata_array_destroy(&k->trailing);
 	grpc_call_unref(k->call);
+}
+
+static grpc_status_code call_close(struct client *c, struct call *k)
+{
+	call_status(c, k);
+	call_free(k);
 	return k->status;
 }
 
@@ -362,25 +373,14 @@ static void test_stream_keeps_to_its_own_service_feeds(void **state)
 /* The call ends with exactly this status and message. */
 static void ended_with(struct client *c, struct call *k, grpc_status_code code, const char *want)
 {
-	grpc_op op;
 	char got[256];
 
-	memset(&op, 0, sizeof(op));
-	op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-	op.data.recv_status_on_client.trailing_metadata = &k->trailing;
-	op.data.recv_status_on_client.status = &k->status;
-	op.data.recv_status_on_client.status_details = &k->details;
-	assert_int_equal(grpc_call_start_batch(k->call, &op, 1, &k->status, NULL), GRPC_CALL_OK);
-	wait_for(c, &k->status);
+	call_status(c, k);
 	snprintf(got, sizeof(got), "%.*s", (int)GRPC_SLICE_LENGTH(k->details),
 		 (const char *)GRPC_SLICE_START_PTR(k->details));
 	assert_int_equal(k->status, code);
 	assert_string_equal(got, want);
-	grpc_byte_buffer_destroy(k->send);
-	grpc_slice_unref(k->details);
-	grpc_metadata_array_destroy(&k->md);
-	grpc_metadata_array_destroy(&k->trailing);
-	grpc_call_unref(k->call);
+	call_free(k);
 }
 
 /* Checked before the handler runs: the method's own size, then the bounds of its fields. */
