@@ -638,7 +638,7 @@ int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err
 	return e;
 }
 
-/* Called with the lock held. */
+/* Called with the lock held; the caller publishes the change (rebuild_snap). */
 static void remove_watch_at(struct pn_registry *r, size_t idx)
 {
 	struct reg_watch *rw = r->watches[idx];
@@ -648,9 +648,8 @@ static void remove_watch_at(struct pn_registry *r, size_t idx)
 	unbind_watch(r, rw, &dead, &n_dead);
 	r->watches[idx] = r->watches[--r->n_watches];
 	sync_kernel(r, dead, n_dead, NULL);
-	rebuild_snap(r);
 	free(dead);
-	reg_watch_put(rw);
+	reg_watch_put(rw); /* the published snapshot keeps it until it is replaced */
 }
 
 int pn_registry_remove(struct pn_registry *r, const char *key)
@@ -661,6 +660,7 @@ int pn_registry_remove(struct pn_registry *r, const char *key)
 	for (size_t i = 0; i < r->n_watches; i++) {
 		if (strcmp(watch_key(r->watches[i]->watch), key) == 0) {
 			remove_watch_at(r, i);
+			rebuild_snap(r);
 			e = 0;
 			break;
 		}
@@ -777,7 +777,7 @@ size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn
 
 int pn_registry_prune(struct pn_registry *r)
 {
-	int removed = 0;
+	int removed = 0, gone = 0;
 
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->n_cgroups;) {
@@ -797,7 +797,6 @@ int pn_registry_prune(struct pn_registry *r)
 		r->n_cgroups--;
 		unlink_cgroup(r, cg);
 		sync_kernel(r, &cg, 1, NULL);
-		rebuild_snap(r);
 		removed++;
 	}
 	/* Watches left without any cgroup are over. */
@@ -812,10 +811,14 @@ int pn_registry_prune(struct pn_registry *r)
 			pn_info("watch %s: removed (none of its targets exist any more)",
 				rw->watch->name);
 			remove_watch_at(r, i);
+			gone++;
 			continue;
 		}
 		i++;
 	}
+	/* the snapshot holds no cgroup of the registry's: one rebuild for all of it */
+	if (removed || gone)
+		rebuild_snap(r);
 	pthread_mutex_unlock(&r->lock);
 	return removed;
 }
