@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -21,6 +24,34 @@
 
 #define PN_MAX_LINKS 32 /* the vfs backend attaches up to 23 programs */
 
+/*
+ * Who holds the pins, in a one-entry array that userspace makes and pins as
+ * maps/pn_handover (no program reads it). An agent that starts reads it to
+ * decide whether the pinned programs are its own build (adopt them: no gap)
+ * or another's (replace them), and for how long nobody read the ring
+ * buffer. magic and version keep their place, so any later build can tell
+ * an earlier one's record.
+ */
+#define PN_HANDOVER_MAGIC   0x50414e4f5054484fULL /* "PANOPTHO" */
+#define PN_HANDOVER_VERSION 1
+
+enum {
+	PN_HO_RUNNING = 1, /* an agent holds them, or held them until it was killed */
+	PN_HO_KEPT = 2,	   /* left capturing on purpose (--keep-on-exit) */
+};
+
+struct pn_handover {
+	__u64 magic;
+	__u32 version;
+	__u32 state;	       /* PN_HO_* */
+	__u64 stamp;	       /* the build: map shapes, program instructions, config */
+	__u64 seen_ns;	       /* CLOCK_BOOTTIME of the holder's last sign of life */
+	__u64 dropped_at_seen; /* the kernel's dropped counter then */
+	__u32 pid;	       /* the holder */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct pn_handover) == 48, "pn_handover is read by later builds");
+
 struct pn_capture {
 	struct panoptes_bpf *skel;
 	struct ring_buffer *rb;
@@ -34,6 +65,11 @@ struct pn_capture {
 	bool bounded; /* the PN_BOUNDED_LOOPS object (no bpf_loop) */
 	char programs[512];
 	struct pn_pins pins;
+	bool pins_ours;	 /* created or adopted: a failed start must not clear another's */
+	bool keep;	 /* leave everything pinned and capturing at close */
+	int handover_fd; /* maps/pn_handover; -1 without pins */
+	__u64 stamp;
+	struct pn_capture_handover adopted;
 };
 
 /*
@@ -57,6 +93,13 @@ static int record_cb(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct pn_record))
 		return 0;
 	return c->on_record(c->ctx, data, size);
+}
+
+static void programs_append(struct pn_capture *c, const char *name)
+{
+	if (c->programs[0])
+		strncat(c->programs, ",", sizeof(c->programs) - strlen(c->programs) - 1);
+	strncat(c->programs, name, sizeof(c->programs) - strlen(c->programs) - 1);
 }
 
 static int attach_one(struct pn_capture *c, struct bpf_program *prog, bool required, char *err,
@@ -86,10 +129,7 @@ static int attach_one(struct pn_capture *c, struct bpf_program *prog, bool requi
 	}
 	c->link_progs[c->n_links] = prog;
 	c->links[c->n_links++] = link;
-	if (c->programs[0])
-		strncat(c->programs, ",", sizeof(c->programs) - strlen(c->programs) - 1);
-	strncat(c->programs, bpf_program__name(prog),
-		sizeof(c->programs) - strlen(c->programs) - 1);
+	programs_append(c, bpf_program__name(prog));
 	return 0;
 }
 
@@ -204,6 +244,242 @@ static void programs_select(struct pn_capture *c, int backend, const struct btf 
 #endif
 }
 
+static __u64 now_boottime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static __u64 dropped_now(struct pn_capture *c)
+{
+	struct pn_counters sum;
+
+	pn_capture_counters(c, &sum);
+	return sum.dropped;
+}
+
+/*
+ * Two runs may share pinned programs only if everything the kernel side is
+ * made of is equal: every map's shape, every program to load (name, section,
+ * instructions as built, before relocation: independent of the build
+ * directory) and the configuration written into .rodata.
+ */
+static __u64 build_stamp(const struct pn_capture *c)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	__u64 len = 0;
+	const void *ro;
+	size_t ro_sz;
+
+#define FEED(p, n)                                                                                 \
+	do {                                                                                       \
+		crc = crc32(crc, (const Bytef *)(p), (uInt)(n));                                   \
+		len += (n);                                                                        \
+	} while (0)
+	bpf_object__for_each_map(map, c->skel->obj) {
+		__u32 shape[5] = { bpf_map__type(map), bpf_map__key_size(map),
+				   bpf_map__value_size(map), bpf_map__max_entries(map),
+				   bpf_map__map_flags(map) };
+
+		FEED(bpf_map__name(map), strlen(bpf_map__name(map)) + 1);
+		FEED(shape, sizeof(shape));
+	}
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		FEED(bpf_program__name(prog), strlen(bpf_program__name(prog)) + 1);
+		FEED(bpf_program__section_name(prog), strlen(bpf_program__section_name(prog)) + 1);
+		FEED(bpf_program__insns(prog),
+		     bpf_program__insn_cnt(prog) * sizeof(struct bpf_insn));
+	}
+	ro = bpf_map__initial_value(c->skel->maps.rodata, &ro_sz);
+	if (ro)
+		FEED(ro, ro_sz);
+#undef FEED
+	return (len << 32) ^ crc;
+}
+
+static void handover_write(struct pn_capture *c, __u32 state)
+{
+	struct pn_handover ho = {
+		.magic = PN_HANDOVER_MAGIC,
+		.version = PN_HANDOVER_VERSION,
+		.state = state,
+		.stamp = c->stamp,
+		.seen_ns = now_boottime(),
+		.dropped_at_seen = dropped_now(c),
+		.pid = (__u32)getpid(),
+	};
+	__u32 zero = 0;
+
+	if (c->handover_fd >= 0)
+		bpf_map_update_elem(c->handover_fd, &zero, &ho, BPF_ANY);
+}
+
+/* The record an earlier agent left in the pin directory; false if it left none. */
+static bool handover_read(const struct pn_capture *c, struct pn_handover *ho)
+{
+	int fd = pn_pins_get(&c->pins, "maps", "pn_handover");
+	__u32 zero = 0;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	memset(ho, 0, sizeof(*ho));
+	ok = !bpf_map_lookup_elem(fd, &zero, ho) && ho->magic == PN_HANDOVER_MAGIC;
+	close(fd);
+	return ok;
+}
+
+static int handover_create(struct pn_capture *c, char *err, size_t errlen)
+{
+	int fd = pn_pins_get(&c->pins, "maps", "pn_handover");
+	int e;
+
+	if (fd >= 0) {
+		c->handover_fd = fd;
+		return 0;
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pn_handover", sizeof(__u32),
+			    sizeof(struct pn_handover), 1, NULL);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "cannot create the handover map: %s", strerror(-e));
+		return e;
+	}
+	c->handover_fd = fd;
+	return pn_pins_add_fd(&c->pins, "maps", "pn_handover", fd, err, errlen);
+}
+
+/* Every map of ours is pinned, and the record says it is our build. */
+static bool adoptable(const struct pn_capture *c, const struct pn_handover *ho)
+{
+	struct bpf_map *map;
+
+	if (ho->stamp != c->stamp)
+		return false;
+	bpf_object__for_each_map(map, c->skel->obj) {
+		int fd = pn_pins_get(&c->pins, "maps", pn_pins_map_name(bpf_map__name(map)));
+
+		if (fd < 0)
+			return false;
+		close(fd);
+	}
+	return true;
+}
+
+/*
+ * Takes over what the earlier agent left: its maps (ring buffer with the
+ * records nobody read yet, watched cgroups, counters, state) become this
+ * object's, and its pinned links stay attached: no gap and no second hook.
+ * A program whose link was not pinned (a tracepoint before 5.15, see
+ * pn_pins_create) died with that agent and is loaded and attached afresh
+ * after load.
+ */
+static int adopt(struct pn_capture *c, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int e;
+
+	bpf_object__for_each_map(map, c->skel->obj) {
+		int fd = pn_pins_get(&c->pins, "maps", pn_pins_map_name(bpf_map__name(map)));
+
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot open the pinned map %s: %s",
+				 bpf_map__name(map), strerror(-fd));
+			return fd;
+		}
+		e = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (e) {
+			snprintf(err, errlen, "cannot reuse the pinned map %s: %s",
+				 bpf_map__name(map), strerror(-e));
+			return e;
+		}
+	}
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = pn_pins_open_link(&c->pins, bpf_program__name(prog));
+		if (!link)
+			continue;
+		if (c->n_links == PN_MAX_LINKS) {
+			bpf_link__destroy(link);
+			snprintf(err, errlen, "more than %d pinned links (PN_MAX_LINKS)",
+				 PN_MAX_LINKS);
+			return -E2BIG;
+		}
+		c->link_progs[c->n_links] = prog;
+		c->links[c->n_links++] = link;
+		programs_append(c, bpf_program__name(prog));
+		bpf_program__set_autoload(prog, false);
+	}
+	return 0;
+}
+
+static bool adopted_link(const struct pn_capture *c, const struct bpf_program *prog)
+{
+	for (size_t i = 0; i < c->n_links; i++)
+		if (c->link_progs[i] == prog)
+			return true;
+	return false;
+}
+
+/*
+ * After a load: the pins become ours. Adopted ones are completed with the
+ * links attached afresh; anything else an earlier agent left is replaced,
+ * and what that costs is said once.
+ */
+static int pins_settle(struct pn_capture *c, const struct pn_handover *ho, bool adopting,
+		       size_t n_adopted, char *err, size_t errlen)
+{
+	__u64 now = now_boottime();
+	int n, e;
+
+	if (adopting) {
+		c->adopted.adopted = true;
+		c->adopted.clean = ho->state == PN_HO_KEPT;
+		c->adopted.away_ns = now > ho->seen_ns ? now - ho->seen_ns : 0;
+		c->adopted.dropped = dropped_now(c) - ho->dropped_at_seen;
+		pn_info("adopted the programs pinned in %s by the agent (pid %u) %s %.1f s ago: "
+			"their records are reported first; the kernel dropped %llu while no agent "
+			"read them",
+			c->pins.path, ho->pid,
+			c->adopted.clean ? "that left them running (--keep-on-exit)" :
+					   "that did not stop cleanly, last seen",
+			(double)c->adopted.away_ns / 1e9, (unsigned long long)c->adopted.dropped);
+	} else {
+		n = pn_pins_clear(&c->pins);
+		if (ho)
+			pn_info("the programs pinned in %s are %s (stamp %016llx, ours %016llx): "
+				"replaced; what they captured since their agent was last seen %.1f s "
+				"ago is lost unread",
+				c->pins.path,
+				ho->stamp == c->stamp ? "incomplete" : "another build's",
+				(unsigned long long)ho->stamp, (unsigned long long)c->stamp,
+				(double)(now > ho->seen_ns ? now - ho->seen_ns : 0) / 1e9);
+		else if (n)
+			pn_info("cleared %d pins left in %s by an agent that kept no handover record "
+				"(an earlier version): what they captured is lost unread",
+				n, c->pins.path);
+	}
+	c->pins_ours = true;
+	e = pn_pins_create(&c->pins, c->skel->obj, !adopting, c->links + n_adopted,
+			   c->link_progs + n_adopted, c->n_links - n_adopted, err, errlen);
+	if (!e)
+		e = handover_create(c, err, errlen);
+	if (!e)
+		handover_write(c, PN_HO_RUNNING);
+	return e;
+}
+
 static const char *backend_name(int backend)
 {
 	return backend == PN_BACKEND_VFS ? "vfs" : "syscalls";
@@ -220,7 +496,9 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 {
 	struct bpf_program *prog;
 	struct pn_capture *c;
-	bool have_tracefs = false;
+	bool have_tracefs = false, have_ho = false, adopting = false;
+	struct pn_handover ho;
+	size_t n_adopted = 0;
 	int e;
 
 	*out = NULL;
@@ -229,6 +507,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		return -ENOMEM;
 	c->on_record = opts->on_record;
 	c->ctx = opts->ctx;
+	c->handover_fd = -1;
 	pn_pins_init(&c->pins);
 	c->backend = backend;
 	c->bounded = bounded;
@@ -274,6 +553,21 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		}
 	}
 
+	c->stamp = build_stamp(c);
+	if (opts->pin_path && opts->pin_path[0]) {
+		e = pn_pins_take(&c->pins, opts->pin_path, err, errlen);
+		if (e)
+			goto err_out;
+		have_ho = handover_read(c, &ho);
+		if (have_ho && adoptable(c, &ho)) {
+			e = adopt(c, err, errlen);
+			if (e)
+				goto err_out;
+			n_adopted = c->n_links;
+			adopting = true;
+		}
+	}
+
 	e = panoptes_bpf__load(c->skel);
 	if (e) {
 		*refused = true;
@@ -301,7 +595,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	bpf_object__for_each_program(prog, c->skel->obj) {
 		bool required = backend == PN_BACKEND_VFS || prog == c->skel->progs.pn_sys_exit;
 
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) || adopted_link(c, prog))
 			continue;
 		e = attach_one(c, prog, required, err, errlen);
 		if (e) {
@@ -310,12 +604,8 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 		}
 	}
 
-	if (opts->pin_path && opts->pin_path[0]) {
-		e = pn_pins_take(&c->pins, opts->pin_path, err, errlen);
-		if (e)
-			goto err_out;
-		e = pn_pins_create(&c->pins, c->skel->obj, c->links, c->link_progs, c->n_links, err,
-				   errlen);
+	if (c->pins.path[0]) {
+		e = pins_settle(c, have_ho ? &ho : NULL, adopting, n_adopted, err, errlen);
 		if (e)
 			goto err_out;
 	}
@@ -417,11 +707,51 @@ void pn_capture_close(struct pn_capture *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
-	pn_pins_release(&c->pins);
+	if (c->pins_ours && c->keep)
+		handover_write(c, PN_HO_KEPT);
+	/* a start that failed before the pins were ours leaves another agent's as they were */
+	pn_pins_release(&c->pins, c->keep || !c->pins_ours);
+	/* a pinned link outlives its fd; the others are detached here */
 	for (size_t i = 0; i < c->n_links; i++)
 		bpf_link__destroy(c->links[i]);
+	if (c->handover_fd >= 0)
+		close(c->handover_fd);
 	panoptes_bpf__destroy(c->skel);
 	free(c);
+}
+
+void pn_capture_keep_on_close(struct pn_capture *c, bool keep)
+{
+	c->keep = keep && c->pins_ours;
+}
+
+void pn_capture_heartbeat(struct pn_capture *c)
+{
+	if (c->pins_ours)
+		handover_write(c, PN_HO_RUNNING);
+}
+
+const struct pn_capture_handover *pn_capture_handover(const struct pn_capture *c)
+{
+	return &c->adopted;
+}
+
+int pn_capture_retain_cgroups(struct pn_capture *c, bool (*keep)(void *ctx, uint64_t id), void *ctx)
+{
+	int fd = bpf_map__fd(c->skel->maps.pn_cgroups);
+	__u64 key = 0, next, *prev = NULL;
+	int n = 0;
+
+	/* deleting the current key would restart the walk: delete one step behind */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (prev && !keep(ctx, key) && !bpf_map_delete_elem(fd, &key))
+			n++;
+		key = next;
+		prev = &key;
+	}
+	if (prev && !keep(ctx, key) && !bpf_map_delete_elem(fd, &key))
+		n++;
+	return n;
 }
 
 int pn_capture_fd(const struct pn_capture *c)

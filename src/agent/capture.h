@@ -6,6 +6,7 @@
 #ifndef PN_CAPTURE_H
 #define PN_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +33,30 @@ struct pn_capture_opts {
  */
 int pn_capture_open(struct pn_capture **out, const struct pn_capture_opts *opts, char *err,
 		    size_t errlen);
+/*
+ * Detaches and clears the pins; after pn_capture_keep_on_close(c, true) it
+ * leaves programs, links and maps pinned and capturing instead, for the next
+ * agent on the same --pin-path to adopt. NULL-safe.
+ */
 void pn_capture_close(struct pn_capture *c);
+void pn_capture_keep_on_close(struct pn_capture *c, bool keep);
+
+/* What this agent took over from the one before it on the same pins (pn_capture_open). */
+struct pn_capture_handover {
+	bool adopted;	  /* its programs kept running: no gap */
+	bool clean;	  /* it left them with --keep-on-exit (else it was killed) */
+	uint64_t away_ns; /* since it was last seen */
+	uint64_t dropped; /* records the kernel dropped meanwhile (ring buffer full) */
+};
+const struct pn_capture_handover *pn_capture_handover(const struct pn_capture *c);
+/* Tells the pins this agent is alive (each second), for the next one's gap report. */
+void pn_capture_heartbeat(struct pn_capture *c);
+/*
+ * Deletes the watched cgroups keep() does not want: after adopting, those
+ * the earlier agent watched and this one does not. Returns how many.
+ */
+int pn_capture_retain_cgroups(struct pn_capture *c, bool (*keep)(void *ctx, uint64_t id),
+			      void *ctx);
 
 /* An fd that becomes readable when records are waiting (for epoll). */
 int pn_capture_fd(const struct pn_capture *c);

@@ -12,6 +12,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
@@ -63,12 +64,13 @@ static int remove_tree(int dirfd)
 }
 
 /*
- * A run that did not exit cleanly leaves its pinned links behind, still
- * holding hooks attached with nobody reading their ring buffer: they go.
+ * What a previous agent left here is not cleared yet: capture decides
+ * whether to adopt it (same build, docs/operations.md "Restarts") or to
+ * replace it (pn_pins_clear).
  */
 int pn_pins_take(struct pn_pins *p, const char *dir, char *err, size_t errlen)
 {
-	int n, e;
+	int e;
 
 	if (!on_bpffs(BPFFS)) {
 		if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
@@ -107,11 +109,43 @@ int pn_pins_take(struct pn_pins *p, const char *dir, char *err, size_t errlen)
 			 dir, strerror(e));
 		return -EBUSY;
 	}
-	n = remove_tree(p->lock);
-	if (n)
-		pn_info("cleared %d pins left in %s by a run that did not exit cleanly", n, dir);
 	snprintf(p->path, sizeof(p->path), "%s", dir);
 	return 0;
+}
+
+int pn_pins_clear(struct pn_pins *p)
+{
+	return p->lock < 0 ? 0 : remove_tree(p->lock);
+}
+
+int pn_pins_get(const struct pn_pins *p, const char *sub, const char *name)
+{
+	char path[sizeof(p->path) + 128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", p->path, sub, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+struct bpf_link *pn_pins_open_link(const struct pn_pins *p, const char *name)
+{
+	char path[sizeof(p->path) + 128];
+
+	snprintf(path, sizeof(path), "%s/links/%s", p->path, name);
+	/* none is an answer, not a warning from libbpf */
+	if (access(path, F_OK))
+		return NULL;
+	return bpf_link__open(path);
+}
+
+const char *pn_pins_map_name(const char *map_name)
+{
+	if (strstr(map_name, ".rodata"))
+		return "config";
+	if (strstr(map_name, ".bss"))
+		return "state";
+	return map_name;
 }
 
 static int pin_one(const char *dir, const char *sub, const char *name,
@@ -127,6 +161,12 @@ static int pin_one(const char *dir, const char *sub, const char *name,
 		return e;
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	/* an adopting agent re-pins a program whose link died with the one before */
+	if (unlink(path) && errno != ENOENT) {
+		e = -errno;
+		snprintf(err, errlen, "cannot replace %s: %s", path, strerror(-e));
+		return e;
+	}
 	e = pin(obj, path);
 	if (e)
 		snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-e));
@@ -148,27 +188,36 @@ static int pin_link(void *l, const char *path)
 	return bpf_link__pin(l, path);
 }
 
-/* The internal .rodata and .bss maps are pinned as "config" and "state". */
-int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, struct bpf_link *const *links,
-		   struct bpf_program *const *progs, size_t n_links, char *err, size_t errlen)
+static int pin_fd(void *fd, const char *path)
+{
+	return bpf_obj_pin(*(int *)fd, path) ? -errno : 0;
+}
+
+int pn_pins_add_fd(const struct pn_pins *p, const char *sub, const char *name, int fd, char *err,
+		   size_t errlen)
+{
+	return pin_one(p->path, sub, name, pin_fd, &fd, err, errlen);
+}
+
+int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, bool with_maps,
+		   struct bpf_link *const *links, struct bpf_program *const *progs, size_t n_links,
+		   char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	int e;
 
 	bpf_object__for_each_map(map, obj) {
-		const char *name = bpf_map__name(map);
+		const char *name = pn_pins_map_name(bpf_map__name(map));
 
-		if (strstr(name, ".rodata"))
-			name = "config";
-		else if (strstr(name, ".bss"))
-			name = "state";
+		if (!with_maps)
+			break;
 		e = pin_one(p->path, "maps", name, pin_map, map, err, errlen);
 		if (e)
 			return e;
 	}
 	bpf_object__for_each_program(prog, obj) {
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) || bpf_program__fd(prog) < 0)
 			continue;
 		e = pin_one(p->path, "progs", bpf_program__name(prog), pin_prog, prog, err, errlen);
 		if (e)
@@ -197,12 +246,14 @@ int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, struct bpf_l
 	return 0;
 }
 
-void pn_pins_release(struct pn_pins *p)
+void pn_pins_release(struct pn_pins *p, bool keep)
 {
 	if (!p || p->lock < 0)
 		return;
-	remove_tree(p->lock);
-	rmdir(p->path);
+	if (!keep) {
+		remove_tree(p->lock);
+		rmdir(p->path);
+	}
 	close(p->lock);
 	p->lock = -1;
 }

@@ -8,6 +8,7 @@
 #define PN_PINS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct bpf_object;
@@ -23,20 +24,36 @@ struct pn_pins {
 void pn_pins_init(struct pn_pins *p);
 
 /*
- * Takes dir: mounts bpffs if the node has none, refuses a directory another
- * running agent holds, and clears what a run that did not exit cleanly left
- * there. On failure -errno and one line in err naming --pin-path.
+ * Takes dir: mounts bpffs if the node has none and refuses a directory
+ * another running agent holds. What an earlier agent left there stays until
+ * pn_pins_clear(): the caller adopts it or clears it. On failure -errno and
+ * one line in err naming --pin-path.
  */
 int pn_pins_take(struct pn_pins *p, const char *dir, char *err, size_t errlen);
+/* Removes every pin below the directory; returns how many. */
+int pn_pins_clear(struct pn_pins *p);
+/* An fd on the pinned object sub/name ("maps", "pn_events"), or -errno. */
+int pn_pins_get(const struct pn_pins *p, const char *sub, const char *name);
+/* The pinned link of this program name, still attached; NULL (errno) if none. */
+struct bpf_link *pn_pins_open_link(const struct pn_pins *p, const char *name);
+/* The pin name of an object's map: the internal .rodata and .bss are "config" and "state". */
+const char *pn_pins_map_name(const char *map_name);
 
 /*
- * Pins every map and every program to be loaded in obj, and each link under
- * the name of the program it attaches (progs[i] for links[i]).
+ * Pins every map of obj (with_maps) and every loaded program, and each link
+ * under the name of the program it attaches (progs[i] for links[i]).
  */
-int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, struct bpf_link *const *links,
-		   struct bpf_program *const *progs, size_t n_links, char *err, size_t errlen);
+int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, bool with_maps,
+		   struct bpf_link *const *links, struct bpf_program *const *progs, size_t n_links,
+		   char *err, size_t errlen);
+/* Pins an object that is no part of a bpf_object (a map made by userspace). */
+int pn_pins_add_fd(const struct pn_pins *p, const char *sub, const char *name, int fd, char *err,
+		   size_t errlen);
 
-/* Removes the pins and the directory, and lets it go. NULL-safe, idempotent. */
-void pn_pins_release(struct pn_pins *p);
+/*
+ * Lets the directory go; without keep, first removes the pins and the
+ * directory (which detaches the programs). NULL-safe, idempotent.
+ */
+void pn_pins_release(struct pn_pins *p, bool keep);
 
 #endif

@@ -854,6 +854,16 @@ size_t pn_registry_watch_count(struct pn_registry *r)
 	return n;
 }
 
+bool pn_registry_has_cgroup(struct pn_registry *r, uint64_t id)
+{
+	bool has;
+
+	pthread_mutex_lock(&r->lock);
+	has = find_cgroup(r, id, NULL) != NULL;
+	pthread_mutex_unlock(&r->lock);
+	return has;
+}
+
 size_t pn_registry_cgroup_count(struct pn_registry *r)
 {
 	size_t n;

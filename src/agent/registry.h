@@ -10,6 +10,7 @@
 #ifndef PN_REGISTRY_H
 #define PN_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,5 +94,7 @@ int pn_registry_pid_in(struct pn_registry *r, uint64_t cgroup_id, int exclude);
 
 size_t pn_registry_watch_count(struct pn_registry *r);
 size_t pn_registry_cgroup_count(struct pn_registry *r);
+/* Is this cgroup bound to a watch (and so in the kernel's map)? */
+bool pn_registry_has_cgroup(struct pn_registry *r, uint64_t id);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "pins.h"
 #include "cgroupfs.h"
 #include "consumer.h"
 #include "format.h"
@@ -363,6 +364,46 @@ static void batch_pause(unsigned us)
 		;
 }
 
+static bool registry_has_cgroup(void *ctx, uint64_t id)
+{
+	return pn_registry_has_cgroup(ctx, id);
+}
+
+/*
+ * The adopted map still holds the cgroups the earlier agent watched: once
+ * this one's watches are installed, those it does not watch go.
+ */
+static void retain_adopted(struct pn_capture *cap, struct pn_registry *reg)
+{
+	int n = pn_capture_retain_cgroups(cap, registry_has_cgroup, reg);
+
+	if (!pn_registry_cgroup_count(reg))
+		pn_capture_set_levels(cap, NULL, 0);
+	if (n)
+		pn_info("%d cgroup(s) the earlier agent watched are not watched by this one: "
+			"removed from the kernel's map",
+			n);
+}
+
+/* --remove-pins: the uninstall of what --keep-on-exit left. */
+static int remove_pins(const struct pn_config *cfg)
+{
+	struct pn_pins pins;
+	char err[PATH_MAX + 256];
+	int n, e;
+
+	pn_pins_init(&pins);
+	e = pn_pins_take(&pins, cfg->pin_path, err, sizeof(err));
+	if (e) {
+		pn_err("%s", err);
+		return e;
+	}
+	n = pn_pins_clear(&pins);
+	pn_pins_release(&pins, false);
+	pn_info("removed %d pins and %s: what they held is detached", n, cfg->pin_path);
+	return 0;
+}
+
 static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consumer *cons,
 	       struct pn_metrics *metrics, struct pn_rpc *rpc, const struct pn_config *cfg)
 {
@@ -427,6 +468,7 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 					continue;
 				pn_registry_prune(reg);
 				pn_consumer_sync_clock(cons);
+				pn_capture_heartbeat(cap);
 				if (pn_log_verbose())
 					log_counters(cap, cons);
 			}
@@ -493,6 +535,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pn_log_init("panoptesd", cfg.verbose);
+	if (cfg.remove_pins) {
+		e = remove_pins(&cfg);
+		pn_config_clear(&cfg);
+		return e ? 1 : 0;
+	}
 
 	policies = calloc(cfg.n_policy_files + 1, sizeof(*policies));
 	if (!policies) {
@@ -567,6 +614,9 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (pn_capture_handover(cap)->adopted)
+		retain_adopted(cap, reg);
+
 	if (cfg.listen[0] || cfg.socket_path[0]) {
 		e = start_rpc(&rpc, &cfg, &agent.view, &cons, authz);
 		if (e)
@@ -598,6 +648,13 @@ int main(int argc, char **argv)
 
 	e = run(cap, reg, &cons, metrics, rpc, &cfg);
 out:
+	if (cap && cfg.keep_on_exit) {
+		pn_capture_keep_on_close(cap, true);
+		pn_info("leaving the programs pinned in %s and capturing (--keep-on-exit): the next "
+			"agent there reports what they capture meanwhile; panoptesd --remove-pins "
+			"detaches them",
+			pn_capture_pin_path(cap));
+	}
 	/* The metrics thread reads the capture, the registry and the server: it stops first. */
 	pn_metrics_stop(metrics);
 	/* Streams are fed by the consumer: finished after its last records, before detaching. */

@@ -64,7 +64,17 @@ static const char usage_text[] =
 	"                           -10: under CPU contention the workloads that cause\n"
 	"                           events wait, rather than their events being dropped)\n"
 	"  --pin-path DIR           pin maps, programs and links under DIR on bpffs for\n"
-	"                           bpftool (default /sys/fs/bpf/panoptes; \"\" = none)\n"
+	"                           bpftool (default /sys/fs/bpf/panoptes; \"\" = none);\n"
+	"                           an agent starting on pins of its own build adopts\n"
+	"                           them and reports what they captured meanwhile\n"
+	"  --keep-on-exit           at stop, leave the programs pinned and capturing for\n"
+	"                           the next agent on --pin-path (restarts and upgrades\n"
+	"                           without a blind window; docs/operations.md)\n"
+	"  --remove-pins            detach and remove what an agent left on --pin-path,\n"
+	"                           and the watches in --state-dir, then exit (uninstall)\n"
+	"  --state-dir DIR          keep the watches created over gRPC in DIR/watches.pb\n"
+	"                           and restore them at start (default /var/lib/panoptes;\n"
+	"                           \"\" = none)\n"
 	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
 	"                           HOST:PORT (default 0.0.0.0:2112; \"\" = off)\n"
 	"  --probe-listen ADDR      serve only /healthz and /readyz on HOST:PORT, on a\n"
@@ -143,6 +153,9 @@ enum {
 	OPT_VERBOSE,
 	OPT_VERSION,
 	OPT_PIN_PATH,
+	OPT_KEEP_ON_EXIT,
+	OPT_REMOVE_PINS,
+	OPT_STATE_DIR,
 	OPT_METRICS_LISTEN,
 	OPT_PROBE_LISTEN,
 	OPT_LISTEN,
@@ -189,6 +202,9 @@ static const struct option long_options[] = {
 	{ "nice", required_argument, NULL, OPT_NICE },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
+	{ "keep-on-exit", no_argument, NULL, OPT_KEEP_ON_EXIT },
+	{ "remove-pins", no_argument, NULL, OPT_REMOVE_PINS },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "probe-listen", required_argument, NULL, OPT_PROBE_LISTEN },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -619,6 +635,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->nice = -10;
 	cfg->backend = "auto";
 	cfg->pin_path = "/sys/fs/bpf/panoptes";
+	cfg->state_dir = "/var/lib/panoptes";
 	cfg->metrics_listen = "0.0.0.0:2112";
 	cfg->probe_listen = "";
 	default_node(cfg->node, sizeof(cfg->node));
@@ -718,6 +735,23 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->pin_path = optarg;
+			break;
+		case OPT_KEEP_ON_EXIT:
+			cfg->keep_on_exit = true;
+			break;
+		case OPT_REMOVE_PINS:
+			cfg->remove_pins = true;
+			break;
+		case OPT_STATE_DIR:
+			if (optarg[0] && optarg[0] != '/') {
+				snprintf(err, errlen,
+					 "--state-dir: expected an absolute directory or \"\", got "
+					 "\"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->state_dir = optarg;
 			break;
 		case OPT_METRICS_LISTEN:
 			cfg->metrics_listen = optarg;
@@ -927,6 +961,14 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			 cfg->tls_ca_file   ? "tlscafile" :
 			 cfg->tls_cert_file ? "tlscertfile" :
 					      "tlskeyfile");
+		e = -EINVAL;
+		goto out;
+	}
+	if ((cfg->keep_on_exit || cfg->remove_pins) && !cfg->pin_path[0]) {
+		snprintf(err, errlen,
+			 "--%s: given with --pin-path \"\" (the pins are what keeps the programs "
+			 "running between two agents)",
+			 cfg->keep_on_exit ? "keep-on-exit" : "remove-pins");
 		e = -EINVAL;
 		goto out;
 	}

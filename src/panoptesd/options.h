@@ -22,6 +22,9 @@ struct pn_config {
 	int nice;	   /* of the ring buffer reader (main) thread */
 	const char *backend;
 	const char *pin_path;	    /* "" = no pins */
+	bool keep_on_exit;	    /* leave the programs pinned and capturing at stop */
+	bool remove_pins;	    /* --remove-pins: clear pin_path and state_dir, exit */
+	const char *state_dir;	    /* API watches kept across restarts; "" = none */
 	const char *metrics_listen; /* "" = no metrics server */
 	const char *probe_listen;   /* "" = /healthz and /readyz on the metrics port only */
 	const char *socket_path;    /* gRPC on a unix socket; "" = none */
