@@ -22,6 +22,7 @@
 
 #include "capture.h"
 #include "pins.h"
+#include "state.h"
 #include "cgroupfs.h"
 #include "consumer.h"
 #include "format.h"
@@ -103,21 +104,30 @@ struct agent {
 	struct pn_registry *registry;
 	struct pn_capture *capture;
 	const struct pn_consumer *consumer;
+	struct pn_state *state; /* NULL: --state-dir "" */
 };
 
+/* Every change of an API watch is written to the state file before the call answers. */
 static int agent_install(void *ctx, struct pn_watch_spec *spec, enum pn_reg_mode mode,
 			 struct pn_reg_error *err)
 {
 	struct agent *a = ctx;
+	bool api = spec->watch && spec->watch->api != PN_WATCH_OPERATOR;
+	int e = pn_registry_install(a->registry, spec, mode, err);
 
-	return pn_registry_install(a->registry, spec, mode, err);
+	if (!e && api)
+		pn_state_save(a->state, &a->view);
+	return e;
 }
 
 static int agent_remove(void *ctx, const char *key)
 {
 	struct agent *a = ctx;
+	int e = pn_registry_remove(a->registry, key);
 
-	return pn_registry_remove(a->registry, key);
+	if (!e)
+		pn_state_save(a->state, &a->view);
+	return e;
 }
 
 static void agent_foreach_watch(void *ctx, void (*fn)(const struct pn_watch_view *v, void *arg),
@@ -401,11 +411,21 @@ static int remove_pins(const struct pn_config *cfg)
 	n = pn_pins_clear(&pins);
 	pn_pins_release(&pins, false);
 	pn_info("removed %d pins and %s: what they held is detached", n, cfg->pin_path);
+	if (cfg->state_dir[0]) {
+		e = pn_state_remove(cfg->state_dir);
+		if (e) {
+			pn_err("--state-dir %s: cannot remove its watches: %s", cfg->state_dir,
+			       strerror(-e));
+			return e;
+		}
+		pn_info("removed the watches kept in %s", cfg->state_dir);
+	}
 	return 0;
 }
 
-static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consumer *cons,
-	       struct pn_metrics *metrics, struct pn_rpc *rpc, const struct pn_config *cfg)
+static int run(struct agent *agent, struct pn_capture *cap, struct pn_registry *reg,
+	       struct pn_consumer *cons, struct pn_metrics *metrics, struct pn_rpc *rpc,
+	       const struct pn_config *cfg)
 {
 	int sfd = -1, tfd = -1, efd = -1, e;
 	bool stop = false;
@@ -466,7 +486,8 @@ static int run(struct pn_capture *cap, struct pn_registry *reg, struct pn_consum
 
 				if (read(tfd, &ticks, sizeof(ticks)) < 0)
 					continue;
-				pn_registry_prune(reg);
+				if (pn_registry_prune(reg) > 0)
+					pn_state_save(agent->state, &agent->view);
 				pn_consumer_sync_clock(cons);
 				pn_capture_heartbeat(cap);
 				if (pn_log_verbose())
@@ -510,7 +531,7 @@ int main(int argc, char **argv)
 	struct pn_registry *reg = NULL;
 	struct pn_capture *cap = NULL;
 	struct pn_consumer cons;
-	struct agent agent;
+	struct agent agent = { 0 };
 	struct pn_config cfg;
 	char err[1024], cgroup2[PATH_MAX];
 	sigset_t stop;
@@ -614,6 +635,15 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* before the backlog is read: its events find the watches they were captured for */
+	if (cfg.state_dir[0]) {
+		e = pn_state_open(&agent.state, cfg.state_dir, err, sizeof(err));
+		if (e) {
+			pn_err("%s", err);
+			goto out;
+		}
+		pn_state_restore(agent.state, &agent.view);
+	}
 	if (pn_capture_handover(cap)->adopted)
 		retain_adopted(cap, reg);
 
@@ -646,7 +676,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	e = run(cap, reg, &cons, metrics, rpc, &cfg);
+	e = run(&agent, cap, reg, &cons, metrics, rpc, &cfg);
 out:
 	if (cap && cfg.keep_on_exit) {
 		pn_capture_keep_on_close(cap, true);
@@ -659,6 +689,7 @@ out:
 	pn_metrics_stop(metrics);
 	/* Streams are fed by the consumer: finished after its last records, before detaching. */
 	pn_rpc_stop(rpc);
+	pn_state_close(agent.state);
 	pn_authz_free(authz);
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);

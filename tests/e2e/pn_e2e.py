@@ -165,6 +165,11 @@ class Agent:
         if host in ("", "0.0.0.0", "[::]"):  # a wildcard: ask on loopback
             self.metrics_addr = ("[::1]:" if host == "[::]" else "127.0.0.1:") + port
         backend = ["--backend", BACKEND] if BACKEND else []
+        # each agent its own state file, unless the test shares one between agents
+        self._state_dir = None
+        if _flag_value(args, "--state-dir") is None:
+            self._state_dir = tempfile.mkdtemp(prefix="pn-state-", dir="/tmp")
+            args += ["--state-dir", self._state_dir]
         self.proc = subprocess.Popen([PANOPTESD, "--output", output, "--node-name", "node-e2e"]
                                      + backend + args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
@@ -188,6 +193,7 @@ class Agent:
         except BaseException:
             self.proc.kill()
             self.proc.wait()
+            self._remove_state_dir()
             self._threads[0].join(timeout=10)
             self.proc.stdout.close()
             self.proc.stderr.close()
@@ -364,8 +370,14 @@ class Agent:
             t.join(timeout=10)
         for f in (self.proc.stdout, self.proc.stderr):
             f.close()
+        self._remove_state_dir()
         self._check_output()
         return self.proc.returncode, "\n".join(self.stderr_lines)
+
+    def _remove_state_dir(self):
+        if self._state_dir:
+            shutil.rmtree(self._state_dir, ignore_errors=True)
+            self._state_dir = None
 
 
 def brief(events, keys=("event", "path")):

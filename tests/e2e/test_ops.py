@@ -53,7 +53,7 @@ class Ops(AgentCase):
         self.assertEqual(sorted(os.listdir(f"{PIN}/links")), programs)
         self.assertEqual(sorted(os.listdir(f"{PIN}/maps")),
                          ["config", "pn_cgroups", "pn_counters", "pn_events", "pn_file_last",
-                          "pn_pending", "pn_scratch", "state"])
+                          "pn_handover", "pn_pending", "pn_scratch", "state"])
 
         show = bpftool("prog", "show", "pinned", f"{PIN}/progs/pn_sys_exit")
         self.assertRegex(show, r"^\d+: tracing  name pn_sys_exit ")
@@ -114,7 +114,7 @@ class Ops(AgentCase):
         self.assertEqual(code, 0)
         self.assertFalse(os.path.exists(PIN), "pins left after a clean exit")
 
-    def test_killed_agent_pins_cleared_at_next_start(self):
+    def test_killed_agent_pins_adopted_at_next_start(self):
         p = subprocess.Popen([PANOPTESD, "--watch-cgroup", self.cg.path, "--path", "/x",
                               "--metrics-listen", ""], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
@@ -128,9 +128,10 @@ class Ops(AgentCase):
         self.assertEqual(len(os.listdir(f"{PIN}/links")), 5)
 
         agent = self.start()
-        self.assertTrue(any(l.endswith(f"pins left in {PIN} by a run that did not exit cleanly")
-                            for l in agent.stderr_lines), agent.stderr_lines)
-        # the killed agent's hooks are detached and gone, only ours remain
+        self.assertTrue(any(f"adopted the programs pinned in {PIN}" in l and
+                            "did not stop cleanly" in l for l in agent.stderr_lines),
+                        agent.stderr_lines)
+        # the killed agent's hooks are ours now: one of each, none attached twice
         self.assertEqual(programs_named("pn_sys_exit", 1), 1)
         agent.stop()
         self.assertFalse(os.path.exists(PIN))
