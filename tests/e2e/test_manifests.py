@@ -52,6 +52,8 @@ CAPS = {"BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE"}
 # node's (docs/deploy.md).
 HOST_MOUNTS = {
     "/sys/fs/bpf": (False, "HostToContainer"),
+    # --state-dir: the watches created over gRPC, kept across restarts
+    "/var/lib/panoptes": (False, None),
     "/sys/kernel/btf": (True, None),
     "/sys/fs/cgroup": (True, None),
     "/sys/kernel/tracing": (True, "HostToContainer"),
@@ -450,7 +452,10 @@ class Manifests(unittest.TestCase):
                          "hostPath volumes differ from the documented set")
         for path, (ro, propagation) in HOST_MOUNTS.items():
             v = host_volumes[path]
-            self.assertEqual(v["hostPath"].get("type"), "Directory", path)
+            # the state directory is the agent's own: made on a node that lacks it
+            self.assertEqual(v["hostPath"].get("type"),
+                             "DirectoryOrCreate" if path == "/var/lib/panoptes" else "Directory",
+                             path)
             mounts = [m for m in self.mounts if m["name"] == v["name"]]
             self.assertEqual(len(mounts), 1, f"{path}: mounted {len(mounts)} times")
             m = mounts[0]
@@ -496,7 +501,7 @@ class Manifests(unittest.TestCase):
     # -------------------------------------------------------------- args
 
     def _args(self):
-        """{--flag: value} from the container's args (all take one value)."""
+        """{--flag: value} from the container's args (True for a flag without one)."""
         args, out, i = self.c["args"], {}, 0
         self.assertNotIn("command", self.c, "the image's ENTRYPOINT is panoptesd: args only")
         while i < len(args):
@@ -504,6 +509,9 @@ class Manifests(unittest.TestCase):
             self.assertTrue(a.startswith("--"), f"unexpected argument {a!r}")
             if "=" in a:
                 k, v = a.split("=", 1)
+                i += 1
+            elif i + 1 == len(args) or args[i + 1].startswith("--"):
+                k, v = a, True
                 i += 1
             else:
                 k, v = a, args[i + 1]
@@ -542,6 +550,9 @@ class Manifests(unittest.TestCase):
             "--policy": POLICY_FILE,
             "--output": "json",
             "--pin-path": "/sys/fs/bpf/panoptes",
+            # a rolling update hands the pinned programs to the next pod: no blind window
+            "--keep-on-exit": True,
+            "--state-dir": "/var/lib/panoptes",
             "--metrics-listen": f"0.0.0.0:{METRICS_PORT}",
             "--socket": SOCKET,
             # the pod IP without client certificates, said in so many words; the tls
