@@ -152,6 +152,8 @@ class Agent:
     every stderr line written before readiness is in `stderr_lines` when the
     constructor returns. `backend` is the one /metrics reports."""
 
+    state_dir_flag = True  # False: a binary from before --state-dir
+
     def __init__(self, args, output="json", ready_timeout=30):
         self.output = output
         args = list(args)
@@ -167,7 +169,7 @@ class Agent:
         backend = ["--backend", BACKEND] if BACKEND else []
         # each agent its own state file, unless the test shares one between agents
         self._state_dir = None
-        if _flag_value(args, "--state-dir") is None:
+        if self.state_dir_flag and _flag_value(args, "--state-dir") is None:
             self._state_dir = tempfile.mkdtemp(prefix="pn-state-", dir="/tmp")
             args += ["--state-dir", self._state_dir]
         self.proc = subprocess.Popen([PANOPTESD, "--output", output, "--node-name", "node-e2e"]

@@ -46,10 +46,11 @@ def build_base(rev, where):
 class OldAgent(GrpcAgent):
     """GrpcAgent running another binary."""
 
-    def __init__(self, binary, args, output="json"):
+    def __init__(self, binary, args, handover, output="json"):
         import pn_e2e
         saved = pn_e2e.PANOPTESD
         pn_e2e.PANOPTESD = binary
+        self.state_dir_flag = handover
         try:
             super().__init__(args, output=output)
         finally:
@@ -85,7 +86,7 @@ class Upgrade(test_restart.Restart):
               f"{self.has_handover}, same kernel side {self.same_kernel_side}", flush=True)
         args = ["--pin-path", PIN, "--state-dir", self.state]
         if not self.has_handover:
-            old = OldAgent(self.old, args)
+            old = OldAgent(self.old, ["--pin-path", PIN], False)
             old.proc.kill()
             old.stop()
             self.assertTrue(os.path.exists(f"{PIN}/links/pn_sys_exit"))
@@ -95,7 +96,7 @@ class Upgrade(test_restart.Restart):
             self.assertEqual(test_restart.wait_programs("pn_sys_exit", 1), 1)
             return
 
-        self.agent = OldAgent(self.old, args + ["--keep-on-exit"])
+        self.agent = OldAgent(self.old, args + ["--keep-on-exit"], True)
         from pn_grpc import Api, channel
         ch = channel(self.agent.addr)
         self.apis.append(ch)
