@@ -274,9 +274,11 @@ size_t pn_state_restore(struct pn_state *s, const struct pn_agent_view *agent)
 	ws = panoptes__state__v1__watches__unpack(NULL, len, (const uint8_t *)buf);
 	free(buf);
 	if (!ws) {
+		/* kept for whoever wants to know what it was; the next change writes a new one */
+		renameat(s->dirfd, STATE_FILE, s->dirfd, STATE_FILE ".bad");
 		pn_warn("%s: not a watch state file (%zu bytes that do not decode): the watches "
-			"created over gRPC before the restart are not restored; it is replaced",
-			path, len);
+			"created over gRPC before the restart are not restored; it is kept as %s.bad",
+			path, len, STATE_FILE);
 		return 0;
 	}
 	pthread_mutex_lock(&s->lock);
