@@ -167,7 +167,9 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	struct pn_event ev;
 
 	count(&c->records);
+	/* a record flagged NAMED without the name it promises is as malformed as a cut one */
 	if (sizeof(*rec) + (size_t)rec->path_len + rec->old_path_len > size ||
+	    ((rec->flags & PN_REC_NAMED) && !rec->old_path_len) ||
 	    !take_path(data, rec->path_len, walked, path_buf, &path) ||
 	    (rec->old_path_len &&
 	     !take_path(data + rec->path_len, rec->old_path_len,

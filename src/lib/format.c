@@ -104,6 +104,20 @@ size_t pn_format_time(char *buf, size_t len, int64_t realtime_ns)
 	return out_finish(&o);
 }
 
+int64_t pn_format_realtime_ns(uint64_t ts_ns, int64_t offset_ns)
+{
+	int64_t t;
+
+	/*
+	 * A kernel timestamp is unsigned and the offset signed: their sum is
+	 * computed exactly and kept only if int64 holds it. ts_ns >= 0, so it
+	 * can only be too late, never too early.
+	 */
+	if (__builtin_add_overflow(ts_ns, offset_ns, &t))
+		return INT64_MAX;
+	return t;
+}
+
 /* ------------------------------------------------------------------ log lines */
 
 enum spec {
@@ -246,7 +260,8 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		char t[32];
 
 		out_mem(o, t,
-			pn_format_time(t, sizeof(t), (int64_t)ev->ts_ns + ctx->realtime_offset_ns));
+			pn_format_time(t, sizeof(t),
+				       pn_format_realtime_ns(ev->ts_ns, ctx->realtime_offset_ns)));
 		break;
 	}
 	case SP_NONE:
@@ -348,7 +363,9 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 		ctx = &empty_ctx;
 
 	out_lit(&o, "{\"time\":\"");
-	out_mem(&o, t, pn_format_time(t, sizeof(t), (int64_t)ev->ts_ns + ctx->realtime_offset_ns));
+	out_mem(&o, t,
+		pn_format_time(t, sizeof(t),
+			       pn_format_realtime_ns(ev->ts_ns, ctx->realtime_offset_ns)));
 	out_lit(&o, "\",\"event\":\"");
 	out_str(&o, name);
 	out_lit(&o, "\",\"events\":[\"");

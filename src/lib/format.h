@@ -53,6 +53,15 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
 size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,
 		      const struct pn_format_ctx *ctx);
 
+/*
+ * The wall-clock time of a kernel timestamp (CLOCK_MONOTONIC ns) given
+ * CLOCK_REALTIME - CLOCK_MONOTONIC: any ts_ns, however it came, gives a time
+ * {time} can print. A sum past what int64 nanoseconds hold (the year 2262)
+ * is INT64_MAX, which prints as 2262-04-11T23:47:16.854775807Z: the
+ * documented stand-in for "later than any real clock", never a wrapped date.
+ */
+int64_t pn_format_realtime_ns(uint64_t ts_ns, int64_t offset_ns);
+
 /* RFC 3339 UTC with nanoseconds: 2026-11-21T21:20:54.123456789Z. Returns length. */
 size_t pn_format_time(char *buf, size_t len, int64_t realtime_ns);
 

@@ -32,6 +32,8 @@ int pn_yaml_fail(struct pn_yaml *y, yaml_mark_t mark, const char *field, const c
 	va_start(ap, fmt);
 	pn_verrf(y->err + n, y->errlen - (size_t)n, -EINVAL, fmt, ap);
 	va_end(ap);
+	/* the message quotes the file's keys and scalars, and a block scalar holds newlines */
+	pn_one_line(y->err);
 	return -EINVAL;
 }
 

@@ -317,6 +317,40 @@ static void test_time(void **state)
 	assert_int_equal(pn_format_time(NULL, 0, 0), 30);
 }
 
+/*
+ * A timestamp from a record is whatever 64 bits arrived: past the range of
+ * int64 nanoseconds (with the offset added) it is the last instant int64
+ * holds, never a signed overflow (UBSan) or a date wrapped into the past.
+ */
+static void test_time_of_any_timestamp(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/etc/nginx/nginx.conf", "nginx.conf");
+	struct pn_format_ctx c = ctx;
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(pn_format_realtime_ns(UINT64_MAX, OFFSET_NS), INT64_MAX);
+	assert_int_equal(pn_format_realtime_ns((uint64_t)INT64_MAX, OFFSET_NS), INT64_MAX);
+	assert_int_equal(pn_format_realtime_ns((uint64_t)INT64_MAX - OFFSET_NS, OFFSET_NS),
+			 INT64_MAX);
+	assert_int_equal(pn_format_realtime_ns(1ULL << 62, OFFSET_NS),
+			 (int64_t)(1ULL << 62) + OFFSET_NS);
+	/* exactly in range only because the offset is negative */
+	assert_int_equal(pn_format_realtime_ns(UINT64_MAX, INT64_MIN), INT64_MAX);
+	assert_int_equal(pn_format_realtime_ns(0, INT64_MIN), INT64_MIN);
+	assert_int_equal(pn_format_realtime_ns(TS_NS, -OFFSET_NS), (int64_t)TS_NS - OFFSET_NS);
+
+	ev.ts_ns = UINT64_MAX;
+	line_is("{time}", &ev, &m, "2262-04-11T23:47:16.854775807Z\n");
+	assert_true(pn_format_json(buf, sizeof(buf), &ev, &m, &c) < sizeof(buf));
+	assert_memory_equal(buf, "{\"time\":\"2262-04-11T23:47:16.854775807Z\",", 41);
+	ev.ts_ns = (uint64_t)INT64_MAX;
+	line_is("{time}", &ev, &m, "2262-04-11T23:47:16.854775807Z\n");
+	ev.ts_ns = 1ULL << 62;
+	line_is("{time}", &ev, &m, "2173-01-10T21:14:27.550844693Z\n");
+}
+
 /* ------------------------------------------------------------------ JSON */
 
 static size_t json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m)
@@ -1099,6 +1133,7 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_line_truncation),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_time_of_any_timestamp),
 		cmocka_unit_test(test_json_file_event),
 		cmocka_unit_test(test_json_dir_event),
 		cmocka_unit_test(test_json_move),

@@ -759,6 +759,23 @@ static void test_err_text_in_file(void **state)
 		     "policy.yaml:2:21: targets.cgroups[0]: control character U+0085 at byte 2");
 }
 
+/*
+ * A refusal is one line whatever it quotes: a block scalar or an escape puts
+ * newlines and control bytes into values and keys (found by fuzz_policy).
+ */
+static void test_err_one_line(void **state)
+{
+	(void)state;
+	expect_error("|\n  line one\n  line two\n",
+		     "policy.yaml:1:1: expected a mapping (a watch, an ArgusWatcher or a "
+		     "\"watches\" list), got \"line one?line two?\"");
+	expect_error("name: w\n\"a\\nb\\e\": 1\n",
+		     "policy.yaml:2:1: unknown key \"a?b?\"; valid keys: name pod logFormat "
+		     "targets subjects");
+	expect_error("name: w\ntargets: {pids: [\"1\\r\"]}\nsubjects: [{paths: [/a]}]\n",
+		     "policy.yaml:2:18: targets.pids[0]: expected a positive integer, got \"1?\"");
+}
+
 static void test_err_yaml_syntax(void **state)
 {
 	(void)state;
@@ -835,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_err_yaml_syntax),
 		cmocka_unit_test(test_err_yaml_bounds),
 		cmocka_unit_test(test_err_text_in_file),
+		cmocka_unit_test(test_err_one_line),
 		cmocka_unit_test(test_err_duplicate_watch_among_many),
 		cmocka_unit_test(test_err_no_buffer),
 		cmocka_unit_test(test_load_errors),

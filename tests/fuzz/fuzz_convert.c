@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer target for protobuf -> watch mapping (src/api/convert.c): the
+ * first byte picks argus' ArgusdConfig or panoptes.v1's Watch, and whether
+ * the bytes must first pass the wire check (src/api/bounds.c), as every
+ * request does in panoptesd; the rest is the message. What protobuf-c
+ * decodes is mapped to a watch spec.
+ *
+ * Promised, whatever the bytes:
+ * - a refusal is -EINVAL or -ENOMEM with a message, and owns nothing; past
+ *   the wire check, that message is sound text (a gRPC status a client
+ *   prints);
+ * - a watch that maps holds what every entry point promises: name, pod and
+ *   log format sound text (the format valid), at least one target (pids
+ *   positive, names sound text), and subjects that pn_subject_check, the one
+ *   check of a subject's invariants, passes again without changing them;
+ * - argus: the key is pn_argus_key's; native: the watch shown back as a
+ *   WatchInfo (ListWatches) maps again to the same watch (a client may send
+ *   back what it was shown).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "argus.pb-c.h"
+#include "bounds.h"
+#include "convert.h"
+#include "format.h"
+#include "fuzz_check.h"
+#include "panoptes/v1/agent.pb-c.h"
+#include "rules.h"
+#include "text.h"
+
+static void sound(const char *what, const char *s, bool nonempty)
+{
+	if (!s || (nonempty && !*s) || pn_text_check(s, NULL))
+		broken("mapped %s \"%s\": missing, empty or not sound text", what,
+		       s ? s : "(null)");
+}
+
+/* Checked again on a copy: the rule must pass, and find nothing to normalize. */
+static void subject_sound(const struct pn_subject *s)
+{
+	struct pn_subject c = *s;
+	struct pn_subject_fault f;
+	char **paths = malloc((s->n_paths ? s->n_paths : 1) * sizeof(*paths));
+	struct pn_tag *tags = malloc((s->n_tags ? s->n_tags : 1) * sizeof(*tags));
+
+	for (size_t i = 0; i < s->n_paths; i++)
+		paths[i] = strdup(s->paths[i]);
+	if (s->n_tags)
+		memcpy(tags, s->tags, s->n_tags * sizeof(*tags));
+	c.paths = paths;
+	c.tags = tags;
+	if (pn_subject_check(&c, &f))
+		broken("mapped a subject pn_subject_check refuses (rule %d, field %d)", f.rule,
+		       f.field);
+	for (size_t i = 0; i < s->n_paths; i++) {
+		if (strcmp(paths[i], s->paths[i]))
+			broken("mapped an unnormalized path \"%s\"", s->paths[i]);
+		free(paths[i]);
+	}
+	for (size_t i = 0; i < s->n_tags; i++)
+		if (tags[i].key != s->tags[i].key)
+			broken("mapped tags out of order");
+	if (!s->events || (s->events & ~PN_ALL_EVENTS))
+		broken("mapped events %#x", s->events);
+	if (!s->tags_text)
+		broken("mapped a subject without its tags text");
+	free(paths);
+	free(tags);
+}
+
+static void spec_sound(const struct pn_watch_spec *spec)
+{
+	const struct pn_watch *w = spec->watch;
+	const struct pn_targets *t = &spec->targets;
+
+	if (!w || !w->n_subjects)
+		broken("mapped a spec without a watch or subjects");
+	sound("a watch name", w->name, true);
+	sound("a pod", w->pod, false);
+	if (w->log_format) {
+		sound("a log format", w->log_format, true);
+		if (pn_format_validate(w->log_format, NULL, 0))
+			broken("mapped log format \"%s\" that does not validate", w->log_format);
+	}
+	if (!(t->n_pids + t->n_cgroups + t->n_containers))
+		broken("watch %s has no target", w->name);
+	for (size_t j = 0; j < t->n_pids; j++)
+		if (t->pids[j] <= 0)
+			broken("watch %s has pid %d", w->name, t->pids[j]);
+	for (size_t j = 0; j < t->n_cgroups; j++)
+		sound("a cgroup", t->cgroups[j], false);
+	for (size_t j = 0; j < t->n_containers; j++)
+		sound("a container", t->containers[j], false);
+	for (size_t j = 0; j < w->n_subjects; j++)
+		subject_sound(&w->subjects[j]);
+}
+
+static void refusal_sound(int e, const char *err, const struct pn_watch_spec *spec, bool checked)
+{
+	if ((e != -EINVAL && e != -ENOMEM) || !*err)
+		broken("refusal %d without a message", e);
+	if (spec->watch || spec->targets.pids || spec->targets.cgroups || spec->targets.containers)
+		broken("refusal \"%s\" left a spec behind", err);
+	if (checked && pn_text_check(err, NULL))
+		broken("refusal of checked bytes is not sound text: \"%s\"", err);
+}
+
+static bool same_subject(const struct pn_subject *a, const struct pn_subject *b)
+{
+	if (a->n_paths != b->n_paths || a->n_ignore != b->n_ignore || a->n_tags != b->n_tags ||
+	    a->events != b->events || a->only_dir != b->only_dir || a->recursive != b->recursive ||
+	    a->follow_move != b->follow_move || a->max_depth != b->max_depth ||
+	    strcmp(a->tags_text, b->tags_text))
+		return false;
+	for (size_t i = 0; i < a->n_paths; i++)
+		if (strcmp(a->paths[i], b->paths[i]))
+			return false;
+	for (size_t i = 0; i < a->n_ignore; i++)
+		if (strcmp(a->ignore[i], b->ignore[i]))
+			return false;
+	return true;
+}
+
+/* ListWatches shows the watch; CreateWatch given that back makes the same watch. */
+static void round_trip(const struct pn_watch_spec *spec)
+{
+	uint64_t counts[PN_EVENT_KINDS] = { 0 };
+	const struct pn_watch_view v = {
+		.watch = spec->watch,
+		.targets = &spec->targets,
+		.counts = counts,
+	};
+	Panoptes__V1__WatchInfo *info = pn_api_watch_info_new(&v);
+	struct pn_watch_spec again;
+	char err[512];
+	const struct pn_watch *a = spec->watch, *b;
+
+	if (!info)
+		broken("pn_api_watch_info_new: NULL");
+	if (pn_api_watch_to_spec(info->watch, &again, err, sizeof(err)))
+		broken("the watch shown back does not map again: %s", err);
+	b = again.watch;
+	if (strcmp(a->name, b->name) || strcmp(a->pod, b->pod) ||
+	    !a->log_format != !b->log_format ||
+	    (a->log_format && strcmp(a->log_format, b->log_format)) ||
+	    a->n_subjects != b->n_subjects || again.targets.n_pids != spec->targets.n_pids ||
+	    again.targets.n_cgroups != spec->targets.n_cgroups ||
+	    again.targets.n_containers != spec->targets.n_containers)
+		broken("the watch shown back maps to another watch");
+	for (size_t i = 0; i < a->n_subjects; i++)
+		if (!same_subject(&a->subjects[i], &b->subjects[i]))
+			broken("subject %zu shown back maps to another subject", i);
+	pn_watch_free(again.watch);
+	pn_targets_clear(&again.targets);
+	protobuf_c_message_free_unpacked(&info->base, NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const ProtobufCMessageDescriptor *d;
+	struct pn_watch_spec spec;
+	ProtobufCMessage *m;
+	char err[512];
+	bool argus, checked;
+	int e;
+
+	if (!size)
+		return 0;
+	argus = data[0] & 1;
+	checked = data[0] & 2;
+	d = argus ? &argus__argusd_config__descriptor : &panoptes__v1__watch__descriptor;
+	if (checked && pn_api_wire_check(d, data + 1, size - 1, err, sizeof(err)))
+		return 0;
+	m = protobuf_c_message_unpack(d, NULL, size - 1, data + 1);
+	if (!m)
+		return 0;
+	err[0] = '\0';
+	if (argus) {
+		const Argus__ArgusdConfig *c = (const Argus__ArgusdConfig *)m;
+		char key[4096];
+
+		e = pn_argus_to_spec(c, "node-f", &spec, err, sizeof(err));
+		if (!e) {
+			if (pn_argus_key(c, "node-f", key, sizeof(key), NULL, 0) ||
+			    strcmp(key, spec.watch->key))
+				broken("the watch's key is not pn_argus_key's");
+		}
+	} else {
+		e = pn_api_watch_to_spec((const Panoptes__V1__Watch *)m, &spec, err, sizeof(err));
+	}
+	if (e) {
+		refusal_sound(e, err, &spec, checked);
+	} else {
+		spec_sound(&spec);
+		if (!argus)
+			round_trip(&spec);
+		pn_watch_free(spec.watch);
+		pn_targets_clear(&spec.targets);
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return 0;
+}
