@@ -799,8 +799,8 @@ int pn_registry_replace_set(struct pn_registry *r, pn_reg_owned_fn owned, void *
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(watch_key(specs[i].watch), watch_key(specs[j].watch)) == 0) {
-				pn_reg_error_set(err, PN_REG_FIELD_NAME, 0, "watch %s: given twice",
-						 specs[i].watch->name);
+				pn_reg_error_set(err, PN_REG_FIELD_NAME, 0,
+						 "the name is given twice");
 				out->failed = i;
 				e = -EEXIST;
 				goto free_items;
@@ -815,9 +815,7 @@ int pn_registry_replace_set(struct pn_registry *r, pn_reg_owned_fn owned, void *
 		}
 		it[i].rw = reg_watch_new(&specs[i], fingerprint(&specs[i]));
 		if (!it[i].rw) {
-			pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
-					 "out of memory while installing watch %s",
-					 specs[i].watch->name);
+			pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
 			out->failed = i;
 			e = -ENOMEM;
 			goto free_items;
@@ -835,8 +833,7 @@ int pn_registry_replace_set(struct pn_registry *r, pn_reg_owned_fn owned, void *
 			const struct pn_watch *w = it[i].old->watch;
 
 			pn_reg_error_set(err, PN_REG_FIELD_NAME, 0,
-					 "watch %s: the name is taken by a watch installed by %s",
-					 specs[i].watch->name,
+					 "the name is taken by a watch installed by %s",
 					 w->origin ? w->origin : "another source");
 			out->failed = i;
 			e = -EEXIST;

@@ -77,8 +77,9 @@ struct pn_reg_set_result {
  * key belongs to a watch outside the set is refused (-EEXIST, NAME), as is a
  * key given twice. On success every spec is zeroed (the registry took or
  * freed it) and out counts what happened; on error nothing changed, the
- * caller still owns the specs, out->failed names the spec refused if one was,
- * and the codes are pn_registry_install()'s.
+ * caller still owns the specs, out->failed names the spec refused if one was
+ * (err's message then leaves the watch's name to the caller), and the codes
+ * are pn_registry_install()'s.
  */
 int pn_registry_replace_set(struct pn_registry *r, pn_reg_owned_fn owned, void *arg,
 			    struct pn_watch_spec *specs, size_t n, struct pn_reg_set_result *out,

@@ -693,8 +693,13 @@ static void test_kernel_refusal_rolls_back(void **state)
 	/* a replacement: the old watch stays, with its operations, cgroups and events */
 	s = spec_of("w", "modify", CGROUPS("\"/" CTR_A "\", \"/" DOCKER "\""));
 	install_fails(&s, PN_REG_UPSERT, -ENOSPC, PN_REG_FIELD_NONE, 0, msg);
-	EXPECT(W(a, PN_CREATE | PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), W(a, PN_CREATE), L1(4),
-	       U(d));
+	/* pushed in id order: the registry keeps its cgroups sorted by id */
+	if (a < d)
+		EXPECT(W(a, PN_CREATE | PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), W(a, PN_CREATE),
+		       L1(4), U(d));
+	else
+		EXPECT(W(d, PN_MODIFY), W(a, PN_CREATE | PN_MODIFY), L2(2, 4), W(a, PN_CREATE),
+		       L1(4), U(d));
 	v = view("w");
 	assert_int_equal(v.n_bindings, 1);
 	assert_int_equal(v.ids[0], a);
@@ -856,7 +861,11 @@ static void test_set_add_replace_remove(void **state)
 	set[1] = spec_of("p2", "modify", CGROUPS("\"/" DOCKER "\""));
 	o = set_ok(set, 2);
 	RESULT(o, 2, 0, 0, 0);
-	EXPECT(W(a, PN_CREATE), W(d, PN_MODIFY), L2(2, 4));
+	/* one sync for the set, in id order (the registry keeps its cgroups sorted by id) */
+	if (a < d)
+		EXPECT(W(a, PN_CREATE), W(d, PN_MODIFY), L2(2, 4));
+	else
+		EXPECT(W(d, PN_MODIFY), W(a, PN_CREATE), L2(2, 4));
 	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
 	assert_int_equal(creates_of("p1"), 1);
 
@@ -870,7 +879,10 @@ static void test_set_add_replace_remove(void **state)
 	set[2] = spec_of("p3", "create", CGROUPS("\"/" CTR_B "\""));
 	o = set_ok(set, 3);
 	RESULT(o, 1, 1, 0, 1);
-	EXPECT(W(b, PN_DELETE | PN_CREATE), W(d, PN_CREATE | PN_MODIFY), W(d, PN_CREATE));
+	if (b < d)
+		EXPECT(W(b, PN_DELETE | PN_CREATE), W(d, PN_CREATE | PN_MODIFY), W(d, PN_CREATE));
+	else
+		EXPECT(W(d, PN_CREATE | PN_MODIFY), W(b, PN_DELETE | PN_CREATE), W(d, PN_CREATE));
 	assert_int_equal(creates_of("p1"), 1);
 	assert_int_equal(dispatch(d, PN_CREATE).n, 1);
 	assert_int_equal(dispatch(d, PN_MODIFY).n, 0);
@@ -927,12 +939,12 @@ static void test_set_refusals_change_nothing(void **state)
 	/* a name the API holds */
 	set[0] = spec_of("p1", "modify", CGROUPS("\"/" CTR_A "\""));
 	set[1] = spec_of("api", "modify", CGROUPS("\"/" DOCKER "\""));
-	set_fails(set, 2, -EEXIST, 1, "watch api: the name is taken by a watch installed by argus");
+	set_fails(set, 2, -EEXIST, 1, "the name is taken by a watch installed by argus");
 
 	/* a name given twice */
 	set[0] = spec_of("p2", "modify", CGROUPS("\"/" CTR_A "\""));
 	set[1] = spec_of("p2", "modify", CGROUPS("\"/" DOCKER "\""));
-	set_fails(set, 2, -EEXIST, 1, "watch p2: given twice");
+	set_fails(set, 2, -EEXIST, 1, "the name is given twice");
 
 	/* the limit counts every watch the set leaves */
 	pn_registry_set_max_watches(reg, 2);
@@ -966,8 +978,12 @@ static void test_set_refusals_change_nothing(void **state)
 	set[0] = spec_of("p1", "modify", CGROUPS("\"/" CTR_A "\""));
 	set[1] = spec_of("p2", "modify", CGROUPS("\"/" DOCKER "\""));
 	set_fails(set, 2, -ENOSPC, SIZE_MAX, msg);
-	EXPECT(W(a, PN_CREATE | PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), W(a, PN_CREATE), L1(4),
-	       U(d));
+	if (a < d)
+		EXPECT(W(a, PN_CREATE | PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), W(a, PN_CREATE),
+		       L1(4), U(d));
+	else
+		EXPECT(W(d, PN_MODIFY), W(a, PN_CREATE | PN_MODIFY), L2(2, 4), W(a, PN_CREATE),
+		       L1(4), U(d));
 	rec.refuse_e = 0;
 	assert_int_equal(pn_registry_watch_count(reg), 2);
 	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
