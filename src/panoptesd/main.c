@@ -172,7 +172,8 @@ fail:
 	atomic_fetch_add_explicit(&policy_reload_failures, 1, memory_order_relaxed);
 	pn_err("reload: %s: the old policy is kept", err);
 out:
-	for (size_t i = 0; i < k; i++) {
+	/* what the registry did not take (all of it on a failure) */
+	for (size_t i = 0; specs && i < n; i++) {
 		pn_watch_free(specs[i].watch);
 		pn_targets_clear(&specs[i].targets);
 	}
