@@ -563,7 +563,6 @@ class Manifests(unittest.TestCase):
         cm, key = self._configmap_key(self._args()["--policy"])
         self.assertEqual(key, "policy.yaml")
         # a subPath mount is never updated: SIGHUP would read the old file forever
-        vol, _ = self._volume_file(POLICY_FILE)
         self.assertEqual([m.get("subPath") for m in self.mounts if m["name"] == "policy"], [None])
         self.assertIn(key, cm["data"], f"ConfigMap {cm['metadata']['name']} has no {key}")
         watches = policy_watches(cm["data"][key])
