@@ -2,6 +2,7 @@
 #include "registry.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -21,6 +22,11 @@ struct reg_watch {
 	/* the registry's reference and one per snapshot that holds the watch */
 	_Atomic unsigned refs;
 	bool follow_move; /* a subject rewrites its paths while matching (reg_dispatch) */
+	/*
+	 * The spec as it was given, before onlyDir or followMove changed the
+	 * watch: what tells a reload that a watch is unchanged.
+	 */
+	char *fingerprint;
 	/* events reported, by bit index: written by the consumer only, read by any thread */
 	uint64_t counts[PN_EVENT_KINDS];
 };
@@ -149,6 +155,7 @@ static void reg_watch_put(struct reg_watch *rw)
 		return;
 	pn_watch_free(rw->watch);
 	pn_targets_clear(&rw->targets);
+	free(rw->fingerprint);
 	free(rw);
 }
 
@@ -514,6 +521,93 @@ static int bind(struct pn_registry *r, struct reg_watch *rw, const struct pn_res
 	return 0;
 }
 
+/* Length-prefixed, so that no two different specs print the same. */
+static void fp_str(FILE *f, const char *v)
+{
+	if (v)
+		fprintf(f, "%zu:%s;", strlen(v), v);
+	else
+		fputs("-;", f);
+}
+
+/* Everything a spec says, in one string: equal strings, equal specs. NULL: no memory. */
+static char *fingerprint(const struct pn_watch_spec *spec)
+{
+	const struct pn_watch *w = spec->watch;
+	const struct pn_targets *t = &spec->targets;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fp_str(f, w->name);
+	fp_str(f, w->key);
+	fp_str(f, w->origin);
+	fprintf(f, "%d;", (int)w->api);
+	fp_str(f, w->owner);
+	fp_str(f, w->pod);
+	fp_str(f, w->log_format);
+	fprintf(f, "s%zu;", w->n_subjects);
+	for (size_t i = 0; i < w->n_subjects; i++) {
+		const struct pn_subject *s = &w->subjects[i];
+
+		fprintf(f, "p%zu;", s->n_paths);
+		for (size_t j = 0; j < s->n_paths; j++)
+			fp_str(f, s->paths[j]);
+		fprintf(f, "i%zu;", s->n_ignore);
+		for (size_t j = 0; j < s->n_ignore; j++)
+			fp_str(f, s->ignore[j]);
+		fprintf(f, "%" PRIu32 ";%d%d%d;%d;t%zu;", s->events, s->only_dir, s->recursive,
+			s->follow_move, s->max_depth, s->n_tags);
+		for (size_t j = 0; j < s->n_tags; j++) {
+			fp_str(f, s->tags[j].key);
+			fp_str(f, s->tags[j].value);
+		}
+	}
+	fprintf(f, "P%zu;", t->n_pids);
+	for (size_t i = 0; i < t->n_pids; i++)
+		fprintf(f, "%d;", t->pids[i]);
+	fprintf(f, "C%zu;", t->n_cgroups);
+	for (size_t i = 0; i < t->n_cgroups; i++)
+		fp_str(f, t->cgroups[i]);
+	fprintf(f, "K%zu;", t->n_containers);
+	for (size_t i = 0; i < t->n_containers; i++)
+		fp_str(f, t->containers[i]);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* A watch for spec, not yet bound; it takes fp. NULL: no memory (fp freed). */
+static struct reg_watch *reg_watch_new(const struct pn_watch_spec *spec, char *fp)
+{
+	struct reg_watch *rw = fp ? calloc(1, sizeof(*rw)) : NULL;
+
+	if (!rw) {
+		free(fp);
+		return NULL;
+	}
+	atomic_init(&rw->refs, 1);
+	rw->fingerprint = fp;
+	rw->watch = spec->watch;
+	rw->targets = spec->targets;
+	for (size_t i = 0; i < spec->watch->n_subjects; i++)
+		rw->follow_move |= spec->watch->subjects[i].follow_move;
+	return rw;
+}
+
+/* A watch that was never published: the spec's parts stay the caller's. */
+static void reg_watch_discard(struct reg_watch *rw)
+{
+	if (!rw)
+		return;
+	free(rw->fingerprint);
+	free(rw);
+}
+
 int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum pn_reg_mode mode,
 			struct pn_reg_error *err)
 {
@@ -527,9 +621,8 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 	e = pn_resolve_targets(r->cgroup2_root, r->proc_root, &spec->targets, &res, &n_res, err);
 	if (e)
 		return e;
-	rw = calloc(1, sizeof(*rw));
-	if (rw)
-		atomic_init(&rw->refs, 1);
+	/* before onlyDir changes the watch */
+	rw = reg_watch_new(spec, fingerprint(spec));
 	if (!rw) {
 		free(res);
 		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
@@ -578,10 +671,6 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 		}
 		r->watches = v;
 	}
-	rw->watch = spec->watch;
-	rw->targets = spec->targets;
-	for (size_t i = 0; i < spec->watch->n_subjects; i++)
-		rw->follow_move |= spec->watch->subjects[i].follow_move;
 	for (size_t i = 0; i < n_res; i++) {
 		e = bind(r, rw, &res[i]);
 		if (e) {
@@ -619,10 +708,8 @@ unlock:
 	pthread_mutex_unlock(&r->lock);
 	free(dead);
 	free(res);
-	if (rw) {
-		/* failed: the caller keeps the spec */
-		free(rw);
-	}
+	/* failed: the caller keeps the spec */
+	reg_watch_discard(rw);
 	if (old && !e)
 		reg_watch_put(old);
 	return e;
@@ -635,6 +722,239 @@ int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err
 
 	if (e && err && errlen)
 		snprintf(err, errlen, "%s", re.msg);
+	return e;
+}
+
+/* ------------------------------------------------------------ a set at once */
+
+struct set_item {
+	struct pn_resolved *res;
+	size_t n_res;
+	struct reg_watch *old; /* the installed watch of the same key, if any */
+	struct reg_watch *rw;  /* the new one; NULL when old stays as it is */
+};
+
+/* Whether rw is bound to exactly the cgroups res stands for (duplicates allowed in res). */
+static bool same_cgroups(struct pn_registry *r, const struct reg_watch *rw,
+			 const struct pn_resolved *res, size_t n_res)
+{
+	size_t bound = 0, wanted = 0;
+
+	for (size_t i = 0; i < r->n_cgroups; i++)
+		for (size_t j = 0; j < r->cgroups[i]->n_bindings; j++)
+			bound += r->cgroups[i]->bindings[j].rw == rw;
+	for (size_t i = 0; i < n_res; i++) {
+		const struct reg_cgroup *cg = find_cgroup(r, res[i].id, NULL);
+		bool dup = false, has = false;
+
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = res[k].id == res[i].id;
+		if (dup)
+			continue;
+		wanted++;
+		for (size_t j = 0; cg && j < cg->n_bindings && !has; j++)
+			has = cg->bindings[j].rw == rw;
+		if (!has)
+			return false;
+	}
+	return bound == wanted;
+}
+
+static size_t index_of(struct pn_registry *r, const struct reg_watch *rw)
+{
+	for (size_t i = 0; i < r->n_watches; i++)
+		if (r->watches[i] == rw)
+			return i;
+	return SIZE_MAX;
+}
+
+/* Called with the lock held: takes back every binding of the items' new watches. */
+static void set_unbind(struct pn_registry *r, struct set_item *it, size_t n)
+{
+	struct reg_cgroup **dead = NULL;
+	size_t n_dead = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (it[i].rw)
+			unbind_watch(r, it[i].rw, &dead, &n_dead);
+	sync_kernel(r, dead, n_dead, NULL);
+	free(dead);
+}
+
+int pn_registry_replace_set(struct pn_registry *r, pn_reg_owned_fn owned, void *arg,
+			    struct pn_watch_spec *specs, size_t n, struct pn_reg_set_result *out,
+			    struct pn_reg_error *err)
+{
+	struct set_item *it = calloc(n + 1, sizeof(*it));
+	struct reg_watch **v;
+	struct reg_cgroup **dead = NULL;
+	size_t n_dead = 0, added = 0, kept;
+	int e = 0;
+
+	*out = (struct pn_reg_set_result){ .failed = SIZE_MAX };
+	if (!it) {
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(watch_key(specs[i].watch), watch_key(specs[j].watch)) == 0) {
+				pn_reg_error_set(err, PN_REG_FIELD_NAME, 0,
+						 "the name is given twice");
+				out->failed = i;
+				e = -EEXIST;
+				goto free_items;
+			}
+	/* What reads cgroupfs and /proc is done before the lock, as for one install. */
+	for (size_t i = 0; i < n; i++) {
+		e = pn_resolve_targets(r->cgroup2_root, r->proc_root, &specs[i].targets, &it[i].res,
+				       &it[i].n_res, err);
+		if (e) {
+			out->failed = i;
+			goto free_items;
+		}
+		it[i].rw = reg_watch_new(&specs[i], fingerprint(&specs[i]));
+		if (!it[i].rw) {
+			pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
+			out->failed = i;
+			e = -ENOMEM;
+			goto free_items;
+		}
+		for (size_t j = 0; j < it[i].n_res; j++)
+			pn_resolve_only_dir(r->proc_root, specs[i].watch, it[i].res[j].path);
+	}
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < r->n_watches && !it[i].old; j++)
+			if (strcmp(watch_key(r->watches[j]->watch), watch_key(specs[i].watch)) == 0)
+				it[i].old = r->watches[j];
+		if (it[i].old && !owned(it[i].old->watch, arg)) {
+			const struct pn_watch *w = it[i].old->watch;
+
+			pn_reg_error_set(err, PN_REG_FIELD_NAME, 0,
+					 "the name is taken by a watch installed by %s",
+					 w->origin ? w->origin : "another source");
+			out->failed = i;
+			e = -EEXIST;
+			goto unlock;
+		}
+		if (it[i].old && strcmp(it[i].old->fingerprint, it[i].rw->fingerprint) == 0 &&
+		    same_cgroups(r, it[i].old, it[i].res, it[i].n_res)) {
+			/* unchanged: the installed watch stays, counters, followed paths and all */
+			reg_watch_discard(it[i].rw);
+			it[i].rw = NULL;
+			out->unchanged++;
+		} else if (it[i].old) {
+			out->replaced++;
+		} else {
+			added++;
+		}
+	}
+	/* what the set leaves: every watch it does not own, and its own */
+	kept = n;
+	for (size_t j = 0; j < r->n_watches; j++)
+		kept += !owned(r->watches[j]->watch, arg);
+	if (added && r->max_watches && kept > r->max_watches) {
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+				 "these watches and the others make %zu, past the agent's limit "
+				 "of %zu (--max-watches)",
+				 kept, r->max_watches);
+		e = -ENOSPC;
+		goto unlock;
+	}
+	v = realloc(r->watches, (r->n_watches + added + 1) * sizeof(*v));
+	if (!v) {
+		e = -ENOMEM;
+		goto nomem;
+	}
+	r->watches = v;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; it[i].rw && j < it[i].n_res; j++) {
+			e = bind(r, it[i].rw, &it[i].res[j]);
+			if (e) {
+				set_unbind(r, it, n);
+				goto nomem;
+			}
+		}
+	/*
+	 * Every new cgroup reaches the kernel while every old one is still
+	 * there: a path both versions watch is never unwatched. A refusal (the
+	 * map is full) puts it all back as it was.
+	 */
+	e = sync_kernel(r, NULL, 0, err);
+	if (e) {
+		set_unbind(r, it, n);
+		e = e == -ENOMEM ? -ENOMEM : -ENOSPC;
+		goto unlock;
+	}
+
+	/*
+	 * Nothing can fail from here on. Replaced and removed watches lose the
+	 * registry's reference under the lock, as one removal does: the
+	 * snapshot the consumer may still be matching on holds its own.
+	 */
+	for (size_t j = 0; j < r->n_watches; j++) {
+		struct reg_watch *rw = r->watches[j];
+		bool listed = false;
+
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = it[i].old == rw;
+		if (!listed && owned(rw->watch, arg))
+			out->removed++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!it[i].rw)
+			continue;
+		if (it[i].old) {
+			unbind_watch(r, it[i].old, &dead, &n_dead);
+			r->watches[index_of(r, it[i].old)] = it[i].rw;
+			reg_watch_put(it[i].old);
+		} else {
+			r->watches[r->n_watches++] = it[i].rw;
+			out->added++;
+		}
+	}
+	for (size_t j = 0; j < r->n_watches;) {
+		struct reg_watch *rw = r->watches[j];
+		bool listed = false;
+
+		for (size_t i = 0; i < n && !listed; i++)
+			listed = it[i].rw == rw || (!it[i].rw && it[i].old == rw);
+		if (listed || !owned(rw->watch, arg)) {
+			j++;
+			continue;
+		}
+		unbind_watch(r, rw, &dead, &n_dead);
+		r->watches[j] = r->watches[--r->n_watches];
+		reg_watch_put(rw);
+	}
+	sync_kernel(r, dead, n_dead, NULL);
+	/* one snapshot for all of it: the consumer sees the old set or the new one */
+	rebuild_snap(r);
+	for (size_t i = 0; i < n; i++) {
+		if (it[i].rw) {
+			it[i].rw = NULL; /* the registry's now */
+		} else {
+			pn_watch_free(specs[i].watch);
+			pn_targets_clear(&specs[i].targets);
+		}
+		memset(&specs[i], 0, sizeof(specs[i]));
+	}
+	goto unlock;
+nomem:
+	pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory while installing the watches");
+unlock:
+	pthread_mutex_unlock(&r->lock);
+	free(dead);
+	if (e)
+		*out = (struct pn_reg_set_result){ .failed = out->failed };
+free_items:
+	for (size_t i = 0; i < n; i++) {
+		reg_watch_discard(it[i].rw);
+		free(it[i].res);
+	}
+	free(it);
 	return e;
 }
 

@@ -57,6 +57,33 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 			struct pn_reg_error *err);
 /* Install or replace, for callers that only print the message (flags, policy files). */
 int pn_registry_add(struct pn_registry *r, struct pn_watch_spec *spec, char *err, size_t errlen);
+/* Whether a watch belongs to the set a pn_registry_replace_set() call replaces. */
+typedef bool (*pn_reg_owned_fn)(const struct pn_watch *w, void *arg);
+
+struct pn_reg_set_result {
+	size_t added, replaced, removed, unchanged;
+	size_t failed; /* index of the spec refused, SIZE_MAX when no one spec is to blame */
+};
+
+/*
+ * Makes the watches `owned` says are the set's exactly specs[0..n), all or
+ * nothing (an operator's reload of its policy files). Every spec is resolved
+ * and checked before anything changes; then the new and replaced watches
+ * reach the kernel while the old ones are still there, and one snapshot
+ * publishes the whole change, so a path that both the old and the new set
+ * watch is never unwatched and the consumer sees the old set or the new.
+ * A spec equal to the installed watch of its key, on the same cgroups, keeps
+ * that watch (its counters and followMove state): "unchanged". A spec whose
+ * key belongs to a watch outside the set is refused (-EEXIST, NAME), as is a
+ * key given twice. On success every spec is zeroed (the registry took or
+ * freed it) and out counts what happened; on error nothing changed, the
+ * caller still owns the specs, out->failed names the spec refused if one was
+ * (err's message then leaves the watch's name to the caller), and the codes
+ * are pn_registry_install()'s.
+ */
+int pn_registry_replace_set(struct pn_registry *r, pn_reg_owned_fn owned, void *arg,
+			    struct pn_watch_spec *specs, size_t n, struct pn_reg_set_result *out,
+			    struct pn_reg_error *err);
 /* Removes the watch with this key (its name unless it was given a key). 0 or -ENOENT. */
 int pn_registry_remove(struct pn_registry *r, const char *key);
 

@@ -67,6 +67,8 @@ static void print_text(const Panoptes__V1__Status *st)
 	printf("%-16s %" PRIu64 "\n", "streams refused", st->streams_refused);
 	printf("%-16s %" PRIu64 "\n", "stream bytes", st->stream_queue_bytes);
 	printf("%-16s %s\n", "insecure listen", st->insecure_listen ? "yes" : "no");
+	printf("%-16s %" PRIu64 " (%" PRIu64 " refused)\n", "policy reloads", st->policy_reloads,
+	       st->policy_reload_failures);
 	printf("%-16s", "kernel counters");
 #define TEXT(name, metric, help) printf(" " #name "=%" PRIu64, k->name);
 	PN_COUNTERS(TEXT)
@@ -105,6 +107,8 @@ static void print_json(const Panoptes__V1__Status *st)
 	json_ku64(&j, "streams_refused", st->streams_refused);
 	json_ku64(&j, "stream_queue_bytes", st->stream_queue_bytes);
 	json_kbool(&j, "insecure_listen", st->insecure_listen);
+	json_ku64(&j, "policy_reloads", st->policy_reloads);
+	json_ku64(&j, "policy_reload_failures", st->policy_reload_failures);
 	json_object_end(&j);
 	json_end(&j);
 }

@@ -2,7 +2,8 @@
 /*
  * panoptesd: load the kernel programs, install the watches, and turn ring
  * buffer records into log lines or JSON until SIGINT, SIGTERM, SIGQUIT or
- * SIGPIPE, or until stdout's reader is gone.
+ * SIGPIPE, or until stdout's reader is gone. SIGHUP reads the policy files
+ * again.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,6 +26,7 @@
 #include "state.h"
 #include "cgroupfs.h"
 #include "consumer.h"
+#include "errmsg.h"
 #include "format.h"
 #include "log.h"
 #include "metrics.h"
@@ -50,26 +52,37 @@ static int sink_levels(void *ctx, const uint32_t *levels, unsigned n)
 	return pn_capture_set_levels(ctx, levels, n);
 }
 
-/* Every watch is checked before anything reaches the kernel: nothing half-started. */
-static int load_policies(const struct pn_config *cfg, struct pn_policy *policies)
+/*
+ * Every watch is checked before anything reaches the kernel: nothing
+ * half-started, and a reload that changes nothing. err gets the one line.
+ */
+static int load_policies(const struct pn_config *cfg, struct pn_policy *policies, char *err,
+			 size_t errlen)
 {
-	char err[1024];
-
 	for (size_t i = 0; i < cfg->n_policy_files; i++) {
-		int e = pn_policy_load(cfg->policy_files[i], &policies[i], err, sizeof(err));
+		int e = pn_policy_load(cfg->policy_files[i], &policies[i], err, errlen);
+		char msg[1024];
 
-		if (e) {
-			pn_err("%s", err);
+		if (e)
 			return e;
-		}
 		for (size_t j = 0; j < policies[i].n_specs; j++) {
-			const char *fmt = policies[i].specs[j].watch->log_format;
+			const struct pn_watch *w = policies[i].specs[j].watch;
 
-			if (fmt && pn_format_validate(fmt, err, sizeof(err))) {
-				pn_err("%s: watch %s: logFormat: %s", cfg->policy_files[i],
-				       policies[i].specs[j].watch->name, err);
-				return -EINVAL;
+			if (w->log_format && pn_format_validate(w->log_format, msg, sizeof(msg))) {
+				return pn_errf(err, errlen, -EINVAL, "%s: watch %s: logFormat: %s",
+					       cfg->policy_files[i], w->name, msg);
 			}
+			/* within one file the parser says where; across files, here */
+			for (size_t k = 0; k < i; k++)
+				for (size_t l = 0; l < policies[k].n_specs; l++)
+					if (strcmp(policies[k].specs[l].watch->name, w->name) ==
+					    0) {
+						return pn_errf(err, errlen, -EEXIST,
+							       "%s: watch %s: the name is taken by "
+							       "a watch of %s",
+							       cfg->policy_files[i], w->name,
+							       cfg->policy_files[k]);
+					}
 		}
 	}
 	return 0;
@@ -88,6 +101,89 @@ static int install(struct pn_registry *reg, struct pn_watch_spec *spec, const ch
 	if (e)
 		pn_err("%s: watch %s: %s", origin, spec->watch->name, err);
 	return e;
+}
+
+/* ---------------------------------------------------------------- SIGHUP: the policy files again */
+
+/* Read by /metrics and GetStatus on their threads; written by the main thread only. */
+static _Atomic unsigned long long policy_reloads, policy_reload_failures;
+
+/* The watches a reload replaces: the operator's, but for the one the flags made. */
+static bool policy_owned(const struct pn_watch *w, void *arg)
+{
+	(void)arg;
+	return w->api == PN_WATCH_OPERATOR && !(w->origin && strcmp(w->origin, "flags") == 0);
+}
+
+/*
+ * Every --policy file again, as a whole: parsed and checked, then handed to
+ * the registry as one set that it installs all or nothing (resolved and
+ * checked before anything changes, kernel map refusals rolled back). Runs
+ * on the main thread between ring buffer batches, so the consumer matches
+ * each record against the old set or the new, never a mix. A file that
+ * fails keeps the old policy. API watches are not the set's.
+ */
+static void reload_policies(struct pn_registry *reg, const struct pn_config *cfg)
+{
+	struct pn_policy *p = calloc(cfg->n_policy_files + 1, sizeof(*p));
+	struct pn_reg_set_result res = { .failed = SIZE_MAX };
+	struct pn_reg_error rerr = { 0 };
+	struct pn_watch_spec *specs = NULL;
+	const char **from = NULL;
+	size_t n = 0, k = 0;
+	char err[PATH_MAX + sizeof(rerr.msg) + 256] = "out of memory";
+	int e = -ENOMEM;
+
+	if (!p)
+		goto fail;
+	e = load_policies(cfg, p, err, sizeof(err));
+	if (e)
+		goto fail;
+	for (size_t i = 0; i < cfg->n_policy_files; i++)
+		n += p[i].n_specs;
+	specs = calloc(n + 1, sizeof(*specs));
+	from = calloc(n + 1, sizeof(*from));
+	e = -ENOMEM;
+	if (!specs || !from)
+		goto fail;
+	for (size_t i = 0; i < cfg->n_policy_files; i++) {
+		for (size_t j = 0; j < p[i].n_specs; j++, k++) {
+			specs[k] = p[i].specs[j];
+			memset(&p[i].specs[j], 0, sizeof(p[i].specs[j]));
+			from[k] = cfg->policy_files[i];
+			free(specs[k].watch->origin);
+			specs[k].watch->origin = strdup(from[k]);
+			if (!specs[k].watch->origin)
+				goto fail;
+		}
+	}
+	e = pn_registry_replace_set(reg, policy_owned, NULL, specs, n, &res, &rerr);
+	if (e) {
+		if (res.failed < n)
+			pn_errf(err, sizeof(err), e, "%s: watch %s: %s", from[res.failed],
+				specs[res.failed].watch->name, rerr.msg);
+		else
+			pn_errf(err, sizeof(err), e, "%s", rerr.msg);
+		goto fail;
+	}
+	atomic_fetch_add_explicit(&policy_reloads, 1, memory_order_relaxed);
+	pn_info("reloaded %zu policy files: %zu added, %zu replaced, %zu removed, %zu unchanged",
+		cfg->n_policy_files, res.added, res.replaced, res.removed, res.unchanged);
+	goto out;
+fail:
+	atomic_fetch_add_explicit(&policy_reload_failures, 1, memory_order_relaxed);
+	pn_err("reload: %s: the old policy is kept", err);
+out:
+	/* what the registry did not take (all of it on a failure) */
+	for (size_t i = 0; specs && i < n; i++) {
+		pn_watch_free(specs[i].watch);
+		pn_targets_clear(&specs[i].targets);
+	}
+	free(specs);
+	free(from);
+	for (size_t i = 0; p && i < cfg->n_policy_files; i++)
+		pn_policy_clear(&p[i]);
+	free(p);
 }
 
 static void publish(void *arg, const struct pn_event *ev, const struct pn_match *m,
@@ -158,6 +254,9 @@ static void agent_status(void *ctx, struct pn_agent_status *out)
 	out->malformed = atomic_load_explicit(&a->consumer->malformed, memory_order_relaxed);
 	out->events = atomic_load_explicit(&a->consumer->matched, memory_order_relaxed);
 	out->dropped = atomic_load_explicit(&a->consumer->dropped, memory_order_relaxed);
+	out->policy_reloads = atomic_load_explicit(&policy_reloads, memory_order_relaxed);
+	out->policy_reload_failures =
+		atomic_load_explicit(&policy_reload_failures, memory_order_relaxed);
 }
 
 static int agent_resolve(void *ctx, const struct pn_targets *t, struct pn_resolved **out, size_t *n,
@@ -296,6 +395,8 @@ static void stop_signals(sigset_t *mask)
 	 */
 	sigaddset(mask, SIGPIPE);
 	sigaddset(mask, SIGQUIT);
+	/* not a stop: the policy files are read again (reload_policies) */
+	sigaddset(mask, SIGHUP);
 }
 
 static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd)
@@ -478,7 +579,15 @@ static int run(struct agent *agent, struct pn_capture *cap, struct pn_registry *
 			if (fd == sfd) {
 				struct signalfd_siginfo si;
 
-				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				ssize_t got = read(sfd, &si, sizeof(si));
+
+				if (got == sizeof(si) && si.ssi_signo == SIGHUP) {
+					/* what is waiting was recorded under the old policy */
+					pn_capture_consume(cap);
+					reload_policies(reg, cfg);
+					continue;
+				}
+				if (got == sizeof(si))
 					pn_info("%s: stopping", strsignal(si.ssi_signo));
 				stop = true;
 			} else if (fd == tfd) {
@@ -567,9 +676,11 @@ int main(int argc, char **argv)
 		e = -ENOMEM;
 		goto out;
 	}
-	e = load_policies(&cfg, policies);
-	if (e)
+	e = load_policies(&cfg, policies, err, sizeof(err));
+	if (e) {
+		pn_err("%s", err);
 		goto out;
+	}
 	if (cfg.authz_file) {
 		e = pn_authz_load(cfg.authz_file, &authz, err, sizeof(err));
 		if (e) {
@@ -666,6 +777,8 @@ int main(int argc, char **argv)
 			.grpc_stream_queue_bytes = metrics_queue_bytes,
 			.grpc_insecure_listen = cfg.insecure_listen,
 			.grpc_ctx = rpc,
+			.policy_reloads = &policy_reloads,
+			.policy_reload_failures = &policy_reload_failures,
 		};
 
 		e = pn_metrics_start(&metrics, cfg.metrics_listen, cfg.probe_listen, &src, err,

@@ -23,10 +23,12 @@ struct pn_agent_status {
 	const char *programs; /* attached programs, comma-separated; likewise */
 	size_t watches;
 	size_t cgroups;
-	uint64_t records;   /* ring buffer records decoded */
-	uint64_t malformed; /* records that failed validation */
-	uint64_t events;    /* events written */
-	uint64_t dropped;   /* events matched but not written (no memory) */
+	uint64_t records;		 /* ring buffer records decoded */
+	uint64_t malformed;		 /* records that failed validation */
+	uint64_t events;		 /* events written */
+	uint64_t dropped;		 /* events matched but not written (no memory) */
+	uint64_t policy_reloads;	 /* SIGHUP reloads of the policy files that succeeded */
+	uint64_t policy_reload_failures; /* and those refused (the old policy kept) */
 };
 
 struct pn_agent_view {

@@ -102,6 +102,14 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 	counter(f, "panoptes_events_dropped_total",
 		"Events matched but not written: no memory for the line.",
 		atomic_load_explicit(&src->consumer->dropped, memory_order_relaxed));
+	if (src->policy_reloads && src->policy_reload_failures) {
+		counter(f, "panoptes_policy_reloads_total",
+			"Reloads of the policy files (SIGHUP) that installed them.",
+			atomic_load_explicit(src->policy_reloads, memory_order_relaxed));
+		counter(f, "panoptes_policy_reload_failures_total",
+			"Reloads of the policy files (SIGHUP) refused: the old policy was kept.",
+			atomic_load_explicit(src->policy_reload_failures, memory_order_relaxed));
+	}
 	gauge(f, "panoptes_watches", "Watches installed.", pn_registry_watch_count(src->registry));
 	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",
 	      pn_registry_cgroup_count(src->registry));

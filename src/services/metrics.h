@@ -28,6 +28,8 @@ struct pn_metrics_source {
 	unsigned long long (*grpc_stream_queue_bytes)(void *ctx);
 	bool grpc_insecure_listen; /* --insecure-listen: clients without certificates admitted */
 	void *grpc_ctx;
+	/* SIGHUP's reloads of the policy files, done and refused; NULL: not exported */
+	const _Atomic unsigned long long *policy_reloads, *policy_reload_failures;
 };
 
 struct pn_metrics;

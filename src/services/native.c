@@ -451,6 +451,8 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 	st->streams_refused = pn_rpc_streams_refused(rpc);
 	st->stream_queue_bytes = pn_rpc_stream_queue_bytes(rpc);
 	st->insecure_listen = pn_rpc_insecure(rpc);
+	st->policy_reloads = as.policy_reloads;
+	st->policy_reload_failures = as.policy_reload_failures;
 	if (!ok) {
 		protobuf_c_message_free_unpacked(&st->base, NULL);
 		snprintf(msg, msglen, "out of memory");

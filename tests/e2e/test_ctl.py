@@ -137,7 +137,8 @@ class Ctl(CtlCase):
                          ("0.1.0", NODE, self.agent.backend, os.uname().release))
         self.assertEqual((st["watches"], st["cgroups"], st["streams"], st["stream_drops"],
                           st["stream_cuts"], st["streams_refused"], st["stream_queue_bytes"],
-                          st["insecure_listen"]), (0, 0, 0, 0, 0, 0, 0, False))
+                          st["insecure_listen"], st["policy_reloads"],
+                          st["policy_reload_failures"]), (0, 0, 0, 0, 0, 0, 0, False, 0, 0))
         self.assertIn("pn_sys_exit" if self.agent.backend == "syscalls" else "pn_end_open",
                       st["programs"])
         self.assertEqual(sorted(st["kernel"]), sorted(
@@ -150,10 +151,11 @@ class Ctl(CtlCase):
                                       "programs", "uptime", "watches", "cgroups", "records",
                                       "malformed", "events", "events dropped", "streams",
                                       "stream drops", "stream cuts", "streams refused",
-                                      "stream bytes", "insecure listen",
+                                      "stream bytes", "insecure listen", "policy reloads",
                                       "kernel counters"])
         self.assertEqual((rows["version"], rows["node"], rows["backend"], rows["watches"],
-                          rows["insecure listen"]), ("0.1.0", NODE, self.agent.backend, "0", "no"))
+                          rows["insecure listen"], rows["policy reloads"]),
+                         ("0.1.0", NODE, self.agent.backend, "0", "no", "0 (0 refused)"))
         self.assertEqual(rows["programs"],
                          f"{len(st['programs'])}: " + " ".join(st["programs"]))
 

@@ -61,7 +61,7 @@ HOST_MOUNTS = {
 
 TLS_KEYS = {"ca.crt", "tls.crt", "tls.key"}
 TLS_DIR = "/etc/panoptes/tls"
-POLICY_FILE = "/etc/panoptes/policy.yaml"
+POLICY_FILE = "/etc/panoptes/policy/policy.yaml"
 SOCKET = "/run/panoptes/panoptes.sock"
 # What the tls Component appends to the args: argusd's flags, the Secret's files.
 TLS_ARGS = ["-tls", "-tlscafile", f"{TLS_DIR}/ca.crt", "-tlscertfile", f"{TLS_DIR}/tls.crt",
@@ -573,6 +573,8 @@ class Manifests(unittest.TestCase):
     def test_policy_configmap(self):
         cm, key = self._configmap_key(self._args()["--policy"])
         self.assertEqual(key, "policy.yaml")
+        # a subPath mount is never updated: SIGHUP would read the old file forever
+        self.assertEqual([m.get("subPath") for m in self.mounts if m["name"] == "policy"], [None])
         self.assertIn(key, cm["data"], f"ConfigMap {cm['metadata']['name']} has no {key}")
         watches = policy_watches(cm["data"][key])
         # panoptesd starts without any watch (gRPC on); the sample shows one

@@ -693,8 +693,13 @@ static void test_kernel_refusal_rolls_back(void **state)
 	/* a replacement: the old watch stays, with its operations, cgroups and events */
 	s = spec_of("w", "modify", CGROUPS("\"/" CTR_A "\", \"/" DOCKER "\""));
 	install_fails(&s, PN_REG_UPSERT, -ENOSPC, PN_REG_FIELD_NONE, 0, msg);
-	EXPECT(W(a, PN_CREATE | PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), W(a, PN_CREATE), L1(4),
-	       U(d));
+	/* pushed in id order: the registry keeps its cgroups sorted by id */
+	if (a < d)
+		EXPECT(W(a, PN_CREATE | PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), W(a, PN_CREATE),
+		       L1(4), U(d));
+	else
+		EXPECT(W(d, PN_MODIFY), W(a, PN_CREATE | PN_MODIFY), L2(2, 4), W(a, PN_CREATE),
+		       L1(4), U(d));
 	v = view("w");
 	assert_int_equal(v.n_bindings, 1);
 	assert_int_equal(v.ids[0], a);
@@ -763,6 +768,230 @@ static void test_dispatch_without_the_lock(void **state)
 	EXPECT(W(a, PN_CREATE), L1(4), L0, U(a));
 }
 
+/* ------------------------------------------------------------------ a set at once (reload) */
+
+/* The set is the operator's watches, as panoptesd's reload has it; "api" ones are not. */
+static bool operator_owned(const struct pn_watch *w, void *arg)
+{
+	(void)arg;
+	return w->api == PN_WATCH_OPERATOR;
+}
+
+static struct pn_reg_set_result set_ok(struct pn_watch_spec *specs, size_t n)
+{
+	struct pn_reg_set_result out;
+	struct pn_reg_error err = { 0 };
+	int e = pn_registry_replace_set(reg, operator_owned, NULL, specs, n, &out, &err);
+
+	if (e)
+		fail_msg("replace_set: %d: %s", e, err.msg);
+	for (size_t i = 0; i < n; i++)
+		assert_null(specs[i].watch);
+	return out;
+}
+
+/* Expects a refusal that changed nothing; the specs are still the caller's, freed here. */
+static void set_fails(struct pn_watch_spec *specs, size_t n, int want_e, size_t failed,
+		      const char *msg)
+{
+	struct pn_reg_set_result out;
+	struct pn_reg_error err;
+	int e;
+
+	memset(&out, 0x5a, sizeof(out));
+	memset(&err, 0x5a, sizeof(err));
+	err.msg[sizeof(err.msg) - 1] = '\0';
+	e = pn_registry_replace_set(reg, operator_owned, NULL, specs, n, &out, &err);
+	if (e != want_e)
+		fail_msg("replace_set: got %d (%s), want %d", e, err.msg, want_e);
+	assert_int_equal(out.failed, failed);
+	assert_int_equal(out.added + out.replaced + out.removed + out.unchanged, 0);
+	assert_string_equal(err.msg, msg);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(specs[i].watch);
+		spec_free(&specs[i]);
+	}
+}
+
+struct creates {
+	const char *name;
+	uint64_t n;
+};
+
+static void creates_fn(const char *name, const uint64_t *counts, void *arg)
+{
+	struct creates *c = arg;
+
+	if (!strcmp(name, c->name))
+		c->n = counts[__builtin_ctz(PN_CREATE)];
+}
+
+/* The watch's create events reported so far. */
+static uint64_t creates_of(const char *name)
+{
+	struct creates c = { name, UINT64_MAX };
+
+	pn_registry_foreach_watch(reg, creates_fn, &c);
+	return c.n;
+}
+
+#define RESULT(expr, a, r, d, u)                                                                   \
+	do {                                                                                       \
+		struct pn_reg_set_result o_ = (expr);                                              \
+                                                                                                   \
+		assert_int_equal(o_.added, a);                                                     \
+		assert_int_equal(o_.replaced, r);                                                  \
+		assert_int_equal(o_.removed, d);                                                   \
+		assert_int_equal(o_.unchanged, u);                                                 \
+	} while (0)
+
+static void test_set_add_replace_remove(void **state)
+{
+	uint64_t a = id_of(CTR_A), b = id_of(CTR_B), d = id_of(DOCKER);
+	struct pn_watch_spec api = spec_of("api", "delete", CGROUPS("\"/" CTR_B "\""));
+	struct pn_watch_spec set[3];
+	struct pn_reg_set_result o;
+
+	(void)state;
+	api.watch->api = PN_WATCH_NATIVE;
+	assert_int_equal(pn_registry_install(reg, &api, PN_REG_CREATE_ONLY, NULL), 0);
+	EXPECT(W(b, PN_DELETE), L1(4));
+
+	set[0] = spec_of("p1", "create", CGROUPS("\"/" CTR_A "\""));
+	set[1] = spec_of("p2", "modify", CGROUPS("\"/" DOCKER "\""));
+	o = set_ok(set, 2);
+	RESULT(o, 2, 0, 0, 0);
+	/* one sync for the set, in id order (the registry keeps its cgroups sorted by id) */
+	if (a < d)
+		EXPECT(W(a, PN_CREATE), W(d, PN_MODIFY), L2(2, 4));
+	else
+		EXPECT(W(d, PN_MODIFY), W(a, PN_CREATE), L2(2, 4));
+	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
+	assert_int_equal(creates_of("p1"), 1);
+
+	/*
+	 * p1 as it was: kept, counter and all, nothing pushed. p2 on the same
+	 * cgroup with other events: both operations first, then the new alone.
+	 * p3 shares the API watch's cgroup.
+	 */
+	set[0] = spec_of("p1", "create", CGROUPS("\"/" CTR_A "\""));
+	set[1] = spec_of("p2", "create", CGROUPS("\"/" DOCKER "\""));
+	set[2] = spec_of("p3", "create", CGROUPS("\"/" CTR_B "\""));
+	o = set_ok(set, 3);
+	RESULT(o, 1, 1, 0, 1);
+	if (b < d)
+		EXPECT(W(b, PN_DELETE | PN_CREATE), W(d, PN_CREATE | PN_MODIFY), W(d, PN_CREATE));
+	else
+		EXPECT(W(d, PN_CREATE | PN_MODIFY), W(b, PN_DELETE | PN_CREATE), W(d, PN_CREATE));
+	assert_int_equal(creates_of("p1"), 1);
+	assert_int_equal(dispatch(d, PN_CREATE).n, 1);
+	assert_int_equal(dispatch(d, PN_MODIFY).n, 0);
+	assert_int_equal(pn_registry_watch_count(reg), 4);
+
+	/* p2 and p3 leave the file: gone; the API watch keeps its cgroup */
+	set[0] = spec_of("p1", "create", CGROUPS("\"/" CTR_A "\""));
+	o = set_ok(set, 1);
+	RESULT(o, 0, 0, 2, 1);
+	EXPECT(W(b, PN_DELETE), L1(4), U(d));
+	assert_int_equal(pn_registry_watch_count(reg), 2);
+	assert_int_equal(dispatch(b, PN_DELETE).n, 1);
+	assert_int_equal(dispatch(b, PN_CREATE).n, 0);
+	assert_int_equal(view("api").n_bindings, 1);
+
+	/* moved to another cgroup: a replacement, new cgroup first */
+	set[0] = spec_of("p1", "create", CGROUPS("\"/" DOCKER "\""));
+	o = set_ok(set, 1);
+	RESULT(o, 0, 1, 0, 0);
+	EXPECT(W(d, PN_CREATE), L2(2, 4), U(a));
+	assert_int_equal(creates_of("p1"), 0);
+
+	/* an empty set: the operator's watches go, the API's stays */
+	o = set_ok(set, 0);
+	RESULT(o, 0, 0, 1, 0);
+	EXPECT(L1(4), U(d));
+	assert_int_equal(pn_registry_watch_count(reg), 1);
+	assert_int_equal(view("api").n_bindings, 1);
+}
+
+static void test_set_refusals_change_nothing(void **state)
+{
+	uint64_t a = id_of(CTR_A), b = id_of(CTR_B), d = id_of(DOCKER);
+	struct pn_watch_spec api = spec_of("api", "delete", CGROUPS("\"/" CTR_B "\""));
+	struct pn_watch_spec set[3];
+	char msg[2 * PATH_MAX];
+
+	(void)state;
+	api.watch->api = PN_WATCH_ARGUS;
+	api.watch->origin = strdup("argus");
+	assert_int_equal(pn_registry_install(reg, &api, PN_REG_CREATE_ONLY, NULL), 0);
+	set[0] = spec_of("p1", "create", CGROUPS("\"/" CTR_A "\""));
+	RESULT(set_ok(set, 1), 1, 0, 0, 0);
+	EXPECT(W(b, PN_DELETE), L1(4), W(a, PN_CREATE));
+	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
+
+	/* a target that does not resolve, third of three: nothing was touched */
+	set[0] = spec_of("p1", "modify", CGROUPS("\"/" CTR_A "\""));
+	set[1] = spec_of("p2", "modify", CGROUPS("\"/" DOCKER "\""));
+	set[2] = spec_of("p3", "modify", CGROUPS("\"/not-there\""));
+	snprintf(msg, sizeof(msg), "cgroup /not-there: not found (looked for %s/not-there)", cg);
+	set_fails(set, 3, -ENOENT, 2, msg);
+
+	/* a name the API holds */
+	set[0] = spec_of("p1", "modify", CGROUPS("\"/" CTR_A "\""));
+	set[1] = spec_of("api", "modify", CGROUPS("\"/" DOCKER "\""));
+	set_fails(set, 2, -EEXIST, 1, "the name is taken by a watch installed by argus");
+
+	/* a name given twice */
+	set[0] = spec_of("p2", "modify", CGROUPS("\"/" CTR_A "\""));
+	set[1] = spec_of("p2", "modify", CGROUPS("\"/" DOCKER "\""));
+	set_fails(set, 2, -EEXIST, 1, "the name is given twice");
+
+	/* the limit counts every watch the set leaves */
+	pn_registry_set_max_watches(reg, 2);
+	set[0] = spec_of("p1", "create", CGROUPS("\"/" CTR_A "\""));
+	set[1] = spec_of("p2", "modify", CGROUPS("\"/" DOCKER "\""));
+	set_fails(set, 2, -ENOSPC, SIZE_MAX,
+		  "these watches and the others make 3, past the agent's limit of 2 "
+		  "(--max-watches)");
+	/* at the limit, one watch for another: the same cgroup and operations, nothing pushed */
+	set[0] = spec_of("p2", "create", CGROUPS("\"/" CTR_A "\""));
+	RESULT(set_ok(set, 1), 1, 0, 1, 0);
+	set[0] = spec_of("p1", "create", CGROUPS("\"/" CTR_A "\""));
+	RESULT(set_ok(set, 1), 1, 0, 1, 0);
+	pn_registry_set_max_watches(reg, 0);
+	EXPECT_NONE();
+	assert_int_equal(creates_of("p1"), 0);
+	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
+	assert_int_equal(creates_of("p1"), 1);
+
+	/*
+	 * The kernel's map refuses the second watch's cgroup: the first one's
+	 * replacement, already pushed, is taken back with it, and p1 goes on
+	 * as it was (its counter too).
+	 */
+	rec.refuse_id = d;
+	rec.refuse_e = -E2BIG;
+	snprintf(msg, sizeof(msg),
+		 "cgroup %s/" DOCKER ": the kernel's map of watched cgroups refused it (%s): it "
+		 "is full",
+		 cg, strerror(E2BIG));
+	set[0] = spec_of("p1", "modify", CGROUPS("\"/" CTR_A "\""));
+	set[1] = spec_of("p2", "modify", CGROUPS("\"/" DOCKER "\""));
+	set_fails(set, 2, -ENOSPC, SIZE_MAX, msg);
+	if (a < d)
+		EXPECT(W(a, PN_CREATE | PN_MODIFY), W(d, PN_MODIFY), L2(2, 4), W(a, PN_CREATE),
+		       L1(4), U(d));
+	else
+		EXPECT(W(d, PN_MODIFY), W(a, PN_CREATE | PN_MODIFY), L2(2, 4), W(a, PN_CREATE),
+		       L1(4), U(d));
+	rec.refuse_e = 0;
+	assert_int_equal(pn_registry_watch_count(reg), 2);
+	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
+	assert_int_equal(dispatch(a, PN_MODIFY).n, 0);
+	assert_int_equal(creates_of("p1"), 2);
+	assert_int_equal(dispatch(b, PN_DELETE).n, 1);
+}
+
 #define REG_TEST(f) cmocka_unit_test_setup_teardown(f, reg_setup, reg_teardown)
 
 int main(void)
@@ -781,6 +1010,8 @@ int main(void)
 		REG_TEST(test_pid_in),
 		REG_TEST(test_kernel_refusal_rolls_back),
 		REG_TEST(test_dispatch_without_the_lock),
+		REG_TEST(test_set_add_replace_remove),
+		REG_TEST(test_set_refusals_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, tree_setup, tree_teardown);
