@@ -142,6 +142,21 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 	       "kernels without bpf_loop).");
 	fprintf(f, "panoptes_backend_info{backend=\"%s\",path_walk=\"%s\"} 1\n",
 		pn_capture_backend(src->capture), pn_capture_path_walk(src->capture));
+	{
+		const struct pn_capture_handover *ho = pn_capture_handover(src->capture);
+
+		gauge(f, "panoptes_handover_adopted",
+		      "1 if this agent adopted the pinned programs of the one before it (no gap).",
+		      ho->adopted ? 1 : 0);
+		gauge(f, "panoptes_handover_gap_seconds",
+		      "Seconds between the last sign of life of the agent before and this one's "
+		      "adoption; 0 without one.",
+		      (unsigned long long)(ho->away_ns / 1000000000ULL));
+		gauge(f, "panoptes_handover_dropped_records",
+		      "Records the kernel dropped (ring buffer full) while no agent read them, "
+		      "before this one adopted the pins.",
+		      (unsigned long long)ho->dropped);
+	}
 	family(f, "panoptes_build_info", "gauge", "Version of panoptesd.");
 	fprintf(f, "panoptes_build_info{version=\"%s\"} 1\n", src->version);
 

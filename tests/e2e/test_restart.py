@@ -134,6 +134,9 @@ class Restart(AgentCase):
                             for l in agent.stderr_lines), agent.stderr_lines)
         # the hooks were kept, not attached again
         self.assertEqual(programs_loaded("pn_sys_exit"), 1)
+        m = agent.metrics()
+        self.assertEqual((m["panoptes_handover_adopted"], m["panoptes_handover_dropped_records"]),
+                         (1, 0))
         agent.wait_for(lambda ls: len(self.created(agent)) >= N_FILES, timeout=60)
         self.assertEqual(self.created(agent), [f"{self.d}/{n}" for n in names])
         ev = agent.lines[0]
@@ -175,6 +178,7 @@ class Restart(AgentCase):
         # the ones reported are the first ones, in order: the ring buffer kept its oldest
         self.assertEqual(got, [f"{self.d}/{n}" for n in names[:len(got)]])
         self.assertEqual(agent.counters()["dropped"] - dropped0, dropped)
+        self.assertEqual(agent.metrics()["panoptes_handover_dropped_records"], dropped)
         self.assertEqual(len(reported), len(got))
 
     def test_argus_and_native_watches_survive_a_restart_without_keep(self):
@@ -191,6 +195,7 @@ class Restart(AgentCase):
 
         agent = self.start()
         self.assertIsNone(self.adopted_line(agent))
+        self.assertEqual(agent.metrics()["panoptes_handover_adopted"], 0)
         info = sorted((i.watch.name, i.origin) for i in self.api.list_watches())
         self.assertEqual(info, [("argus-kept", "argus"), ("kept", "api")])
         handles = [(h.podName, list(h.pid)) for h in self.api.watch_state()]
