@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authz.h"
 #include "convert.h"
 #include "errmsg.h"
 #include "fileio.h"
@@ -291,6 +292,14 @@ size_t pn_state_restore(struct pn_state *s, const struct pn_agent_view *agent)
 		struct pn_watch_spec spec;
 
 		e = restore_spec(sw, &spec, err, sizeof(err));
+		/* the operator may have narrowed --api-cgroup-root since */
+		if (!e && agent->resolve) {
+			e = pn_authz_may_bind(agent, &spec.targets, err, sizeof(err));
+			if (e) {
+				pn_watch_free(spec.watch);
+				pn_targets_clear(&spec.targets);
+			}
+		}
 		if (!e) {
 			e = agent->install(agent->ctx, &spec, PN_REG_CREATE_ONLY, &re);
 			if (e) {

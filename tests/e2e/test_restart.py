@@ -56,9 +56,10 @@ class Restart(AgentCase):
             run_cli(["--remove-pins", "--pin-path", PIN, "--state-dir", ""])
         shutil.rmtree(self.state, ignore_errors=True)
 
-    def start(self, *extra, ringbuf_mb=4):
+    def start(self, *extra, ringbuf_mb=4, cgroup_roots=("/panoptes-e2e",)):
         self.agent = GrpcAgent(["--pin-path", PIN, "--state-dir", self.state,
-                                "--ringbuf-mb", str(ringbuf_mb)] + list(extra), output="json")
+                                "--ringbuf-mb", str(ringbuf_mb)] + list(extra), output="json",
+                               cgroup_roots=cgroup_roots)
         ch = channel(self.agent.addr)
         self.apis.append(ch)
         self.api = Api(ch)
@@ -210,6 +211,16 @@ class Restart(AgentCase):
         self.agent = None
         agent = self.start()
         self.assertEqual([i.watch.name for i in self.api.list_watches()], ["argus-kept"])
+
+    def test_restored_watches_obey_a_narrowed_api_cgroup_root(self):
+        self.start()
+        self.create_watch()
+        self.agent.stop()
+        self.agent = None
+        agent = self.start(cgroup_roots=("/panoptes-e2e-elsewhere",))
+        self.assertEqual(self.api.list_watches(), [])
+        self.assertTrue(any("watch 0 (kept) not restored" in l and "--api-cgroup-root" in l
+                            for l in agent.stderr_lines), agent.stderr_lines)
 
     def test_remove_pins_uninstalls(self):
         self.start("--keep-on-exit")

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""Writes the binary seeds of the convert, format and consumer fuzz targets
+"""Writes the binary seeds of the convert, format, consumer and state fuzz targets
 (tests/fuzz/<name>_seeds/gen-*), in the shapes the unit tests use. The seeds
 are committed; run this again (with Debian's python3-protobuf and protoc)
 after a change to the protos, the record layout or an input layout:
@@ -24,12 +24,13 @@ PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "proto"))
 def stubs():
     out = tempfile.mkdtemp(prefix="pn-seeds-")
     subprocess.run(["protoc", f"--python_out={out}", "-I", PROTO_DIR, "argus.proto",
-                    "panoptes/v1/agent.proto"], check=True)
+                    "panoptes/v1/agent.proto", "panoptes/state/v1/state.proto"], check=True)
     sys.path.insert(0, out)
     import argus_pb2
     from panoptes.v1 import agent_pb2
+    from panoptes.state.v1 import state_pb2
     shutil.rmtree(out)
-    return argus_pb2, agent_pb2
+    return argus_pb2, agent_pb2, state_pb2
 
 
 def write(target, seeds):
@@ -141,11 +142,38 @@ def consumer_seeds():
     return seeds
 
 
+def state_seeds(agent, state):
+    """watches.pb as panoptesd writes it: its targets under the fuzz tree's cg/w."""
+    ev = agent.EventType.Value
+    native = state.StoredWatch(
+        name="web", api=state.API_NATIVE, origin="api", owner="CN=ctl",
+        watch=agent.Watch(name="web", pod="web-0", log_format="{event} {path}",
+                          targets=agent.Targets(cgroups=["/w"]),
+                          subjects=[agent.Subject(paths=["/data"], recursive=True, max_depth=2,
+                                                  events=[ev("EVENT_TYPE_CREATE")],
+                                                  tags={"team": "web"})]))
+    argus = state.StoredWatch(
+        name="ns/argus one", key="node-1/7,9", api=state.API_ARGUS, origin="argus",
+        watch=agent.Watch(targets=agent.Targets(cgroups=["w"], pids=[1]),
+                          subjects=[agent.Subject(paths=["/etc"], ignore=["cache"],
+                                                  events=[ev("EVENT_TYPE_ALL")])]))
+    gone = state.StoredWatch(name="gone", api=state.API_NATIVE, watch=agent.Watch(
+        targets=agent.Targets(cgroups=["/not-there"]),
+        subjects=[agent.Subject(paths=["/x"], events=[ev("EVENT_TYPE_DELETE")])]))
+    return {
+        "two": state.Watches(watches=[native, argus]).SerializeToString(),
+        "one-gone": state.Watches(watches=[gone, native]).SerializeToString(),
+        "same-twice": state.Watches(watches=[native, native]).SerializeToString(),
+        "empty": b"",
+    }
+
+
 def main():
-    argus, agent = stubs()
+    argus, agent, state = stubs()
     write("convert", convert_seeds(argus, agent))
     write("format", format_seeds())
     write("consumer", consumer_seeds())
+    write("state", state_seeds(agent, state))
 
 
 if __name__ == "__main__":
