@@ -89,11 +89,11 @@ class Upgrade(test_restart.Restart):
             old = OldAgent(self.old, ["--pin-path", PIN], False)
             old.proc.kill()
             old.stop()
-            self.assertTrue(os.path.exists(f"{PIN}/links/pn_sys_exit"))
+            self.assertTrue(os.path.exists(f"{PIN}/links/{test_restart.hook_of(old)}"))
             agent = self.start()
             self.assertTrue(any(f"by an agent that kept no handover record" in l
                                 for l in agent.stderr_lines), agent.stderr_lines)
-            self.assertEqual(test_restart.wait_programs("pn_sys_exit", 1), 1)
+            self.assertEqual(test_restart.wait_programs(self.hook, 1), 1)
             return
 
         self.agent = OldAgent(self.old, args + ["--keep-on-exit"], True)
@@ -114,14 +114,14 @@ class Upgrade(test_restart.Restart):
         if self.same_kernel_side:
             self.assertIsNotNone(adopted, agent.stderr_lines)
         if adopted:
-            self.assertEqual(test_restart.programs_loaded("pn_sys_exit"), 1)
+            self.assertEqual(test_restart.programs_loaded(self.hook), 1)
             agent.wait_for(lambda ls: len(self.created(agent)) >= len(names), timeout=60)
             self.assertEqual(self.created(agent), [f"{self.d}/{n}" for n in names])
             self.assertEqual(agent.lines[0]["watch"], "kept")
         else:
             self.assertTrue(any("another build's" in l and "is lost unread" in l
                                 for l in agent.stderr_lines), agent.stderr_lines)
-            self.assertEqual(test_restart.wait_programs("pn_sys_exit", 1), 1)
+            self.assertEqual(test_restart.wait_programs(self.hook, 1), 1)
         self.workload(["after"])
         agent.wait_for(lambda ls: f"{self.d}/after" in self.created(agent))
 
