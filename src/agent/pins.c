@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -197,12 +198,31 @@ int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, struct bpf_l
 	return 0;
 }
 
+/* Is the directory at p->path still the one held open? (Not once its bpffs was unmounted.) */
+static bool pins_in_place(const struct pn_pins *p)
+{
+	struct stat held, named;
+
+	return fstat(p->lock, &held) == 0 && stat(p->path, &named) == 0 &&
+	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
 void pn_pins_release(struct pn_pins *p)
 {
 	if (!p || p->lock < 0)
 		return;
+	/*
+	 * Cleared through the directory held open, wherever it is now: pinned
+	 * links left in an unmounted bpffs would keep the hooks attached with
+	 * nobody able to reach them.
+	 */
 	remove_tree(p->lock);
-	rmdir(p->path);
+	if (pins_in_place(p))
+		rmdir(p->path);
+	else
+		pn_warn("--pin-path %s: the directory pinned into is no longer there (its bpf "
+			"filesystem was unmounted?): pins cleared through the one held open",
+			p->path);
 	close(p->lock);
 	p->lock = -1;
 }
