@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -246,14 +247,37 @@ int pn_pins_create(const struct pn_pins *p, struct bpf_object *obj, bool with_ma
 	return 0;
 }
 
+/* Is the directory at p->path still the one held open? (Not once its bpffs was unmounted.) */
+static bool pins_in_place(const struct pn_pins *p)
+{
+	struct stat held, named;
+
+	return fstat(p->lock, &held) == 0 && stat(p->path, &named) == 0 &&
+	       held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
 void pn_pins_release(struct pn_pins *p, bool keep)
 {
+	bool in_place;
+
 	if (!p || p->lock < 0)
 		return;
-	if (!keep) {
+	in_place = pins_in_place(p);
+	/*
+	 * Cleared through the directory held open, wherever it is now: pinned
+	 * links left in an unmounted bpffs would keep the hooks attached with
+	 * nobody able to reach them.
+	 */
+	if (!keep)
 		remove_tree(p->lock);
+	if (!keep && in_place)
 		rmdir(p->path);
-	}
+	if (!in_place)
+		pn_warn("--pin-path %s: the directory pinned into is no longer there (its bpf "
+			"filesystem was unmounted?): %s",
+			p->path,
+			keep ? "nothing is left for the next agent to adopt" :
+			       "pins cleared through the one held open");
 	close(p->lock);
 	p->lock = -1;
 }

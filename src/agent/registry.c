@@ -44,6 +44,8 @@ struct reg_cgroup {
 	uint32_t ops;	     /* what its own watches need; the kernel map adds its ancestors' */
 	uint32_t pushed_ops; /* what the kernel map holds, valid when pushed */
 	bool pushed;
+	/* found gone by a prune: removed by the next, once the consumer took its records */
+	bool gone;
 	struct reg_binding *bindings;
 	size_t n_bindings;
 	/*
@@ -1105,6 +1107,18 @@ int pn_registry_prune(struct pn_registry *r)
 		struct stat st;
 
 		if (stat(cg->path, &st) == 0) {
+			i++;
+			continue;
+		}
+		/*
+		 * Its last task submitted its records before it exited, so before
+		 * this stat; they may still wait in the ring buffer, and dispatch
+		 * finds their watches (this cgroup's and its watched ancestors')
+		 * through this entry. The consumer drains the ring buffer before
+		 * the next prune: remove it then.
+		 */
+		if (!cg->gone) {
+			cg->gone = true;
 			i++;
 			continue;
 		}

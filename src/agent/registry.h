@@ -103,7 +103,12 @@ void pn_registry_foreach_view(struct pn_registry *r,
 size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn_reg_match_fn fn,
 			    void *arg);
 
-/* Drops cgroups that no longer exist (container exited), and watches left with none. */
+/*
+ * Drops cgroups that no longer exist (container exited), and watches left with
+ * none. A cgroup goes at the second call that finds it gone: the caller
+ * consumes the ring buffer between calls, so the records its tasks left are
+ * reported. Returns the cgroups dropped.
+ */
 int pn_registry_prune(struct pn_registry *r);
 
 /* Calls fn for every watch, under the lock, with its events reported so far by bit index. */

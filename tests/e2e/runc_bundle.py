@@ -13,9 +13,10 @@ class RuncContainer:
     """`runc create` makes the container's cgroup before its process runs, so a
     watch can be in place before the first file operation; `start` runs it."""
 
-    def __init__(self, name, args, extra_files=(), overlay=False):
+    def __init__(self, name, args, extra_files=(), overlay=False, cgroup_parent="/panoptes-e2e"):
         """overlay: the rootfs becomes the lower layer of an overlayfs mount
-        (upper and work in the bundle), as container runtimes set it up."""
+        (upper and work in the bundle), as container runtimes set it up.
+        cgroup_parent: the cgroup (from the cgroup2 root) the container's goes under."""
         self.id = f"{name}-{os.getpid()}"
         self.bundle = tempfile.mkdtemp(prefix="pn-runc-", dir="/tmp")
         self.merged = None
@@ -36,7 +37,7 @@ class RuncContainer:
         spec["root"]["readonly"] = False
         spec["hostname"] = self.id
         # cgroupfs driver: the container's cgroup directory is named after its id
-        spec["linux"]["cgroupsPath"] = f"/panoptes-e2e/{self.id}"
+        spec["linux"]["cgroupsPath"] = f"{cgroup_parent}/{self.id}"
         if overlay:
             layers = {k: os.path.join(self.bundle, k) for k in ("upper", "work", "merged")}
             for path in layers.values():
