@@ -486,10 +486,11 @@ static bool registry_has_cgroup(void *ctx, uint64_t id)
  */
 static void retain_adopted(struct pn_capture *cap, struct pn_registry *reg)
 {
+	static const uint32_t no_levels[1];
 	int n = pn_capture_retain_cgroups(cap, registry_has_cgroup, reg);
 
 	if (!pn_registry_cgroup_count(reg))
-		pn_capture_set_levels(cap, NULL, 0);
+		pn_capture_set_levels(cap, no_levels, 0);
 	if (n)
 		pn_info("%d cgroup(s) the earlier agent watched are not watched by this one: "
 			"removed from the kernel's map",
