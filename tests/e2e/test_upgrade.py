@@ -97,6 +97,7 @@ class Upgrade(test_restart.Restart):
             return
 
         self.agent = OldAgent(self.old, args + ["--keep-on-exit"], True)
+        self.hook = test_restart.hook_of(self.agent)
         from pn_grpc import Api, channel
         ch = channel(self.agent.addr)
         self.apis.append(ch)
