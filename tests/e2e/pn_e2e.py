@@ -98,6 +98,30 @@ def metric_values(text):
     return values
 
 
+def enter_cgroup(path):
+    """A preexec_fn that moves the child into the cgroup at path before it execs."""
+    procs = os.path.join(path, "cgroup.procs")
+
+    def enter():
+        with open(procs, "w") as f:
+            f.write(str(os.getpid()))
+    return enter
+
+
+def programs_named(name, want=None, timeout=10, prefix=False):
+    """How many loaded BPF programs are named name (name* with prefix); with want, polled
+    until that count or the timeout: the kernel frees released programs asynchronously
+    (RCU, workqueues), so a fresh count can lag."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True,
+                             check=True).stdout
+        n = out.count(f"name {name}" if prefix else f"name {name} ")
+        if want is None or n == want or time.monotonic() > deadline:
+            return n
+        time.sleep(0.1)
+
+
 class Cgroup:
     """A fresh cgroup v2 child, removed on close (after its processes exit)."""
 
@@ -107,13 +131,7 @@ class Cgroup:
 
     def run(self, argv, cwd=None, check=True, env=None):
         """Runs argv inside this cgroup; returns (pid, returncode)."""
-        procs = os.path.join(self.path, "cgroup.procs")
-
-        def enter():
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
-
-        p = subprocess.Popen(argv, cwd=cwd, preexec_fn=enter, env=env,
+        p = subprocess.Popen(argv, cwd=cwd, preexec_fn=enter_cgroup(self.path), env=env,
                              stderr=subprocess.PIPE)
         _, err = p.communicate(timeout=60)
         if check and p.returncode != 0:

@@ -24,7 +24,7 @@ import types
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 import grpc  # noqa: E402  (after the environment it reads at import)
 
-from pn_e2e import Agent, AgentCase, free_port
+from pn_e2e import Agent, AgentCase, enter_cgroup, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "proto"))
@@ -331,13 +331,7 @@ class Sleeper:
     """A long-lived process (sleep) inside a cgroup: a pid for pid-based watches."""
 
     def __init__(self, cgroup_path):
-        procs = os.path.join(cgroup_path, "cgroup.procs")
-
-        def enter():
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
-
-        self.proc = subprocess.Popen(["sleep", "1000"], preexec_fn=enter)
+        self.proc = subprocess.Popen(["sleep", "1000"], preexec_fn=enter_cgroup(cgroup_path))
         self.pid = self.proc.pid
 
     def close(self):

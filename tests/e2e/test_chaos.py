@@ -14,7 +14,6 @@ long form, whose figures are in docs/operations.md "Faults and overload".
 PN_TRACE=1 prints each case's phases and timings."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -22,8 +21,8 @@ import time
 import unittest
 
 import pn_e2e
-from pn_e2e import WORKLOAD, Cgroup, cgroup2_root, http_get
-from pn_grpc import Api, GrpcCase, StreamReader, settle_all, trace
+from pn_e2e import WORKLOAD, cgroup2_root
+from pn_grpc import Api, GrpcCase, settle_all, trace
 from runc_bundle import RuncContainer
 
 LONG = os.environ.get("PN_CHAOS_LONG") == "1"
@@ -56,13 +55,8 @@ def flood(cg, d, names, chunk=4000):
 def run_in(cg_path, argv):
     """argv inside the cgroup at cg_path, waited for (its records are all submitted
     when it returns)."""
-    procs = os.path.join(cg_path, "cgroup.procs")
-
-    def enter():
-        with open(procs, "w") as f:
-            f.write(str(os.getpid()))
-
-    p = subprocess.run(argv, preexec_fn=enter, capture_output=True, timeout=120)
+    p = subprocess.run(argv, preexec_fn=pn_e2e.enter_cgroup(cg_path), capture_output=True,
+                       timeout=120)
     if p.returncode:
         raise AssertionError(f"{argv[:3]}... failed ({p.returncode}): {p.stderr.decode()}")
 

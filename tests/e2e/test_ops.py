@@ -11,7 +11,8 @@ import time
 import unittest
 
 import pn_e2e
-from pn_e2e import PANOPTESD, WORKLOAD, Agent, AgentCase, cgroup2_root, metric_values, run_cli
+from pn_e2e import (PANOPTESD, WORKLOAD, Agent, AgentCase, cgroup2_root, metric_values,
+                    programs_named, run_cli)
 
 PIN = "/sys/fs/bpf/panoptes"
 METRICS = "127.0.0.1:21121"
@@ -20,17 +21,6 @@ METRICS = "127.0.0.1:21121"
 def bpftool(*args):
     p = subprocess.run(["bpftool"] + list(args), capture_output=True, text=True, check=True)
     return p.stdout
-
-
-def programs_named(prefix, want, timeout=10):
-    """Count of loaded programs named prefix*, polled: the kernel frees released
-    programs asynchronously (RCU, workqueues), so a fresh count can lag."""
-    deadline = time.monotonic() + timeout
-    while True:
-        n = bpftool("prog", "show").count(f"name {prefix}")
-        if n == want or time.monotonic() > deadline:
-            return n
-        time.sleep(0.1)
 
 
 def http_get(path):
@@ -58,7 +48,7 @@ class Ops(AgentCase):
         show = bpftool("prog", "show", "pinned", f"{PIN}/progs/pn_sys_exit")
         self.assertRegex(show, r"^\d+: tracing  name pn_sys_exit ")
         self.assertIn("tp 'sys_exit'", bpftool("link", "show", "pinned", f"{PIN}/links/pn_sys_exit"))
-        self.assertEqual(programs_named("pn_", 5), 5)
+        self.assertEqual(programs_named("pn_", 5, prefix=True), 5)
 
         cgroups = json.loads(bpftool("map", "dump", "pinned", f"{PIN}/maps/pn_cgroups"))
         self.assertEqual(cgroups, [{"key": os.stat(self.cg.path).st_ino,
@@ -132,7 +122,7 @@ class Ops(AgentCase):
                             "did not stop cleanly" in l for l in agent.stderr_lines),
                         agent.stderr_lines)
         # the killed agent's hooks are ours now: one of each, none attached twice
-        self.assertEqual(programs_named("pn_sys_exit", 1), 1)
+        self.assertEqual(programs_named("pn_sys_exit", 1, prefix=True), 1)
         agent.stop()
         self.assertFalse(os.path.exists(PIN))
 
@@ -156,7 +146,7 @@ class Ops(AgentCase):
             p.communicate()
             raise
         self.assertFalse(os.path.exists(PIN), "pins left after a clean stop")
-        self.assertEqual(programs_named("pn_sys_exit", 0), 0)
+        self.assertEqual(programs_named("pn_sys_exit", 0, prefix=True), 0)
         return p.returncode, err
 
     def test_stdout_reader_gone_is_a_clean_fatal_stop(self):

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import unittest
 
+from pn_e2e import enter_cgroup
 from pn_grpc import GrpcCase
 
 
@@ -80,17 +81,11 @@ class ReloadCase(GrpcCase):
         self.write_policy(version["a"])
         self.start_agent("--policy", self.policy, output="json")
         stop = os.path.join(self.tmp.path, "stop")
-        procs = os.path.join(self.cg.path, "cgroup.procs")
-
-        def enter():
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
-
         # one file every millisecond or so, until told to stop; prints how many
         writer = subprocess.Popen(
             ["/bin/sh", "-c", f'i=0; while [ ! -e {stop} ]; do : > {d}/f$i; i=$((i+1)); '
              'sleep 0.001; done; echo $i'],
-            preexec_fn=enter, stdout=subprocess.PIPE)
+            preexec_fn=enter_cgroup(self.cg.path), stdout=subprocess.PIPE)
         try:
             self.agent.wait_for(lambda ev: len(ev) >= 10)
             for i in range(20):

@@ -10,13 +10,11 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import tempfile
-import time
 import unittest
 
-from pn_e2e import PANOPTESD, WORKLOAD, AgentCase, run_cli
-from pn_grpc import GrpcAgent, channel, Api
+from pn_e2e import WORKLOAD, AgentCase, programs_named, run_cli
+from pn_grpc import Api, GrpcAgent, Sleeper, channel
 
 PIN = f"/sys/fs/bpf/panoptes-e2e-restart-{os.getpid()}"
 N_FILES = 10000
@@ -25,22 +23,6 @@ N_FILES = 10000
 def hook_of(agent):
     """One program that is always loaded with this agent's backend, for counting hooks."""
     return "pn_sys_exit" if agent.backend == "syscalls" else "pn_end_open"
-
-
-def programs_loaded(name):
-    out = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True,
-                         check=True).stdout
-    return out.count(f"name {name} ")
-
-
-def wait_programs(name, want, timeout=10):
-    """The kernel frees released programs asynchronously: poll the count."""
-    deadline = time.monotonic() + timeout
-    while True:
-        n = programs_loaded(name)
-        if n == want or time.monotonic() > deadline:
-            return n
-        time.sleep(0.1)
 
 
 class Restart(AgentCase):
@@ -90,14 +72,9 @@ class Restart(AgentCase):
 
     def sleeper(self):
         """A process in the test's cgroup, for argus' pid targets."""
-        procs = os.path.join(self.cg.path, "cgroup.procs")
-
-        def enter():
-            with open(procs, "w") as f:
-                f.write(str(os.getpid()))
-        p = subprocess.Popen(["sleep", "600"], preexec_fn=enter)
-        self.addCleanup(lambda: (p.kill(), p.wait()))
-        return p.pid
+        s = Sleeper(self.cg.path)
+        self.addCleanup(s.close)
+        return s.pid
 
     def stop_agent(self, how):
         a = self.agent
@@ -125,7 +102,7 @@ class Restart(AgentCase):
         self.create_watch()
         self.workload(["before"])
         self.agent.wait_for(lambda ls: len(self.created(self.agent)) == 1)
-        self.assertEqual(wait_programs(self.hook, 1), 1)
+        self.assertEqual(programs_named(self.hook, 1), 1)
         self.stop_agent(how)
 
         names = [f"f{i:05d}" for i in range(N_FILES)]
@@ -140,7 +117,7 @@ class Restart(AgentCase):
         self.assertTrue(any("restored 1 watch(es) created over gRPC" in l
                             for l in agent.stderr_lines), agent.stderr_lines)
         # the hooks were kept, not attached again
-        self.assertEqual(programs_loaded(self.hook), 1)
+        self.assertEqual(programs_named(self.hook), 1)
         m = agent.metrics()
         self.assertEqual((m["panoptes_handover_adopted"], m["panoptes_handover_dropped_records"]),
                          (1, 0))
@@ -232,13 +209,13 @@ class Restart(AgentCase):
         self.start("--keep-on-exit")
         self.create_watch()
         self.stop_agent("term")
-        self.assertEqual(wait_programs(self.hook, 1), 1)
+        self.assertEqual(programs_named(self.hook, 1), 1)
         rc, _, err = run_cli(["--remove-pins", "--pin-path", PIN, "--state-dir", self.state])
         self.assertEqual(rc, 0, err)
         self.assertIn(f"and {PIN}: what they held is detached", err)
         self.assertFalse(os.path.exists(PIN))
         self.assertFalse(os.path.exists(os.path.join(self.state, "watches.pb")))
-        self.assertEqual(wait_programs(self.hook, 0), 0)
+        self.assertEqual(programs_named(self.hook, 0), 0)
 
     def test_pins_of_another_layout_are_replaced(self):
         """Pins without a handover record (an agent before it, or another build):
@@ -250,7 +227,7 @@ class Restart(AgentCase):
         self.assertTrue(any(f"pins left in {PIN} by an agent that kept no handover record" in l
                             for l in agent.stderr_lines), agent.stderr_lines)
         self.assertIsNone(self.adopted_line(agent))
-        self.assertEqual(wait_programs(self.hook, 1), 1)
+        self.assertEqual(programs_named(self.hook, 1), 1)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import tempfile
 import unittest
 
 import test_restart
-from pn_e2e import PANOPTESD
+from pn_e2e import programs_named
 from pn_grpc import GrpcAgent
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -91,9 +91,9 @@ class Upgrade(test_restart.Restart):
             old.stop()
             self.assertTrue(os.path.exists(f"{PIN}/links/{test_restart.hook_of(old)}"))
             agent = self.start()
-            self.assertTrue(any(f"by an agent that kept no handover record" in l
+            self.assertTrue(any("by an agent that kept no handover record" in l
                                 for l in agent.stderr_lines), agent.stderr_lines)
-            self.assertEqual(test_restart.wait_programs(self.hook, 1), 1)
+            self.assertEqual(programs_named(self.hook, 1), 1)
             return
 
         self.agent = OldAgent(self.old, args + ["--keep-on-exit"], True)
@@ -115,14 +115,14 @@ class Upgrade(test_restart.Restart):
         if self.same_kernel_side:
             self.assertIsNotNone(adopted, agent.stderr_lines)
         if adopted:
-            self.assertEqual(test_restart.programs_loaded(self.hook), 1)
+            self.assertEqual(programs_named(self.hook), 1)
             agent.wait_for(lambda ls: len(self.created(agent)) >= len(names), timeout=60)
             self.assertEqual(self.created(agent), [f"{self.d}/{n}" for n in names])
             self.assertEqual(agent.lines[0]["watch"], "kept")
         else:
             self.assertTrue(any("another build's" in l and "is lost unread" in l
                                 for l in agent.stderr_lines), agent.stderr_lines)
-            self.assertEqual(test_restart.wait_programs(self.hook, 1), 1)
+            self.assertEqual(programs_named(self.hook, 1), 1)
         self.workload(["after"])
         agent.wait_for(lambda ls: f"{self.d}/after" in self.created(agent))
 

@@ -20,7 +20,6 @@
  * control byte).
  */
 #define _GNU_SOURCE
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,10 +31,11 @@
 #include "cgroupfs.h"
 #include "consumer.h"
 #include "fuzz_check.h"
+#include "fuzz_tree.h"
 #include "policy.h"
 #include "registry.h"
 
-static char root[PATH_MAX], cg[PATH_MAX + 8], proc[PATH_MAX + 8];
+static char cg[PATH_MAX + 8], proc[PATH_MAX + 8];
 static uint64_t id_w, id_child;
 
 static const char policy[] =
@@ -66,29 +66,11 @@ static const char policy[] =
 	"        events: [create, delete, movedfrom, movedto]\n"
 	"        onlyDir: false\n";
 
-static int yes_watch(void *ctx, uint64_t id, uint32_t ops)
-{
-	(void)ctx, (void)id, (void)ops;
-	return 0;
-}
-
-static int yes_unwatch(void *ctx, uint64_t id)
-{
-	(void)ctx, (void)id;
-	return 0;
-}
-
-static int yes_levels(void *ctx, const uint32_t *levels, unsigned n)
-{
-	(void)ctx, (void)levels, (void)n;
-	return 0;
-}
-
 static void mkdir_in(const char *rel)
 {
 	char p[PATH_MAX + 64];
 
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	snprintf(p, sizeof(p), "%s/%s", fuzz_root, rel);
 	if (mkdir(p, 0755))
 		broken("mkdir %s", p);
 }
@@ -98,7 +80,7 @@ static void file_in(const char *rel, const char *text)
 	char p[PATH_MAX + 64];
 	FILE *f;
 
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	snprintf(p, sizeof(p), "%s/%s", fuzz_root, rel);
 	f = fopen(p, "w");
 	if (!f || fputs(text, f) < 0 || fclose(f))
 		broken("write %s", p);
@@ -109,34 +91,16 @@ static uint64_t ino_of(const char *rel)
 	char p[PATH_MAX + 64];
 	struct stat st;
 
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	snprintf(p, sizeof(p), "%s/%s", fuzz_root, rel);
 	if (stat(p, &st))
 		broken("stat %s", p);
 	return st.st_ino;
 }
 
-static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(p);
-}
-
-/* At exit (the end of -max_total_time or -runs); a crash leaves the tree in $TMPDIR. */
-static void remove_tree(void)
-{
-	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc, (void)argv;
-	snprintf(root, sizeof(root), "%s/pn-fuzz-consumer-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(root))
-		broken("mkdtemp %s", root);
-	atexit(remove_tree);
-	pn_cgroupfs_fake_root(root);
+	fuzz_tree_new("consumer");
 	mkdir_in("cg");
 	mkdir_in("cg/w");
 	mkdir_in("cg/w/c");
@@ -148,8 +112,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	mkdir_in("proc/200/root/data");
 	file_in("proc/200/root/data/f", "");
 	file_in("proc/200/cgroup", "0::/w\n");
-	snprintf(cg, sizeof(cg), "%s/cg", root);
-	snprintf(proc, sizeof(proc), "%s/proc", root);
+	snprintf(cg, sizeof(cg), "%s/cg", fuzz_root);
+	snprintf(proc, sizeof(proc), "%s/proc", fuzz_root);
 	id_w = ino_of("cg/w");
 	id_child = ino_of("cg/w/c");
 	return 0;
@@ -157,8 +121,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static struct pn_registry *registry(void)
 {
-	const struct pn_kernel_sink sink = { yes_watch, yes_unwatch, yes_levels, NULL };
-	struct pn_registry *r = pn_registry_new(cg, proc, &sink);
+	struct pn_registry *r = pn_registry_new(cg, proc, &fuzz_yes_sink);
 	struct pn_policy p;
 	char err[512];
 

@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,29 +22,12 @@
 
 #include "cgroupfs.h"
 #include "fuzz_check.h"
+#include "fuzz_tree.h"
 #include "log.h"
 #include "registry.h"
 #include "state.h"
 
-static char root[PATH_MAX], cg[PATH_MAX + 8], proc[PATH_MAX + 8], dir[PATH_MAX + 8];
-
-static int yes_watch(void *ctx, uint64_t id, uint32_t ops)
-{
-	(void)ctx, (void)id, (void)ops;
-	return 0;
-}
-
-static int yes_unwatch(void *ctx, uint64_t id)
-{
-	(void)ctx, (void)id;
-	return 0;
-}
-
-static int yes_levels(void *ctx, const uint32_t *levels, unsigned n)
-{
-	(void)ctx, (void)levels, (void)n;
-	return 0;
-}
+static char cg[PATH_MAX + 8], proc[PATH_MAX + 8], dir[PATH_MAX + 8];
 
 static int view_install(void *ctx, struct pn_watch_spec *spec, enum pn_reg_mode mode,
 			struct pn_reg_error *err)
@@ -65,32 +47,15 @@ static void count_api(const struct pn_watch_view *v, void *arg)
 	++*(size_t *)arg;
 }
 
-static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(p);
-}
-
-static void remove_tree(void)
-{
-	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc, (void)argv;
-	snprintf(root, sizeof(root), "%s/pn-fuzz-state-XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(root))
-		broken("mkdtemp %s", root);
-	atexit(remove_tree);
-	pn_cgroupfs_fake_root(root);
-	snprintf(cg, sizeof(cg), "%s/cg", root);
-	snprintf(proc, sizeof(proc), "%s/proc", root);
-	snprintf(dir, sizeof(dir), "%s/state", root);
+	fuzz_tree_new("state");
+	snprintf(cg, sizeof(cg), "%s/cg", fuzz_root);
+	snprintf(proc, sizeof(proc), "%s/proc", fuzz_root);
+	snprintf(dir, sizeof(dir), "%s/state", fuzz_root);
 	if (mkdir(cg, 0755) || mkdir(proc, 0755) || mkdir(dir, 0700))
-		broken("mkdir in %s", root);
+		broken("mkdir in %s", fuzz_root);
 	strcat(cg, "/w");
 	if (mkdir(cg, 0755))
 		broken("mkdir %s", cg);
@@ -104,10 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static size_t restore(struct pn_state *s, size_t *in_registry)
 {
-	const struct pn_kernel_sink sink = { .watch = yes_watch,
-					     .unwatch = yes_unwatch,
-					     .levels = yes_levels };
-	struct pn_registry *r = pn_registry_new(cg, proc, &sink);
+	struct pn_registry *r = pn_registry_new(cg, proc, &fuzz_yes_sink);
 	struct pn_agent_view view = {
 		.ctx = r,
 		.install = view_install,
