@@ -27,6 +27,19 @@ static __always_inline bool coalesce__repeat(struct file *f, __u32 op)
 	return false;
 }
 
+/*
+ * Would `op` repeat the last event of this file? Only looks: the syscalls
+ * backend asks at entry, to skip building a record, and decides at exit
+ * (coalesce__repeat), once the call succeeded.
+ */
+static __always_inline bool coalesce__peek(struct file *f, __u32 op)
+{
+	__u64 key = (__u64)f;
+	__u32 *last = bpf_map_lookup_elem(&pn_file_last, &key);
+
+	return last && *last == op;
+}
+
 /* Another event on this file intervened (also resets a reused struct file address). */
 static __always_inline void coalesce__note(struct file *f, __u32 op)
 {

@@ -96,7 +96,7 @@ struct path_walk_ref {
 struct pn_scratch {
 	__u64 match; /* } the head of struct pn_pending: a built record can be */
 	__u32 hook;  /* } saved as a pending one straight from the scratch     */
-	__u32 pad0;
+	__u32 how;   /* }                                                       */
 	struct pn_record rec;
 	char data[3 * PN_PATH_MAX]; /* 2 paths; the slack lets masked offsets verify */
 	char walk[2 * PN_PATH_MAX];
@@ -113,15 +113,15 @@ struct {
 } pn_scratch SEC(".maps") __weak;
 
 /*
- * vfs backend: a record built by an LSM hook before an operation, kept per
- * thread until the function doing the operation returns and says whether it
- * succeeded (lib/pending.bpf.h). The head mirrors struct pn_scratch so the
- * scratch is saved with one map update.
+ * A record built before an operation, kept per thread until the operation
+ * returns and says whether it succeeded (lib/pending.bpf.h): by an LSM hook
+ * on the vfs backend, by sys_enter on the syscalls backend. The head mirrors
+ * struct pn_scratch so the scratch is saved with one map update.
  */
 struct pn_pending {
-	__u64 match; /* the dentry the finishing hook must see; 0: any */
-	__u32 hook;  /* PN_HOOK_* that finishes it */
-	__u32 pad0;
+	__u64 match; /* vfs: the dentry the finishing hook must see (0: any); syscalls: the file */
+	__u32 hook;  /* vfs: PN_HOOK_* that finishes it; syscalls: the syscall number */
+	__u32 how;   /* syscalls: PENDING_* (what the exit does besides emitting) */
 	struct pn_record rec;
 	char data[2 * PN_PATH_MAX];
 };
@@ -132,12 +132,17 @@ _Static_assert(__builtin_offsetof(struct pn_scratch, rec) ==
 _Static_assert(sizeof(struct pn_pending) <= __builtin_offsetof(struct pn_scratch, walk),
 	       "pn_pending must be a prefix of pn_scratch");
 
-/* Threads in the middle of an operation; sized by userspace (1 when vfs is off). */
+/*
+ * Threads in the middle of a watched operation, allocated as they come
+ * (each entry holds two paths). Full, a record is lost and counted
+ * (pending_full). Key: pid_tgid; the syscalls backend keeps the second file
+ * of copy_file_range/sendfile/splice under pid_tgid | PENDING_SLOT2.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64); /* pid_tgid */
+	__type(key, __u64);
 	__type(value, struct pn_pending);
 } pn_pending SEC(".maps") __weak;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Which syscalls the sys_exit dispatcher handles, and how it reads them. One
+ * Which syscalls the syscalls backend handles, and how it reads them. One
  * byte per syscall number keeps the "not ours" test for every other syscall
  * on the node to a bounds check and one load. The numbers are the kernel's
  * names (lib/unistd.bpf.h), so one table serves both architectures.
@@ -43,6 +43,17 @@ enum pn_kind {
 };
 
 #define PN_SYSCALL_TABLE_SIZE 512
+
+/* Opens are reported at exit (the new file exists only then), the rest captured at entry. */
+static __always_inline bool syscall_kind__at_entry(__u8 kind)
+{
+	return kind > PN_K_CREAT;
+}
+
+static __always_inline bool syscall_kind__at_exit(__u8 kind)
+{
+	return kind != PN_K_NONE;
+}
 
 /*
  * In .rodata: frozen after load, so the kernel side cannot be steered into

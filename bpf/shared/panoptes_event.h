@@ -143,7 +143,9 @@ _Static_assert(sizeof(struct pn_cgroup_watch) == 8, "pn_cgroup_watch layout");
 	X(truncated, "panoptes_truncated_paths_total",                                             \
 	  "Records whose path did not fit PATH_MAX (flagged, never cut silently).")                \
 	X(failed, "panoptes_failed_operations_total",                                              \
-	  "Operations that failed in the kernel: no event by design.")
+	  "Operations that failed in the kernel: no event by design.")                             \
+	X(pending_full, "panoptes_kernel_pending_full_total",                                      \
+	  "Records lost because too many threads were inside a watched operation at once.")
 
 /* Per-CPU counters; userspace sums the CPUs. */
 struct pn_counters {
@@ -151,7 +153,7 @@ struct pn_counters {
 	PN_COUNTERS(PN_COUNTER_FIELD)
 #undef PN_COUNTER_FIELD
 };
-_Static_assert(sizeof(struct pn_counters) == 64, "pn_counters layout");
+_Static_assert(sizeof(struct pn_counters) == 72, "pn_counters layout");
 
 /*
  * Distinct cgroup levels (depths below the cgroup2 root) that can hold a

@@ -537,9 +537,6 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 			goto err_out;
 		}
 	}
-	/* threads between an LSM hook and the result: none without vfs */
-	if (backend != PN_BACKEND_VFS)
-		bpf_map__set_max_entries(c->skel->maps.pn_pending, 1);
 	c->skel->rodata->pn_backend = backend;
 	c->skel->rodata->pn_ancestor_helper = pn_probe_ancestor_helper();
 	if (backend == PN_BACKEND_SYSCALLS)
@@ -589,18 +586,25 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	}
 
 	/*
-	 * vfs: every program is needed. syscalls: the dispatcher is; without
-	 * the close/dup/exit hooks only CLOSE_* events go missing.
+	 * vfs: every program is needed. syscalls: both dispatchers are; without
+	 * the close/dup/exit hooks only CLOSE_* events go missing. sys_exit is
+	 * attached first (pass 0), so every record sys_enter keeps finds the
+	 * hook that finishes it (bpf/lib/pending.bpf.h).
 	 */
-	bpf_object__for_each_program(prog, c->skel->obj) {
-		bool required = backend == PN_BACKEND_VFS || prog == c->skel->progs.pn_sys_exit;
+	for (int pass = 0; pass < 2; pass++) {
+		bpf_object__for_each_program(prog, c->skel->obj) {
+			bool dispatcher = prog == c->skel->progs.pn_sys_exit ||
+					  prog == c->skel->progs.pn_sys_enter;
+			bool first = prog == c->skel->progs.pn_sys_exit;
 
-		if (!bpf_program__autoload(prog) || adopted_link(c, prog))
-			continue;
-		e = attach_one(c, prog, required, err, errlen);
-		if (e) {
-			*refused = true;
-			goto err_out;
+			if (first != !pass || !bpf_program__autoload(prog) || adopted_link(c, prog))
+				continue;
+			e = attach_one(c, prog, backend == PN_BACKEND_VFS || dispatcher, err,
+				       errlen);
+			if (e) {
+				*refused = true;
+				goto err_out;
+			}
 		}
 	}
 
