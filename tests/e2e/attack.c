@@ -9,11 +9,12 @@
  *       N empty files in DIR (run outside the watched cgroup): the large
  *       directory whose getdents64() holds DIR's lock long enough to race.
  *   pn_attack namerace DIR DECOY N
- *       N times: create DIR/tI, then unlink it while a reader thread keeps
+ *       Creates DIR/t0, t1, ... and unlinks each while a reader thread keeps
  *       DIR's lock with getdents64() and another thread rewrites the name
- *       buffer to DECOY once unlink() is waiting in the kernel. Prints
- *       "deleted=D raced=R": files unlinked, and how many of those had their
- *       name rewritten before unlink() returned.
+ *       buffer to DECOY once unlink() is waiting in the kernel, until N
+ *       unlinks had their name rewritten before they returned (at most 20 N
+ *       tries). Prints "deleted=D raced=R tries=T": D files t0..tD-1
+ *       unlinked, R of them with the name rewritten in flight.
  *   pn_attack fdswap FILE DECOY MB
  *       write(fd, MB MiB) into FILE while another thread dup2()s a descriptor
  *       of DECOY over fd. Prints "written=W raced=R" (R: the dup2 happened
@@ -100,7 +101,7 @@ static void *rewriter(void *arg)
 
 static int namerace(const char *dir, const char *decoy_name, long n)
 {
-	long deleted = 0, raced = 0;
+	long deleted = 0, raced = 0, tries = 0;
 	pthread_t rd;
 
 	decoy = decoy_name;
@@ -109,11 +110,16 @@ static int namerace(const char *dir, const char *decoy_name, long n)
 		perror(dir);
 		return 1;
 	}
-	for (long i = 0; i < n; i++) {
+	/*
+	 * Until n unlinks had their name rewritten in flight: on a busy machine
+	 * some find the lock free (done before the rewrite) or get the rewrite
+	 * before the kernel copied the name (ENOENT on the decoy; tI is kept).
+	 */
+	while (raced < n && tries++ < 20 * n) {
 		pthread_t rw;
 		int fd, r;
 
-		snprintf(name, sizeof(name), "%s/t%ld", dir, i);
+		snprintf(name, sizeof(name), "%s/t%ld", dir, deleted);
 		fd = open(name, O_CREAT | O_WRONLY, 0644);
 		if (fd < 0) {
 			perror(name);
@@ -134,7 +140,7 @@ static int namerace(const char *dir, const char *decoy_name, long n)
 	}
 	atomic_store(&stop_reader, 1);
 	pthread_join(rd, NULL);
-	printf("deleted=%ld raced=%ld\n", deleted, raced);
+	printf("deleted=%ld raced=%ld tries=%ld\n", deleted, raced, tries);
 	return 0;
 }
 

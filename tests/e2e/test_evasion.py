@@ -12,9 +12,15 @@ hide")."""
 import os
 import re
 import subprocess
+import time
 import unittest
 
 from pn_e2e import ATTACK, Agent, AgentCase, enter_cgroup
+from runc_bundle import RuncContainer
+
+
+def counts(text):
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", text)}
 
 
 class Evasion(AgentCase):
@@ -25,11 +31,12 @@ class Evasion(AgentCase):
         p = subprocess.run([ATTACK] + list(args), preexec_fn=enter_cgroup(self.cg.path),
                            capture_output=True, text=True, timeout=timeout)
         self.assertEqual(p.returncode, 0, p.stderr)
-        return {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", p.stdout)}
+        return counts(p.stdout)
 
     def test_name_rewritten_while_unlink_waits(self):
-        """50 unlinks of watched files whose name buffer says /tmp/decoy by the time
-        each returns: 50 DELETE events with the real names, none for the decoy."""
+        """Unlinks of watched files until 50 had their name buffer say /tmp/decoy/x
+        before they returned: a DELETE with the real name for every file
+        unlinked, none for the decoy."""
         d = f"{self.tmp.path}/w"
         os.mkdir(d)
         # the large directory whose getdents64() keeps the lock; made outside the cgroup
@@ -38,13 +45,13 @@ class Evasion(AgentCase):
         self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", d, "--events", "delete"])
         n = 50
         got = self.attack("namerace", d, decoy, str(n))
-        self.assertEqual(got["deleted"], n)
-        # the attack did what it says: the name was rewritten while unlink() was in the kernel
-        self.assertGreaterEqual(got["raced"], n * 9 // 10, got)
-        events = self.agent.wait_for(lambda ev: len(ev) >= n, timeout=30)
+        # the attack did what it says: n names rewritten while unlink() was in the kernel
+        self.assertEqual(got["raced"], n, got)
+        deleted = got["deleted"]
+        events = self.agent.wait_for(lambda ev: len(ev) >= deleted, timeout=30)
         events = self.agent.settle()
         self.assertEqual(sorted(e["path"] for e in events),
-                         sorted(f"{d}/t{i}" for i in range(n)))
+                         sorted(f"{d}/t{i}" for i in range(deleted)))
         self.assertEqual({e["event"] for e in events}, {"DELETE"})
 
     def test_descriptor_swapped_under_a_write(self):
@@ -84,6 +91,51 @@ class Evasion(AgentCase):
         c = self.agent.counters()
         self.assertGreaterEqual(c["failed"], 1)
         self.assertEqual(c["pending_full"], 0)
+
+
+class ContainerEvasion(unittest.TestCase):
+    """The same attacks from inside a runc container, paths as the container sees them."""
+
+    def setUp(self):
+        self.c = None
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            self.agent.stop()
+        if self.c:
+            self.c.delete()
+
+    def test_name_race_and_descriptor_swap_in_a_container(self):
+        n = 10
+        self.c = RuncContainer("evasion", [
+            "/bin/sh", "-c", f"/pn_attack namerace /data/w /tmp/decoy {n} && "
+            "/pn_attack fdswap /data/f /tmp/decoy2 64"],
+            extra_files=[(ATTACK, "/pn_attack")])
+        os.mkdir(f"{self.c.rootfs}/data/w")
+        open(f"{self.c.rootfs}/data/f", "w").close()
+        subprocess.run([ATTACK, "fill", f"{self.c.rootfs}/data/w", "150000"], check=True,
+                       timeout=120)
+        self.c.create()
+        self.agent = Agent(["--watch-container", f"runc://{self.c.id}", "--path", "/data",
+                            "--recursive", "--events", "delete,modify"])
+        self.c.start()
+        deadline = time.monotonic() + 120
+        while self.c.state()["status"] != "stopped" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with open(self.c.log) as f:
+            out = f.read()
+        lines = [l for l in out.splitlines() if "=" in l]
+        self.assertEqual(len(lines), 2, out)
+        race, swap = counts(lines[0]), counts(lines[1])
+        self.assertEqual(race["raced"], n, out)
+        self.assertEqual(swap, {"written": 64 << 20, "raced": 1}, out)
+        deleted = race["deleted"]
+        events = self.agent.wait_for(lambda ev: len(ev) >= deleted + 1, timeout=30)
+        events = self.agent.settle()
+        self.assertEqual(sorted((e["event"], e["path"]) for e in events),
+                         sorted([("DELETE", f"/data/w/t{i}") for i in range(deleted)] +
+                                [("MODIFY", "/data/f")]))
 
 
 if __name__ == "__main__":
