@@ -144,10 +144,24 @@ static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
  * the consumer, docs/performance.md), else normalized into dst: names a
  * process passed as text, joined to its cwd or dirfd.
  */
-static bool take_path(const char *src, uint16_t len, bool walked, char *dst, const char **out)
+static bool take_path(const char *src, uint16_t len, bool walked, bool truncated, char *dst,
+		      const char **out)
 {
 	if (len == 0 || src[len - 1] != '\0')
 		return false;
+	/*
+	 * A name appended to a directory whose path already filled the buffer
+	 * keeps its last bytes, which may start inside a name: the path starts
+	 * at the first whole one, as a walked path always does.
+	 */
+	if (truncated && src[0] != '/') {
+		const char *slash = memchr(src, '/', len);
+
+		if (!slash)
+			return false;
+		len -= (uint16_t)(slash - src);
+		src = slash;
+	}
 	/* the kernel always anchors names; anything else is counted as malformed */
 	if (walked && len <= PN_PATH_MAX) {
 		*out = src;
@@ -170,10 +184,12 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	/* a record flagged NAMED without the name it promises is as malformed as a cut one */
 	if (sizeof(*rec) + (size_t)rec->path_len + rec->old_path_len > size ||
 	    ((rec->flags & PN_REC_NAMED) && !rec->old_path_len) ||
-	    !take_path(data, rec->path_len, walked, path_buf, &path) ||
+	    !take_path(data, rec->path_len, walked, rec->flags & PN_REC_TRUNCATED, path_buf,
+		       &path) ||
 	    (rec->old_path_len &&
 	     !take_path(data + rec->path_len, rec->old_path_len,
-			walked && !(rec->flags & PN_REC_NAMED), old_path_buf, &old_path))) {
+			walked && !(rec->flags & PN_REC_NAMED), rec->flags & PN_REC_OLD_TRUNCATED,
+			old_path_buf, &old_path))) {
 		count(&c->malformed);
 		return 0;
 	}

@@ -43,7 +43,28 @@ static bool rel_ignored(const struct pn_subject *s, const char *rel)
 	return false;
 }
 
-static bool subject_covers(const struct pn_subject *s, const char *x, struct cover *c)
+/*
+ * A path longer than PATH_MAX arrives as its last 4095 bytes, flagged
+ * truncated: whole names under a "/", with no way to tell where the subject
+ * path ended. Every recursive subject could hold it, unless its maxDepth is
+ * below the names that are visible (the subject is above them all) or one of
+ * them is ignored: those get it, flagged, rather than no one.
+ */
+static bool truncated_covered(const struct pn_subject *s, const char *x)
+{
+	int names = 0;
+
+	if (!s->recursive)
+		return false;
+	for (const char *p = x; *p; p++)
+		names += *p == '/';
+	if (s->max_depth > 0 && names > s->max_depth)
+		return false;
+	return !rel_ignored(s, x[0] == '/' ? x + 1 : x);
+}
+
+static bool subject_covers(const struct pn_subject *s, const char *x, bool truncated,
+			   struct cover *c)
 {
 	size_t best_len = 0;
 	bool found = false;
@@ -72,7 +93,19 @@ static bool subject_covers(const struct pn_subject *s, const char *x, struct cov
 			c->self = depth == 0;
 		}
 	}
+	if (!found && truncated && truncated_covered(s, x)) {
+		found = true;
+		c->self = false;
+	}
 	return found;
+}
+
+/* Is `p`, the event's path or its old path, one that did not fit? */
+static bool path_truncated(const struct pn_event *ev, const char *p)
+{
+	if (p == ev->path)
+		return ev->flags & PN_REC_TRUNCATED;
+	return p == ev->old_path && (ev->flags & PN_REC_OLD_TRUNCATED);
 }
 
 struct emitter {
@@ -132,7 +165,7 @@ static void match_plain(struct emitter *e)
 	const uint32_t *order = (ev->ops & PN_OPEN) ? open_order : plain_order;
 	struct cover c;
 
-	if (!subject_covers(e->s, ev->path, &c))
+	if (!subject_covers(e->s, ev->path, path_truncated(ev, ev->path), &c))
 		return;
 	if (c.self && self_excluded(e->s, ev))
 		return;
@@ -156,8 +189,8 @@ static void match_plain(struct emitter *e)
 static void match_move_pair(struct emitter *e, const char *from, const char *to, uint32_t cookie)
 {
 	struct cover cf, ct;
-	bool from_covered = subject_covers(e->s, from, &cf);
-	bool to_covered = subject_covers(e->s, to, &ct);
+	bool from_covered = subject_covers(e->s, from, path_truncated(e->ev, from), &cf);
+	bool to_covered = subject_covers(e->s, to, path_truncated(e->ev, to), &ct);
 	bool move_self = false;
 
 	if (from_covered) {

@@ -304,6 +304,39 @@ static void test_recursive_max_depth(void **state)
 	pn_watch_free(rs.w);
 }
 
+/* Paths past PATH_MAX arrive as their tail, flagged: recursive subjects get them, flagged. */
+static void test_truncated_paths(void **state)
+{
+	struct recs rs = { .w = watch_new(1) };
+	struct pn_subject *s = &rs.w->subjects[0];
+
+	(void)state;
+	PATHS(s, "/data");
+	/* not flagged: matched by its text, as any path */
+	assert_int_equal(run(&rs, PN_MODIFY, 0, "/x/y/f", NULL, 0), 0);
+	/* without recursive only direct children are covered: never a path that long */
+	assert_int_equal(run(&rs, PN_MODIFY, PN_REC_TRUNCATED, "/x/y/f", NULL, 0), 0);
+	s->recursive = true;
+	assert_int_equal(run(&rs, PN_MODIFY, PN_REC_TRUNCATED, "/x/y/f", NULL, 0), 1);
+	CHECK(0, PN_MODIFY, 0, "/x/y", "f", "/x/y/f", false);
+	/* three names visible: deeper than a maxDepth of 2 whatever was cut */
+	s->max_depth = 2;
+	assert_int_equal(run(&rs, PN_MODIFY, PN_REC_TRUNCATED, "/x/y/f", NULL, 0), 0);
+	assert_int_equal(run(&rs, PN_MODIFY, PN_REC_TRUNCATED, "/y/f", NULL, 0), 1);
+	s->max_depth = 0;
+	IGNORE(s, "y");
+	assert_int_equal(run(&rs, PN_MODIFY, PN_REC_TRUNCATED, "/x/y/f", NULL, 0), 0);
+	assert_int_equal(run(&rs, PN_MODIFY, PN_REC_TRUNCATED, "/x/z/f", NULL, 0), 1);
+	/* a move out of the deep tree: the old name is the cut one */
+	assert_int_equal(run(&rs, PN_OP_MOVE, PN_REC_OLD_TRUNCATED, "/data/g", "/x/z/f", 7), 2);
+	check(&rs, 0, PN_MOVED_FROM, 0, "/x/z", "f", "/x/z/f", "/data/g", 7, false);
+	check(&rs, 1, PN_MOVED_TO, 0, "/data", "g", "/data/g", "/x/z/f", 7, false);
+	/* the flag of one path says nothing of the other */
+	assert_int_equal(run(&rs, PN_OP_MOVE, PN_REC_TRUNCATED, "/data/g", "/x/z/f", 9), 1);
+	check(&rs, 0, PN_MOVED_TO, 0, "/data", "g", "/data/g", "/x/z/f", 9, false);
+	pn_watch_free(rs.w);
+}
+
 static void test_ignore(void **state)
 {
 	struct recs rs = { .w = watch_new(1) };
@@ -1002,6 +1035,7 @@ int main(void)
 		cmocka_unit_test(test_delete_vs_delete_self),
 		cmocka_unit_test(test_nonrecursive_depth),
 		cmocka_unit_test(test_recursive_max_depth),
+		cmocka_unit_test(test_truncated_paths),
 		cmocka_unit_test(test_ignore),
 		cmocka_unit_test(test_ignore_not_on_subject_path),
 		cmocka_unit_test(test_longest_path_wins),
