@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* AT_EMPTY_PATH */
 #include "consumer.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "names.h"
 #include "pathutil.h"
 #include "rules.h"
 
@@ -92,50 +95,57 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 
 /*
  * The kernel could not tell file from directory (a rename or chmod by name):
- * ask the filesystem as the process sees it. The object may be gone already;
- * then it stays a file.
+ * ask the filesystem as the process sees it, inside its root (names.h: no
+ * symlink of a container reaches the agent's own files). The object may be
+ * gone already; then it stays a file.
+ *
+ * 1: a directory, 0: not one (or gone), -1: nothing to see through `pid`.
  */
-static bool lstat_dir_as(const struct pn_consumer *c, int pid, const char *path, bool *is_dir)
+static int dir_as(const struct pn_consumer *c, int pid, const char *path)
 {
-	char full[PATH_MAX + 64];
+	const char *last;
 	struct stat st;
+	int fd = pn_names_open_parent(c->proc_root, pid, path, &last), r;
 
-	snprintf(full, sizeof(full), "%s/%d/root%s", c->proc_root, pid, path);
-	if (lstat(full, &st))
-		return false;
-	*is_dir = S_ISDIR(st.st_mode);
-	return true;
-}
-
-/* Can we still see the filesystem as `pid` sees it? (No once it has exited.) */
-static bool root_readable(const struct pn_consumer *c, int pid)
-{
-	char root[64];
-
-	snprintf(root, sizeof(root), "%s/%d/root/", c->proc_root, pid);
-	return access(root, X_OK) == 0;
+	if (fd < 0)
+		return -1;
+	r = fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW | (*last ? 0 : AT_EMPTY_PATH));
+	close(fd);
+	return !r && S_ISDIR(st.st_mode);
 }
 
 static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
 {
-	bool is_dir = false;
+	int is_dir = dir_as(c, (int)ev->tgid, ev->path);
+
+	/*
+	 * A short-lived process (chmod, mv) has often exited by now (a
+	 * zombie's root is unreadable too): ask through another process of
+	 * the watched cgroup, which sees the same filesystem.
+	 */
+	if (is_dir < 0) {
+		int pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
+
+		is_dir = pid > 0 ? dir_as(c, pid, ev->path) : 0;
+	}
+	if (is_dir > 0)
+		ev->flags |= PN_REC_ISDIR;
+}
+
+/*
+ * A name the process passed as text, into dst as its kernel resolved it
+ * (names.h), through the process or, once it has exited, another one of
+ * the watched cgroup. False when neither can: the directory is gone too.
+ */
+static bool resolve_name(struct pn_consumer *c, const struct pn_event *ev, const char *text,
+			 char *dst)
+{
 	int pid;
 
-	if (!lstat_dir_as(c, (int)ev->tgid, ev->path, &is_dir)) {
-		/* the process still shows us its filesystem: the object is gone, a file */
-		if (root_readable(c, (int)ev->tgid))
-			return;
-		/*
-		 * A short-lived process (chmod, mv) has often exited by now (a
-		 * zombie's root is unreadable too): ask through another process
-		 * of the watched cgroup, which sees the same filesystem.
-		 */
-		pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
-		if (pid <= 0 || !lstat_dir_as(c, pid, ev->path, &is_dir))
-			return;
-	}
-	if (is_dir)
-		ev->flags |= PN_REC_ISDIR;
+	if (!pn_names_resolve(c->proc_root, (int)ev->tgid, text, dst, PN_PATH_MAX))
+		return true;
+	pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
+	return pid > 0 && !pn_names_resolve(c->proc_root, pid, text, dst, PN_PATH_MAX);
 }
 
 /*
@@ -176,6 +186,7 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	struct pn_consumer *c = ctx;
 	const char *data = (const char *)(rec + 1);
 	char path_buf[PN_PATH_MAX], old_path_buf[PN_PATH_MAX];
+	char real_buf[PN_PATH_MAX], real_old_buf[PN_PATH_MAX];
 	const char *path, *old_path = NULL;
 	bool walked = !(rec->flags & PN_REC_NAME_UNRESOLVED);
 	struct pn_event ev;
@@ -217,6 +228,23 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 		ev.old_path = NULL;
 		if (strcmp(old_path, path))
 			ev.named_path = old_path;
+	}
+	/*
+	 * Text may hold symlinks and "..": resolved as the kernel did, or else
+	 * matched by its text and flagged (rules.h). A truncated one is
+	 * incomplete text: the truncated rule covers it.
+	 */
+	if (!walked && !(rec->flags & PN_REC_TRUNCATED)) {
+		if (resolve_name(c, &ev, data, real_buf))
+			ev.path = real_buf;
+		else
+			ev.flags |= PN_EV_UNRESOLVED;
+	}
+	if (!walked && ev.old_path && !(rec->flags & (PN_REC_NAMED | PN_REC_OLD_TRUNCATED))) {
+		if (resolve_name(c, &ev, data + rec->path_len, real_old_buf))
+			ev.old_path = real_old_buf;
+		else
+			ev.flags |= PN_EV_OLD_UNRESOLVED;
 	}
 	if (ev.flags & PN_REC_TYPE_UNKNOWN)
 		resolve_type(c, &ev);

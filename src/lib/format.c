@@ -437,9 +437,12 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 			json_str(&o, m->subject->tags[i].value);
 		}
 	}
+	out_char(&o, '}');
+	if (ev->flags & (PN_EV_UNRESOLVED | PN_EV_OLD_UNRESOLVED))
+		out_lit(&o, ",\"unresolved\":true");
 	if (ev->flags & (PN_REC_TRUNCATED | PN_REC_OLD_TRUNCATED))
-		out_lit(&o, "},\"truncated\":true}\n");
+		out_lit(&o, ",\"truncated\":true}\n");
 	else
-		out_lit(&o, "},\"truncated\":false}\n");
+		out_lit(&o, ",\"truncated\":false}\n");
 	return out_finish(&o);
 }

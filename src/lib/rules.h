@@ -60,6 +60,15 @@ struct pn_watch {
  * A kernel record decoded and normalized by the consumer. For a move, `path`
  * is the new name and `old_path` the old one; otherwise old_path is NULL.
  */
+/*
+ * Event flags of userspace's own, beside the kernel's PN_REC_* in the low
+ * byte: a name passed as text that could not be resolved as the kernel did
+ * (no process of the cgroup left to look through, or the directory gone):
+ * matched by its text, and flagged so that no one takes it for more.
+ */
+#define PN_EV_UNRESOLVED     0x100u /* path */
+#define PN_EV_OLD_UNRESOLVED 0x200u /* old path (moves) */
+
 struct pn_event {
 	uint64_t ts_ns; /* CLOCK_MONOTONIC */
 	uint64_t cgroup_id;
@@ -68,7 +77,7 @@ struct pn_event {
 	uint32_t pid, tgid, uid, gid;
 	uint32_t ops;	 /* PN_* kernel operations (see panoptes_event.h) */
 	uint32_t cookie; /* moves */
-	uint32_t flags;	 /* PN_REC_* */
+	uint32_t flags;	 /* PN_REC_*, PN_EV_* */
 	uint32_t syscall_nr;
 	char comm[PN_COMM_LEN];
 	const char *path;

@@ -95,6 +95,40 @@ class Evasion(AgentCase):
         # the copy fails: the failed write is the MODIFY, the real one folded into it
         self.assertEqual(c["pending_full"], 0)
 
+    def test_names_through_symlinks_and_dotdot(self):
+        """l -> the watched directory: rm, chmod, mv, mkdir, truncate through l are
+        reported with the watched names; rm watched/lnk/../g (lnk pointing outside)
+        removes a file outside and is reported as nothing."""
+        d = self.tmp.path
+        w = f"{d}/watched"
+        os.makedirs(f"{d}/elsewhere")
+        os.mkdir(w)
+        for name in ("f1", "f2", "f3", "f4"):
+            with open(f"{w}/{name}", "w") as f:
+                f.write("data")
+        open(f"{d}/g", "w").close()
+        os.symlink(w, f"{d}/l")
+        os.symlink(f"{d}/elsewhere", f"{w}/lnk")
+        # a container has its init; here a sleeper stands in for it, so the names of
+        # the short-lived workload can be resolved after it exited
+        sleeper = subprocess.Popen(["sleep", "60"], preexec_fn=enter_cgroup(self.cg.path))
+        try:
+            self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", w, "--recursive",
+                                "--events", "attrib,modify,move,create,delete"])
+            self.cg.run([WORKLOAD, f"unlink:{d}/l/f1", f"chmod:{d}/l/f2:600",
+                         f"rename:{d}/l/f3:{d}/x", f"mkdir:{d}/l/new", f"truncate:{d}/l/f4",
+                         f"unlink:{w}/lnk/../g", f"cd:{d}/l", "unlink:new/../f2"])
+            expected = [("DELETE", f"{w}/f1"), ("ATTRIB", f"{w}/f2"), ("MOVED_FROM", f"{w}/f3"),
+                        ("CREATE", f"{w}/new"), ("MODIFY", f"{w}/f4"), ("DELETE", f"{w}/f2")]
+            events = self.agent.wait_for(lambda ev: len(ev) >= len(expected))
+            events = self.agent.settle()
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+        self.assertEqual([(e["event"], e["path"]) for e in events], expected)
+        self.assertFalse(os.path.exists(f"{d}/g"))  # the ".." removed the outside file
+        self.assertFalse(any(e.get("unresolved") for e in events))
+
     def test_activity_deeper_than_path_max(self):
         """Directories and a file 5,000 bytes below a recursive watch: every CREATE is
         reported, those past PATH_MAX with the path's last 4095 bytes, flagged."""

@@ -14,6 +14,7 @@
  *   trunc:P           open(O_WRONLY|O_TRUNC) + close
  *   read:P            open(O_RDONLY) + read until EOF + close
  *   chmod:P:OCTAL     chmod
+ *   truncate:P        truncate(P, 0)
  *   rename:OLD:NEW    rename
  *   unlink:P          unlink
  *   mkdir:P           mkdir
@@ -124,6 +125,8 @@ static int run_step(char *step)
 		return read_all(a);
 	if (!strcmp(op, "chmod"))
 		return chmod(a, b ? (mode_t)strtol(b, NULL, 8) : 0600);
+	if (!strcmp(op, "truncate"))
+		return truncate(a, 0);
 	if (!strcmp(op, "rename"))
 		return rename(a, b);
 	if (!strcmp(op, "unlink"))

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Names resolved inside a process's root (src/agent/names.c), here this
+ * test's own: symlinks and ".." in the directory part are followed as the
+ * kernel follows them, the last name never.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "names.h"
+
+static char top[256];
+
+/* top/rel into dst (PATH_MAX bytes) */
+static void pathf(char *dst, const char *rel)
+{
+	int n = snprintf(dst, PATH_MAX, "%s/%s", top, rel);
+
+	assert_true(n > 0 && n < PATH_MAX);
+}
+
+static int setup(void **state)
+{
+	char p[PATH_MAX], t[PATH_MAX];
+	char tmpl[] = "/tmp/pn-names-XXXXXX", real[PATH_MAX];
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	/* the walk reports physical names: the test compares against those */
+	assert_non_null(realpath(tmpl, real));
+	assert_true(strlen(real) < sizeof(top));
+	strcpy(top, real);
+	pathf(p, "real");
+	assert_int_equal(mkdir(p, 0755), 0);
+	pathf(p, "real/sub");
+	assert_int_equal(mkdir(p, 0755), 0);
+	pathf(t, "real");
+	pathf(p, "l");
+	assert_int_equal(symlink(t, p), 0);
+	pathf(p, "real/up");
+	assert_int_equal(symlink("..", p), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[sizeof(top) + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	return system(cmd);
+}
+
+static void expect(const char *rel, const char *want_rel)
+{
+	char in[PATH_MAX], want[PATH_MAX], out[PATH_MAX];
+
+	pathf(in, rel);
+	pathf(want, want_rel);
+	assert_int_equal(pn_names_resolve("/proc", getpid(), in, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+}
+
+static void test_symlinked_directory(void **state)
+{
+	(void)state;
+	expect("l/f1", "real/f1");
+	expect("l/sub/x", "real/sub/x");
+	/* the last name is the object: a symlink there stays itself */
+	expect("l", "l");
+	expect("real/up", "real/up");
+}
+
+static void test_dotdot_is_physical(void **state)
+{
+	(void)state;
+	/* up -> ..: real/up/.. is the parent of top, not real */
+	expect("real/sub/../g", "real/g");
+	expect("l/../g", "g");
+	expect("real/up/sub2", "sub2");
+	/* a directory named by itself */
+	expect("real/sub/.", "real/sub");
+}
+
+static void test_gone(void **state)
+{
+	char in[PATH_MAX], out[PATH_MAX];
+
+	(void)state;
+	pathf(in, "missing/f");
+	assert_int_equal(pn_names_resolve("/proc", getpid(), in, out, sizeof(out)), -ENOENT);
+	/* no such process: nothing to look through */
+	pathf(in, "real/f");
+	assert_true(pn_names_resolve("/proc", 0x7ffffff0, in, out, sizeof(out)) < 0);
+	/* the result must fit */
+	pathf(in, "real/f");
+	assert_int_equal(pn_names_resolve("/proc", getpid(), in, out, 8), -ENAMETOOLONG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_symlinked_directory),
+		cmocka_unit_test(test_dotdot_is_physical),
+		cmocka_unit_test(test_gone),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
