@@ -5,11 +5,16 @@ inside a container can and cannot hide"): a descriptor kept open and written
 for long is reported again every --coalesce-ms, not once for the file's
 life; a write to a file with another hard link says so (multilink). Both
 backends where the kernel runs them: they share lib/rw.bpf.h."""
+import json
 import os
+import signal
 import subprocess
 import unittest
 
 from pn_e2e import WORKLOAD, Agent, AgentCase, brief, enter_cgroup, run_cli
+from pn_grpc import Api, GrpcAgent, StreamReader, channel
+
+PANOPTESCTL = os.environ.get("PANOPTESCTL", "panoptesctl")
 
 # Writes every STEP_S for about RUN_S, through one descriptor, stamping each on
 # CLOCK_MONOTONIC (the clock of bpf_ktime_get_ns) just before and after it.
@@ -165,6 +170,40 @@ class Multilink(AgentCase):
                 code, _ = self.agent.stop()
                 self.assertEqual(code, 0)
                 self.agent = None
+
+
+class MultilinkApi(AgentCase):
+    """The flag in the native gRPC Event and in `panoptesctl events --output json`."""
+    cgroup_name = "evasion-links-api"
+
+    def test_native_event_and_ctl(self):
+        d = self.tmp.path
+        for name in ("f", "single"):
+            with open(f"{d}/{name}", "w") as f:
+                f.write("x")
+        os.link(f"{d}/f", f"{d}/h")
+        self.agent = GrpcAgent(["--watch-cgroup", self.cg.path, "--path", d,
+                                "--events", "modify"], output="json")
+        ch = channel(self.agent.addr)
+        self.addCleanup(ch.close)
+        api = Api(ch)
+        reader = StreamReader(api.stream_events(api.N.StreamEventsRequest()))
+        self.addCleanup(reader.cancel)
+        ctl = subprocess.Popen([PANOPTESCTL, "--server", self.agent.addr, "events", "--output",
+                                "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        self.addCleanup(lambda: ctl.poll() is None and (ctl.kill(), ctl.communicate()))
+        api.wait_streams(2)
+        self.cg.run([WORKLOAD, f"write:{d}/f:hello", f"write:{d}/single:hello"])
+        reader.wait_count(2)
+        got = [(e.path, e.multilink) for e in reader.settle()]
+        self.assertEqual(got, [(f"{d}/f", True), (f"{d}/single", False)])
+        ctl.send_signal(signal.SIGINT)
+        out, err = ctl.communicate(timeout=30)
+        self.assertEqual(ctl.returncode, 0, err)
+        lines = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual([(e["path"], e.get("multilink")) for e in lines],
+                         [(f"{d}/f", True), (f"{d}/single", None)])
 
 
 class Handover(AgentCase):
