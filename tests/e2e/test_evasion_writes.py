@@ -11,7 +11,7 @@ import signal
 import subprocess
 import unittest
 
-from pn_e2e import WORKLOAD, Agent, AgentCase, brief, enter_cgroup, run_cli
+from pn_e2e import BACKEND, WORKLOAD, Agent, AgentCase, brief, enter_cgroup, run_cli
 from pn_grpc import Api, GrpcAgent, StreamReader, channel
 
 PANOPTESCTL = os.environ.get("PANOPTESCTL", "panoptesctl")
@@ -234,6 +234,15 @@ class Handover(AgentCase):
         self.assertEqual(len(lines), 1, self.agent.stderr_lines)
         self.assertIn("are another build's", lines[0])
         self.assertIn("replaced", lines[0])
+
+
+class Backends(unittest.TestCase):
+    def test_matrix_asked_for_vfs_gets_it(self):
+        """The VM matrix runs this file with PN_BACKEND=vfs where the kernel allows it: then
+        the tests above must have run on vfs too, not only on syscalls."""
+        if BACKEND != "vfs":
+            self.skipTest("PN_BACKEND is not vfs")
+        self.assertEqual(BACKENDS, ["syscalls", "vfs"])
 
 
 class Flag(unittest.TestCase):
