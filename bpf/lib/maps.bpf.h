@@ -146,6 +146,14 @@ struct {
 	__type(value, struct pn_pending);
 } pn_pending SEC(".maps") __weak;
 
+/* The last event reported for one open file, and when (lib/coalesce.bpf.h). */
+struct pn_file_last {
+	__u32 op;	   /* PN_* */
+	__u32 pad;	   /* explicit: the value is copied whole */
+	__u64 reported_ns; /* bpf_ktime_get_ns() when `op` was last reported */
+};
+_Static_assert(sizeof(struct pn_file_last) == 16, "pn_file_last has no implicit padding");
+
 /*
  * Last event reported per open file (struct file address), for coalescing
  * repeated ACCESS/MODIFY. LRU: a file whose release we never saw ages out.
@@ -154,7 +162,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
-	__type(value, __u32);
+	__type(value, struct pn_file_last);
 } pn_file_last SEC(".maps") __weak;
 
 /*

@@ -139,12 +139,24 @@ static __always_inline struct pn_scratch *record__of_dentry(struct hook *h, stru
 	return s;
 }
 
-/* A record naming an open file. */
+/*
+ * A record naming an open file. A change to a regular file that has other
+ * hard links changes what those names read too, and the path walked here
+ * is only one of them: PN_REC_MULTILINK says so. A change is anything
+ * through a descriptor open for writing (its open, writes, truncation,
+ * close) or an ATTRIB through any descriptor.
+ */
 static __always_inline struct pn_scratch *
 record__of_file(struct hook *h, struct file *f, __u32 mode, __u32 ops, __u32 nr, long result)
 {
+	__u8 flags = mode__is_dir(mode) ? PN_REC_ISDIR : 0;
+
+	if (mode__is_reg(mode) &&
+	    ((BPF_CORE_READ(f, f_mode) & PN_FMODE_WRITE) || (ops & PN_ATTRIB)) &&
+	    BPF_CORE_READ(f, f_inode, __i_nlink) > 1)
+		flags |= PN_REC_MULTILINK;
 	return record__of_dentry(h, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt),
-				 mode__is_dir(mode) ? PN_REC_ISDIR : 0, ops, nr, result);
+				 flags, ops, nr, result);
 }
 
 /* The common end of every event on an open file: one record naming the file. */

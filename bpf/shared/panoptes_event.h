@@ -60,6 +60,8 @@ _Static_assert(PN_ALL_EVENTS == (1u << PN_EVENT_KINDS) - 1, "single events are t
 #define PN_REC_NAME_UNRESOLVED 0x20u /* path is text the process passed, not a walked dentry */
 #define PN_REC_NAMED                                                                               \
 	0x40u /* second path is the name the process used (vfs opens), not a move's old name */
+#define PN_REC_MULTILINK                                                                           \
+	0x80u /* regular file with more than one hard link: another name may be watched */
 
 /* Longest path a record carries, terminating NUL included (PATH_MAX). */
 #define PN_PATH_MAX 4096

@@ -539,6 +539,8 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	}
 	c->skel->rodata->pn_backend = backend;
 	c->skel->rodata->pn_ancestor_helper = pn_probe_ancestor_helper();
+	/* in .rodata, so part of the stamp: another value replaces pins rather than adopting them */
+	c->skel->rodata->pn_coalesce_ns = (__u64)opts->coalesce_ms * 1000000;
 	if (backend == PN_BACKEND_SYSCALLS)
 		have_tracefs = pn_probe_tracefs();
 	programs_select(c, backend, vmlinux, have_tracefs);

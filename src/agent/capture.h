@@ -20,6 +20,7 @@ typedef int (*pn_record_fn)(void *ctx, const struct pn_record *rec, size_t size)
 struct pn_capture_opts {
 	const char *backend;  /* "auto", "vfs" or "syscalls" */
 	unsigned ringbuf_mb;  /* ring buffer size in MiB, power of two */
+	unsigned coalesce_ms; /* fold repeated ACCESS/MODIFY of a file this long; 0 = never */
 	unsigned max_cgroups; /* entries of the watched-cgroup map; 0 = PN_MAX_CGROUPS_DEFAULT */
 	const char *pin_path; /* bpffs directory for maps/, progs/, links/; NULL or "": no pins */
 	pn_record_fn on_record;

@@ -150,6 +150,8 @@ static void print_json(const Panoptes__V1__Event *e)
 	json_ku64(&j, "cookie", e->cookie);
 	if (e->named_path && e->named_path[0])
 		json_kstr(&j, "named_path", e->named_path);
+	if (e->multilink)
+		json_kbool(&j, "multilink", true);
 	json_key(&j, "process");
 	json_object_begin(&j);
 	json_ku64(&j, "pid", p->pid);

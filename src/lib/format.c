@@ -404,6 +404,10 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 		json_str(&o, ev->named_path);
 	}
 
+	/* only when set, like named_path: another hard link may name this file (docs/events.md) */
+	if (ev->flags & PN_REC_MULTILINK)
+		out_lit(&o, ",\"multilink\":true");
+
 	/* pid is the thread (the kernel's task pid), tgid the process; log lines' {pid} is tgid */
 	out_lit(&o, ",\"pid\":");
 	out_u64(&o, ev->pid);

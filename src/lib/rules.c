@@ -165,8 +165,16 @@ static void match_plain(struct emitter *e)
 	const uint32_t *order = (ev->ops & PN_OPEN) ? open_order : plain_order;
 	struct cover c;
 
-	if (!subject_covers(e->s, ev->path, path_truncated(ev, ev->path), &c))
-		return;
+	if (!subject_covers(e->s, ev->path, path_truncated(ev, ev->path), &c)) {
+		/*
+		 * A change to a file with more than one hard link: the name
+		 * written through is one of several, any of which may be the
+		 * watched one, and the kernel keeps no list of them.
+		 */
+		if (!(ev->flags & PN_REC_MULTILINK))
+			return;
+		c.self = false;
+	}
 	if (c.self && self_excluded(e->s, ev))
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(plain_order); i++) {

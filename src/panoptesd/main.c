@@ -708,6 +708,7 @@ int main(int argc, char **argv)
 	pn_consumer_init(&cons, NULL, cfg.output, cfg.node, stdout);
 	copts.backend = cfg.backend;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
+	copts.coalesce_ms = cfg.coalesce_ms;
 	copts.max_cgroups = cfg.max_cgroups;
 	copts.pin_path = cfg.pin_path;
 	copts.on_record = pn_consumer_on_record;

@@ -19,7 +19,9 @@ struct pn_config {
 	char node[256];
 	unsigned ringbuf_mb;
 	unsigned batch_us; /* pause after a wakeup that found records */
-	int nice;	   /* of the ring buffer reader (main) thread */
+	unsigned
+		coalesce_ms; /* repeats of a file's last ACCESS/MODIFY folded this long; 0 = none */
+	int nice;	     /* of the ring buffer reader (main) thread */
 	const char *backend;
 	const char *pin_path;	    /* "" = no pins */
 	bool keep_on_exit;	    /* leave the programs pinned and capturing at stop */

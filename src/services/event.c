@@ -130,6 +130,7 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.n_tags = s->n_tags;
 	e.tags = tags;
 	e.truncated = (ev->flags & PN_REC_TRUNCATED) != 0;
+	e.multilink = (ev->flags & PN_REC_MULTILINK) != 0;
 	e.line = line;
 	e.named_path = (char *)(ev->named_path ? ev->named_path : "");
 	if (escape_names(&e, &proc, &raw, esc))

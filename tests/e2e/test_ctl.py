@@ -143,7 +143,7 @@ class Ctl(CtlCase):
                       st["programs"])
         self.assertEqual(sorted(st["kernel"]), sorted(
             ["seen", "filtered", "gated", "coalesced", "emitted", "dropped", "truncated",
-             "failed"]))
+             "failed", "pending_full"]))
 
         text = self.ok("status").splitlines()
         rows = {line[:16].strip(): line[17:] for line in text}

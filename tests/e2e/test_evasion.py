@@ -129,6 +129,27 @@ class Evasion(AgentCase):
         self.assertFalse(os.path.exists(f"{d}/g"))  # the ".." removed the outside file
         self.assertFalse(any(e.get("unresolved") for e in events))
 
+    def test_write_through_an_outside_hard_link(self):
+        """ln watched/f h; echo evil >> h: the MODIFY names h, flagged multilink, and
+        reaches the watch of watched/."""
+        d = self.tmp.path
+        w = f"{d}/watched"
+        os.mkdir(w)
+        with open(f"{w}/f", "w") as f:
+            f.write("good\n")
+        os.link(f"{w}/f", f"{d}/h")
+        with open(f"{d}/single", "w") as f:
+            f.write("x")
+        self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", w, "--recursive",
+                            "--events", "modify"])
+        self.cg.run([WORKLOAD, f"write:{d}/single:x", f"write:{d}/h:evil"])
+        events = self.agent.wait_for(lambda ev: len(ev) >= 1)
+        events = self.agent.settle()
+        self.assertEqual([(e["event"], e["path"], e.get("multilink")) for e in events],
+                         [("MODIFY", f"{d}/h", True)])
+        with open(f"{w}/f") as f:
+            self.assertEqual(f.read(), "good\nevil")
+
     def test_activity_deeper_than_path_max(self):
         """Directories and a file 5,000 bytes below a recursive watch: every CREATE is
         reported, those past PATH_MAX with the path's last 4095 bytes, flagged."""

@@ -444,6 +444,25 @@ static void test_json_dir_event(void **state)
 	python_check(buf, NULL);
 }
 
+/* multilink appears only when the kernel set it, after named_path, before the process */
+static void test_json_multilink(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/data/f", "f");
+	char buf[2048];
+
+	(void)state;
+	ev.flags = PN_REC_MULTILINK;
+	json(buf, sizeof(buf), &ev, &m);
+	assert_non_null(strstr(buf, "\"file\":\"f\",\"multilink\":true,\"pid\":4243,"));
+	python_check(buf, "assert o[\"multilink\"] is True and o[\"truncated\"] is False");
+
+	ev.flags = 0;
+	json(buf, sizeof(buf), &ev, &m);
+	assert_null(strstr(buf, "multilink"));
+	python_check(buf, "assert \"multilink\" not in o");
+}
+
 static void test_json_move(void **state)
 {
 	struct pn_event ev = make_event();
@@ -1136,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_time_of_any_timestamp),
 		cmocka_unit_test(test_json_file_event),
 		cmocka_unit_test(test_json_dir_event),
+		cmocka_unit_test(test_json_multilink),
 		cmocka_unit_test(test_json_move),
 		cmocka_unit_test(test_json_named_path),
 		cmocka_unit_test(test_json_escaping),

@@ -65,6 +65,7 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_int_equal(cfg.stream_queue, 4096);
 	assert_int_equal(cfg.ringbuf_mb, 4);
 	assert_int_equal(cfg.batch_us, 200);
+	assert_int_equal(cfg.coalesce_ms, 1000);
 	assert_int_equal(cfg.nice, -10);
 	assert_null(cfg.flag_watch.watch);
 	pn_config_clear(&cfg);
@@ -95,6 +96,8 @@ static void argusd_single_dash_tls_flags(void **state)
 						 "65536",
 						 "--batch-us",
 						 "0",
+						 "--coalesce-ms",
+						 "0",
 						 "--ringbuf-mb",
 						 "16",
 						 "--nice",
@@ -114,6 +117,7 @@ static void argusd_single_dash_tls_flags(void **state)
 	assert_int_equal(cfg.stream_queue, 64);
 	assert_int_equal(cfg.max_request_bytes, 65536);
 	assert_int_equal(cfg.batch_us, 0);
+	assert_int_equal(cfg.coalesce_ms, 0);
 	assert_int_equal(cfg.ringbuf_mb, 16);
 	assert_int_equal(cfg.nice, 0);
 	pn_config_clear(&cfg);
@@ -151,6 +155,14 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--stream-queue", "lots", NULL });
 	expect_error("--batch-us: expected 0 to 100000, got \"-1\"",
 		     (const char *[]){ "--batch-us", "-1", NULL });
+	expect_error("--coalesce-ms: expected 0 to 60000, got \"-1\"",
+		     (const char *[]){ "--coalesce-ms", "-1", NULL });
+	expect_error("--coalesce-ms: expected 0 to 60000, got \"60001\"",
+		     (const char *[]){ "--coalesce-ms", "60001", NULL });
+	expect_error("--coalesce-ms: expected 0 to 60000, got \"1s\"",
+		     (const char *[]){ "--coalesce-ms", "1s", NULL });
+	expect_error("--coalesce-ms: expected 0 to 60000, got \"\"",
+		     (const char *[]){ "--coalesce-ms", "", NULL });
 	expect_error("--nice: expected -20 to 19, got \"-21\"",
 		     (const char *[]){ "--nice", "-21", NULL });
 	expect_error("--ringbuf-mb: expected a power of two from 1 to 1024, got \"3\"",

@@ -337,6 +337,23 @@ static void test_truncated_paths(void **state)
 	pn_watch_free(rs.w);
 }
 
+/* A change to a file with more than one link may be to a watched name: every subject gets it. */
+static void test_multilink_anywhere(void **state)
+{
+	struct recs rs = { .w = watch_new(1) };
+	struct pn_subject *s = &rs.w->subjects[0];
+
+	(void)state;
+	PATHS(s, "/data");
+	assert_int_equal(run(&rs, PN_MODIFY, 0, "/tmp/h", NULL, 0), 0);
+	assert_int_equal(run(&rs, PN_MODIFY, PN_REC_MULTILINK, "/tmp/h", NULL, 0), 1);
+	CHECK(0, PN_MODIFY, 0, "/tmp", "h", "/tmp/h", false);
+	/* the subject's event types still decide */
+	s->events = PN_ACCESS;
+	assert_int_equal(run(&rs, PN_MODIFY, PN_REC_MULTILINK, "/tmp/h", NULL, 0), 0);
+	pn_watch_free(rs.w);
+}
+
 static void test_ignore(void **state)
 {
 	struct recs rs = { .w = watch_new(1) };
@@ -1036,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(test_nonrecursive_depth),
 		cmocka_unit_test(test_recursive_max_depth),
 		cmocka_unit_test(test_truncated_paths),
+		cmocka_unit_test(test_multilink_anywhere),
 		cmocka_unit_test(test_ignore),
 		cmocka_unit_test(test_ignore_not_on_subject_path),
 		cmocka_unit_test(test_longest_path_wins),
