@@ -397,6 +397,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)cons.malformed);
 	rc = cons.malformed ? 1 : 0;
 out:
+	pn_consumer_clear(&cons);
 	if (out)
 		fclose(out);
 	pn_registry_free(reg);

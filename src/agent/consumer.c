@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* AT_EMPTY_PATH */
 #include "consumer.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -36,6 +37,12 @@ void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_outp
 	c->proc_root = "/proc";
 	c->out = out;
 	pn_consumer_sync_clock(c);
+}
+
+void pn_consumer_clear(struct pn_consumer *c)
+{
+	if (c)
+		pn_names_reset(&c->names);
 }
 
 /*
@@ -101,14 +108,14 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
  *
  * 1: a directory, 0: not one (or gone), -1: nothing to see through `pid`.
  */
-static int dir_as(const struct pn_consumer *c, int pid, const char *path)
+static int dir_as(struct pn_consumer *c, int pid, uint64_t cgroup_id, const char *path)
 {
 	const char *last;
 	struct stat st;
-	int fd = pn_names_open_parent(c->proc_root, pid, path, &last), r;
+	int fd = pn_names_open_parent(&c->names, c->proc_root, pid, cgroup_id, path, &last), r;
 
 	if (fd < 0)
-		return -1;
+		return fd == -ESRCH ? -1 : 0;
 	r = fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW | (*last ? 0 : AT_EMPTY_PATH));
 	close(fd);
 	return !r && S_ISDIR(st.st_mode);
@@ -116,7 +123,7 @@ static int dir_as(const struct pn_consumer *c, int pid, const char *path)
 
 static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
 {
-	int is_dir = dir_as(c, (int)ev->tgid, ev->path);
+	int is_dir = dir_as(c, (int)ev->tgid, ev->cgroup_id, ev->path);
 
 	/*
 	 * A short-lived process (chmod, mv) has often exited by now (a
@@ -126,7 +133,7 @@ static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
 	if (is_dir < 0) {
 		int pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
 
-		is_dir = pid > 0 ? dir_as(c, pid, ev->path) : 0;
+		is_dir = pid > 0 ? dir_as(c, pid, ev->watch_cgroup_id, ev->path) : 0;
 	}
 	if (is_dir > 0)
 		ev->flags |= PN_REC_ISDIR;
@@ -140,12 +147,15 @@ static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
 static bool resolve_name(struct pn_consumer *c, const struct pn_event *ev, const char *text,
 			 char *dst)
 {
+	int e = pn_names_resolve(&c->names, c->proc_root, (int)ev->tgid, ev->cgroup_id, text, dst,
+				 PN_PATH_MAX);
 	int pid;
 
-	if (!pn_names_resolve(c->proc_root, (int)ev->tgid, text, dst, PN_PATH_MAX))
-		return true;
+	if (e != -ESRCH)
+		return !e;
 	pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
-	return pid > 0 && !pn_names_resolve(c->proc_root, pid, text, dst, PN_PATH_MAX);
+	return pid > 0 && !pn_names_resolve(&c->names, c->proc_root, pid, ev->watch_cgroup_id, text,
+					    dst, PN_PATH_MAX);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "format.h"
+#include "names.h"
 #include "panoptes_event.h"
 #include "registry.h"
 
@@ -34,12 +35,15 @@ struct pn_consumer {
 	_Atomic uint64_t dropped;      /* events matched but not written: no memory for the line */
 	pn_consumer_match_fn on_match; /* optional: the gRPC feeds */
 	void *on_match_arg;
+	struct pn_names names; /* the root last looked through */
 };
 
 void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_output output,
 		      const char *node, FILE *out);
 /* pn_record_fn for pn_capture_open(). */
 int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size);
+/* Closes what the consumer keeps open (NULL-safe; init again to reuse). */
+void pn_consumer_clear(struct pn_consumer *c);
 /* Re-reads CLOCK_REALTIME - CLOCK_MONOTONIC (the wall clock may be stepped). */
 void pn_consumer_sync_clock(struct pn_consumer *c);
 

@@ -4,22 +4,54 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "pathutil.h"
+
+void pn_names_reset(struct pn_names *n)
+{
+	if (n->rootfd)
+		close(n->rootfd - 1);
+	memset(n, 0, sizeof(*n));
+}
+
+/*
+ * The root of `pid`, kept open: it stays usable after the process exits,
+ * and a pid reused by a process of another cgroup is a miss.
+ */
+static int root_of(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id)
+{
+	char root[64 + PATH_MAX];
+	int fd;
+
+	if (n->rootfd && n->pid == pid && n->cgroup_id == cgroup_id)
+		return n->rootfd - 1;
+	snprintf(root, sizeof(root), "%s/%d/root", proc_root, pid);
+	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* exited (a zombie's root is unreadable too), whatever errno says */
+	if (fd < 0)
+		return -ESRCH;
+	pn_names_reset(n);
+	n->pid = pid;
+	n->cgroup_id = cgroup_id;
+	n->rootfd = fd + 1;
+	return fd;
+}
+
 /* Debian 12's glibc has no wrapper for openat2(2) (5.6) */
-static int openat2_dir(int dirfd, const char *path)
+static int openat2_dir(int dirfd, const char *path, __u64 resolve)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
 	};
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
 }
 
 static bool is_dot_name(const char *s)
@@ -27,75 +59,110 @@ static bool is_dot_name(const char *s)
 	return !*s || !strcmp(s, ".") || !strcmp(s, "..");
 }
 
-int pn_names_open_parent(const char *proc_root, int pid, const char *path, const char **last)
+/* path's directory part into dir (PATH_MAX bytes); *last at the rest. */
+static int split(const char *path, char *dir, const char **last)
 {
-	char root[64 + PATH_MAX], dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int rootfd, fd, e;
 
-	if (!slash || (size_t)(slash - path) >= sizeof(dir))
+	if (!slash || (size_t)(slash - path) >= PATH_MAX)
 		return -EINVAL;
 	*last = slash + 1;
 	if (is_dot_name(*last)) {
 		/* the path names a directory by itself: resolve all of it */
-		snprintf(dir, sizeof(dir), "%s", path);
+		if (strlen(path) >= PATH_MAX)
+			return -ENAMETOOLONG;
+		strcpy(dir, path);
 		*last = "";
-	} else {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-		if (!dir[0])
-			strcpy(dir, "/");
+		return 0;
 	}
-	snprintf(root, sizeof(root), "%s/%d/root", proc_root, pid);
-	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (!dir[0])
+		strcpy(dir, "/");
+	return 0;
+}
+
+int pn_names_open_parent(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
+			 const char *path, const char **last)
+{
+	char dir[PATH_MAX];
+	int rootfd, e = split(path, dir, last);
+
+	if (e)
+		return e;
+	rootfd = root_of(n, proc_root, pid, cgroup_id);
 	if (rootfd < 0)
-		return -errno;
+		return rootfd;
 	/* absolute names resolve from rootfd, which RESOLVE_IN_ROOT makes "/" */
-	fd = openat2_dir(rootfd, dir);
-	e = fd < 0 ? -errno : fd;
-	close(rootfd);
-	return e;
+	return openat2_dir(rootfd, dir, 0);
 }
 
 /* Where fd is, as the kernel names it for this process (d_path). */
 static int fd_path(int fd, char *buf, size_t len)
 {
 	char link[64];
-	ssize_t n;
+	ssize_t r;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, buf, len - 1);
-	if (n < 0)
+	r = readlink(link, buf, len - 1);
+	if (r < 0)
 		return -errno;
-	if ((size_t)n >= len - 1)
+	if ((size_t)r >= len - 1)
 		return -ENAMETOOLONG;
-	buf[n] = '\0';
+	buf[r] = '\0';
 	/* removed since it was opened: the name it had is not one any more */
-	if (n >= 10 && !strcmp(buf + n - 10, " (deleted)"))
+	if (r >= 10 && !strcmp(buf + r - 10, " (deleted)"))
 		return -ENOENT;
 	return 0;
 }
 
-int pn_names_resolve(const char *proc_root, int pid, const char *path, char *out, size_t outlen)
+static int join(char *out, size_t outlen, const char *dir, const char *last)
 {
-	char root[64 + PATH_MAX], rootpath[PATH_MAX], dirpath[PATH_MAX];
+	int e;
+
+	if (!*last)
+		e = snprintf(out, outlen, "%s", dir);
+	else
+		e = snprintf(out, outlen, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", last);
+	return e < 0 || (size_t)e >= outlen ? -ENAMETOOLONG : 0;
+}
+
+int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
+		     const char *path, char *out, size_t outlen)
+{
+	char dir[PATH_MAX], dirpath[PATH_MAX];
 	const char *last, *rel;
-	int dirfd, rootfd, e;
+	int rootfd, dirfd, e;
 	size_t rlen;
 
-	dirfd = pn_names_open_parent(proc_root, pid, path, &last);
+	e = split(path, dir, &last);
+	if (e)
+		return e;
+	rootfd = root_of(n, proc_root, pid, cgroup_id);
+	if (rootfd < 0)
+		return rootfd;
+	/*
+	 * No symlink on the way: ".." is then the physical parent too, and the
+	 * text normalized is where the kernel went.
+	 */
+	dirfd = openat2_dir(rootfd, dir, RESOLVE_NO_SYMLINKS);
+	if (dirfd >= 0) {
+		close(dirfd);
+		if (pn_path_normalize(dir, dirpath, sizeof(dirpath)) < 0)
+			return -ENAMETOOLONG;
+		return join(out, outlen, dirpath, last);
+	}
+	if (dirfd != -ELOOP)
+		return dirfd;
+	dirfd = openat2_dir(rootfd, dir, 0);
 	if (dirfd < 0)
 		return dirfd;
-	snprintf(root, sizeof(root), "%s/%d/root", proc_root, pid);
-	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	e = rootfd < 0 ? -errno : 0;
-	if (!e)
-		e = fd_path(dirfd, dirpath, sizeof(dirpath));
-	if (!e)
-		e = fd_path(rootfd, rootpath, sizeof(rootpath));
-	if (rootfd >= 0)
-		close(rootfd);
+	e = fd_path(dirfd, dirpath, sizeof(dirpath));
 	close(dirfd);
+	if (!e && !n->have_rootpath) {
+		e = fd_path(rootfd, n->rootpath, sizeof(n->rootpath));
+		n->have_rootpath = !e;
+	}
 	if (e)
 		return e;
 	/*
@@ -104,13 +171,9 @@ int pn_names_resolve(const char *proc_root, int pid, const char *path, char *out
 	 * here), so the directory's path inside the process's root is what
 	 * follows the root's own.
 	 */
-	rlen = strcmp(rootpath, "/") ? strlen(rootpath) : 0;
-	if (strncmp(dirpath, rootpath, rlen) || (dirpath[rlen] && dirpath[rlen] != '/'))
+	rlen = strcmp(n->rootpath, "/") ? strlen(n->rootpath) : 0;
+	if (strncmp(dirpath, n->rootpath, rlen) || (dirpath[rlen] && dirpath[rlen] != '/'))
 		return -EXDEV;
 	rel = dirpath[rlen] ? dirpath + rlen : "/";
-	if (!*last)
-		e = snprintf(out, outlen, "%s", rel);
-	else
-		e = snprintf(out, outlen, "%s%s%s", rel, strcmp(rel, "/") ? "/" : "", last);
-	return e < 0 || (size_t)e >= outlen ? -ENAMETOOLONG : 0;
+	return join(out, outlen, rel, last);
 }

@@ -8,28 +8,49 @@
  * with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so no symlink of a
  * container ever leads into the agent's own root; the last name is kept as
  * it is (unlink, rename, rmdir, lstat never follow it).
+ *
+ * Cost: the root of the last process asked is kept open (records come in
+ * runs from one process), and a directory part without symlinks is checked
+ * with one openat2(RESOLVE_NO_SYMLINKS): then the text, normalized, is the
+ * answer. Only a name that crosses a symlink pays for reading back where
+ * the lookup ended.
  */
 #ifndef PN_NAMES_H
 #define PN_NAMES_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* The open root of one process; zero-initialized is empty. */
+struct pn_names {
+	int pid;
+	uint64_t cgroup_id;
+	int rootfd; /* + 1: 0 is none, so a zeroed struct is empty */
+	bool have_rootpath;
+	char rootpath[PATH_MAX];
+};
+
+void pn_names_reset(struct pn_names *n);
 
 /*
  * A directory fd (O_PATH) for every name of `path` but the last, looked up
- * in the root of process `pid` (under `proc_root`, normally /proc); *last
- * points into `path` at the last name ("" when the path names a directory
- * itself: "/", a trailing "/", "." or ".."). -errno when the process or the
- * directory is gone.
+ * in the root of process `pid` of cgroup `cgroup_id` (under `proc_root`,
+ * normally /proc); *last points into `path` at the last name ("" when the
+ * path names a directory itself: "/", a trailing "/", "." or ".."). -ESRCH
+ * when the process is gone, else -errno (the directory is gone).
  */
-int pn_names_open_parent(const char *proc_root, int pid, const char *path, const char **last);
+int pn_names_open_parent(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
+			 const char *path, const char **last);
 
 /*
  * `path` as process `pid` reaches it: the directory part resolved in its
  * root, then the last name. Writes a NUL-terminated absolute path of at most
- * `outlen` bytes; -errno when it cannot (the process or the directory is
- * gone, the result does not fit).
+ * `outlen` bytes; -ESRCH when the process is gone, else -errno (the
+ * directory is gone, the result does not fit).
  */
-int pn_names_resolve(const char *proc_root, int pid, const char *path, char *out, size_t outlen);
+int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
+		     const char *path, char *out, size_t outlen);
 
 #endif

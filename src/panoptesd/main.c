@@ -640,7 +640,7 @@ int main(int argc, char **argv)
 	struct pn_policy *policies = NULL;
 	struct pn_registry *reg = NULL;
 	struct pn_capture *cap = NULL;
-	struct pn_consumer cons;
+	struct pn_consumer cons = { 0 };
 	struct agent agent = { 0 };
 	struct pn_config cfg;
 	char err[1024], cgroup2[PATH_MAX];
@@ -808,6 +808,7 @@ out:
 	pn_authz_free(authz);
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);
+	pn_consumer_clear(&cons);
 	pn_registry_free(reg);
 	for (size_t i = 0; policies && i < cfg.n_policy_files; i++)
 		pn_policy_clear(&policies[i]);

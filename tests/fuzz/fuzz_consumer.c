@@ -184,6 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pn_consumer_init(&c, r, json ? PN_OUTPUT_JSON : PN_OUTPUT_TEXT, "node-f", out);
 	c.proc_root = proc;
 	pn_consumer_on_record(&c, rec, size - 1);
+	pn_consumer_clear(&c);
 	if (fclose(out))
 		broken("the output stream failed");
 	if (c.records != 1 || c.malformed > 1 || c.dropped)

@@ -90,6 +90,7 @@ static int con_setup(void **state)
 static int con_teardown(void **state)
 {
 	(void)state;
+	pn_consumer_clear(&con);
 	fclose(out);
 	free(out_buf);
 	out_buf = NULL;

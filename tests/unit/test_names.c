@@ -21,6 +21,7 @@
 #include "names.h"
 
 static char top[256];
+static struct pn_names names;
 
 /* top/rel into dst (PATH_MAX bytes) */
 static void pathf(char *dst, const char *rel)
@@ -58,6 +59,7 @@ static int teardown(void **state)
 	char cmd[sizeof(top) + 16];
 
 	(void)state;
+	pn_names_reset(&names);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	return system(cmd);
 }
@@ -68,7 +70,7 @@ static void expect(const char *rel, const char *want_rel)
 
 	pathf(in, rel);
 	pathf(want, want_rel);
-	assert_int_equal(pn_names_resolve("/proc", getpid(), in, out, sizeof(out)), 0);
+	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, out, sizeof(out)), 0);
 	assert_string_equal(out, want);
 }
 
@@ -99,13 +101,15 @@ static void test_gone(void **state)
 
 	(void)state;
 	pathf(in, "missing/f");
-	assert_int_equal(pn_names_resolve("/proc", getpid(), in, out, sizeof(out)), -ENOENT);
+	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, out, sizeof(out)),
+			 -ENOENT);
 	/* no such process: nothing to look through */
 	pathf(in, "real/f");
-	assert_true(pn_names_resolve("/proc", 0x7ffffff0, in, out, sizeof(out)) < 0);
+	assert_int_equal(pn_names_resolve(&names, "/proc", 0x7ffffff0, 0, in, out, sizeof(out)),
+			 -ESRCH);
 	/* the result must fit */
 	pathf(in, "real/f");
-	assert_int_equal(pn_names_resolve("/proc", getpid(), in, out, 8), -ENAMETOOLONG);
+	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, out, 8), -ENAMETOOLONG);
 }
 
 int main(void)
