@@ -59,6 +59,7 @@ static __always_inline void enter__name(struct hook *h, struct plan *p, __u32 nr
 	if (!s)
 		return;
 	s->rec.flags = p->rec_flags | PN_REC_NAME_UNRESOLVED;
+	s->rec.flags2 = p->rec_flags2;
 	if (record__add_path(h, s, &name))
 		pending__save_syscall(h, s, 0, nr, 0, NULL);
 }

@@ -15,12 +15,13 @@
 #include "panoptes_event.h"
 
 /* UAPI values, stable across kernels and the same on x86_64 and arm64. */
-#define PN_O_ACCMODE	   00000003
-#define PN_O_CREAT	   00000100
-#define PN_O_TRUNC	   00001000
-#define PN_AT_FDCWD	   -100
-#define PN_AT_REMOVEDIR	   0x200
-#define PN_RENAME_EXCHANGE (1 << 1)
+#define PN_O_ACCMODE	       00000003
+#define PN_O_CREAT	       00000100
+#define PN_O_TRUNC	       00001000
+#define PN_AT_FDCWD	       -100
+#define PN_AT_REMOVEDIR	       0x200
+#define PN_AT_SYMLINK_NOFOLLOW 0x100
+#define PN_RENAME_EXCHANGE     (1 << 1)
 
 #define PN_S_IFMT  00170000
 #define PN_S_IFREG 0100000

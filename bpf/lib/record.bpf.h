@@ -37,6 +37,7 @@ static __always_inline struct pn_scratch *record__begin(struct hook *h, __u32 op
 	s->rec.path_len = 0;
 	s->rec.old_path_len = 0;
 	s->rec.flags = 0;
+	s->rec.flags2 = 0;
 	s->rec.backend = pn_backend;
 	bpf_get_current_comm(s->rec.comm, sizeof(s->rec.comm));
 	return s;

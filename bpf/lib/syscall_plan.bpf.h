@@ -24,9 +24,10 @@ enum plan_type {
 
 struct plan {
 	enum plan_type type;
-	__u32 ops;	/* PLAN_FD: ops of fd[0]; PLAN_NAME/OPEN: ops */
-	__u32 ops2;	/* PLAN_FD: ops of fd[1], 0 if none */
-	__u8 rec_flags; /* PN_REC_* known from the syscall itself */
+	__u32 ops;	 /* PLAN_FD: ops of fd[0]; PLAN_NAME/OPEN: ops */
+	__u32 ops2;	 /* PLAN_FD: ops of fd[1], 0 if none */
+	__u8 rec_flags;	 /* PN_REC_* known from the syscall itself */
+	__u8 rec_flags2; /* PN_REC2_* likewise */
 	bool rw;  /* read/write family: regular files only, coalesced, reported when ret > 0 */
 	long fd;  /* PLAN_FD: first fd; PLAN_NAME/MOVE: (old) dirfd; PLAN_OPEN: open flags */
 	long fd2; /* PLAN_FD: second fd; PLAN_MOVE: new dirfd */
@@ -34,6 +35,24 @@ struct plan {
 	const char *name2; /* PLAN_MOVE: new name */
 	long rename_flags;
 };
+
+/*
+ * Does an *at attribute call leave a symlink in the last name alone
+ * (AT_SYMLINK_NOFOLLOW)? Each keeps its flags elsewhere; fchmodat and
+ * futimesat have none and always follow.
+ */
+static __always_inline bool plan__at_nofollow(struct pt_regs *regs)
+{
+	unsigned long nr = syscall__nr(regs), flags = 0;
+
+	if (nr == __NR_fchownat)
+		flags = syscall__arg(regs, 4);
+	else if (nr == __NR_fchmodat2 || nr == __NR_utimensat)
+		flags = syscall__arg(regs, 3);
+	else if (nr == __NR_setxattrat || nr == __NR_removexattrat)
+		flags = syscall__arg(regs, 2);
+	return flags & PN_AT_SYMLINK_NOFOLLOW;
+}
 
 static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_regs *regs)
 {
@@ -89,7 +108,8 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		p->type = PLAN_FD, p->fd = fd0, p->ops = PN_ATTRIB;
 		break;
 	case PN_K_TRUNCATE:
-		p->type = PLAN_NAME, p->fd = PN_AT_FDCWD, p->name = (void *)a0, p->ops = PN_MODIFY;
+		p->type = PLAN_NAME, p->fd = PN_AT_FDCWD, p->name = (void *)a0, p->ops = PN_MODIFY,
+		p->rec_flags2 = PN_REC2_FOLLOWS;
 		break;
 	case PN_K_UNLINK:
 		p->type = PLAN_NAME, p->fd = PN_AT_FDCWD, p->name = (void *)a0, p->ops = PN_DELETE;
@@ -130,8 +150,11 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		p->ops = PN_CREATE;
 		break;
 	case PN_K_ATTR_PATH:
+	case PN_K_ATTR_LPATH:
 		p->type = PLAN_NAME, p->fd = PN_AT_FDCWD, p->name = (void *)a0, p->ops = PN_ATTRIB,
 		p->rec_flags = PN_REC_TYPE_UNKNOWN;
+		if (kind == PN_K_ATTR_PATH)
+			p->rec_flags2 = PN_REC2_FOLLOWS;
 		break;
 	case PN_K_ATTR_AT:
 		if (!a1) /* utimensat(fd, NULL, ...) is futimens(fd) */
@@ -139,6 +162,8 @@ static __always_inline void plan__decode(struct plan *p, __u8 kind, struct pt_re
 		else
 			p->type = PLAN_NAME, p->fd = fd0, p->name = (void *)a1, p->ops = PN_ATTRIB,
 			p->rec_flags = PN_REC_TYPE_UNKNOWN;
+		if (!plan__at_nofollow(regs))
+			p->rec_flags2 = PN_REC2_FOLLOWS;
 		break;
 	case PN_K_RENAME:
 		p->type = PLAN_MOVE, p->fd = PN_AT_FDCWD, p->name = (void *)a0,

@@ -37,9 +37,10 @@ enum pn_kind {
 	PN_K_LINKAT,	 /* linkat(odfd, old, ndfd, new, flags) */
 	PN_K_SYMLINK,	 /* symlink(target, path) */
 	PN_K_SYMLINKAT,	 /* symlinkat(target, dfd, path) */
-	PN_K_ATTR_PATH,	 /* chmod/chown/lchown/utime(s)/[l]setxattr/[l]removexattr(path, ...) */
+	PN_K_ATTR_PATH,	 /* chmod/chown/utime(s)/setxattr/removexattr(path, ...) */
 	PN_K_ATTR_FD,	 /* fchmod/fchown/fsetxattr/fremovexattr(fd, ...) */
 	PN_K_ATTR_AT,	 /* fchmodat(2), fchownat, futimesat, utimensat, [remove|set]xattrat */
+	PN_K_ATTR_LPATH, /* lchown/lsetxattr/lremovexattr(path, ...): the last name not followed */
 };
 
 #define PN_SYSCALL_TABLE_SIZE 512
@@ -86,9 +87,9 @@ const volatile __u8 pn_syscall_kind[PN_SYSCALL_TABLE_SIZE] __weak = {
 	[__NR_linkat] = PN_K_LINKAT,
 	[__NR_symlinkat] = PN_K_SYMLINKAT,
 	[__NR_setxattr] = PN_K_ATTR_PATH,
-	[__NR_lsetxattr] = PN_K_ATTR_PATH,
+	[__NR_lsetxattr] = PN_K_ATTR_LPATH,
 	[__NR_removexattr] = PN_K_ATTR_PATH,
-	[__NR_lremovexattr] = PN_K_ATTR_PATH,
+	[__NR_lremovexattr] = PN_K_ATTR_LPATH,
 	[__NR_fchmod] = PN_K_ATTR_FD,
 	[__NR_fchown] = PN_K_ATTR_FD,
 	[__NR_fsetxattr] = PN_K_ATTR_FD,
@@ -112,7 +113,7 @@ const volatile __u8 pn_syscall_kind[PN_SYSCALL_TABLE_SIZE] __weak = {
 	[__NR_symlink] = PN_K_SYMLINK,
 	[__NR_chmod] = PN_K_ATTR_PATH,
 	[__NR_chown] = PN_K_ATTR_PATH,
-	[__NR_lchown] = PN_K_ATTR_PATH,
+	[__NR_lchown] = PN_K_ATTR_LPATH,
 	[__NR_utime] = PN_K_ATTR_PATH,
 	[__NR_utimes] = PN_K_ATTR_PATH,
 	[__NR_futimesat] = PN_K_ATTR_AT,

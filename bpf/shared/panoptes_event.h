@@ -63,6 +63,10 @@ _Static_assert(PN_ALL_EVENTS == (1u << PN_EVENT_KINDS) - 1, "single events are t
 #define PN_REC_MULTILINK                                                                           \
 	0x80u /* regular file with more than one hard link: another name may be watched */
 
+/* Record flags, second byte */
+#define PN_REC2_FOLLOWS                                                                            \
+	0x01u /* the call follows a symlink in the path's last name (chmod, truncate...) */
+
 /* Longest path a record carries, terminating NUL included (PATH_MAX). */
 #define PN_PATH_MAX 4096
 
@@ -85,7 +89,8 @@ struct pn_record {
 	__u16 old_path_len; /* bytes of old path (moves), NUL included; 0 otherwise */
 	__u8 flags;	    /* PN_REC_* */
 	__u8 backend;	    /* PN_BACKEND_* */
-	__u8 pad[6];
+	__u8 flags2;	    /* PN_REC2_* */
+	__u8 pad[5];
 	char comm[PN_COMM_LEN];
 	/* followed by path (path_len bytes) then old path (old_path_len bytes) */
 };

@@ -145,17 +145,17 @@ static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
  * the watched cgroup. False when neither can: the directory is gone too.
  */
 static bool resolve_name(struct pn_consumer *c, const struct pn_event *ev, const char *text,
-			 char *dst)
+			 bool follow, char *dst)
 {
-	int e = pn_names_resolve(&c->names, c->proc_root, (int)ev->tgid, ev->cgroup_id, text, dst,
-				 PN_PATH_MAX);
+	int e = pn_names_resolve(&c->names, c->proc_root, (int)ev->tgid, ev->cgroup_id, text,
+				 follow, dst, PN_PATH_MAX);
 	int pid;
 
 	if (e != -ESRCH)
 		return !e;
 	pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
 	return pid > 0 && !pn_names_resolve(&c->names, c->proc_root, pid, ev->watch_cgroup_id, text,
-					    dst, PN_PATH_MAX);
+					    follow, dst, PN_PATH_MAX);
 }
 
 /*
@@ -245,13 +245,13 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	 * incomplete text: the truncated rule covers it.
 	 */
 	if (!walked && !(rec->flags & PN_REC_TRUNCATED)) {
-		if (resolve_name(c, &ev, data, real_buf))
+		if (resolve_name(c, &ev, data, rec->flags2 & PN_REC2_FOLLOWS, real_buf))
 			ev.path = real_buf;
 		else
 			ev.flags |= PN_EV_UNRESOLVED;
 	}
 	if (!walked && ev.old_path && !(rec->flags & (PN_REC_NAMED | PN_REC_OLD_TRUNCATED))) {
-		if (resolve_name(c, &ev, data + rec->path_len, real_old_buf))
+		if (resolve_name(c, &ev, data + rec->path_len, false, real_old_buf))
 			ev.old_path = real_old_buf;
 		else
 			ev.flags |= PN_EV_OLD_UNRESOLVED;

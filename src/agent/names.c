@@ -42,11 +42,11 @@ static int root_of(struct pn_names *n, const char *proc_root, int pid, uint64_t 
 	return fd;
 }
 
-/* Debian 12's glibc has no wrapper for openat2(2) (5.6) */
-static int openat2_dir(int dirfd, const char *path, __u64 resolve)
+/* Debian 12's glibc has no wrapper for openat2(2) (5.6); `dir`: only a directory will do */
+static int openat2_path(int dirfd, const char *path, __u64 resolve, bool dir)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.flags = O_PATH | O_CLOEXEC | (dir ? O_DIRECTORY : 0),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve,
 	};
 	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
@@ -94,7 +94,7 @@ int pn_names_open_parent(struct pn_names *n, const char *proc_root, int pid, uin
 	if (rootfd < 0)
 		return rootfd;
 	/* absolute names resolve from rootfd, which RESOLVE_IN_ROOT makes "/" */
-	return openat2_dir(rootfd, dir, 0);
+	return openat2_path(rootfd, dir, 0, true);
 }
 
 /* Where fd is, as the kernel names it for this process (d_path). */
@@ -127,17 +127,25 @@ static int join(char *out, size_t outlen, const char *dir, const char *last)
 	return e < 0 || (size_t)e >= outlen ? -ENAMETOOLONG : 0;
 }
 
-int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
-		     const char *path, char *out, size_t outlen)
+static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
+		   const char *path, bool follow, char *out, size_t outlen)
 {
 	char dir[PATH_MAX], dirpath[PATH_MAX];
 	const char *last, *rel;
 	int rootfd, dirfd, e;
 	size_t rlen;
 
-	e = split(path, dir, &last);
-	if (e)
-		return e;
+	if (follow) {
+		/* the call went through a symlink in the last name too: resolve all of it */
+		if (strlen(path) >= sizeof(dir))
+			return -ENAMETOOLONG;
+		strcpy(dir, path);
+		last = "";
+	} else {
+		e = split(path, dir, &last);
+		if (e)
+			return e;
+	}
 	rootfd = root_of(n, proc_root, pid, cgroup_id);
 	if (rootfd < 0)
 		return rootfd;
@@ -145,7 +153,7 @@ int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_
 	 * No symlink on the way: ".." is then the physical parent too, and the
 	 * text normalized is where the kernel went.
 	 */
-	dirfd = openat2_dir(rootfd, dir, RESOLVE_NO_SYMLINKS);
+	dirfd = openat2_path(rootfd, dir, RESOLVE_NO_SYMLINKS, !follow);
 	if (dirfd >= 0) {
 		close(dirfd);
 		if (pn_path_normalize(dir, dirpath, sizeof(dirpath)) < 0)
@@ -154,7 +162,7 @@ int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_
 	}
 	if (dirfd != -ELOOP)
 		return dirfd;
-	dirfd = openat2_dir(rootfd, dir, 0);
+	dirfd = openat2_path(rootfd, dir, 0, !follow);
 	if (dirfd < 0)
 		return dirfd;
 	e = fd_path(dirfd, dirpath, sizeof(dirpath));
@@ -176,4 +184,19 @@ int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_
 		return -EXDEV;
 	rel = dirpath[rlen] ? dirpath + rlen : "/";
 	return join(out, outlen, rel, last);
+}
+
+int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
+		     const char *path, bool follow, char *out, size_t outlen)
+{
+	int e = resolve(n, proc_root, pid, cgroup_id, path, follow, out, outlen);
+
+	/*
+	 * The object may be gone by the time the record is read (chmod f, then
+	 * rm f): its directory still tells where it was, and a symlink there
+	 * that was since removed is the one case this gets wrong.
+	 */
+	if (e == -ENOENT && follow)
+		e = resolve(n, proc_root, pid, cgroup_id, path, false, out, outlen);
+	return e;
 }

@@ -46,11 +46,12 @@ int pn_names_open_parent(struct pn_names *n, const char *proc_root, int pid, uin
 
 /*
  * `path` as process `pid` reaches it: the directory part resolved in its
- * root, then the last name. Writes a NUL-terminated absolute path of at most
+ * root, then the last name (`follow`: the last name resolved too, for the
+ * calls that follow a symlink there: chmod, truncate, utimes...). Writes a NUL-terminated absolute path of at most
  * `outlen` bytes; -ESRCH when the process is gone, else -errno (the
  * directory is gone, the result does not fit).
  */
 int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
-		     const char *path, char *out, size_t outlen);
+		     const char *path, bool follow, char *out, size_t outlen);
 
 #endif

@@ -98,7 +98,9 @@ class Evasion(AgentCase):
     def test_names_through_symlinks_and_dotdot(self):
         """l -> the watched directory: rm, chmod, mv, mkdir, truncate through l are
         reported with the watched names; rm watched/lnk/../g (lnk pointing outside)
-        removes a file outside and is reported as nothing."""
+        removes a file outside and is reported as nothing; chmod and truncate of a
+        link outside pointing at a watched file change that file and are reported on
+        it, lchown of the link changes the link and is not."""
         d = self.tmp.path
         w = f"{d}/watched"
         os.makedirs(f"{d}/elsewhere")
@@ -109,6 +111,8 @@ class Evasion(AgentCase):
         open(f"{d}/g", "w").close()
         os.symlink(w, f"{d}/l")
         os.symlink(f"{d}/elsewhere", f"{w}/lnk")
+        # outside, pointing in: chmod and truncate follow it, lchown does not
+        os.symlink(f"{w}/f4", f"{d}/tl")
         # a container has its init; here a sleeper stands in for it, so the names of
         # the short-lived workload can be resolved after it exited
         sleeper = subprocess.Popen(["sleep", "60"], preexec_fn=enter_cgroup(self.cg.path))
@@ -117,9 +121,11 @@ class Evasion(AgentCase):
                                 "--events", "attrib,modify,move,create,delete"])
             self.cg.run([WORKLOAD, f"unlink:{d}/l/f1", f"chmod:{d}/l/f2:600",
                          f"rename:{d}/l/f3:{d}/x", f"mkdir:{d}/l/new", f"truncate:{d}/l/f4",
-                         f"unlink:{w}/lnk/../g", f"cd:{d}/l", "unlink:new/../f2"])
+                         f"unlink:{w}/lnk/../g", f"cd:{d}/l", "unlink:new/../f2",
+                         f"chmod:{d}/tl:640", f"truncate:{d}/tl", f"lchown:{d}/tl"])
             expected = [("DELETE", f"{w}/f1"), ("ATTRIB", f"{w}/f2"), ("MOVED_FROM", f"{w}/f3"),
-                        ("CREATE", f"{w}/new"), ("MODIFY", f"{w}/f4"), ("DELETE", f"{w}/f2")]
+                        ("CREATE", f"{w}/new"), ("MODIFY", f"{w}/f4"), ("DELETE", f"{w}/f2"),
+                        ("ATTRIB", f"{w}/f4"), ("MODIFY", f"{w}/f4")]
             events = self.agent.wait_for(lambda ev: len(ev) >= len(expected))
             events = self.agent.settle()
         finally:

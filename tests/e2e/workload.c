@@ -15,6 +15,7 @@
  *   read:P            open(O_RDONLY) + read until EOF + close
  *   chmod:P:OCTAL     chmod
  *   truncate:P        truncate(P, 0)
+ *   lchown:P          lchown(P, own uid, own gid): the link itself, not its target
  *   rename:OLD:NEW    rename
  *   unlink:P          unlink
  *   mkdir:P           mkdir
@@ -127,6 +128,8 @@ static int run_step(char *step)
 		return chmod(a, b ? (mode_t)strtol(b, NULL, 8) : 0600);
 	if (!strcmp(op, "truncate"))
 		return truncate(a, 0);
+	if (!strcmp(op, "lchown"))
+		return lchown(a, getuid(), getgid());
 	if (!strcmp(op, "rename"))
 		return rename(a, b);
 	if (!strcmp(op, "unlink"))

@@ -64,14 +64,20 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
-static void expect(const char *rel, const char *want_rel)
+static void expect_as(const char *rel, bool follow, const char *want_rel)
 {
 	char in[PATH_MAX], want[PATH_MAX], out[PATH_MAX];
 
 	pathf(in, rel);
 	pathf(want, want_rel);
-	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, out, sizeof(out)), 0);
+	assert_int_equal(
+		pn_names_resolve(&names, "/proc", getpid(), 0, in, follow, out, sizeof(out)), 0);
 	assert_string_equal(out, want);
+}
+
+static void expect(const char *rel, const char *want_rel)
+{
+	expect_as(rel, false, want_rel);
 }
 
 static void test_symlinked_directory(void **state)
@@ -95,21 +101,44 @@ static void test_dotdot_is_physical(void **state)
 	expect("real/sub/.", "real/sub");
 }
 
+/* chmod, truncate, utimes follow a symlink in the last name: the object is the target */
+static void test_follow_last(void **state)
+{
+	char p[PATH_MAX], t[PATH_MAX];
+
+	(void)state;
+	pathf(p, "real/file");
+	fclose(fopen(p, "w"));
+	pathf(t, "real/file");
+	pathf(p, "real/flink");
+	assert_int_equal(symlink(t, p), 0);
+	expect_as("real/flink", true, "real/file");
+	expect_as("l/flink", true, "real/file");
+	expect_as("real/flink", false, "real/flink");
+	/* no symlink at all: the text is the answer */
+	expect_as("real/file", true, "real/file");
+	/* gone before the record is read: its directory still says where it was */
+	expect_as("l/none", true, "real/none");
+}
+
 static void test_gone(void **state)
 {
 	char in[PATH_MAX], out[PATH_MAX];
 
 	(void)state;
 	pathf(in, "missing/f");
-	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, out, sizeof(out)),
-			 -ENOENT);
+	assert_int_equal(
+		pn_names_resolve(&names, "/proc", getpid(), 0, in, false, out, sizeof(out)),
+		-ENOENT);
 	/* no such process: nothing to look through */
 	pathf(in, "real/f");
-	assert_int_equal(pn_names_resolve(&names, "/proc", 0x7ffffff0, 0, in, out, sizeof(out)),
-			 -ESRCH);
+	assert_int_equal(
+		pn_names_resolve(&names, "/proc", 0x7ffffff0, 0, in, false, out, sizeof(out)),
+		-ESRCH);
 	/* the result must fit */
 	pathf(in, "real/f");
-	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, out, 8), -ENAMETOOLONG);
+	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, false, out, 8),
+			 -ENAMETOOLONG);
 }
 
 int main(void)
@@ -117,6 +146,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symlinked_directory),
 		cmocka_unit_test(test_dotdot_is_physical),
+		cmocka_unit_test(test_follow_last),
 		cmocka_unit_test(test_gone),
 	};
 
