@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import unittest
 
 BUSYBOX = "/bin/busybox"
 
@@ -78,3 +79,19 @@ class RuncContainer:
             subprocess.run(["umount", self.merged], capture_output=True)
             self.merged = None
         shutil.rmtree(self.bundle, ignore_errors=True)
+
+
+class ContainerCase(unittest.TestCase):
+    """A test with at most one container (self.c) and one agent (self.agent),
+    both cleaned up whatever the outcome: the agent first, so it sees the
+    container go."""
+
+    def setUp(self):
+        self.c = None
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            self.agent.stop()
+        if self.c:
+            self.c.delete()

@@ -6,20 +6,10 @@ import time
 import unittest
 
 from pn_e2e import WORKLOAD, Agent, brief
-from runc_bundle import RuncContainer
+from runc_bundle import ContainerCase, RuncContainer
 
 
-class ContainerEvents(unittest.TestCase):
-    def setUp(self):
-        self.c = None
-        self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.stop()
-        if self.c:
-            self.c.delete()
-
+class ContainerEvents(ContainerCase):
     def test_container_paths_pid_comm(self):
         self.c = RuncContainer("ctr", [
             "/pn_workload", "create:/data/a", "write:/data/a:hi", "mkdir:/data/d",

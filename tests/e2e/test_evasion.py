@@ -16,7 +16,7 @@ import time
 import unittest
 
 from pn_e2e import ATTACK, WORKLOAD, Agent, AgentCase, enter_cgroup
-from runc_bundle import RuncContainer
+from runc_bundle import ContainerCase, RuncContainer
 
 
 def counts(text):
@@ -185,18 +185,8 @@ class Evasion(AgentCase):
         self.assertGreaterEqual(cut, 5)
 
 
-class ContainerEvasion(unittest.TestCase):
+class ContainerEvasion(ContainerCase):
     """The same attacks from inside a runc container, paths as the container sees them."""
-
-    def setUp(self):
-        self.c = None
-        self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.stop()
-        if self.c:
-            self.c.delete()
 
     def test_name_race_and_descriptor_swap_in_a_container(self):
         n = 10

@@ -140,15 +140,20 @@ class CoalesceBound(AgentCase):
                                           ("CLOSE_WRITE", self.f)])
 
 
+def linked_files(d):
+    """d/f with a second link d/h, and d/single with one."""
+    for name in ("f", "single"):
+        with open(f"{d}/{name}", "w") as f:
+            f.write("x")
+    os.link(f"{d}/f", f"{d}/h")
+
+
 class Multilink(AgentCase):
     cgroup_name = "evasion-links"
 
     def test_write_to_file_with_second_link_is_flagged(self):
         d = self.tmp.path
-        for name in ("f", "single"):
-            with open(f"{d}/{name}", "w") as f:
-                f.write("x")
-        os.link(f"{d}/f", f"{d}/h")
+        linked_files(d)
         for backend in BACKENDS:
             with self.subTest(backend=backend):
                 self.agent = Agent(["--backend", backend, "--watch-cgroup", self.cg.path,
@@ -178,10 +183,7 @@ class MultilinkApi(AgentCase):
 
     def test_native_event_and_ctl(self):
         d = self.tmp.path
-        for name in ("f", "single"):
-            with open(f"{d}/{name}", "w") as f:
-                f.write("x")
-        os.link(f"{d}/f", f"{d}/h")
+        linked_files(d)
         self.agent = GrpcAgent(["--watch-cgroup", self.cg.path, "--path", d,
                                 "--events", "modify"], output="json")
         ch = channel(self.agent.addr)
