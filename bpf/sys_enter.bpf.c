@@ -12,6 +12,7 @@
  */
 #include "lib/pending.bpf.h"
 #include "lib/move.bpf.h"
+#include "lib/rw.bpf.h"
 #include "lib/syscall_plan.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -31,8 +32,7 @@ static __always_inline void enter__fd(struct hook *h, long fd, __u32 op, bool rw
 		return;
 	mode = file__mode(f);
 	if (rw) {
-		/* directories (readdir), pipes, sockets, terminals: not data anyone watches by path */
-		if (!mode__is_reg(mode))
+		if (!rw__is_data(mode))
 			return;
 		if (coalesce__peek(f, op)) {
 			counters__inc(h->c, coalesced);

@@ -17,7 +17,7 @@ static __always_inline void attr__pending(const struct path *path, __u32 op)
 	struct dentry *dentry = BPF_CORE_READ(path, dentry);
 
 	/* path_*: the object itself; the record names it from its own path */
-	pending__name(path, dentry, op, dentry__dir_flag(dentry), PN_HOOK_SETATTR, dentry);
+	pending__name(path, dentry, op, dentry__change_flags(dentry), PN_HOOK_SETATTR, dentry);
 }
 
 SEC("lsm/path_chmod")
@@ -93,7 +93,7 @@ int BPF_PROG(pn_end_utimes, const struct path *path, struct timespec64 *times, i
 	}
 	if (!hook__wants(&h, PN_ATTRIB))
 		return 0;
-	s = record__of_dentry(&h, dentry, BPF_CORE_READ(path, mnt), dentry__dir_flag(dentry),
+	s = record__of_dentry(&h, dentry, BPF_CORE_READ(path, mnt), dentry__change_flags(dentry),
 			      PN_ATTRIB, PN_HOOK_UTIMES, ret);
 	if (s)
 		record__submit(&h, s);

@@ -153,4 +153,19 @@ static __always_inline __u8 dentry__dir_flag(struct dentry *dentry)
 	return mode__is_dir(BPF_CORE_READ(dentry, d_inode, i_mode)) ? PN_REC_ISDIR : 0;
 }
 
+/*
+ * For a change made by name (chmod, truncate, utimes): dentry__dir_flag(),
+ * and PN_REC_MULTILINK for a regular file with other hard links, as
+ * record__of_file() says it for a change through a descriptor.
+ */
+static __always_inline __u8 dentry__change_flags(struct dentry *dentry)
+{
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	__u32 mode = BPF_CORE_READ(inode, i_mode);
+
+	if (mode__is_dir(mode))
+		return PN_REC_ISDIR;
+	return mode__is_reg(mode) && BPF_CORE_READ(inode, __i_nlink) > 1 ? PN_REC_MULTILINK : 0;
+}
+
 #endif

@@ -101,14 +101,36 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 }
 
 /*
- * The kernel could not tell file from directory (a rename or chmod by name):
- * ask the filesystem as the process sees it, inside its root (names.h: no
- * symlink of a container reaches the agent's own files). The object may be
- * gone already; then it stays a file.
+ * What the kernel could not see of a name it got as text: file or
+ * directory (a rename or chmod by name), and, for a change (chmod,
+ * truncate... by name), whether the file has other hard links (record.bpf.h
+ * flags the same for a change through a descriptor). Asked of the
+ * filesystem as the process sees it, inside its root (names.h: no symlink
+ * of a container reaches the agent's own files). The object may be gone
+ * already; then it stays a file with one link.
  *
- * 1: a directory, 0: not one (or gone), -1: nothing to see through `pid`.
+ * A name resolved (resolve_name) comes with its stat from the same lookup;
+ * the others are asked here.
  */
-static int dir_as(struct pn_consumer *c, int pid, uint64_t cgroup_id, const char *path)
+static int inode_flags(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return PN_REC_ISDIR;
+	return S_ISREG(st->st_mode) && st->st_nlink > 1 ? PN_REC_MULTILINK : 0;
+}
+
+/* The event's own: a type the kernel told is kept, links matter for a change only. */
+static void set_inode_flags(struct pn_event *ev, int flags)
+{
+	if (!(ev->flags & PN_REC_TYPE_UNKNOWN))
+		flags &= ~PN_REC_ISDIR;
+	if (!(ev->ops & (PN_ATTRIB | PN_MODIFY)))
+		flags &= ~PN_REC_MULTILINK;
+	ev->flags |= (uint32_t)flags;
+}
+
+/* inode_flags() of `path` through `pid`, or -1: nothing to see through it. */
+static int inode_flags_as(struct pn_consumer *c, int pid, uint64_t cgroup_id, const char *path)
 {
 	const char *last;
 	struct stat st;
@@ -118,44 +140,51 @@ static int dir_as(struct pn_consumer *c, int pid, uint64_t cgroup_id, const char
 		return fd == -ESRCH ? -1 : 0;
 	r = fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW | (*last ? 0 : AT_EMPTY_PATH));
 	close(fd);
-	return !r && S_ISDIR(st.st_mode);
+	return r ? 0 : inode_flags(&st);
 }
 
-static void resolve_type(struct pn_consumer *c, struct pn_event *ev)
+/* Whether a by-name record needs inode_flags_as(): its type or its links are unknown. */
+static bool inode_unknown(const struct pn_event *ev, bool walked)
 {
-	int is_dir = dir_as(c, (int)ev->tgid, ev->cgroup_id, ev->path);
+	return (ev->flags & PN_REC_TYPE_UNKNOWN) ||
+	       (!walked && !(ev->flags & PN_REC_ISDIR) && (ev->ops & (PN_ATTRIB | PN_MODIFY)));
+}
+
+static void resolve_inode(struct pn_consumer *c, struct pn_event *ev)
+{
+	int flags = inode_flags_as(c, (int)ev->tgid, ev->cgroup_id, ev->path);
 
 	/*
 	 * A short-lived process (chmod, mv) has often exited by now (a
 	 * zombie's root is unreadable too): ask through another process of
 	 * the watched cgroup, which sees the same filesystem.
 	 */
-	if (is_dir < 0) {
+	if (flags < 0) {
 		int pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
 
-		is_dir = pid > 0 ? dir_as(c, pid, ev->watch_cgroup_id, ev->path) : 0;
+		flags = pid > 0 ? inode_flags_as(c, pid, ev->watch_cgroup_id, ev->path) : 0;
 	}
-	if (is_dir > 0)
-		ev->flags |= PN_REC_ISDIR;
+	set_inode_flags(ev, flags);
 }
 
 /*
  * A name the process passed as text, into dst as its kernel resolved it
  * (names.h), through the process or, once it has exited, another one of
  * the watched cgroup. False when neither can: the directory is gone too.
+ * `st` (may be NULL): the object's stat, from the same lookup.
  */
 static bool resolve_name(struct pn_consumer *c, const struct pn_event *ev, const char *text,
-			 bool follow, char *dst)
+			 bool follow, char *dst, struct stat *st)
 {
 	int e = pn_names_resolve(&c->names, c->proc_root, (int)ev->tgid, ev->cgroup_id, text,
-				 follow, dst, PN_PATH_MAX);
+				 follow, dst, PN_PATH_MAX, st);
 	int pid;
 
 	if (e != -ESRCH)
 		return !e;
 	pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
 	return pid > 0 && !pn_names_resolve(&c->names, c->proc_root, pid, ev->watch_cgroup_id, text,
-					    follow, dst, PN_PATH_MAX);
+					    follow, dst, PN_PATH_MAX, st);
 }
 
 /*
@@ -198,8 +227,9 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	char path_buf[PN_PATH_MAX], old_path_buf[PN_PATH_MAX];
 	char real_buf[PN_PATH_MAX], real_old_buf[PN_PATH_MAX];
 	const char *path, *old_path = NULL;
-	bool walked = !(rec->flags & PN_REC_NAME_UNRESOLVED);
+	bool walked = !(rec->flags & PN_REC_NAME_UNRESOLVED), need_inode;
 	struct pn_event ev;
+	struct stat st;
 
 	count(&c->records);
 	/* a record flagged NAMED without the name it promises is as malformed as a cut one */
@@ -244,20 +274,27 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	 * matched by its text and flagged (rules.h). A truncated one is
 	 * incomplete text: the truncated rule covers it.
 	 */
+	need_inode = inode_unknown(&ev, walked);
 	if (!walked && !(rec->flags & PN_REC_TRUNCATED)) {
-		if (resolve_name(c, &ev, data, rec->flags2 & PN_REC2_FOLLOWS, real_buf))
+		if (resolve_name(c, &ev, data, rec->flags2 & PN_REC2_FOLLOWS, real_buf,
+				 need_inode ? &st : NULL)) {
 			ev.path = real_buf;
-		else
+			/* the lookup that resolved the name saw the object: one lookup, not two */
+			if (need_inode)
+				set_inode_flags(&ev, inode_flags(&st));
+			need_inode = false;
+		} else {
 			ev.flags |= PN_EV_UNRESOLVED;
+		}
 	}
 	if (!walked && ev.old_path && !(rec->flags & (PN_REC_NAMED | PN_REC_OLD_TRUNCATED))) {
-		if (resolve_name(c, &ev, data + rec->path_len, false, real_old_buf))
+		if (resolve_name(c, &ev, data + rec->path_len, false, real_old_buf, NULL))
 			ev.old_path = real_old_buf;
 		else
 			ev.flags |= PN_EV_OLD_UNRESOLVED;
 	}
-	if (ev.flags & PN_REC_TYPE_UNKNOWN)
-		resolve_type(c, &ev);
+	if (need_inode)
+		resolve_inode(c, &ev);
 
 	pn_registry_dispatch(c->registry, &ev, emit, c);
 	return 0;

@@ -127,8 +127,15 @@ static int join(char *out, size_t outlen, const char *dir, const char *last)
 	return e < 0 || (size_t)e >= outlen ? -ENAMETOOLONG : 0;
 }
 
+/* *st of `last` in dirfd, not followed ("": dirfd itself); st_mode 0 when it is gone. */
+static void stat_last(int dirfd, const char *last, struct stat *st)
+{
+	if (st && fstatat(dirfd, last, st, AT_SYMLINK_NOFOLLOW | (*last ? 0 : AT_EMPTY_PATH)))
+		st->st_mode = 0;
+}
+
 static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
-		   const char *path, bool follow, char *out, size_t outlen)
+		   const char *path, bool follow, char *out, size_t outlen, struct stat *st)
 {
 	char dir[PATH_MAX], dirpath[PATH_MAX];
 	const char *last, *rel;
@@ -155,6 +162,7 @@ static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t 
 	 */
 	dirfd = openat2_path(rootfd, dir, RESOLVE_NO_SYMLINKS, !follow);
 	if (dirfd >= 0) {
+		stat_last(dirfd, last, st);
 		close(dirfd);
 		if (pn_path_normalize(dir, dirpath, sizeof(dirpath)) < 0)
 			return -ENAMETOOLONG;
@@ -166,6 +174,7 @@ static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t 
 	if (dirfd < 0)
 		return dirfd;
 	e = fd_path(dirfd, dirpath, sizeof(dirpath));
+	stat_last(dirfd, last, st);
 	close(dirfd);
 	if (!e && !n->have_rootpath) {
 		e = fd_path(rootfd, n->rootpath, sizeof(n->rootpath));
@@ -187,9 +196,9 @@ static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t 
 }
 
 int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
-		     const char *path, bool follow, char *out, size_t outlen)
+		     const char *path, bool follow, char *out, size_t outlen, struct stat *st)
 {
-	int e = resolve(n, proc_root, pid, cgroup_id, path, follow, out, outlen);
+	int e = resolve(n, proc_root, pid, cgroup_id, path, follow, out, outlen, st);
 
 	/*
 	 * The object may be gone by the time the record is read (chmod f, then
@@ -197,6 +206,6 @@ int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_
 	 * that was since removed is the one case this gets wrong.
 	 */
 	if (e == -ENOENT && follow)
-		e = resolve(n, proc_root, pid, cgroup_id, path, false, out, outlen);
+		e = resolve(n, proc_root, pid, cgroup_id, path, false, out, outlen, st);
 	return e;
 }

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* The open root of one process; zero-initialized is empty. */
 struct pn_names {
@@ -47,11 +48,13 @@ int pn_names_open_parent(struct pn_names *n, const char *proc_root, int pid, uin
 /*
  * `path` as process `pid` reaches it: the directory part resolved in its
  * root, then the last name (`follow`: the last name resolved too, for the
- * calls that follow a symlink there: chmod, truncate, utimes...). Writes a NUL-terminated absolute path of at most
- * `outlen` bytes; -ESRCH when the process is gone, else -errno (the
- * directory is gone, the result does not fit).
+ * calls that follow a symlink there: chmod, truncate, utimes...). Writes a
+ * NUL-terminated absolute path of at most `outlen` bytes and, when `st` is
+ * not NULL, the object's stat from the same lookup (not followed past what
+ * `follow` says; st_mode 0 when it is gone). -ESRCH when the process is
+ * gone, else -errno (the directory is gone, the result does not fit).
  */
 int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
-		     const char *path, bool follow, char *out, size_t outlen);
+		     const char *path, bool follow, char *out, size_t outlen, struct stat *st);
 
 #endif

@@ -152,6 +152,8 @@ static void print_json(const Panoptes__V1__Event *e)
 		json_kstr(&j, "named_path", e->named_path);
 	if (e->multilink)
 		json_kbool(&j, "multilink", true);
+	if (e->unresolved)
+		json_kbool(&j, "unresolved", true);
 	json_key(&j, "process");
 	json_object_begin(&j);
 	json_ku64(&j, "pid", p->pid);

@@ -131,6 +131,7 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.tags = tags;
 	e.truncated = (ev->flags & PN_REC_TRUNCATED) != 0;
 	e.multilink = (ev->flags & PN_REC_MULTILINK) != 0;
+	e.unresolved = (ev->flags & (PN_EV_UNRESOLVED | PN_EV_OLD_UNRESOLVED)) != 0;
 	e.line = line;
 	e.named_path = (char *)(ev->named_path ? ev->named_path : "");
 	if (escape_names(&e, &proc, &raw, esc))

@@ -9,13 +9,16 @@ rewriting the name buffer while unlink() waits for its directory's lock nor
 dup2()ing a decoy over a running write's descriptor hides the change
 (docs/events.md, "What an attacker inside a container can and cannot
 hide")."""
+import json
 import os
 import re
+import signal
 import subprocess
 import time
 import unittest
 
 from pn_e2e import ATTACK, WORKLOAD, Agent, AgentCase, enter_cgroup
+from pn_grpc import Api, GrpcAgent, StreamReader, channel
 from runc_bundle import ContainerCase, RuncContainer
 
 
@@ -136,8 +139,9 @@ class Evasion(AgentCase):
         self.assertFalse(any(e.get("unresolved") for e in events))
 
     def test_write_through_an_outside_hard_link(self):
-        """ln watched/f h; echo evil >> h: the MODIFY names h, flagged multilink, and
-        reaches the watch of watched/."""
+        """ln watched/f h; echo evil >> h; chmod h; truncate h: each event names h,
+        flagged multilink, and reaches the watch of watched/; the same on a file
+        with one link outside reaches nothing."""
         d = self.tmp.path
         w = f"{d}/watched"
         os.mkdir(w)
@@ -147,14 +151,26 @@ class Evasion(AgentCase):
         with open(f"{d}/single", "w") as f:
             f.write("x")
         self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", w, "--recursive",
-                            "--events", "modify"])
-        self.cg.run([WORKLOAD, f"write:{d}/single:x", f"write:{d}/h:evil"])
-        events = self.agent.wait_for(lambda ev: len(ev) >= 1)
-        events = self.agent.settle()
-        self.assertEqual([(e["event"], e["path"], e.get("multilink")) for e in events],
-                         [("MODIFY", f"{d}/h", True)])
+                            "--events", "modify,attrib"])
+        self.cg.run([WORKLOAD, f"write:{d}/single:x", f"chmod:{d}/single:600",
+                     f"truncate:{d}/single", f"write:{d}/h:evil"])
         with open(f"{w}/f") as f:
             self.assertEqual(f.read(), "good\nevil")
+        # by name: the kernel's inode on vfs, the agent's lookup of the name on syscalls,
+        # through the sleeper (the container's init) once the workload has exited
+        sleeper = subprocess.Popen(["sleep", "60"], preexec_fn=enter_cgroup(self.cg.path))
+        try:
+            self.cg.run([WORKLOAD, f"chmod:{d}/h:600", f"truncate:{d}/h"])
+            events = self.agent.wait_for(lambda ev: len(ev) >= 3)
+            events = self.agent.settle()
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+        self.assertEqual([(e["event"], e["path"], e.get("multilink")) for e in events],
+                         [("MODIFY", f"{d}/h", True), ("ATTRIB", f"{d}/h", True),
+                          ("MODIFY", f"{d}/h", True)])
+        st = os.stat(f"{w}/f")
+        self.assertEqual((st.st_size, st.st_mode & 0o777), (0, 0o600))
 
     def test_activity_deeper_than_path_max(self):
         """Directories and a file 5,000 bytes below a recursive watch: every CREATE is
@@ -183,6 +199,67 @@ class Evasion(AgentCase):
             self.assertTrue(want.endswith(e["path"]), e["path"][:60])
             self.assertGreater(len(e["path"]), 3800)
         self.assertGreaterEqual(cut, 5)
+
+
+class UnresolvedName(AgentCase):
+    """A name the agent reads after its process and cgroup are gone cannot be
+    looked up again as that process saw it: matched by its text and flagged,
+    in panoptesd's JSON, the native gRPC Event and `panoptesctl events`."""
+    cgroup_name = "evasion-unresolved"
+
+    def stopped(self, pid, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                    return
+            time.sleep(0.01)
+        self.fail(f"panoptesd {pid} did not stop")
+
+    def test_name_read_after_the_cgroup_emptied(self):
+        d = self.tmp.path
+        for name in ("gone", "kept"):
+            open(f"{d}/{name}", "w").close()
+        self.agent = GrpcAgent(["--watch-cgroup", self.cg.path, "--path", d,
+                                "--events", "delete"], output="json")
+        if self.agent.backend == "vfs":
+            self.skipTest("the vfs backend reports the dentries the kernel walked: no text")
+        ch = channel(self.agent.addr)
+        self.addCleanup(ch.close)
+        api = Api(ch)
+        reader = StreamReader(api.stream_events(api.N.StreamEventsRequest()))
+        self.addCleanup(reader.cancel)
+        ctl = subprocess.Popen([os.environ.get("PANOPTESCTL", "panoptesctl"), "--server",
+                                self.agent.addr, "events", "--output", "json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: ctl.poll() is None and (ctl.kill(), ctl.communicate()))
+        api.wait_streams(2)
+        # the first unlink is read while its cgroup still has a process: resolved
+        sleeper = subprocess.Popen(["sleep", "60"], preexec_fn=enter_cgroup(self.cg.path))
+        self.cg.run([WORKLOAD, f"unlink:{d}/kept"])
+        self.agent.wait_for(lambda ev: len(ev) >= 1)
+        sleeper.kill()
+        sleeper.wait()
+        # the second is read only after the cgroup emptied
+        self.agent.signal(signal.SIGSTOP)
+        try:
+            self.stopped(self.agent.proc.pid)
+            self.cg.run([WORKLOAD, f"unlink:{d}/gone"])
+        finally:
+            self.agent.signal(signal.SIGCONT)
+        events = self.agent.wait_for(lambda ev: len(ev) >= 2)
+        events = self.agent.settle()
+        self.assertEqual([(e["event"], e["path"], e.get("unresolved")) for e in events],
+                         [("DELETE", f"{d}/kept", None), ("DELETE", f"{d}/gone", True)])
+        reader.wait_count(2)
+        self.assertEqual([(e.path, e.unresolved) for e in reader.settle()],
+                         [(f"{d}/kept", False), (f"{d}/gone", True)])
+        ctl.send_signal(signal.SIGINT)
+        out, err = ctl.communicate(timeout=30)
+        self.assertEqual(ctl.returncode, 0, err)
+        self.assertEqual([(e["path"], e.get("unresolved")) for e in map(json.loads,
+                                                                         out.splitlines())],
+                         [(f"{d}/kept", None), (f"{d}/gone", True)])
 
 
 class ContainerEvasion(ContainerCase):

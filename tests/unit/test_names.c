@@ -71,7 +71,8 @@ static void expect_as(const char *rel, bool follow, const char *want_rel)
 	pathf(in, rel);
 	pathf(want, want_rel);
 	assert_int_equal(
-		pn_names_resolve(&names, "/proc", getpid(), 0, in, follow, out, sizeof(out)), 0);
+		pn_names_resolve(&names, "/proc", getpid(), 0, in, follow, out, sizeof(out), NULL),
+		0);
 	assert_string_equal(out, want);
 }
 
@@ -128,17 +129,67 @@ static void test_gone(void **state)
 	(void)state;
 	pathf(in, "missing/f");
 	assert_int_equal(
-		pn_names_resolve(&names, "/proc", getpid(), 0, in, false, out, sizeof(out)),
+		pn_names_resolve(&names, "/proc", getpid(), 0, in, false, out, sizeof(out), NULL),
 		-ENOENT);
 	/* no such process: nothing to look through */
 	pathf(in, "real/f");
 	assert_int_equal(
-		pn_names_resolve(&names, "/proc", 0x7ffffff0, 0, in, false, out, sizeof(out)),
+		pn_names_resolve(&names, "/proc", 0x7ffffff0, 0, in, false, out, sizeof(out), NULL),
 		-ESRCH);
 	/* the result must fit */
 	pathf(in, "real/f");
-	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, false, out, 8),
+	assert_int_equal(pn_names_resolve(&names, "/proc", getpid(), 0, in, false, out, 8, NULL),
 			 -ENAMETOOLONG);
+}
+
+/* st of rel as resolved (follow or not); returns its st_mode */
+static mode_t stat_as(const char *rel, bool follow, struct stat *st)
+{
+	char in[PATH_MAX], out[PATH_MAX];
+
+	pathf(in, rel);
+	memset(st, 0xff, sizeof(*st));
+	assert_int_equal(
+		pn_names_resolve(&names, "/proc", getpid(), 0, in, follow, out, sizeof(out), st),
+		0);
+	return st->st_mode;
+}
+
+/* The stat comes from the lookup that resolved the name: the object's, links counted. */
+static void test_stat_of_the_object(void **state)
+{
+	char p[PATH_MAX], t[PATH_MAX];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	pathf(p, "real/two");
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	pathf(t, "real/two2");
+	assert_int_equal(link(p, t), 0);
+	pathf(t, "real/tolink");
+	assert_int_equal(symlink("two", t), 0);
+
+	/* through the symlinked directory l, fast path and slow path alike */
+	assert_true(S_ISREG(stat_as("l/two", false, &st)));
+	assert_int_equal(st.st_nlink, 2);
+	assert_true(S_ISREG(stat_as("real/two", false, &st)));
+	assert_int_equal(st.st_nlink, 2);
+	assert_true(S_ISDIR(stat_as("l/sub", false, &st)));
+	assert_true(S_ISDIR(stat_as("real/sub/", false, &st)));
+	/* the last name is the link itself, unless the call follows it */
+	assert_true(S_ISLNK(stat_as("l/tolink", false, &st)));
+	assert_true(S_ISREG(stat_as("l/tolink", true, &st)));
+	assert_int_equal(st.st_nlink, 2);
+	/* gone, its directory still there: resolved, no object */
+	assert_int_equal(stat_as("l/nothing", false, &st), 0);
+	assert_int_equal(stat_as("real/nothing", true, &st), 0);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(unlink(t), 0);
+	pathf(p, "real/two2");
+	assert_int_equal(unlink(p), 0);
 }
 
 int main(void)
@@ -148,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_dotdot_is_physical),
 		cmocka_unit_test(test_follow_last),
 		cmocka_unit_test(test_gone),
+		cmocka_unit_test(test_stat_of_the_object),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
