@@ -170,21 +170,24 @@ static void resolve_inode(struct pn_consumer *c, struct pn_event *ev)
 /*
  * A name the process passed as text, into dst as its kernel resolved it
  * (names.h), through the process or, once it has exited, another one of
- * the watched cgroup. False when neither can: the directory is gone too.
- * `st` (may be NULL): the object's stat, from the same lookup.
+ * the watched cgroup. -ESRCH when neither is there to ask, else -errno
+ * (the directory is gone too). `st` (may be NULL): the object's stat, from
+ * the same lookup.
  */
-static bool resolve_name(struct pn_consumer *c, const struct pn_event *ev, const char *text,
-			 bool follow, char *dst, struct stat *st)
+static int resolve_name(struct pn_consumer *c, const struct pn_event *ev, const char *text,
+			bool follow, char *dst, struct stat *st)
 {
 	int e = pn_names_resolve(&c->names, c->proc_root, (int)ev->tgid, ev->cgroup_id, text,
 				 follow, dst, PN_PATH_MAX, st);
 	int pid;
 
 	if (e != -ESRCH)
-		return !e;
+		return e;
 	pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
-	return pid > 0 && !pn_names_resolve(&c->names, c->proc_root, pid, ev->watch_cgroup_id, text,
-					    follow, dst, PN_PATH_MAX, st);
+	if (pid <= 0)
+		return -ESRCH;
+	return pn_names_resolve(&c->names, c->proc_root, pid, ev->watch_cgroup_id, text, follow,
+				dst, PN_PATH_MAX, st);
 }
 
 /*
@@ -276,19 +279,21 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	 */
 	need_inode = inode_unknown(&ev, walked);
 	if (!walked && !(rec->flags & PN_REC_TRUNCATED)) {
-		if (resolve_name(c, &ev, data, rec->flags2 & PN_REC2_FOLLOWS, real_buf,
-				 need_inode ? &st : NULL)) {
+		int e = resolve_name(c, &ev, data, rec->flags2 & PN_REC2_FOLLOWS, real_buf,
+				     need_inode ? &st : NULL);
+
+		if (!e) {
 			ev.path = real_buf;
 			/* the lookup that resolved the name saw the object: one lookup, not two */
 			if (need_inode)
 				set_inode_flags(&ev, inode_flags(&st));
 			need_inode = false;
 		} else {
-			ev.flags |= PN_EV_UNRESOLVED;
+			ev.flags |= PN_EV_UNRESOLVED | (e == -ESRCH ? PN_EV_ANYWHERE : 0);
 		}
 	}
 	if (!walked && ev.old_path && !(rec->flags & (PN_REC_NAMED | PN_REC_OLD_TRUNCATED))) {
-		if (resolve_name(c, &ev, data + rec->path_len, false, real_old_buf, NULL))
+		if (!resolve_name(c, &ev, data + rec->path_len, false, real_old_buf, NULL))
 			ev.old_path = real_old_buf;
 		else
 			ev.flags |= PN_EV_OLD_UNRESOLVED;

@@ -169,9 +169,10 @@ static void match_plain(struct emitter *e)
 		/*
 		 * A change to a file with more than one hard link: the name
 		 * written through is one of several, any of which may be the
-		 * watched one, and the kernel keeps no list of them.
+		 * watched one, and the kernel keeps no list of them. A name no
+		 * process was left to resolve may lead anywhere (rules.h).
 		 */
-		if (!(ev->flags & PN_REC_MULTILINK))
+		if (!(ev->flags & (PN_REC_MULTILINK | PN_EV_ANYWHERE)))
 			return;
 		c.self = false;
 	}

@@ -68,6 +68,14 @@ struct pn_watch {
  */
 #define PN_EV_UNRESOLVED     0x100u /* path */
 #define PN_EV_OLD_UNRESOLVED 0x200u /* old path (moves) */
+/*
+ * With PN_EV_UNRESOLVED: no process was left to look through at all, so a
+ * symlink in the text may have led anywhere; like PN_REC_MULTILINK, the
+ * event goes to every subject that wants it. (A directory gone since is
+ * matched by its text: a tree being removed is no reason to tell every
+ * watch of the cgroup about each of its files.)
+ */
+#define PN_EV_ANYWHERE 0x400u
 
 struct pn_event {
 	uint64_t ts_ns; /* CLOCK_MONOTONIC */

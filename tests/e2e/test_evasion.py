@@ -12,8 +12,10 @@ hide")."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -203,8 +205,9 @@ class Evasion(AgentCase):
 
 class UnresolvedName(AgentCase):
     """A name the agent reads after its process and cgroup are gone cannot be
-    looked up again as that process saw it: matched by its text and flagged,
-    in panoptesd's JSON, the native gRPC Event and `panoptesctl events`."""
+    looked up again as that process saw it: flagged, in panoptesd's JSON, the
+    native gRPC Event and `panoptesctl events`, and given to every subject
+    that wants the event, since a symlink in it may have led anywhere."""
     cgroup_name = "evasion-unresolved"
 
     def stopped(self, pid, timeout=5):
@@ -218,8 +221,11 @@ class UnresolvedName(AgentCase):
 
     def test_name_read_after_the_cgroup_emptied(self):
         d = self.tmp.path
-        for name in ("gone", "kept"):
+        for name in ("gone", "kept", "through"):
             open(f"{d}/{name}", "w").close()
+        outside = tempfile.mkdtemp(prefix="pn-outside-")
+        self.addCleanup(shutil.rmtree, outside, True)
+        os.symlink(d, f"{outside}/l")
         self.agent = GrpcAgent(["--watch-cgroup", self.cg.path, "--path", d,
                                 "--events", "delete"], output="json")
         if self.agent.backend == "vfs":
@@ -244,22 +250,25 @@ class UnresolvedName(AgentCase):
         self.agent.signal(signal.SIGSTOP)
         try:
             self.stopped(self.agent.proc.pid)
-            self.cg.run([WORKLOAD, f"unlink:{d}/gone"])
+            self.cg.run([WORKLOAD, f"unlink:{d}/gone", f"unlink:{outside}/l/through"])
         finally:
             self.agent.signal(signal.SIGCONT)
-        events = self.agent.wait_for(lambda ev: len(ev) >= 2)
+        self.assertFalse(os.path.exists(f"{d}/through"))
+        # the text of the second names no watched path; the flag sends it to the watch
+        want = [(f"{d}/kept", None), (f"{d}/gone", True), (f"{outside}/l/through", True)]
+        events = self.agent.wait_for(lambda ev: len(ev) >= 3)
         events = self.agent.settle()
         self.assertEqual([(e["event"], e["path"], e.get("unresolved")) for e in events],
-                         [("DELETE", f"{d}/kept", None), ("DELETE", f"{d}/gone", True)])
-        reader.wait_count(2)
+                         [("DELETE", p, u) for p, u in want])
+        reader.wait_count(3)
         self.assertEqual([(e.path, e.unresolved) for e in reader.settle()],
-                         [(f"{d}/kept", False), (f"{d}/gone", True)])
+                         [(p, bool(u)) for p, u in want])
         ctl.send_signal(signal.SIGINT)
         out, err = ctl.communicate(timeout=30)
         self.assertEqual(ctl.returncode, 0, err)
         self.assertEqual([(e["path"], e.get("unresolved")) for e in map(json.loads,
                                                                          out.splitlines())],
-                         [(f"{d}/kept", None), (f"{d}/gone", True)])
+                         want)
 
 
 class ContainerEvasion(ContainerCase):

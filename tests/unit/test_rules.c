@@ -354,6 +354,29 @@ static void test_multilink_anywhere(void **state)
 	pn_watch_free(rs.w);
 }
 
+/*
+ * A name no process was left to resolve may lead anywhere: every subject gets
+ * it; one whose directory is gone is matched by its text.
+ */
+static void test_unresolved_anywhere(void **state)
+{
+	struct recs rs = { .w = watch_new(1) };
+	struct pn_subject *s = &rs.w->subjects[0];
+
+	(void)state;
+	PATHS(s, "/data");
+	assert_int_equal(run(&rs, PN_DELETE, PN_EV_UNRESOLVED, "/tmp/l/f", NULL, 0), 0);
+	assert_int_equal(run(&rs, PN_DELETE, PN_EV_UNRESOLVED, "/data/f", NULL, 0), 1);
+	CHECK(0, PN_DELETE, 0, "/data", "f", "/data/f", false);
+	assert_int_equal(
+		run(&rs, PN_DELETE, PN_EV_UNRESOLVED | PN_EV_ANYWHERE, "/tmp/l/f", NULL, 0), 1);
+	CHECK(0, PN_DELETE, 0, "/tmp/l", "f", "/tmp/l/f", false);
+	s->events = PN_MODIFY;
+	assert_int_equal(
+		run(&rs, PN_DELETE, PN_EV_UNRESOLVED | PN_EV_ANYWHERE, "/tmp/l/f", NULL, 0), 0);
+	pn_watch_free(rs.w);
+}
+
 static void test_ignore(void **state)
 {
 	struct recs rs = { .w = watch_new(1) };
@@ -1054,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_recursive_max_depth),
 		cmocka_unit_test(test_truncated_paths),
 		cmocka_unit_test(test_multilink_anywhere),
+		cmocka_unit_test(test_unresolved_anywhere),
 		cmocka_unit_test(test_ignore),
 		cmocka_unit_test(test_ignore_not_on_subject_path),
 		cmocka_unit_test(test_longest_path_wins),
