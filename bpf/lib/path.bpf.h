@@ -28,6 +28,22 @@ static __always_inline struct mount *real_mount(struct vfsmount *vfsmnt)
 }
 
 /*
+ * The root a name is looked up from, as userspace can tell it again once the
+ * task is gone (agent/names.h): the mount id of the task's root, which the
+ * kernel does not give to another mount while userspace holds this one open.
+ * 0 when the root is a directory inside a mount (chroot to it): the id would
+ * then name the mount's root, another place.
+ */
+static __always_inline __u32 path__root_id(struct task_struct *task)
+{
+	struct vfsmount *vfsmnt = BPF_CORE_READ(task, fs, root.mnt);
+
+	if (!vfsmnt || BPF_CORE_READ(task, fs, root.dentry) != BPF_CORE_READ(vfsmnt, mnt_root))
+		return 0;
+	return (__u32)BPF_CORE_READ(real_mount(vfsmnt), mnt_id);
+}
+
+/*
  * Like prepend_name() in fs/d_path.c: puts "/" and the name in front of the
  * path built so far, which starts at buf[off]. A name that does not fit is
  * not cut: nothing is written, the path is marked truncated and the walk

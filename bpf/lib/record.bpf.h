@@ -38,6 +38,7 @@ static __always_inline struct pn_scratch *record__begin(struct hook *h, __u32 op
 	s->rec.old_path_len = 0;
 	s->rec.flags = 0;
 	s->rec.flags2 = 0;
+	s->rec.root_id = 0;
 	s->rec.backend = pn_backend;
 	bpf_get_current_comm(s->rec.comm, sizeof(s->rec.comm));
 	return s;
@@ -84,6 +85,8 @@ static __always_inline __u32 record__add_path(struct hook *h, struct pn_scratch 
 
 	if (len)
 		s->rec.path_len = len;
+	if (src->by_name)
+		s->rec.root_id = path__root_id(h->task);
 	return len;
 }
 

@@ -90,7 +90,8 @@ struct pn_record {
 	__u8 flags;	    /* PN_REC_* */
 	__u8 backend;	    /* PN_BACKEND_* */
 	__u8 flags2;	    /* PN_REC2_* */
-	__u8 pad[5];
+	__u8 pad;
+	__u32 root_id; /* a name's: the task's root, for lookups after it exits (path.bpf.h) */
 	char comm[PN_COMM_LEN];
 	/* followed by path (path_len bytes) then old path (old_path_len bytes) */
 };

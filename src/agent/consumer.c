@@ -37,6 +37,8 @@ void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_outp
 	c->proc_root = "/proc";
 	c->out = out;
 	pn_consumer_sync_clock(c);
+	/* without it, names of the agent's own namespace are looked up like any other */
+	(void)pn_names_keep_own(&c->names, c->proc_root);
 }
 
 void pn_consumer_clear(struct pn_consumer *c)
@@ -169,18 +171,24 @@ static void resolve_inode(struct pn_consumer *c, struct pn_event *ev)
 
 /*
  * A name the process passed as text, into dst as its kernel resolved it
- * (names.h), through the process or, once it has exited, another one of
- * the watched cgroup. -ESRCH when neither is there to ask, else -errno
- * (the directory is gone too). `st` (may be NULL): the object's stat, from
- * the same lookup.
+ * (names.h): through the process; once it has exited, in the root it had
+ * (`root_id`, the record's) if that is kept, else through another process
+ * of the watched cgroup. -ESRCH when none is there to ask, else -errno (the
+ * directory is gone too). `st` (may be NULL): the object's stat, from the
+ * same lookup.
  */
-static int resolve_name(struct pn_consumer *c, const struct pn_event *ev, const char *text,
-			bool follow, char *dst, struct stat *st)
+static int resolve_name(struct pn_consumer *c, const struct pn_event *ev, uint32_t root_id,
+			const char *text, bool follow, char *dst, struct stat *st)
 {
 	int e = pn_names_resolve(&c->names, c->proc_root, (int)ev->tgid, ev->cgroup_id, text,
 				 follow, dst, PN_PATH_MAX, st);
 	int pid;
 
+	if (!e)
+		pn_names_keep(&c->names, root_id);
+	if (e != -ESRCH)
+		return e;
+	e = pn_names_resolve_kept(&c->names, root_id, text, follow, dst, PN_PATH_MAX, st);
 	if (e != -ESRCH)
 		return e;
 	pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
@@ -279,8 +287,8 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	 */
 	need_inode = inode_unknown(&ev, walked);
 	if (!walked && !(rec->flags & PN_REC_TRUNCATED)) {
-		int e = resolve_name(c, &ev, data, rec->flags2 & PN_REC2_FOLLOWS, real_buf,
-				     need_inode ? &st : NULL);
+		int e = resolve_name(c, &ev, rec->root_id, data, rec->flags2 & PN_REC2_FOLLOWS,
+				     real_buf, need_inode ? &st : NULL);
 
 		if (!e) {
 			ev.path = real_buf;
@@ -293,7 +301,8 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 		}
 	}
 	if (!walked && ev.old_path && !(rec->flags & (PN_REC_NAMED | PN_REC_OLD_TRUNCATED))) {
-		if (!resolve_name(c, &ev, data + rec->path_len, false, real_old_buf, NULL))
+		if (!resolve_name(c, &ev, rec->root_id, data + rec->path_len, false, real_old_buf,
+				  NULL))
 			ev.old_path = real_old_buf;
 		else
 			ev.flags |= PN_EV_OLD_UNRESOLVED;

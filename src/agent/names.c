@@ -12,11 +12,90 @@
 
 #include "pathutil.h"
 
-void pn_names_reset(struct pn_names *n)
+/* The process's root only; the kept ones stay. */
+static void forget_process(struct pn_names *n)
 {
 	if (n->rootfd)
 		close(n->rootfd - 1);
+	n->pid = 0;
+	n->cgroup_id = 0;
+	n->rootfd = 0;
+	n->have_root_id = false;
+	n->have_rootpath = false;
+}
+
+void pn_names_reset(struct pn_names *n)
+{
+	forget_process(n);
+	for (size_t i = 0; i < PN_NAMES_ROOTS; i++)
+		if (n->kept[i].fd)
+			close(n->kept[i].fd - 1);
 	memset(n, 0, sizeof(*n));
+}
+
+/* fd's mount id if fd is the root of its mount (what path__root_id() says), else 0. */
+static uint32_t mount_root_id(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID) || !(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ||
+	    !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return 0;
+	return (uint32_t)stx.stx_mnt_id;
+}
+
+static int kept_fd(const struct pn_names *n, uint32_t id)
+{
+	for (size_t i = 0; id && i < PN_NAMES_ROOTS; i++)
+		if (n->kept[i].fd && n->kept[i].id == id)
+			return n->kept[i].fd - 1;
+	return -1;
+}
+
+static void keep(struct pn_names *n, size_t slot, uint32_t id, int fd)
+{
+	if (n->kept[slot].fd)
+		close(n->kept[slot].fd - 1);
+	n->kept[slot].id = id;
+	n->kept[slot].fd = fd + 1;
+}
+
+int pn_names_keep_own(struct pn_names *n, const char *proc_root)
+{
+	char root[64 + PATH_MAX];
+	uint32_t id;
+	int fd;
+
+	snprintf(root, sizeof(root), "%s/self/root", proc_root);
+	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	id = mount_root_id(fd);
+	if (!id) {
+		close(fd);
+		return -ENOTSUP;
+	}
+	keep(n, 0, id, fd);
+	return 0;
+}
+
+void pn_names_keep(struct pn_names *n, uint32_t root_id)
+{
+	int fd;
+
+	if (!root_id || !n->rootfd || kept_fd(n, root_id) >= 0)
+		return;
+	if (!n->have_root_id) {
+		n->root_id = mount_root_id(n->rootfd - 1);
+		n->have_root_id = true;
+	}
+	if (n->root_id != root_id)
+		return;
+	fd = fcntl(n->rootfd - 1, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	keep(n, 1 + n->next_kept++ % (PN_NAMES_ROOTS - 1), root_id, fd);
 }
 
 /*
@@ -35,7 +114,7 @@ static int root_of(struct pn_names *n, const char *proc_root, int pid, uint64_t 
 	/* exited (a zombie's root is unreadable too), whatever errno says */
 	if (fd < 0)
 		return -ESRCH;
-	pn_names_reset(n);
+	forget_process(n);
 	n->pid = pid;
 	n->cgroup_id = cgroup_id;
 	n->rootfd = fd + 1;
@@ -134,12 +213,16 @@ static void stat_last(int dirfd, const char *last, struct stat *st)
 		st->st_mode = 0;
 }
 
-static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
-		   const char *path, bool follow, char *out, size_t outlen, struct stat *st)
+/*
+ * `path` looked up in rootfd; rootpath (PATH_MAX bytes) holds rootfd's own
+ * path once *have_rootpath says so.
+ */
+static int resolve_at(int rootfd, char *rootpath, bool *have_rootpath, const char *path,
+		      bool follow, char *out, size_t outlen, struct stat *st)
 {
 	char dir[PATH_MAX], dirpath[PATH_MAX];
 	const char *last, *rel;
-	int rootfd, dirfd, e;
+	int dirfd, e;
 	size_t rlen;
 
 	if (follow) {
@@ -153,9 +236,6 @@ static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t 
 		if (e)
 			return e;
 	}
-	rootfd = root_of(n, proc_root, pid, cgroup_id);
-	if (rootfd < 0)
-		return rootfd;
 	/*
 	 * No symlink on the way: ".." is then the physical parent too, and the
 	 * text normalized is where the kernel went.
@@ -176,9 +256,9 @@ static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t 
 	e = fd_path(dirfd, dirpath, sizeof(dirpath));
 	stat_last(dirfd, last, st);
 	close(dirfd);
-	if (!e && !n->have_rootpath) {
-		e = fd_path(rootfd, n->rootpath, sizeof(n->rootpath));
-		n->have_rootpath = !e;
+	if (!e && !*have_rootpath) {
+		e = fd_path(rootfd, rootpath, PATH_MAX);
+		*have_rootpath = !e;
 	}
 	if (e)
 		return e;
@@ -188,17 +268,17 @@ static int resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t 
 	 * here), so the directory's path inside the process's root is what
 	 * follows the root's own.
 	 */
-	rlen = strcmp(n->rootpath, "/") ? strlen(n->rootpath) : 0;
-	if (strncmp(dirpath, n->rootpath, rlen) || (dirpath[rlen] && dirpath[rlen] != '/'))
+	rlen = strcmp(rootpath, "/") ? strlen(rootpath) : 0;
+	if (strncmp(dirpath, rootpath, rlen) || (dirpath[rlen] && dirpath[rlen] != '/'))
 		return -EXDEV;
 	rel = dirpath[rlen] ? dirpath + rlen : "/";
 	return join(out, outlen, rel, last);
 }
 
-int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
-		     const char *path, bool follow, char *out, size_t outlen, struct stat *st)
+static int resolve(int rootfd, char *rootpath, bool *have_rootpath, const char *path, bool follow,
+		   char *out, size_t outlen, struct stat *st)
 {
-	int e = resolve(n, proc_root, pid, cgroup_id, path, follow, out, outlen, st);
+	int e = resolve_at(rootfd, rootpath, have_rootpath, path, follow, out, outlen, st);
 
 	/*
 	 * The object may be gone by the time the record is read (chmod f, then
@@ -206,6 +286,29 @@ int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_
 	 * that was since removed is the one case this gets wrong.
 	 */
 	if (e == -ENOENT && follow)
-		e = resolve(n, proc_root, pid, cgroup_id, path, false, out, outlen, st);
+		e = resolve_at(rootfd, rootpath, have_rootpath, path, false, out, outlen, st);
 	return e;
+}
+
+int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
+		     const char *path, bool follow, char *out, size_t outlen, struct stat *st)
+{
+	int rootfd = root_of(n, proc_root, pid, cgroup_id);
+
+	if (rootfd < 0)
+		return rootfd;
+	return resolve(rootfd, n->rootpath, &n->have_rootpath, path, follow, out, outlen, st);
+}
+
+int pn_names_resolve_kept(struct pn_names *n, uint32_t root_id, const char *path, bool follow,
+			  char *out, size_t outlen, struct stat *st)
+{
+	int rootfd = kept_fd(n, root_id);
+	/* rare (a process gone before its record was read): its path is asked each time */
+	char rootpath[PATH_MAX];
+	bool have_rootpath = false;
+
+	if (rootfd < 0)
+		return -ESRCH;
+	return resolve(rootfd, rootpath, &have_rootpath, path, follow, out, outlen, st);
 }

@@ -9,6 +9,16 @@
  * container ever leads into the agent's own root; the last name is kept as
  * it is (unlink, rename, rmdir, lstat never follow it).
  *
+ * A process that has exited has no root to ask. The roots its names were
+ * resolved in are kept by their mount id (the kernel's root_id of a record,
+ * path.bpf.h), the agent's own from the start: a short-lived `rm` is looked
+ * up in the root it had, exactly, while a root like it is kept. Only a root
+ * never seen before (a mount namespace whose processes all exited before
+ * one of their names was read) is left with no answer. A kept root pins its
+ * mount: at most PN_NAMES_ROOTS of them, the oldest replaced first; one
+ * whose namespace is gone has lost its submounts, and a name under one of
+ * them then reads as gone.
+ *
  * Cost: the root of the last process asked is kept open (records come in
  * runs from one process), and a directory part without symlinks is checked
  * with one openat2(RESOLVE_NO_SYMLINKS): then the text, normalized, is the
@@ -24,16 +34,37 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* The open root of one process; zero-initialized is empty. */
+/* Roots kept by mount id; slot 0 is the agent's own, never replaced. */
+#define PN_NAMES_ROOTS 16
+
+/* The open root of one process and the roots kept; zero-initialized is empty. */
 struct pn_names {
 	int pid;
 	uint64_t cgroup_id;
-	int rootfd; /* + 1: 0 is none, so a zeroed struct is empty */
+	int rootfd;	   /* + 1: 0 is none, so a zeroed struct is empty */
+	uint32_t root_id;  /* rootfd's mount id when it is that mount's root, else 0 */
+	bool have_root_id; /* root_id was asked */
 	bool have_rootpath;
 	char rootpath[PATH_MAX];
+	struct {
+		uint32_t id;
+		int fd; /* + 1, as rootfd */
+	} kept[PN_NAMES_ROOTS];
+	unsigned int next_kept;
 };
 
+/* Closes everything: the process's root and the kept ones. */
 void pn_names_reset(struct pn_names *n);
+
+/* Keeps the agent's own root (slot 0). 0, or -errno. */
+int pn_names_keep_own(struct pn_names *n, const char *proc_root);
+
+/*
+ * After a lookup through a process: keeps its root under `root_id` (a
+ * record's), if that is the root's own mount id and no root of that id is
+ * kept yet. 0 does nothing.
+ */
+void pn_names_keep(struct pn_names *n, uint32_t root_id);
 
 /*
  * A directory fd (O_PATH) for every name of `path` but the last, looked up
@@ -56,5 +87,9 @@ int pn_names_open_parent(struct pn_names *n, const char *proc_root, int pid, uin
  */
 int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_t cgroup_id,
 		     const char *path, bool follow, char *out, size_t outlen, struct stat *st);
+
+/* pn_names_resolve() in the root kept under `root_id`; -ESRCH when none is. */
+int pn_names_resolve_kept(struct pn_names *n, uint32_t root_id, const char *path, bool follow,
+			  char *out, size_t outlen, struct stat *st);
 
 #endif

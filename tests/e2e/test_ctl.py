@@ -46,6 +46,19 @@ class Events:
         self.proc.send_signal(sig)
         return self.wait()
 
+    def wait_signals_blocked(self, timeout=30):
+        """Until SIGINT and SIGTERM are blocked (events.c does it before connecting): a signal
+        sent earlier kills the process, however long the test slept (seconds under emulation)."""
+        want = 1 << (signal.SIGINT - 1) | 1 << (signal.SIGTERM - 1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                blk = next(int(l.split()[1], 16) for l in f if l.startswith("SigBlk:"))
+            if blk & want == want:
+                return
+            time.sleep(0.02)
+        raise AssertionError("panoptesctl events never blocked SIGINT and SIGTERM")
+
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -393,6 +406,7 @@ class Ctl(CtlCase):
             # SIGINT while events waits for that connection: exit 0 at once
             waiting = Events(mute, "--timeout", "60")
             self.streams.append(waiting)
+            waiting.wait_signals_blocked()
             time.sleep(1)
             t0 = time.monotonic()
             self.assertEqual(waiting.stop(signal.SIGINT), (0, "", ""))

@@ -204,10 +204,12 @@ class Evasion(AgentCase):
 
 
 class UnresolvedName(AgentCase):
-    """A name the agent reads after its process and cgroup are gone cannot be
-    looked up again as that process saw it: flagged, in panoptesd's JSON, the
-    native gRPC Event and `panoptesctl events`, and given to every subject
-    that wants the event, since a symlink in it may have led anywhere."""
+    """A name the agent reads after its process and cgroup are gone is looked up
+    in the root that process had, while the agent holds a root like it (its own
+    namespace's, or one it resolved a name in before). A root never seen before
+    leaves no way to ask: the name is flagged, in panoptesd's JSON, the native
+    gRPC Event and `panoptesctl events`, and given to every subject that wants
+    the event, since a symlink in it may have led anywhere."""
     cgroup_name = "evasion-unresolved"
 
     def stopped(self, pid, timeout=5):
@@ -221,7 +223,7 @@ class UnresolvedName(AgentCase):
 
     def test_name_read_after_the_cgroup_emptied(self):
         d = self.tmp.path
-        for name in ("gone", "kept", "through"):
+        for name in ("gone", "kept", "own", "through"):
             open(f"{d}/{name}", "w").close()
         outside = tempfile.mkdtemp(prefix="pn-outside-")
         self.addCleanup(shutil.rmtree, outside, True)
@@ -246,21 +248,25 @@ class UnresolvedName(AgentCase):
         self.agent.wait_for(lambda ev: len(ev) >= 1)
         sleeper.kill()
         sleeper.wait()
-        # the second is read only after the cgroup emptied
+        # the others are read only after the cgroup emptied: one from the agent's own mount
+        # namespace, two from a new one whose only process has exited
         self.agent.signal(signal.SIGSTOP)
         try:
             self.stopped(self.agent.proc.pid)
-            self.cg.run([WORKLOAD, f"unlink:{d}/gone", f"unlink:{outside}/l/through"])
+            self.cg.run([WORKLOAD, f"unlink:{outside}/l/own"])
+            self.cg.run(["unshare", "--mount", WORKLOAD, f"unlink:{d}/gone",
+                         f"unlink:{outside}/l/through"])
         finally:
             self.agent.signal(signal.SIGCONT)
-        self.assertFalse(os.path.exists(f"{d}/through"))
-        # the text of the second names no watched path; the flag sends it to the watch
-        want = [(f"{d}/kept", None), (f"{d}/gone", True), (f"{outside}/l/through", True)]
-        events = self.agent.wait_for(lambda ev: len(ev) >= 3)
+        self.assertFalse(os.path.exists(f"{d}/own") or os.path.exists(f"{d}/through"))
+        # the text of the last names no watched path; the flag sends it to the watch
+        want = [(f"{d}/kept", None), (f"{d}/own", None), (f"{d}/gone", True),
+                (f"{outside}/l/through", True)]
+        events = self.agent.wait_for(lambda ev: len(ev) >= 4)
         events = self.agent.settle()
         self.assertEqual([(e["event"], e["path"], e.get("unresolved")) for e in events],
                          [("DELETE", p, u) for p, u in want])
-        reader.wait_count(3)
+        reader.wait_count(4)
         self.assertEqual([(e.path, e.unresolved) for e in reader.settle()],
                          [(p, bool(u)) for p, u in want])
         ctl.send_signal(signal.SIGINT)

@@ -4,7 +4,9 @@
  * test's own: symlinks and ".." in the directory part are followed as the
  * kernel follows them, the last name never.
  */
+#define _GNU_SOURCE /* statx */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -192,10 +194,72 @@ static void test_stat_of_the_object(void **state)
 	assert_int_equal(unlink(p), 0);
 }
 
+/* the mount id of this process's root, as the kernel puts it in a record */
+static uint32_t own_root_id(void)
+{
+	struct statx stx;
+
+	assert_int_equal(statx(AT_FDCWD, "/", 0, STATX_MNT_ID, &stx), 0);
+	assert_true(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+	return (uint32_t)stx.stx_mnt_id;
+}
+
+static int resolve_kept(uint32_t id, const char *rel, char *out)
+{
+	char in[PATH_MAX];
+
+	pathf(in, rel);
+	return pn_names_resolve_kept(&names, id, in, false, out, PATH_MAX, NULL);
+}
+
+/*
+ * A root is kept by the mount id the kernel gives, and only a root that is
+ * that mount's own: learned from a lookup through a process, or the agent's
+ * own from the start; lookups in it are exact.
+ */
+static void test_kept_roots(void **state)
+{
+	char in[PATH_MAX], out[PATH_MAX], want[PATH_MAX];
+	uint32_t id = own_root_id();
+
+	(void)state;
+	pathf(want, "real/sub/x");
+	pn_names_reset(&names);
+	assert_int_equal(resolve_kept(id, "l/sub/x", out), -ESRCH);
+	/* learned: after a lookup through this process, under its own id only */
+	pathf(in, "l/sub/x");
+	assert_int_equal(
+		pn_names_resolve(&names, "/proc", getpid(), 0, in, false, out, sizeof(out), NULL),
+		0);
+	pn_names_keep(&names, id + 1);
+	assert_int_equal(resolve_kept(id + 1, "l/sub/x", out), -ESRCH);
+	assert_int_equal(resolve_kept(id, "l/sub/x", out), -ESRCH);
+	pn_names_keep(&names, id);
+	assert_int_equal(resolve_kept(id, "l/sub/x", out), 0);
+	assert_string_equal(out, want);
+	/* the same root is not kept twice, and 0 (a chroot inside a mount) never */
+	pn_names_keep(&names, id);
+	assert_int_equal(names.kept[2].fd, 0);
+	assert_int_equal(resolve_kept(0, "l/sub/x", out), -ESRCH);
+	/* symlinks and ".." on the way, as through the process */
+	pathf(want, "real/f");
+	assert_int_equal(resolve_kept(id, "real/sub/../up/real/f", out), 0);
+	assert_string_equal(out, want);
+	pn_names_reset(&names);
+	assert_int_equal(resolve_kept(id, "l/sub/x", out), -ESRCH);
+	/* the agent's own, with no process asked */
+	assert_int_equal(pn_names_keep_own(&names, "/proc"), 0);
+	assert_int_equal(resolve_kept(id, "l/f", out), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(pn_names_keep_own(&names, "/nonexistent"), -ENOENT);
+	assert_int_equal(resolve_kept(id, "l/f", out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symlinked_directory),
+		cmocka_unit_test(test_kept_roots),
 		cmocka_unit_test(test_dotdot_is_physical),
 		cmocka_unit_test(test_follow_last),
 		cmocka_unit_test(test_gone),
