@@ -1,19 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#define _GNU_SOURCE /* AT_EMPTY_PATH */
 #include "consumer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "format.h"
-#include "names.h"
+#include "lookups.h"
 #include "pathutil.h"
 #include "rules.h"
 
@@ -37,14 +34,13 @@ void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_outp
 	c->proc_root = "/proc";
 	c->out = out;
 	pn_consumer_sync_clock(c);
-	/* without it, names of the agent's own namespace are looked up like any other */
-	(void)pn_names_keep_own(&c->names, c->proc_root);
+	pn_lookups_init(&c->lookups, PN_LOOKUPS_TIMEOUT_MS);
 }
 
 void pn_consumer_clear(struct pn_consumer *c)
 {
 	if (c)
-		pn_names_reset(&c->names);
+		pn_lookups_stop(&c->lookups);
 }
 
 /*
@@ -108,20 +104,11 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
  * truncate... by name), whether the file has other hard links (record.bpf.h
  * flags the same for a change through a descriptor). Asked of the
  * filesystem as the process sees it, inside its root (names.h: no symlink
- * of a container reaches the agent's own files). The object may be gone
- * already; then it stays a file with one link.
+ * of a container reaches the agent's own files), by lookups.h. The object
+ * may be gone already; then it stays a file with one link.
  *
- * A name resolved (resolve_name) comes with its stat from the same lookup;
- * the others are asked here.
+ * The event's own: a type the kernel told is kept, links matter for a change only.
  */
-static int inode_flags(const struct stat *st)
-{
-	if (S_ISDIR(st->st_mode))
-		return PN_REC_ISDIR;
-	return S_ISREG(st->st_mode) && st->st_nlink > 1 ? PN_REC_MULTILINK : 0;
-}
-
-/* The event's own: a type the kernel told is kept, links matter for a change only. */
 static void set_inode_flags(struct pn_event *ev, int flags)
 {
 	if (!(ev->flags & PN_REC_TYPE_UNKNOWN))
@@ -131,71 +118,49 @@ static void set_inode_flags(struct pn_event *ev, int flags)
 	ev->flags |= (uint32_t)flags;
 }
 
-/* inode_flags() of `path` through `pid`, or -1: nothing to see through it. */
-static int inode_flags_as(struct pn_consumer *c, int pid, uint64_t cgroup_id, const char *path)
-{
-	const char *last;
-	struct stat st;
-	int fd = pn_names_open_parent(&c->names, c->proc_root, pid, cgroup_id, path, &last), r;
-
-	if (fd < 0)
-		return fd == -ESRCH ? -1 : 0;
-	r = fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW | (*last ? 0 : AT_EMPTY_PATH));
-	close(fd);
-	return r ? 0 : inode_flags(&st);
-}
-
-/* Whether a by-name record needs inode_flags_as(): its type or its links are unknown. */
+/* Whether a by-name record needs the inode looked up: its type or its links are unknown. */
 static bool inode_unknown(const struct pn_event *ev, bool walked)
 {
 	return (ev->flags & PN_REC_TYPE_UNKNOWN) ||
 	       (!walked && !(ev->flags & PN_REC_ISDIR) && (ev->ops & (PN_ATTRIB | PN_MODIFY)));
 }
 
-static void resolve_inode(struct pn_consumer *c, struct pn_event *ev)
+static bool copy_name(char *dst, const char *src)
 {
-	int flags = inode_flags_as(c, (int)ev->tgid, ev->cgroup_id, ev->path);
+	size_t n = strlen(src);
 
-	/*
-	 * A short-lived process (chmod, mv) has often exited by now (a
-	 * zombie's root is unreadable too): ask through another process of
-	 * the watched cgroup, which sees the same filesystem.
-	 */
-	if (flags < 0) {
-		int pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
-
-		flags = pid > 0 ? inode_flags_as(c, pid, ev->watch_cgroup_id, ev->path) : 0;
-	}
-	set_inode_flags(ev, flags);
+	if (n >= PN_PATH_MAX)
+		return false;
+	memcpy(dst, src, n + 1);
+	return true;
 }
 
 /*
- * A name the process passed as text, into dst as its kernel resolved it
- * (names.h): through the process; once it has exited, in the root it had
- * (`root_id`, the record's) if that is kept, else through another process
- * of the watched cgroup. -ESRCH when none is there to ask, else -errno (the
- * directory is gone too). `st` (may be NULL): the object's stat, from the
- * same lookup.
+ * The lookups one record needs, on the worker (lookups.h); NULL when they
+ * were not answered (timed out, skipped): then nothing is known of them.
  */
-static int resolve_name(struct pn_consumer *c, const struct pn_event *ev, uint32_t root_id,
-			const char *text, bool follow, char *dst, struct stat *st)
+static const struct pn_lookup_res *look_up(struct pn_consumer *c, const struct pn_event *ev,
+					   const struct pn_record *rec, const char *text,
+					   const char *old_text, bool inode)
 {
-	int e = pn_names_resolve(&c->names, c->proc_root, (int)ev->tgid, ev->cgroup_id, text,
-				 follow, dst, PN_PATH_MAX, st);
-	int pid;
+	struct pn_lookup *job = pn_lookups_begin(&c->lookups);
+	struct pn_lookup_req *q;
 
-	if (!e)
-		pn_names_keep(&c->names, root_id);
-	if (e != -ESRCH)
-		return e;
-	e = pn_names_resolve_kept(&c->names, root_id, text, follow, dst, PN_PATH_MAX, st);
-	if (e != -ESRCH)
-		return e;
-	pid = pn_registry_pid_in(c->registry, ev->watch_cgroup_id, (int)ev->tgid);
-	if (pid <= 0)
-		return -ESRCH;
-	return pn_names_resolve(&c->names, c->proc_root, pid, ev->watch_cgroup_id, text, follow,
-				dst, PN_PATH_MAX, st);
+	if (!job)
+		return NULL;
+	q = &job->req;
+	q->proc_root = c->proc_root;
+	q->registry = c->registry;
+	q->tgid = (int)ev->tgid;
+	q->cgroup_id = ev->cgroup_id;
+	q->watch_cgroup_id = ev->watch_cgroup_id;
+	q->root_id = rec->root_id;
+	q->follow = rec->flags2 & PN_REC2_FOLLOWS;
+	/* each fits: the record's own names are at most PN_PATH_MAX with their NUL */
+	q->name = text && copy_name(q->text, text);
+	q->old = old_text && copy_name(q->old_text, old_text);
+	q->inode = inode && copy_name(q->inode_path, ev->path);
+	return pn_lookups_wait(&c->lookups) ? NULL : &job->res;
 }
 
 /*
@@ -236,11 +201,9 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	struct pn_consumer *c = ctx;
 	const char *data = (const char *)(rec + 1);
 	char path_buf[PN_PATH_MAX], old_path_buf[PN_PATH_MAX];
-	char real_buf[PN_PATH_MAX], real_old_buf[PN_PATH_MAX];
-	const char *path, *old_path = NULL;
+	const char *path, *old_path = NULL, *name, *old_name = NULL;
 	bool walked = !(rec->flags & PN_REC_NAME_UNRESOLVED), need_inode;
 	struct pn_event ev;
-	struct stat st;
 
 	count(&c->records);
 	/* a record flagged NAMED without the name it promises is as malformed as a cut one */
@@ -285,30 +248,26 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	 * matched by its text and flagged (rules.h). A truncated one is
 	 * incomplete text: the truncated rule covers it.
 	 */
+	name = !walked && !(rec->flags & PN_REC_TRUNCATED) ? data : NULL;
+	if (!walked && ev.old_path && !(rec->flags & (PN_REC_NAMED | PN_REC_OLD_TRUNCATED)))
+		old_name = data + rec->path_len;
 	need_inode = inode_unknown(&ev, walked);
-	if (!walked && !(rec->flags & PN_REC_TRUNCATED)) {
-		int e = resolve_name(c, &ev, rec->root_id, data, rec->flags2 & PN_REC2_FOLLOWS,
-				     real_buf, need_inode ? &st : NULL);
+	if (name || old_name || need_inode) {
+		const struct pn_lookup_res *res = look_up(c, &ev, rec, name, old_name, need_inode);
 
-		if (!e) {
-			ev.path = real_buf;
-			/* the lookup that resolved the name saw the object: one lookup, not two */
-			if (need_inode)
-				set_inode_flags(&ev, inode_flags(&st));
-			need_inode = false;
-		} else {
-			ev.flags |= PN_EV_UNRESOLVED | (e == -ESRCH ? PN_EV_ANYWHERE : 0);
-		}
-	}
-	if (!walked && ev.old_path && !(rec->flags & (PN_REC_NAMED | PN_REC_OLD_TRUNCATED))) {
-		if (!resolve_name(c, &ev, rec->root_id, data + rec->path_len, false, real_old_buf,
-				  NULL))
-			ev.old_path = real_old_buf;
-		else
+		/* not answered: as a name no process could resolve, sent to every subject */
+		if (name && res && !res->e)
+			ev.path = res->real;
+		else if (name)
+			ev.flags |=
+				PN_EV_UNRESOLVED | (!res || res->e == -ESRCH ? PN_EV_ANYWHERE : 0);
+		if (old_name && res && !res->old_e)
+			ev.old_path = res->real_old;
+		else if (old_name)
 			ev.flags |= PN_EV_OLD_UNRESOLVED;
+		if (need_inode && res)
+			set_inode_flags(&ev, res->inode_flags);
 	}
-	if (need_inode)
-		resolve_inode(c, &ev);
 
 	pn_registry_dispatch(c->registry, &ev, emit, c);
 	return 0;

@@ -69,6 +69,8 @@ static void print_text(const Panoptes__V1__Status *st)
 	printf("%-16s %s\n", "insecure listen", st->insecure_listen ? "yes" : "no");
 	printf("%-16s %" PRIu64 " (%" PRIu64 " refused)\n", "policy reloads", st->policy_reloads,
 	       st->policy_reload_failures);
+	printf("%-16s %" PRIu64 " timed out, %" PRIu64 " skipped\n", "name lookups",
+	       st->lookups_timed_out, st->lookups_skipped);
 	printf("%-16s", "kernel counters");
 #define TEXT(name, metric, help) printf(" " #name "=%" PRIu64, k->name);
 	PN_COUNTERS(TEXT)
@@ -109,6 +111,8 @@ static void print_json(const Panoptes__V1__Status *st)
 	json_kbool(&j, "insecure_listen", st->insecure_listen);
 	json_ku64(&j, "policy_reloads", st->policy_reloads);
 	json_ku64(&j, "policy_reload_failures", st->policy_reload_failures);
+	json_ku64(&j, "lookups_timed_out", st->lookups_timed_out);
+	json_ku64(&j, "lookups_skipped", st->lookups_skipped);
 	json_object_end(&j);
 	json_end(&j);
 }

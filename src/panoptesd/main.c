@@ -254,6 +254,10 @@ static void agent_status(void *ctx, struct pn_agent_status *out)
 	out->malformed = atomic_load_explicit(&a->consumer->malformed, memory_order_relaxed);
 	out->events = atomic_load_explicit(&a->consumer->matched, memory_order_relaxed);
 	out->dropped = atomic_load_explicit(&a->consumer->dropped, memory_order_relaxed);
+	out->lookups_timed_out =
+		atomic_load_explicit(&a->consumer->lookups.timed_out, memory_order_relaxed);
+	out->lookups_skipped =
+		atomic_load_explicit(&a->consumer->lookups.skipped, memory_order_relaxed);
 	out->policy_reloads = atomic_load_explicit(&policy_reloads, memory_order_relaxed);
 	out->policy_reload_failures =
 		atomic_load_explicit(&policy_reload_failures, memory_order_relaxed);
@@ -442,9 +446,12 @@ static void log_counters(struct pn_capture *cap, const struct pn_consumer *cons)
 			      (unsigned long long)k.name);
 	PN_COUNTERS(LOG)
 #undef LOG
-	pn_info("counters:%s; records %llu malformed %llu events written %llu dropped %llu", kernel,
-		(unsigned long long)cons->records, (unsigned long long)cons->malformed,
-		(unsigned long long)cons->matched, (unsigned long long)cons->dropped);
+	pn_info("counters:%s; records %llu malformed %llu events written %llu dropped %llu"
+		" lookups timed out %llu skipped %llu",
+		kernel, (unsigned long long)cons->records, (unsigned long long)cons->malformed,
+		(unsigned long long)cons->matched, (unsigned long long)cons->dropped,
+		(unsigned long long)cons->lookups.timed_out,
+		(unsigned long long)cons->lookups.skipped);
 }
 
 /*
@@ -706,6 +713,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	pn_consumer_init(&cons, NULL, cfg.output, cfg.node, stdout);
+	cons.lookups.timeout_ms = cfg.lookup_timeout_ms;
 	copts.backend = cfg.backend;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
 	copts.coalesce_ms = cfg.coalesce_ms;

@@ -13,6 +13,7 @@
 #include "events.h"
 #include "panoptes_event.h"
 #include "format.h"
+#include "lookups.h"
 #include "macros.h"
 #include "pathutil.h"
 #include "text.h"
@@ -63,6 +64,10 @@ static const char usage_text[] =
 	"  --coalesce-ms N          repeated reads (writes) of one open file are one ACCESS\n"
 	"                           (MODIFY) per N ms at most, 0 to 60000 (default 1000;\n"
 	"                           0 = every read and write reported)\n"
+	"  --lookup-timeout-ms N    how long the reader waits for one lookup of a name in\n"
+	"                           a container's filesystem, 1 to 10000 (default 100);\n"
+	"                           past it the event is reported with the name flagged\n"
+	"                           unresolved (docs/events.md)\n"
 	"  --nice N                 the ring buffer reader's nice value, -20 to 19 (default\n"
 	"                           -10: under CPU contention the workloads that cause\n"
 	"                           events wait, rather than their events being dropped)\n"
@@ -153,6 +158,7 @@ enum {
 	OPT_RINGBUF_MB,
 	OPT_BATCH_US,
 	OPT_COALESCE_MS,
+	OPT_LOOKUP_TIMEOUT_MS,
 	OPT_NICE,
 	OPT_VERBOSE,
 	OPT_VERSION,
@@ -204,6 +210,7 @@ static const struct option long_options[] = {
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 	{ "batch-us", required_argument, NULL, OPT_BATCH_US },
 	{ "coalesce-ms", required_argument, NULL, OPT_COALESCE_MS },
+	{ "lookup-timeout-ms", required_argument, NULL, OPT_LOOKUP_TIMEOUT_MS },
 	{ "nice", required_argument, NULL, OPT_NICE },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
@@ -643,6 +650,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	 * written (docs/events.md "Coalescing").
 	 */
 	cfg->coalesce_ms = 1000;
+	cfg->lookup_timeout_ms = PN_LOOKUPS_TIMEOUT_MS;
 	cfg->nice = -10;
 	cfg->backend = "auto";
 	cfg->pin_path = "/sys/fs/bpf/panoptes";
@@ -731,6 +739,16 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->coalesce_ms = (unsigned)v;
+			break;
+		case OPT_LOOKUP_TIMEOUT_MS:
+			if (parse_long(optarg, 1, 10000, &v)) {
+				snprintf(err, errlen,
+					 "--lookup-timeout-ms: expected 1 to 10000, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->lookup_timeout_ms = (unsigned)v;
 			break;
 		case OPT_NICE:
 			if (parse_long(optarg, -20, 19, &v)) {

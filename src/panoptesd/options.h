@@ -21,7 +21,8 @@ struct pn_config {
 	unsigned batch_us; /* pause after a wakeup that found records */
 	unsigned
 		coalesce_ms; /* repeats of a file's last ACCESS/MODIFY folded this long; 0 = none */
-	int nice;	     /* of the ring buffer reader (main) thread */
+	unsigned lookup_timeout_ms; /* the consumer's wait for one name lookup */
+	int nice;		    /* of the ring buffer reader (main) thread */
 	const char *backend;
 	const char *pin_path;	    /* "" = no pins */
 	bool keep_on_exit;	    /* leave the programs pinned and capturing at stop */

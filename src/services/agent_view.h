@@ -29,6 +29,8 @@ struct pn_agent_status {
 	uint64_t dropped;		 /* events matched but not written (no memory) */
 	uint64_t policy_reloads;	 /* SIGHUP reloads of the policy files that succeeded */
 	uint64_t policy_reload_failures; /* and those refused (the old policy kept) */
+	uint64_t lookups_timed_out;	 /* name lookups waited for past --lookup-timeout-ms */
+	uint64_t lookups_skipped;	 /* name lookups not tried (lookups.h bounds) */
 };
 
 struct pn_agent_view {

@@ -102,6 +102,12 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 	counter(f, "panoptes_events_dropped_total",
 		"Events matched but not written: no memory for the line.",
 		atomic_load_explicit(&src->consumer->dropped, memory_order_relaxed));
+	counter(f, "panoptes_name_lookups_timed_out_total",
+		"Name lookups in a container's filesystem not answered within --lookup-timeout-ms.",
+		atomic_load_explicit(&src->consumer->lookups.timed_out, memory_order_relaxed));
+	counter(f, "panoptes_name_lookups_skipped_total",
+		"Name lookups not tried: lookups stuck, or their time for this second spent.",
+		atomic_load_explicit(&src->consumer->lookups.skipped, memory_order_relaxed));
 	if (src->policy_reloads && src->policy_reload_failures) {
 		counter(f, "panoptes_policy_reloads_total",
 			"Reloads of the policy files (SIGHUP) that installed them.",

@@ -453,6 +453,8 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 	st->insecure_listen = pn_rpc_insecure(rpc);
 	st->policy_reloads = as.policy_reloads;
 	st->policy_reload_failures = as.policy_reload_failures;
+	st->lookups_timed_out = as.lookups_timed_out;
+	st->lookups_skipped = as.lookups_skipped;
 	if (!ok) {
 		protobuf_c_message_free_unpacked(&st->base, NULL);
 		snprintf(msg, msglen, "out of memory");

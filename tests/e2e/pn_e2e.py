@@ -27,6 +27,7 @@ import unittest
 PANOPTESD = os.environ.get("PANOPTESD", "panoptesd")
 WORKLOAD = os.environ.get("PN_WORKLOAD", "pn_workload")
 ATTACK = os.environ.get("PN_ATTACK", "pn_attack")
+SLOWFS = os.environ.get("PN_SLOWFS", "pn_slowfs")
 BACKEND = os.environ.get("PN_BACKEND", "")
 
 # counters() key -> the /metrics family it is read from
@@ -44,6 +45,8 @@ COUNTER_METRICS = {
     "malformed": "panoptes_records_malformed_total",
     "written": "panoptes_events_written_total",
     "events_dropped": "panoptes_events_dropped_total",
+    "lookups_timed_out": "panoptes_name_lookups_timed_out_total",
+    "lookups_skipped": "panoptes_name_lookups_skipped_total",
 }
 
 

@@ -151,7 +151,8 @@ class Ctl(CtlCase):
         self.assertEqual((st["watches"], st["cgroups"], st["streams"], st["stream_drops"],
                           st["stream_cuts"], st["streams_refused"], st["stream_queue_bytes"],
                           st["insecure_listen"], st["policy_reloads"],
-                          st["policy_reload_failures"]), (0, 0, 0, 0, 0, 0, 0, False, 0, 0))
+                          st["policy_reload_failures"], st["lookups_timed_out"],
+                          st["lookups_skipped"]), (0, 0, 0, 0, 0, 0, 0, False, 0, 0, 0, 0))
         self.assertIn("pn_sys_exit" if self.agent.backend == "syscalls" else "pn_end_open",
                       st["programs"])
         self.assertEqual(sorted(st["kernel"]), sorted(
@@ -165,10 +166,11 @@ class Ctl(CtlCase):
                                       "malformed", "events", "events dropped", "streams",
                                       "stream drops", "stream cuts", "streams refused",
                                       "stream bytes", "insecure listen", "policy reloads",
-                                      "kernel counters"])
+                                      "name lookups", "kernel counters"])
         self.assertEqual((rows["version"], rows["node"], rows["backend"], rows["watches"],
-                          rows["insecure listen"], rows["policy reloads"]),
-                         ("0.1.0", NODE, self.agent.backend, "0", "no", "0 (0 refused)"))
+                          rows["insecure listen"], rows["policy reloads"], rows["name lookups"]),
+                         ("0.1.0", NODE, self.agent.backend, "0", "no", "0 (0 refused)",
+                          "0 timed out, 0 skipped"))
         self.assertEqual(rows["programs"],
                          f"{len(st['programs'])}: " + " ".join(st["programs"]))
 

@@ -19,7 +19,7 @@ import tempfile
 import time
 import unittest
 
-from pn_e2e import ATTACK, WORKLOAD, Agent, AgentCase, enter_cgroup
+from pn_e2e import ATTACK, SLOWFS, WORKLOAD, Agent, AgentCase, enter_cgroup
 from pn_grpc import Api, GrpcAgent, StreamReader, channel
 from runc_bundle import ContainerCase, RuncContainer
 
@@ -275,6 +275,93 @@ class UnresolvedName(AgentCase):
         self.assertEqual([(e["path"], e.get("unresolved")) for e in map(json.loads,
                                                                          out.splitlines())],
                          want)
+
+
+class StuckLookup(AgentCase):
+    """A filesystem that never answers the agent (a container's FUSE server, a
+    hung network mount) cannot stop its events: a name the agent looks up
+    there is given --lookup-timeout-ms, then reported flagged unresolved,
+    while the next names, elsewhere, are looked up by a new worker. Past
+    PN_LOOKUPS_STUCK stuck lookups, or their time spent, names are not looked
+    up at all until the filesystem answers again (src/agent/lookups.h)."""
+    cgroup_name = "evasion-stuck"
+
+    def mount_slowfs(self, mnt):
+        if not os.path.exists("/dev/fuse"):
+            self.skipTest("no /dev/fuse: the kernel has no FUSE")
+        os.mkdir(mnt)
+        fs = subprocess.Popen([SLOWFS, mnt], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+
+        def unmount():
+            fs.stdin.close()
+            try:
+                fs.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                fs.kill()
+                fs.wait()
+                subprocess.run(["umount", "-l", mnt], capture_output=True)
+            fs.stdout.close()
+        self.addCleanup(unmount)
+        self.assertEqual(fs.stdout.readline(), "mounted\n", "pn_slowfs did not mount")
+        return fs
+
+    def tell(self, fs, command):
+        fs.stdin.write(command + "\n")
+        fs.stdin.flush()
+        self.assertEqual(fs.stdout.readline(), "ok\n")
+
+    def threads(self):
+        return len(os.listdir(f"/proc/{self.agent.proc.pid}/task"))
+
+    def test_lookup_in_a_filesystem_that_never_answers(self):
+        d = self.tmp.path
+        mnt = f"{d}/fuse"
+        fs = self.mount_slowfs(mnt)
+        open(f"{d}/plain", "w").close()
+        open(f"{d}/after", "w").close()
+        self.agent = Agent(["--watch-cgroup", self.cg.path, "--path", d, "--recursive",
+                            "--events", "delete", "--lookup-timeout-ms", "100"])
+        names = self.agent.backend == "syscalls"  # the vfs backend looks nothing up
+        idle = self.threads()
+        self.tell(fs, f"hang {self.agent.proc.pid}")
+
+        def unlink(*paths, n):
+            start = time.monotonic()
+            self.cg.run([WORKLOAD] + [f"unlink:{p}" for p in paths])
+            self.agent.wait_for(lambda ev: len(ev) >= n, timeout=10)
+            # the consumer waited 100 ms a lookup at most, not for the filesystem
+            self.assertLess(time.monotonic() - start, 5, ([e["path"] for e in self.agent.lines],
+                                                          self.agent.counters()))
+            return [(e["path"], e.get("unresolved")) for e in self.agent.lines[n - len(paths):n]]
+
+        flag = True if names else None
+        self.assertEqual(unlink(f"{mnt}/d/f1", n=1), [(f"{mnt}/d/f1", flag)])
+        # a name elsewhere is looked up by a new worker while the first waits
+        time.sleep(1.1)  # the lookups' time allowance refilled
+        self.assertEqual(unlink(f"{d}/plain", n=2), [(f"{d}/plain", None)])
+        # a burst into the stuck filesystem: bounded by the stuck workers and the allowance
+        burst = [f"{mnt}/d/b{i}" for i in range(6)]
+        self.assertEqual(unlink(*burst, n=8), [(p, flag) for p in burst])
+        c = self.agent.counters()
+        if names:
+            self.assertEqual(c["lookups_timed_out"] + c["lookups_skipped"], 7, c)
+            self.assertTrue(1 <= c["lookups_timed_out"] <= 4, c)
+        else:
+            self.assertEqual((c["lookups_timed_out"], c["lookups_skipped"]), (0, 0), c)
+        # the filesystem answers again: the stuck workers end, names resolve
+        self.tell(fs, "release")
+        time.sleep(1.1)
+        self.assertEqual(unlink(f"{mnt}/d/f2", f"{d}/after", n=10),
+                         [(f"{mnt}/d/f2", None), (f"{d}/after", None)])
+        deadline = time.monotonic() + 10
+        while self.threads() > idle + names and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.threads(), idle + names, "stuck workers not joined")
+        self.assertEqual(self.agent.settle(), self.agent.lines[:10])
+        c2 = self.agent.counters()
+        self.assertEqual((c2["lookups_timed_out"], c2["lookups_skipped"]),
+                         (c["lookups_timed_out"], c["lookups_skipped"]))
 
 
 class ContainerEvasion(ContainerCase):

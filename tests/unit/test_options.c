@@ -66,6 +66,7 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_int_equal(cfg.ringbuf_mb, 4);
 	assert_int_equal(cfg.batch_us, 200);
 	assert_int_equal(cfg.coalesce_ms, 1000);
+	assert_int_equal(cfg.lookup_timeout_ms, 100);
 	assert_int_equal(cfg.nice, -10);
 	assert_null(cfg.flag_watch.watch);
 	pn_config_clear(&cfg);
@@ -98,6 +99,8 @@ static void argusd_single_dash_tls_flags(void **state)
 						 "0",
 						 "--coalesce-ms",
 						 "0",
+						 "--lookup-timeout-ms",
+						 "10000",
 						 "--ringbuf-mb",
 						 "16",
 						 "--nice",
@@ -118,6 +121,7 @@ static void argusd_single_dash_tls_flags(void **state)
 	assert_int_equal(cfg.max_request_bytes, 65536);
 	assert_int_equal(cfg.batch_us, 0);
 	assert_int_equal(cfg.coalesce_ms, 0);
+	assert_int_equal(cfg.lookup_timeout_ms, 10000);
 	assert_int_equal(cfg.ringbuf_mb, 16);
 	assert_int_equal(cfg.nice, 0);
 	pn_config_clear(&cfg);
@@ -155,6 +159,10 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--stream-queue", "lots", NULL });
 	expect_error("--batch-us: expected 0 to 100000, got \"-1\"",
 		     (const char *[]){ "--batch-us", "-1", NULL });
+	expect_error("--lookup-timeout-ms: expected 1 to 10000, got \"0\"",
+		     (const char *[]){ "--lookup-timeout-ms", "0", NULL });
+	expect_error("--lookup-timeout-ms: expected 1 to 10000, got \"10001\"",
+		     (const char *[]){ "--lookup-timeout-ms", "10001", NULL });
 	expect_error("--coalesce-ms: expected 0 to 60000, got \"-1\"",
 		     (const char *[]){ "--coalesce-ms", "-1", NULL });
 	expect_error("--coalesce-ms: expected 0 to 60000, got \"60001\"",
