@@ -11,6 +11,7 @@
 
 #include "format.h"
 #include "lookups.h"
+#include "names.h"
 #include "pathutil.h"
 #include "rules.h"
 
@@ -155,6 +156,9 @@ static const struct pn_lookup_res *look_up(struct pn_consumer *c, const struct p
 	q->cgroup_id = ev->cgroup_id;
 	q->watch_cgroup_id = ev->watch_cgroup_id;
 	q->root_id = rec->root_id;
+	/* the call's wall-clock time, clamped as {time} is (any ts_ns a record holds) */
+	q->links_since_ns =
+		pn_format_realtime_ns(rec->ts_ns, c->realtime_offset_ns) - PN_NAMES_CTIME_SLACK_NS;
 	q->follow = rec->flags2 & PN_REC2_FOLLOWS;
 	/* each fits: the record's own names are at most PN_PATH_MAX with their NUL */
 	q->name = text && copy_name(q->text, text);
@@ -255,12 +259,17 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	if (name || old_name || need_inode) {
 		const struct pn_lookup_res *res = look_up(c, &ev, rec, name, old_name, need_inode);
 
-		/* not answered: as a name no process could resolve, sent to every subject */
+		/*
+		 * Not answered, no root to ask, or a symlink on the way changed
+		 * since the call: it may have led anywhere, so every subject.
+		 */
 		if (name && res && !res->e)
 			ev.path = res->real;
 		else if (name)
 			ev.flags |=
-				PN_EV_UNRESOLVED | (!res || res->e == -ESRCH ? PN_EV_ANYWHERE : 0);
+				PN_EV_UNRESOLVED |
+				(!res || res->e == -ESRCH || res->e == -ESTALE ? PN_EV_ANYWHERE :
+										 0);
 		if (old_name && res && !res->old_e)
 			ev.old_path = res->real_old;
 		else if (old_name)

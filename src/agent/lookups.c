@@ -120,6 +120,7 @@ static void run(struct pn_names *n, struct pn_lookup *job)
 	bool inode = q->inode;
 	struct stat st;
 
+	n->links_since_ns = q->links_since_ns;
 	r->e = r->old_e = -ENOENT;
 	r->inode_flags = 0;
 	if (q->name) {

@@ -46,8 +46,9 @@ struct pn_lookup_req {
 	int tgid;
 	uint64_t cgroup_id;
 	uint64_t watch_cgroup_id;
-	uint32_t root_id; /* the record's: the root the process had */
-	bool name;	  /* resolve text (follow: its last name too) */
+	uint32_t root_id;	/* the record's: the root the process had */
+	int64_t links_since_ns; /* names.h: symlinks changed since read as -ESTALE */
+	bool name;		/* resolve text (follow: its last name too) */
 	bool follow;
 	bool old;   /* resolve old_text, the first name of a rename */
 	bool inode; /* the object's type and links: from the name's lookup, else of inode_path */
@@ -58,8 +59,9 @@ struct pn_lookup_req {
 
 /*
  * The answers: e and old_e 0 (real, real_old hold the names as the kernel
- * resolved them), -ESRCH (no process, no kept root to ask) or -errno (the
- * directory is gone). inode_flags: PN_REC_ISDIR or PN_REC_MULTILINK as
+ * resolved them), -ESRCH (no process, no kept root to ask), -ESTALE (a
+ * symlink on the way changed after the call) or -errno (the directory is
+ * gone). inode_flags: PN_REC_ISDIR or PN_REC_MULTILINK as
  * seen, 0 when the object is gone.
  */
 struct pn_lookup_res {

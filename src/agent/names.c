@@ -213,12 +213,98 @@ static void stat_last(int dirfd, const char *last, struct stat *st)
 		st->st_mode = 0;
 }
 
+/* Up to 40 symlinks in one lookup, as the kernel's MAXSYMLINKS. */
+#define LINKS_MAX 40
+
+/* Takes the first name off *rest (slashes skipped) into name; false when none is left. */
+static bool next_name(const char **rest, char *name, size_t len)
+{
+	const char *p = *rest, *end;
+
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return false;
+	end = strchrnul(p, '/');
+	if ((size_t)(end - p) >= len)
+		return false;
+	memcpy(name, p, (size_t)(end - p));
+	name[end - p] = '\0';
+	*rest = end;
+	return true;
+}
+
+/*
+ * Whether a symlink `path` crosses from rootfd (every name when `all`,
+ * else all but the last) has a ctime at or after `since_ns`: replaced or
+ * moved after the call. Walked as the kernel walks: a link's target
+ * spliced in front of the rest, ".." the parent of where the walk is.
+ * Every step opens the directory reached from rootfd again without
+ * following anything (the walk's own path holds no symlink), so nothing
+ * leads out of the root. A step that fails (a name gone) ends the walk
+ * with no answer: the lookup itself says what is gone.
+ */
+static bool links_changed(int rootfd, const char *path, bool all, int64_t since_ns)
+{
+	char at[PATH_MAX] = "/", todo[2][PATH_MAX], name[NAME_MAX + 1], target[PATH_MAX];
+	const char *rest = path;
+	int links = 0, cur = 0;
+
+	while (next_name(&rest, name, sizeof(name))) {
+		struct statx stx;
+		size_t alen = strlen(at);
+		int dirfd, r;
+		ssize_t n;
+
+		/* the last name is the object itself, unless the call followed it */
+		if (!all && !rest[strspn(rest, "/")])
+			break;
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			char *slash = strrchr(at, '/');
+
+			*(slash == at ? slash + 1 : slash) = '\0';
+			continue;
+		}
+		dirfd = openat2_path(rootfd, at, RESOLVE_NO_SYMLINKS, true);
+		if (dirfd < 0)
+			return dirfd == -ELOOP; /* a name of the walk became a link meanwhile */
+		r = statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_CTIME, &stx);
+		if (r || !S_ISLNK(stx.stx_mode)) {
+			close(dirfd);
+			if (r || !S_ISDIR(stx.stx_mode) || alen + 1 + strlen(name) >= sizeof(at))
+				return false;
+			snprintf(at + alen, sizeof(at) - alen, "%s%s", alen > 1 ? "/" : "", name);
+			continue;
+		}
+		if (stx.stx_ctime.tv_sec * 1000000000LL + stx.stx_ctime.tv_nsec >= since_ns) {
+			close(dirfd);
+			return true;
+		}
+		n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+		close(dirfd);
+		if (n <= 0 || ++links > LINKS_MAX)
+			return false;
+		target[n] = '\0';
+		/* the rest of the walk: the link's target, then what followed the link */
+		if ((size_t)snprintf(todo[cur], sizeof(todo[cur]), "%s%s", target, rest) >=
+		    sizeof(todo[cur]))
+			return false;
+		rest = todo[cur];
+		cur ^= 1;
+		if (target[0] == '/')
+			strcpy(at, "/");
+	}
+	return false;
+}
+
 /*
  * `path` looked up in rootfd; rootpath (PATH_MAX bytes) holds rootfd's own
- * path once *have_rootpath says so.
+ * path once *have_rootpath says so. since_ns: names.h links_since_ns.
  */
 static int resolve_at(int rootfd, char *rootpath, bool *have_rootpath, const char *path,
-		      bool follow, char *out, size_t outlen, struct stat *st)
+		      bool follow, int64_t since_ns, char *out, size_t outlen, struct stat *st)
 {
 	char dir[PATH_MAX], dirpath[PATH_MAX];
 	const char *last, *rel;
@@ -253,6 +339,10 @@ static int resolve_at(int rootfd, char *rootpath, bool *have_rootpath, const cha
 	dirfd = openat2_path(rootfd, dir, 0, !follow);
 	if (dirfd < 0)
 		return dirfd;
+	if (since_ns && links_changed(rootfd, path, follow, since_ns)) {
+		close(dirfd);
+		return -ESTALE;
+	}
 	e = fd_path(dirfd, dirpath, sizeof(dirpath));
 	stat_last(dirfd, last, st);
 	close(dirfd);
@@ -276,9 +366,10 @@ static int resolve_at(int rootfd, char *rootpath, bool *have_rootpath, const cha
 }
 
 static int resolve(int rootfd, char *rootpath, bool *have_rootpath, const char *path, bool follow,
-		   char *out, size_t outlen, struct stat *st)
+		   int64_t since_ns, char *out, size_t outlen, struct stat *st)
 {
-	int e = resolve_at(rootfd, rootpath, have_rootpath, path, follow, out, outlen, st);
+	int e = resolve_at(rootfd, rootpath, have_rootpath, path, follow, since_ns, out, outlen,
+			   st);
 
 	/*
 	 * The object may be gone by the time the record is read (chmod f, then
@@ -286,7 +377,8 @@ static int resolve(int rootfd, char *rootpath, bool *have_rootpath, const char *
 	 * that was since removed is the one case this gets wrong.
 	 */
 	if (e == -ENOENT && follow)
-		e = resolve_at(rootfd, rootpath, have_rootpath, path, false, out, outlen, st);
+		e = resolve_at(rootfd, rootpath, have_rootpath, path, false, since_ns, out, outlen,
+			       st);
 	return e;
 }
 
@@ -297,7 +389,8 @@ int pn_names_resolve(struct pn_names *n, const char *proc_root, int pid, uint64_
 
 	if (rootfd < 0)
 		return rootfd;
-	return resolve(rootfd, n->rootpath, &n->have_rootpath, path, follow, out, outlen, st);
+	return resolve(rootfd, n->rootpath, &n->have_rootpath, path, follow, n->links_since_ns, out,
+		       outlen, st);
 }
 
 int pn_names_resolve_kept(struct pn_names *n, uint32_t root_id, const char *path, bool follow,
@@ -310,5 +403,6 @@ int pn_names_resolve_kept(struct pn_names *n, uint32_t root_id, const char *path
 
 	if (rootfd < 0)
 		return -ESRCH;
-	return resolve(rootfd, rootpath, &have_rootpath, path, follow, out, outlen, st);
+	return resolve(rootfd, rootpath, &have_rootpath, path, follow, n->links_since_ns, out,
+		       outlen, st);
 }

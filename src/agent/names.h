@@ -19,11 +19,19 @@
  * whose namespace is gone has lost its submounts, and a name under one of
  * them then reads as gone.
  *
+ * A symlink on the way is read when the record is, not when the call ran:
+ * one replaced in between (`rm l/f; ln -sfn /elsewhere l`) would name
+ * the new target. A link cannot be changed in place, only replaced or
+ * renamed, and both set its ctime; so every symlink the lookup crosses is
+ * checked against the call's time (links_since_ns), and one changed since
+ * makes the answer -ESTALE: the name is then reported as one that could
+ * not be resolved, to every subject (rules.h).
+ *
  * Cost: the root of the last process asked is kept open (records come in
  * runs from one process), and a directory part without symlinks is checked
  * with one openat2(RESOLVE_NO_SYMLINKS): then the text, normalized, is the
  * answer. Only a name that crosses a symlink pays for reading back where
- * the lookup ended.
+ * the lookup ended, and for the walk that checks each link's ctime.
  */
 #ifndef PN_NAMES_H
 #define PN_NAMES_H
@@ -33,6 +41,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+
+/*
+ * How far a link's ctime may read before the call and still be taken as
+ * changed after it: file times come from the kernel's coarse clock, up to
+ * a tick behind (10 ms at HZ=100). A link made this close before the call
+ * reads as changed: its name is flagged, never lost.
+ */
+#define PN_NAMES_CTIME_SLACK_NS (10 * 1000000LL)
 
 /* Roots kept by mount id; slot 0 is the agent's own, never replaced. */
 #define PN_NAMES_ROOTS 16
@@ -51,6 +67,12 @@ struct pn_names {
 		int fd; /* + 1, as rootfd */
 	} kept[PN_NAMES_ROOTS];
 	unsigned int next_kept;
+	/*
+	 * CLOCK_REALTIME ns: a symlink crossed whose ctime is this or later
+	 * was changed after the call (-ESTALE); 0 checks nothing. Set by the
+	 * caller before each lookup.
+	 */
+	int64_t links_since_ns;
 };
 
 /* Closes everything: the process's root and the kept ones. */

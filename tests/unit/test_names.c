@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -255,6 +256,66 @@ static void test_kept_roots(void **state)
 	assert_int_equal(resolve_kept(id, "l/f", out), 0);
 }
 
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int resolve_since(int64_t since, const char *rel, bool follow, char *out)
+{
+	char in[PATH_MAX];
+
+	pathf(in, rel);
+	names.links_since_ns = since;
+	return pn_names_resolve(&names, "/proc", getpid(), 0, in, follow, out, PATH_MAX, NULL);
+}
+
+/*
+ * A symlink on the way made or moved after the call (its ctime) makes the
+ * answer -ESTALE: the lookup cannot tell where the call went. Links in a
+ * link's target count; the last name only when the call followed it.
+ */
+static void test_links_changed_since_the_call(void **state)
+{
+	char p[PATH_MAX], t[PATH_MAX], out[PATH_MAX], want[PATH_MAX];
+	int64_t before;
+
+	(void)state;
+	pn_names_reset(&names);
+	/* old links (setup's), checked against a call later than them: the answer stands */
+	pathf(want, "real/sub/x");
+	assert_int_equal(resolve_since(realtime_ns(), "l/sub/x", false, out), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(resolve_since(realtime_ns(), "real/up/l/sub/x", false, out), 0);
+	assert_string_equal(out, want);
+	/* a call before the link was made: re-pointed since */
+	before = realtime_ns() - PN_NAMES_CTIME_SLACK_NS;
+	pathf(p, "fresh");
+	assert_int_equal(symlink("l", p), 0);
+	assert_int_equal(resolve_since(before, "fresh/sub/x", false, out), -ESTALE);
+	/* through an old link whose target holds the new one */
+	pathf(p, "real/via");
+	pathf(t, "fresh");
+	assert_int_equal(symlink(t, p), 0);
+	assert_int_equal(resolve_since(before, "l/via/sub/x", false, out), -ESTALE);
+	/* the last name is the object, followed only when the call did */
+	assert_int_equal(resolve_since(before, "fresh", false, out), 0);
+	assert_int_equal(resolve_since(before, "fresh", true, out), -ESTALE);
+	/* a link moved counts as made: rename sets its ctime */
+	before = realtime_ns() - PN_NAMES_CTIME_SLACK_NS;
+	pathf(p, "real/via");
+	pathf(t, "moved");
+	assert_int_equal(rename(p, t), 0);
+	assert_int_equal(resolve_since(before, "moved/sub/x", false, out), -ESTALE);
+	/* 0: not checked */
+	assert_int_equal(resolve_since(0, "moved/sub/x", false, out), 0);
+	assert_string_equal(out, want);
+	names.links_since_ns = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_follow_last),
 		cmocka_unit_test(test_gone),
 		cmocka_unit_test(test_stat_of_the_object),
+		cmocka_unit_test(test_links_changed_since_the_call),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
