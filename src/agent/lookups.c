@@ -67,19 +67,39 @@ static int inode_flags_as(struct pn_names *n, const char *proc_root, int pid, ui
 }
 
 /*
+ * Another process of the watched cgroup, from the registry: asked under
+ * the worker's lock and only while the consumer still waits. An abandoned
+ * worker may return long after, when the agent is stopping and the
+ * registry is gone; cgroupfs (pn_registry_pid_in) never blocks for long.
+ */
+static int sibling(struct pn_lookup_worker *w)
+{
+	const struct pn_lookup_req *q = &w->job.req;
+	int pid = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (!w->abandoned)
+		pid = pn_registry_pid_in(q->registry, q->watch_cgroup_id, q->tgid);
+	pthread_mutex_unlock(&w->lock);
+	return pid;
+}
+
+/*
  * What the kernel could not see of a name: file or directory, and other
  * hard links. A short-lived process (chmod, mv) has often exited by now (a
  * zombie's root is unreadable too): then asked through another process of
  * the watched cgroup, which sees the same filesystem. Gone: a file with
  * one link.
  */
-static int resolve_inode(struct pn_names *n, const struct pn_lookup_req *q)
+static int resolve_inode(struct pn_lookup_worker *w)
 {
+	struct pn_names *n = &w->names;
+	const struct pn_lookup_req *q = &w->job.req;
 	int flags = inode_flags_as(n, q->proc_root, q->tgid, q->cgroup_id, q->inode_path), pid;
 
 	if (flags >= 0)
 		return flags;
-	pid = pn_registry_pid_in(q->registry, q->watch_cgroup_id, q->tgid);
+	pid = sibling(w);
 	flags = pid > 0 ? inode_flags_as(n, q->proc_root, pid, q->watch_cgroup_id, q->inode_path) :
 			  0;
 	return flags < 0 ? 0 : flags;
@@ -92,9 +112,11 @@ static int resolve_inode(struct pn_names *n, const struct pn_lookup_req *q)
  * watched cgroup. `st` (may be NULL): the object's stat, from the same
  * lookup.
  */
-static int resolve_name(struct pn_names *n, const struct pn_lookup_req *q, const char *text,
-			bool follow, char *dst, struct stat *st)
+static int resolve_name(struct pn_lookup_worker *w, const char *text, bool follow, char *dst,
+			struct stat *st)
 {
+	struct pn_names *n = &w->names;
+	const struct pn_lookup_req *q = &w->job.req;
 	int e = pn_names_resolve(n, q->proc_root, q->tgid, q->cgroup_id, text, follow, dst,
 				 PN_PATH_MAX, st);
 	int pid;
@@ -106,25 +128,25 @@ static int resolve_name(struct pn_names *n, const struct pn_lookup_req *q, const
 	e = pn_names_resolve_kept(n, q->root_id, text, follow, dst, PN_PATH_MAX, st);
 	if (e != -ESRCH)
 		return e;
-	pid = pn_registry_pid_in(q->registry, q->watch_cgroup_id, q->tgid);
+	pid = sibling(w);
 	if (pid <= 0)
 		return -ESRCH;
 	return pn_names_resolve(n, q->proc_root, pid, q->watch_cgroup_id, text, follow, dst,
 				PN_PATH_MAX, st);
 }
 
-static void run(struct pn_names *n, struct pn_lookup *job)
+static void run(struct pn_lookup_worker *w)
 {
-	const struct pn_lookup_req *q = &job->req;
-	struct pn_lookup_res *r = &job->res;
+	const struct pn_lookup_req *q = &w->job.req;
+	struct pn_lookup_res *r = &w->job.res;
 	bool inode = q->inode;
 	struct stat st;
 
-	n->links_since_ns = q->links_since_ns;
+	w->names.links_since_ns = q->links_since_ns;
 	r->e = r->old_e = -ENOENT;
 	r->inode_flags = 0;
 	if (q->name) {
-		r->e = resolve_name(n, q, q->text, q->follow, r->real, inode ? &st : NULL);
+		r->e = resolve_name(w, q->text, q->follow, r->real, inode ? &st : NULL);
 		/* the lookup that resolved the name saw the object: one lookup, not two */
 		if (!r->e && inode) {
 			r->inode_flags = st.st_mode ? inode_flags(&st) : 0;
@@ -132,9 +154,9 @@ static void run(struct pn_names *n, struct pn_lookup *job)
 		}
 	}
 	if (q->old)
-		r->old_e = resolve_name(n, q, q->old_text, false, r->real_old, NULL);
+		r->old_e = resolve_name(w, q->old_text, false, r->real_old, NULL);
 	if (inode)
-		r->inode_flags = resolve_inode(n, q);
+		r->inode_flags = resolve_inode(w);
 }
 
 static void *worker_main(void *arg)
@@ -154,7 +176,7 @@ static void *worker_main(void *arg)
 			(void)pn_names_keep_own(&w->names, w->job.req.proc_root);
 			w->own_kept = true;
 		}
-		run(&w->names, &w->job);
+		run(w);
 		pthread_mutex_lock(&w->lock);
 		if (w->abandoned)
 			break;
