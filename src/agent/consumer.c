@@ -258,18 +258,16 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size)
 	need_inode = inode_unknown(&ev, walked);
 	if (name || old_name || need_inode) {
 		const struct pn_lookup_res *res = look_up(c, &ev, rec, name, old_name, need_inode);
-
 		/*
 		 * Not answered, no root to ask, or a symlink on the way changed
 		 * since the call: it may have led anywhere, so every subject.
 		 */
+		bool anywhere = !res || res->e == -ESRCH || res->e == -ESTALE;
+
 		if (name && res && !res->e)
 			ev.path = res->real;
 		else if (name)
-			ev.flags |=
-				PN_EV_UNRESOLVED |
-				(!res || res->e == -ESRCH || res->e == -ESTALE ? PN_EV_ANYWHERE :
-										 0);
+			ev.flags |= PN_EV_UNRESOLVED | (anywhere ? PN_EV_ANYWHERE : 0);
 		if (old_name && res && !res->old_e)
 			ev.old_path = res->real_old;
 		else if (old_name)

@@ -159,6 +159,15 @@ static void run(struct pn_lookup_worker *w)
 		r->inode_flags = resolve_inode(w);
 }
 
+/* What a worker holds, freed: by the consumer, or by the worker itself when orphaned. */
+static void worker_destroy(struct pn_lookup_worker *w)
+{
+	pn_names_reset(&w->names);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
 static void *worker_main(void *arg)
 {
 	struct pn_lookup_worker *w = arg;
@@ -186,12 +195,8 @@ static void *worker_main(void *arg)
 	w->state = W_ENDED;
 	orphan = w->orphan;
 	pthread_mutex_unlock(&w->lock);
-	if (orphan) {
-		pn_names_reset(&w->names);
-		pthread_cond_destroy(&w->cond);
-		pthread_mutex_destroy(&w->lock);
-		free(w);
-	}
+	if (orphan)
+		worker_destroy(w);
 	return NULL;
 }
 
@@ -200,10 +205,7 @@ static void *worker_main(void *arg)
 static void worker_free(struct pn_lookup_worker *w)
 {
 	pthread_join(w->thread, NULL);
-	pn_names_reset(&w->names);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
-	free(w);
+	worker_destroy(w);
 }
 
 /* A stuck worker let go: freed now if it has returned, else by itself when it does. */
@@ -241,9 +243,7 @@ static struct pn_lookup_worker *worker_start(void)
 	err = pthread_create(&w->thread, NULL, worker_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
-		pthread_cond_destroy(&w->cond);
-		pthread_mutex_destroy(&w->lock);
-		free(w);
+		worker_destroy(w);
 		return NULL;
 	}
 	return w;
