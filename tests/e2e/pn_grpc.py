@@ -50,6 +50,21 @@ def stubs():
     return _pb
 
 
+_extra = {}
+
+
+def stubs_for(proto, module):
+    """The protoc-generated module of one more file of proto/ (e.g. "cri/runtime.proto",
+    "cri.runtime_pb2"), generated once per process beside stubs()."""
+    if module not in _extra:
+        out = tempfile.mkdtemp(prefix="pn-pystubs-", dir="/tmp")
+        atexit.register(shutil.rmtree, out, True)
+        subprocess.run(["protoc", f"--python_out={out}", "-I", PROTO_DIR, proto], check=True)
+        sys.path.insert(0, out)
+        _extra[module] = __import__(module, fromlist=["_"])
+    return _extra[module]
+
+
 _T0 = time.monotonic()
 
 
