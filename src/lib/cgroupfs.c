@@ -338,33 +338,43 @@ static bool all_hex(const char *s, size_t n)
 	return n > 0;
 }
 
-/* systemd scope names the runtimes give a container's cgroup (systemd cgroup driver) */
-static const char *const scope_prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
+/*
+ * Prefixes the runtimes put before a container's id: systemd scopes
+ * (docker-ID.scope, cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope)
+ * and, on the cgroupfs driver, the same without ".scope" (CRI-O's crio-ID,
+ * podman's libpod-ID under libpod_parent).
+ */
+static const char *const id_prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
 
 #define SCOPE_SUFFIX	 ".scope"
 #define SCOPE_SUFFIX_LEN (sizeof(SCOPE_SUFFIX) - 1)
 
 static enum id_match name_match(const char *name, size_t nlen, const char *id, size_t idlen)
 {
+	bool scope;
+
 	/* a directory named exactly the id: runc, and runtimes on the cgroupfs driver */
 	if (nlen == idlen && memcmp(name, id, idlen) == 0)
 		return ID_EXACT;
 
-	if (nlen > SCOPE_SUFFIX_LEN &&
-	    memcmp(name + nlen - SCOPE_SUFFIX_LEN, SCOPE_SUFFIX, SCOPE_SUFFIX_LEN) == 0) {
-		for (size_t i = 0; i < ARRAY_SIZE(scope_prefixes); i++) {
-			size_t pl = strlen(scope_prefixes[i]);
+	scope = nlen > SCOPE_SUFFIX_LEN &&
+		memcmp(name + nlen - SCOPE_SUFFIX_LEN, SCOPE_SUFFIX, SCOPE_SUFFIX_LEN) == 0;
+	if (scope)
+		nlen -= SCOPE_SUFFIX_LEN;
+	for (size_t i = 0; i < ARRAY_SIZE(id_prefixes); i++) {
+		size_t pl = strlen(id_prefixes[i]);
 
-			if (nlen - SCOPE_SUFFIX_LEN <= pl ||
-			    memcmp(name, scope_prefixes[i], pl) != 0)
-				continue;
-			/* crio-conmon-ID.scope holds cri-o's monitor process, not the container */
-			if (i == 2 && strncmp(name + pl, "conmon-", 7) == 0)
-				return ID_NONE;
-			return id_cmp(name + pl, nlen - pl - SCOPE_SUFFIX_LEN, id, idlen, true);
-		}
-		return ID_NONE;
+		if (nlen <= pl || memcmp(name, id_prefixes[i], pl) != 0)
+			continue;
+		/* crio-conmon-ID and libpod-conmon-ID hold the monitor process, not the container */
+		if (nlen - pl > 7 && strncmp(name + pl, "conmon-", 7) == 0)
+			return ID_NONE;
+		/* without the scope's suffix, only a runtime's id shape (hex) may be a prefix */
+		return id_cmp(name + pl, nlen - pl, id, idlen,
+			      scope || all_hex(name + pl, nlen - pl));
 	}
+	if (scope)
+		return ID_NONE;
 
 	/*
 	 * A bare directory name matches a prefix only if it looks like a runtime's

@@ -49,7 +49,8 @@ int pn_container_ref_parse(const char *ref, char *runtime, size_t rlen, char *id
 /*
  * Searches the cgroup v2 tree under cgroup2_root for the directory of a
  * container: docker-ID.scope, cri-containerd-ID.scope, crio-ID.scope,
- * libpod-ID.scope, or a directory named exactly ID (runc, cgroupfs driver).
+ * libpod-ID.scope, crio-ID and libpod-ID (cgroupfs driver; not conmon-ID),
+ * or a directory named exactly ID (runc, cgroupfs driver).
  * An id prefix of at least 12 characters matches when unambiguous.
  * Returns 0 and the path, -ENOENT if not found, -EEXIST if ambiguous.
  */

@@ -40,6 +40,9 @@
 #define ID_N	"1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef"
 #define ID_DEEP "deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef"
 #define ID_LINK "0000000011111111222222223333333344444444555555556666666677777777"
+/* podman and cri-o on the cgroupfs driver: no ".scope" */
+#define ID_P "7d3ba1c0e5f24a6b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d"
+#define ID_O "8e4cb2d1f6035b7c9daef1203b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e"
 
 #define KUBEPODS_POD                                                                               \
 	"kubepods.slice/kubepods-burstable.slice/"                                                 \
@@ -69,6 +72,11 @@ static int tree_setup(void **state)
 	mkdirs("cg/kubepods/besteffort/pod0b9e/" ID_E);
 	/* podman */
 	mkdirs("cg/machine.slice/libpod-" ID_F ".scope");
+	/* podman, cgroupfs driver */
+	mkdirs("cg/libpod_parent/libpod-" ID_P);
+	/* cri-o, cgroupfs driver: conmon's cgroup beside the container's */
+	mkdirs("cg/kubepods/burstable/pod7c1e/crio-conmon-" ID_O);
+	mkdirs("cg/kubepods/burstable/pod7c1e/crio-" ID_O);
 	/* runc with a name of its own */
 	mkdirs("cg/runc-tests/web-1");
 	/* two ids sharing a 20-digit prefix */
@@ -372,6 +380,9 @@ static void test_container_scopes(void **state)
 	container_is("cri-o://" ID_C, "machine.slice/crio-" ID_C ".scope");
 	container_is("containerd://" ID_E, "kubepods/besteffort/pod0b9e/" ID_E);
 	container_is(ID_F, "machine.slice/libpod-" ID_F ".scope");
+	/* the cgroupfs driver's names: podman's libpod-ID, cri-o's crio-ID (not its conmon) */
+	container_is("docker://" ID_P, "libpod_parent/libpod-" ID_P);
+	container_is("cri-o://" ID_O, "kubepods/burstable/pod7c1e/crio-" ID_O);
 	container_is("runc://web-1", "runc-tests/web-1");
 	/* a runtime prefix does not restrict the naming scheme */
 	container_is("runc://" ID_B, "system.slice/docker-" ID_B ".scope");
@@ -386,6 +397,8 @@ static void test_container_prefix(void **state)
 	container_is("df7e70e50215", "system.slice/docker-" ID_B ".scope");
 	container_is("cri-o://6b23c0d5f35d", "machine.slice/crio-" ID_C ".scope");
 	container_is("a9f51566bd67", "kubepods/besteffort/pod0b9e/" ID_E);
+	container_is("7d3ba1c0e5f2", "libpod_parent/libpod-" ID_P);
+	container_is("cri-o://8e4cb2d1f603", "kubepods/burstable/pod7c1e/crio-" ID_O);
 	/* a full id (runc's "559aead08264") beats the longer ids it is a prefix of */
 	container_is("runc://559aead08264", "runc-tests/559aead08264");
 	/* shorter than 12: no prefix match */
