@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "format.h"
+#include "identity.h"
 #include "lookups.h"
 #include "panoptes_event.h"
 #include "registry.h"
@@ -35,7 +36,8 @@ struct pn_consumer {
 	_Atomic uint64_t dropped;      /* events matched but not written: no memory for the line */
 	pn_consumer_match_fn on_match; /* optional: the gRPC feeds */
 	void *on_match_arg;
-	struct pn_lookups lookups; /* names as the kernel resolved them, with a time budget */
+	struct pn_lookups lookups;     /* names as the kernel resolved them, with a time budget */
+	struct pn_identity_cache *ids; /* optional: pod uid and container id by cgroup id */
 };
 
 void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_output output,

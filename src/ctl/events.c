@@ -164,6 +164,8 @@ static void print_json(const Panoptes__V1__Event *e)
 	json_object_end(&j);
 	json_ku64(&j, "cgroup_id", e->cgroup_id);
 	json_kstr(&j, "container", e->container);
+	json_kstr(&j, "container_id", e->container_id);
+	json_kstr(&j, "pod_uid", e->pod_uid);
 	json_kstr(&j, "watch", e->watch);
 	json_kstr(&j, "pod", e->pod);
 	json_kstr(&j, "node", e->node);

@@ -470,3 +470,84 @@ int pn_cgroup_of_container(const char *cgroup2_root, const char *container_ref, 
 	free(prefix.path);
 	return ret;
 }
+
+#define UID_LEN 36 /* 8-4-4-4-12 */
+
+/* A pod uid as kubelet writes it into a cgroup name: hex and '-' ('_' on systemd). */
+static bool take_uid(const char *s, size_t n, char *out)
+{
+	if (n != UID_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		char c = s[i];
+
+		if (dash ? c != '-' && c != '_' : !all_hex(&c, 1))
+			return false;
+		out[i] = dash ? '-' : c;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+static bool pod_component(const char *name, size_t n, char *uid)
+{
+	const char *p;
+
+	/* cgroupfs: "pod<uid>" */
+	if (n > 3 && memcmp(name, "pod", 3) == 0 && take_uid(name + 3, n - 3, uid))
+		return true;
+	/* systemd: "kubepods[-<qos>]-pod<uid>.slice" */
+	if (n < 6 || memcmp(name + n - 6, ".slice", 6) != 0 || strncmp(name, "kubepods-", 9))
+		return false;
+	n -= 6;
+	for (p = name; (p = memmem(p, n - (size_t)(p - name), "-pod", 4)); p++)
+		if (take_uid(p + 4, n - (size_t)(p + 4 - name), uid))
+			return true;
+	return false;
+}
+
+#define FULL_ID_LEN 64
+
+static bool container_component(const char *name, size_t n, char *id)
+{
+	if (n > SCOPE_SUFFIX_LEN &&
+	    !memcmp(name + n - SCOPE_SUFFIX_LEN, SCOPE_SUFFIX, SCOPE_SUFFIX_LEN))
+		n -= SCOPE_SUFFIX_LEN;
+	for (size_t i = 0; i < ARRAY_SIZE(id_prefixes); i++) {
+		size_t pl = strlen(id_prefixes[i]);
+
+		if (n > pl && !memcmp(name, id_prefixes[i], pl)) {
+			name += pl;
+			n -= pl;
+			break;
+		}
+	}
+	if (n != FULL_ID_LEN || !all_hex(name, n))
+		return false;
+	memcpy(id, name, n);
+	id[n] = '\0';
+	return true;
+}
+
+void pn_cgroup_path_identity(const char *path, struct pn_cgroup_identity *out)
+{
+	const char *end = path + strlen(path), *start;
+
+	memset(out, 0, sizeof(*out));
+	/* from the leaf up: the deepest id is the container's (cri-o nests one below it) */
+	while (end > path) {
+		while (end > path && end[-1] == '/')
+			end--;
+		start = end;
+		while (start > path && start[-1] != '/')
+			start--;
+		if (start == end)
+			break;
+		if (!out->container_id[0] && !out->pod_uid[0])
+			container_component(start, (size_t)(end - start), out->container_id);
+		if (!out->pod_uid[0])
+			pod_component(start, (size_t)(end - start), out->pod_uid);
+		end = start;
+	}
+}

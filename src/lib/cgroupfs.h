@@ -57,4 +57,19 @@ int pn_container_ref_parse(const char *ref, char *runtime, size_t rlen, char *id
 int pn_cgroup_of_container(const char *cgroup2_root, const char *container_ref, char *out,
 			   size_t outlen);
 
+/* What a cgroup's path alone tells of Kubernetes identity (both cgroup drivers). */
+struct pn_cgroup_identity {
+	char pod_uid[40];      /* "6f1c9d7e-2b1a-4c3d-9e8f-0a1b2c3d4e5f", or "" */
+	char container_id[72]; /* the runtime's 64-hex id, or "" */
+};
+
+/*
+ * Reads a cgroup path as the runtimes and kubelet name it: the pod uid from
+ * a "pod<uid>" component (cgroupfs) or a "kubepods-...-pod<uid>.slice" one
+ * (systemd, '_' for '-'), the container id from the deepest component that
+ * is a 64-hex id, bare or with a runtime's prefix (docker-, cri-containerd-,
+ * crio-, libpod-; ".scope" or not; never a conmon-). What is not there is "".
+ */
+void pn_cgroup_path_identity(const char *path, struct pn_cgroup_identity *out);
+
 #endif

@@ -135,12 +135,14 @@ enum spec {
 	SP_UID,
 	SP_CGROUP,
 	SP_CONTAINER,
+	SP_CONTAINER_ID,
+	SP_POD_UID,
 	SP_TIME,
 };
 
 #define SPECS_VALID                                                                                \
 	"{event} {ftype} {path} {file} {sep} {pod} {node} {tags} {pid} {comm} {uid} {cgroup} "     \
-	"{container} {time}"
+	"{container} {container_id} {pod_uid} {time}"
 
 static enum spec spec_lookup(const char *name, size_t n)
 {
@@ -151,6 +153,8 @@ static enum spec spec_lookup(const char *name, size_t n)
 			return SP_COMM;
 		if (IS("cgroup"))
 			return SP_CGROUP;
+		if (IS("container_id"))
+			return SP_CONTAINER_ID;
 		return IS("container") ? SP_CONTAINER : SP_NONE;
 	case 'e':
 		return IS("event") ? SP_EVENT : SP_NONE;
@@ -159,6 +163,8 @@ static enum spec spec_lookup(const char *name, size_t n)
 	case 'n':
 		return IS("node") ? SP_NODE : SP_NONE;
 	case 'p':
+		if (IS("pod_uid"))
+			return SP_POD_UID;
 		return IS("path") ? SP_PATH : IS("pod") ? SP_POD : IS("pid") ? SP_PID : SP_NONE;
 	case 's':
 		return IS("sep") ? SP_SEP : SP_NONE;
@@ -192,7 +198,7 @@ static inline const char *scan_spec(const char *open)
 	return (*q == '}' && q > open + 1) ? q : NULL;
 }
 
-static const struct pn_format_ctx empty_ctx = { "", "", 0 };
+static const struct pn_format_ctx empty_ctx = { .node = "", .container = "" };
 
 static const char *event_name(uint32_t event)
 {
@@ -255,6 +261,14 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 	case SP_CONTAINER:
 		if (ctx->container)
 			pn_text_escape(o, ctx->container, strlen(ctx->container));
+		break;
+	case SP_CONTAINER_ID:
+		if (ctx->container_id)
+			pn_text_escape(o, ctx->container_id, strlen(ctx->container_id));
+		break;
+	case SP_POD_UID:
+		if (ctx->pod_uid)
+			pn_text_escape(o, ctx->pod_uid, strlen(ctx->pod_uid));
 		break;
 	case SP_TIME: {
 		char t[32];
@@ -423,6 +437,10 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 	out_u64(&o, ev->cgroup_id);
 	out_lit(&o, ",\"container\":");
 	json_str(&o, ctx->container);
+	out_lit(&o, ",\"container_id\":");
+	json_str(&o, ctx->container_id);
+	out_lit(&o, ",\"pod_uid\":");
+	json_str(&o, ctx->pod_uid);
 	out_lit(&o, ",\"watch\":");
 	json_str(&o, m->watch ? m->watch->name : NULL);
 	out_lit(&o, ",\"pod\":");

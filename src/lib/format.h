@@ -20,14 +20,17 @@
 
 /* What the formatter needs besides the event and the match. */
 struct pn_format_ctx {
-	const char *node;	    /* {node} */
-	const char *container;	    /* {container}: the watch target's container id, or "" */
+	const char *node;	  /* {node} */
+	const char *container;	  /* {container}: the watch target's container id, or "" */
+	const char *container_id; /* {container_id}: the id the event's cgroup is named by, or "" */
+	const char *pod_uid;	  /* {pod_uid}: the pod uid its cgroup path holds, or "" */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, to print {time} */
 };
 
 /*
  * Checks a log format: every {name} must be a known specifier (event ftype
- * path file sep pod node tags pid comm uid cgroup container time). On error
+ * path file sep pod node tags pid comm uid cgroup container container_id pod_uid
+ * time). On error
  * returns -EINVAL with a message naming the bad specifier in err.
  */
 int pn_format_validate(const char *fmt, char *err, size_t errlen);
@@ -47,7 +50,7 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
  * nanoseconds), event, events (array of names, including ISDIR), ftype,
  * is_dir, path, dir, file, old_path (moves), cookie (moves), named_path (vfs
  * opens through a symlink), pid, tgid, uid, gid, comm, cgroup_id, container,
- * watch, pod, node, tags (object), truncated. Strings are escaped per RFC
+ * container_id, pod_uid (from the event's cgroup path), watch, pod, node, tags (object), truncated. Strings are escaped per RFC
  * 8259 (jsonstr.h). Same return convention as pn_format_line().
  */
 size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,

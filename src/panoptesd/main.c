@@ -714,6 +714,10 @@ int main(int argc, char **argv)
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	pn_consumer_init(&cons, NULL, cfg.output, cfg.node, stdout);
 	cons.lookups.timeout_ms = cfg.lookup_timeout_ms;
+	e = pn_identity_cache_new(cgroup2, &cons.ids);
+	if (e)
+		pn_warn("cannot open %s (%s): events will carry no pod_uid or container_id",
+			cgroup2, strerror(-e));
 	copts.backend = cfg.backend;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
 	copts.coalesce_ms = cfg.coalesce_ms;
@@ -817,6 +821,7 @@ out:
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);
 	pn_consumer_clear(&cons);
+	pn_identity_cache_free(cons.ids);
 	pn_registry_free(reg);
 	for (size_t i = 0; policies && i < cfg.n_policy_files; i++)
 		pn_policy_clear(&policies[i]);

@@ -124,6 +124,8 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.process = &proc;
 	e.cgroup_id = ev->cgroup_id;
 	e.container = (char *)(fctx->container ? fctx->container : "");
+	e.container_id = (char *)(fctx->container_id ? fctx->container_id : "");
+	e.pod_uid = (char *)(fctx->pod_uid ? fctx->pod_uid : "");
 	e.watch = m->watch->name;
 	e.pod = m->watch->pod ? m->watch->pod : (char *)"";
 	e.node = (char *)node;

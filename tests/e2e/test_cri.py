@@ -8,8 +8,13 @@ pods' cgroup parent (/kubepods, what the cgroupfs driver gives) covers
 every container below it with the container's own cgroup id."""
 import os
 import unittest
+from unittest import mock
 
+import grpc
+
+import pn_e2e
 from pn_e2e import Agent, brief, cgroup2_root
+from pn_grpc import Api, GrpcAgent
 from pn_cri import Containerd
 
 # Containerd makes a container's cgroup only when it starts (CreateContainer
@@ -77,6 +82,8 @@ class CriPods(unittest.TestCase):
         for e in events:
             self.assertEqual(e["container"], f"containerd://{web_id}")
             self.assertEqual(e["cgroup_id"], want)
+            # read from the cgroup's path, whatever the watch targets
+            self.assertEqual((e["container_id"], e["pod_uid"]), (web_id, web.uid))
 
     def test_container_by_short_id(self):
         pod, cid = self.pod("short-1", "prod")
@@ -102,9 +109,52 @@ class CriPods(unittest.TestCase):
         events = self.agent.settle()
         by_cgroup = {}
         for e in events:
-            by_cgroup.setdefault(e["cgroup_id"], []).append((e["event"], e["path"]))
-        self.assertEqual(by_cgroup, {self.cgroup_id(a, a_id): EXPECTED,
-                                     self.cgroup_id(b, b_id): EXPECTED})
+            by_cgroup.setdefault((e["cgroup_id"], e["container_id"], e["pod_uid"]),
+                                 []).append((e["event"], e["path"]))
+            # no container target: the watch names none
+            self.assertEqual(e["container"], "")
+        self.assertEqual(by_cgroup, {(self.cgroup_id(a, a_id), a_id, a.uid): EXPECTED,
+                                     (self.cgroup_id(b, b_id), b_id, b.uid): EXPECTED})
+
+    def test_identity_in_log_lines_and_grpc(self):
+        pod, cid = self.pod("line-1", "prod")
+        self.rt.cri.start_container(cid)
+        self.agent = GrpcAgent(["--watch-container", f"containerd://{cid}", "--path", "/data",
+                                "--recursive", "--events", "create",
+                                "--format", "{event} {path}{sep}{file} {pod_uid} {container_id}"])
+        ch = grpc.insecure_channel(self.agent.addr)
+        self.addCleanup(ch.close)
+        api = Api(ch)
+        call = api.stream_events(api.N.StreamEventsRequest(), timeout=30)
+        self.addCleanup(call.cancel)
+        api.wait_streams(1)
+        self.go(pod, cid)
+        got = []
+        for ev in call:
+            got.append((ev.path, ev.pod_uid, ev.container_id, ev.line))
+            if len(got) == 3:
+                break
+        self.assertEqual(got, [(p, pod.uid, cid, f"CREATE {p} {pod.uid} {cid}")
+                               for p in ("/data/f1", "/data/d", "/data/d/f2")])
+
+    def test_without_the_capability_events_still_flow(self):
+        pod, cid = self.pod("nocap-1", "prod")
+        self.rt.cri.start_container(cid)
+        wrapper = os.path.join(self.rt.dir, "panoptesd-nocap")
+        with open(wrapper, "w") as f:
+            f.write('#!/bin/sh\nexec setpriv --bounding-set -dac_read_search "%s" "$@"\n'
+                    % pn_e2e.PANOPTESD)
+        os.chmod(wrapper, 0o755)
+        with mock.patch.object(pn_e2e, "PANOPTESD", wrapper):
+            self.agent = Agent(["--watch-container", cid, "--path", "/data", "--recursive",
+                                "--events", "create,modify"])
+        self.go(pod, cid)
+        self.agent.wait_for(lambda ev: len(ev) >= len(EXPECTED), timeout=30)
+        events = self.agent.settle()
+        self.assertEqual(brief(events), EXPECTED)
+        self.assertEqual({(e["container_id"], e["pod_uid"]) for e in events}, {("", "")})
+        warned = [l for l in self.agent.stderr_lines if "CAP_DAC_READ_SEARCH" in l]
+        self.assertEqual(len(warned), 1, self.agent.stderr_lines)
 
 
 if __name__ == "__main__":

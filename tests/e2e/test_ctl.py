@@ -221,8 +221,8 @@ class Ctl(CtlCase):
         self.assertEqual([(e["type"], e["path"]) for e in events], expected)
         self.assertEqual(list(events[0]), [
             "time_unix_nano", "monotonic_ns", "type", "is_dir", "path", "dir", "file",
-            "old_path", "cookie", "process", "cgroup_id", "container", "watch", "pod", "node",
-            "tags", "truncated", "line", "escaped"])
+            "old_path", "cookie", "process", "cgroup_id", "container", "container_id",
+            "pod_uid", "watch", "pod", "node", "tags", "truncated", "line", "escaped"])
         for e in events:
             self.assertEqual(e["process"], {"pid": pid, "tgid": pid, "uid": 0, "gid": 0,
                                             "comm": "pn_workload"})

@@ -185,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pn_tag tags[MAX_TAGS];
 	struct pn_subject subject = { 0 };
 	struct pn_watch watch = { .name = "w" };
-	struct pn_format_ctx ctx;
+	struct pn_format_ctx ctx = { 0 };
 	struct pn_event ev = { 0 };
 	struct pn_match m = { 0 };
 	struct input in;
@@ -204,6 +204,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ctx.node = in.field[F_NODE];
 	ctx.container = in.field[F_CONTAINER];
+	/* the agent passes hex and uuids only; any text must still come out escaped */
+	ctx.container_id = in.field[F_CONTAINER];
+	ctx.pod_uid = in.field[F_POD];
 	watch.pod = (char *)in.field[F_POD];
 	ev.tgid = pick;
 	ev.pid = ~pick;

@@ -445,6 +445,42 @@ static void test_container_depth(void **state)
 	container_err(ID_DEEP "0", -ENOENT);
 }
 
+static void identity_is(const char *path, const char *uid, const char *id)
+{
+	struct pn_cgroup_identity got;
+
+	pn_cgroup_path_identity(path, &got);
+	assert_string_equal(got.pod_uid, uid);
+	assert_string_equal(got.container_id, id);
+}
+
+static void test_path_identity(void **state)
+{
+	(void)state;
+	/* kubelet's two drivers, containerd below them */
+	identity_is("/kubepods/besteffort/pod0b9e1c2d-3e4f-5a6b-7c8d-9e0f1a2b3c4d/" ID_E,
+		    "0b9e1c2d-3e4f-5a6b-7c8d-9e0f1a2b3c4d", ID_E);
+	identity_is("/" KUBEPODS_POD "/cri-containerd-" ID_A ".scope",
+		    "6f1c9d7e-2b1a-4c3d-9e8f-0a1b2c3d4e5f", ID_A);
+	identity_is("/kubepods.slice/kubepods-pod6f1c9d7e_2b1a_4c3d_9e8f_0a1b2c3d4e5f.slice/"
+		    "crio-" ID_C ".scope/container",
+		    "6f1c9d7e-2b1a-4c3d-9e8f-0a1b2c3d4e5f", ID_C);
+	/* the pod's own cgroup: a uid, no container */
+	identity_is("/" KUBEPODS_POD, "6f1c9d7e-2b1a-4c3d-9e8f-0a1b2c3d4e5f", "");
+	/* outside Kubernetes: the runtime's id only */
+	identity_is("/system.slice/docker-" ID_B ".scope", "", ID_B);
+	identity_is("/libpod_parent/libpod-" ID_P, "", ID_P);
+	identity_is("/docker/" ID_B "/", "", ID_B);
+	/* not ids: conmon, short names, a uid of the wrong shape, an id above the pod */
+	identity_is("/kubepods/burstable/pod7c1e/crio-conmon-" ID_O, "", "");
+	identity_is("/runc-tests/web-1", "", "");
+	identity_is("/kubepods/podnot-a-uid/abc", "", "");
+	identity_is("/" ID_B "/kubepods/pod0b9e1c2d-3e4f-5a6b-7c8d-9e0f1a2b3c4d",
+		    "0b9e1c2d-3e4f-5a6b-7c8d-9e0f1a2b3c4d", "");
+	identity_is("", "", "");
+	identity_is("/", "", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_container_ref_parse),
 		cmocka_unit_test(test_container_scopes),
 		cmocka_unit_test(test_container_prefix),
+		cmocka_unit_test(test_path_identity),
 		cmocka_unit_test(test_container_errors),
 		cmocka_unit_test(test_container_depth),
 	};

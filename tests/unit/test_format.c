@@ -42,6 +42,8 @@ static struct pn_watch watch = { .name = "nginx-conf", .pod = "web-1" };
 static const struct pn_format_ctx ctx = {
 	.node = "node-a",
 	.container = "containerd://4f2a",
+	.container_id = "4f2a",
+	.pod_uid = "0b9e",
 	.realtime_offset_ns = OFFSET_NS,
 };
 
@@ -123,10 +125,10 @@ static void test_every_specifier(void **state)
 	(void)state;
 	m.subject = &subject;
 	line_is("{event}|{ftype}|{path}|{file}|{sep}|{pod}|{node}|{tags}|{pid}|{comm}|{uid}|"
-		"{cgroup}|{container}|{time}",
+		"{cgroup}|{container}|{container_id}|{pod_uid}|{time}",
 		&ev, &m,
 		"CLOSE_WRITE|file|/etc/nginx|nginx.conf|/|web-1|node-a|app=nginx,team=web|4242|"
-		"nginx|101|12345|containerd://4f2a|" TIME_STR "\n");
+		"nginx|101|12345|containerd://4f2a|4f2a|0b9e|" TIME_STR "\n");
 
 	m.is_dir = true;
 	line_is("{ftype}", &ev, &m, "dir\n");
@@ -204,8 +206,10 @@ static void test_missing_parts(void **state)
 	m.subject = NULL;
 	pn_format_line(buf, sizeof(buf), PN_DEFAULT_LOG_FORMAT, &ev, &m, NULL);
 	assert_string_equal(buf, "OPEN file '/a/b' (:) \n");
-	pn_format_line(buf, sizeof(buf), "[{container}][{node}][{tags}][{pod}]", &ev, &m, NULL);
-	assert_string_equal(buf, "[][][][]\n");
+	pn_format_line(buf, sizeof(buf),
+		       "[{container}][{node}][{tags}][{pod}][{container_id}][{pod_uid}]", &ev, &m,
+		       NULL);
+	assert_string_equal(buf, "[][][][][][]\n");
 }
 
 static void test_comm_full_width(void **state)
@@ -243,7 +247,8 @@ static void test_validate(void **state)
 	assert_int_equal(pn_format_validate(NULL, err, sizeof(err)), 0);
 	assert_int_equal(pn_format_validate("", err, sizeof(err)), 0);
 	assert_int_equal(pn_format_validate("{event} {ftype} {path} {file} {sep} {pod} {node} "
-					    "{tags} {pid} {comm} {uid} {cgroup} {container} {time}",
+					    "{tags} {pid} {comm} {uid} {cgroup} {container} "
+					    "{container_id} {pod_uid} {time}",
 					    err, sizeof(err)),
 			 0);
 	/* braces that do not hold an identifier are text */
@@ -397,14 +402,15 @@ static void test_json_file_event(void **state)
 	m.subject = &subject;
 	json(buf, sizeof(buf), &ev, &m);
 	assert_string_equal(
-		buf, "{\"time\":\"" TIME_STR "\",\"event\":\"MODIFY\",\"events\":[\"MODIFY\"],"
-		     "\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/etc/nginx/nginx.conf\","
-		     "\"dir\":\"/etc/nginx\",\"file\":\"nginx.conf\",\"pid\":4243,\"tgid\":4242,"
-		     "\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		     "\"container\":\"containerd://4f2a\",\"watch\":\"nginx-conf\","
-		     "\"pod\":\"web-1\","
-		     "\"node\":\"node-a\",\"tags\":{\"app\":\"nginx\",\"team\":\"web\"},"
-		     "\"truncated\":false}\n");
+		buf,
+		"{\"time\":\"" TIME_STR "\",\"event\":\"MODIFY\",\"events\":[\"MODIFY\"],"
+		"\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/etc/nginx/nginx.conf\","
+		"\"dir\":\"/etc/nginx\",\"file\":\"nginx.conf\",\"pid\":4243,\"tgid\":4242,"
+		"\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"nginx-conf\","
+		"\"pod\":\"web-1\","
+		"\"node\":\"node-a\",\"tags\":{\"app\":\"nginx\",\"team\":\"web\"},"
+		"\"truncated\":false}\n");
 	python_check(buf, "assert o[\"tags\"]==dict(app=\"nginx\",team=\"web\"), o; "
 			  "assert list(o[\"tags\"])==[\"app\",\"team\"]; "
 			  "assert o[\"time\"]==\"" TIME_STR "\"");
@@ -423,12 +429,13 @@ static void test_json_dir_event(void **state)
 	ev.flags = PN_REC_ISDIR | PN_REC_TRUNCATED;
 	json(buf, sizeof(buf), &ev, &m);
 	assert_string_equal(
-		buf, "{\"time\":\"" TIME_STR "\",\"event\":\"CREATE\",\"events\":[\"CREATE\","
-		     "\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,\"path\":\"/data/new\","
-		     "\"dir\":\"/data\",\"file\":\"new\",\"pid\":4243,\"tgid\":4242,\"uid\":101,"
-		     "\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		     "\"container\":\"containerd://4f2a\",\"watch\":\"\",\"pod\":\"\","
-		     "\"node\":\"node-a\",\"tags\":{},\"truncated\":true}\n");
+		buf,
+		"{\"time\":\"" TIME_STR "\",\"event\":\"CREATE\",\"events\":[\"CREATE\","
+		"\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,\"path\":\"/data/new\","
+		"\"dir\":\"/data\",\"file\":\"new\",\"pid\":4243,\"tgid\":4242,\"uid\":101,"
+		"\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"\",\"pod\":\"\","
+		"\"node\":\"node-a\",\"tags\":{},\"truncated\":true}\n");
 	python_check(buf, "assert o[\"events\"]==[\"CREATE\",\"ISDIR\"] and o[\"is_dir\"] is True "
 			  "and o[\"truncated\"] is True and o[\"tags\"]=={}");
 
@@ -482,26 +489,28 @@ static void test_json_move(void **state)
 
 	json(buf, sizeof(buf), &ev, &from);
 	assert_string_equal(
-		buf, "{\"time\":\"" TIME_STR "\",\"event\":\"MOVED_FROM\","
-		     "\"events\":[\"MOVED_FROM\"],"
-		     "\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/srv/a.txt\",\"dir\":\"/srv\","
-		     "\"file\":\"a.txt\",\"new_path\":\"/srv/b.txt\",\"cookie\":77,\"pid\":4243,"
-		     "\"tgid\":4242,\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		     "\"container\":\"containerd://4f2a\",\"watch\":\"nginx-conf\","
-		     "\"pod\":\"web-1\","
-		     "\"node\":\"node-a\",\"tags\":{\"team\":\"web\"},\"truncated\":true}\n");
+		buf,
+		"{\"time\":\"" TIME_STR "\",\"event\":\"MOVED_FROM\","
+		"\"events\":[\"MOVED_FROM\"],"
+		"\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/srv/a.txt\",\"dir\":\"/srv\","
+		"\"file\":\"a.txt\",\"new_path\":\"/srv/b.txt\",\"cookie\":77,\"pid\":4243,"
+		"\"tgid\":4242,\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"nginx-conf\","
+		"\"pod\":\"web-1\","
+		"\"node\":\"node-a\",\"tags\":{\"team\":\"web\"},\"truncated\":true}\n");
 	python_check(buf, "assert o[\"new_path\"]==\"/srv/b.txt\" and o[\"cookie\"]==77 and "
 			  "\"old_path\" not in o");
 
 	json(buf, sizeof(buf), &ev, &to);
 	assert_string_equal(
-		buf, "{\"time\":\"" TIME_STR "\",\"event\":\"MOVED_TO\",\"events\":[\"MOVED_TO\"],"
-		     "\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/srv/b.txt\",\"dir\":\"/srv\","
-		     "\"file\":\"b.txt\",\"old_path\":\"/srv/a.txt\",\"cookie\":77,\"pid\":4243,"
-		     "\"tgid\":4242,\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		     "\"container\":\"containerd://4f2a\",\"watch\":\"nginx-conf\","
-		     "\"pod\":\"web-1\","
-		     "\"node\":\"node-a\",\"tags\":{\"team\":\"web\"},\"truncated\":true}\n");
+		buf,
+		"{\"time\":\"" TIME_STR "\",\"event\":\"MOVED_TO\",\"events\":[\"MOVED_TO\"],"
+		"\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/srv/b.txt\",\"dir\":\"/srv\","
+		"\"file\":\"b.txt\",\"old_path\":\"/srv/a.txt\",\"cookie\":77,\"pid\":4243,"
+		"\"tgid\":4242,\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"nginx-conf\","
+		"\"pod\":\"web-1\","
+		"\"node\":\"node-a\",\"tags\":{\"team\":\"web\"},\"truncated\":true}\n");
 	python_check(buf, "assert o[\"old_path\"]==\"/srv/a.txt\" and o[\"cookie\"]==77 and "
 			  "\"new_path\" not in o");
 
@@ -813,11 +822,12 @@ static void test_long_lines(void **state)
 	o += ref_json(want + o, (const unsigned char *)old, strlen(old));
 	o += (size_t)sprintf(want + o, "\",\"cookie\":77,\"named_path\":\"");
 	o += ref_json(want + o, (const unsigned char *)named, strlen(named));
-	o += (size_t)sprintf(want + o,
-			     "\",\"pid\":4243,\"tgid\":4242,\"uid\":101,\"gid\":102,"
-			     "\"comm\":\"nginx\",\"cgroup_id\":12345,"
-			     "\"container\":\"containerd://4f2a\",\"watch\":\"nginx-conf\","
-			     "\"pod\":\"web-1\",\"node\":\"node-a\",\"tags\":{\"");
+	o += (size_t)sprintf(
+		want + o,
+		"\",\"pid\":4243,\"tgid\":4242,\"uid\":101,\"gid\":102,"
+		"\"comm\":\"nginx\",\"cgroup_id\":12345,"
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"nginx-conf\","
+		"\"pod\":\"web-1\",\"node\":\"node-a\",\"tags\":{\"");
 	o += ref_json(want + o, (const unsigned char *)key, strlen(key));
 	o += (size_t)sprintf(want + o, "\":\"");
 	o += ref_json(want + o, (const unsigned char *)val, strlen(val));
