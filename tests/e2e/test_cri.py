@@ -5,7 +5,10 @@ by the test; pn_cri.py), as a kubelet makes them: the agent finds a CRI
 container by its containerd:// id and by a short id, reports its file
 activity with container-relative paths and its id, and a watch on the
 pods' cgroup parent (/kubepods, what the cgroupfs driver gives) covers
-every container below it with the container's own cgroup id."""
+every container below it with the container's own cgroup id. Every event
+names its pod uid and container id, read from its cgroup's path (JSON, log
+lines, the native gRPC stream); without CAP_DAC_READ_SEARCH those are empty,
+said once, and events still flow."""
 import os
 import unittest
 from unittest import mock
