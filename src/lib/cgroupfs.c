@@ -349,30 +349,49 @@ static const char *const id_prefixes[] = { "docker-", "cri-containerd-", "crio-"
 #define SCOPE_SUFFIX	 ".scope"
 #define SCOPE_SUFFIX_LEN (sizeof(SCOPE_SUFFIX) - 1)
 
+static bool has_scope_suffix(const char *name, size_t n)
+{
+	return n > SCOPE_SUFFIX_LEN &&
+	       memcmp(name + n - SCOPE_SUFFIX_LEN, SCOPE_SUFFIX, SCOPE_SUFFIX_LEN) == 0;
+}
+
+/*
+ * The length of the runtime's prefix `name` (of n bytes, ".scope" already
+ * off) starts with; 0 for none, -1 for conmon's cgroup (crio-conmon-ID,
+ * libpod-conmon-ID), which holds the monitor process, not the container.
+ */
+static int runtime_prefix(const char *name, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(id_prefixes); i++) {
+		size_t pl = strlen(id_prefixes[i]);
+
+		if (n <= pl || memcmp(name, id_prefixes[i], pl) != 0)
+			continue;
+		if (n - pl > 7 && strncmp(name + pl, "conmon-", 7) == 0)
+			return -1;
+		return (int)pl;
+	}
+	return 0;
+}
+
 static enum id_match name_match(const char *name, size_t nlen, const char *id, size_t idlen)
 {
-	bool scope;
+	bool scope = has_scope_suffix(name, nlen);
+	int pl;
 
 	/* a directory named exactly the id: runc, and runtimes on the cgroupfs driver */
 	if (nlen == idlen && memcmp(name, id, idlen) == 0)
 		return ID_EXACT;
 
-	scope = nlen > SCOPE_SUFFIX_LEN &&
-		memcmp(name + nlen - SCOPE_SUFFIX_LEN, SCOPE_SUFFIX, SCOPE_SUFFIX_LEN) == 0;
 	if (scope)
 		nlen -= SCOPE_SUFFIX_LEN;
-	for (size_t i = 0; i < ARRAY_SIZE(id_prefixes); i++) {
-		size_t pl = strlen(id_prefixes[i]);
-
-		if (nlen <= pl || memcmp(name, id_prefixes[i], pl) != 0)
-			continue;
-		/* crio-conmon-ID and libpod-conmon-ID hold the monitor process, not the container */
-		if (nlen - pl > 7 && strncmp(name + pl, "conmon-", 7) == 0)
-			return ID_NONE;
-		/* without the scope's suffix, only a runtime's id shape (hex) may be a prefix */
-		return id_cmp(name + pl, nlen - pl, id, idlen,
-			      scope || all_hex(name + pl, nlen - pl));
-	}
+	pl = runtime_prefix(name, nlen);
+	if (pl < 0)
+		return ID_NONE;
+	/* without the scope's suffix, only a runtime's id shape (hex) may be a prefix */
+	if (pl > 0)
+		return id_cmp(name + pl, nlen - (size_t)pl, id, idlen,
+			      scope || all_hex(name + pl, nlen - (size_t)pl));
 	if (scope)
 		return ID_NONE;
 
@@ -511,17 +530,14 @@ static bool pod_component(const char *name, size_t n, char *uid)
 
 static bool container_component(const char *name, size_t n, char *id)
 {
-	if (n > SCOPE_SUFFIX_LEN &&
-	    !memcmp(name + n - SCOPE_SUFFIX_LEN, SCOPE_SUFFIX, SCOPE_SUFFIX_LEN))
-		n -= SCOPE_SUFFIX_LEN;
-	for (size_t i = 0; i < ARRAY_SIZE(id_prefixes); i++) {
-		size_t pl = strlen(id_prefixes[i]);
+	int pl;
 
-		if (n > pl && !memcmp(name, id_prefixes[i], pl)) {
-			name += pl;
-			n -= pl;
-			break;
-		}
+	if (has_scope_suffix(name, n))
+		n -= SCOPE_SUFFIX_LEN;
+	pl = runtime_prefix(name, n);
+	if (pl > 0) {
+		name += pl;
+		n -= (size_t)pl;
 	}
 	if (n != FULL_ID_LEN || !all_hex(name, n))
 		return false;
