@@ -68,12 +68,17 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 {
 	struct pn_consumer *c = arg;
 	/* asked only for events that are written: an unwatched path costs nothing here */
-	const struct pn_cgroup_identity *id = c->ids ? pn_identity_of(c->ids, ev->cgroup_id) : NULL;
+	const struct pn_identity *id = c->ids ? pn_identity_of(c->ids, ev->cgroup_id) : NULL;
 	struct pn_format_ctx fctx = {
 		.node = c->node,
 		.container = container,
-		.container_id = id ? id->container_id : NULL,
-		.pod_uid = id ? id->pod_uid : NULL,
+		.container_id = id ? id->path.container_id : NULL,
+		.pod_uid = id ? id->path.pod_uid : NULL,
+		.pod = id ? id->workload.pod : NULL,
+		.namespace = id ? id->workload.namespace : NULL,
+		.container_name = id ? id->workload.container : NULL,
+		.image = id ? id->workload.image : NULL,
+		.image_id = id ? id->workload.image_id : NULL,
 		.realtime_offset_ns = c->realtime_offset_ns,
 	};
 	/* holds every line of ordinary paths: the heap is only for escaped long ones */

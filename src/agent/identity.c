@@ -21,14 +21,17 @@
 
 struct slot {
 	uint64_t id; /* 0 = empty: no cgroup has id 0 */
-	struct pn_cgroup_identity ident;
+	bool asking; /* the runtime said -EAGAIN: ask again on the next event */
+	struct pn_identity ident;
 };
 
 struct pn_identity_cache {
 	int mount_fd;
 	bool warned;
 	unsigned int used;
-	struct pn_cgroup_identity none;
+	pn_identity_runtime_fn runtime;
+	void *runtime_arg;
+	struct pn_identity none;
 	struct slot slots[PN_IDENTITY_SLOTS];
 };
 
@@ -51,10 +54,36 @@ int pn_identity_cache_new(const char *cgroup2_root, struct pn_identity_cache **o
 	return 0;
 }
 
+void pn_workload_clear(struct pn_workload *w)
+{
+	free(w->pod);
+	free(w->namespace);
+	free(w->container);
+	free(w->image);
+	free(w->image_id);
+	memset(w, 0, sizeof(*w));
+}
+
+void pn_identity_set_runtime(struct pn_identity_cache *c, pn_identity_runtime_fn fn, void *arg)
+{
+	c->runtime = fn;
+	c->runtime_arg = arg;
+}
+
+static void clear_slots(struct pn_identity_cache *c)
+{
+	for (size_t i = 0; i < PN_IDENTITY_SLOTS; i++)
+		if (c->slots[i].id)
+			pn_workload_clear(&c->slots[i].ident.workload);
+	memset(c->slots, 0, sizeof(c->slots));
+	c->used = 0;
+}
+
 void pn_identity_cache_free(struct pn_identity_cache *c)
 {
 	if (!c)
 		return;
+	clear_slots(c);
 	close(c->mount_fd);
 	free(c);
 }
@@ -89,7 +118,17 @@ static void path_of(struct pn_identity_cache *c, uint64_t id, char *path, size_t
 	close(fd);
 }
 
-const struct pn_cgroup_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id)
+/* Asks the runtime of a slot's container; `asking` stays set while it has no answer. */
+static void ask_runtime(struct pn_identity_cache *c, struct slot *s)
+{
+	s->asking = false;
+	if (!c->runtime || !s->ident.path.container_id[0])
+		return;
+	s->asking = c->runtime(c->runtime_arg, s->ident.path.container_id, &s->ident.workload) ==
+		    -EAGAIN;
+}
+
+const struct pn_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id)
 {
 	char path[PATH_MAX];
 	size_t i, mask = PN_IDENTITY_SLOTS - 1;
@@ -98,20 +137,23 @@ const struct pn_cgroup_identity *pn_identity_of(struct pn_identity_cache *c, uin
 		return c ? &c->none : NULL;
 	/* ids are sequential inode numbers: a multiplicative hash spreads them */
 	for (i = (size_t)(cgroup_id * 0x9e3779b97f4a7c15ULL >> 32) & mask;; i = (i + 1) & mask) {
-		if (c->slots[i].id == cgroup_id)
+		if (c->slots[i].id == cgroup_id) {
+			if (c->slots[i].asking)
+				ask_runtime(c, &c->slots[i]);
 			return &c->slots[i].ident;
+		}
 		if (!c->slots[i].id)
 			break;
 	}
 	/* kept under three quarters full, so a probe always ends at an empty slot */
 	if (c->used >= PN_IDENTITY_SLOTS / 4 * 3) {
-		memset(c->slots, 0, sizeof(c->slots));
-		c->used = 0;
+		clear_slots(c);
 		return pn_identity_of(c, cgroup_id);
 	}
 	path_of(c, cgroup_id, path, sizeof(path));
 	c->slots[i].id = cgroup_id;
-	pn_cgroup_path_identity(path, &c->slots[i].ident);
+	pn_cgroup_path_identity(path, &c->slots[i].ident.path);
 	c->used++;
+	ask_runtime(c, &c->slots[i]);
 	return &c->slots[i].ident;
 }

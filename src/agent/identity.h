@@ -4,9 +4,12 @@
  * cgroup's path (pn_cgroup_path_identity) and kept per id. The kernel gives
  * ids only; the path comes from the id itself (a kernfs file handle on the
  * cgroup2 mount), so cgroups of any runtime are named, watched directly or
- * below a watched parent. Cgroup ids are never reused while the machine
- * runs, so an entry never goes stale; the table is bounded and starts over
- * when full. One thread: the consumer's.
+ * below a watched parent. The pod and container names, the namespace and
+ * the image come from the container runtime, asked through a hook (the
+ * agent links its CRI client there; the consumer's fuzz target does not).
+ * Cgroup ids are never reused while the machine runs, and a container's
+ * names and image never change, so an entry never goes stale; the table is
+ * bounded and starts over when full. One thread: the consumer's.
  */
 #ifndef PN_AGENT_IDENTITY_H
 #define PN_AGENT_IDENTITY_H
@@ -19,14 +22,47 @@
 
 struct pn_identity_cache;
 
+/*
+ * What the container runtime says of a container (agent/cri.c): each string
+ * heap-owned, NULL where it said nothing.
+ */
+struct pn_workload {
+	char *pod;	 /* io.kubernetes.pod.name */
+	char *namespace; /* io.kubernetes.pod.namespace */
+	char *container; /* the container's name in the pod spec */
+	char *image;	 /* the image as the pod spec names it (or the runtime's tag) */
+	char *image_id;	 /* the runtime's image reference (digest or sha256 id) */
+};
+
+void pn_workload_clear(struct pn_workload *w);
+
+/*
+ * A cgroup's identity: what its path says (pn_cgroup_path_identity), and
+ * what the runtime says of the container it names (empty until known).
+ */
+struct pn_identity {
+	struct pn_cgroup_identity path;
+	struct pn_workload workload;
+};
+
+/*
+ * Asked for a container id the first time one of its events is written
+ * (then on later events while it says -EAGAIN): 0 with *out filled, -ENOENT
+ * if the runtime does not know the container (never asked again), -EAGAIN
+ * if there is no answer yet. May wait, bounded, for the runtime.
+ */
+typedef int (*pn_identity_runtime_fn)(void *arg, const char *container_id, struct pn_workload *out);
+
 /* Opens the cgroup2 mount at cgroup2_root; -errno if it cannot be opened. */
 int pn_identity_cache_new(const char *cgroup2_root, struct pn_identity_cache **out);
+/* The runtime asked for what a cgroup path cannot say; none (NULL) by default. */
+void pn_identity_set_runtime(struct pn_identity_cache *c, pn_identity_runtime_fn fn, void *arg);
 /*
  * The identity of a cgroup id; empty strings where its path says nothing, or
  * the cgroup is gone before it was first asked about. Valid until the next
  * call. Never NULL.
  */
-const struct pn_cgroup_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id);
+const struct pn_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id);
 void pn_identity_cache_free(struct pn_identity_cache *c);
 
 #endif

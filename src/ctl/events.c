@@ -166,6 +166,10 @@ static void print_json(const Panoptes__V1__Event *e)
 	json_kstr(&j, "container", e->container);
 	json_kstr(&j, "container_id", e->container_id);
 	json_kstr(&j, "pod_uid", e->pod_uid);
+	json_kstr(&j, "namespace", e->namespace_);
+	json_kstr(&j, "container_name", e->container_name);
+	json_kstr(&j, "image", e->image);
+	json_kstr(&j, "image_id", e->image_id);
 	json_kstr(&j, "watch", e->watch);
 	json_kstr(&j, "pod", e->pod);
 	json_kstr(&j, "node", e->node);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The gRPC core side: one channel and one pluck completion queue per run. A
- * unary call is a single batch; a stream is one batch to send the request,
+ * unary call is api/client.c's single batch; a stream is one batch to send the request,
  * one per message read, one for the final status. Every status becomes one
  * of the documented exit codes here, so the commands never look at gRPC
  * codes themselves.
@@ -17,11 +17,11 @@
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 
+#include "client.h"
 #include "fileio.h"
 #include "wire.h"
 
 /* Batch tags: each pluck waits for exactly the batch it started. */
-#define TAG_UNARY   ((void *)(uintptr_t)1)
 #define TAG_OPEN    ((void *)(uintptr_t)2)
 #define TAG_READ    ((void *)(uintptr_t)3)
 #define TAG_STATUS  ((void *)(uintptr_t)4)
@@ -172,8 +172,7 @@ static int run_batch(struct ctl *ctl, grpc_call *call, const grpc_op *ops, size_
 
 static gpr_timespec deadline_after(double seconds)
 {
-	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-			    gpr_time_from_millis((int64_t)(seconds * 1000), GPR_TIMESPAN));
+	return pn_api_deadline_ms((long)(seconds * 1000));
 }
 
 /*
@@ -222,102 +221,56 @@ static int connect_result(struct ctl *ctl, grpc_connectivity_state st)
  * ready means no agent answered (3); once connected, every non-OK status is
  * the agent's answer (1).
  */
-static int status_exit(struct ctl *ctl, grpc_status_code code, grpc_slice details, bool connected)
+static int status_exit(struct ctl *ctl, grpc_status_code code, const char *msg, bool connected)
 {
-	char *msg;
-	int err;
-
 	if (code == GRPC_STATUS_OK)
 		return CTL_EXIT_OK;
 	/* the agent may have come up during the call */
 	connected |= grpc_channel_check_connectivity_state(ctl->channel, 0) == GRPC_CHANNEL_READY;
-	msg = grpc_slice_to_c_string(details);
 	if (!connected) {
 		ctl_err("cannot reach %s: %s", ctl->server,
 			msg[0] ? msg : pn_api_status_name(code));
-		err = CTL_EXIT_UNREACHABLE;
-	} else {
-		if (msg[0])
-			ctl_err("%s: %s", pn_api_status_name(code), msg);
-		else
-			ctl_err("%s", pn_api_status_name(code));
-		err = CTL_EXIT_FAILED;
+		return CTL_EXIT_UNREACHABLE;
 	}
-	gpr_free(msg);
-	return err;
+	if (msg[0])
+		ctl_err("%s: %s", pn_api_status_name(code), msg);
+	else
+		ctl_err("%s", pn_api_status_name(code));
+	return CTL_EXIT_FAILED;
 }
 
 int ctl_unary(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 	      const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp)
 {
-	grpc_metadata_array initial_md, trailing_md;
-	grpc_byte_buffer *send = NULL, *recv = NULL;
-	grpc_status_code status = GRPC_STATUS_UNKNOWN;
-	grpc_slice details = grpc_empty_slice();
-	const char *error_string = NULL;
+	struct pn_api_reply reply;
 	grpc_connectivity_state st;
-	grpc_call *call = NULL;
 	gpr_timespec deadline;
-	grpc_op ops[6];
 	int err;
 
 	*resp = NULL;
-	grpc_metadata_array_init(&initial_md);
-	grpc_metadata_array_init(&trailing_md);
 	err = ctl_connect(ctl);
 	if (err)
-		goto out;
+		return err;
 	/* one deadline for connecting and calling: --timeout bounds the whole command */
 	deadline = deadline_after(ctl->timeout);
 	st = connect_channel(ctl, deadline);
 	err = connect_result(ctl, st);
 	if (err)
-		goto out;
-	call = grpc_channel_create_call(ctl->channel, NULL, GRPC_PROPAGATE_DEFAULTS, ctl->cq,
-					grpc_slice_from_static_string(method), NULL, deadline,
-					NULL);
-	send = pn_api_pack(req);
-	memset(ops, 0, sizeof(ops));
-	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-	ops[1].op = GRPC_OP_SEND_MESSAGE;
-	ops[1].data.send_message.send_message = send;
-	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-	ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
-	ops[4].op = GRPC_OP_RECV_MESSAGE;
-	ops[4].data.recv_message.recv_message = &recv;
-	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-	ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
-	ops[5].data.recv_status_on_client.status = &status;
-	ops[5].data.recv_status_on_client.status_details = &details;
-	ops[5].data.recv_status_on_client.error_string = &error_string;
-	err = run_batch(ctl, call, ops, 6, TAG_UNARY);
-	if (err)
-		goto out;
-	err = status_exit(ctl, status, details, st == GRPC_CHANNEL_READY);
-	if (err)
-		goto out;
-	if (!recv) {
-		ctl_err("%s: the server answered OK without a message", method);
-		err = CTL_EXIT_FAILED;
-		goto out;
+		return err;
+	err = pn_api_unary(ctl->channel, ctl->cq, method, req, resp_desc, deadline, &reply);
+	if (err == -EIO) {
+		ctl_err("internal error: %s", reply.details);
+		return CTL_EXIT_FAILED;
 	}
-	*resp = pn_api_unpack(resp_desc, recv);
-	if (!*resp) {
-		ctl_err("%s: cannot decode the server's %s", method, resp_desc->name);
-		err = CTL_EXIT_FAILED;
+	if (err) {
+		ctl_err("%s", reply.details);
+		return CTL_EXIT_FAILED;
 	}
-out:
-	if (send)
-		grpc_byte_buffer_destroy(send);
-	if (recv)
-		grpc_byte_buffer_destroy(recv);
-	grpc_metadata_array_destroy(&initial_md);
-	grpc_metadata_array_destroy(&trailing_md);
-	grpc_slice_unref(details);
-	gpr_free((void *)error_string);
-	if (call)
-		grpc_call_unref(call);
+	err = status_exit(ctl, reply.status, reply.details, st == GRPC_CHANNEL_READY);
+	if (!err)
+		*resp = reply.msg;
+	else
+		pn_api_reply_clear(&reply);
 	return err;
 }
 
@@ -427,8 +380,12 @@ int ctl_stream_close(struct ctl_stream *s, bool cancelled)
 		op.data.recv_status_on_client.status_details = &s->details;
 		op.data.recv_status_on_client.error_string = &s->error_string;
 		err = run_batch(s->ctl, s->call, &op, 1, TAG_STATUS);
-		if (!err && !(cancelled && s->status == GRPC_STATUS_CANCELLED))
-			err = status_exit(s->ctl, s->status, s->details, s->connected);
+		if (!err && !(cancelled && s->status == GRPC_STATUS_CANCELLED)) {
+			char *msg = grpc_slice_to_c_string(s->details);
+
+			err = status_exit(s->ctl, s->status, msg, s->connected);
+			gpr_free(msg);
+		}
 		grpc_call_unref(s->call);
 		s->call = NULL;
 	}

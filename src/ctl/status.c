@@ -71,6 +71,16 @@ static void print_text(const Panoptes__V1__Status *st)
 	       st->policy_reload_failures);
 	printf("%-16s %" PRIu64 " timed out, %" PRIu64 " skipped\n", "name lookups",
 	       st->lookups_timed_out, st->lookups_skipped);
+	if (st->runtime && st->runtime->connected)
+		printf("%-16s %s at %s: %" PRIu64 " containers, %" PRIu64 " asked (%" PRIu64
+		       " late, %" PRIu64 " unknown), %" PRIu64 " failed calls\n",
+		       "runtime", st->runtime->name, st->runtime->endpoint, st->runtime->containers,
+		       st->runtime->lookups, st->runtime->late, st->runtime->unknown,
+		       st->runtime->failures);
+	else if (st->runtime)
+		printf("%-16s none: %s\n", "runtime", st->runtime->error);
+	else
+		printf("%-16s not asked (--cri-endpoint \"\")\n", "runtime");
 	printf("%-16s", "kernel counters");
 #define TEXT(name, metric, help) printf(" " #name "=%" PRIu64, k->name);
 	PN_COUNTERS(TEXT)
@@ -113,6 +123,20 @@ static void print_json(const Panoptes__V1__Status *st)
 	json_ku64(&j, "policy_reload_failures", st->policy_reload_failures);
 	json_ku64(&j, "lookups_timed_out", st->lookups_timed_out);
 	json_ku64(&j, "lookups_skipped", st->lookups_skipped);
+	if (st->runtime) {
+		json_key(&j, "runtime");
+		json_object_begin(&j);
+		json_kstr(&j, "endpoint", st->runtime->endpoint);
+		json_kbool(&j, "connected", st->runtime->connected);
+		json_kstr(&j, "name", st->runtime->name);
+		json_kstr(&j, "error", st->runtime->error);
+		json_ku64(&j, "containers", st->runtime->containers);
+		json_ku64(&j, "lookups", st->runtime->lookups);
+		json_ku64(&j, "late", st->runtime->late);
+		json_ku64(&j, "unknown", st->runtime->unknown);
+		json_ku64(&j, "failures", st->runtime->failures);
+		json_object_end(&j);
+	}
 	json_object_end(&j);
 	json_end(&j);
 }

@@ -137,12 +137,17 @@ enum spec {
 	SP_CONTAINER,
 	SP_CONTAINER_ID,
 	SP_POD_UID,
+	SP_NAMESPACE,
+	SP_CONTAINER_NAME,
+	SP_IMAGE,
+	SP_IMAGE_ID,
 	SP_TIME,
 };
 
 #define SPECS_VALID                                                                                \
 	"{event} {ftype} {path} {file} {sep} {pod} {node} {tags} {pid} {comm} {uid} {cgroup} "     \
-	"{container} {container_id} {pod_uid} {time}"
+	"{container} {container_id} {pod_uid} {namespace} {container_name} {image} {image_id} "    \
+	"{time}"
 
 static enum spec spec_lookup(const char *name, size_t n)
 {
@@ -155,13 +160,17 @@ static enum spec spec_lookup(const char *name, size_t n)
 			return SP_CGROUP;
 		if (IS("container_id"))
 			return SP_CONTAINER_ID;
+		if (IS("container_name"))
+			return SP_CONTAINER_NAME;
 		return IS("container") ? SP_CONTAINER : SP_NONE;
 	case 'e':
 		return IS("event") ? SP_EVENT : SP_NONE;
 	case 'f':
 		return IS("file") ? SP_FILE : IS("ftype") ? SP_FTYPE : SP_NONE;
+	case 'i':
+		return IS("image") ? SP_IMAGE : IS("image_id") ? SP_IMAGE_ID : SP_NONE;
 	case 'n':
-		return IS("node") ? SP_NODE : SP_NONE;
+		return IS("node") ? SP_NODE : IS("namespace") ? SP_NAMESPACE : SP_NONE;
 	case 'p':
 		if (IS("pod_uid"))
 			return SP_POD_UID;
@@ -207,6 +216,20 @@ static const char *event_name(uint32_t event)
 	return name ? name : "UNKNOWN";
 }
 
+const char *pn_format_pod(const struct pn_match *m, const struct pn_format_ctx *ctx)
+{
+	if (m->watch && m->watch->pod && m->watch->pod[0])
+		return m->watch->pod;
+	return ctx->pod ? ctx->pod : "";
+}
+
+/* A value others chose, escaped as file names are; NULL prints nothing. */
+static void escape_str(struct out *o, const char *s)
+{
+	if (s)
+		pn_text_escape(o, s, strlen(s));
+}
+
 static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		      const struct pn_match *m, const struct pn_format_ctx *ctx)
 {
@@ -235,12 +258,10 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 			out_char(o, '/');
 		break;
 	case SP_POD:
-		if (m->watch && m->watch->pod)
-			pn_text_escape(o, m->watch->pod, strlen(m->watch->pod));
+		escape_str(o, pn_format_pod(m, ctx));
 		break;
 	case SP_NODE:
-		if (ctx->node)
-			pn_text_escape(o, ctx->node, strlen(ctx->node));
+		escape_str(o, ctx->node);
 		break;
 	case SP_TAGS:
 		if (m->subject && m->subject->tags_text)
@@ -259,16 +280,25 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		out_u64(o, ev->cgroup_id);
 		break;
 	case SP_CONTAINER:
-		if (ctx->container)
-			pn_text_escape(o, ctx->container, strlen(ctx->container));
+		escape_str(o, ctx->container);
 		break;
 	case SP_CONTAINER_ID:
-		if (ctx->container_id)
-			pn_text_escape(o, ctx->container_id, strlen(ctx->container_id));
+		escape_str(o, ctx->container_id);
 		break;
 	case SP_POD_UID:
-		if (ctx->pod_uid)
-			pn_text_escape(o, ctx->pod_uid, strlen(ctx->pod_uid));
+		escape_str(o, ctx->pod_uid);
+		break;
+	case SP_NAMESPACE:
+		escape_str(o, ctx->namespace);
+		break;
+	case SP_CONTAINER_NAME:
+		escape_str(o, ctx->container_name);
+		break;
+	case SP_IMAGE:
+		escape_str(o, ctx->image);
+		break;
+	case SP_IMAGE_ID:
+		escape_str(o, ctx->image_id);
 		break;
 	case SP_TIME: {
 		char t[32];
@@ -441,10 +471,18 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 	json_str(&o, ctx->container_id);
 	out_lit(&o, ",\"pod_uid\":");
 	json_str(&o, ctx->pod_uid);
+	out_lit(&o, ",\"namespace\":");
+	json_str(&o, ctx->namespace);
+	out_lit(&o, ",\"container_name\":");
+	json_str(&o, ctx->container_name);
+	out_lit(&o, ",\"image\":");
+	json_str(&o, ctx->image);
+	out_lit(&o, ",\"image_id\":");
+	json_str(&o, ctx->image_id);
 	out_lit(&o, ",\"watch\":");
 	json_str(&o, m->watch ? m->watch->name : NULL);
 	out_lit(&o, ",\"pod\":");
-	json_str(&o, m->watch ? m->watch->pod : NULL);
+	json_str(&o, pn_format_pod(m, ctx));
 	out_lit(&o, ",\"node\":");
 	json_str(&o, ctx->node);
 

@@ -24,13 +24,19 @@ struct pn_format_ctx {
 	const char *container;	  /* {container}: the watch target's container id, or "" */
 	const char *container_id; /* {container_id}: the id the event's cgroup is named by, or "" */
 	const char *pod_uid;	  /* {pod_uid}: the pod uid its cgroup path holds, or "" */
+	/* from the container runtime (agent/cri.c); NULL or "" where it said nothing */
+	const char *pod;	    /* {pod} when the watch names no pod */
+	const char *namespace;	    /* {namespace} */
+	const char *container_name; /* {container_name} */
+	const char *image;	    /* {image} */
+	const char *image_id;	    /* {image_id} */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, to print {time} */
 };
 
 /*
  * Checks a log format: every {name} must be a known specifier (event ftype
  * path file sep pod node tags pid comm uid cgroup container container_id pod_uid
- * time). On error
+ * namespace container_name image image_id time). On error
  * returns -EINVAL with a message naming the bad specifier in err.
  */
 int pn_format_validate(const char *fmt, char *err, size_t errlen);
@@ -50,11 +56,18 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
  * nanoseconds), event, events (array of names, including ISDIR), ftype,
  * is_dir, path, dir, file, old_path (moves), cookie (moves), named_path (vfs
  * opens through a symlink), pid, tgid, uid, gid, comm, cgroup_id, container,
- * container_id, pod_uid (from the event's cgroup path), watch, pod, node, tags (object), truncated. Strings are escaped per RFC
+ * container_id, pod_uid (from the event's cgroup path), namespace, container_name, image,
+ * image_id (from the container runtime), watch, pod, node, tags (object), truncated. Strings are escaped per RFC
  * 8259 (jsonstr.h). Same return convention as pn_format_line().
  */
 size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,
 		      const struct pn_format_ctx *ctx);
+
+/*
+ * An event's pod: the one its watch names (a controller's), else the one
+ * the container runtime names; "" if neither.
+ */
+const char *pn_format_pod(const struct pn_match *m, const struct pn_format_ctx *ctx);
 
 /*
  * The wall-clock time of a kernel timestamp (CLOCK_MONOTONIC ns) given

@@ -26,6 +26,7 @@
 #include "state.h"
 #include "cgroupfs.h"
 #include "consumer.h"
+#include "cri.h"
 #include "errmsg.h"
 #include "format.h"
 #include "log.h"
@@ -201,6 +202,7 @@ struct agent {
 	struct pn_capture *capture;
 	const struct pn_consumer *consumer;
 	struct pn_state *state; /* NULL: --state-dir "" */
+	struct pn_cri *cri;	/* NULL: --cri-endpoint "" */
 };
 
 /* Every change of an API watch is written to the state file before the call answers. */
@@ -261,6 +263,9 @@ static void agent_status(void *ctx, struct pn_agent_status *out)
 	out->policy_reloads = atomic_load_explicit(&policy_reloads, memory_order_relaxed);
 	out->policy_reload_failures =
 		atomic_load_explicit(&policy_reload_failures, memory_order_relaxed);
+	out->cri_enabled = a->cri != NULL;
+	if (a->cri)
+		pn_cri_stats(a->cri, &out->cri);
 }
 
 static int agent_resolve(void *ctx, const struct pn_targets *t, struct pn_resolved **out, size_t *n,
@@ -649,6 +654,7 @@ int main(int argc, char **argv)
 	struct pn_capture *cap = NULL;
 	struct pn_consumer cons = { 0 };
 	struct agent agent = { 0 };
+	struct pn_cri *cri = NULL;
 	struct pn_config cfg;
 	char err[1024], cgroup2[PATH_MAX];
 	sigset_t stop;
@@ -718,6 +724,17 @@ int main(int argc, char **argv)
 	if (e)
 		pn_warn("cannot open %s (%s): events will carry no pod_uid or container_id",
 			cgroup2, strerror(-e));
+	if (cons.ids && !(cfg.cri_endpoint && !cfg.cri_endpoint[0])) {
+		e = pn_cri_start(&(struct pn_cri_config){ .endpoint = cfg.cri_endpoint,
+							  .wait_ms = cfg.cri_wait_ms },
+				 &cri);
+		if (e)
+			pn_warn("cannot start the container runtime client (%s): events will carry "
+				"no pod, namespace or image",
+				strerror(-e));
+		else
+			pn_identity_set_runtime(cons.ids, pn_cri_lookup, cri);
+	}
 	copts.backend = cfg.backend;
 	copts.ringbuf_mb = cfg.ringbuf_mb;
 	copts.coalesce_ms = cfg.coalesce_ms;
@@ -745,6 +762,7 @@ int main(int argc, char **argv)
 	}
 	cons.registry = reg;
 	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
+	agent.cri = cri;
 	pn_registry_set_max_watches(reg, cfg.max_watches);
 
 	if (cfg.flag_watch.watch) {
@@ -793,6 +811,7 @@ int main(int argc, char **argv)
 			.grpc_ctx = rpc,
 			.policy_reloads = &policy_reloads,
 			.policy_reload_failures = &policy_reload_failures,
+			.cri = agent.cri,
 		};
 
 		e = pn_metrics_start(&metrics, cfg.metrics_listen, cfg.probe_listen, &src, err,
@@ -821,6 +840,7 @@ out:
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);
 	pn_consumer_clear(&cons);
+	pn_cri_stop(cri);
 	pn_identity_cache_free(cons.ids);
 	pn_registry_free(reg);
 	for (size_t i = 0; policies && i < cfg.n_policy_files; i++)

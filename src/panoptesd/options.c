@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cri.h"
 #include "events.h"
 #include "panoptes_event.h"
 #include "format.h"
@@ -83,6 +84,14 @@ static const char usage_text[] =
 	"  --state-dir DIR          keep the watches created over gRPC in DIR/watches.pb\n"
 	"                           and restore them at start (default /var/lib/panoptes;\n"
 	"                           \"\" = none)\n"
+	"  --cri-endpoint ENDPOINT  the container runtime's CRI socket, as crictl spells\n"
+	"                           it (unix:///run/containerd/containerd.sock), asked for\n"
+	"                           the pod, namespace, container name and image of every\n"
+	"                           event (default: the first of containerd's, CRI-O's,\n"
+	"                           cri-dockerd's and k3s' sockets found; \"\" = none)\n"
+	"  --cri-wait-ms N          how long a new container's first event may wait for\n"
+	"                           the runtime's answer, 0 to 5000 (default 250); later\n"
+	"                           events never wait\n"
 	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
 	"                           HOST:PORT (default 0.0.0.0:2112; \"\" = off)\n"
 	"  --probe-listen ADDR      serve only /healthz and /readyz on HOST:PORT, on a\n"
@@ -166,6 +175,8 @@ enum {
 	OPT_KEEP_ON_EXIT,
 	OPT_REMOVE_PINS,
 	OPT_STATE_DIR,
+	OPT_CRI_ENDPOINT,
+	OPT_CRI_WAIT_MS,
 	OPT_METRICS_LISTEN,
 	OPT_PROBE_LISTEN,
 	OPT_LISTEN,
@@ -217,6 +228,8 @@ static const struct option long_options[] = {
 	{ "keep-on-exit", no_argument, NULL, OPT_KEEP_ON_EXIT },
 	{ "remove-pins", no_argument, NULL, OPT_REMOVE_PINS },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "cri-endpoint", required_argument, NULL, OPT_CRI_ENDPOINT },
+	{ "cri-wait-ms", required_argument, NULL, OPT_CRI_WAIT_MS },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "probe-listen", required_argument, NULL, OPT_PROBE_LISTEN },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -655,6 +668,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->backend = "auto";
 	cfg->pin_path = "/sys/fs/bpf/panoptes";
 	cfg->state_dir = "/var/lib/panoptes";
+	cfg->cri_wait_ms = PN_CRI_WAIT_MS_DEFAULT;
 	cfg->metrics_listen = "0.0.0.0:2112";
 	cfg->probe_listen = "";
 	default_node(cfg->node, sizeof(cfg->node));
@@ -790,6 +804,26 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->state_dir = optarg;
+			break;
+		case OPT_CRI_ENDPOINT: {
+			char why[256];
+
+			if (optarg[0] && pn_cri_endpoint_check(optarg, why, sizeof(why))) {
+				snprintf(err, errlen, "--cri-endpoint: %s", why);
+				e = -EINVAL;
+				break;
+			}
+			cfg->cri_endpoint = optarg;
+			break;
+		}
+		case OPT_CRI_WAIT_MS:
+			if (parse_long(optarg, 0, 5000, &v)) {
+				snprintf(err, errlen,
+					 "--cri-wait-ms: expected 0 to 5000, got \"%s\"", optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->cri_wait_ms = (unsigned)v;
 			break;
 		case OPT_METRICS_LISTEN:
 			cfg->metrics_listen = optarg;

@@ -28,6 +28,8 @@ struct pn_config {
 	bool keep_on_exit;	    /* leave the programs pinned and capturing at stop */
 	bool remove_pins;	    /* --remove-pins: clear pin_path and state_dir, exit */
 	const char *state_dir;	    /* API watches kept across restarts; "" = none */
+	const char *cri_endpoint;   /* the container runtime's socket; NULL probes, "" = none */
+	unsigned cri_wait_ms;	    /* a new container's first event waits this long for it */
 	const char *metrics_listen; /* "" = no metrics server */
 	const char *probe_listen;   /* "" = /healthz and /readyz on the metrics port only */
 	const char *socket_path;    /* gRPC on a unix socket; "" = none */

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cri.h"
 #include "panoptes_event.h"
 #include "registry.h"
 #include "resolve.h"
@@ -31,6 +32,8 @@ struct pn_agent_status {
 	uint64_t policy_reload_failures; /* and those refused (the old policy kept) */
 	uint64_t lookups_timed_out;	 /* name lookups waited for past --lookup-timeout-ms */
 	uint64_t lookups_skipped;	 /* name lookups not tried (lookups.h bounds) */
+	bool cri_enabled;		 /* false: --cri-endpoint "" */
+	struct pn_cri_stats cri;
 };
 
 struct pn_agent_view {

@@ -127,7 +127,11 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.container_id = (char *)(fctx->container_id ? fctx->container_id : "");
 	e.pod_uid = (char *)(fctx->pod_uid ? fctx->pod_uid : "");
 	e.watch = m->watch->name;
-	e.pod = m->watch->pod ? m->watch->pod : (char *)"";
+	e.pod = (char *)pn_format_pod(m, fctx);
+	e.namespace_ = (char *)(fctx->namespace ? fctx->namespace : "");
+	e.container_name = (char *)(fctx->container_name ? fctx->container_name : "");
+	e.image = (char *)(fctx->image ? fctx->image : "");
+	e.image_id = (char *)(fctx->image_id ? fctx->image_id : "");
 	e.node = (char *)node;
 	e.n_tags = s->n_tags;
 	e.tags = tags;

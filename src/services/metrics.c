@@ -116,6 +116,25 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 			"Reloads of the policy files (SIGHUP) refused: the old policy was kept.",
 			atomic_load_explicit(src->policy_reload_failures, memory_order_relaxed));
 	}
+	if (src->cri) {
+		struct pn_cri_stats cs;
+
+		pn_cri_stats(src->cri, &cs);
+		gauge(f, "panoptes_cri_connected",
+		      "1 while the container runtime answers (pods and images on events), else 0.",
+		      cs.connected);
+		gauge(f, "panoptes_cri_containers", "Containers the runtime has named.",
+		      cs.containers);
+		counter(f, "panoptes_cri_lookups_total",
+			"Containers asked of the runtime for their first event.", cs.lookups);
+		counter(f, "panoptes_cri_lookups_late_total",
+			"Of them, not answered within --cri-wait-ms: the first events went without.",
+			cs.late);
+		counter(f, "panoptes_cri_lookups_unknown_total", "Of them, unknown to the runtime.",
+			cs.unknown);
+		counter(f, "panoptes_cri_failures_total", "Calls to the runtime that failed.",
+			cs.failures);
+	}
 	gauge(f, "panoptes_watches", "Watches installed.", pn_registry_watch_count(src->registry));
 	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",
 	      pn_registry_cgroup_count(src->registry));

@@ -13,6 +13,7 @@
 
 #include "capture.h"
 #include "consumer.h"
+#include "cri.h"
 #include "registry.h"
 
 struct pn_metrics_source {
@@ -30,6 +31,7 @@ struct pn_metrics_source {
 	void *grpc_ctx;
 	/* SIGHUP's reloads of the policy files, done and refused; NULL: not exported */
 	const _Atomic unsigned long long *policy_reloads, *policy_reload_failures;
+	struct pn_cri *cri; /* NULL: --cri-endpoint "", nothing exported */
 };
 
 struct pn_metrics;

@@ -399,6 +399,7 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 	struct pn_agent_status as;
 	Panoptes__V1__Status *st;
 	Panoptes__V1__KernelCounters *kc;
+	Panoptes__V1__Runtime *rt = NULL;
 	struct pn_counters k;
 	struct utsname u;
 	char *progs, *save = NULL;
@@ -455,6 +456,23 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 	st->policy_reload_failures = as.policy_reload_failures;
 	st->lookups_timed_out = as.lookups_timed_out;
 	st->lookups_skipped = as.lookups_skipped;
+	if (as.cri_enabled && ok) {
+		rt = calloc(1, sizeof(*rt));
+		if (rt) {
+			panoptes__v1__runtime__init(rt);
+			st->runtime = rt;
+			rt->endpoint = strdup(as.cri.endpoint);
+			rt->connected = as.cri.connected;
+			rt->name = strdup(as.cri.runtime);
+			rt->error = strdup(as.cri.error);
+			rt->containers = as.cri.containers;
+			rt->lookups = as.cri.lookups;
+			rt->late = as.cri.late;
+			rt->unknown = as.cri.unknown;
+			rt->failures = as.cri.failures;
+		}
+		ok = rt && rt->endpoint && rt->name && rt->error;
+	}
 	if (!ok) {
 		protobuf_c_message_free_unpacked(&st->base, NULL);
 		snprintf(msg, msglen, "out of memory");

@@ -8,8 +8,14 @@ pods' cgroup parent (/kubepods, what the cgroupfs driver gives) covers
 every container below it with the container's own cgroup id. Every event
 names its pod uid and container id, read from its cgroup's path (JSON, log
 lines, the native gRPC stream); without CAP_DAC_READ_SEARCH those are empty,
-said once, and events still flow."""
+said once, and events still flow. Asked over the same CRI socket
+(--cri-endpoint), the runtime names each event's pod, namespace, container
+and image, from the first event of a container started after the agent;
+status and /metrics say what the runtime answered. A runtime that cannot be
+reached is said once in the log, in status and in /metrics, and events flow
+with what cgroup paths say."""
 import os
+import time
 import unittest
 from unittest import mock
 
@@ -27,6 +33,10 @@ WRITER = ["/bin/sh", "-c", "while [ ! -e /data/go ]; do sleep 0.02; done; "
           "echo a > /data/f1; mkdir /data/d; echo b > /data/d/f2; exec sleep 2147483647"]
 EXPECTED = [("CREATE", "/data/f1"), ("MODIFY", "/data/f1"), ("CREATE", "/data/d"),
             ("CREATE", "/data/d/f2"), ("MODIFY", "/data/d/f2")]
+
+
+def workload(e):
+    return (e["pod"], e["namespace"], e["container_name"], e["image"])
 
 
 class CriPods(unittest.TestCase):
@@ -101,9 +111,11 @@ class CriPods(unittest.TestCase):
 
     def test_every_pod_below_the_kubepods_cgroup(self):
         a, a_id = self.pod("a-1", "prod")
-        b, b_id = self.pod("b-1", "staging")
         self.agent = Agent(["--watch-cgroup", "/kubepods", "--path", "/data", "--recursive",
-                            "--events", "create,modify"])
+                            "--events", "create,modify", "--cri-endpoint", self.rt.endpoint])
+        # a was listed at connect; b is made after, so its first event asks
+        self.wait_metric("panoptes_cri_containers", 1)
+        b, b_id = self.pod("b-1", "staging")
         self.rt.cri.start_container(a_id)
         self.rt.cri.start_container(b_id)
         self.go(a, a_id)
@@ -112,19 +124,37 @@ class CriPods(unittest.TestCase):
         events = self.agent.settle()
         by_cgroup = {}
         for e in events:
-            by_cgroup.setdefault((e["cgroup_id"], e["container_id"], e["pod_uid"]),
-                                 []).append((e["event"], e["path"]))
+            # every event, the first of each container included
+            by_cgroup.setdefault((e["cgroup_id"], e["container_id"], e["pod_uid"])
+                                 + workload(e), []).append((e["event"], e["path"]))
             # no container target: the watch names none
             self.assertEqual(e["container"], "")
-        self.assertEqual(by_cgroup, {(self.cgroup_id(a, a_id), a_id, a.uid): EXPECTED,
-                                     (self.cgroup_id(b, b_id), b_id, b.uid): EXPECTED})
+            self.assertRegex(e["image_id"], r"^sha256:[0-9a-f]{64}$")
+        image = "pn.local/busybox:1"
+        self.assertEqual(by_cgroup, {
+            (self.cgroup_id(a, a_id), a_id, a.uid, "a-1", "prod", "app", image): EXPECTED,
+            (self.cgroup_id(b, b_id), b_id, b.uid, "b-1", "staging", "app", image): EXPECTED})
+        m = self.agent.metrics()
+        self.assertEqual(m["panoptes_cri_connected"], 1)
+        # b was asked while its first event waited (--cri-wait-ms), and answered in time
+        self.assertEqual((m["panoptes_cri_lookups_total"], m["panoptes_cri_lookups_late_total"],
+                          m["panoptes_cri_lookups_unknown_total"]), (1, 0, 0))
+
+    def wait_metric(self, name, value, timeout=10):
+        deadline = time.monotonic() + timeout
+        while self.agent.metrics().get(name) != value:
+            if time.monotonic() > deadline:
+                self.fail(f"{name} not {value} within {timeout} s: {self.agent.metrics()}")
+            time.sleep(0.05)
 
     def test_identity_in_log_lines_and_grpc(self):
         pod, cid = self.pod("line-1", "prod")
         self.rt.cri.start_container(cid)
         self.agent = GrpcAgent(["--watch-container", f"containerd://{cid}", "--path", "/data",
                                 "--recursive", "--events", "create",
-                                "--format", "{event} {path}{sep}{file} {pod_uid} {container_id}"])
+                                "--cri-endpoint", self.rt.endpoint, "--format",
+                                "{event} {path}{sep}{file} {pod_uid} {container_id} {pod} "
+                                "{namespace} {container_name} {image}"])
         ch = grpc.insecure_channel(self.agent.addr)
         self.addCleanup(ch.close)
         api = Api(ch)
@@ -134,11 +164,39 @@ class CriPods(unittest.TestCase):
         self.go(pod, cid)
         got = []
         for ev in call:
-            got.append((ev.path, ev.pod_uid, ev.container_id, ev.line))
+            got.append((ev.path, ev.pod_uid, ev.container_id, ev.pod, ev.namespace,
+                        ev.container_name, ev.image, ev.image_id[:7], ev.line))
             if len(got) == 3:
                 break
-        self.assertEqual(got, [(p, pod.uid, cid, f"CREATE {p} {pod.uid} {cid}")
+        names = ("line-1", "prod", "app", "pn.local/busybox:1")
+        self.assertEqual(got, [(p, pod.uid, cid) + names
+                               + ("sha256:", f"CREATE {p} {pod.uid} {cid} {' '.join(names)}")
                                for p in ("/data/f1", "/data/d", "/data/d/f2")])
+        rt = api.status().runtime
+        self.assertEqual((rt.endpoint, rt.connected, rt.error), (self.rt.endpoint, True, ""))
+        self.assertRegex(rt.name, r"^containerd \S+$")
+        self.assertGreaterEqual(rt.containers, 1)
+
+    def test_unreachable_runtime_said_once(self):
+        pod, cid = self.pod("gone-1", "prod")
+        self.rt.cri.start_container(cid)
+        missing = os.path.join(self.rt.dir, "no-such.sock")
+        self.agent = Agent(["--watch-container", cid, "--path", "/data", "--recursive",
+                            "--events", "create,modify", "--cri-endpoint", "unix://" + missing])
+        line = self.agent.wait_log(lambda l: "container runtime:" in l)
+        self.assertIn(f"cannot reach unix://{missing}", line or "", self.agent.stderr_lines)
+        self.go(pod, cid)
+        self.agent.wait_for(lambda ev: len(ev) >= len(EXPECTED), timeout=30)
+        events = self.agent.settle()
+        self.assertEqual(brief(events), EXPECTED)
+        # what the cgroup path says still comes; what only the runtime says does not
+        self.assertEqual({(e["container_id"], e["pod_uid"]) + workload(e) for e in events},
+                         {(cid, pod.uid, "", "", "", "")})
+        said = [l for l in self.agent.stderr_lines if "container runtime:" in l]
+        self.assertEqual(len(said), 1, self.agent.stderr_lines)
+        m = self.agent.metrics()
+        self.assertEqual((m["panoptes_cri_connected"], m["panoptes_cri_lookups_total"]), (0, 0))
+        self.assertGreaterEqual(m["panoptes_cri_failures_total"], 1)
 
     def test_without_the_capability_events_still_flow(self):
         pod, cid = self.pod("nocap-1", "prod")

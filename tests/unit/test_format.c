@@ -44,6 +44,11 @@ static const struct pn_format_ctx ctx = {
 	.container = "containerd://4f2a",
 	.container_id = "4f2a",
 	.pod_uid = "0b9e",
+	.pod = "web-7", /* the runtime's: shown only where the watch names no pod */
+	.namespace = "prod",
+	.container_name = "nginx",
+	.image = "nginx:1.25",
+	.image_id = "sha256:ab",
 	.realtime_offset_ns = OFFSET_NS,
 };
 
@@ -125,10 +130,19 @@ static void test_every_specifier(void **state)
 	(void)state;
 	m.subject = &subject;
 	line_is("{event}|{ftype}|{path}|{file}|{sep}|{pod}|{node}|{tags}|{pid}|{comm}|{uid}|"
-		"{cgroup}|{container}|{container_id}|{pod_uid}|{time}",
+		"{cgroup}|{container}|{container_id}|{pod_uid}|{namespace}|{container_name}|"
+		"{image}|{image_id}|{time}",
 		&ev, &m,
 		"CLOSE_WRITE|file|/etc/nginx|nginx.conf|/|web-1|node-a|app=nginx,team=web|4242|"
-		"nginx|101|12345|containerd://4f2a|4f2a|0b9e|" TIME_STR "\n");
+		"nginx|101|12345|containerd://4f2a|4f2a|0b9e|prod|nginx|nginx:1.25|sha256:ab|" TIME_STR
+		"\n");
+
+	/* a watch that names no pod (no controller): the runtime's pod */
+	struct pn_watch nameless = { .name = "w" };
+
+	m.watch = &nameless;
+	line_is("{pod}", &ev, &m, "web-7\n");
+	m.watch = &watch;
 
 	m.is_dir = true;
 	line_is("{ftype}", &ev, &m, "dir\n");
@@ -206,10 +220,12 @@ static void test_missing_parts(void **state)
 	m.subject = NULL;
 	pn_format_line(buf, sizeof(buf), PN_DEFAULT_LOG_FORMAT, &ev, &m, NULL);
 	assert_string_equal(buf, "OPEN file '/a/b' (:) \n");
-	pn_format_line(buf, sizeof(buf),
-		       "[{container}][{node}][{tags}][{pod}][{container_id}][{pod_uid}]", &ev, &m,
-		       NULL);
-	assert_string_equal(buf, "[][][][][][]\n");
+	pn_format_line(
+		buf, sizeof(buf),
+		"[{container}][{node}][{tags}][{pod}][{container_id}][{pod_uid}][{namespace}]"
+		"[{container_name}][{image}][{image_id}]",
+		&ev, &m, NULL);
+	assert_string_equal(buf, "[][][][][][][][][][]\n");
 }
 
 static void test_comm_full_width(void **state)
@@ -248,7 +264,8 @@ static void test_validate(void **state)
 	assert_int_equal(pn_format_validate("", err, sizeof(err)), 0);
 	assert_int_equal(pn_format_validate("{event} {ftype} {path} {file} {sep} {pod} {node} "
 					    "{tags} {pid} {comm} {uid} {cgroup} {container} "
-					    "{container_id} {pod_uid} {time}",
+					    "{container_id} {pod_uid} {namespace} {container_name} "
+					    "{image} {image_id} {time}",
 					    err, sizeof(err)),
 			 0);
 	/* braces that do not hold an identifier are text */
@@ -407,7 +424,9 @@ static void test_json_file_event(void **state)
 		"\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/etc/nginx/nginx.conf\","
 		"\"dir\":\"/etc/nginx\",\"file\":\"nginx.conf\",\"pid\":4243,\"tgid\":4242,"
 		"\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"nginx-conf\","
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\","
+		"\"namespace\":\"prod\",\"container_name\":\"nginx\",\"image\":\"nginx:1.25\","
+		"\"image_id\":\"sha256:ab\",\"watch\":\"nginx-conf\","
 		"\"pod\":\"web-1\","
 		"\"node\":\"node-a\",\"tags\":{\"app\":\"nginx\",\"team\":\"web\"},"
 		"\"truncated\":false}\n");
@@ -434,7 +453,9 @@ static void test_json_dir_event(void **state)
 		"\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,\"path\":\"/data/new\","
 		"\"dir\":\"/data\",\"file\":\"new\",\"pid\":4243,\"tgid\":4242,\"uid\":101,"
 		"\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"\",\"pod\":\"\","
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\","
+		"\"namespace\":\"prod\",\"container_name\":\"nginx\",\"image\":\"nginx:1.25\","
+		"\"image_id\":\"sha256:ab\",\"watch\":\"\",\"pod\":\"web-7\","
 		"\"node\":\"node-a\",\"tags\":{},\"truncated\":true}\n");
 	python_check(buf, "assert o[\"events\"]==[\"CREATE\",\"ISDIR\"] and o[\"is_dir\"] is True "
 			  "and o[\"truncated\"] is True and o[\"tags\"]=={}");
@@ -495,7 +516,9 @@ static void test_json_move(void **state)
 		"\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/srv/a.txt\",\"dir\":\"/srv\","
 		"\"file\":\"a.txt\",\"new_path\":\"/srv/b.txt\",\"cookie\":77,\"pid\":4243,"
 		"\"tgid\":4242,\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"nginx-conf\","
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\","
+		"\"namespace\":\"prod\",\"container_name\":\"nginx\",\"image\":\"nginx:1.25\","
+		"\"image_id\":\"sha256:ab\",\"watch\":\"nginx-conf\","
 		"\"pod\":\"web-1\","
 		"\"node\":\"node-a\",\"tags\":{\"team\":\"web\"},\"truncated\":true}\n");
 	python_check(buf, "assert o[\"new_path\"]==\"/srv/b.txt\" and o[\"cookie\"]==77 and "
@@ -508,7 +531,9 @@ static void test_json_move(void **state)
 		"\"ftype\":\"file\",\"is_dir\":false,\"path\":\"/srv/b.txt\",\"dir\":\"/srv\","
 		"\"file\":\"b.txt\",\"old_path\":\"/srv/a.txt\",\"cookie\":77,\"pid\":4243,"
 		"\"tgid\":4242,\"uid\":101,\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"nginx-conf\","
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\","
+		"\"namespace\":\"prod\",\"container_name\":\"nginx\",\"image\":\"nginx:1.25\","
+		"\"image_id\":\"sha256:ab\",\"watch\":\"nginx-conf\","
 		"\"pod\":\"web-1\","
 		"\"node\":\"node-a\",\"tags\":{\"team\":\"web\"},\"truncated\":true}\n");
 	python_check(buf, "assert o[\"old_path\"]==\"/srv/a.txt\" and o[\"cookie\"]==77 and "
@@ -826,7 +851,9 @@ static void test_long_lines(void **state)
 		want + o,
 		"\",\"pid\":4243,\"tgid\":4242,\"uid\":101,\"gid\":102,"
 		"\"comm\":\"nginx\",\"cgroup_id\":12345,"
-		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\",\"watch\":\"nginx-conf\","
+		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\","
+		"\"namespace\":\"prod\",\"container_name\":\"nginx\",\"image\":\"nginx:1.25\","
+		"\"image_id\":\"sha256:ab\",\"watch\":\"nginx-conf\","
 		"\"pod\":\"web-1\",\"node\":\"node-a\",\"tags\":{\"");
 	o += ref_json(want + o, (const unsigned char *)key, strlen(key));
 	o += (size_t)sprintf(want + o, "\":\"");

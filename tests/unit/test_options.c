@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "macros.h"
 #include "options.h"
 #include "panoptes_event.h"
 
@@ -22,12 +23,14 @@
 
 static int parse(struct pn_config *cfg, char *err, size_t errlen, const char **args)
 {
-	char *argv[32];
+	char *argv[64];
 	int argc = 0;
 
 	argv[argc++] = "panoptesd";
-	for (; *args; args++)
+	for (; *args; args++) {
+		assert_true(argc < (int)ARRAY_SIZE(argv) - 1);
 		argv[argc++] = (char *)*args;
+	}
 	argv[argc] = NULL;
 	return pn_options_parse(argc, argv, cfg, err, errlen);
 }
@@ -52,6 +55,8 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_string_equal(cfg.socket_path, "/run/panoptes/panoptes.sock");
 	assert_string_equal(cfg.listen, "127.0.0.1:50051");
 	assert_string_equal(cfg.probe_listen, "");
+	assert_null(cfg.cri_endpoint); /* probed */
+	assert_int_equal(cfg.cri_wait_ms, 250);
 	assert_false(cfg.insecure_listen);
 	assert_null(cfg.authz_file);
 	/* API watches: the pods' cgroups, with either cgroup driver */
@@ -107,9 +112,15 @@ static void argusd_single_dash_tls_flags(void **state)
 						 "0",
 						 "--probe-listen",
 						 "0.0.0.0:2113",
+						 "--cri-endpoint",
+						 "unix:///run/crio/crio.sock",
+						 "--cri-wait-ms",
+						 "0",
 						 NULL }),
 			 0);
 	assert_string_equal(cfg.probe_listen, "0.0.0.0:2113");
+	assert_string_equal(cfg.cri_endpoint, "unix:///run/crio/crio.sock");
+	assert_int_equal(cfg.cri_wait_ms, 0);
 	assert_true(cfg.tls);
 	assert_string_equal(cfg.tls_ca_file, PEM);
 	assert_string_equal(cfg.tls_cert_file, PEM);
@@ -171,6 +182,11 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--coalesce-ms", "1s", NULL });
 	expect_error("--coalesce-ms: expected 0 to 60000, got \"\"",
 		     (const char *[]){ "--coalesce-ms", "", NULL });
+	expect_error("--cri-endpoint: \"tcp://10.0.0.1:1234\": a unix socket, as unix:///path or "
+		     "/path (the runtime runs on this node)",
+		     (const char *[]){ "--cri-endpoint", "tcp://10.0.0.1:1234", NULL });
+	expect_error("--cri-wait-ms: expected 0 to 5000, got \"5001\"",
+		     (const char *[]){ "--cri-wait-ms", "5001", NULL });
 	expect_error("--nice: expected -20 to 19, got \"-21\"",
 		     (const char *[]){ "--nice", "-21", NULL });
 	expect_error("--ringbuf-mb: expected a power of two from 1 to 1024, got \"3\"",

@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "cri.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+
+#include "client.h"
+#include "cri/runtime.pb-c.h"
+#include "log.h"
+#include "status.h"
+
+#define CALL_MS	     2000  /* one call to the runtime: it is on this node */
+#define LIST_MS	     10000 /* a whole node's containers */
+#define MAX_ENTRIES  8192  /* far more containers than a node runs */
+#define MAX_REPLY_MB 16	   /* kubelet's own limit for CRI replies */
+
+#define SVC "/runtime.v1.RuntimeService/"
+
+enum state { E_PENDING, E_KNOWN, E_MISSING };
+
+struct entry {
+	char id[72];
+	enum state state;
+	bool listed; /* seen by the resync under way */
+	struct pn_workload w;
+};
+
+struct pn_cri {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t wake;	 /* the thread: a container to ask about, or stop */
+	pthread_cond_t answered; /* the consumer: an entry left E_PENDING */
+	bool stop;
+	char *endpoint; /* as given; NULL probes */
+	unsigned int wait_ms, resync_s;
+	struct entry *v;
+	size_t n, cap;
+	struct pn_cri_stats stats;
+	/* the thread's own */
+	grpc_channel *ch;
+	grpc_completion_queue *cq;
+	char path[112];
+	bool said_down;
+};
+
+static const char *const probed[] = { PN_CRI_PROBED };
+
+static const char *path_of_endpoint(const char *endpoint)
+{
+	return strncmp(endpoint, "unix://", 7) == 0 ? endpoint + 7 : endpoint;
+}
+
+int pn_cri_endpoint_check(const char *endpoint, char *err, size_t errlen)
+{
+	const char *path = path_of_endpoint(endpoint);
+
+	if (path[0] != '/') {
+		snprintf(err, errlen,
+			 "\"%s\": a unix socket, as unix:///path or /path (the runtime "
+			 "runs on this node)",
+			 endpoint);
+		return -EINVAL;
+	}
+	/* sockaddr_un's sun_path, and the stats' copy */
+	if (strlen(path) >= 108) {
+		snprintf(err, errlen, "\"%s\": a socket path is at most 107 bytes", endpoint);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ entries (under mu) */
+
+static struct entry *find(struct pn_cri *cri, const char *id)
+{
+	for (size_t i = 0; i < cri->n; i++)
+		if (strcmp(cri->v[i].id, id) == 0)
+			return &cri->v[i];
+	return NULL;
+}
+
+static void drop_at(struct pn_cri *cri, size_t i)
+{
+	pn_workload_clear(&cri->v[i].w);
+	cri->v[i] = cri->v[--cri->n];
+}
+
+static struct entry *add(struct pn_cri *cri, const char *id, enum state st)
+{
+	struct entry *e;
+
+	if (strlen(id) >= sizeof(e->id))
+		return NULL;
+	if (cri->n == cri->cap) {
+		size_t cap = cri->cap ? cri->cap * 2 : 64;
+
+		if (cri->cap >= MAX_ENTRIES) {
+			/* what the runtime did not know goes first; what it knows is listed again */
+			for (size_t i = cri->n; i-- > 0;)
+				if (cri->v[i].state == E_MISSING)
+					drop_at(cri, i);
+			if (cri->n == cri->cap)
+				return NULL;
+		} else {
+			e = realloc(cri->v, cap * sizeof(*e));
+			if (!e)
+				return NULL;
+			cri->v = e;
+			cri->cap = cap;
+		}
+	}
+	e = &cri->v[cri->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->state = st;
+	return e;
+}
+
+/* Entries still waiting when the runtime went away: their askers stop waiting. */
+static void drop_pending(struct pn_cri *cri)
+{
+	for (size_t i = cri->n; i-- > 0;)
+		if (cri->v[i].state == E_PENDING)
+			drop_at(cri, i);
+	pthread_cond_broadcast(&cri->answered);
+}
+
+static void count_known(struct pn_cri *cri)
+{
+	uint64_t k = 0;
+
+	for (size_t i = 0; i < cri->n; i++)
+		k += cri->v[i].state == E_KNOWN;
+	cri->stats.containers = k;
+}
+
+/* ------------------------------------------------------------ the consumer's side */
+
+static char *dup_or_null(const char *s)
+{
+	return s && s[0] ? strdup(s) : NULL;
+}
+
+static void copy_workload(const struct pn_workload *from, struct pn_workload *to)
+{
+	to->pod = dup_or_null(from->pod);
+	to->namespace = dup_or_null(from->namespace);
+	to->container = dup_or_null(from->container);
+	to->image = dup_or_null(from->image);
+	to->image_id = dup_or_null(from->image_id);
+}
+
+static struct timespec mono_after_ms(unsigned int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out)
+{
+	struct pn_cri *cri = arg;
+	struct timespec until;
+	struct entry *e;
+	bool first = false;
+	int err = -EAGAIN;
+
+	pthread_mutex_lock(&cri->mu);
+	e = find(cri, container_id);
+	if (!e && cri->stats.connected) {
+		e = add(cri, container_id, E_PENDING);
+		first = e != NULL;
+		cri->stats.lookups += first;
+		pthread_cond_signal(&cri->wake);
+	}
+	/* Only a container's first event waits: the later ones of a slow answer go at once. */
+	if (first && cri->wait_ms) {
+		until = mono_after_ms(cri->wait_ms);
+		while ((e = find(cri, container_id)) && e->state == E_PENDING && !cri->stop)
+			if (pthread_cond_timedwait(&cri->answered, &cri->mu, &until) == ETIMEDOUT)
+				break;
+		e = find(cri, container_id);
+		if (!e || e->state == E_PENDING)
+			cri->stats.late++;
+	}
+	if (e && e->state == E_KNOWN) {
+		copy_workload(&e->w, out);
+		err = 0;
+	} else if (e && e->state == E_MISSING) {
+		err = -ENOENT;
+	}
+	pthread_mutex_unlock(&cri->mu);
+	return err;
+}
+
+void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out)
+{
+	pthread_mutex_lock(&cri->mu);
+	*out = cri->stats;
+	pthread_mutex_unlock(&cri->mu);
+}
+
+/* ------------------------------------------------------------ the runtime's side */
+
+static const char *label(Runtime__V1__ContainerStatus *st, const char *key)
+{
+	for (size_t i = 0; i < st->n_labels; i++)
+		if (st->labels[i]->key && strcmp(st->labels[i]->key, key) == 0)
+			return st->labels[i]->value;
+	return NULL;
+}
+
+/*
+ * kubelet's labels name the pod; the image is the pod spec's spelling where
+ * the runtime keeps it (user_specified_image), else the runtime's own tag;
+ * image_ref is what Kubernetes reports as the container's imageID.
+ */
+static void workload_of(Runtime__V1__ContainerStatus *st, struct pn_workload *w)
+{
+	const char *name = st->metadata ? st->metadata->name : NULL;
+	const char *image = NULL;
+
+	if (st->image)
+		image = st->image->user_specified_image && st->image->user_specified_image[0] ?
+				st->image->user_specified_image :
+				st->image->image;
+	w->pod = dup_or_null(label(st, "io.kubernetes.pod.name"));
+	w->namespace = dup_or_null(label(st, "io.kubernetes.pod.namespace"));
+	w->container =
+		dup_or_null(name && name[0] ? name : label(st, "io.kubernetes.container.name"));
+	w->image = dup_or_null(image);
+	w->image_id = dup_or_null(st->image_ref);
+}
+
+static void set_error(struct pn_cri *cri, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Says once, when it changes, that the runtime is gone; called under mu. */
+static void set_error(struct pn_cri *cri, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cri->stats.error, sizeof(cri->stats.error), fmt, ap);
+	va_end(ap);
+	cri->stats.connected = false;
+	cri->stats.runtime[0] = '\0';
+	drop_pending(cri);
+	if (cri->said_down)
+		return;
+	cri->said_down = true;
+	if (cri->endpoint || cri->path[0])
+		pn_warn("container runtime: %s; events carry only what cgroup paths name "
+			"(container_id, pod_uid); asking again every %u s",
+			cri->stats.error, cri->resync_s);
+	else
+		pn_info("container runtime: %s; events carry only what cgroup paths name "
+			"(container_id, pod_uid); looking again every %u s",
+			cri->stats.error, cri->resync_s);
+}
+
+static void close_channel(struct pn_cri *cri)
+{
+	if (cri->ch)
+		grpc_channel_destroy(cri->ch);
+	cri->ch = NULL;
+}
+
+/* The socket to ask: the one given, else the first of PN_CRI_PROBED that is a socket. */
+static bool choose_path(struct pn_cri *cri)
+{
+	struct stat st;
+
+	cri->path[0] = '\0';
+	if (cri->endpoint) {
+		snprintf(cri->path, sizeof(cri->path), "%s", path_of_endpoint(cri->endpoint));
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(probed) / sizeof(probed[0]); i++) {
+		if (stat(probed[i], &st) == 0 && S_ISSOCK(st.st_mode)) {
+			snprintf(cri->path, sizeof(cri->path), "%s", probed[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Under mu on entry and exit; the call itself runs unlocked. */
+static int call(struct pn_cri *cri, const char *method, const ProtobufCMessage *req,
+		const ProtobufCMessageDescriptor *desc, long ms, struct pn_api_reply *reply)
+{
+	int err;
+
+	pthread_mutex_unlock(&cri->mu);
+	err = pn_api_unary(cri->ch, cri->cq, method, req, desc, pn_api_deadline_ms(ms), reply);
+	pthread_mutex_lock(&cri->mu);
+	if (!err && reply->status != GRPC_STATUS_OK)
+		err = -EREMOTEIO;
+	if (err)
+		cri->stats.failures++;
+	return err;
+}
+
+static const char *reply_why(const struct pn_api_reply *r)
+{
+	return r->details[0] ? r->details : pn_api_status_name(r->status);
+}
+
+static bool connect_runtime(struct pn_cri *cri)
+{
+	Runtime__V1__VersionRequest req = RUNTIME__V1__VERSION_REQUEST__INIT;
+	Runtime__V1__VersionResponse *v;
+	grpc_arg arg = {
+		.type = GRPC_ARG_INTEGER,
+		.key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+		.value.integer = MAX_REPLY_MB << 20,
+	};
+	grpc_channel_args args = { .num_args = 1, .args = &arg };
+	grpc_channel_credentials *creds;
+	struct pn_api_reply r;
+	char target[128];
+
+	close_channel(cri);
+	if (!choose_path(cri)) {
+		snprintf(cri->stats.endpoint, sizeof(cri->stats.endpoint), "%s", "");
+		set_error(cri,
+			  "no runtime socket found (looked for %s, %s, %s, %s; "
+			  "--cri-endpoint names another)",
+			  PN_CRI_PROBED);
+		return false;
+	}
+	snprintf(cri->stats.endpoint, sizeof(cri->stats.endpoint), "unix://%s", cri->path);
+	snprintf(target, sizeof(target), "unix:%s", cri->path);
+	creds = grpc_insecure_credentials_create();
+	cri->ch = creds ? grpc_channel_create(target, creds, &args) : NULL;
+	if (creds)
+		grpc_channel_credentials_release(creds);
+	if (!cri->ch) {
+		set_error(cri, "cannot make a channel to %s", cri->stats.endpoint);
+		return false;
+	}
+	req.version = "v1";
+	if (call(cri, SVC "Version", &req.base, &runtime__v1__version_response__descriptor, CALL_MS,
+		 &r)) {
+		set_error(cri, "cannot reach %s: %s", cri->stats.endpoint, reply_why(&r));
+		pn_api_reply_clear(&r);
+		close_channel(cri);
+		return false;
+	}
+	v = (Runtime__V1__VersionResponse *)r.msg;
+	snprintf(cri->stats.runtime, sizeof(cri->stats.runtime), "%s %s", v->runtime_name,
+		 v->runtime_version);
+	pn_info("container runtime: %s (CRI %s) at %s: events carry pod, namespace, container "
+		"and image",
+		cri->stats.runtime, v->runtime_api_version, cri->stats.endpoint);
+	pn_api_reply_clear(&r);
+	cri->stats.connected = true;
+	cri->stats.error[0] = '\0';
+	cri->said_down = false;
+	return true;
+}
+
+/* Asks about one container and files the answer; false if the runtime is gone. */
+static bool ask(struct pn_cri *cri, const char *id)
+{
+	Runtime__V1__ContainerStatusRequest req = RUNTIME__V1__CONTAINER_STATUS_REQUEST__INIT;
+	Runtime__V1__ContainerStatusResponse *resp;
+	char idc[sizeof(((struct entry *)0)->id)];
+	struct pn_workload w = { 0 };
+	enum state st = E_MISSING;
+	struct pn_api_reply r;
+	struct entry *e;
+	int err;
+
+	snprintf(idc, sizeof(idc), "%s", id); /* the entry may move while the call runs */
+	req.container_id = idc;
+	err = call(cri, SVC "ContainerStatus", &req.base,
+		   &runtime__v1__container_status_response__descriptor, CALL_MS, &r);
+	if (err && r.status != GRPC_STATUS_NOT_FOUND) {
+		if (r.status == GRPC_STATUS_UNAVAILABLE ||
+		    r.status == GRPC_STATUS_DEADLINE_EXCEEDED) {
+			set_error(cri, "lost %s: %s", cri->stats.endpoint, reply_why(&r));
+			pn_api_reply_clear(&r);
+			return false;
+		}
+		/* any other refusal: this container goes without, the runtime stays */
+		pn_debug("container runtime: ContainerStatus %s: %s", idc, reply_why(&r));
+	} else if (!err) {
+		resp = (Runtime__V1__ContainerStatusResponse *)r.msg;
+		if (resp->status) {
+			workload_of(resp->status, &w);
+			st = E_KNOWN;
+		}
+	}
+	pn_api_reply_clear(&r);
+	e = find(cri, idc);
+	if (!e)
+		e = add(cri, idc, st);
+	if (e) {
+		pn_workload_clear(&e->w);
+		e->w = w;
+		e->state = st;
+		e->listed = true;
+		cri->stats.unknown += st == E_MISSING;
+	} else {
+		pn_workload_clear(&w);
+	}
+	count_known(cri);
+	pthread_cond_broadcast(&cri->answered);
+	return true;
+}
+
+static struct entry *first_pending(struct pn_cri *cri)
+{
+	for (size_t i = 0; i < cri->n; i++)
+		if (cri->v[i].state == E_PENDING)
+			return &cri->v[i];
+	return NULL;
+}
+
+/* Answers what the consumer waits for; false if the runtime went away. */
+static bool answer_pending(struct pn_cri *cri)
+{
+	struct entry *e;
+
+	while (!cri->stop && (e = first_pending(cri)))
+		if (!ask(cri, e->id))
+			return false;
+	return true;
+}
+
+/*
+ * Every container the runtime has: those not known yet are asked about
+ * (pending asks first, between them), those it no longer lists are dropped,
+ * and what it did not know may be asked again.
+ */
+static bool resync(struct pn_cri *cri)
+{
+	Runtime__V1__ListContainersRequest req = RUNTIME__V1__LIST_CONTAINERS_REQUEST__INIT;
+	Runtime__V1__ListContainersResponse *resp;
+	struct pn_api_reply r;
+	char **ids = NULL;
+	size_t n = 0;
+	bool ok = true;
+
+	if (call(cri, SVC "ListContainers", &req.base,
+		 &runtime__v1__list_containers_response__descriptor, LIST_MS, &r)) {
+		set_error(cri, "cannot list containers at %s: %s", cri->stats.endpoint,
+			  reply_why(&r));
+		pn_api_reply_clear(&r);
+		return false;
+	}
+	resp = (Runtime__V1__ListContainersResponse *)r.msg;
+	ids = calloc(resp->n_containers ? resp->n_containers : 1, sizeof(*ids));
+	for (size_t i = 0; ids && i < resp->n_containers; i++)
+		if (resp->containers[i]->id && (ids[n] = strdup(resp->containers[i]->id)))
+			n++;
+	pn_api_reply_clear(&r);
+	if (!ids)
+		return true;
+	for (size_t i = 0; i < cri->n; i++)
+		cri->v[i].listed = cri->v[i].state == E_PENDING;
+	for (size_t i = 0; i < n && ok && !cri->stop; i++) {
+		struct entry *e = find(cri, ids[i]);
+
+		if (e && e->state == E_KNOWN)
+			e->listed = true;
+		else
+			ok = answer_pending(cri) && ask(cri, ids[i]);
+	}
+	/* a partial list proves nothing gone */
+	for (size_t i = cri->n; ok && !cri->stop && i-- > 0;)
+		if (!cri->v[i].listed)
+			drop_at(cri, i);
+	count_known(cri);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return ok;
+}
+
+static void *run(void *arg)
+{
+	struct pn_cri *cri = arg;
+	struct timespec next = { 0 }, now, until;
+
+	pthread_mutex_lock(&cri->mu);
+	while (!cri->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec)) {
+			next = mono_after_ms(cri->resync_s * 1000);
+			if (cri->stats.connected || connect_runtime(cri))
+				resync(cri);
+		}
+		if (cri->stats.connected)
+			answer_pending(cri);
+		if (cri->stop || (cri->stats.connected && first_pending(cri)))
+			continue;
+		until = next;
+		pthread_cond_timedwait(&cri->wake, &cri->mu, &until);
+	}
+	pthread_mutex_unlock(&cri->mu);
+	return NULL;
+}
+
+int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out)
+{
+	pthread_condattr_t ca;
+	struct pn_cri *cri;
+	int err;
+
+	*out = NULL;
+	cri = calloc(1, sizeof(*cri));
+	if (!cri)
+		return -ENOMEM;
+	cri->wait_ms = cfg->wait_ms;
+	cri->resync_s = cfg->resync_s ? cfg->resync_s : PN_CRI_RESYNC_S;
+	if (cfg->endpoint && cfg->endpoint[0]) {
+		cri->endpoint = strdup(cfg->endpoint);
+		if (!cri->endpoint) {
+			free(cri);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_init(&cri->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cri->wake, &ca);
+	pthread_cond_init(&cri->answered, &ca);
+	pthread_condattr_destroy(&ca);
+	grpc_init();
+	cri->cq = grpc_completion_queue_create_for_pluck(NULL);
+	err = cri->cq ? -pthread_create(&cri->thread, NULL, run, cri) : -ENOMEM;
+	if (err) {
+		pn_cri_stop(cri);
+		return err;
+	}
+	cri->started = true;
+	*out = cri;
+	return 0;
+}
+
+void pn_cri_stop(struct pn_cri *cri)
+{
+	grpc_event ev;
+
+	if (!cri)
+		return;
+	pthread_mutex_lock(&cri->mu);
+	cri->stop = true;
+	pthread_cond_broadcast(&cri->wake);
+	pthread_cond_broadcast(&cri->answered);
+	pthread_mutex_unlock(&cri->mu);
+	/* a call under way ends by its deadline (CALL_MS, LIST_MS) */
+	if (cri->started)
+		pthread_join(cri->thread, NULL);
+	close_channel(cri);
+	if (cri->cq) {
+		grpc_completion_queue_shutdown(cri->cq);
+		do {
+			ev = grpc_completion_queue_pluck(cri->cq, NULL,
+							 gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		} while (ev.type != GRPC_QUEUE_SHUTDOWN);
+		grpc_completion_queue_destroy(cri->cq);
+	}
+	grpc_shutdown();
+	while (cri->n)
+		drop_at(cri, cri->n - 1);
+	free(cri->v);
+	pthread_cond_destroy(&cri->wake);
+	pthread_cond_destroy(&cri->answered);
+	pthread_mutex_destroy(&cri->mu);
+	free(cri->endpoint);
+	free(cri);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The container runtime, asked over its CRI socket (runtime.v1, the part in
+ * proto/cri/runtime.proto) what a container id is: pod, namespace,
+ * container name, image. A thread of its own talks to the runtime; the
+ * consumer asks pn_cri_lookup() and waits, bounded, only the first time a
+ * container is seen. Between asks, the thread lists the runtime's containers
+ * (at connect and every resync) so most lookups are answered from memory.
+ */
+#ifndef PN_AGENT_CRI_H
+#define PN_AGENT_CRI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "identity.h"
+
+/* Where runtimes listen, probed in this order when no endpoint is given. */
+#define PN_CRI_PROBED                                                                              \
+	"/run/containerd/containerd.sock", "/run/crio/crio.sock", "/run/cri-dockerd.sock",         \
+		"/run/k3s/containerd/containerd.sock"
+
+#define PN_CRI_WAIT_MS_DEFAULT 250 /* what a container's first event may wait for the runtime */
+#define PN_CRI_RESYNC_S	       30  /* containers listed again, and a lost runtime asked again */
+
+struct pn_cri_config {
+	const char *endpoint; /* "unix:///path" or "/path"; NULL or "" probes PN_CRI_PROBED */
+	unsigned int wait_ms;
+	unsigned int resync_s;
+};
+
+/* What the status and /metrics say of the runtime. */
+struct pn_cri_stats {
+	bool connected;
+	char endpoint[128];  /* the socket asked (or the one last probed), "" if none */
+	char runtime[128];   /* "containerd 1.6.20", while connected */
+	char error[256];     /* why it is not connected */
+	uint64_t containers; /* known now */
+	uint64_t lookups;    /* containers asked about by the consumer */
+	uint64_t late;	     /* of them, not answered within wait_ms (the event went without) */
+	uint64_t unknown;    /* of them, unknown to the runtime */
+	uint64_t failures;   /* calls to the runtime that failed */
+};
+
+struct pn_cri;
+
+/*
+ * Checks an endpoint's spelling: 0, or -EINVAL with why in err. Only unix
+ * sockets: the runtime is on the node.
+ */
+int pn_cri_endpoint_check(const char *endpoint, char *err, size_t errlen);
+/* Starts the thread; connecting happens there (never fails for a missing runtime). */
+int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out);
+/* A pn_identity_runtime_fn; arg is the struct pn_cri. */
+int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out);
+void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out);
+/* Stops the thread and frees; NULL is fine. */
+void pn_cri_stop(struct pn_cri *cri);
+
+#endif
