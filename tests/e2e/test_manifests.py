@@ -57,6 +57,8 @@ HOST_MOUNTS = {
     "/sys/kernel/btf": (True, None),
     "/sys/fs/cgroup": (True, None),
     "/sys/kernel/tracing": (True, "HostToContainer"),
+    # the CRI socket's directory: pods and images (--cri-endpoint's default)
+    "/run/containerd": (True, None),
 }
 
 TLS_KEYS = {"ca.crt", "tls.crt", "tls.key"}
@@ -452,9 +454,11 @@ class Manifests(unittest.TestCase):
                          "hostPath volumes differ from the documented set")
         for path, (ro, propagation) in HOST_MOUNTS.items():
             v = host_volumes[path]
-            # the state directory is the agent's own: made on a node that lacks it
+            # the state directory is the agent's own, and a node may have no
+            # containerd: made on a node that lacks them
             self.assertEqual(v["hostPath"].get("type"),
-                             "DirectoryOrCreate" if path == "/var/lib/panoptes" else "Directory",
+                             "DirectoryOrCreate" if path in ("/var/lib/panoptes", "/run/containerd")
+                             else "Directory",
                              path)
             mounts = [m for m in self.mounts if m["name"] == v["name"]]
             self.assertEqual(len(mounts), 1, f"{path}: mounted {len(mounts)} times")
