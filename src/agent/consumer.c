@@ -63,6 +63,19 @@ static size_t format_event(const struct pn_consumer *c, char *buf, size_t len,
 	return pn_format_line(buf, len, m->watch->log_format, ev, m, fctx);
 }
 
+bool pn_consumer_admit(void *arg, const struct pn_event *ev, const struct pn_watch *w)
+{
+	struct pn_consumer *c = arg;
+	const struct pn_identity *id = c->ids ? pn_identity_of(c->ids, ev->cgroup_id) : NULL;
+	const struct pn_workload *wl = id ? &id->workload : NULL;
+
+	if (!wl || (!wl->namespace && !wl->container && !wl->image)) {
+		count(&c->unnamed);
+		return false;
+	}
+	return pn_selector_match(w->selector, wl->namespace, wl->container, wl->image);
+}
+
 static void emit(const struct pn_event *ev, const struct pn_match *m, const char *container,
 		 void *arg)
 {

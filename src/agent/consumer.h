@@ -30,10 +30,12 @@ struct pn_consumer {
 	FILE *out;
 	int64_t realtime_offset_ns;
 	/* Written by the consumer thread only; GetStatus and /metrics read them from theirs. */
-	_Atomic uint64_t records;      /* records decoded */
-	_Atomic uint64_t malformed;    /* records that failed validation */
-	_Atomic uint64_t matched;      /* events written */
-	_Atomic uint64_t dropped;      /* events matched but not written: no memory for the line */
+	_Atomic uint64_t records;   /* records decoded */
+	_Atomic uint64_t malformed; /* records that failed validation */
+	_Atomic uint64_t matched;   /* events written */
+	_Atomic uint64_t dropped;   /* events matched but not written: no memory for the line */
+	/* events a selector could not decide: the runtime had not named their container */
+	_Atomic uint64_t unnamed;
 	pn_consumer_match_fn on_match; /* optional: the gRPC feeds */
 	void *on_match_arg;
 	struct pn_lookups lookups;     /* names as the kernel resolved them, with a time budget */
@@ -44,6 +46,8 @@ void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_outp
 		      const char *node, FILE *out);
 /* pn_record_fn for pn_capture_open(). */
 int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size);
+/* The registry's pn_reg_admit_fn: a watch's selector against the event's identity. */
+bool pn_consumer_admit(void *arg, const struct pn_event *ev, const struct pn_watch *w);
 /* Closes what the consumer keeps open (NULL-safe; init again to reuse). */
 void pn_consumer_clear(struct pn_consumer *c);
 /* Re-reads CLOCK_REALTIME - CLOCK_MONOTONIC (the wall clock may be stepped). */

@@ -341,7 +341,7 @@ static bool connect_runtime(struct pn_cri *cri)
 	if (!choose_path(cri)) {
 		snprintf(cri->stats.endpoint, sizeof(cri->stats.endpoint), "%s", "");
 		set_error(cri,
-			  "no runtime socket found (looked for %s, %s, %s, %s; "
+			  "no runtime socket found (none of %s, %s, %s, %s; "
 			  "--cri-endpoint names another)",
 			  PN_CRI_PROBED);
 		return false;

@@ -86,6 +86,8 @@ struct reg_snap {
 };
 
 struct pn_registry {
+	pn_reg_admit_fn admit; /* set once, before the first dispatch */
+	void *admit_arg;
 	/*
 	 * Lock order: lock, then snap_lock. snap_lock guards only the snap
 	 * pointer and the reference taken on it (a few instructions).
@@ -992,6 +994,7 @@ int pn_registry_remove(struct pn_registry *r, const char *key)
 }
 
 struct dispatch_ctx {
+	struct pn_registry *r;
 	pn_reg_match_fn fn;
 	void *arg;
 	const char *container;
@@ -1017,6 +1020,23 @@ static void count_match(struct reg_watch *rw, const struct pn_match *m)
 				 __ATOMIC_RELAXED);
 }
 
+/*
+ * A match, counted and handed on if the watch's selector admits it: asked
+ * per match, so what a selector refuses or cannot decide is what the
+ * watch's subjects wanted, and never under the registry lock (the admit
+ * hook may wait for the container runtime).
+ */
+static void deliver(struct dispatch_ctx *d, const struct pn_event *ev, const struct pn_match *m,
+		    const char *container, struct reg_watch *rw)
+{
+	struct pn_registry *r = d->r;
+
+	if (rw->watch->selector && !(r->admit && r->admit(r->admit_arg, ev, rw->watch)))
+		return;
+	count_match(rw, m);
+	d->fn(ev, m, container, d->arg);
+}
+
 static void dispatch_one(const struct pn_event *ev, const struct pn_match *m, void *arg)
 {
 	struct dispatch_ctx *d = arg;
@@ -1034,8 +1054,7 @@ static void dispatch_one(const struct pn_event *ev, const struct pn_match *m, vo
 		d->held[d->n_held++] = (struct held_match){ *m, d->container, d->rw };
 		return;
 	}
-	count_match(d->rw, m);
-	d->fn(ev, m, d->container, d->arg);
+	deliver(d, ev, m, d->container, d->rw);
 }
 
 /*
@@ -1045,6 +1064,12 @@ static void dispatch_one(const struct pn_event *ev, const struct pn_match *m, vo
  * see a path being replaced; its events are formatted and published after
  * the lock is dropped, like every other.
  */
+void pn_registry_set_admit(struct pn_registry *r, pn_reg_admit_fn fn, void *arg)
+{
+	r->admit = fn;
+	r->admit_arg = arg;
+}
+
 static size_t dispatch_watch(struct pn_registry *r, const struct snap_binding *b,
 			     const struct pn_event *ev, struct dispatch_ctx *d)
 {
@@ -1060,10 +1085,8 @@ static size_t dispatch_watch(struct pn_registry *r, const struct snap_binding *b
 	n = pn_watch_match(b->rw->watch, ev, dispatch_one, d);
 	pthread_mutex_unlock(&r->lock);
 	d->hold = false;
-	for (size_t i = 0; i < d->n_held; i++) {
-		count_match(d->held[i].rw, &d->held[i].m);
-		d->fn(ev, &d->held[i].m, d->held[i].container, d->arg);
-	}
+	for (size_t i = 0; i < d->n_held; i++)
+		deliver(d, ev, &d->held[i].m, d->held[i].container, d->held[i].rw);
 	return n;
 }
 
@@ -1085,7 +1108,7 @@ static const struct snap_cgroup *snap_find(const struct reg_snap *s, uint64_t id
 size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn_reg_match_fn fn,
 			    void *arg)
 {
-	struct dispatch_ctx d = { .fn = fn, .arg = arg };
+	struct dispatch_ctx d = { .r = r, .fn = fn, .arg = arg };
 	struct reg_snap *s = snap_get(r);
 	const struct snap_cgroup *sc = s ? snap_find(s, ev->watch_cgroup_id) : NULL;
 	size_t n = 0;

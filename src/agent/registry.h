@@ -34,6 +34,14 @@ typedef void (*pn_reg_match_fn)(const struct pn_event *ev, const struct pn_match
 
 struct pn_registry *pn_registry_new(const char *cgroup2_root, const char *proc_root,
 				    const struct pn_kernel_sink *sink);
+
+/*
+ * Decides a watch's selector for an event (the consumer: what the container
+ * runtime names its cgroup). Without one, a watch with a selector matches
+ * nothing: who a cgroup belongs to cannot be told.
+ */
+typedef bool (*pn_reg_admit_fn)(void *arg, const struct pn_event *ev, const struct pn_watch *w);
+void pn_registry_set_admit(struct pn_registry *r, pn_reg_admit_fn fn, void *arg);
 void pn_registry_free(struct pn_registry *r);
 
 enum pn_reg_mode {

@@ -12,6 +12,7 @@
 
 #include "cgroupfs.h"
 #include "log.h"
+#include "macros.h"
 #include "pathutil.h"
 
 void pn_reg_error_set(struct pn_reg_error *err, enum pn_reg_field field, size_t index,
@@ -130,10 +131,27 @@ static int resolve_container(const char *root, const char *ref, size_t i, struct
 int pn_resolve_targets(const char *cgroup2_root, const char *proc_root, const struct pn_targets *t,
 		       struct pn_resolved **out, size_t *n_out, struct pn_reg_error *err)
 {
-	size_t n = t->n_pids + t->n_cgroups + t->n_containers, k = 0;
+	static const char *const pods[] = { PN_PODS_CGROUPS };
+	size_t n = t->n_pids + t->n_cgroups + t->n_containers, k = 0, n_pods = 0;
+	const char *pod_roots[ARRAY_SIZE(pods)];
+	char path[PATH_MAX];
 	struct pn_resolved *res;
+	struct stat st;
 	int e = 0;
 
+	for (size_t i = 0; t->pods && i < ARRAY_SIZE(pods); i++) {
+		snprintf(path, sizeof(path), "%s%s", cgroup2_root, pods[i]);
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			pod_roots[n_pods++] = pods[i];
+	}
+	if (t->pods && !n_pods) {
+		pn_reg_error_set(err, PN_REG_FIELD_TARGETS, 0,
+				 "targets: a selector alone watches the node's pods, and this node "
+				 "has no pods' cgroup (%s, %s below %s)",
+				 PN_PODS_CGROUPS, cgroup2_root);
+		return -ENOENT;
+	}
+	n += n_pods;
 	if (n == 0) {
 		pn_reg_error_set(err, PN_REG_FIELD_TARGETS, 0,
 				 "targets: no pid, cgroup or container given");
@@ -151,6 +169,9 @@ int pn_resolve_targets(const char *cgroup2_root, const char *proc_root, const st
 					i, err);
 	for (size_t i = 0; i < t->n_containers && !e; i++)
 		e = resolve_container(cgroup2_root, t->containers[i], i, &res[k++], err);
+	for (size_t i = 0; i < n_pods && !e; i++)
+		e = resolve_cgroup_path(cgroup2_root, pod_roots[i], &res[k++], PN_REG_FIELD_TARGETS,
+					0, err);
 	if (e) {
 		free(res);
 		return e;

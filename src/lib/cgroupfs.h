@@ -8,6 +8,12 @@
 #include <sys/types.h>
 
 /*
+ * Where kubelet puts the pods, below the cgroup2 root: the systemd cgroup
+ * driver's slice and the cgroupfs driver's directory.
+ */
+#define PN_PODS_CGROUPS "/kubepods.slice", "/kubepods"
+
+/*
  * Finds the cgroup2 mount point from a mountinfo file (normally
  * /proc/self/mountinfo). Returns 0 and the path in out, -ENOENT if none.
  */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "macros.h"
 #include "events.h"
 #include "fileio.h"
 #include "yaml_doc.h"
@@ -265,10 +266,45 @@ static int parse_subjects(struct parser *c, const yaml_node_t *n, const char *fi
 	return 0;
 }
 
-static const char *const target_keys[] = { "pids", "cgroups", "containers", NULL };
+static const char *const target_keys[] = { "pids",	     "cgroups", "containers", "namespaces",
+					   "containerNames", "images",	NULL };
+
+/*
+ * The selector's lists, each a non-empty list of fnmatch(3) patterns when
+ * given; none given leaves *sel NULL.
+ */
+static int parse_selector(struct parser *c, const yaml_node_t *n, const char *field,
+			  struct pn_selector **sel)
+{
+	static const char *const keys[] = { "namespaces", "containerNames", "images" };
+	char fi[PN_YAML_FIELD_MAX];
+	struct pn_selector *s;
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && !r; i++) {
+		yaml_node_t *v = pn_yaml_map_get(&c->y, n, keys[i]);
+
+		if (!v)
+			continue;
+		if (!*sel && !(*sel = calloc(1, sizeof(**sel))))
+			return pn_yaml_oom(&c->y);
+		s = *sel;
+		pn_yaml_join_key(fi, field, keys[i]);
+		char ***list = i == 0 ? &s->namespaces : i == 1 ? &s->container_names : &s->images;
+		size_t *n_list = i == 0 ? &s->n_namespaces :
+				 i == 1 ? &s->n_container_names :
+					  &s->n_images;
+
+		r = pn_yaml_get_str_list(&c->y, v, fi, true, list, n_list);
+		/* an empty list would select nothing, without a word */
+		if (!r && !*n_list)
+			r = pn_yaml_fail(&c->y, v->start_mark, fi, "must not be empty");
+	}
+	return r;
+}
 
 static int parse_targets(struct parser *c, const yaml_node_t *n, const char *field,
-			 struct pn_targets *t)
+			 struct pn_targets *t, struct pn_selector **sel)
 {
 	char fi[PN_YAML_FIELD_MAX], fj[PN_YAML_FIELD_MAX];
 	yaml_node_t *v;
@@ -278,7 +314,7 @@ static int parse_targets(struct parser *c, const yaml_node_t *n, const char *fie
 		goto empty;
 	if (n->type != YAML_MAPPING_NODE)
 		return pn_yaml_fail_type(&c->y, n, field,
-					 "a mapping with pids, cgroups or containers");
+					 "a mapping with pids, cgroups, containers or a selector");
 	r = pn_yaml_check_keys(&c->y, n, field, target_keys);
 	if (r)
 		return r;
@@ -321,11 +357,17 @@ static int parse_targets(struct parser *c, const yaml_node_t *n, const char *fie
 		if (r)
 			return r;
 	}
-	if (t->n_pids + t->n_cgroups + t->n_containers)
+	r = parse_selector(c, n, field, sel);
+	if (r)
+		return r;
+	/* a selector alone: the pods of the node, wherever their cgroups are */
+	t->pods = *sel && !(t->n_pids + t->n_cgroups + t->n_containers);
+	if (t->n_pids + t->n_cgroups + t->n_containers || t->pods)
 		return 0;
 empty:
 	return pn_yaml_fail(&c->y, n->start_mark, field,
-			    "at least one of pids, cgroups or containers is required");
+			    "at least one of pids, cgroups, containers, namespaces, containerNames "
+			    "or images is required");
 }
 
 /* Where the parts of one watch are, in whichever shape it was written. */
@@ -409,7 +451,8 @@ static int build_watch(struct parser *c, const struct watch_nodes *wn)
 		r = pn_yaml_missing(&c->y, wn->body, wn->body_field, "targets");
 		goto fail;
 	}
-	r = parse_targets(c, v, pn_yaml_join_key(fi, wn->body_field, "targets"), &spec.targets);
+	r = parse_targets(c, v, pn_yaml_join_key(fi, wn->body_field, "targets"), &spec.targets,
+			  &w->selector);
 	if (r)
 		goto fail;
 

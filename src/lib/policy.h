@@ -3,6 +3,7 @@
 #ifndef PN_POLICY_H
 #define PN_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "rules.h"
@@ -15,6 +16,11 @@ struct pn_targets {
 	size_t n_cgroups;
 	char **containers; /* "containerd://ID", "docker://ID", "cri-o://ID", "runc://ID" or "ID" */
 	size_t n_containers;
+	/*
+	 * The node's pods' cgroups (PN_PODS_CGROUPS, those that exist): what a
+	 * watch with a selector and no other target watches.
+	 */
+	bool pods;
 };
 
 struct pn_watch_spec {

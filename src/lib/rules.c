@@ -2,6 +2,7 @@
 #include "rules.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,10 +536,49 @@ void pn_subject_clear(struct pn_subject *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void pn_selector_free(struct pn_selector *s)
+{
+	if (!s)
+		return;
+	free_strv(s->namespaces, s->n_namespaces);
+	free_strv(s->container_names, s->n_container_names);
+	free_strv(s->images, s->n_images);
+	free(s);
+}
+
+/* An empty list passes all; an unnamed value passes no list. */
+static bool any_match(char *const *patterns, size_t n, const char *value)
+{
+	if (!n)
+		return true;
+	if (!value || !value[0])
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (fnmatch(patterns[i], value, 0) == 0)
+			return true;
+	return false;
+}
+
+bool pn_selector_match(const struct pn_selector *s, const char *namespace,
+		       const char *container_name, const char *image)
+{
+	return !s || (any_match(s->namespaces, s->n_namespaces, namespace) &&
+		      any_match(s->container_names, s->n_container_names, container_name) &&
+		      any_match(s->images, s->n_images, image));
+}
+
 void pn_watch_free(struct pn_watch *w)
 {
 	if (!w)
 		return;
+	pn_selector_free(w->selector);
 	for (size_t i = 0; i < w->n_subjects; i++)
 		pn_subject_clear(&w->subjects[i]);
 	free(w->subjects);

@@ -761,6 +761,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cons.registry = reg;
+	pn_registry_set_admit(reg, pn_consumer_admit, &cons);
 	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
 	agent.cri = cri;
 	pn_registry_set_max_watches(reg, cfg.max_watches);

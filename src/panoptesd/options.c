@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroupfs.h"
 #include "cri.h"
 #include "events.h"
 #include "panoptes_event.h"
@@ -32,6 +33,13 @@ static const char usage_text[] =
 	"                           or relative to the cgroup2 mount (repeatable)\n"
 	"  --watch-container ID     watch a container: containerd://ID, docker://ID,\n"
 	"                           cri-o://ID, runc://ID or a bare ID (repeatable)\n"
+	"  --watch-namespace NS     only the pods of namespace NS, as the container runtime\n"
+	"                           names them (repeatable; fnmatch patterns such as\n"
+	"                           'prod-*'); alone, with no other target, the node's pods\n"
+	"  --watch-container-name NAME\n"
+	"                           only containers so named in their pod spec (likewise)\n"
+	"  --watch-image IMAGE      only containers of that image, as the pod spec names it\n"
+	"                           (likewise: 'nginx:*', '*/nginx@sha256:*')\n"
 	"  --path PATH              absolute path inside the target to watch (repeatable)\n"
 	"  --events LIST            comma-separated events (repeatable; default all):\n"
 	"                           access attrib closewrite closenowrite close create delete\n"
@@ -150,6 +158,9 @@ enum {
 	OPT_WATCH_PID,
 	OPT_WATCH_CGROUP,
 	OPT_WATCH_CONTAINER,
+	OPT_WATCH_NAMESPACE,
+	OPT_WATCH_CONTAINER_NAME,
+	OPT_WATCH_IMAGE,
 	OPT_PATH,
 	OPT_EVENTS,
 	OPT_RECURSIVE,
@@ -203,6 +214,9 @@ static const struct option long_options[] = {
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "watch-pid", required_argument, NULL, OPT_WATCH_PID },
 	{ "watch-cgroup", required_argument, NULL, OPT_WATCH_CGROUP },
+	{ "watch-namespace", required_argument, NULL, OPT_WATCH_NAMESPACE },
+	{ "watch-container-name", required_argument, NULL, OPT_WATCH_CONTAINER_NAME },
+	{ "watch-image", required_argument, NULL, OPT_WATCH_IMAGE },
 	{ "watch-container", required_argument, NULL, OPT_WATCH_CONTAINER },
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "events", required_argument, NULL, OPT_EVENTS },
@@ -296,6 +310,7 @@ static int num_flag(const char *flag, const char *arg, long min, long max, long 
 struct flag_watch {
 	struct pn_subject s;
 	struct pn_targets t;
+	struct pn_selector *sel;
 	bool any_subject_flag;
 	bool events_given;
 	char *name, *pod, *format;
@@ -372,6 +387,21 @@ static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, ch
 			return -EINVAL;
 		}
 		return push_str(&fw->t.containers, &fw->t.n_containers, arg);
+	case OPT_WATCH_NAMESPACE:
+	case OPT_WATCH_CONTAINER_NAME:
+	case OPT_WATCH_IMAGE:
+		if (!arg[0]) {
+			snprintf(err, errlen, "%s: empty pattern", flag_name(opt));
+			return -EINVAL;
+		}
+		if (!fw->sel && !(fw->sel = calloc(1, sizeof(*fw->sel))))
+			return -ENOMEM;
+		if (opt == OPT_WATCH_NAMESPACE)
+			return push_str(&fw->sel->namespaces, &fw->sel->n_namespaces, arg);
+		if (opt == OPT_WATCH_CONTAINER_NAME)
+			return push_str(&fw->sel->container_names, &fw->sel->n_container_names,
+					arg);
+		return push_str(&fw->sel->images, &fw->sel->n_images, arg);
 	case OPT_PATH:
 		fw->any_subject_flag = true;
 		return push_str(&fw->s.paths, &fw->s.n_paths, arg);
@@ -459,7 +489,7 @@ static int flag_fault(const struct pn_subject *s, const struct pn_subject_fault 
 /* Turns the collected flags into one watch spec, or explains what is missing. */
 static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char *err, size_t errlen)
 {
-	bool have_target = fw->t.n_pids || fw->t.n_cgroups || fw->t.n_containers;
+	bool have_target = fw->t.n_pids || fw->t.n_cgroups || fw->t.n_containers || fw->sel;
 	struct pn_subject_fault f;
 	struct pn_watch *w;
 	int e;
@@ -468,10 +498,13 @@ static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char 
 		return 0;
 	if (!have_target) {
 		snprintf(err, errlen,
-			 "--path and the subject flags need a target: --watch-pid, --watch-cgroup "
-			 "or --watch-container");
+			 "--path and the subject flags need a target: --watch-pid, --watch-cgroup, "
+			 "--watch-container, --watch-namespace, --watch-container-name or "
+			 "--watch-image");
 		return -EINVAL;
 	}
+	/* a selector alone: the node's pods */
+	fw->t.pods = fw->sel && !(fw->t.n_pids || fw->t.n_cgroups || fw->t.n_containers);
 	if (!fw->events_given)
 		fw->s.events = PN_ALL_EVENTS;
 	e = pn_subject_check(&fw->s, &f);
@@ -484,6 +517,8 @@ static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char 
 	w->name = fw->name ? fw->name : strdup("cli");
 	w->pod = fw->pod ? fw->pod : strdup("");
 	w->log_format = fw->format;
+	w->selector = fw->sel;
+	fw->sel = NULL;
 	fw->name = fw->pod = fw->format = NULL;
 	if (!w->subjects || !w->name || !w->pod) {
 		pn_watch_free(w);
@@ -505,6 +540,7 @@ static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char 
 
 static void flag_watch_clear(struct flag_watch *fw)
 {
+	pn_selector_free(fw->sel);
 	pn_subject_clear(&fw->s);
 	pn_targets_clear(&fw->t);
 	free(fw->name);
@@ -1007,11 +1043,15 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	if (e)
 		goto out;
 	/* the pods' part of the tree, with the systemd and the cgroupfs cgroup drivers */
-	if (!cfg->n_api_cgroup_roots &&
-	    ((e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, "/kubepods.slice")) ||
-	     (e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, "/kubepods")))) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
+	if (!cfg->n_api_cgroup_roots) {
+		static const char *const pods[] = { PN_PODS_CGROUPS };
+
+		for (size_t i = 0; i < ARRAY_SIZE(pods) && !e; i++)
+			e = push_str(&cfg->api_cgroup_roots, &cfg->n_api_cgroup_roots, pods[i]);
+		if (e) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
 	}
 	if (!cfg->flag_watch.watch && !cfg->n_policy_files && !cfg->listen[0] &&
 	    !cfg->socket_path[0]) {

@@ -102,6 +102,10 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 	counter(f, "panoptes_events_dropped_total",
 		"Events matched but not written: no memory for the line.",
 		atomic_load_explicit(&src->consumer->dropped, memory_order_relaxed));
+	counter(f, "panoptes_events_unnamed_total",
+		"Events a watch's selector could not decide: the container runtime had not named "
+		"their container (docs/policy.md, selectors).",
+		atomic_load_explicit(&src->consumer->unnamed, memory_order_relaxed));
 	counter(f, "panoptes_name_lookups_timed_out_total",
 		"Name lookups in a container's filesystem not answered within --lookup-timeout-ms.",
 		atomic_load_explicit(&src->consumer->lookups.timed_out, memory_order_relaxed));

@@ -24,7 +24,7 @@ import grpc
 import pn_e2e
 from pn_e2e import Agent, brief, cgroup2_root
 from pn_grpc import Api, GrpcAgent
-from pn_cri import Containerd
+from pn_cri import PAUSE, Containerd
 
 # Containerd makes a container's cgroup only when it starts (CreateContainer
 # makes none), and --watch-container resolves the id at the agent's start:
@@ -58,11 +58,24 @@ class CriPods(unittest.TestCase):
         for pod in self.pods:
             self.rt.cri.remove_pod(pod)
 
-    def pod(self, name, namespace, command=WRITER):
+    def pod(self, name, namespace, command=WRITER, container="app", **kw):
         """A running sandbox and one created (not started) container: (pod, container id)."""
         pod = self.rt.cri.run_pod(name, namespace, {"app": name})
         self.pods.append(pod)
-        return pod, self.rt.cri.create_container(pod, "app", command)
+        return pod, self.rt.cri.create_container(pod, container, command, **kw)
+
+    def run_all(self, pods):
+        """Starts each (pod, container id) and lets it write."""
+        for pod, cid in pods:
+            self.rt.cri.start_container(cid)
+        for pod, cid in pods:
+            self.go(pod, cid)
+
+    def by_pod(self, events):
+        got = {}
+        for e in events:
+            got.setdefault(e["pod"], []).append((e["event"], e["path"]))
+        return got
 
     def cgroup_dir(self, pod, cid):
         """Where a kubelet's cgroupfs driver puts the container's cgroup."""
@@ -176,6 +189,54 @@ class CriPods(unittest.TestCase):
         self.assertEqual((rt.endpoint, rt.connected, rt.error), (self.rt.endpoint, True, ""))
         self.assertRegex(rt.name, r"^containerd \S+$")
         self.assertGreaterEqual(rt.containers, 1)
+
+    def test_namespace_selector_alone_watches_the_pods(self):
+        pods = [self.pod("web-2", "prod"), self.pod("db-2", "staging"),
+                self.pod("api-2", "prod-eu")]
+        # no cgroup, pid or container: the node's pods (/kubepods here), narrowed
+        self.agent = Agent(["--watch-namespace", "prod", "--watch-namespace", "prod-*",
+                            "--path", "/data", "--recursive", "--events", "create,modify",
+                            "--cri-endpoint", self.rt.endpoint])
+        self.run_all(pods)
+        self.agent.wait_for(lambda ev: len(ev) >= 2 * len(EXPECTED), timeout=30)
+        # staging's writes, as many and as early, reach no line
+        self.assertEqual(self.by_pod(self.agent.settle(quiet=1.0)),
+                         {"web-2": EXPECTED, "api-2": EXPECTED})
+        self.assertEqual(self.agent.metrics()["panoptes_events_unnamed_total"], 0)
+
+    def test_container_name_and_image_selector_in_a_policy(self):
+        pods = [self.pod("web-3", "prod"), self.pod("web-4", "prod", container="sidecar"),
+                self.pod("web-5", "prod", image=PAUSE)]
+        policy = os.path.join(self.rt.dir, "selector.yaml")
+        with open(policy, "w") as f:
+            f.write("name: app-data\n"
+                    "targets:\n"
+                    "  cgroups: [/kubepods]\n"
+                    "  containerNames: [app]\n"
+                    "  images: ['pn.local/busybox:*']\n"
+                    "subjects:\n"
+                    "  - paths: [/data]\n"
+                    "    recursive: true\n"
+                    "    events: [create, modify]\n")
+        self.agent = Agent(["--policy", policy, "--cri-endpoint", self.rt.endpoint])
+        self.run_all(pods)
+        self.agent.wait_for(lambda ev: len(ev) >= len(EXPECTED), timeout=30)
+        # web-4's container is not "app", web-5's image is not busybox
+        self.assertEqual(self.by_pod(self.agent.settle(quiet=1.0)), {"web-3": EXPECTED})
+
+    def test_selector_without_a_runtime_counts_what_it_cannot_decide(self):
+        pods = [self.pod("web-6", "prod")]
+        missing = os.path.join(self.rt.dir, "no-such.sock")
+        self.agent = Agent(["--watch-namespace", "prod", "--path", "/data", "--recursive",
+                            "--events", "create,modify", "--cri-endpoint", "unix://" + missing])
+        self.run_all(pods)
+        # whose pod it is cannot be told: nothing reported, every event counted
+        deadline = time.monotonic() + 30
+        while self.agent.metrics()["panoptes_events_unnamed_total"] < len(EXPECTED):
+            self.assertLess(time.monotonic(), deadline, self.agent.metrics())
+            time.sleep(0.1)
+        self.assertEqual(self.agent.settle(), [])
+        self.assertEqual(self.agent.metrics()["panoptes_events_unnamed_total"], len(EXPECTED))
 
     def test_unreachable_runtime_said_once(self):
         pod, cid = self.pod("gone-1", "prod")

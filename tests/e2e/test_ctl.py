@@ -166,7 +166,10 @@ class Ctl(CtlCase):
                                       "malformed", "events", "events dropped", "streams",
                                       "stream drops", "stream cuts", "streams refused",
                                       "stream bytes", "insecure listen", "policy reloads",
-                                      "name lookups", "kernel counters"])
+                                      "name lookups", "runtime", "kernel counters"])
+        # the runtime probed for: this node's containerd if it runs one, else why none
+        self.assertRegex(rows["runtime"], r"^(none: no runtime socket found \(none of "
+                         r"/run/containerd/containerd\.sock, .*|\S+ \S+ at unix:///.+)$")
         self.assertEqual((rows["version"], rows["node"], rows["backend"], rows["watches"],
                           rows["insecure listen"], rows["policy reloads"], rows["name lookups"]),
                          ("0.1.0", NODE, self.agent.backend, "0", "no", "0 (0 refused)",
@@ -222,7 +225,8 @@ class Ctl(CtlCase):
         self.assertEqual(list(events[0]), [
             "time_unix_nano", "monotonic_ns", "type", "is_dir", "path", "dir", "file",
             "old_path", "cookie", "process", "cgroup_id", "container", "container_id",
-            "pod_uid", "watch", "pod", "node", "tags", "truncated", "line", "escaped"])
+            "pod_uid", "namespace", "container_name", "image", "image_id", "watch", "pod",
+            "node", "tags", "truncated", "line", "escaped"])
         for e in events:
             self.assertEqual(e["process"], {"pid": pid, "tgid": pid, "uid": 0, "gid": 0,
                                             "comm": "pn_workload"})

@@ -96,8 +96,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(p.specs[j].watch->name, w->name))
 				broken("policy loaded the name \"%s\" twice", w->name);
-		if (!(t->n_pids + t->n_cgroups + t->n_containers))
+		/* the node's pods, only ever as a selector's */
+		if (!(t->n_pids + t->n_cgroups + t->n_containers) && !t->pods)
 			broken("watch %s has no target", w->name);
+		if (t->pods && (!w->selector || t->n_pids + t->n_cgroups + t->n_containers))
+			broken("watch %s: the node's pods without a selector, or beside targets",
+			       w->name);
+		if (w->selector && !(w->selector->n_namespaces + w->selector->n_container_names +
+				     w->selector->n_images))
+			broken("watch %s: an empty selector", w->name);
 		for (size_t j = 0; j < t->n_pids; j++)
 			if (t->pids[j] <= 0)
 				broken("watch %s has pid %d", w->name, t->pids[j]);

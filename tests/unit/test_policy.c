@@ -512,16 +512,50 @@ static void test_err_watch(void **state)
 		"list), got a list");
 }
 
+static void test_selector(void **state)
+{
+	struct pn_policy p = { 0 };
+	const struct pn_selector *sel;
+
+	(void)state;
+	/* alone: the node's pods; beside a cgroup: that cgroup, narrowed */
+	parse_ok(
+		"name: a\ntargets: {namespaces: [prod, 'prod-*']}\nsubjects: [{paths: [/a]}]\n"
+		"---\n"
+		"name: b\ntargets: {cgroups: [/kubepods], containerNames: [app], images: [nginx]}\n"
+		"subjects: [{paths: [/a]}]\n"
+		"---\n"
+		"name: c\ntargets: {pids: [1]}\nsubjects: [{paths: [/a]}]\n",
+		&p);
+	assert_int_equal(p.n_specs, 3);
+	sel = p.specs[0].watch->selector;
+	assert_non_null(sel);
+	STRV(sel->namespaces, sel->n_namespaces, "prod", "prod-*");
+	assert_int_equal(sel->n_container_names + sel->n_images, 0);
+	assert_true(p.specs[0].targets.pods);
+	sel = p.specs[1].watch->selector;
+	STRV(sel->container_names, sel->n_container_names, "app");
+	STRV(sel->images, sel->n_images, "nginx");
+	assert_false(p.specs[1].targets.pods);
+	STRV(p.specs[1].targets.cgroups, p.specs[1].targets.n_cgroups, "/kubepods");
+	assert_null(p.specs[2].watch->selector);
+	assert_false(p.specs[2].targets.pods);
+	pn_policy_clear(&p);
+}
+
 static void test_err_targets(void **state)
 {
 	(void)state;
 	expect_error("name: w\ntargets: {pids: [], cgroups: []}\nsubjects: [{paths: [/a]}]\n",
-		     "policy.yaml:2:10: targets: at least one of pids, cgroups or containers is "
-		     "required");
+		     "policy.yaml:2:10: targets: at least one of pids, cgroups, containers, "
+		     "namespaces, containerNames or images is required");
 	/* an empty value is reported where it should have been */
 	expect_error("name: w\ntargets:\nsubjects: [{paths: [/a]}]\n",
-		     "policy.yaml:2:9: targets: at least one of pids, cgroups or containers is "
-		     "required");
+		     "policy.yaml:2:9: targets: at least one of pids, cgroups, containers, "
+		     "namespaces, containerNames or images is required");
+	/* a selector's list is never empty: an empty one would select nothing, silently */
+	expect_error("name: w\ntargets: {namespaces: []}\nsubjects: [{paths: [/a]}]\n",
+		     "policy.yaml:2:23: targets.namespaces: must not be empty");
 	expect_error(HEAD_TARGETS_PIDS("[1, 0]"),
 		     "policy.yaml:3:13: targets.pids[1]: expected a positive integer, got 0");
 	expect_error(HEAD_TARGETS_PIDS("[1, -5]"),
@@ -532,7 +566,7 @@ static void test_err_targets(void **state)
 		     "policy.yaml:3:9: targets.pids: expected a list of process ids, got \"7\"");
 	expect_error("name: w\ntargets: {pid: [1]}\nsubjects: [{paths: [/a]}]\n",
 		     "policy.yaml:2:11: targets: unknown key \"pid\"; valid keys: pids cgroups "
-		     "containers");
+		     "containers namespaces containerNames images");
 	expect_error("name: w\ntargets: {containers: [\"\"]}\nsubjects: [{paths: [/a]}]\n",
 		     "policy.yaml:2:24: targets.containers[0]: must not be empty");
 }
@@ -845,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_err_subject_fields),
 		cmocka_unit_test(test_err_subject_rules),
 		cmocka_unit_test(test_err_watch),
+		cmocka_unit_test(test_selector),
 		cmocka_unit_test(test_err_targets),
 		cmocka_unit_test(test_err_argus_watcher),
 		cmocka_unit_test(test_err_watches_list),

@@ -1065,9 +1065,35 @@ static void test_subject_check_text(void **state)
 	assert_string_equal(err, "subject[0].tags: a key: control byte 0x1b at byte 2");
 }
 
+static void test_selector_match(void **state)
+{
+	char *ns[] = { "prod", "prod-*" }, *names[] = { "app" }, *images[] = { "*nginx:1.*" };
+	struct pn_selector sel = { .namespaces = ns, .n_namespaces = 2 };
+
+	(void)state;
+	assert_true(pn_selector_match(NULL, NULL, NULL, NULL)); /* no selector: all */
+	assert_true(pn_selector_match(&sel, "prod", NULL, NULL));
+	assert_true(pn_selector_match(&sel, "prod-eu", "x", "y"));
+	assert_false(pn_selector_match(&sel, "staging", "app", "nginx:1.25"));
+	assert_false(pn_selector_match(&sel, "production", NULL, NULL));
+	/* what the runtime did not name passes no list */
+	assert_false(pn_selector_match(&sel, NULL, "app", "nginx:1.25"));
+	assert_false(pn_selector_match(&sel, "", "app", "nginx:1.25"));
+	/* every list given must pass */
+	sel.container_names = names;
+	sel.n_container_names = 1;
+	sel.images = images;
+	sel.n_images = 1;
+	assert_true(pn_selector_match(&sel, "prod", "app", "docker.io/library/nginx:1.25"));
+	assert_false(pn_selector_match(&sel, "prod", "sidecar", "docker.io/library/nginx:1.25"));
+	assert_false(pn_selector_match(&sel, "prod", "app", "nginx:2.0"));
+	assert_false(pn_selector_match(&sel, "prod", "app", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_selector_match),
 		cmocka_unit_test(test_self_vs_child),
 		cmocka_unit_test(test_subject_check_text),
 		cmocka_unit_test(test_file_subject),
