@@ -995,6 +995,7 @@ int pn_registry_remove(struct pn_registry *r, const char *key)
 
 struct dispatch_ctx {
 	struct pn_registry *r;
+	size_t delivered; /* matches handed to fn: what a selector admitted */
 	pn_reg_match_fn fn;
 	void *arg;
 	const char *container;
@@ -1033,6 +1034,7 @@ static void deliver(struct dispatch_ctx *d, const struct pn_event *ev, const str
 
 	if (rw->watch->selector && !(r->admit && r->admit(r->admit_arg, ev, rw->watch)))
 		return;
+	d->delivered++;
 	count_match(rw, m);
 	d->fn(ev, m, container, d->arg);
 }
@@ -1111,13 +1113,12 @@ size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn
 	struct dispatch_ctx d = { .r = r, .fn = fn, .arg = arg };
 	struct reg_snap *s = snap_get(r);
 	const struct snap_cgroup *sc = s ? snap_find(s, ev->watch_cgroup_id) : NULL;
-	size_t n = 0;
 
 	for (size_t i = 0; sc && i < sc->n; i++)
-		n += dispatch_watch(r, &s->bindings[sc->first + i], ev, &d);
+		dispatch_watch(r, &s->bindings[sc->first + i], ev, &d);
 	free(d.held);
 	snap_put(s);
-	return n;
+	return d.delivered;
 }
 
 int pn_registry_prune(struct pn_registry *r)

@@ -106,7 +106,8 @@ void pn_registry_foreach_view(struct pn_registry *r,
  * Reports one event to every watch covering its cgroup, from the snapshot
  * of the last change; fn runs with no registry lock held (it may take its
  * time: installs, views and status go on). One thread dispatches (the
- * consumer): followMove state is its own. Returns matches made.
+ * consumer): followMove state is its own. Returns the matches handed to
+ * fn (those a watch's selector admitted).
  */
 size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn_reg_match_fn fn,
 			    void *arg);

@@ -840,6 +840,55 @@ static uint64_t creates_of(const char *name)
 	return c.n;
 }
 
+/* The consumer's part, played here: namespace "prod" is admitted, nothing else. */
+static bool admit_prod(void *arg, const struct pn_event *ev, const struct pn_watch *w)
+{
+	(void)ev;
+	(*(int *)arg)++;
+	return pn_selector_match(w->selector, "prod", "app", "nginx:1");
+}
+
+static bool admit_staging(void *arg, const struct pn_event *ev, const struct pn_watch *w)
+{
+	(void)ev;
+	(*(int *)arg)++;
+	return pn_selector_match(w->selector, "staging", "app", "nginx:1");
+}
+
+static void test_selector_decides_per_match(void **state)
+{
+	uint64_t a = id_of(CTR_A);
+	struct matches ms;
+	int asked = 0;
+
+	(void)state;
+	add("sel", "create", CGROUPS("\"/" CTR_A "\"") "\n  namespaces: [prod]");
+	add("plain", "create", CGROUPS("\"/" CTR_A "\""));
+	/* no hook: who the cgroup belongs to cannot be told, so the selector takes nothing */
+	ms = dispatch(a, PN_CREATE);
+	assert_int_equal(ms.n, 1);
+	assert_string_equal(ms.names[0], "plain");
+	assert_int_equal(creates_of("sel"), 0);
+
+	pn_registry_set_admit(reg, admit_prod, &asked);
+	ms = dispatch(a, PN_CREATE);
+	assert_int_equal(ms.n, 2);
+	assert_int_equal(creates_of("sel"), 1);
+	/* asked for the selector's watch only, and only for a match: a modify is not wanted */
+	assert_int_equal(asked, 1);
+	assert_int_equal(dispatch(a, PN_MODIFY).n, 0);
+	assert_int_equal(asked, 1);
+
+	/* refused: neither reported nor counted as reported */
+	pn_registry_set_admit(reg, admit_staging, &asked);
+	ms = dispatch(a, PN_CREATE);
+	assert_int_equal(ms.n, 1);
+	assert_string_equal(ms.names[0], "plain");
+	assert_int_equal(creates_of("sel"), 1);
+	assert_int_equal(creates_of("plain"), 3);
+	pn_registry_set_admit(reg, NULL, NULL);
+}
+
 #define RESULT(expr, a, r, d, u)                                                                   \
 	do {                                                                                       \
 		struct pn_reg_set_result o_ = (expr);                                              \
@@ -1002,6 +1051,7 @@ static void test_set_refusals_change_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		REG_TEST(test_selector_decides_per_match),
 		REG_TEST(test_install_replace_remove),
 		REG_TEST(test_modes),
 		REG_TEST(test_ancestor_parent_first),
