@@ -73,7 +73,7 @@ bool pn_consumer_admit(void *arg, const struct pn_event *ev, const struct pn_wat
 		count(&c->unnamed);
 		return false;
 	}
-	return pn_selector_match(w->selector, wl->namespace, wl->container, wl->image);
+	return pn_selector_match(w->selector, wl->namespace, wl->container, wl->image, &wl->labels);
 }
 
 static void emit(const struct pn_event *ev, const struct pn_match *m, const char *container,

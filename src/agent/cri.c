@@ -151,6 +151,27 @@ static char *dup_or_null(const char *s)
 	return s && s[0] ? strdup(s) : NULL;
 }
 
+static void copy_labels(const struct pn_labels *from, struct pn_labels *to)
+{
+	if (!from->n)
+		return;
+	to->keys = calloc(from->n, sizeof(*to->keys));
+	to->values = calloc(from->n, sizeof(*to->values));
+	for (size_t i = 0; to->keys && to->values && i < from->n; i++) {
+		to->keys[to->n] = strdup(from->keys[i]);
+		to->values[to->n] = strdup(from->values[i]);
+		if (!to->keys[to->n] || !to->values[to->n]) {
+			free(to->keys[to->n]);
+			free(to->values[to->n]);
+			break;
+		}
+		to->n++;
+	}
+	/* without the memory for them the pod has no labels, and label selectors pass none */
+	if (to->n < from->n)
+		pn_labels_clear(to);
+}
+
 static void copy_workload(const struct pn_workload *from, struct pn_workload *to)
 {
 	to->pod = dup_or_null(from->pod);
@@ -158,6 +179,7 @@ static void copy_workload(const struct pn_workload *from, struct pn_workload *to
 	to->container = dup_or_null(from->container);
 	to->image = dup_or_null(from->image);
 	to->image_id = dup_or_null(from->image_id);
+	copy_labels(&from->labels, &to->labels);
 }
 
 static struct timespec mono_after_ms(unsigned int ms)
@@ -377,6 +399,70 @@ static bool connect_runtime(struct pn_cri *cri)
 	return true;
 }
 
+/* What kubelet adds to a sandbox's labels: not the pod's own. */
+static bool kubelet_label(const char *key)
+{
+	return !strcmp(key, "io.kubernetes.pod.name") ||
+	       !strcmp(key, "io.kubernetes.pod.namespace") || !strcmp(key, "io.kubernetes.pod.uid");
+}
+
+/*
+ * The pod's labels, for label selectors: its sandbox's, found by the pod
+ * uid kubelet labels both with. False only if the runtime is gone.
+ */
+static bool pod_labels(struct pn_cri *cri, const char *uid, struct pn_labels *out)
+{
+	Runtime__V1__ListPodSandboxRequest req = RUNTIME__V1__LIST_POD_SANDBOX_REQUEST__INIT;
+	Runtime__V1__PodSandboxFilter filter = RUNTIME__V1__POD_SANDBOX_FILTER__INIT;
+	Runtime__V1__PodSandboxFilter__LabelSelectorEntry want =
+		RUNTIME__V1__POD_SANDBOX_FILTER__LABEL_SELECTOR_ENTRY__INIT;
+	Runtime__V1__PodSandboxFilter__LabelSelectorEntry *wantp = &want;
+	Runtime__V1__ListPodSandboxResponse *resp;
+	Runtime__V1__PodSandbox *pod;
+	char uidc[64];
+	struct pn_api_reply r;
+
+	snprintf(uidc, sizeof(uidc), "%s", uid);
+	want.key = "io.kubernetes.pod.uid";
+	want.value = uidc;
+	filter.n_label_selector = 1;
+	filter.label_selector = &wantp;
+	req.filter = &filter;
+	if (call(cri, SVC "ListPodSandbox", &req.base,
+		 &runtime__v1__list_pod_sandbox_response__descriptor, CALL_MS, &r)) {
+		bool gone = r.status == GRPC_STATUS_UNAVAILABLE ||
+			    r.status == GRPC_STATUS_DEADLINE_EXCEEDED;
+
+		if (gone)
+			set_error(cri, "lost %s: %s", cri->stats.endpoint, reply_why(&r));
+		pn_api_reply_clear(&r);
+		return !gone;
+	}
+	resp = (Runtime__V1__ListPodSandboxResponse *)r.msg;
+	pod = resp->n_items ? resp->items[0] : NULL;
+	if (pod && pod->n_labels) {
+		out->keys = calloc(pod->n_labels, sizeof(*out->keys));
+		out->values = calloc(pod->n_labels, sizeof(*out->values));
+	}
+	for (size_t i = 0; out->keys && out->values && i < pod->n_labels; i++) {
+		const char *k = pod->labels[i]->key, *v = pod->labels[i]->value;
+
+		if (!k || kubelet_label(k))
+			continue;
+		out->keys[out->n] = strdup(k);
+		out->values[out->n] = strdup(v ? v : "");
+		if (!out->keys[out->n] || !out->values[out->n]) {
+			free(out->keys[out->n]);
+			free(out->values[out->n]);
+			pn_labels_clear(out);
+			break;
+		}
+		out->n++;
+	}
+	pn_api_reply_clear(&r);
+	return true;
+}
+
 /* Asks about one container and files the answer; false if the runtime is gone. */
 static bool ask(struct pn_cri *cri, const char *id)
 {
@@ -387,6 +473,7 @@ static bool ask(struct pn_cri *cri, const char *id)
 	enum state st = E_MISSING;
 	struct pn_api_reply r;
 	struct entry *e;
+	char *uid = NULL;
 	int err;
 
 	snprintf(idc, sizeof(idc), "%s", id); /* the entry may move while the call runs */
@@ -406,10 +493,17 @@ static bool ask(struct pn_cri *cri, const char *id)
 		resp = (Runtime__V1__ContainerStatusResponse *)r.msg;
 		if (resp->status) {
 			workload_of(resp->status, &w);
+			uid = dup_or_null(label(resp->status, "io.kubernetes.pod.uid"));
 			st = E_KNOWN;
 		}
 	}
 	pn_api_reply_clear(&r);
+	if (uid && !pod_labels(cri, uid, &w.labels)) {
+		free(uid);
+		pn_workload_clear(&w);
+		return false;
+	}
+	free(uid);
 	e = find(cri, idc);
 	if (!e)
 		e = add(cri, idc, st);

@@ -61,6 +61,7 @@ void pn_workload_clear(struct pn_workload *w)
 	free(w->container);
 	free(w->image);
 	free(w->image_id);
+	pn_labels_clear(&w->labels);
 	memset(w, 0, sizeof(*w));
 }
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cgroupfs.h"
+#include "selector.h"
 
 #define PN_IDENTITY_SLOTS 4096 /* a power of two; a node runs far fewer containers */
 
@@ -27,11 +28,12 @@ struct pn_identity_cache;
  * heap-owned, NULL where it said nothing.
  */
 struct pn_workload {
-	char *pod;	 /* io.kubernetes.pod.name */
-	char *namespace; /* io.kubernetes.pod.namespace */
-	char *container; /* the container's name in the pod spec */
-	char *image;	 /* the image as the pod spec names it (or the runtime's tag) */
-	char *image_id;	 /* the runtime's image reference (digest or sha256 id) */
+	char *pod;		 /* io.kubernetes.pod.name */
+	char *namespace;	 /* io.kubernetes.pod.namespace */
+	char *container;	 /* the container's name in the pod spec */
+	char *image;		 /* the image as the pod spec names it (or the runtime's tag) */
+	char *image_id;		 /* the runtime's image reference (digest or sha256 id) */
+	struct pn_labels labels; /* the pod's, without kubelet's io.kubernetes.pod.* */
 };
 
 void pn_workload_clear(struct pn_workload *w);

@@ -15,6 +15,7 @@
 
 #include "errmsg.h"
 #include "macros.h"
+#include "selector.h"
 #include "events.h"
 #include "fileio.h"
 #include "yaml_doc.h"
@@ -266,8 +267,143 @@ static int parse_subjects(struct parser *c, const yaml_node_t *n, const char *fi
 	return 0;
 }
 
-static const char *const target_keys[] = { "pids",	     "cgroups", "containers", "namespaces",
-					   "containerNames", "images",	NULL };
+static const char *const target_keys[] = {
+	"pids",		  "cgroups", "containers",  "namespaces",
+	"containerNames", "images",  "podSelector", NULL,
+};
+
+static int push_req(struct parser *c, struct pn_selector *s, struct pn_label_req *r)
+{
+	struct pn_label_req *v = realloc(s->labels, (s->n_labels + 1) * sizeof(*v));
+
+	if (!v) {
+		pn_label_reqs_free(r, 1);
+		return pn_yaml_oom(&c->y);
+	}
+	s->labels = v;
+	v[s->n_labels++] = *r;
+	return 0;
+}
+
+static const char *const label_selector_keys[] = { "matchLabels", "matchExpressions", NULL };
+static const char *const expression_keys[] = { "key", "operator", "values", NULL };
+
+/* One of matchExpressions: {key, operator, values}, checked as the API server does. */
+static int parse_expression(struct parser *c, const yaml_node_t *n, const char *field,
+			    struct pn_selector *s)
+{
+	char fi[PN_YAML_FIELD_MAX];
+	struct pn_label_req r = { 0 };
+	yaml_node_t *v;
+	char *op = NULL;
+	int e;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return pn_yaml_fail_type(&c->y, n, field, "a mapping with key, operator, values");
+	e = pn_yaml_check_keys(&c->y, n, field, expression_keys);
+	if (e)
+		return e;
+	if (!(v = pn_yaml_map_get(&c->y, n, "key")))
+		return pn_yaml_missing(&c->y, n, field, "key");
+	e = pn_yaml_get_string(&c->y, v, pn_yaml_join_key(fi, field, "key"), true, &r.key);
+	if (!e && !(v = pn_yaml_map_get(&c->y, n, "operator")))
+		e = pn_yaml_missing(&c->y, n, field, "operator");
+	if (!e)
+		e = pn_yaml_get_string(&c->y, v, pn_yaml_join_key(fi, field, "operator"), true,
+				       &op);
+	if (!e && pn_label_op_parse(op, &r.op))
+		e = pn_yaml_fail(&c->y, v->start_mark, fi,
+				 "\"%s\" is not one of In, NotIn, Exists, DoesNotExist", op);
+	free(op);
+	v = e ? NULL : pn_yaml_map_get(&c->y, n, "values");
+	pn_yaml_join_key(fi, field, "values");
+	if (!e && v)
+		e = pn_yaml_get_str_list(&c->y, v, fi, false, &r.values, &r.n_values);
+	/* the API server's own rule: values for In and NotIn, none for the others */
+	if (!e && pn_label_op_takes_values(r.op) && !r.n_values)
+		e = pn_yaml_fail(&c->y, (v ? v : n)->start_mark, fi,
+				 "In and NotIn need at least one value");
+	if (!e && !pn_label_op_takes_values(r.op) && r.n_values)
+		e = pn_yaml_fail(&c->y, v->start_mark, fi,
+				 "Exists and DoesNotExist take no values");
+	if (e) {
+		pn_label_reqs_free(&r, 1);
+		return e;
+	}
+	return push_req(c, s, &r);
+}
+
+/* matchLabels: each key=value an In requirement of one value. */
+static int parse_match_labels(struct parser *c, const yaml_node_t *v, const char *fi,
+			      struct pn_selector *s)
+{
+	char fj[PN_YAML_FIELD_MAX];
+	int e;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return pn_yaml_fail_type(&c->y, v, fi, "a mapping of label keys to values");
+	e = pn_yaml_check_keys(&c->y, v, fi, NULL);
+	for (size_t i = 0; !e && i < pn_yaml_n_pairs(v); i++) {
+		struct pn_label_req r = { .op = PN_LABEL_IN };
+		char *val = NULL;
+
+		e = pn_yaml_get_string(&c->y, pn_yaml_pair_key(&c->y, v, i), fi, true, &r.key);
+		if (!e)
+			e = pn_yaml_get_string(&c->y, pn_yaml_pair_value(&c->y, v, i),
+					       pn_yaml_join_key(fj, fi, r.key), false, &val);
+		if (!e && !(r.values = calloc(1, sizeof(*r.values))))
+			e = pn_yaml_oom(&c->y);
+		if (e) {
+			free(val);
+			pn_label_reqs_free(&r, 1);
+			return e;
+		}
+		r.values[0] = val;
+		r.n_values = 1;
+		e = push_req(c, s, &r);
+	}
+	return e;
+}
+
+/* podSelector: a Kubernetes LabelSelector, matchLabels and matchExpressions ANDed. */
+static int parse_pod_selector(struct parser *c, const yaml_node_t *n, const char *field,
+			      struct pn_selector *s)
+{
+	char fi[PN_YAML_FIELD_MAX], fj[PN_YAML_FIELD_MAX];
+	size_t before = s->n_labels;
+	yaml_node_t *v;
+	int e;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return pn_yaml_fail_type(&c->y, n, field,
+					 "a mapping with matchLabels or matchExpressions");
+	e = pn_yaml_check_keys(&c->y, n, field, label_selector_keys);
+	if (e)
+		return e;
+	v = pn_yaml_map_get(&c->y, n, "matchLabels");
+	if (v && !pn_yaml_is_null(v)) {
+		e = parse_match_labels(c, v, pn_yaml_join_key(fi, field, "matchLabels"), s);
+		if (e)
+			return e;
+	}
+	v = pn_yaml_map_get(&c->y, n, "matchExpressions");
+	if (v && !pn_yaml_is_null(v)) {
+		pn_yaml_join_key(fi, field, "matchExpressions");
+		if (v->type != YAML_SEQUENCE_NODE)
+			return pn_yaml_fail_type(&c->y, v, fi, "a list of {key, operator, values}");
+		for (size_t i = 0; !e && i < pn_yaml_n_items(v); i++)
+			e = parse_expression(c, pn_yaml_item(&c->y, v, i),
+					     pn_yaml_join_idx(fj, fi, i), s);
+		if (e)
+			return e;
+	}
+	/* Kubernetes reads an empty selector as every pod: here that is namespaces: ["*"] */
+	if (s->n_labels == before)
+		return pn_yaml_fail(&c->y, n->start_mark, field,
+				    "an empty selector would select every pod: give matchLabels or "
+				    "matchExpressions, or leave podSelector out");
+	return 0;
+}
 
 /*
  * The selector's lists, each a non-empty list of fnmatch(3) patterns when
@@ -279,10 +415,11 @@ static int parse_selector(struct parser *c, const yaml_node_t *n, const char *fi
 	static const char *const keys[] = { "namespaces", "containerNames", "images" };
 	char fi[PN_YAML_FIELD_MAX];
 	struct pn_selector *s;
+	yaml_node_t *v;
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys) && !r; i++) {
-		yaml_node_t *v = pn_yaml_map_get(&c->y, n, keys[i]);
+		v = pn_yaml_map_get(&c->y, n, keys[i]);
 
 		if (!v)
 			continue;
@@ -299,6 +436,12 @@ static int parse_selector(struct parser *c, const yaml_node_t *n, const char *fi
 		/* an empty list would select nothing, without a word */
 		if (!r && !*n_list)
 			r = pn_yaml_fail(&c->y, v->start_mark, fi, "must not be empty");
+	}
+	v = r ? NULL : pn_yaml_map_get(&c->y, n, "podSelector");
+	if (v) {
+		if (!*sel && !(*sel = calloc(1, sizeof(**sel))))
+			return pn_yaml_oom(&c->y);
+		r = parse_pod_selector(c, v, pn_yaml_join_key(fi, field, "podSelector"), *sel);
 	}
 	return r;
 }
@@ -365,9 +508,10 @@ static int parse_targets(struct parser *c, const yaml_node_t *n, const char *fie
 	if (t->n_pids + t->n_cgroups + t->n_containers || t->pods)
 		return 0;
 empty:
-	return pn_yaml_fail(&c->y, n->start_mark, field,
-			    "at least one of pids, cgroups, containers, namespaces, containerNames "
-			    "or images is required");
+	return pn_yaml_fail(
+		&c->y, n->start_mark, field,
+		"at least one of pids, cgroups, containers, namespaces, containerNames, "
+		"images or podSelector is required");
 }
 
 /* Where the parts of one watch are, in whichever shape it was written. */

@@ -2,7 +2,6 @@
 #include "rules.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "events.h"
 #include "macros.h"
 #include "pathutil.h"
+#include "selector.h"
 
 /*
  * How one subject sees one path: through its longest covering path, either
@@ -534,44 +534,6 @@ void pn_subject_clear(struct pn_subject *s)
 	free(s->tags);
 	free(s->tags_text);
 	memset(s, 0, sizeof(*s));
-}
-
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void pn_selector_free(struct pn_selector *s)
-{
-	if (!s)
-		return;
-	free_strv(s->namespaces, s->n_namespaces);
-	free_strv(s->container_names, s->n_container_names);
-	free_strv(s->images, s->n_images);
-	free(s);
-}
-
-/* An empty list passes all; an unnamed value passes no list. */
-static bool any_match(char *const *patterns, size_t n, const char *value)
-{
-	if (!n)
-		return true;
-	if (!value || !value[0])
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (fnmatch(patterns[i], value, 0) == 0)
-			return true;
-	return false;
-}
-
-bool pn_selector_match(const struct pn_selector *s, const char *namespace,
-		       const char *container_name, const char *image)
-{
-	return !s || (any_match(s->namespaces, s->n_namespaces, namespace) &&
-		      any_match(s->container_names, s->n_container_names, container_name) &&
-		      any_match(s->images, s->n_images, image));
 }
 
 void pn_watch_free(struct pn_watch *w)

@@ -44,20 +44,7 @@ enum pn_watch_api {
 	PN_WATCH_ARGUS,	 /* argus.Argusd */
 };
 
-/*
- * Which pods and containers a watch reports, by what the container runtime
- * names (agent/cri.c): each list that is not empty must hold a pattern
- * (fnmatch(3): "prod-*", "*nginx:1.*") that the event's value matches;
- * an event whose container the runtime has not named matches none.
- */
-struct pn_selector {
-	char **namespaces;
-	size_t n_namespaces;
-	char **container_names;
-	size_t n_container_names;
-	char **images;
-	size_t n_images;
-};
+struct pn_selector; /* selector.h */
 
 struct pn_watch {
 	char *name;
@@ -218,10 +205,7 @@ int pn_subject_finish(struct pn_subject *s);
 
 /* Frees everything a watch owns, then the struct itself. NULL-safe. */
 void pn_watch_free(struct pn_watch *w);
-void pn_selector_free(struct pn_selector *s);
-/* Whether the runtime's names pass a selector (NULL or "" where it named none). */
-bool pn_selector_match(const struct pn_selector *s, const char *namespace,
-		       const char *container_name, const char *image);
+
 /* Frees what a subject owns (not the struct). NULL-safe. */
 void pn_subject_clear(struct pn_subject *s);
 

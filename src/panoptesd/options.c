@@ -12,6 +12,7 @@
 
 #include "cgroupfs.h"
 #include "cri.h"
+#include "selector.h"
 #include "events.h"
 #include "panoptes_event.h"
 #include "format.h"
@@ -40,6 +41,8 @@ static const char usage_text[] =
 	"                           only containers so named in their pod spec (likewise)\n"
 	"  --watch-image IMAGE      only containers of that image, as the pod spec names it\n"
 	"                           (likewise: 'nginx:*', '*/nginx@sha256:*')\n"
+	"  --watch-selector SEL     only pods whose labels match SEL, in kubectl's syntax:\n"
+	"                           'app=web,tier in (a,b),!canary' (repeatable: all hold)\n"
 	"  --path PATH              absolute path inside the target to watch (repeatable)\n"
 	"  --events LIST            comma-separated events (repeatable; default all):\n"
 	"                           access attrib closewrite closenowrite close create delete\n"
@@ -161,6 +164,7 @@ enum {
 	OPT_WATCH_NAMESPACE,
 	OPT_WATCH_CONTAINER_NAME,
 	OPT_WATCH_IMAGE,
+	OPT_WATCH_SELECTOR,
 	OPT_PATH,
 	OPT_EVENTS,
 	OPT_RECURSIVE,
@@ -217,6 +221,7 @@ static const struct option long_options[] = {
 	{ "watch-namespace", required_argument, NULL, OPT_WATCH_NAMESPACE },
 	{ "watch-container-name", required_argument, NULL, OPT_WATCH_CONTAINER_NAME },
 	{ "watch-image", required_argument, NULL, OPT_WATCH_IMAGE },
+	{ "watch-selector", required_argument, NULL, OPT_WATCH_SELECTOR },
 	{ "watch-container", required_argument, NULL, OPT_WATCH_CONTAINER },
 	{ "path", required_argument, NULL, OPT_PATH },
 	{ "events", required_argument, NULL, OPT_EVENTS },
@@ -387,6 +392,18 @@ static int handle_watch_flag(struct flag_watch *fw, int opt, const char *arg, ch
 			return -EINVAL;
 		}
 		return push_str(&fw->t.containers, &fw->t.n_containers, arg);
+	case OPT_WATCH_SELECTOR: {
+		char msg[256];
+		int e;
+
+		if (!fw->sel && !(fw->sel = calloc(1, sizeof(*fw->sel))))
+			return -ENOMEM;
+		e = pn_label_selector_parse(arg, &fw->sel->labels, &fw->sel->n_labels, msg,
+					    sizeof(msg));
+		if (e == -EINVAL)
+			snprintf(err, errlen, "--watch-selector: %s", msg);
+		return e;
+	}
 	case OPT_WATCH_NAMESPACE:
 	case OPT_WATCH_CONTAINER_NAME:
 	case OPT_WATCH_IMAGE:
@@ -499,8 +516,8 @@ static int finish_flag_watch(struct flag_watch *fw, struct pn_config *cfg, char 
 	if (!have_target) {
 		snprintf(err, errlen,
 			 "--path and the subject flags need a target: --watch-pid, --watch-cgroup, "
-			 "--watch-container, --watch-namespace, --watch-container-name or "
-			 "--watch-image");
+			 "--watch-container, --watch-namespace, --watch-container-name, "
+			 "--watch-image or --watch-selector");
 		return -EINVAL;
 	}
 	/* a selector alone: the node's pods */

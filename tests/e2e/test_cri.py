@@ -224,6 +224,34 @@ class CriPods(unittest.TestCase):
         # web-4's container is not "app", web-5's image is not busybox
         self.assertEqual(self.by_pod(self.agent.settle(quiet=1.0)), {"web-3": EXPECTED})
 
+    def test_pod_label_selectors(self):
+        # each pod is labelled app=<its name> (self.pod), and tier by the test
+        pods = [self.pod("web-7", "prod"), self.pod("api-7", "prod"), self.pod("db-7", "prod")]
+        policy = os.path.join(self.rt.dir, "labels.yaml")
+        with open(policy, "w") as f:
+            f.write("name: by-labels\n"
+                    "targets:\n"
+                    "  podSelector:\n"
+                    "    matchExpressions:\n"
+                    "      - {key: app, operator: In, values: [web-7, db-7]}\n"
+                    "      - {key: canary, operator: DoesNotExist}\n"
+                    "subjects:\n"
+                    "  - paths: [/data]\n"
+                    "    recursive: true\n"
+                    "    events: [create, modify]\n")
+        # the flag's kubectl syntax beside the policy's LabelSelector, in one agent
+        self.agent = Agent(["--policy", policy, "--watch-selector", "app notin (web-7,db-7)",
+                            "--name", "others", "--path", "/data", "--recursive",
+                            "--events", "create", "--cri-endpoint", self.rt.endpoint])
+        self.run_all(pods)
+        self.agent.wait_for(lambda ev: len(ev) >= 2 * len(EXPECTED) + 3, timeout=30)
+        got = {}
+        for e in self.agent.settle(quiet=1.0):
+            got.setdefault((e["watch"], e["pod"]), []).append((e["event"], e["path"]))
+        creates = [ev for ev in EXPECTED if ev[0] == "CREATE"]
+        self.assertEqual(got, {("by-labels", "web-7"): EXPECTED, ("by-labels", "db-7"): EXPECTED,
+                               ("others", "api-7"): creates})
+
     def test_selector_without_a_runtime_counts_what_it_cannot_decide(self):
         pods = [self.pod("web-6", "prod")]
         missing = os.path.join(self.rt.dir, "no-such.sock")

@@ -21,6 +21,7 @@
 
 #include "fuzz_check.h"
 #include "policy.h"
+#include "selector.h"
 #include "rules.h"
 #include "text.h"
 
@@ -103,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			broken("watch %s: the node's pods without a selector, or beside targets",
 			       w->name);
 		if (w->selector && !(w->selector->n_namespaces + w->selector->n_container_names +
-				     w->selector->n_images))
+				     w->selector->n_images + w->selector->n_labels))
 			broken("watch %s: an empty selector", w->name);
 		for (size_t j = 0; j < t->n_pids; j++)
 			if (t->pids[j] <= 0)

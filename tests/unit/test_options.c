@@ -185,6 +185,10 @@ static void bad_grpc_flags_name_the_flag(void **state)
 	expect_error("--cri-endpoint: \"tcp://10.0.0.1:1234\": a unix socket, as unix:///path or "
 		     "/path (the runtime runs on this node)",
 		     (const char *[]){ "--cri-endpoint", "tcp://10.0.0.1:1234", NULL });
+	expect_error("--watch-selector: \"app in web\": expected ( at byte 8",
+		     (const char *[]){ "--watch-selector", "app in web", "--path", "/a", NULL });
+	expect_error("--watch-namespace: empty pattern",
+		     (const char *[]){ "--watch-namespace", "", "--path", "/a", NULL });
 	expect_error("--cri-wait-ms: expected 0 to 5000, got \"5001\"",
 		     (const char *[]){ "--cri-wait-ms", "5001", NULL });
 	expect_error("--nice: expected -20 to 19, got \"-21\"",

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "selector.h"
 #include "yaml_doc.h"
 #include "macros.h"
 
@@ -539,6 +540,21 @@ static void test_selector(void **state)
 	assert_false(p.specs[1].targets.pods);
 	STRV(p.specs[1].targets.cgroups, p.specs[1].targets.n_cgroups, "/kubepods");
 	assert_null(p.specs[2].watch->selector);
+	pn_policy_clear(&p);
+
+	parse_ok("name: l\ntargets:\n  podSelector:\n    matchLabels: {app: web}\n"
+		 "    matchExpressions:\n      - {key: tier, operator: NotIn, values: [a, b]}\n"
+		 "      - {key: canary, operator: DoesNotExist}\nsubjects: [{paths: [/a]}]\n",
+		 &p);
+	sel = p.specs[0].watch->selector;
+	assert_true(p.specs[0].targets.pods);
+	assert_int_equal(sel->n_labels, 3);
+	assert_string_equal(sel->labels[0].key, "app");
+	assert_int_equal(sel->labels[0].op, PN_LABEL_IN);
+	STRV(sel->labels[1].values, sel->labels[1].n_values, "a", "b");
+	assert_int_equal(sel->labels[1].op, PN_LABEL_NOT_IN);
+	assert_int_equal(sel->labels[2].op, PN_LABEL_NOT_EXISTS);
+	assert_int_equal(sel->labels[2].n_values, 0);
 	assert_false(p.specs[2].targets.pods);
 	pn_policy_clear(&p);
 }
@@ -548,11 +564,24 @@ static void test_err_targets(void **state)
 	(void)state;
 	expect_error("name: w\ntargets: {pids: [], cgroups: []}\nsubjects: [{paths: [/a]}]\n",
 		     "policy.yaml:2:10: targets: at least one of pids, cgroups, containers, "
-		     "namespaces, containerNames or images is required");
+		     "namespaces, containerNames, images or podSelector is required");
 	/* an empty value is reported where it should have been */
 	expect_error("name: w\ntargets:\nsubjects: [{paths: [/a]}]\n",
 		     "policy.yaml:2:9: targets: at least one of pids, cgroups, containers, "
-		     "namespaces, containerNames or images is required");
+		     "namespaces, containerNames, images or podSelector is required");
+	expect_error("name: w\ntargets: {podSelector: {}}\nsubjects: [{paths: [/a]}]\n",
+		     "policy.yaml:2:24: targets.podSelector: an empty selector would select every "
+		     "pod: give matchLabels or matchExpressions, or leave podSelector out");
+	expect_error(
+		"name: w\ntargets: {podSelector: {matchExpressions: [{key: a, operator: "
+		"Is}]}}\nsubjects: [{paths: [/a]}]\n",
+		"policy.yaml:2:63: targets.podSelector.matchExpressions[0].operator: \"Is\" is "
+		"not one of In, NotIn, Exists, DoesNotExist");
+	expect_error(
+		"name: w\ntargets: {podSelector: {matchExpressions: [{key: a, operator: "
+		"In}]}}\nsubjects: [{paths: [/a]}]\n",
+		"policy.yaml:2:44: targets.podSelector.matchExpressions[0].values: In and NotIn "
+		"need at least one value");
 	/* a selector's list is never empty: an empty one would select nothing, silently */
 	expect_error("name: w\ntargets: {namespaces: []}\nsubjects: [{paths: [/a]}]\n",
 		     "policy.yaml:2:23: targets.namespaces: must not be empty");
@@ -566,7 +595,7 @@ static void test_err_targets(void **state)
 		     "policy.yaml:3:9: targets.pids: expected a list of process ids, got \"7\"");
 	expect_error("name: w\ntargets: {pid: [1]}\nsubjects: [{paths: [/a]}]\n",
 		     "policy.yaml:2:11: targets: unknown key \"pid\"; valid keys: pids cgroups "
-		     "containers namespaces containerNames images");
+		     "containers namespaces containerNames images podSelector");
 	expect_error("name: w\ntargets: {containers: [\"\"]}\nsubjects: [{paths: [/a]}]\n",
 		     "policy.yaml:2:24: targets.containers[0]: must not be empty");
 }

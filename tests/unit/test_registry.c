@@ -24,6 +24,7 @@
 #include "fake_tree.h"
 #include "recording_sink.h"
 #include "registry.h"
+#include "selector.h"
 
 #define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
 #define ID_B "df7e70e5021544f4834bbee64a9e3789febc4be81470df629cad6ddb03320a5c"
@@ -845,14 +846,14 @@ static bool admit_prod(void *arg, const struct pn_event *ev, const struct pn_wat
 {
 	(void)ev;
 	(*(int *)arg)++;
-	return pn_selector_match(w->selector, "prod", "app", "nginx:1");
+	return pn_selector_match(w->selector, "prod", "app", "nginx:1", NULL);
 }
 
 static bool admit_staging(void *arg, const struct pn_event *ev, const struct pn_watch *w)
 {
 	(void)ev;
 	(*(int *)arg)++;
-	return pn_selector_match(w->selector, "staging", "app", "nginx:1");
+	return pn_selector_match(w->selector, "staging", "app", "nginx:1", NULL);
 }
 
 static void test_selector_decides_per_match(void **state)

@@ -13,6 +13,7 @@
 
 #include "events.h"
 #include "rules.h"
+#include "selector.h"
 
 #define MAX_RECS 16
 
@@ -1071,28 +1072,81 @@ static void test_selector_match(void **state)
 	struct pn_selector sel = { .namespaces = ns, .n_namespaces = 2 };
 
 	(void)state;
-	assert_true(pn_selector_match(NULL, NULL, NULL, NULL)); /* no selector: all */
-	assert_true(pn_selector_match(&sel, "prod", NULL, NULL));
-	assert_true(pn_selector_match(&sel, "prod-eu", "x", "y"));
-	assert_false(pn_selector_match(&sel, "staging", "app", "nginx:1.25"));
-	assert_false(pn_selector_match(&sel, "production", NULL, NULL));
+	assert_true(pn_selector_match(NULL, NULL, NULL, NULL, NULL)); /* no selector: all */
+	assert_true(pn_selector_match(&sel, "prod", NULL, NULL, NULL));
+	assert_true(pn_selector_match(&sel, "prod-eu", "x", "y", NULL));
+	assert_false(pn_selector_match(&sel, "staging", "app", "nginx:1.25", NULL));
+	assert_false(pn_selector_match(&sel, "production", NULL, NULL, NULL));
 	/* what the runtime did not name passes no list */
-	assert_false(pn_selector_match(&sel, NULL, "app", "nginx:1.25"));
-	assert_false(pn_selector_match(&sel, "", "app", "nginx:1.25"));
+	assert_false(pn_selector_match(&sel, NULL, "app", "nginx:1.25", NULL));
+	assert_false(pn_selector_match(&sel, "", "app", "nginx:1.25", NULL));
 	/* every list given must pass */
 	sel.container_names = names;
 	sel.n_container_names = 1;
 	sel.images = images;
 	sel.n_images = 1;
-	assert_true(pn_selector_match(&sel, "prod", "app", "docker.io/library/nginx:1.25"));
-	assert_false(pn_selector_match(&sel, "prod", "sidecar", "docker.io/library/nginx:1.25"));
-	assert_false(pn_selector_match(&sel, "prod", "app", "nginx:2.0"));
-	assert_false(pn_selector_match(&sel, "prod", "app", NULL));
+	assert_true(pn_selector_match(&sel, "prod", "app", "docker.io/library/nginx:1.25", NULL));
+	assert_false(
+		pn_selector_match(&sel, "prod", "sidecar", "docker.io/library/nginx:1.25", NULL));
+	assert_false(pn_selector_match(&sel, "prod", "app", "nginx:2.0", NULL));
+	assert_false(pn_selector_match(&sel, "prod", "app", NULL, NULL));
+}
+
+static void expect_selector_error(const char *text, const char *want)
+{
+	struct pn_label_req *reqs = NULL;
+	size_t n = 0;
+	char err[256] = "";
+
+	assert_int_equal(pn_label_selector_parse(text, &reqs, &n, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	pn_label_reqs_free(reqs, n);
+	free(reqs);
+}
+
+static void test_label_selectors(void **state)
+{
+	char *pk[] = { "app", "tier", "canary" }, *pv[] = { "web", "front", "" };
+	char *qk[] = { "app" }, *qv[] = { "db" };
+	struct pn_labels web = { pk, pv, 3 }, db = { qk, qv, 1 };
+	struct pn_selector sel = { 0 };
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(pn_label_selector_parse(" app = web , tier in (front, back),!gone",
+						 &sel.labels, &sel.n_labels, err, sizeof(err)),
+			 0);
+	assert_int_equal(sel.n_labels, 3);
+	assert_string_equal(sel.labels[0].key, "app");
+	assert_int_equal(sel.labels[0].op, PN_LABEL_IN);
+	assert_int_equal(sel.labels[1].n_values, 2);
+	assert_string_equal(sel.labels[1].values[1], "back");
+	assert_int_equal(sel.labels[2].op, PN_LABEL_NOT_EXISTS);
+	assert_true(pn_selector_match(&sel, "ns", "c", "i", &web));
+	assert_false(pn_selector_match(&sel, "ns", "c", "i", &db));
+	assert_false(pn_selector_match(&sel, "ns", "c", "i", NULL)); /* no labels known */
+	/* appended: every requirement holds; NotIn and !key hold without the key */
+	assert_int_equal(pn_label_selector_parse("app!=db,canary,owner notin (x),app==web",
+						 &sel.labels, &sel.n_labels, err, sizeof(err)),
+			 0);
+	assert_int_equal(sel.n_labels, 7);
+	assert_true(pn_selector_match(&sel, "ns", "c", "i", &web));
+	pn_label_reqs_free(sel.labels, sel.n_labels);
+	free(sel.labels);
+
+	expect_selector_error("", "\"\": an empty selector");
+	expect_selector_error("app=web,", "\"app=web,\": expected a label key at byte 9");
+	expect_selector_error("app in web", "\"app in web\": expected ( at byte 8");
+	expect_selector_error("app in (a b)", "\"app in (a b)\": expected , or ) at byte 11");
+	expect_selector_error("app > 3", "\"app > 3\": expected =, ==, !=, in or notin at byte 5");
+	expect_selector_error("app=a b", "\"app=a b\": unexpected 'b' at byte 7");
+	expect_selector_error("!", "\"!\": expected a label key at byte 2");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_label_selectors),
 		cmocka_unit_test(test_selector_match),
 		cmocka_unit_test(test_self_vs_child),
 		cmocka_unit_test(test_subject_check_text),

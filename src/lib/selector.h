@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Which pods and containers a watch reports, by what the container runtime
+ * names (agent/cri.c): namespace, container name and image as fnmatch(3)
+ * patterns ("prod-*", "*nginx:1.*"), pod labels as a Kubernetes label
+ * selector. Every part given must pass; an event whose container the
+ * runtime has not named passes none (the consumer decides that).
+ */
+#ifndef PN_SELECTOR_H
+#define PN_SELECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum pn_label_op {
+	PN_LABEL_IN,	     /* key=value, key in (a,b), matchLabels */
+	PN_LABEL_NOT_IN,     /* key!=value, key notin (a,b): also a pod without the key */
+	PN_LABEL_EXISTS,     /* key */
+	PN_LABEL_NOT_EXISTS, /* !key */
+};
+
+/* One requirement of a label selector (Kubernetes' LabelSelectorRequirement). */
+struct pn_label_req {
+	char *key;
+	enum pn_label_op op;
+	char **values;
+	size_t n_values;
+};
+
+struct pn_selector {
+	char **namespaces;
+	size_t n_namespaces;
+	char **container_names;
+	size_t n_container_names;
+	char **images;
+	size_t n_images;
+	struct pn_label_req *labels; /* all must hold */
+	size_t n_labels;
+};
+
+/* A pod's labels as the runtime gave them: keys[i]=values[i]. */
+struct pn_labels {
+	char **keys;
+	char **values;
+	size_t n;
+};
+
+/* Whether a container, as the runtime names it (NULL or "" where it did not), passes. */
+bool pn_selector_match(const struct pn_selector *s, const char *namespace,
+		       const char *container_name, const char *image, const struct pn_labels *pod);
+
+/*
+ * Parses kubectl's selector syntax, appending to *reqs: comma-separated
+ * `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`. -EINVAL
+ * with the offending part in err; -ENOMEM.
+ */
+int pn_label_selector_parse(const char *text, struct pn_label_req **reqs, size_t *n, char *err,
+			    size_t errlen);
+/*
+ * A matchExpressions operator (In, NotIn, Exists, DoesNotExist) by name, and
+ * whether its values are required (In, NotIn) or refused (the others).
+ */
+int pn_label_op_parse(const char *name, enum pn_label_op *op);
+bool pn_label_op_takes_values(enum pn_label_op op);
+
+void pn_label_reqs_free(struct pn_label_req *reqs, size_t n);
+void pn_labels_clear(struct pn_labels *l);
+void pn_selector_free(struct pn_selector *s);
+
+#endif
