@@ -13,7 +13,10 @@ said once, and events still flow. Asked over the same CRI socket
 and image, from the first event of a container started after the agent;
 status and /metrics say what the runtime answered. A runtime that cannot be
 reached is said once in the log, in status and in /metrics, and events flow
-with what cgroup paths say."""
+with what cgroup paths say. Selectors (namespace, container name, image,
+pod labels; flags and policy files, the shipped ConfigMap sample among
+them) report the matching pods' writes, from the first, and nothing of the
+others; without a runtime a selector reports nothing and counts it."""
 import os
 import time
 import unittest
@@ -251,6 +254,27 @@ class CriPods(unittest.TestCase):
         creates = [ev for ev in EXPECTED if ev[0] == "CREATE"]
         self.assertEqual(got, {("by-labels", "web-7"): EXPECTED, ("by-labels", "db-7"): EXPECTED,
                                ("others", "api-7"): creates})
+
+    def test_shipped_policy_sees_every_pod(self):
+        """deploy/'s ConfigMap sample, as the DaemonSet loads it, under this containerd."""
+        import yaml
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "deploy",
+                               "configmap-policy.yaml")) as f:
+            sample = yaml.safe_load(f)["data"]["policy.yaml"]
+        policy = os.path.join(self.rt.dir, "sample.yaml")
+        with open(policy, "w") as f:
+            f.write(sample)
+        etc = ["/bin/sh", "-c", "while [ ! -e /data/go ]; do sleep 0.02; done; "
+               "echo a > /etc/pn-sample; exec sleep 2147483647"]
+        pods = [self.pod("web-8", "prod", etc), self.pod("db-8", "staging", etc)]
+        self.agent = Agent(["--policy", policy, "--cri-endpoint", self.rt.endpoint])
+        self.run_all(pods)
+        self.agent.wait_for(lambda ev: len(ev) >= 4, timeout=30)
+        got = sorted((e["watch"], e["pod"], e["namespace"], e["event"], e["path"])
+                     for e in self.agent.settle(quiet=1.0))
+        self.assertEqual(got, [("pods-etc", pod, ns, ev, "/etc/pn-sample")
+                               for pod, ns in (("db-8", "staging"), ("web-8", "prod"))
+                               for ev in ("CREATE", "MODIFY")])
 
     def test_selector_without_a_runtime_counts_what_it_cannot_decide(self):
         pods = [self.pod("web-6", "prod")]

@@ -589,6 +589,10 @@ class Manifests(unittest.TestCase):
             self.assertTrue(targets)
             # /proc/PID/cgroup reads "/../.." in the pod's own cgroup namespace
             self.assertNotIn("pids", targets, "pids: targets do not resolve in this pod")
+            # pods by what the runtime names, not by the cgroup driver's paths
+            self.assertTrue({"namespaces", "podSelector", "containerNames", "images"} & set(targets),
+                            f"watch {w['name']}: the sample uses selectors")
+            self.assertNotIn("cgroups", targets)
             self.assertTrue(w["subjects"])
             for s in w["subjects"]:
                 for p in s["paths"]:

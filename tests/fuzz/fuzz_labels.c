@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!r->key || !r->key[0])
 			broken("requirement %zu has no key", i);
 		if (pn_label_op_takes_values(r->op) != (r->n_values > 0))
-			broken("requirement %zu: op %d with %zu values", i, (int)r->op, r->n_values);
+			broken("requirement %zu: op %d with %zu values", i, (int)r->op,
+			       r->n_values);
 	}
 	if (!e && !n)
 		broken("parsed to nothing");
