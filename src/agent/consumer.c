@@ -92,6 +92,7 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 		.container_name = id ? id->workload.container : NULL,
 		.image = id ? id->workload.image : NULL,
 		.image_id = id ? id->workload.image_id : NULL,
+		.identity_incomplete = id && id->incomplete,
 		.realtime_offset_ns = c->realtime_offset_ns,
 	};
 	/* holds every line of ordinary paths: the heap is only for escaped long ones */
@@ -114,6 +115,8 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 		}
 	}
 	fwrite(line, 1, n, c->out);
+	if (fctx.identity_incomplete)
+		count(&c->incomplete);
 	if (line != stack)
 		free(line);
 	count(&c->matched);

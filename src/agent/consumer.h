@@ -36,6 +36,8 @@ struct pn_consumer {
 	_Atomic uint64_t dropped;   /* events matched but not written: no memory for the line */
 	/* events a selector could not decide: the runtime had not named their container */
 	_Atomic uint64_t unnamed;
+	/* events written without the runtime's names, though a runtime was there to ask */
+	_Atomic uint64_t incomplete;
 	pn_consumer_match_fn on_match; /* optional: the gRPC feeds */
 	void *on_match_arg;
 	struct pn_lookups lookups;     /* names as the kernel resolved them, with a time budget */

@@ -213,9 +213,10 @@ int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out)
 		pthread_cond_signal(&cri->wake);
 	}
 	/* Only a container's first event waits: the later ones of a slow answer go at once. */
-	if (first && cri->wait_ms) {
+	if (first) {
 		until = mono_after_ms(cri->wait_ms);
-		while ((e = find(cri, container_id)) && e->state == E_PENDING && !cri->stop)
+		while (cri->wait_ms && (e = find(cri, container_id)) && e->state == E_PENDING &&
+		       !cri->stop)
 			if (pthread_cond_timedwait(&cri->answered, &cri->mu, &until) == ETIMEDOUT)
 				break;
 		e = find(cri, container_id);
@@ -227,6 +228,9 @@ int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out)
 		err = 0;
 	} else if (e && e->state == E_MISSING) {
 		err = -ENOENT;
+	} else if (!e && !cri->stats.connected && !cri->stats.endpoint[0]) {
+		/* no runtime on this node (none given, none found): nothing is missing */
+		err = -ENODEV;
 	}
 	pthread_mutex_unlock(&cri->mu);
 	return err;

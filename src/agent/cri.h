@@ -51,7 +51,7 @@ struct pn_cri;
 int pn_cri_endpoint_check(const char *endpoint, char *err, size_t errlen);
 /* Starts the thread; connecting happens there (never fails for a missing runtime). */
 int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out);
-/* A pn_identity_runtime_fn; arg is the struct pn_cri. */
+/* A pn_identity_runtime_fn; arg is the struct pn_cri (-ENODEV: no runtime found to ask). */
 int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out);
 void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out);
 /* Stops the thread and frees; NULL is fine. */

@@ -122,11 +122,15 @@ static void path_of(struct pn_identity_cache *c, uint64_t id, char *path, size_t
 /* Asks the runtime of a slot's container; `asking` stays set while it has no answer. */
 static void ask_runtime(struct pn_identity_cache *c, struct slot *s)
 {
+	int e;
+
 	s->asking = false;
+	s->ident.incomplete = false;
 	if (!c->runtime || !s->ident.path.container_id[0])
 		return;
-	s->asking = c->runtime(c->runtime_arg, s->ident.path.container_id, &s->ident.workload) ==
-		    -EAGAIN;
+	e = c->runtime(c->runtime_arg, s->ident.path.container_id, &s->ident.workload);
+	s->asking = e == -EAGAIN || e == -ENODEV;
+	s->ident.incomplete = e == -EAGAIN;
 }
 
 const struct pn_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id)

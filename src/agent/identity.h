@@ -14,6 +14,7 @@
 #ifndef PN_AGENT_IDENTITY_H
 #define PN_AGENT_IDENTITY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cgroupfs.h"
@@ -45,13 +46,17 @@ void pn_workload_clear(struct pn_workload *w);
 struct pn_identity {
 	struct pn_cgroup_identity path;
 	struct pn_workload workload;
+	/* a runtime is there to name the container and has not (yet): the event says so */
+	bool incomplete;
 };
 
 /*
  * Asked for a container id the first time one of its events is written
- * (then on later events while it says -EAGAIN): 0 with *out filled, -ENOENT
- * if the runtime does not know the container (never asked again), -EAGAIN
- * if there is no answer yet. May wait, bounded, for the runtime.
+ * (then on later events while it says -EAGAIN or -ENODEV): 0 with *out
+ * filled, -ENOENT if the runtime does not know the container (never asked
+ * again), -EAGAIN if there is no answer yet (the identity is incomplete),
+ * -ENODEV if no runtime was found on the node (nothing is missing). May
+ * wait, bounded, for the runtime.
  */
 typedef int (*pn_identity_runtime_fn)(void *arg, const char *container_id, struct pn_workload *out);
 

@@ -152,6 +152,8 @@ static void print_json(const Panoptes__V1__Event *e)
 		json_kstr(&j, "named_path", e->named_path);
 	if (e->multilink)
 		json_kbool(&j, "multilink", true);
+	if (e->identity_incomplete)
+		json_kbool(&j, "identity_incomplete", true);
 	if (e->unresolved)
 		json_kbool(&j, "unresolved", true);
 	json_key(&j, "process");

@@ -451,6 +451,9 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 	/* only when set, like named_path: another hard link may name this file (docs/events.md) */
 	if (ev->flags & PN_REC_MULTILINK)
 		out_lit(&o, ",\"multilink\":true");
+	/* likewise: the runtime did not name the container in time (docs/events.md) */
+	if (ctx->identity_incomplete)
+		out_lit(&o, ",\"identity_incomplete\":true");
 
 	/* pid is the thread (the kernel's task pid), tgid the process; log lines' {pid} is tgid */
 	out_lit(&o, ",\"pid\":");

@@ -3,6 +3,7 @@
 #ifndef PN_FORMAT_H
 #define PN_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ struct pn_format_ctx {
 	const char *container_name; /* {container_name} */
 	const char *image;	    /* {image} */
 	const char *image_id;	    /* {image_id} */
+	bool identity_incomplete;   /* a runtime is there and has not named the container */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, to print {time} */
 };
 
@@ -57,7 +59,8 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
  * is_dir, path, dir, file, old_path (moves), cookie (moves), named_path (vfs
  * opens through a symlink), pid, tgid, uid, gid, comm, cgroup_id, container,
  * container_id, pod_uid (from the event's cgroup path), namespace, container_name, image,
- * image_id (from the container runtime), watch, pod, node, tags (object), truncated. Strings are escaped per RFC
+ * image_id (from the container runtime), identity_incomplete (only when true), watch, pod,
+ * node, tags (object), truncated. Strings are escaped per RFC
  * 8259 (jsonstr.h). Same return convention as pn_format_line().
  */
 size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,

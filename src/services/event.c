@@ -132,6 +132,7 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.container_name = (char *)(fctx->container_name ? fctx->container_name : "");
 	e.image = (char *)(fctx->image ? fctx->image : "");
 	e.image_id = (char *)(fctx->image_id ? fctx->image_id : "");
+	e.identity_incomplete = fctx->identity_incomplete;
 	e.node = (char *)node;
 	e.n_tags = s->n_tags;
 	e.tags = tags;

@@ -106,6 +106,10 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		"Events a watch's selector could not decide: the container runtime had not named "
 		"their container (docs/policy.md, selectors).",
 		atomic_load_explicit(&src->consumer->unnamed, memory_order_relaxed));
+	counter(f, "panoptes_events_identity_incomplete_total",
+		"Events written without the container runtime's names though a runtime was there: "
+		"not answered within --cri-wait-ms, or not answering.",
+		atomic_load_explicit(&src->consumer->incomplete, memory_order_relaxed));
 	counter(f, "panoptes_name_lookups_timed_out_total",
 		"Name lookups in a container's filesystem not answered within --lookup-timeout-ms.",
 		atomic_load_explicit(&src->consumer->lookups.timed_out, memory_order_relaxed));

@@ -146,6 +146,7 @@ class CriPods(unittest.TestCase):
             # no container target: the watch names none
             self.assertEqual(e["container"], "")
             self.assertRegex(e["image_id"], r"^sha256:[0-9a-f]{64}$")
+            self.assertNotIn("identity_incomplete", e)
         image = "pn.local/busybox:1"
         self.assertEqual(by_cgroup, {
             (self.cgroup_id(a, a_id), a_id, a.uid, "a-1", "prod", "app", image): EXPECTED,
@@ -154,7 +155,31 @@ class CriPods(unittest.TestCase):
         self.assertEqual(m["panoptes_cri_connected"], 1)
         # b was asked while its first event waited (--cri-wait-ms), and answered in time
         self.assertEqual((m["panoptes_cri_lookups_total"], m["panoptes_cri_lookups_late_total"],
-                          m["panoptes_cri_lookups_unknown_total"]), (1, 0, 0))
+                          m["panoptes_cri_lookups_unknown_total"],
+                          m["panoptes_events_identity_incomplete_total"]), (1, 0, 0, 0))
+
+    def test_first_event_not_waiting_says_its_identity_is_incomplete(self):
+        self.agent = Agent(["--watch-cgroup", "/kubepods", "--path", "/data", "--recursive",
+                            "--events", "create,modify", "--cri-endpoint", self.rt.endpoint,
+                            "--cri-wait-ms", "0"])
+        self.wait_metric("panoptes_cri_connected", 1)
+        pod, cid = self.pod("late-1", "prod")  # made after the agent listed the runtime's
+        self.run_all([(pod, cid)])
+        events = self.agent.wait_for(lambda ev: len(ev) >= len(EXPECTED), timeout=30)
+        events = self.agent.settle()
+        self.assertEqual(brief(events), EXPECTED)
+        # --cri-wait-ms 0: the first event left before the runtime answered, and says so
+        self.assertEqual((events[0].get("identity_incomplete"), workload(events[0])),
+                         (True, ("", "", "", "")))
+        for e in events:
+            # each event either has the whole answer or says it has none of it
+            self.assertIn((e.get("identity_incomplete"), workload(e)),
+                          {(True, ("", "", "", "")),
+                           (None, ("late-1", "prod", "app", "pn.local/busybox:1"))})
+        m = self.agent.metrics()
+        self.assertEqual(m["panoptes_cri_lookups_late_total"], 1)
+        self.assertEqual(m["panoptes_events_identity_incomplete_total"],
+                         sum(1 for e in events if e.get("identity_incomplete")))
 
     def wait_metric(self, name, value, timeout=10):
         deadline = time.monotonic() + timeout
@@ -302,13 +327,17 @@ class CriPods(unittest.TestCase):
         self.agent.wait_for(lambda ev: len(ev) >= len(EXPECTED), timeout=30)
         events = self.agent.settle()
         self.assertEqual(brief(events), EXPECTED)
-        # what the cgroup path says still comes; what only the runtime says does not
-        self.assertEqual({(e["container_id"], e["pod_uid"]) + workload(e) for e in events},
-                         {(cid, pod.uid, "", "", "", "")})
+        # what the cgroup path says still comes; what only the runtime says does not,
+        # and each event says that it lacks it
+        self.assertEqual({(e["container_id"], e["pod_uid"]) + workload(e)
+                          + (e.get("identity_incomplete"),) for e in events},
+                         {(cid, pod.uid, "", "", "", "", True)})
         said = [l for l in self.agent.stderr_lines if "container runtime:" in l]
         self.assertEqual(len(said), 1, self.agent.stderr_lines)
         m = self.agent.metrics()
-        self.assertEqual((m["panoptes_cri_connected"], m["panoptes_cri_lookups_total"]), (0, 0))
+        self.assertEqual((m["panoptes_cri_connected"], m["panoptes_cri_lookups_total"],
+                          m["panoptes_events_identity_incomplete_total"]),
+                         (0, 0, len(EXPECTED)))
         self.assertGreaterEqual(m["panoptes_cri_failures_total"], 1)
 
     def test_without_the_capability_events_still_flow(self):
@@ -327,6 +356,8 @@ class CriPods(unittest.TestCase):
         events = self.agent.settle()
         self.assertEqual(brief(events), EXPECTED)
         self.assertEqual({(e["container_id"], e["pod_uid"]) for e in events}, {("", "")})
+        # no container id read: nothing to ask a runtime about, nothing missing
+        self.assertFalse(any("identity_incomplete" in e for e in events))
         warned = [l for l in self.agent.stderr_lines if "CAP_DAC_READ_SEARCH" in l]
         self.assertEqual(len(warned), 1, self.agent.stderr_lines)
 

@@ -491,6 +491,22 @@ static void test_json_multilink(void **state)
 	python_check(buf, "assert \"multilink\" not in o");
 }
 
+static void test_json_identity_incomplete(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/data/f", "f");
+	struct pn_format_ctx c = ctx;
+	char buf[2048];
+
+	(void)state;
+	c.identity_incomplete = true;
+	assert_true(pn_format_json(buf, sizeof(buf), &ev, &m, &c) < sizeof(buf));
+	assert_non_null(strstr(buf, "\"file\":\"f\",\"identity_incomplete\":true,\"pid\":4243,"));
+	python_check(buf, "assert o[\"identity_incomplete\"] is True");
+	json(buf, sizeof(buf), &ev, &m);
+	assert_null(strstr(buf, "identity_incomplete"));
+}
+
 static void test_json_move(void **state)
 {
 	struct pn_event ev = make_event();
@@ -1193,6 +1209,7 @@ int main(void)
 		cmocka_unit_test(test_json_file_event),
 		cmocka_unit_test(test_json_dir_event),
 		cmocka_unit_test(test_json_multilink),
+		cmocka_unit_test(test_json_identity_incomplete),
 		cmocka_unit_test(test_json_move),
 		cmocka_unit_test(test_json_named_path),
 		cmocka_unit_test(test_json_escaping),

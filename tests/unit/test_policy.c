@@ -540,6 +540,7 @@ static void test_selector(void **state)
 	assert_false(p.specs[1].targets.pods);
 	STRV(p.specs[1].targets.cgroups, p.specs[1].targets.n_cgroups, "/kubepods");
 	assert_null(p.specs[2].watch->selector);
+	assert_false(p.specs[2].targets.pods);
 	pn_policy_clear(&p);
 
 	parse_ok("name: l\ntargets:\n  podSelector:\n    matchLabels: {app: web}\n"
@@ -555,7 +556,6 @@ static void test_selector(void **state)
 	assert_int_equal(sel->labels[1].op, PN_LABEL_NOT_IN);
 	assert_int_equal(sel->labels[2].op, PN_LABEL_NOT_EXISTS);
 	assert_int_equal(sel->labels[2].n_values, 0);
-	assert_false(p.specs[2].targets.pods);
 	pn_policy_clear(&p);
 }
 
