@@ -30,8 +30,15 @@ enum state { E_PENDING, E_KNOWN, E_MISSING };
 struct entry {
 	char id[72];
 	enum state state;
-	bool listed; /* seen by the resync under way */
+	bool listed;	  /* seen by the resync under way */
+	bool counted;	  /* in its image's count (lifecycle) */
+	char *image_norm; /* pn_image_normalize() of w.image, while counted */
 	struct pn_workload w;
+};
+
+struct image {
+	char *name; /* normalized */
+	size_t n;   /* containers of it the runtime lists */
 };
 
 struct pn_cri {
@@ -45,6 +52,11 @@ struct pn_cri {
 	unsigned int wait_ms, resync_s;
 	struct entry *v;
 	size_t n, cap;
+	struct image *images;
+	size_t n_images;
+	bool listed_once; /* a whole list was taken: later containers are not the snapshot */
+	void (*on_lifecycle)(void *arg, const struct pn_lifecycle *lc);
+	void *lifecycle_arg;
 	struct pn_cri_stats stats;
 	/* the thread's own */
 	grpc_channel *ch;
@@ -91,6 +103,7 @@ static struct entry *find(struct pn_cri *cri, const char *id)
 
 static void drop_at(struct pn_cri *cri, size_t i)
 {
+	free(cri->v[i].image_norm);
 	pn_workload_clear(&cri->v[i].w);
 	cri->v[i] = cri->v[--cri->n];
 }
@@ -142,6 +155,92 @@ static void count_known(struct pn_cri *cri)
 	for (size_t i = 0; i < cri->n; i++)
 		k += cri->v[i].state == E_KNOWN;
 	cri->stats.containers = k;
+}
+
+/* ------------------------------------------------------------ lifecycle (under mu) */
+
+static struct image *image_find(struct pn_cri *cri, const char *name)
+{
+	for (size_t i = 0; i < cri->n_images; i++)
+		if (strcmp(cri->images[i].name, name) == 0)
+			return &cri->images[i];
+	return NULL;
+}
+
+static void lifecycle(struct pn_cri *cri, enum pn_lifecycle_kind kind, const struct entry *e)
+{
+	struct pn_lifecycle lc;
+	struct timespec t;
+
+	if (!cri->on_lifecycle)
+		return;
+	clock_gettime(CLOCK_REALTIME, &t);
+	lc = (struct pn_lifecycle){
+		.kind = kind,
+		.realtime_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec,
+		.snapshot = !cri->listed_once,
+		.image = e->image_norm,
+		.image_spec = e->w.image,
+		.image_id = e->w.image_id,
+		.namespace = e->w.namespace,
+		.pod = e->w.pod,
+		.container_name = e->w.container,
+		.container_id = e->id,
+	};
+	cri->on_lifecycle(cri->lifecycle_arg, &lc);
+}
+
+/* A container the runtime lists, newly known: counted in its image (one + per image). */
+static void count_in(struct pn_cri *cri, struct entry *e)
+{
+	char norm[1024];
+	struct image *im, *v;
+
+	if (e->counted || e->state != E_KNOWN)
+		return;
+	pn_image_normalize(e->w.image ? e->w.image : "", norm, sizeof(norm));
+	im = image_find(cri, norm);
+	if (!im) {
+		v = realloc(cri->images, (cri->n_images + 1) * sizeof(*v));
+		if (!v)
+			return;
+		cri->images = v;
+		im = &v[cri->n_images];
+		im->name = strdup(norm);
+		im->n = 0;
+		if (!im->name)
+			return;
+		cri->n_images++;
+	}
+	e->image_norm = strdup(norm);
+	if (!e->image_norm) {
+		if (!im->n)
+			*im = cri->images[--cri->n_images];
+		return;
+	}
+	e->counted = true;
+	lifecycle(cri, PN_LC_CONTAINER_STARTED, e);
+	if (im->n++ == 0)
+		lifecycle(cri, PN_LC_IMAGE_ADDED, e);
+	cri->stats.images = cri->n_images;
+}
+
+/* A container the runtime no longer lists; its image goes with its last one. */
+static void count_out(struct pn_cri *cri, struct entry *e)
+{
+	struct image *im;
+
+	if (!e->counted)
+		return;
+	lifecycle(cri, PN_LC_CONTAINER_STOPPED, e);
+	im = image_find(cri, e->image_norm);
+	if (im && --im->n == 0) {
+		lifecycle(cri, PN_LC_IMAGE_REMOVED, e);
+		free(im->name);
+		*im = cri->images[--cri->n_images];
+	}
+	e->counted = false;
+	cri->stats.images = cri->n_images;
 }
 
 /* ------------------------------------------------------------ the consumer's side */
@@ -516,6 +615,7 @@ static bool ask(struct pn_cri *cri, const char *id)
 		e->w = w;
 		e->state = st;
 		e->listed = true;
+		count_in(cri, e);
 		cri->stats.unknown += st == E_MISSING;
 	} else {
 		pn_workload_clear(&w);
@@ -584,9 +684,13 @@ static bool resync(struct pn_cri *cri)
 			ok = answer_pending(cri) && ask(cri, ids[i]);
 	}
 	/* a partial list proves nothing gone */
-	for (size_t i = cri->n; ok && !cri->stop && i-- > 0;)
-		if (!cri->v[i].listed)
+	for (size_t i = cri->n; ok && !cri->stop && i-- > 0;) {
+		if (!cri->v[i].listed) {
+			count_out(cri, &cri->v[i]);
 			drop_at(cri, i);
+		}
+	}
+	cri->listed_once |= ok && !cri->stop;
 	count_known(cri);
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
@@ -630,6 +734,8 @@ int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out)
 	if (!cri)
 		return -ENOMEM;
 	cri->wait_ms = cfg->wait_ms;
+	cri->on_lifecycle = cfg->on_lifecycle;
+	cri->lifecycle_arg = cfg->lifecycle_arg;
 	cri->resync_s = cfg->resync_s ? cfg->resync_s : PN_CRI_RESYNC_S;
 	if (cfg->endpoint && cfg->endpoint[0]) {
 		cri->endpoint = strdup(cfg->endpoint);
@@ -683,6 +789,9 @@ void pn_cri_stop(struct pn_cri *cri)
 	while (cri->n)
 		drop_at(cri, cri->n - 1);
 	free(cri->v);
+	for (size_t i = 0; i < cri->n_images; i++)
+		free(cri->images[i].name);
+	free(cri->images);
 	pthread_cond_destroy(&cri->wake);
 	pthread_cond_destroy(&cri->answered);
 	pthread_mutex_destroy(&cri->mu);

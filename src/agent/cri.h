@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "identity.h"
+#include "lifecycle.h"
 
 /* Where runtimes listen, probed in this order when no endpoint is given. */
 #define PN_CRI_PROBED                                                                              \
@@ -26,7 +27,13 @@
 struct pn_cri_config {
 	const char *endpoint; /* "unix:///path" or "/path"; NULL or "" probes PN_CRI_PROBED */
 	unsigned int wait_ms;
-	unsigned int resync_s;
+	unsigned int resync_s; /* 0: PN_CRI_RESYNC_S */
+	/*
+	 * Containers and images as they come and go (kimager's job); called on
+	 * the client's thread, with its lock held: write the line and return.
+	 */
+	void (*on_lifecycle)(void *arg, const struct pn_lifecycle *lc);
+	void *lifecycle_arg;
 };
 
 /* What the status and /metrics say of the runtime. */
@@ -36,6 +43,7 @@ struct pn_cri_stats {
 	char runtime[128];   /* "containerd 1.6.20", while connected */
 	char error[256];     /* why it is not connected */
 	uint64_t containers; /* known now */
+	uint64_t images;     /* distinct images of them (normalized references) */
 	uint64_t lookups;    /* containers asked about by the consumer */
 	uint64_t late;	     /* of them, not answered within wait_ms (the event went without) */
 	uint64_t unknown;    /* of them, unknown to the runtime */

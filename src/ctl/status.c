@@ -135,6 +135,7 @@ static void print_json(const Panoptes__V1__Status *st)
 		json_ku64(&j, "late", st->runtime->late);
 		json_ku64(&j, "unknown", st->runtime->unknown);
 		json_ku64(&j, "failures", st->runtime->failures);
+		json_ku64(&j, "images", st->runtime->images);
 		json_object_end(&j);
 	}
 	json_object_end(&j);

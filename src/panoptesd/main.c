@@ -276,6 +276,29 @@ static int agent_resolve(void *ctx, const struct pn_targets *t, struct pn_resolv
 	return pn_resolve_targets(a->cgroup2, "/proc", t, out, n, err);
 }
 
+/* --lifecycle: one line per record, flushed at once, never inside an event's line. */
+static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
+{
+	const enum pn_lifecycle_output *output = arg;
+	char line[4096], *p = line;
+	size_t n = pn_lifecycle_format(line, sizeof(line), *output, lc);
+
+	if (!n)
+		return;
+	if (n >= sizeof(line)) {
+		p = malloc(n + 1);
+		if (!p)
+			return;
+		pn_lifecycle_format(p, n + 1, *output, lc);
+	}
+	flockfile(stdout);
+	fwrite(p, 1, n, stdout);
+	fflush(stdout);
+	funlockfile(stdout);
+	if (p != line)
+		free(p);
+}
+
 static void agent_init(struct agent *a, const struct pn_config *cfg, const char *cgroup2,
 		       struct pn_registry *reg, struct pn_capture *cap,
 		       const struct pn_consumer *cons)
@@ -725,9 +748,15 @@ int main(int argc, char **argv)
 		pn_warn("cannot open %s (%s): events will carry no pod_uid or container_id",
 			cgroup2, strerror(-e));
 	if (cons.ids && !(cfg.cri_endpoint && !cfg.cri_endpoint[0])) {
-		e = pn_cri_start(&(struct pn_cri_config){ .endpoint = cfg.cri_endpoint,
-							  .wait_ms = cfg.cri_wait_ms },
-				 &cri);
+		e = pn_cri_start(
+			&(struct pn_cri_config){
+				.endpoint = cfg.cri_endpoint,
+				.wait_ms = cfg.cri_wait_ms,
+				.resync_s = cfg.cri_resync_s,
+				.on_lifecycle = cfg.lifecycle ? write_lifecycle : NULL,
+				.lifecycle_arg = &cfg.lifecycle,
+			},
+			&cri);
 		if (e)
 			pn_warn("cannot start the container runtime client (%s): events will carry "
 				"no pod, namespace or image",

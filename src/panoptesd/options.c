@@ -103,6 +103,11 @@ static const char usage_text[] =
 	"  --cri-wait-ms N          how long a new container's first event may wait for\n"
 	"                           the runtime's answer, 0 to 5000 (default 250); later\n"
 	"                           events never wait\n"
+	"  --cri-resync-s N         list the runtime's containers every N seconds, 1 to\n"
+	"                           3600 (default 30): how soon --lifecycle sees a change\n"
+	"  --lifecycle FORMAT       also write containers and images as they start and\n"
+	"                           go (kimager's job) to stdout: kimager (its image\n"
+	"                           lines) or json (every record); default none\n"
 	"  --metrics-listen ADDR    serve Prometheus /metrics, /healthz and /readyz on\n"
 	"                           HOST:PORT (default 0.0.0.0:2112; \"\" = off)\n"
 	"  --probe-listen ADDR      serve only /healthz and /readyz on HOST:PORT, on a\n"
@@ -192,6 +197,8 @@ enum {
 	OPT_STATE_DIR,
 	OPT_CRI_ENDPOINT,
 	OPT_CRI_WAIT_MS,
+	OPT_CRI_RESYNC_S,
+	OPT_LIFECYCLE,
 	OPT_METRICS_LISTEN,
 	OPT_PROBE_LISTEN,
 	OPT_LISTEN,
@@ -249,6 +256,8 @@ static const struct option long_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "cri-endpoint", required_argument, NULL, OPT_CRI_ENDPOINT },
 	{ "cri-wait-ms", required_argument, NULL, OPT_CRI_WAIT_MS },
+	{ "cri-resync-s", required_argument, NULL, OPT_CRI_RESYNC_S },
+	{ "lifecycle", required_argument, NULL, OPT_LIFECYCLE },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "probe-listen", required_argument, NULL, OPT_PROBE_LISTEN },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -722,6 +731,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->pin_path = "/sys/fs/bpf/panoptes";
 	cfg->state_dir = "/var/lib/panoptes";
 	cfg->cri_wait_ms = PN_CRI_WAIT_MS_DEFAULT;
+	cfg->cri_resync_s = PN_CRI_RESYNC_S;
 	cfg->metrics_listen = "0.0.0.0:2112";
 	cfg->probe_listen = "";
 	default_node(cfg->node, sizeof(cfg->node));
@@ -869,6 +879,23 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			cfg->cri_endpoint = optarg;
 			break;
 		}
+		case OPT_CRI_RESYNC_S:
+			if (parse_long(optarg, 1, 3600, &v)) {
+				snprintf(err, errlen,
+					 "--cri-resync-s: expected 1 to 3600, got \"%s\"", optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->cri_resync_s = (unsigned)v;
+			break;
+		case OPT_LIFECYCLE:
+			if (pn_lifecycle_output_parse(optarg, &cfg->lifecycle)) {
+				snprintf(err, errlen,
+					 "--lifecycle: expected kimager, json or none, got \"%s\"",
+					 optarg);
+				e = -EINVAL;
+			}
+			break;
 		case OPT_CRI_WAIT_MS:
 			if (parse_long(optarg, 0, 5000, &v)) {
 				snprintf(err, errlen,
@@ -1059,6 +1086,13 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	e = finish_flag_watch(&fw, cfg, err, errlen);
 	if (e)
 		goto out;
+	if (cfg->lifecycle != PN_LC_OUTPUT_NONE && cfg->cri_endpoint && !cfg->cri_endpoint[0]) {
+		snprintf(err, errlen,
+			 "--lifecycle: needs the container runtime, and --cri-endpoint "
+			 "is \"\" (none)");
+		e = -EINVAL;
+		goto out;
+	}
 	/* the pods' part of the tree, with the systemd and the cgroupfs cgroup drivers */
 	if (!cfg->n_api_cgroup_roots) {
 		static const char *const pods[] = { PN_PODS_CGROUPS };

@@ -8,6 +8,7 @@
 
 #include "consumer.h"
 #include "endpoints.h"
+#include "lifecycle.h"
 #include "policy.h"
 #include "version.h"
 
@@ -24,19 +25,21 @@ struct pn_config {
 	unsigned lookup_timeout_ms; /* the consumer's wait for one name lookup */
 	int nice;		    /* of the ring buffer reader (main) thread */
 	const char *backend;
-	const char *pin_path;	    /* "" = no pins */
-	bool keep_on_exit;	    /* leave the programs pinned and capturing at stop */
-	bool remove_pins;	    /* --remove-pins: clear pin_path and state_dir, exit */
-	const char *state_dir;	    /* API watches kept across restarts; "" = none */
-	const char *cri_endpoint;   /* the container runtime's socket; NULL probes, "" = none */
-	unsigned cri_wait_ms;	    /* a new container's first event waits this long for it */
-	const char *metrics_listen; /* "" = no metrics server */
-	const char *probe_listen;   /* "" = /healthz and /readyz on the metrics port only */
-	const char *socket_path;    /* gRPC on a unix socket; "" = none */
-	const char *listen;	    /* gRPC HOST:PORT; "" = none */
-	bool insecure_listen;	    /* listen came from --insecure-listen */
-	const char *authz_file;	    /* roles of client certificates; NULL = all manage */
-	char **api_cgroup_roots;    /* where API watches may bind: normalized, below the mount */
+	const char *pin_path;	  /* "" = no pins */
+	bool keep_on_exit;	  /* leave the programs pinned and capturing at stop */
+	bool remove_pins;	  /* --remove-pins: clear pin_path and state_dir, exit */
+	const char *state_dir;	  /* API watches kept across restarts; "" = none */
+	const char *cri_endpoint; /* the container runtime's socket; NULL probes, "" = none */
+	unsigned cri_wait_ms;	  /* a new container's first event waits this long for it */
+	unsigned cri_resync_s;	  /* the runtime's containers listed again this often */
+	enum pn_lifecycle_output lifecycle; /* --lifecycle: containers and images on stdout */
+	const char *metrics_listen;	    /* "" = no metrics server */
+	const char *probe_listen;	    /* "" = /healthz and /readyz on the metrics port only */
+	const char *socket_path;	    /* gRPC on a unix socket; "" = none */
+	const char *listen;		    /* gRPC HOST:PORT; "" = none */
+	bool insecure_listen;		    /* listen came from --insecure-listen */
+	const char *authz_file;		    /* roles of client certificates; NULL = all manage */
+	char **api_cgroup_roots; /* where API watches may bind: normalized, below the mount */
 	size_t n_api_cgroup_roots;
 	bool tls;
 	const char *tls_ca_file; /* NULL = no client certificates asked */

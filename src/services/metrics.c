@@ -133,6 +133,9 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		      cs.connected);
 		gauge(f, "panoptes_cri_containers", "Containers the runtime has named.",
 		      cs.containers);
+		gauge(f, "panoptes_cri_images",
+		      "Distinct images of them (normalized references): what runs on this node.",
+		      cs.images);
 		counter(f, "panoptes_cri_lookups_total",
 			"Containers asked of the runtime for their first event.", cs.lookups);
 		counter(f, "panoptes_cri_lookups_late_total",

@@ -470,6 +470,7 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 			rt->late = as.cri.late;
 			rt->unknown = as.cri.unknown;
 			rt->failures = as.cri.failures;
+			rt->images = as.cri.images;
 		}
 		ok = rt && rt->endpoint && rt->name && rt->error;
 	}

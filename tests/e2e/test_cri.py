@@ -181,6 +181,64 @@ class CriPods(unittest.TestCase):
         self.assertEqual(m["panoptes_events_identity_incomplete_total"],
                          sum(1 for e in events if e.get("identity_incomplete")))
 
+    def lifecycle(self, agent):
+        return [(l["lifecycle"], l["pod"], l["image"], l["snapshot"])
+                for l in agent.lines if "lifecycle" in l]
+
+    def test_lifecycle_one_image_line_per_node(self):
+        old, old_id = self.pod("old-1", "prod")
+        self.rt.cri.start_container(old_id)
+        self.agent = Agent(["--lifecycle", "json", "--cri-endpoint", self.rt.endpoint,
+                            "--cri-resync-s", "1", "--watch-cgroup", "/kubepods",
+                            "--path", "/nowhere"])
+        busybox, pause = "pn.local/busybox:1", PAUSE
+        # what ran at start is the snapshot
+        self.agent.wait_for(lambda ev: len(self.lifecycle(self.agent)) >= 2, timeout=20)
+        self.assertEqual(self.lifecycle(self.agent),
+                         [("container_started", "old-1", busybox, True),
+                          ("image_added", "old-1", busybox, True)])
+        pods = [self.pod("web-9", "prod"), self.pod("web-10", "prod"),
+                self.pod("side-1", "prod", image=pause)]
+        for pod, cid in pods:
+            self.rt.cri.start_container(cid)
+        self.agent.wait_for(lambda ev: len(self.lifecycle(self.agent)) >= 6, timeout=20)
+        later = self.lifecycle(self.agent)[2:]
+        # busybox is on the node already: containers, but no second image line
+        self.assertEqual(sorted(later),
+                         sorted([("container_started", "web-9", busybox, False),
+                                 ("container_started", "web-10", busybox, False),
+                                 ("container_started", "side-1", pause, False),
+                                 ("image_added", "side-1", pause, False)]))
+        # the image leaves with its last container, and only then
+        for name in ("web-9", "old-1", "web-10"):
+            pod = next(p for p in self.pods if p.name == name)
+            self.rt.cri.remove_pod(pod)
+            self.pods.remove(pod)
+        self.agent.wait_for(lambda ev: len(self.lifecycle(self.agent)) >= 10, timeout=20)
+        gone = self.lifecycle(self.agent)[6:]
+        self.assertEqual(gone[-1][0::2], ("image_removed", busybox))
+        self.assertEqual(sorted(g[:2] for g in gone[:-1]),
+                         [("container_stopped", "old-1"), ("container_stopped", "web-10"),
+                          ("container_stopped", "web-9")])
+        time.sleep(1.5)  # a resync more: side-1's pause image stays
+        self.assertEqual(len(self.lifecycle(self.agent)), 10)
+        self.assertEqual(self.agent.metrics()["panoptes_cri_images"], 1)
+        full = [l for l in self.agent.lines if l.get("lifecycle") == "image_added"][1]
+        self.assertEqual((full["image_spec"], full["namespace"], full["container_name"]),
+                         (pause, "prod", "app"))
+        self.assertRegex(full["image_id"], r"^sha256:[0-9a-f]{64}$")
+
+    def test_lifecycle_kimager_lines(self):
+        pod, cid = self.pod("k-1", "prod")
+        self.rt.cri.start_container(cid)
+        self.agent = Agent(["--lifecycle", "kimager", "--cri-endpoint", self.rt.endpoint,
+                            "--watch-cgroup", "/kubepods", "--path", "/nowhere"],
+                           output="text")
+        lines = self.agent.wait_for(lambda ev: len(ev) >= 1, timeout=20)
+        self.assertRegex(lines[0], r"^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO \] "
+                                   r"\[\+\|image\]  pn\.local/busybox:1  \[prod\|k-1\]$")
+        self.assertEqual(len(self.agent.settle()), 1)
+
     def wait_metric(self, name, value, timeout=10):
         deadline = time.monotonic() + timeout
         while self.agent.metrics().get(name) != value:

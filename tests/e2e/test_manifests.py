@@ -563,6 +563,8 @@ class Manifests(unittest.TestCase):
             # Component makes it --listen with mutual TLS
             "--insecure-listen": f"0.0.0.0:{GRPC_PORT}",
             "--probe-listen": f"0.0.0.0:{PROBE_PORT}",
+            # kimager's image log, JSON lines beside the events the pipeline ships
+            "--lifecycle": "json",
         })
         # the listeners are the declared ports
         self.assertEqual(self._port("grpc"), int(args["--insecure-listen"].rsplit(":", 1)[1]))

@@ -189,6 +189,12 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--watch-selector", "app in web", "--path", "/a", NULL });
 	expect_error("--watch-namespace: empty pattern",
 		     (const char *[]){ "--watch-namespace", "", "--path", "/a", NULL });
+	expect_error("--lifecycle: expected kimager, json or none, got \"text\"",
+		     (const char *[]){ "--lifecycle", "text", NULL });
+	expect_error("--lifecycle: needs the container runtime, and --cri-endpoint is \"\" (none)",
+		     (const char *[]){ "--lifecycle", "json", "--cri-endpoint", "", NULL });
+	expect_error("--cri-resync-s: expected 1 to 3600, got \"0\"",
+		     (const char *[]){ "--cri-resync-s", "0", NULL });
 	expect_error("--cri-wait-ms: expected 0 to 5000, got \"5001\"",
 		     (const char *[]){ "--cri-wait-ms", "5001", NULL });
 	expect_error("--nice: expected -20 to 19, got \"-21\"",

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "lifecycle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "format.h"
+#include "jsonstr.h"
+#include "out.h"
+#include "text.h"
+
+size_t pn_image_normalize(const char *ref, char *out, size_t len)
+{
+	const char *slash = strchr(ref, '/'), *last = strrchr(ref, '/');
+	const char *name = last ? last + 1 : ref;
+	bool registry, tagged;
+
+	if (!ref[0] || strncmp(ref, "sha256:", 7) == 0)
+		return (size_t)snprintf(out, len, "%s", ref);
+	/* docker's rule: a first component with '.' or ':', or localhost, is a registry */
+	registry = slash && (memchr(ref, '.', (size_t)(slash - ref)) ||
+			     memchr(ref, ':', (size_t)(slash - ref)) ||
+			     (slash - ref == 9 && strncmp(ref, "localhost", 9) == 0));
+	tagged = strchr(name, ':') || strchr(name, '@');
+	return (size_t)snprintf(out, len, "%s%s%s%s", registry ? "" : "docker.io/",
+				!registry && !slash ? "library/" : "", ref,
+				tagged ? "" : ":latest");
+}
+
+int pn_lifecycle_output_parse(const char *name, enum pn_lifecycle_output *out)
+{
+	if (strcmp(name, "kimager") == 0)
+		*out = PN_LC_OUTPUT_KIMAGER;
+	else if (strcmp(name, "json") == 0)
+		*out = PN_LC_OUTPUT_JSON;
+	else if (strcmp(name, "none") == 0)
+		*out = PN_LC_OUTPUT_NONE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *const kind_names[] = {
+	[PN_LC_CONTAINER_STARTED] = "container_started",
+	[PN_LC_CONTAINER_STOPPED] = "container_stopped",
+	[PN_LC_IMAGE_ADDED] = "image_added",
+	[PN_LC_IMAGE_REMOVED] = "image_removed",
+};
+
+static void json_field(struct out *o, const char *key, const char *v)
+{
+	out_char(o, ',');
+	out_char(o, '"');
+	out_str(o, key);
+	out_lit(o, "\":");
+	pn_json_strn(o, v ? v : "", v ? strlen(v) : 0);
+}
+
+/* Text others chose, kept to one line (pn_text_escape); NULL prints nothing. */
+static void text(struct out *o, const char *s)
+{
+	if (s)
+		pn_text_escape(o, s, strlen(s));
+}
+
+size_t pn_lifecycle_format(char *buf, size_t len, enum pn_lifecycle_output output,
+			   const struct pn_lifecycle *lc)
+{
+	struct out o = { buf, len, 0 };
+	char t[40];
+	size_t tn = pn_format_time(t, sizeof(t), lc->realtime_ns);
+
+	if (output == PN_LC_OUTPUT_KIMAGER) {
+		if (lc->kind != PN_LC_IMAGE_ADDED && lc->kind != PN_LC_IMAGE_REMOVED) {
+			if (len)
+				buf[0] = '\0';
+			return 0;
+		}
+		/* kimager's line: seconds, not nanoseconds */
+		out_char(&o, '[');
+		out_mem(&o, t, tn > 20 ? 19 : tn);
+		out_lit(&o, "Z INFO ] [");
+		out_char(&o, lc->kind == PN_LC_IMAGE_ADDED ? '+' : '-');
+		out_lit(&o, "|image]  ");
+		text(&o, lc->image);
+		out_lit(&o, "  [");
+		text(&o, lc->namespace);
+		out_char(&o, '|');
+		text(&o, lc->pod);
+		out_lit(&o, "]\n");
+	} else {
+		out_lit(&o, "{\"time\":\"");
+		out_mem(&o, t, tn);
+		out_lit(&o, "\",\"lifecycle\":\"");
+		out_str(&o, kind_names[lc->kind]);
+		out_char(&o, '"');
+		json_field(&o, "image", lc->image);
+		json_field(&o, "image_spec", lc->image_spec);
+		json_field(&o, "image_id", lc->image_id);
+		json_field(&o, "namespace", lc->namespace);
+		json_field(&o, "pod", lc->pod);
+		json_field(&o, "container_name", lc->container_name);
+		json_field(&o, "container_id", lc->container_id);
+		out_lit(&o, ",\"snapshot\":");
+		if (lc->snapshot)
+			out_lit(&o, "true}\n");
+		else
+			out_lit(&o, "false}\n");
+	}
+	if (len)
+		buf[o.pos < len ? o.pos : len - 1] = '\0';
+	return o.pos;
+}
