@@ -764,8 +764,6 @@ int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out)
 
 void pn_cri_stop(struct pn_cri *cri)
 {
-	grpc_event ev;
-
 	if (!cri)
 		return;
 	pthread_mutex_lock(&cri->mu);
@@ -777,14 +775,7 @@ void pn_cri_stop(struct pn_cri *cri)
 	if (cri->started)
 		pthread_join(cri->thread, NULL);
 	close_channel(cri);
-	if (cri->cq) {
-		grpc_completion_queue_shutdown(cri->cq);
-		do {
-			ev = grpc_completion_queue_pluck(cri->cq, NULL,
-							 gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-		} while (ev.type != GRPC_QUEUE_SHUTDOWN);
-		grpc_completion_queue_destroy(cri->cq);
-	}
+	pn_api_cq_destroy(cri->cq);
 	grpc_shutdown();
 	while (cri->n)
 		drop_at(cri, cri->n - 1);

@@ -98,6 +98,21 @@ out:
 	return err;
 }
 
+void pn_api_cq_destroy(grpc_completion_queue *cq)
+{
+	grpc_event ev;
+
+	if (!cq)
+		return;
+	/* every call is over by now: the shutdown event is the only one left */
+	grpc_completion_queue_shutdown(cq);
+	do {
+		ev = grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME),
+						 NULL);
+	} while (ev.type != GRPC_QUEUE_SHUTDOWN);
+	grpc_completion_queue_destroy(cq);
+}
+
 void pn_api_reply_clear(struct pn_api_reply *reply)
 {
 	if (reply->msg)

@@ -34,5 +34,7 @@ int pn_api_unary(grpc_channel *ch, grpc_completion_queue *cq, const char *method
 		 const ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
 		 gpr_timespec deadline, struct pn_api_reply *reply);
 void pn_api_reply_clear(struct pn_api_reply *reply);
+/* Shuts a pluck queue down once every call on it is over, and destroys it; NULL is fine. */
+void pn_api_cq_destroy(grpc_completion_queue *cq);
 
 #endif

@@ -135,21 +135,11 @@ out:
 
 void ctl_disconnect(struct ctl *ctl)
 {
-	grpc_event ev;
-
 	if (ctl->channel)
 		grpc_channel_destroy(ctl->channel);
 	ctl->channel = NULL;
-	if (ctl->cq) {
-		/* Every call is over by now: the shutdown event is the only one left. */
-		grpc_completion_queue_shutdown(ctl->cq);
-		do {
-			ev = grpc_completion_queue_pluck(ctl->cq, NULL,
-							 gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-		} while (ev.type != GRPC_QUEUE_SHUTDOWN);
-		grpc_completion_queue_destroy(ctl->cq);
-		ctl->cq = NULL;
-	}
+	pn_api_cq_destroy(ctl->cq);
+	ctl->cq = NULL;
 	if (ctl->grpc_up)
 		grpc_shutdown();
 	ctl->grpc_up = false;

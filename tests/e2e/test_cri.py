@@ -311,7 +311,7 @@ class CriPods(unittest.TestCase):
         self.assertEqual(self.by_pod(self.agent.settle(quiet=1.0)), {"web-3": EXPECTED})
 
     def test_pod_label_selectors(self):
-        # each pod is labelled app=<its name> (self.pod), and tier by the test
+        # each pod is labelled app=<its name> (self.pod); none has canary
         pods = [self.pod("web-7", "prod"), self.pod("api-7", "prod"), self.pod("db-7", "prod")]
         policy = os.path.join(self.rt.dir, "labels.yaml")
         with open(policy, "w") as f:
