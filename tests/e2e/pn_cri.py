@@ -130,15 +130,11 @@ class Containerd:
         with open(self.config, "w") as f:
             f.write(CONFIG.format(root=self.dir + "/root", state=self.dir + "/state",
                                   sock=self.sock, cni=self.dir + "/cni", pause=PAUSE))
-        self.log = open(os.path.join(self.dir, "containerd.log"), "wb")
-        # its own mount namespace, rshared: the sandboxes' mounts stay out of the test's
-        self.proc = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "unchanged", "sh", "-c",
-             "mount --make-rshared / && exec " + CONTAINERD + " --config " + self.config],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.log = open(os.path.join(self.dir, "containerd.log"), "ab")
+        self.proc = None
         self.cri = None
         try:
-            self._wait()
+            self.start()
             self.cri = KubeletClient(self.endpoint, self.dir + "/pods")
             for tag, cmd in ((PAUSE, ["/bin/sleep", "2147483647"]),
                              (IMAGE, ["/bin/sh", "-c", "sleep 2147483647"])):
@@ -149,6 +145,15 @@ class Containerd:
         except BaseException:
             self.close()
             raise
+
+    def start(self):
+        """Starts containerd (again, after stop(): it finds its shims and containers)."""
+        # its own mount namespace, rshared: the sandboxes' mounts stay out of the test's
+        self.proc = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "unchanged", "sh", "-c",
+             "mount --make-rshared / && exec " + CONTAINERD + " --config " + self.config],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._wait()
 
     def _wait(self, timeout=30):
         deadline = time.monotonic() + timeout
@@ -169,7 +174,7 @@ class Containerd:
 
     def stop(self):
         """Stops containerd (its containers keep running, as under a restart)."""
-        if self.proc.poll() is None:
+        if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=20)

@@ -36,6 +36,10 @@ WRITER = ["/bin/sh", "-c", "while [ ! -e /data/go ]; do sleep 0.02; done; "
           "echo a > /data/f1; mkdir /data/d; echo b > /data/d/f2; exec sleep 2147483647"]
 EXPECTED = [("CREATE", "/data/f1"), ("MODIFY", "/data/f1"), ("CREATE", "/data/d"),
             ("CREATE", "/data/d/f2"), ("MODIFY", "/data/d/f2")]
+# One file per go: /data/goN lets it write /data/fN, for a container that lives
+# across an agent's or a runtime's restart.
+STEPS = ["/bin/sh", "-c", "for n in 1 2 3; do while [ ! -e /data/go$n ]; do sleep 0.02; done; "
+         "echo $n > /data/f$n; done; exec sleep 2147483647"]
 
 
 def workload(e):
@@ -87,12 +91,93 @@ class CriPods(unittest.TestCase):
     def cgroup_id(self, pod, cid):
         return os.stat(self.cgroup_dir(pod, cid)).st_ino
 
-    def go(self, pod, cid):
-        """Lets a started WRITER write: /data/go made through its root, by the test,
-        outside every watched cgroup."""
+    def go(self, pod, cid, name="go"):
+        """Lets a started WRITER (or STEPS) write: /data/go (goN) made through its
+        root, by the test, outside every watched cgroup."""
         with open(os.path.join(self.cgroup_dir(pod, cid), "cgroup.procs")) as f:
             pid = int(f.read().split()[0])
-        open(f"/proc/{pid}/root/data/go", "w").close()
+        open(f"/proc/{pid}/root/data/{name}", "w").close()
+
+    def identity(self, e):
+        return (e["path"], e["pod"], e["pod_uid"], e["namespace"], e["container_name"],
+                e.get("identity_incomplete"))
+
+    def test_pod_recreated_under_the_same_name(self):
+        """A pod deleted and made again (a StatefulSet's pod): new uid, new cgroup,
+        the same name and labels; the selector follows it."""
+        self.agent = Agent(["--watch-selector", "app=web-11", "--path", "/data", "--recursive",
+                            "--events", "create", "--cri-endpoint", self.rt.endpoint])
+        self.wait_metric("panoptes_cri_connected", 1)
+        first = self.pod("web-11", "prod")
+        self.run_all([first])
+        self.agent.wait_for(lambda ev: len(ev) >= 3, timeout=30)
+        first_cgroup = self.cgroup_id(*first)
+        self.rt.cri.remove_pod(first[0])
+        self.pods.remove(first[0])
+        again = self.pod("web-11", "prod")
+        self.assertNotEqual(first[0].uid, again[0].uid)
+        self.run_all([again])
+        self.agent.wait_for(lambda ev: len(ev) >= 6, timeout=30)
+        creates = [p for ev, p in EXPECTED if ev == "CREATE"]
+        self.assertEqual([self.identity(e) + (e["cgroup_id"],)
+                          for e in self.agent.settle(quiet=1.0)],
+                         [(p, "web-11", pod.uid, "prod", "app", None, cgroup_id)
+                          for pod, cgroup_id in ((first[0], first_cgroup),
+                                                 (again[0], self.cgroup_id(*again)))
+                          for p in creates])
+
+    def test_identity_after_an_agent_restart_with_pods_running(self):
+        pod, cid = self.pod("r-1", "prod", STEPS)
+        self.rt.cri.start_container(cid)
+        args = ["--watch-namespace", "prod", "--path", "/data", "--events", "create",
+                "--cri-endpoint", self.rt.endpoint]
+        named = ("r-1", pod.uid, "prod", "app", None)
+        for step in (1, 2):
+            self.agent = Agent(args)
+            # the pod ran before this agent: its first list names it, nothing is asked
+            self.wait_metric("panoptes_cri_containers", 1)
+            self.go(pod, cid, f"go{step}")
+            self.agent.wait_for(lambda ev: len(ev) >= 1, timeout=30)
+            self.assertEqual([self.identity(e) for e in self.agent.settle()],
+                             [(f"/data/f{step}",) + named])
+            m = self.agent.metrics()
+            self.assertEqual((m["panoptes_cri_lookups_total"],
+                              m["panoptes_events_identity_incomplete_total"]), (0, 0))
+            self.agent.stop()
+            self.agent = None
+
+    def test_runtime_going_away_and_coming_back(self):
+        old, old_id = self.pod("old-12", "prod", STEPS)
+        self.rt.cri.start_container(old_id)
+        self.agent = Agent(["--watch-cgroup", "/kubepods", "--path", "/data", "--recursive",
+                            "--events", "create", "--cri-endpoint", self.rt.endpoint,
+                            "--cri-resync-s", "1"])
+        self.wait_metric("panoptes_cri_containers", 1)
+        self.rt.stop()
+        # the next resync finds it gone: said once, however often it is asked again
+        self.wait_metric("panoptes_cri_connected", 0)
+        self.go(old, old_id, "go1")
+        self.agent.wait_for(lambda ev: len(ev) >= 1, timeout=30)
+        time.sleep(2.5)  # two more resyncs without a runtime
+        said = [l for l in self.agent.stderr_lines if "container runtime:" in l]
+        self.assertEqual(len(said), 2, self.agent.stderr_lines)
+        self.assertIn(f"at {self.rt.endpoint}: events carry pod", said[0])
+        self.assertRegex(said[1], f"(lost|cannot list containers at) {self.rt.endpoint}")
+        self.rt.start()
+        self.wait_metric("panoptes_cri_connected", 1, timeout=15)
+        self.assertEqual(len([l for l in self.agent.stderr_lines if "container runtime:" in l]),
+                         3, self.agent.stderr_lines)
+        # a pod made after the runtime came back is named from its first event
+        new, new_id = self.pod("new-12", "prod")
+        self.run_all([(new, new_id)])
+        self.go(old, old_id, "go2")
+        self.agent.wait_for(lambda ev: len(ev) >= 5, timeout=30)
+        got = sorted(self.identity(e) for e in self.agent.settle(quiet=1.0))
+        # what the agent knew stayed known while the runtime was away
+        self.assertEqual(got, sorted([("/data/f1", "old-12", old.uid, "prod", "app", None),
+                                      ("/data/f2", "old-12", old.uid, "prod", "app", None)]
+                                     + [(p, "new-12", new.uid, "prod", "app", None)
+                                        for p in ("/data/f1", "/data/d", "/data/d/f2")]))
 
     def test_container_by_runtime_id(self):
         web, web_id = self.pod("web-1", "prod")
