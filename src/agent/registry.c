@@ -15,6 +15,7 @@
 #include "events.h"
 #include "log.h"
 #include "panoptes_event.h"
+#include "selector.h"
 
 struct reg_watch {
 	struct pn_watch *watch;
@@ -534,6 +535,30 @@ static void fp_str(FILE *f, const char *v)
 		fputs("-;", f);
 }
 
+static void fp_strv(FILE *f, char tag, char *const *v, size_t n)
+{
+	fprintf(f, "%c%zu;", tag, n);
+	for (size_t i = 0; i < n; i++)
+		fp_str(f, v[i]);
+}
+
+static void fp_selector(FILE *f, const struct pn_selector *s)
+{
+	if (!s) {
+		fputs("S-;", f);
+		return;
+	}
+	fp_strv(f, 'N', s->namespaces, s->n_namespaces);
+	fp_strv(f, 'M', s->container_names, s->n_container_names);
+	fp_strv(f, 'I', s->images, s->n_images);
+	fprintf(f, "L%zu;", s->n_labels);
+	for (size_t i = 0; i < s->n_labels; i++) {
+		fprintf(f, "%d;", (int)s->labels[i].op);
+		fp_str(f, s->labels[i].key);
+		fp_strv(f, 'V', s->labels[i].values, s->labels[i].n_values);
+	}
+}
+
 /* Everything a spec says, in one string: equal strings, equal specs. NULL: no memory. */
 static char *fingerprint(const struct pn_watch_spec *spec)
 {
@@ -578,6 +603,8 @@ static char *fingerprint(const struct pn_watch_spec *spec)
 	fprintf(f, "K%zu;", t->n_containers);
 	for (size_t i = 0; i < t->n_containers; i++)
 		fp_str(f, t->containers[i]);
+	fprintf(f, "D%d;", t->pods);
+	fp_selector(f, w->selector);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

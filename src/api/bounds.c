@@ -22,6 +22,13 @@
 #define PIDS	   1024
 #define CGROUPS	   64
 #define CONTAINERS 64
+#define PATTERNS   64 /* namespaces, container names, images of a selector */
+#define LABEL_REQS 64 /* matchLabels and matchExpressions of a pod selector */
+#define LABEL_VALS 64 /* values of one expression */
+
+/* Kubernetes' own: a key is [prefix/]name, a DNS subdomain (253) and 63; values 63 */
+#define LABEL_KEY_BYTES	  (253 + 1 + 63)
+#define LABEL_VALUE_BYTES 63
 
 /*
  * argus keys a watch by "argus/NODE/pid:P,pid:Q..." or "...cid:C,...": as
@@ -64,6 +71,16 @@ const struct pn_api_bound pn_api_bounds[] = {
 	{ N(targets), "pids", PIDS, 0 },
 	{ N(targets), "cgroups", CGROUPS, PN_API_PATH_BYTES },
 	{ N(targets), "containers", CONTAINERS, PN_API_ID_BYTES },
+	{ N(targets), "namespaces", PATTERNS, PN_API_NAME_BYTES },
+	{ N(targets), "container_names", PATTERNS, PN_API_NAME_BYTES },
+	{ N(targets), "images", PATTERNS, PN_API_TEXT_BYTES },
+	{ N(label_selector), "match_labels", LABEL_REQS, 0 },
+	{ N(label_selector), "match_expressions", LABEL_REQS, 0 },
+	{ N(label_selector__match_labels_entry), "key", 0, LABEL_KEY_BYTES },
+	{ N(label_selector__match_labels_entry), "value", 0, LABEL_VALUE_BYTES },
+	{ N(label_selector_requirement), "key", 0, LABEL_KEY_BYTES },
+	{ N(label_selector_requirement), "operator", 0, PN_API_NAME_BYTES },
+	{ N(label_selector_requirement), "values", LABEL_VALS, LABEL_VALUE_BYTES },
 	{ N(subject), "paths", PATHS, PN_API_PATH_BYTES },
 	{ N(subject), "events", EVENTS, 0 },
 	{ N(subject), "ignore", IGNORES, PN_API_FILE_NAME_BYTES },

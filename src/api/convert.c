@@ -14,6 +14,7 @@
 #include "events.h"
 #include "format.h"
 #include "rules.h"
+#include "selector.h"
 #include "text.h"
 
 /* ------------------------------------------------------------ subjects */
@@ -156,7 +157,7 @@ static int check_log_format(const char *field, const char *fmt, char *err, size_
 /* Every element of a repeated string field by pn_text_check's rule: "FIELD[i]: ...". */
 static int check_text_list(const char *field, char *const *v, size_t n, char *err, size_t errlen)
 {
-	char fi[64];
+	char fi[256];
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(fi, sizeof(fi), "%s[%zu]", field, i);
@@ -381,11 +382,158 @@ int pn_api_subject_map(const Panoptes__V1__Subject *as, const char *field, struc
 	return subject_fill(s, &in, f, err, errlen);
 }
 
+/* ------------------------------------------------------------ selectors */
+
+static bool has_selector(const Panoptes__V1__Targets *t)
+{
+	return t->n_namespaces || t->n_container_names || t->n_images || t->pod_selector;
+}
+
+/* A non-empty list of patterns, each non-empty text: *out and *n set only when it is. */
+static int pattern_list(const char *field, char *const *v, size_t n, char ***out, size_t *n_out,
+			char *err, size_t errlen)
+{
+	if (check_text_list(field, v, n, err, errlen))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!v[i][0])
+			return pn_errf(err, errlen, -EINVAL, "%s[%zu]: must not be empty", field,
+				       i);
+	if (n && !(*out = dup_strv(v, n)))
+		return pn_errf(err, errlen, -ENOMEM, "out of memory");
+	*n_out = n;
+	return 0;
+}
+
+static int push_label_req(struct pn_selector *s, struct pn_label_req *r)
+{
+	struct pn_label_req *v = realloc(s->labels, (s->n_labels + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	s->labels = v;
+	v[s->n_labels++] = *r;
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+/* One LabelSelectorRequirement, checked as the API server checks it. */
+static int label_req_map(const Panoptes__V1__LabelSelectorRequirement *m, const char *field,
+			 struct pn_label_req *r, char *err, size_t errlen)
+{
+	char fi[192];
+
+	snprintf(fi, sizeof(fi), "%s.key", field);
+	if (pn_text_check_field(fi, m->key, err, errlen))
+		return -EINVAL;
+	if (!m->key[0])
+		return pn_errf(err, errlen, -EINVAL, "%s: required", fi);
+	if (pn_label_op_parse(m->operator_, &r->op))
+		return pn_errf(
+			err, errlen, -EINVAL,
+			"%s.operator: \"%.32s\" is not one of In, NotIn, Exists, DoesNotExist",
+			field, m->operator_);
+	snprintf(fi, sizeof(fi), "%s.values", field);
+	if (check_text_list(fi, m->values, m->n_values, err, errlen))
+		return -EINVAL;
+	if (pn_label_op_takes_values(r->op) && !m->n_values)
+		return pn_errf(err, errlen, -EINVAL, "%s: In and NotIn need at least one value",
+			       fi);
+	if (!pn_label_op_takes_values(r->op) && m->n_values)
+		return pn_errf(err, errlen, -EINVAL, "%s: Exists and DoesNotExist take no values",
+			       fi);
+	r->key = strdup(m->key);
+	r->values = dup_strv(m->values, m->n_values);
+	r->n_values = m->n_values;
+	if (!r->key || !r->values)
+		return pn_errf(err, errlen, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int pod_selector_map(const Panoptes__V1__LabelSelector *m, const char *field,
+			    struct pn_selector *s, char *err, size_t errlen)
+{
+	struct pn_label_req r = { 0 };
+	char fi[128];
+	int e = 0;
+
+	for (size_t i = 0; !e && i < m->n_match_labels; i++) {
+		const Panoptes__V1__LabelSelector__MatchLabelsEntry *l = m->match_labels[i];
+
+		snprintf(fi, sizeof(fi), "%s.match_labels", field);
+		if (pn_text_check_field(fi, l->key, err, errlen) ||
+		    pn_text_check_field(fi, l->value, err, errlen))
+			return -EINVAL;
+		if (!l->key[0])
+			return pn_errf(err, errlen, -EINVAL, "%s: a key must not be empty", fi);
+		r.op = PN_LABEL_IN;
+		r.key = strdup(l->key);
+		r.values = dup_strv(&l->value, 1);
+		r.n_values = 1;
+		e = r.key && r.values ? push_label_req(s, &r) : -ENOMEM;
+	}
+	for (size_t i = 0; !e && i < m->n_match_expressions; i++) {
+		snprintf(fi, sizeof(fi), "%s.match_expressions[%zu]", field, i);
+		e = label_req_map(m->match_expressions[i], fi, &r, err, errlen);
+		if (!e)
+			e = push_label_req(s, &r);
+	}
+	pn_label_reqs_free(&r, 1);
+	if (e == -ENOMEM)
+		return pn_errf(err, errlen, -ENOMEM, "out of memory");
+	if (e)
+		return e;
+	/* Kubernetes reads an empty selector as every pod: here that is namespaces ["*"] */
+	if (!s->n_labels)
+		return pn_errf(err, errlen, -EINVAL,
+			       "%s: an empty selector would select every pod: give match_labels "
+			       "or match_expressions, or leave it out",
+			       field);
+	return 0;
+}
+
+int pn_api_selector_map(const Panoptes__V1__Targets *t, const char *field, struct pn_selector **out,
+			char *err, size_t errlen)
+{
+	struct pn_selector *s;
+	char fi[64];
+	int e;
+
+	*out = NULL;
+	if (!t || !has_selector(t))
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return pn_errf(err, errlen, -ENOMEM, "out of memory");
+	snprintf(fi, sizeof(fi), "%s.namespaces", field);
+	e = pattern_list(fi, t->namespaces, t->n_namespaces, &s->namespaces, &s->n_namespaces, err,
+			 errlen);
+	snprintf(fi, sizeof(fi), "%s.container_names", field);
+	if (!e)
+		e = pattern_list(fi, t->container_names, t->n_container_names, &s->container_names,
+				 &s->n_container_names, err, errlen);
+	snprintf(fi, sizeof(fi), "%s.images", field);
+	if (!e)
+		e = pattern_list(fi, t->images, t->n_images, &s->images, &s->n_images, err, errlen);
+	snprintf(fi, sizeof(fi), "%s.pod_selector", field);
+	if (!e && t->pod_selector)
+		e = pod_selector_map(t->pod_selector, fi, s, err, errlen);
+	if (e) {
+		pn_selector_free(s);
+		return e;
+	}
+	*out = s;
+	return 0;
+}
+
+/* ------------------------------------------------------------ native watches */
+
 int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *out, char *err,
 			 size_t errlen)
 {
 	const Panoptes__V1__Targets *at;
 	struct pn_targets *t = &out->targets;
+	struct pn_selector *sel = NULL;
 	struct pn_subject_fault f;
 	struct pn_watch *w = NULL;
 	int e;
@@ -405,10 +553,10 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 			       "without spaces or '/'",
 			       aw->name, PN_API_NAME_BYTES);
 	at = aw->targets;
-	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
+	if (!at || (at->n_pids + at->n_cgroups + at->n_containers == 0 && !has_selector(at)))
 		return pn_errf(err, errlen, -EINVAL,
-			       "watch.targets: at least one pid, cgroup or container "
-			       "is required");
+			       "watch.targets: at least one pid, cgroup, container or selector "
+			       "(namespaces, container_names, images, pod_selector) is required");
 	if (check_text_list("watch.targets.cgroups", at->cgroups, at->n_cgroups, err, errlen) ||
 	    check_text_list("watch.targets.containers", at->containers, at->n_containers, err,
 			    errlen))
@@ -422,13 +570,20 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 		return pn_errf(err, errlen, -EINVAL,
 			       "watch.subjects: at least one subject is required");
 	e = check_log_format("watch.log_format", aw->log_format, err, errlen);
+	if (!e)
+		e = pn_api_selector_map(at, "watch.targets", &sel, err, errlen);
 	if (e)
 		return e;
 
 	w = watch_new(aw->name, aw->pod, aw->log_format, NULL, "api", aw->n_subjects);
-	if (!w)
+	if (!w) {
+		pn_selector_free(sel);
 		goto oom;
+	}
 	w->api = PN_WATCH_NATIVE;
+	w->selector = sel;
+	/* a selector alone: the pods of the node, wherever their cgroups are */
+	t->pods = sel && at->n_pids + at->n_cgroups + at->n_containers == 0;
 	for (size_t i = 0; i < aw->n_subjects; i++) {
 		char field[40];
 
@@ -520,7 +675,54 @@ static Panoptes__V1__Subject *subject_msg(const struct pn_subject *s, bool *ok)
 	return m;
 }
 
-static Panoptes__V1__Targets *targets_msg(const struct pn_targets *t, bool *ok)
+static char **strv_msg(char *const *v, size_t n, size_t *n_out, bool *ok)
+{
+	char **m = calloc(n + 1, sizeof(*m));
+
+	*n_out = 0;
+	if (!m) {
+		*ok = false;
+		return NULL;
+	}
+	for (; *n_out < n; (*n_out)++)
+		m[*n_out] = xstrdup(v[*n_out], ok);
+	return m;
+}
+
+/* Every requirement as a match_expression: matchLabels came in as In of one value. */
+static Panoptes__V1__LabelSelector *pod_selector_msg(const struct pn_selector *s, bool *ok)
+{
+	Panoptes__V1__LabelSelector *m = malloc(sizeof(*m));
+
+	if (!m) {
+		*ok = false;
+		return NULL;
+	}
+	panoptes__v1__label_selector__init(m);
+	m->match_expressions = calloc(s->n_labels, sizeof(*m->match_expressions));
+	if (!m->match_expressions) {
+		*ok = false;
+		return m;
+	}
+	for (; m->n_match_expressions < s->n_labels; m->n_match_expressions++) {
+		const struct pn_label_req *r = &s->labels[m->n_match_expressions];
+		Panoptes__V1__LabelSelectorRequirement *q = malloc(sizeof(*q));
+
+		m->match_expressions[m->n_match_expressions] = q;
+		if (!q) {
+			*ok = false;
+			return m;
+		}
+		panoptes__v1__label_selector_requirement__init(q);
+		q->key = xstrdup(r->key, ok);
+		q->operator_ = xstrdup(pn_label_op_name(r->op), ok);
+		q->values = strv_msg(r->values, r->n_values, &q->n_values, ok);
+	}
+	return m;
+}
+
+static Panoptes__V1__Targets *targets_msg(const struct pn_targets *t, const struct pn_selector *sel,
+					  bool *ok)
 {
 	Panoptes__V1__Targets *m = malloc(sizeof(*m));
 
@@ -542,6 +744,14 @@ static Panoptes__V1__Targets *targets_msg(const struct pn_targets *t, bool *ok)
 		m->cgroups[m->n_cgroups] = xstrdup(t->cgroups[m->n_cgroups], ok);
 	for (; m->n_containers < t->n_containers; m->n_containers++)
 		m->containers[m->n_containers] = xstrdup(t->containers[m->n_containers], ok);
+	if (!sel)
+		return m;
+	m->namespaces = strv_msg(sel->namespaces, sel->n_namespaces, &m->n_namespaces, ok);
+	m->container_names =
+		strv_msg(sel->container_names, sel->n_container_names, &m->n_container_names, ok);
+	m->images = strv_msg(sel->images, sel->n_images, &m->n_images, ok);
+	if (sel->n_labels)
+		m->pod_selector = pod_selector_msg(sel, ok);
 	return m;
 }
 
@@ -564,7 +774,7 @@ Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
 	w->name = xstrdup(pw->name, &ok);
 	w->pod = xstrdup(pw->pod, &ok);
 	w->log_format = xstrdup(pw->log_format, &ok);
-	w->targets = targets_msg(v->targets, &ok);
+	w->targets = targets_msg(v->targets, pw->selector, &ok);
 	w->subjects = calloc(pw->n_subjects + 1, sizeof(*w->subjects));
 	if (!w->subjects)
 		goto fail;

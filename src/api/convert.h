@@ -38,6 +38,16 @@ int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_w
 int pn_api_subject_map(const Panoptes__V1__Subject *m, const char *field, struct pn_subject *s,
 		       struct pn_subject_fault *f, char *err, size_t errlen);
 
+/*
+ * native: the selector fields of Targets (namespaces, container_names,
+ * images, pod_selector) as a checked selector; *out NULL when none is
+ * given. `field` ("watch.targets") prefixes what err names. panoptesctl
+ * runs it too, to print what it sends in kubectl's syntax.
+ */
+struct pn_selector;
+int pn_api_selector_map(const Panoptes__V1__Targets *t, const char *field, struct pn_selector **out,
+			char *err, size_t errlen);
+
 /* native: a Watch as a spec (origin "api"); -EINVAL with the field named on bad input. */
 int pn_api_watch_to_spec(const Panoptes__V1__Watch *w, struct pn_watch_spec *out, char *err,
 			 size_t errlen);

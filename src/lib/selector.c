@@ -226,25 +226,70 @@ int pn_label_selector_parse(const char *text, struct pn_label_req **reqs, size_t
 	}
 }
 
+/* matchExpressions' operator names, indexed by enum pn_label_op */
+static const char *const op_names[] = {
+	[PN_LABEL_IN] = "In",
+	[PN_LABEL_NOT_IN] = "NotIn",
+	[PN_LABEL_EXISTS] = "Exists",
+	[PN_LABEL_NOT_EXISTS] = "DoesNotExist",
+};
+
 int pn_label_op_parse(const char *name, enum pn_label_op *op)
 {
-	static const struct {
-		const char *name;
-		enum pn_label_op op;
-	} ops[] = {
-		{ "In", PN_LABEL_IN },
-		{ "NotIn", PN_LABEL_NOT_IN },
-		{ "Exists", PN_LABEL_EXISTS },
-		{ "DoesNotExist", PN_LABEL_NOT_EXISTS },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
-		if (strcmp(ops[i].name, name) == 0) {
-			*op = ops[i].op;
+	for (size_t i = 0; i < ARRAY_SIZE(op_names); i++) {
+		if (strcmp(op_names[i], name) == 0) {
+			*op = (enum pn_label_op)i;
 			return 0;
 		}
 	}
 	return -EINVAL;
+}
+
+const char *pn_label_op_name(enum pn_label_op op)
+{
+	return (unsigned)op < ARRAY_SIZE(op_names) ? op_names[op] : "?";
+}
+
+/* Appends to buf at *at, keeping it terminated; what does not fit is cut. */
+static void put(char *buf, size_t len, size_t *at, const char *s)
+{
+	int n = snprintf(buf + *at, len - *at, "%s", s);
+
+	if (n > 0)
+		*at += (size_t)n < len - *at ? (size_t)n : len - *at - 1;
+}
+
+size_t pn_label_selector_format(const struct pn_label_req *reqs, size_t n, char *buf, size_t len)
+{
+	static const char *const one[] = { [PN_LABEL_IN] = "=", [PN_LABEL_NOT_IN] = "!=" };
+	static const char *const set[] = {
+		[PN_LABEL_IN] = " in (", [PN_LABEL_NOT_IN] = " notin ("
+	};
+	size_t at = 0;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		const struct pn_label_req *r = &reqs[i];
+
+		if (i)
+			put(buf, len, &at, ",");
+		if (r->op == PN_LABEL_NOT_EXISTS)
+			put(buf, len, &at, "!");
+		put(buf, len, &at, r->key);
+		if (!pn_label_op_takes_values(r->op))
+			continue;
+		put(buf, len, &at, r->n_values == 1 ? one[r->op] : set[r->op]);
+		for (size_t j = 0; j < r->n_values; j++) {
+			if (j)
+				put(buf, len, &at, ",");
+			put(buf, len, &at, r->values[j]);
+		}
+		if (r->n_values != 1)
+			put(buf, len, &at, ")");
+	}
+	return at;
 }
 
 bool pn_label_op_takes_values(enum pn_label_op op)

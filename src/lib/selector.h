@@ -61,7 +61,15 @@ int pn_label_selector_parse(const char *text, struct pn_label_req **reqs, size_t
  * whether its values are required (In, NotIn) or refused (the others).
  */
 int pn_label_op_parse(const char *name, enum pn_label_op *op);
+const char *pn_label_op_name(enum pn_label_op op);
 bool pn_label_op_takes_values(enum pn_label_op op);
+
+/*
+ * Requirements back in kubectl's syntax (what pn_label_selector_parse()
+ * reads): `k=v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, joined
+ * by ','. Cut to fit len; returns the length written.
+ */
+size_t pn_label_selector_format(const struct pn_label_req *reqs, size_t n, char *buf, size_t len);
 
 void pn_label_reqs_free(struct pn_label_req *reqs, size_t n);
 void pn_labels_clear(struct pn_labels *l);

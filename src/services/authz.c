@@ -288,15 +288,22 @@ int pn_authz_stamp(struct pn_watch *w, const struct pn_authz_caller *c)
 	return w->owner ? 0 : -ENOMEM;
 }
 
-/* What resolved target i of t was, in the request's words: pids, then cgroups, then containers. */
-static void target_words(const struct pn_targets *t, size_t i, char *buf, size_t len)
+/*
+ * What resolved target i of t was, in the request's words: pids, then
+ * cgroups, then containers, then the node's pods' cgroups a selector alone
+ * stands for (pn_resolve_targets()).
+ */
+static void target_words(const struct pn_targets *t, size_t i, const char *path, char *buf,
+			 size_t len)
 {
 	if (i < t->n_pids)
 		snprintf(buf, len, "pid %d", t->pids[i]);
 	else if ((i -= t->n_pids) < t->n_cgroups)
 		snprintf(buf, len, "cgroup %s", t->cgroups[i]);
+	else if ((i -= t->n_cgroups) < t->n_containers)
+		snprintf(buf, len, "container %s", t->containers[i]);
 	else
-		snprintf(buf, len, "container %s", t->containers[i - t->n_cgroups]);
+		snprintf(buf, len, "the pods' cgroup %s", path);
 }
 
 static bool allowed_cgroup(const struct pn_agent_view *agent, const char *cg)
@@ -320,7 +327,7 @@ int pn_authz_may_bind(const struct pn_agent_view *agent, const struct pn_targets
 	for (size_t i = 0; i < n && !e; i++) {
 		const char *rel = NULL;
 
-		target_words(t, i, what, sizeof(what));
+		target_words(t, i, res[i].path, what, sizeof(what));
 		if (pn_path_normalize(res[i].path, norm, sizeof(norm)) < 0 ||
 		    pn_path_depth_below(agent->cgroup2, norm, &rel) < 0) {
 			snprintf(msg, msglen, "%s: not a cgroup of the cgroup2 tree", what);

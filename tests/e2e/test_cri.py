@@ -17,7 +17,9 @@ with what cgroup paths say. Selectors (namespace, container name, image,
 pod labels; flags and policy files, the shipped ConfigMap sample among
 them) report the matching pods' writes, from the first, and nothing of the
 others; without a runtime a selector reports nothing and counts it."""
+import json
 import os
+import subprocess
 import time
 import unittest
 from unittest import mock
@@ -422,6 +424,28 @@ class CriPods(unittest.TestCase):
         creates = [ev for ev in EXPECTED if ev[0] == "CREATE"]
         self.assertEqual(got, {("by-labels", "web-7"): EXPECTED, ("by-labels", "db-7"): EXPECTED,
                                ("others", "api-7"): creates})
+
+    def test_selector_watch_over_the_api(self):
+        """panoptesctl's selector flags, over the native API, within the agent's default
+        --api-cgroup-root (the pods' cgroups): a selector alone watches the node's pods."""
+        pods = [self.pod("web-13", "prod"), self.pod("db-13", "prod"),
+                self.pod("web-14", "staging")]
+        self.agent = GrpcAgent(["--cri-endpoint", self.rt.endpoint], output="json",
+                               cgroup_roots=())
+        r = subprocess.run([os.environ.get("PANOPTESCTL", "panoptesctl"), "--server", self.agent.socket_addr, "watch", "create",
+                            "by-api", "--watch-namespace", "prod", "--watch-selector",
+                            "app in (web-13,web-14)", "--path", "/data", "--recursive",
+                            "--events", "create,modify", "--output", "json"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual((r.returncode, r.stderr), (0, ""), self.agent.stderr_lines)
+        info = json.loads(r.stdout)
+        self.assertEqual(info["watch"]["targets"]["cgroups"], [])
+        self.assertEqual([c["path"] for c in info["cgroups"]],
+                         [os.path.join(cgroup2_root(), "kubepods")])
+        self.run_all(pods)
+        self.agent.wait_for(lambda ev: len(ev) >= len(EXPECTED), timeout=30)
+        # db-13 is in prod but not web-*, web-14 is web-* but not in prod
+        self.assertEqual(self.by_pod(self.agent.settle(quiet=1.0)), {"web-13": EXPECTED})
 
     def test_shipped_policy_sees_every_pod(self):
         """deploy/'s ConfigMap sample, as the DaemonSet loads it, under this containerd."""

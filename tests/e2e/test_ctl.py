@@ -259,7 +259,8 @@ class Ctl(CtlCase):
         self.assertEqual(len(info), 1)
         self.assertEqual(info[0]["watch"], {
             "name": "w",
-            "targets": {"pids": [], "cgroups": [cg], "containers": []},
+            "targets": {"pids": [], "cgroups": [cg], "containers": [], "namespaces": [],
+                        "container_names": [], "images": []},
             "subjects": [{"paths": [d], "events": ["MODIFY", "CLOSE_WRITE", "CREATE"],
                           "ignore": [], "only_dir": False, "recursive": True, "max_depth": 0,
                           "follow_move": False, "tags": {"team": "web"}}],
@@ -311,7 +312,9 @@ class Ctl(CtlCase):
                    "max_depth": 2, "follow_move": True, "tags": {"team": "web", "note": "a b"}}
         # the agent keeps events in inotify's bit order
         self.assertEqual(w, {"name": "all-flags",
-                             "targets": {"pids": [], "cgroups": [cg], "containers": []},
+                             "targets": {"pids": [], "cgroups": [cg], "containers": [],
+                                         "namespaces": [], "container_names": [],
+                                         "images": []},
                              "subjects": [subject], "log_format": "{event} {path}",
                              "pod": "pod-7"})
         text = self.ok("watch", "list")
@@ -333,6 +336,39 @@ class Ctl(CtlCase):
         out = self.ok("watch", "update", "all-flags", *words, "--pod", "pod-7", "--format",
                       "{event} {path}", "--output", "json")
         self.assertEqual(json.loads(out)["watch"], w)
+
+    def test_selector_flags_round_trip(self):
+        """The selector flags reach the agent, come back from it in kubectl's syntax, and
+        `watch update` takes that text back unchanged."""
+        d, cg = self.d, self.cg.path
+        out = self.ok("watch", "create", "sel", "--watch-cgroup", cg, "--watch-namespace",
+                      "prod", "--watch-namespace", "prod-*", "--watch-container-name", "app",
+                      "--watch-image", "*/nginx:*", "--watch-selector", "app=web,tier in (a,b)",
+                      "--watch-selector", "!canary,env!=dev", "--path", d, "--output", "json")
+        targets = json.loads(out)["watch"]["targets"]
+        self.assertEqual(targets, {
+            "pids": [], "cgroups": [cg], "containers": [], "namespaces": ["prod", "prod-*"],
+            "container_names": ["app"], "images": ["*/nginx:*"],
+            "pod_selector": {"match_labels": {}, "match_expressions": [
+                {"key": "app", "operator": "In", "values": ["web"]},
+                {"key": "tier", "operator": "In", "values": ["a", "b"]},
+                {"key": "canary", "operator": "DoesNotExist", "values": []},
+                {"key": "env", "operator": "NotIn", "values": ["dev"]}]}})
+        line = self.ok("watch", "list").splitlines()[2]
+        self.assertEqual(line, (
+            f"  targets   --watch-cgroup {cg} --watch-namespace prod --watch-namespace 'prod-*' "
+            "--watch-container-name app --watch-image '*/nginx:*' --watch-selector "
+            "'app=web,tier in (a,b),!canary,env!=dev'"))
+        out = self.ok("watch", "update", "sel", *shlex.split(line[12:]), "--path", d,
+                      "--output", "json")
+        self.assertEqual(json.loads(out)["watch"]["targets"], targets)
+        # kubectl's syntax is checked before anything is sent
+        self.assertEqual(self.ctl("watch", "create", "x", "--watch-selector", "app in (a"), (
+            2, "", 'panoptesctl: --watch-selector: "app in (a": expected , or ) at byte 10\n'))
+        # an empty pattern is the agent's to refuse, naming the field
+        self.assertOneLineError(
+            self.ctl("watch", "create", "x", "--watch-namespace", "", "--path", d), 1,
+            "panoptesctl: INVALID_ARGUMENT: watch.targets.namespaces[0]: must not be empty")
 
     def test_bad_input(self):
         d, cg = self.d, self.cg.path

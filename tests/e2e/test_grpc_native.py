@@ -146,6 +146,24 @@ class NativeWatches(NativeCase):
              ["no-such-container-e2e"]),
             ("unknown runtime", lambda w: w.targets.containers.append("podman://x"), INVALID,
              ["watch.targets: unknown container runtime \"podman\""]),
+            ("empty namespace pattern", lambda w: w.targets.namespaces.extend(["prod", ""]),
+             INVALID, ["watch.targets.namespaces[1]: must not be empty"]),
+            ("empty pod_selector", lambda w: w.targets.pod_selector.SetInParent(), INVALID,
+             ["watch.targets.pod_selector: an empty selector would select every pod"]),
+            ("match_labels without a key",
+             lambda w: w.targets.pod_selector.match_labels.update({"": "web"}), INVALID,
+             ["watch.targets.pod_selector.match_labels: a key must not be empty"]),
+            ("unknown operator", lambda w: w.targets.pod_selector.match_expressions.add(
+                key="app", operator="Equals", values=["web"]), INVALID,
+             ['watch.targets.pod_selector.match_expressions[0].operator: "Equals" is not one '
+              'of In, NotIn, Exists, DoesNotExist']),
+            ("In without values", lambda w: w.targets.pod_selector.match_expressions.add(
+                key="app", operator="In"), INVALID,
+             ["watch.targets.pod_selector.match_expressions[0].values: In and NotIn need"]),
+            ("Exists with values", lambda w: w.targets.pod_selector.match_expressions.add(
+                key="app", operator="Exists", values=["x"]), INVALID,
+             ["watch.targets.pod_selector.match_expressions[0].values: Exists and "
+              "DoesNotExist take no values"]),
         ]
         before = api.list_watches()
         for what, mutate, code, fragments in cases:
@@ -158,6 +176,29 @@ class NativeWatches(NativeCase):
         w.subjects[0].paths[0] = "relative"
         self.assertRpcError(api.n_update, N.UpdateWatchRequest(watch=w), INVALID,
                             "watch.subjects[0].paths[0]")
+        self.assertEqual(api.list_watches(), before)
+
+        # a selector beside the cgroup: listed back as it was given, matchLabels as In
+        sel = self.watch_a()
+        sel.name = "w-sel"
+        sel.targets.namespaces.append("prod-*")
+        sel.targets.container_names.append("app")
+        sel.targets.images.append("*/nginx:*")
+        sel.targets.pod_selector.match_labels["app"] = "web"
+        sel.targets.pod_selector.match_expressions.add(key="tier", operator="NotIn",
+                                                       values=["a", "b"])
+        sel.targets.pod_selector.match_expressions.add(key="canary", operator="DoesNotExist")
+        got = self.create(sel).watch.targets
+        self.assertEqual((list(got.namespaces), list(got.container_names), list(got.images)),
+                         (["prod-*"], ["app"], ["*/nginx:*"]))
+        self.assertEqual(dict(got.pod_selector.match_labels), {})
+        self.assertEqual([(r.key, r.operator, list(r.values))
+                          for r in got.pod_selector.match_expressions],
+                         [("app", "In", ["web"]), ("tier", "NotIn", ["a", "b"]),
+                          ("canary", "DoesNotExist", [])])
+        listed = {i.watch.name: i.watch.targets for i in api.list_watches()}
+        self.assertEqual(listed["w-sel"], got)
+        api.n_delete(N.DeleteWatchRequest(name="w-sel"), timeout=10)
         self.assertEqual(api.list_watches(), before)
 
         # update in place: same name, new events and pod

@@ -31,6 +31,7 @@
 #include "fuzz_check.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "rules.h"
+#include "selector.h"
 #include "text.h"
 
 static void sound(const char *what, const char *s, bool nonempty)
@@ -73,6 +74,56 @@ static void subject_sound(const struct pn_subject *s)
 	free(tags);
 }
 
+static void patterns_sound(char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sound("a selector pattern", v[i], true);
+}
+
+/* Given at all, a selector says something, each requirement by Kubernetes' rules. */
+static void selector_sound(const struct pn_selector *s)
+{
+	if (!s)
+		return;
+	if (!(s->n_namespaces + s->n_container_names + s->n_images + s->n_labels))
+		broken("mapped a selector that selects by nothing");
+	patterns_sound(s->namespaces, s->n_namespaces);
+	patterns_sound(s->container_names, s->n_container_names);
+	patterns_sound(s->images, s->n_images);
+	for (size_t i = 0; i < s->n_labels; i++) {
+		sound("a label key", s->labels[i].key, true);
+		if (pn_label_op_takes_values(s->labels[i].op) != (s->labels[i].n_values > 0))
+			broken("label %s: %zu values for %s", s->labels[i].key,
+			       s->labels[i].n_values, pn_label_op_name(s->labels[i].op));
+		for (size_t j = 0; j < s->labels[i].n_values; j++)
+			sound("a label value", s->labels[i].values[j], false);
+	}
+}
+
+/* The same selector: kubectl's text of both, and the patterns. */
+static bool same_selector(const struct pn_selector *a, const struct pn_selector *b)
+{
+	char ta[8192], tb[8192];
+
+	if (!a || !b)
+		return a == b;
+	if (a->n_namespaces != b->n_namespaces || a->n_container_names != b->n_container_names ||
+	    a->n_images != b->n_images || a->n_labels != b->n_labels)
+		return false;
+	for (size_t i = 0; i < a->n_namespaces; i++)
+		if (strcmp(a->namespaces[i], b->namespaces[i]))
+			return false;
+	for (size_t i = 0; i < a->n_container_names; i++)
+		if (strcmp(a->container_names[i], b->container_names[i]))
+			return false;
+	for (size_t i = 0; i < a->n_images; i++)
+		if (strcmp(a->images[i], b->images[i]))
+			return false;
+	pn_label_selector_format(a->labels, a->n_labels, ta, sizeof(ta));
+	pn_label_selector_format(b->labels, b->n_labels, tb, sizeof(tb));
+	return !strcmp(ta, tb);
+}
+
 static void spec_sound(const struct pn_watch_spec *spec)
 {
 	const struct pn_watch *w = spec->watch;
@@ -87,8 +138,11 @@ static void spec_sound(const struct pn_watch_spec *spec)
 		if (pn_format_validate(w->log_format, NULL, 0))
 			broken("mapped log format \"%s\" that does not validate", w->log_format);
 	}
-	if (!(t->n_pids + t->n_cgroups + t->n_containers))
+	if (t->pods != (w->selector && !(t->n_pids + t->n_cgroups + t->n_containers)))
+		broken("watch %s: pods %d is not \"a selector alone\"", w->name, t->pods);
+	if (!(t->n_pids + t->n_cgroups + t->n_containers) && !t->pods)
 		broken("watch %s has no target", w->name);
+	selector_sound(w->selector);
 	for (size_t j = 0; j < t->n_pids; j++)
 		if (t->pids[j] <= 0)
 			broken("watch %s has pid %d", w->name, t->pids[j]);
@@ -150,7 +204,8 @@ static void round_trip(const struct pn_watch_spec *spec)
 	    (a->log_format && strcmp(a->log_format, b->log_format)) ||
 	    a->n_subjects != b->n_subjects || again.targets.n_pids != spec->targets.n_pids ||
 	    again.targets.n_cgroups != spec->targets.n_cgroups ||
-	    again.targets.n_containers != spec->targets.n_containers)
+	    again.targets.n_containers != spec->targets.n_containers ||
+	    again.targets.pods != spec->targets.pods || !same_selector(a->selector, b->selector))
 		broken("the watch shown back maps to another watch");
 	for (size_t i = 0; i < a->n_subjects; i++)
 		if (!same_subject(&a->subjects[i], &b->subjects[i]))

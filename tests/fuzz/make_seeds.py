@@ -69,6 +69,18 @@ def convert_seeds(argus, agent):
         s = w.subjects.add(paths=["/var/lib/x/../y"], ignore=["tmp"], follow_move=True)
         s.events.extend([agent.EVENT_TYPE_CREATE])
         seeds[f"native-{checked}"] = bytes([checked]) + w.SerializeToString()
+        # a selector alone, every part of it
+        w = agent.Watch(name="web-pods")
+        w.targets.namespaces.extend(["prod", "prod-*"])
+        w.targets.container_names.append("app")
+        w.targets.images.append("*/nginx:1.*")
+        w.targets.pod_selector.match_labels["app"] = "web"
+        w.targets.pod_selector.match_expressions.add(key="tier", operator="NotIn",
+                                                     values=["a", "b"])
+        w.targets.pod_selector.match_expressions.add(key="canary", operator="DoesNotExist")
+        s = w.subjects.add(paths=["/etc"], recursive=True)
+        s.events.extend([agent.EVENT_TYPE_CREATE])
+        seeds[f"native-selector-{checked}"] = bytes([checked]) + w.SerializeToString()
     return seeds
 
 

@@ -15,6 +15,7 @@
 #include "status.h"
 #include "event_type.h"
 #include "rules.h"
+#include "selector.h"
 
 /* An argus config on the stack: one subject, pids or cids as given. */
 struct argus_req {
@@ -311,6 +312,91 @@ static void native_watch_round_trips(void **state)
 	pn_targets_clear(&spec.targets);
 }
 
+/* A selector alone: the node's pods; matchLabels come back as In requirements. */
+static void native_selector_round_trips(void **state)
+{
+	Panoptes__V1__LabelSelector__MatchLabelsEntry
+		app = PANOPTES__V1__LABEL_SELECTOR__MATCH_LABELS_ENTRY__INIT,
+		*labels[] = { &app };
+	Panoptes__V1__LabelSelectorRequirement
+		tier = PANOPTES__V1__LABEL_SELECTOR_REQUIREMENT__INIT,
+		*exprs[] = { &tier };
+	Panoptes__V1__LabelSelector ls = PANOPTES__V1__LABEL_SELECTOR__INIT;
+	char *namespaces[] = { "prod-*" }, *values[] = { "a", "b" };
+	struct pn_watch_view v = { 0 };
+	uint64_t counts[PN_EVENT_KINDS] = { 0 };
+	Panoptes__V1__WatchInfo *info;
+	Panoptes__V1__Targets *t;
+	struct pn_watch_spec spec;
+	struct api_req r;
+	char err[512] = "";
+
+	(void)state;
+	api_req_init(&r);
+	r.t.n_cgroups = 0;
+	r.t.namespaces = namespaces;
+	r.t.n_namespaces = 1;
+	app.key = "app";
+	app.value = "web";
+	tier.key = "tier";
+	tier.operator_ = "NotIn";
+	tier.values = values;
+	tier.n_values = 2;
+	ls.match_labels = labels;
+	ls.n_match_labels = 1;
+	ls.match_expressions = exprs;
+	ls.n_match_expressions = 1;
+	r.t.pod_selector = &ls;
+	assert_int_equal(pn_api_watch_to_spec(&r.w, &spec, err, sizeof(err)), 0);
+	assert_true(spec.targets.pods);
+	assert_non_null(spec.watch->selector);
+	assert_int_equal(spec.watch->selector->n_labels, 2);
+	assert_true(pn_selector_match(
+		spec.watch->selector, "prod-eu", "app", "nginx",
+		&(struct pn_labels){ (char *[]){ "app" }, (char *[]){ "web" }, 1 }));
+	assert_false(pn_selector_match(
+		spec.watch->selector, "staging", "app", "nginx",
+		&(struct pn_labels){ (char *[]){ "app" }, (char *[]){ "web" }, 1 }));
+
+	v.watch = spec.watch;
+	v.targets = &spec.targets;
+	v.counts = counts;
+	info = pn_api_watch_info_new(&v);
+	assert_non_null(info);
+	t = info->watch->targets;
+	assert_int_equal(t->n_cgroups, 0);
+	assert_int_equal(t->n_namespaces, 1);
+	assert_string_equal(t->namespaces[0], "prod-*");
+	assert_int_equal(t->n_container_names + t->n_images, 0);
+	assert_non_null(t->pod_selector);
+	assert_int_equal(t->pod_selector->n_match_labels, 0);
+	assert_int_equal(t->pod_selector->n_match_expressions, 2);
+	assert_string_equal(t->pod_selector->match_expressions[0]->key, "app");
+	assert_string_equal(t->pod_selector->match_expressions[0]->operator_, "In");
+	assert_int_equal(t->pod_selector->match_expressions[0]->n_values, 1);
+	assert_string_equal(t->pod_selector->match_expressions[1]->operator_, "NotIn");
+	assert_string_equal(t->pod_selector->match_expressions[1]->values[1], "b");
+	protobuf_c_message_free_unpacked(&info->base, NULL);
+	pn_watch_free(spec.watch);
+	pn_targets_clear(&spec.targets);
+
+	/* what the API server refuses, refused naming the field */
+	tier.operator_ = "Exists";
+	expect_api_error(&r, "watch.targets.pod_selector.match_expressions[0].values: Exists and "
+			     "DoesNotExist take no values");
+	tier.operator_ = "In";
+	tier.n_values = 0;
+	expect_api_error(&r, "watch.targets.pod_selector.match_expressions[0].values: In and NotIn "
+			     "need at least one value");
+	ls.n_match_expressions = 0;
+	ls.n_match_labels = 0;
+	expect_api_error(&r, "watch.targets.pod_selector: an empty selector would select every "
+			     "pod: give match_labels or match_expressions, or leave it out");
+	r.t.pod_selector = NULL;
+	namespaces[0] = "";
+	expect_api_error(&r, "watch.targets.namespaces[0]: must not be empty");
+}
+
 static void native_bad_input_names_the_field(void **state)
 {
 	struct api_req r;
@@ -327,7 +413,8 @@ static void native_bad_input_names_the_field(void **state)
 
 	api_req_init(&r);
 	r.t.n_cgroups = 0;
-	expect_api_error(&r, "watch.targets: at least one pid, cgroup or container is required");
+	expect_api_error(&r, "watch.targets: at least one pid, cgroup, container or selector "
+			     "(namespaces, container_names, images, pod_selector) is required");
 
 	api_req_init(&r);
 	r.pids[0] = 0;
@@ -353,7 +440,8 @@ static void native_bad_input_names_the_field(void **state)
 
 	api_req_init(&r);
 	r.w.targets = NULL;
-	expect_api_error(&r, "watch.targets: at least one pid, cgroup or container is required");
+	expect_api_error(&r, "watch.targets: at least one pid, cgroup, container or selector "
+			     "(namespaces, container_names, images, pod_selector) is required");
 
 	expect_api_error(&(struct api_req){ 0 }, "watch.name: required");
 }
@@ -492,6 +580,7 @@ int main(void)
 		cmocka_unit_test(argus_bad_input_names_the_field),
 		cmocka_unit_test(event_types_follow_inotify_bits),
 		cmocka_unit_test(native_watch_round_trips),
+		cmocka_unit_test(native_selector_round_trips),
 		cmocka_unit_test(native_bad_input_names_the_field),
 		cmocka_unit_test(subject_rules_hold_on_both_apis),
 		cmocka_unit_test(subject_map_reports_the_fault),

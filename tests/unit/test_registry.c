@@ -968,6 +968,37 @@ static void test_set_add_replace_remove(void **state)
 	assert_int_equal(view("api").n_bindings, 1);
 }
 
+/* A selector is part of what a watch says: changing only it is a replacement. */
+static void test_set_selector_change_replaces(void **state)
+{
+	const char *prod = CGROUPS("\"/" CTR_A "\"") "\n  namespaces: [prod]";
+	struct pn_watch_spec set[1];
+	uint64_t a = id_of(CTR_A);
+	struct pn_reg_set_result o;
+	int asked = 0;
+
+	(void)state;
+	pn_registry_set_admit(reg, admit_prod, &asked);
+	set[0] = spec_of("sel", "create", prod);
+	RESULT(set_ok(set, 1), 1, 0, 0, 0);
+	set[0] = spec_of("sel", "create", prod);
+	RESULT(set_ok(set, 1), 0, 0, 0, 1);
+	assert_int_equal(dispatch(a, PN_CREATE).n, 1);
+
+	set[0] = spec_of("sel", "create", CGROUPS("\"/" CTR_A "\"") "\n  namespaces: [staging]");
+	o = set_ok(set, 1);
+	RESULT(o, 0, 1, 0, 0);
+	/* the new selector decides: prod's event no longer passes */
+	assert_int_equal(dispatch(a, PN_CREATE).n, 0);
+	set[0] = spec_of("sel", "create",
+			 CGROUPS("\"/" CTR_A "\"") "\n  podSelector: {matchLabels: {app: web}}");
+	RESULT(set_ok(set, 1), 0, 1, 0, 0);
+	set[0] = spec_of("sel", "create",
+			 CGROUPS("\"/" CTR_A "\"") "\n  podSelector: {matchLabels: {app: db}}");
+	RESULT(set_ok(set, 1), 0, 1, 0, 0);
+	pn_registry_set_admit(reg, NULL, NULL);
+}
+
 static void test_set_refusals_change_nothing(void **state)
 {
 	uint64_t a = id_of(CTR_A), b = id_of(CTR_B), d = id_of(DOCKER);
@@ -1067,6 +1098,7 @@ int main(void)
 		REG_TEST(test_kernel_refusal_rolls_back),
 		REG_TEST(test_dispatch_without_the_lock),
 		REG_TEST(test_set_add_replace_remove),
+		REG_TEST(test_set_selector_change_replaces),
 		REG_TEST(test_set_refusals_change_nothing),
 	};
 
