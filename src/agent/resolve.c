@@ -88,6 +88,15 @@ static int resolve_pid(const char *root, const char *proc_root, int pid, size_t 
 	char path[PATH_MAX];
 	int e = pn_cgroup_of_pid(proc_root, root, pid, path, sizeof(path));
 
+	if (e == -EXDEV) {
+		pn_reg_error_set(err, PN_REG_FIELD_PID, i,
+				 "pid %d: its cgroup cannot be placed in the cgroup2 tree mounted "
+				 "at %s: /proc/PID/cgroup names it from the agent's own cgroup "
+				 "namespace, outside that mount (mount the host's cgroup2 tree "
+				 "there, as deploy/ does)",
+				 pid, root);
+		return e;
+	}
 	if (e) {
 		pn_reg_error_set(err, PN_REG_FIELD_PID, i, "pid %d: %s", pid,
 				 e == -ESRCH ? "no such process" :

@@ -62,32 +62,45 @@ static size_t unescape_octal(char *s)
  * mountinfo line (proc(5)): ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS
  * [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS. The optional fields vary in
  * number, so the file system type is the field after the lone "-".
- * Returns the mount point (unescaped in place) if the type is cgroup2.
+ * Returns the mount point, and its ROOT in *root (both unescaped in place),
+ * if the type is cgroup2.
  */
-static char *mountinfo_cgroup2(char *line, size_t *mp_len)
+static char *mountinfo_cgroup2(char *line, char **root)
 {
 	char *save = NULL, *mp = NULL, *f;
 	int field = 0;
 	bool after_dash = false;
 
+	*root = NULL;
 	for (f = strtok_r(line, " \n", &save); f; f = strtok_r(NULL, " \n", &save)) {
 		field++;
-		if (field == 5) {
+		if (field == 4) {
+			*root = f;
+		} else if (field == 5) {
 			mp = f;
 		} else if (field > 6 && !after_dash) {
 			after_dash = strcmp(f, "-") == 0;
 		} else if (after_dash) {
-			if (!mp || strcmp(f, "cgroup2") != 0)
+			if (!mp || !*root || strcmp(f, "cgroup2") != 0)
 				return NULL;
-			*mp_len = unescape_octal(mp);
+			unescape_octal(mp);
+			unescape_octal(*root);
 			return mp;
 		}
 	}
 	return NULL;
 }
 
-int pn_cgroup2_mount(const char *mountinfo_path, char *out, size_t outlen)
+static size_t strip_trailing_slashes(const char *s, size_t n)
 {
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	return n;
+}
+
+static int mount_field(const char *mountinfo_path, bool want_root, char *out, size_t outlen)
+{
+	char first[PATH_MAX];
 	FILE *f = fopen(mountinfo_path, "re");
 	char *line = NULL;
 	size_t cap = 0;
@@ -95,19 +108,144 @@ int pn_cgroup2_mount(const char *mountinfo_path, char *out, size_t outlen)
 
 	if (!f)
 		return -errno;
-	/* the first cgroup2 mount wins: later ones are bind mounts or nested namespaces' */
+	/*
+	 * The first cgroup2 mount point wins: later ones are bind mounts or
+	 * nested namespaces'. What is seen there is the last mount on it: a
+	 * pod's own cgroup mount with the node's tree mounted over it (the
+	 * DaemonSet's hostPath) reads as the node's.
+	 */
 	while (getline(&line, &cap, f) > 0) {
-		size_t n;
-		char *mp = mountinfo_cgroup2(line, &n);
+		char *root, *mp = mountinfo_cgroup2(line, &root);
 
-		if (mp) {
-			ret = copy_out(out, outlen, mp, n);
+		if (!mp || (ret != -ENOENT && strcmp(mp, first)))
+			continue;
+		if (ret == -ENOENT && copy_out(first, sizeof(first), mp, strlen(mp)))
 			break;
-		}
+		ret = want_root ? copy_out(out, outlen, root, strlen(root)) :
+				  copy_out(out, outlen, mp, strlen(mp));
+		if (ret || !want_root)
+			break;
 	}
 	free(line);
 	fclose(f);
 	return ret;
+}
+
+int pn_cgroup2_mount(const char *mountinfo_path, char *out, size_t outlen)
+{
+	return mount_field(mountinfo_path, false, out, outlen);
+}
+
+int pn_cgroup2_mount_root(const char *mountinfo_path, char *out, size_t outlen)
+{
+	return mount_field(mountinfo_path, true, out, outlen);
+}
+
+/*
+ * The mount's root as our cgroup namespace prints it ("" = "/"), and where
+ * that namespace's root lies below the mount ("" = the mount's root), when
+ * pn_cgroupfs_place_namespace() found it.
+ */
+static char mount_root[PATH_MAX];
+static char ns_root[PATH_MAX];
+static bool ns_root_known = true;
+
+/* "/.." k times: k; anything else -1. */
+static int dotdots(const char *p)
+{
+	int k = 0;
+
+	for (; *p; p += 3, k++)
+		if (strncmp(p, "/..", 3) || (p[3] && p[3] != '/'))
+			return -1;
+	return k;
+}
+
+/* Whether fd's text (a cgroup.procs) lists pid. */
+static bool procs_list(FILE *f, pid_t pid)
+{
+	long v;
+
+	while (fscanf(f, "%ld", &v) == 1)
+		if (v == pid)
+			return true;
+	return false;
+}
+
+int pn_cgroupfs_place_namespace(const char *cgroup2_root, const char *root, pid_t self)
+{
+	size_t n = root ? strip_trailing_slashes(root, strlen(root)) : 0;
+	size_t rl = strip_trailing_slashes(cgroup2_root, strlen(cgroup2_root));
+	char *roots[] = { (char *)cgroup2_root, NULL };
+	char procs[PATH_MAX];
+	int k, ret = -ENOENT;
+	FTSENT *e;
+	FTS *fts;
+
+	snprintf(mount_root, sizeof(mount_root), "%.*s", (int)n, n ? root : "");
+	ns_root[0] = '\0';
+	ns_root_known = !mount_root[0];
+	k = dotdots(mount_root);
+	if (k <= 0)
+		return 0; /* the host's view, or a subtree of it: placed by the printed root */
+	/*
+	 * The mount shows k levels above our namespace's root, which is our own
+	 * cgroup (a container's init is placed before its namespace is made):
+	 * the cgroup k levels down whose cgroup.procs lists us.
+	 */
+	fts = fts_open(roots, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR | FTS_NOSTAT, NULL);
+	if (!fts)
+		return -errno;
+	while (ret && (e = fts_read(fts))) {
+		FILE *f;
+
+		if (e->fts_info != FTS_D || e->fts_level < k)
+			continue;
+		fts_set(fts, e, FTS_SKIP);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", e->fts_path);
+		f = fopen(procs, "re");
+		if (!f)
+			continue;
+		if (procs_list(f, self) && e->fts_pathlen > rl) {
+			snprintf(ns_root, sizeof(ns_root), "%s", e->fts_path + rl);
+			ns_root_known = true;
+			ret = 0;
+		}
+		fclose(f);
+	}
+	fts_close(fts);
+	return ret;
+}
+
+/*
+ * rel (as our namespace prints it) from the namespace's root, lexically:
+ * -EXDEV if it climbs above the mount's root.
+ */
+static int place(const char *rel, char *out, size_t outlen)
+{
+	char joined[PATH_MAX * 2];
+	size_t at = 0;
+
+	snprintf(joined, sizeof(joined), "%s%s", ns_root, rel);
+	for (char *save = NULL, *c = strtok_r(joined, "/", &save); c;
+	     c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			if (!at)
+				return -EXDEV;
+			while (at && out[--at] != '/')
+				;
+			continue;
+		}
+		if (at + 1 + strlen(c) + 1 > outlen)
+			return -ENAMETOOLONG;
+		out[at++] = '/';
+		memcpy(out + at, c, strlen(c));
+		at += strlen(c);
+	}
+	out[at] = '\0';
+	return 0;
 }
 
 /* Tests only (pn_cgroupfs_fake_root): a directory tree standing in for the cgroup2 mount. */
@@ -167,13 +305,6 @@ int pn_cgroup_id(const char *cgroup_dir, uint64_t *id)
 	return 0;
 }
 
-static size_t strip_trailing_slashes(const char *s, size_t n)
-{
-	while (n > 0 && s[n - 1] == '/')
-		n--;
-	return n;
-}
-
 int pn_cgroup_level(const char *cgroup2_root, const char *cgroup_dir)
 {
 	size_t rl = strip_trailing_slashes(cgroup2_root, strlen(cgroup2_root));
@@ -205,7 +336,7 @@ int pn_cgroup_level(const char *cgroup2_root, const char *cgroup_dir)
 int pn_cgroup_of_pid(const char *proc_root, const char *cgroup2_root, pid_t pid, char *out,
 		     size_t outlen)
 {
-	char file[4096];
+	char file[4096], placed[PATH_MAX];
 	FILE *f;
 	char *line = NULL;
 	size_t cap = 0;
@@ -234,10 +365,33 @@ int pn_cgroup_of_pid(const char *proc_root, const char *cgroup2_root, pid_t pid,
 		if (rel[0] != '/')
 			break; /* -ENOENT: not a path we can join */
 		/*
-		 * In a cgroup namespace the kernel prints paths relative to the
-		 * reader's namespace root; "/../x" lies outside the tree our
-		 * cgroup2 mount shows.
+		 * In a cgroup namespace the kernel prints paths from the reader's
+		 * namespace root, by the shortest way ("/../sibling"), and the
+		 * mount's root from the same place (cgroup_show_path()). Where
+		 * the namespace's root lies is known (placed at start): the path
+		 * from there. Else only what lies below the mount's root as
+		 * printed is known; "/../x" beyond it is not.
 		 */
+		if (ns_root_known && (mount_root[0] || ns_root[0])) {
+			ret = place(rel, placed, sizeof(placed));
+			if (ret)
+				break;
+			rel = placed[0] ? placed : "/";
+			rel_len = strlen(rel);
+		} else if (mount_root[0]) {
+			size_t ml = strlen(mount_root);
+
+			if (strncmp(rel, mount_root, ml) || (rel[ml] && rel[ml] != '/')) {
+				ret = -EXDEV;
+				break;
+			}
+			rel += ml;
+			rel_len -= ml;
+			if (!rel_len) {
+				rel = "/";
+				rel_len = 1;
+			}
+		}
 		if (pn_path_has_dotdot(rel)) {
 			ret = -EXDEV;
 			break;

@@ -18,6 +18,8 @@
  * /proc/self/mountinfo). Returns 0 and the path in out, -ENOENT if none.
  */
 int pn_cgroup2_mount(const char *mountinfo_path, char *out, size_t outlen);
+/* The same mount's ROOT field (see pn_cgroupfs_place_namespace()). */
+int pn_cgroup2_mount_root(const char *mountinfo_path, char *out, size_t outlen);
 
 /*
  * The cgroup id the kernel reports (bpf_get_current_cgroup_id) for a cgroup
@@ -37,9 +39,23 @@ void pn_cgroupfs_fake_root(const char *dir);
 int pn_cgroup_level(const char *cgroup2_root, const char *cgroup_dir);
 
 /*
+ * Tells pn_cgroup_of_pid() where the cgroup2 mount at cgroup2_root lies as
+ * this process's cgroup namespace prints it (mountinfo's ROOT: "/" on a
+ * host, NULL the same; "/../../.." for the host's tree mounted into a
+ * container of a cgroup namespace of its own), and finds where that
+ * namespace's root lies below the mount: the cgroup of `self` that many
+ * levels down, as a container's init is placed before its namespace is
+ * made. -ENOENT if it is not found (then only paths below the mount's root
+ * as printed are placed).
+ */
+int pn_cgroupfs_place_namespace(const char *cgroup2_root, const char *root, pid_t self);
+
+/*
  * Cgroup v2 directory of a process, read from PROC_ROOT/PID/cgroup (the "0::"
- * line) and joined to cgroup2_root. proc_root is "/proc" except in tests.
- * -ESRCH if the process does not exist, -ENOENT if it has no v2 cgroup.
+ * line), placed below the mount (pn_cgroupfs_place_namespace())
+ * and joined to cgroup2_root. proc_root is "/proc" except in tests. -ESRCH
+ * if the process does not exist, -ENOENT if it has no v2 cgroup, -EXDEV if
+ * its cgroup cannot be placed in the tree the mount shows.
  */
 int pn_cgroup_of_pid(const char *proc_root, const char *cgroup2_root, pid_t pid, char *out,
 		     size_t outlen);

@@ -679,7 +679,7 @@ int main(int argc, char **argv)
 	struct agent agent = { 0 };
 	struct pn_cri *cri = NULL;
 	struct pn_config cfg;
-	char err[1024], cgroup2[PATH_MAX];
+	char err[1024], cgroup2[PATH_MAX], mount_root[PATH_MAX];
 	sigset_t stop;
 	int e;
 
@@ -732,6 +732,14 @@ int main(int argc, char **argv)
 		       "filters by cgroup v2 id and cannot run without it");
 		goto out;
 	}
+	/* in a cgroup namespace of its own, pids' cgroups are read from where the mount lies */
+	if (!pn_cgroup2_mount_root("/proc/self/mountinfo", mount_root, sizeof(mount_root)) &&
+	    pn_cgroupfs_place_namespace(cgroup2, mount_root, getpid()))
+		pn_warn("cgroup namespace: the cgroup2 mount at %s lies at %s from this agent's "
+			"own cgroup namespace, and the agent's cgroup is not found below it: "
+			"--watch-pid and pids over the API work only for processes whose cgroup "
+			"lies below that mount's root as the namespace prints it",
+			cgroup2, mount_root);
 
 	/*
 	 * stdout: full buffering, flushed after every batch of records. The

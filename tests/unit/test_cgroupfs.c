@@ -123,6 +123,20 @@ static int tree_setup(void **state)
 	write_file("proc/600/cgroup", "0::/no-newline-at-end");
 	mkdirs("proc/700");
 	write_file("proc/700/cgroup", "");
+	mkdirs("proc/800");
+	write_file("proc/800/cgroup", "0::/../sibling/x\n");
+	mkdirs("proc/900");
+	write_file("proc/900/cgroup", "0::/../../../above\n");
+	/* a namespace rooted at ns/pods/agent, where the test process "is" */
+	mkdirs("ns/pods/agent");
+	mkdirs("ns/pods/other");
+	write_file("ns/pods/other/cgroup.procs", "1\n2\n");
+	{
+		char self[32];
+
+		snprintf(self, sizeof(self), "7\n%d\n", (int)getpid());
+		write_file("ns/pods/agent/cgroup.procs", self);
+	}
 	return 0;
 }
 
@@ -161,6 +175,23 @@ static void test_mount_escaped(void **state)
 	(void)state;
 	/* "cgroup2" as a mount point name or a source is not the type */
 	mount_is(DATA "cgroupfs_mountinfo_escaped", "/run/my cgroup\\v2\ttab");
+}
+
+/*
+ * A DaemonSet pod of its own cgroup namespace: the runtime's cgroup mount,
+ * the node's tree (hostPath) over it; what is seen is the one on top.
+ */
+static void test_mount_root_in_a_cgroup_namespace(void **state)
+{
+	char out[PATH_MAX];
+
+	(void)state;
+	mount_is(DATA "cgroupfs_mountinfo_cgroupns", "/sys/fs/cgroup");
+	assert_int_equal(
+		pn_cgroup2_mount_root(DATA "cgroupfs_mountinfo_cgroupns", out, sizeof(out)), 0);
+	assert_string_equal(out, "/../../../..");
+	assert_int_equal(pn_cgroup2_mount_root(DATA "cgroupfs_mountinfo_v2", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
 }
 
 static void test_mount_errors(void **state)
@@ -293,6 +324,44 @@ static void test_cgroup_of_pid(void **state)
 	/* outside our cgroup namespace */
 	assert_int_equal(pn_cgroup_of_pid(proc, "/sys/fs/cgroup", 500, out, sizeof(out)), -EXDEV);
 	assert_int_equal(pn_cgroup_of_pid(proc, "/sys/fs/cgroup", 100, out, 20), -ENAMETOOLONG);
+
+	/* a subtree mounted (no namespace of ours): what lies below its root as printed */
+	assert_int_equal(pn_cgroupfs_place_namespace("/host/cg", "/kubepods.slice/", 1), 0);
+	pid_is(200, "/host/cg",
+	       "/host/cg/kubepods-burstable.slice/kubepods-burstable-pod6f1c9d7e_2b1a_4c3d_9e8f_"
+	       "0a1b2c3d4e5f.slice/cri-containerd-" ID_A ".scope");
+	/* whole components: /kube is not where /kubepods.slice lies */
+	assert_int_equal(pn_cgroupfs_place_namespace("/host/cg", "/kube", 1), 0);
+	assert_int_equal(pn_cgroup_of_pid(proc, "/host/cg", 200, out, sizeof(out)), -EXDEV);
+	pn_cgroupfs_place_namespace("/host/cg", "/", 1);
+}
+
+/* The host's tree mounted in a container of its own cgroup namespace. */
+static void test_cgroup_of_pid_from_a_namespace(void **state)
+{
+	char ns[PATH_MAX], out[PATH_MAX], want[PATH_MAX];
+
+	(void)state;
+	pathf(ns, "%s/ns", fake_root);
+	/* two levels above us: our cgroup is found two levels down, the others placed from it */
+	assert_int_equal(pn_cgroupfs_place_namespace(ns, "/../..", getpid()), 0);
+	pathf(want, "%s/pods/agent", ns);
+	pid_is(400, ns, want);
+	pathf(want, "%s/pods/sibling/x", ns);
+	pid_is(800, ns, want);
+	pathf(want, "%s/kubepods/pod1/abc", ns);
+	pid_is(500, ns, want);
+	pathf(want, "%s/pods/agent/" KUBEPODS_POD "/cri-containerd-" ID_A ".scope", ns);
+	pid_is(200, ns, want);
+	/* above the mount's root: not in the tree it shows */
+	assert_int_equal(pn_cgroup_of_pid(proc, ns, 900, out, sizeof(out)), -EXDEV);
+
+	/* not found (we moved since): only what lies below the printed root is placed */
+	assert_int_equal(pn_cgroupfs_place_namespace(ns, "/..", getpid()), -ENOENT);
+	pathf(want, "%s/sibling/x", ns);
+	pid_is(800, ns, want);
+	assert_int_equal(pn_cgroup_of_pid(proc, ns, 200, out, sizeof(out)), -EXDEV);
+	assert_int_equal(pn_cgroupfs_place_namespace(ns, NULL, getpid()), 0);
 }
 
 /* ------------------------------------------------------------------ container refs */
@@ -487,6 +556,8 @@ int main(void)
 		cmocka_unit_test(test_mount_hybrid),
 		cmocka_unit_test(test_mount_v2),
 		cmocka_unit_test(test_mount_escaped),
+		cmocka_unit_test(test_mount_root_in_a_cgroup_namespace),
+		cmocka_unit_test(test_cgroup_of_pid_from_a_namespace),
 		cmocka_unit_test(test_mount_errors),
 		cmocka_unit_test(test_mount_this_machine),
 		cmocka_unit_test(test_cgroup_id_fake_tree),

@@ -566,6 +566,7 @@ static void errno_maps_to_status(void **state)
 	assert_int_equal(pn_api_status_of_errno(-ENOSPC), GRPC_STATUS_RESOURCE_EXHAUSTED);
 	assert_int_equal(pn_api_status_of_errno(-ENOMEM), GRPC_STATUS_RESOURCE_EXHAUSTED);
 	assert_int_equal(pn_api_status_of_errno(-EACCES), GRPC_STATUS_PERMISSION_DENIED);
+	assert_int_equal(pn_api_status_of_errno(-EXDEV), GRPC_STATUS_FAILED_PRECONDITION);
 	assert_int_equal(pn_api_status_of_errno(-EIO), GRPC_STATUS_INTERNAL);
 	assert_string_equal(pn_api_status_name(GRPC_STATUS_NOT_FOUND), "NOT_FOUND");
 	assert_string_equal(pn_api_status_name(GRPC_STATUS_UNAUTHENTICATED), "UNAUTHENTICATED");
