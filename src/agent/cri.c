@@ -55,6 +55,9 @@ struct pn_cri {
 	struct image *images;
 	size_t n_images;
 	bool listed_once; /* a whole list was taken: later containers are not the snapshot */
+	/* what the agent before said was running (--state-dir): reconciled at the first list */
+	struct pn_lifecycle *previous;
+	size_t n_previous;
 	void (*on_lifecycle)(void *arg, const struct pn_lifecycle *lc);
 	void *lifecycle_arg;
 	struct pn_cri_stats stats;
@@ -167,17 +170,23 @@ static struct image *image_find(struct pn_cri *cri, const char *name)
 	return NULL;
 }
 
+static int64_t realtime_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 static void lifecycle(struct pn_cri *cri, enum pn_lifecycle_kind kind, const struct entry *e)
 {
 	struct pn_lifecycle lc;
-	struct timespec t;
 
 	if (!cri->on_lifecycle)
 		return;
-	clock_gettime(CLOCK_REALTIME, &t);
 	lc = (struct pn_lifecycle){
 		.kind = kind,
-		.realtime_ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec,
+		.realtime_ns = realtime_ns(),
 		.snapshot = !cri->listed_once,
 		.image = e->image_norm,
 		.image_spec = e->w.image,
@@ -223,6 +232,41 @@ static void count_in(struct pn_cri *cri, struct entry *e)
 	if (im->n++ == 0)
 		lifecycle(cri, PN_LC_IMAGE_ADDED, e);
 	cri->stats.images = cri->n_images;
+}
+
+/*
+ * After the first whole list: what the agent before said was running and
+ * the runtime no longer lists went while no agent ran. Stopped, and its
+ * image removed unless a container of it runs now, each once, reconciled.
+ */
+static void reconcile(struct pn_cri *cri)
+{
+	for (size_t i = 0; i < cri->n_previous; i++) {
+		struct pn_lifecycle lc = cri->previous[i];
+		struct entry *e = find(cri, lc.container_id ? lc.container_id : "");
+		bool image_told = false;
+
+		if ((e && e->counted) || !cri->on_lifecycle)
+			continue;
+		lc.kind = PN_LC_CONTAINER_STOPPED;
+		lc.realtime_ns = realtime_ns();
+		lc.snapshot = false;
+		lc.reconciled = true;
+		cri->on_lifecycle(cri->lifecycle_arg, &lc);
+		for (size_t j = 0; j < i && !image_told; j++)
+			image_told = !strcmp(cri->previous[j].image ? cri->previous[j].image : "",
+					     lc.image ? lc.image : "") &&
+				     cri->previous[j].reconciled;
+		if (image_told || image_find(cri, lc.image ? lc.image : ""))
+			continue;
+		lc.kind = PN_LC_IMAGE_REMOVED;
+		cri->on_lifecycle(cri->lifecycle_arg, &lc);
+		cri->previous[i].reconciled = true; /* its image is told */
+	}
+	while (cri->n_previous)
+		pn_lifecycle_clear(&cri->previous[--cri->n_previous]);
+	free(cri->previous);
+	cri->previous = NULL;
 }
 
 /* A container the runtime no longer lists; its image goes with its last one. */
@@ -575,6 +619,7 @@ static bool ask(struct pn_cri *cri, const char *id)
 	struct pn_workload w = { 0 };
 	enum state st = E_MISSING;
 	struct pn_api_reply r;
+	bool running = false;
 	struct entry *e;
 	char *uid = NULL;
 	int err;
@@ -598,6 +643,8 @@ static bool ask(struct pn_cri *cri, const char *id)
 			workload_of(resp->status, &w);
 			uid = dup_or_null(label(resp->status, "io.kubernetes.pod.uid"));
 			st = E_KNOWN;
+			running = resp->status->state ==
+				  RUNTIME__V1__CONTAINER_STATE__CONTAINER_RUNNING;
 		}
 	}
 	pn_api_reply_clear(&r);
@@ -615,7 +662,9 @@ static bool ask(struct pn_cri *cri, const char *id)
 		e->w = w;
 		e->state = st;
 		e->listed = true;
-		count_in(cri, e);
+		/* an exited container asked about for its last events did not start again */
+		if (running)
+			count_in(cri, e);
 		cri->stats.unknown += st == E_MISSING;
 	} else {
 		pn_workload_clear(&w);
@@ -645,19 +694,28 @@ static bool answer_pending(struct pn_cri *cri)
 }
 
 /*
- * Every container the runtime has: those not known yet are asked about
+ * Every container the runtime runs: those not known yet are asked about
  * (pending asks first, between them), those it no longer lists are dropped,
  * and what it did not know may be asked again.
  */
 static bool resync(struct pn_cri *cri)
 {
 	Runtime__V1__ListContainersRequest req = RUNTIME__V1__LIST_CONTAINERS_REQUEST__INIT;
+	Runtime__V1__ContainerFilter filter = RUNTIME__V1__CONTAINER_FILTER__INIT;
+	Runtime__V1__ContainerStateValue state = RUNTIME__V1__CONTAINER_STATE_VALUE__INIT;
 	Runtime__V1__ListContainersResponse *resp;
 	struct pn_api_reply r;
 	char **ids = NULL;
 	size_t n = 0;
 	bool ok = true;
 
+	/*
+	 * Running ones only: an exited container (a finished init container, a
+	 * crash looping one) stops here, not when kubelet removes it.
+	 */
+	state.state = RUNTIME__V1__CONTAINER_STATE__CONTAINER_RUNNING;
+	filter.state = &state;
+	req.filter = &filter;
 	if (call(cri, SVC "ListContainers", &req.base,
 		 &runtime__v1__list_containers_response__descriptor, LIST_MS, &r)) {
 		set_error(cri, "cannot list containers at %s: %s", cri->stats.endpoint,
@@ -690,7 +748,10 @@ static bool resync(struct pn_cri *cri)
 			drop_at(cri, i);
 		}
 	}
-	cri->listed_once |= ok && !cri->stop;
+	if (ok && !cri->stop && !cri->listed_once) {
+		cri->listed_once = true;
+		reconcile(cri);
+	}
 	count_known(cri);
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
@@ -733,17 +794,7 @@ int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out)
 	cri = calloc(1, sizeof(*cri));
 	if (!cri)
 		return -ENOMEM;
-	cri->wait_ms = cfg->wait_ms;
-	cri->on_lifecycle = cfg->on_lifecycle;
-	cri->lifecycle_arg = cfg->lifecycle_arg;
-	cri->resync_s = cfg->resync_s ? cfg->resync_s : PN_CRI_RESYNC_S;
-	if (cfg->endpoint && cfg->endpoint[0]) {
-		cri->endpoint = strdup(cfg->endpoint);
-		if (!cri->endpoint) {
-			free(cri);
-			return -ENOMEM;
-		}
-	}
+	/* first what pn_cri_stop() undoes whatever else failed */
 	pthread_mutex_init(&cri->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -751,15 +802,33 @@ int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out)
 	pthread_cond_init(&cri->answered, &ca);
 	pthread_condattr_destroy(&ca);
 	grpc_init();
+	cri->wait_ms = cfg->wait_ms;
+	cri->on_lifecycle = cfg->on_lifecycle;
+	cri->lifecycle_arg = cfg->lifecycle_arg;
+	cri->resync_s = cfg->resync_s ? cfg->resync_s : PN_CRI_RESYNC_S;
+	err = -ENOMEM;
+	if (cfg->endpoint && cfg->endpoint[0] && !(cri->endpoint = strdup(cfg->endpoint)))
+		goto fail;
+	cri->previous = calloc(cfg->n_previous ? cfg->n_previous : 1, sizeof(*cri->previous));
+	if (!cri->previous)
+		goto fail;
+	for (; cri->n_previous < cfg->n_previous; cri->n_previous++) {
+		struct pn_lifecycle *lc = &cri->previous[cri->n_previous];
+
+		if (pn_lifecycle_copy(lc, &cfg->previous[cri->n_previous]))
+			goto fail;
+		lc->reconciled = false; /* here: "its image was told" (reconcile()) */
+	}
 	cri->cq = grpc_completion_queue_create_for_pluck(NULL);
 	err = cri->cq ? -pthread_create(&cri->thread, NULL, run, cri) : -ENOMEM;
-	if (err) {
-		pn_cri_stop(cri);
-		return err;
-	}
+	if (err)
+		goto fail;
 	cri->started = true;
 	*out = cri;
 	return 0;
+fail:
+	pn_cri_stop(cri);
+	return err;
 }
 
 void pn_cri_stop(struct pn_cri *cri)
@@ -783,6 +852,9 @@ void pn_cri_stop(struct pn_cri *cri)
 	for (size_t i = 0; i < cri->n_images; i++)
 		free(cri->images[i].name);
 	free(cri->images);
+	while (cri->n_previous)
+		pn_lifecycle_clear(&cri->previous[--cri->n_previous]);
+	free(cri->previous);
 	pthread_cond_destroy(&cri->wake);
 	pthread_cond_destroy(&cri->answered);
 	pthread_mutex_destroy(&cri->mu);

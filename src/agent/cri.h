@@ -34,6 +34,13 @@ struct pn_cri_config {
 	 */
 	void (*on_lifecycle)(void *arg, const struct pn_lifecycle *lc);
 	void *lifecycle_arg;
+	/*
+	 * The containers the agent before this one said were running (kept in
+	 * --state-dir; copied): those the first list lacks are reported stopped,
+	 * and their images removed, with `reconciled` set.
+	 */
+	const struct pn_lifecycle *previous;
+	size_t n_previous;
 };
 
 /* What the status and /metrics say of the runtime. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "format.h"
@@ -26,6 +27,46 @@ size_t pn_image_normalize(const char *ref, char *out, size_t len)
 	return (size_t)snprintf(out, len, "%s%s%s%s", registry ? "" : "docker.io/",
 				!registry && !slash ? "library/" : "", ref,
 				tagged ? "" : ":latest");
+}
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	*ok &= !s || d;
+	return d;
+}
+
+int pn_lifecycle_copy(struct pn_lifecycle *dst, const struct pn_lifecycle *src)
+{
+	bool ok = true;
+
+	*dst = *src;
+	dst->image = dup_or_null(src->image, &ok);
+	dst->image_spec = dup_or_null(src->image_spec, &ok);
+	dst->image_id = dup_or_null(src->image_id, &ok);
+	dst->namespace = dup_or_null(src->namespace, &ok);
+	dst->pod = dup_or_null(src->pod, &ok);
+	dst->container_name = dup_or_null(src->container_name, &ok);
+	dst->container_id = dup_or_null(src->container_id, &ok);
+	if (ok)
+		return 0;
+	pn_lifecycle_clear(dst);
+	return -ENOMEM;
+}
+
+void pn_lifecycle_clear(struct pn_lifecycle *lc)
+{
+	if (!lc)
+		return;
+	free((char *)lc->image);
+	free((char *)lc->image_spec);
+	free((char *)lc->image_id);
+	free((char *)lc->namespace);
+	free((char *)lc->pod);
+	free((char *)lc->container_name);
+	free((char *)lc->container_id);
+	memset(lc, 0, sizeof(*lc));
 }
 
 int pn_lifecycle_output_parse(const char *name, enum pn_lifecycle_output *out)
@@ -104,9 +145,13 @@ size_t pn_lifecycle_format(char *buf, size_t len, enum pn_lifecycle_output outpu
 		json_field(&o, "container_id", lc->container_id);
 		out_lit(&o, ",\"snapshot\":");
 		if (lc->snapshot)
-			out_lit(&o, "true}\n");
+			out_lit(&o, "true");
 		else
-			out_lit(&o, "false}\n");
+			out_lit(&o, "false");
+		/* like identity_incomplete on events: said only when true */
+		if (lc->reconciled)
+			out_lit(&o, ",\"reconciled\":true");
+		out_lit(&o, "}\n");
 	}
 	if (len)
 		buf[o.pos < len ? o.pos : len - 1] = '\0';

@@ -30,6 +30,7 @@ struct pn_lifecycle {
 	enum pn_lifecycle_kind kind;
 	int64_t realtime_ns;
 	bool snapshot;		/* running when the agent first listed the runtime */
+	bool reconciled;	/* gone while no agent ran: found so at the first list */
 	const char *image;	/* normalized: docker.io/library/nginx:latest */
 	const char *image_spec; /* as the pod spec (or the runtime) names it */
 	const char *image_id;
@@ -47,6 +48,13 @@ struct pn_lifecycle {
  * image id (sha256:...) is kept as it is. Returns the length (snprintf's).
  */
 size_t pn_image_normalize(const char *ref, char *out, size_t len);
+
+/*
+ * A record whose strings are its own (kept across a restart, --state-dir):
+ * copied from src, -ENOMEM leaving dst cleared; cleared (NULL-safe) frees them.
+ */
+int pn_lifecycle_copy(struct pn_lifecycle *dst, const struct pn_lifecycle *src);
+void pn_lifecycle_clear(struct pn_lifecycle *lc);
 
 /* "kimager" or "json" ("none" too); -EINVAL otherwise. */
 int pn_lifecycle_output_parse(const char *name, enum pn_lifecycle_output *out);

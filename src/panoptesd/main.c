@@ -23,6 +23,7 @@
 
 #include "capture.h"
 #include "pins.h"
+#include "lifecycle_state.h"
 #include "state.h"
 #include "cgroupfs.h"
 #include "consumer.h"
@@ -276,12 +277,20 @@ static int agent_resolve(void *ctx, const struct pn_targets *t, struct pn_resolv
 	return pn_resolve_targets(a->cgroup2, "/proc", t, out, n, err);
 }
 
+struct lifecycle_out {
+	enum pn_lifecycle_output output;
+	struct pn_lifecycle_set seen; /* kept in --state-dir for the next agent */
+};
+
 /* --lifecycle: one line per record, flushed at once, never inside an event's line. */
 static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
 {
-	const enum pn_lifecycle_output *output = arg;
+	struct lifecycle_out *out = arg;
 	char line[4096], *p = line;
-	size_t n = pn_lifecycle_format(line, sizeof(line), *output, lc);
+	size_t n;
+
+	pn_lifecycle_set_note(&out->seen, lc);
+	n = pn_lifecycle_format(line, sizeof(line), out->output, lc);
 
 	if (!n)
 		return;
@@ -289,7 +298,7 @@ static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
 		p = malloc(n + 1);
 		if (!p)
 			return;
-		pn_lifecycle_format(p, n + 1, *output, lc);
+		pn_lifecycle_format(p, n + 1, out->output, lc);
 	}
 	flockfile(stdout);
 	fwrite(p, 1, n, stdout);
@@ -550,12 +559,14 @@ static int remove_pins(const struct pn_config *cfg)
 	pn_info("removed %d pins and %s: what they held is detached", n, cfg->pin_path);
 	if (cfg->state_dir[0]) {
 		e = pn_state_remove(cfg->state_dir);
+		if (!e)
+			e = pn_lifecycle_set_remove(cfg->state_dir);
 		if (e) {
-			pn_err("--state-dir %s: cannot remove its watches: %s", cfg->state_dir,
+			pn_err("--state-dir %s: cannot remove what it keeps: %s", cfg->state_dir,
 			       strerror(-e));
 			return e;
 		}
-		pn_info("removed the watches kept in %s", cfg->state_dir);
+		pn_info("removed the watches and containers kept in %s", cfg->state_dir);
 	}
 	return 0;
 }
@@ -678,6 +689,8 @@ int main(int argc, char **argv)
 	struct pn_consumer cons = { 0 };
 	struct agent agent = { 0 };
 	struct pn_cri *cri = NULL;
+	struct pn_state *state = NULL;
+	struct lifecycle_out lc_out = { 0 };
 	struct pn_config cfg;
 	char err[1024], cgroup2[PATH_MAX], mount_root[PATH_MAX];
 	sigset_t stop;
@@ -755,6 +768,19 @@ int main(int argc, char **argv)
 	if (e)
 		pn_warn("cannot open %s (%s): events will carry no pod_uid or container_id",
 			cgroup2, strerror(-e));
+	/* first: what the agent before kept there is read before anything is reported */
+	if (cfg.state_dir[0]) {
+		e = pn_state_open(&state, cfg.state_dir, err, sizeof(err));
+		if (e) {
+			pn_err("%s", err);
+			goto out;
+		}
+	}
+	lc_out.output = cfg.lifecycle;
+	if (cfg.lifecycle && pn_lifecycle_set_load(&lc_out.seen, state)) {
+		e = -ENOMEM;
+		goto out;
+	}
 	if (cons.ids && !(cfg.cri_endpoint && !cfg.cri_endpoint[0])) {
 		e = pn_cri_start(
 			&(struct pn_cri_config){
@@ -762,7 +788,9 @@ int main(int argc, char **argv)
 				.wait_ms = cfg.cri_wait_ms,
 				.resync_s = cfg.cri_resync_s,
 				.on_lifecycle = cfg.lifecycle ? write_lifecycle : NULL,
-				.lifecycle_arg = &cfg.lifecycle,
+				.lifecycle_arg = &lc_out,
+				.previous = lc_out.seen.v,
+				.n_previous = lc_out.seen.n,
 			},
 			&cri);
 		if (e)
@@ -801,6 +829,7 @@ int main(int argc, char **argv)
 	pn_registry_set_admit(reg, pn_consumer_admit, &cons);
 	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
 	agent.cri = cri;
+	agent.state = state;
 	pn_registry_set_max_watches(reg, cfg.max_watches);
 
 	if (cfg.flag_watch.watch) {
@@ -817,14 +846,8 @@ int main(int argc, char **argv)
 	}
 
 	/* before the backlog is read: its events find the watches they were captured for */
-	if (cfg.state_dir[0]) {
-		e = pn_state_open(&agent.state, cfg.state_dir, err, sizeof(err));
-		if (e) {
-			pn_err("%s", err);
-			goto out;
-		}
+	if (agent.state)
 		pn_state_restore(agent.state, &agent.view);
-	}
 	if (pn_capture_handover(cap)->adopted)
 		retain_adopted(cap, reg);
 
@@ -873,12 +896,14 @@ out:
 	pn_metrics_stop(metrics);
 	/* Streams are fed by the consumer: finished after its last records, before detaching. */
 	pn_rpc_stop(rpc);
-	pn_state_close(agent.state);
 	pn_authz_free(authz);
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);
 	pn_consumer_clear(&cons);
+	/* the runtime's client writes lifecycle records into the state dir: before it closes */
 	pn_cri_stop(cri);
+	pn_lifecycle_set_clear(&lc_out.seen);
+	pn_state_close(state);
 	pn_identity_cache_free(cons.ids);
 	pn_registry_free(reg);
 	for (size_t i = 0; policies && i < cfg.n_policy_files; i++)

@@ -160,10 +160,50 @@ static int write_all(int fd, const char *p, size_t n)
  * rename makes safe; a power loss takes the node's containers, and with them
  * what the watches were for.
  */
+static int replace_locked(struct pn_state *s, const char *name, const void *buf, size_t len)
+{
+	char tmp[256];
+	int fd, e;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	e = write_all(fd, buf, len);
+	if (close(fd) && !e)
+		e = -errno;
+	if (!e && renameat(s->dirfd, tmp, s->dirfd, name))
+		e = -errno;
+	return e;
+}
+
+int pn_state_replace(struct pn_state *s, const char *name, const void *buf, size_t len)
+{
+	int e;
+
+	pthread_mutex_lock(&s->lock);
+	e = replace_locked(s, name, buf, len);
+	pthread_mutex_unlock(&s->lock);
+	return e;
+}
+
+const char *pn_state_dir(const struct pn_state *s)
+{
+	return s->dir;
+}
+
+int pn_state_set_aside(struct pn_state *s, const char *name)
+{
+	char bad[256];
+
+	snprintf(bad, sizeof(bad), "%s.bad", name);
+	return renameat(s->dirfd, name, s->dirfd, bad) ? -errno : 0;
+}
+
 int pn_state_save(struct pn_state *s, const struct pn_agent_view *agent)
 {
 	struct save_walk w = { 0 };
-	int fd, e;
+	int e;
 
 	if (!s)
 		return 0;
@@ -174,19 +214,8 @@ int pn_state_save(struct pn_state *s, const struct pn_agent_view *agent)
 	}
 	agent->foreach_watch(agent->ctx, save_one, &w);
 	e = w.err;
-	if (e)
-		goto out;
-	fd = openat(s->dirfd, STATE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		e = -errno;
-		goto out;
-	}
-	e = write_all(fd, w.buf, w.len);
-	if (close(fd) && !e)
-		e = -errno;
-	if (!e && renameat(s->dirfd, STATE_FILE ".tmp", s->dirfd, STATE_FILE))
-		e = -errno;
-out:
+	if (!e)
+		e = replace_locked(s, STATE_FILE, w.buf, w.len);
 	if (e)
 		pn_warn("--state-dir %s: cannot write %s: %s (the watches created over gRPC will "
 			"not survive a restart)",
@@ -276,7 +305,7 @@ size_t pn_state_restore(struct pn_state *s, const struct pn_agent_view *agent)
 	free(buf);
 	if (!ws) {
 		/* kept for whoever wants to know what it was; the next change writes a new one */
-		renameat(s->dirfd, STATE_FILE, s->dirfd, STATE_FILE ".bad");
+		pn_state_set_aside(s, STATE_FILE);
 		pn_warn("%s: not a watch state file (%zu bytes that do not decode): the watches "
 			"created over gRPC before the restart are not restored; it is kept as %s.bad",
 			path, len, STATE_FILE);

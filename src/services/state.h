@@ -38,6 +38,15 @@ size_t pn_state_restore(struct pn_state *s, const struct pn_agent_view *agent);
  */
 int pn_state_save(struct pn_state *s, const struct pn_agent_view *agent);
 
+/*
+ * Other files of the directory (lifecycle_state.c): `name` replaced at once
+ * by buf (rename), the directory's path, and a file that does not decode
+ * set aside as NAME.bad.
+ */
+int pn_state_replace(struct pn_state *s, const char *name, const void *buf, size_t len);
+const char *pn_state_dir(const struct pn_state *s);
+int pn_state_set_aside(struct pn_state *s, const char *name);
+
 /* Removes the file (--remove-pins). */
 int pn_state_remove(const char *dir);
 

@@ -315,6 +315,66 @@ class CriPods(unittest.TestCase):
                          (pause, "prod", "app"))
         self.assertRegex(full["image_id"], r"^sha256:[0-9a-f]{64}$")
 
+    def test_lifecycle_reconciled_after_a_restart(self):
+        """--state-dir keeps what was reported running: the next agent reports what went
+        while none ran, once, reconciled; what still runs is its snapshot."""
+        state = os.path.join(self.rt.dir, "state-lc")
+        args = ["--lifecycle", "json", "--cri-endpoint", self.rt.endpoint, "--state-dir", state,
+                "--watch-cgroup", "/kubepods", "--path", "/nowhere"]
+        keep, keep_id = self.pod("keep-15", "prod", image=PAUSE)
+        gone, gone_id = self.pod("gone-15", "prod")
+        for cid in (keep_id, gone_id):
+            self.rt.cri.start_container(cid)
+        self.agent = Agent(args)
+        self.agent.wait_for(lambda ev: len(self.lifecycle(self.agent)) >= 4, timeout=20)
+        self.agent.stop()
+        self.agent = None
+        # while no agent runs: gone-15's container exits (it counts as stopped at once)
+        # and its pod goes
+        self.rt.cri.remove_pod(gone)
+        self.pods.remove(gone)
+        self.agent = Agent(args)
+        self.agent.wait_for(lambda ev: len(self.lifecycle(self.agent)) >= 4, timeout=20)
+        time.sleep(0.5)
+        got = sorted((l["lifecycle"], l["pod"], l["image"], l["snapshot"],
+                      l.get("reconciled", False)) for l in self.agent.lines if "lifecycle" in l)
+        self.assertEqual(got, sorted([
+            ("container_started", "keep-15", PAUSE, True, False),
+            ("image_added", "keep-15", PAUSE, True, False),
+            ("container_stopped", "gone-15", "pn.local/busybox:1", False, True),
+            ("image_removed", "gone-15", "pn.local/busybox:1", False, True)]))
+        stopped = next(l for l in self.agent.lines if l.get("lifecycle") == "container_stopped")
+        self.assertEqual((stopped["container_id"], stopped["namespace"],
+                          stopped["container_name"]), (gone_id, "prod", "app"))
+        # said once: a third agent has nothing to reconcile
+        self.agent.stop()
+        self.agent = Agent(args)
+        self.agent.wait_for(lambda ev: len(self.lifecycle(self.agent)) >= 2, timeout=20)
+        time.sleep(0.5)
+        self.assertEqual(sorted(self.lifecycle(self.agent)),
+                         [("container_started", "keep-15", PAUSE, True),
+                          ("image_added", "keep-15", PAUSE, True)])
+
+    def test_lifecycle_exited_container_stops(self):
+        """An exited container (a finished init container) is stopped when it exits, not
+        when kubelet removes it."""
+        pod, cid = self.pod("init-16", "prod", ["/bin/sh", "-c",
+                                                "while [ ! -e /data/go ]; do sleep 0.02; done"])
+        self.agent = Agent(["--lifecycle", "json", "--cri-endpoint", self.rt.endpoint,
+                            "--cri-resync-s", "1", "--watch-cgroup", "/kubepods",
+                            "--path", "/nowhere"])
+        self.wait_metric("panoptes_cri_connected", 1)
+        self.rt.cri.start_container(cid)
+        self.agent.wait_for(lambda ev: len(self.lifecycle(self.agent)) >= 2, timeout=20)
+        self.go(pod, cid)
+        self.agent.wait_for(lambda ev: len(self.lifecycle(self.agent)) >= 4, timeout=20)
+        busybox = "pn.local/busybox:1"
+        self.assertEqual(self.lifecycle(self.agent),
+                         [("container_started", "init-16", busybox, False),
+                          ("image_added", "init-16", busybox, False),
+                          ("container_stopped", "init-16", busybox, False),
+                          ("image_removed", "init-16", busybox, False)])
+
     def test_lifecycle_kimager_lines(self):
         pod, cid = self.pod("k-1", "prod")
         self.rt.cri.start_container(cid)

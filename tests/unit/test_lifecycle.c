@@ -95,6 +95,10 @@ static void test_json_lines(void **state)
 	/* snprintf's convention: the length needed, a NUL-terminated prefix */
 	assert_int_equal(pn_lifecycle_format(small, sizeof(small), PN_LC_OUTPUT_JSON, &lc), n);
 	assert_int_equal(strlen(small), sizeof(small) - 1);
+	/* said only when true, as identity_incomplete on events */
+	lc.reconciled = true;
+	pn_lifecycle_format(buf, sizeof(buf), PN_LC_OUTPUT_JSON, &lc);
+	assert_non_null(strstr(buf, "\"snapshot\":false,\"reconciled\":true}\n"));
 }
 
 static void test_output_names(void **state)
