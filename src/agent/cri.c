@@ -736,10 +736,13 @@ static bool resync(struct pn_cri *cri)
 	for (size_t i = 0; i < n && ok && !cri->stop; i++) {
 		struct entry *e = find(cri, ids[i]);
 
-		if (e && e->state == E_KNOWN)
+		if (e && e->state == E_KNOWN) {
 			e->listed = true;
-		else
+			/* known from an ask before it ran (runc's init in a created one): it runs */
+			count_in(cri, e);
+		} else {
 			ok = answer_pending(cri) && ask(cri, ids[i]);
+		}
 	}
 	/* a partial list proves nothing gone */
 	for (size_t i = cri->n; ok && !cri->stop && i-- > 0;) {

@@ -768,7 +768,25 @@ int main(int argc, char **argv)
 	if (e)
 		pn_warn("cannot open %s (%s): events will carry no pod_uid or container_id",
 			cgroup2, strerror(-e));
-	/* first: what the agent before kept there is read before anything is reported */
+	copts.backend = cfg.backend;
+	copts.ringbuf_mb = cfg.ringbuf_mb;
+	copts.coalesce_ms = cfg.coalesce_ms;
+	copts.max_cgroups = cfg.max_cgroups;
+	copts.pin_path = cfg.pin_path;
+	copts.on_record = pn_consumer_on_record;
+	copts.ctx = &cons;
+	e = pn_capture_open(&cap, &copts, err, sizeof(err));
+	if (e) {
+		pn_err("%s", err);
+		goto out;
+	}
+	/* loading parsed the kernel's BTF and the object: give that heap back (RSS) */
+	malloc_trim(0);
+	/*
+	 * After loading, so that a node without BPF says that first. Before any
+	 * record is read: what the agent before kept is known before anything is
+	 * reported.
+	 */
 	if (cfg.state_dir[0]) {
 		e = pn_state_open(&state, cfg.state_dir, err, sizeof(err));
 		if (e) {
@@ -800,20 +818,6 @@ int main(int argc, char **argv)
 		else
 			pn_identity_set_runtime(cons.ids, pn_cri_lookup, cri);
 	}
-	copts.backend = cfg.backend;
-	copts.ringbuf_mb = cfg.ringbuf_mb;
-	copts.coalesce_ms = cfg.coalesce_ms;
-	copts.max_cgroups = cfg.max_cgroups;
-	copts.pin_path = cfg.pin_path;
-	copts.on_record = pn_consumer_on_record;
-	copts.ctx = &cons;
-	e = pn_capture_open(&cap, &copts, err, sizeof(err));
-	if (e) {
-		pn_err("%s", err);
-		goto out;
-	}
-	/* loading parsed the kernel's BTF and the object: give that heap back (RSS) */
-	malloc_trim(0);
 	reg = pn_registry_new(cgroup2, "/proc",
 			      &(struct pn_kernel_sink){
 				      .watch = sink_watch,
