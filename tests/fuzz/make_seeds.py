@@ -154,6 +154,21 @@ def consumer_seeds():
     return seeds
 
 
+def seen_seeds(state):
+    """containers.pb as panoptesd writes it with --lifecycle and --state-dir."""
+    web = state.SeenContainer(container_id="4f2a" * 16, image="docker.io/library/nginx:1.25",
+                              image_spec="nginx:1.25", image_id="sha256:" + "ab" * 32,
+                              namespace="prod", pod="web-1", container_name="nginx")
+    bare = state.SeenContainer(container_id="c0ffee")
+    return {
+        "two": state.SeenContainers(containers=[web, bare]).SerializeToString(),
+        "same-twice": state.SeenContainers(containers=[web, web]).SerializeToString(),
+        "no-id": state.SeenContainers(containers=[state.SeenContainer(pod="x"), web])
+        .SerializeToString(),
+        "empty": b"",
+    }
+
+
 def state_seeds(agent, state):
     """watches.pb as panoptesd writes it: its targets under the fuzz tree's cg/w."""
     ev = agent.EventType.Value
@@ -186,6 +201,7 @@ def main():
     write("format", format_seeds())
     write("consumer", consumer_seeds())
     write("state", state_seeds(agent, state))
+    write("seen", seen_seeds(state))
 
 
 if __name__ == "__main__":
