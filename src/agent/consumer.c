@@ -92,6 +92,10 @@ static void emit(const struct pn_event *ev, const struct pn_match *m, const char
 		.container_name = id ? id->workload.container : NULL,
 		.image = id ? id->workload.image : NULL,
 		.image_id = id ? id->workload.image_id : NULL,
+		.labels = id ? &id->workload.labels : NULL,
+		.annotations = id ? &id->workload.annotations : NULL,
+		.with_labels = c->with_labels,
+		.with_annotations = c->with_annotations,
 		.identity_incomplete = id && id->incomplete,
 		.realtime_offset_ns = c->realtime_offset_ns,
 	};

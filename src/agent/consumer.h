@@ -42,6 +42,8 @@ struct pn_consumer {
 	void *on_match_arg;
 	struct pn_lookups lookups;     /* names as the kernel resolved them, with a time budget */
 	struct pn_identity_cache *ids; /* optional: pod uid and container id by cgroup id */
+	/* JSON and the native stream carry the pod's labels / the annotations asked for */
+	bool with_labels, with_annotations;
 };
 
 void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_output output,

@@ -60,6 +60,8 @@ struct pn_cri {
 	size_t n_previous;
 	void (*on_lifecycle)(void *arg, const struct pn_lifecycle *lc);
 	void *lifecycle_arg;
+	char **annotation_keys; /* the pod annotations events carry */
+	size_t n_annotation_keys;
 	struct pn_cri_stats stats;
 	/* the thread's own */
 	grpc_channel *ch;
@@ -294,27 +296,6 @@ static char *dup_or_null(const char *s)
 	return s && s[0] ? strdup(s) : NULL;
 }
 
-static void copy_labels(const struct pn_labels *from, struct pn_labels *to)
-{
-	if (!from->n)
-		return;
-	to->keys = calloc(from->n, sizeof(*to->keys));
-	to->values = calloc(from->n, sizeof(*to->values));
-	for (size_t i = 0; to->keys && to->values && i < from->n; i++) {
-		to->keys[to->n] = strdup(from->keys[i]);
-		to->values[to->n] = strdup(from->values[i]);
-		if (!to->keys[to->n] || !to->values[to->n]) {
-			free(to->keys[to->n]);
-			free(to->values[to->n]);
-			break;
-		}
-		to->n++;
-	}
-	/* without the memory for them the pod has no labels, and label selectors pass none */
-	if (to->n < from->n)
-		pn_labels_clear(to);
-}
-
 static void copy_workload(const struct pn_workload *from, struct pn_workload *to)
 {
 	to->pod = dup_or_null(from->pod);
@@ -322,7 +303,9 @@ static void copy_workload(const struct pn_workload *from, struct pn_workload *to
 	to->container = dup_or_null(from->container);
 	to->image = dup_or_null(from->image);
 	to->image_id = dup_or_null(from->image_id);
-	copy_labels(&from->labels, &to->labels);
+	/* without the memory for them the pod has none, and label selectors pass none */
+	pn_labels_copy(&from->labels, &to->labels);
+	pn_labels_copy(&from->annotations, &to->annotations);
 }
 
 static struct timespec mono_after_ms(unsigned int ms)
@@ -553,11 +536,20 @@ static bool kubelet_label(const char *key)
 	       !strcmp(key, "io.kubernetes.pod.namespace") || !strcmp(key, "io.kubernetes.pod.uid");
 }
 
+static bool annotation_asked(const struct pn_cri *cri, const char *key)
+{
+	for (size_t i = 0; i < cri->n_annotation_keys; i++)
+		if (!strcmp(cri->annotation_keys[i], key))
+			return true;
+	return false;
+}
+
 /*
- * The pod's labels, for label selectors: its sandbox's, found by the pod
- * uid kubelet labels both with. False only if the runtime is gone.
+ * The pod's labels (for label selectors and events) and the annotations
+ * asked for: its sandbox's, found by the pod uid kubelet labels both with.
+ * False only if the runtime is gone.
  */
-static bool pod_labels(struct pn_cri *cri, const char *uid, struct pn_labels *out)
+static bool pod_meta(struct pn_cri *cri, const char *uid, struct pn_workload *w)
 {
 	Runtime__V1__ListPodSandboxRequest req = RUNTIME__V1__LIST_POD_SANDBOX_REQUEST__INIT;
 	Runtime__V1__PodSandboxFilter filter = RUNTIME__V1__POD_SANDBOX_FILTER__INIT;
@@ -587,25 +579,26 @@ static bool pod_labels(struct pn_cri *cri, const char *uid, struct pn_labels *ou
 	}
 	resp = (Runtime__V1__ListPodSandboxResponse *)r.msg;
 	pod = resp->n_items ? resp->items[0] : NULL;
-	if (pod && pod->n_labels) {
-		out->keys = calloc(pod->n_labels, sizeof(*out->keys));
-		out->values = calloc(pod->n_labels, sizeof(*out->values));
-	}
-	for (size_t i = 0; out->keys && out->values && i < pod->n_labels; i++) {
-		const char *k = pod->labels[i]->key, *v = pod->labels[i]->value;
+	for (size_t i = 0; pod && i < pod->n_labels; i++) {
+		const char *k = pod->labels[i]->key;
 
-		if (!k || kubelet_label(k))
-			continue;
-		out->keys[out->n] = strdup(k);
-		out->values[out->n] = strdup(v ? v : "");
-		if (!out->keys[out->n] || !out->values[out->n]) {
-			free(out->keys[out->n]);
-			free(out->values[out->n]);
-			pn_labels_clear(out);
+		if (k && !kubelet_label(k) && pn_labels_add(&w->labels, k, pod->labels[i]->value)) {
+			/* without the memory for them the pod has none, and selectors pass none */
+			pn_labels_clear(&w->labels);
 			break;
 		}
-		out->n++;
 	}
+	for (size_t i = 0; pod && i < pod->n_annotations; i++) {
+		const char *k = pod->annotations[i]->key;
+
+		if (k && annotation_asked(cri, k) &&
+		    pn_labels_add(&w->annotations, k, pod->annotations[i]->value)) {
+			pn_labels_clear(&w->annotations);
+			break;
+		}
+	}
+	pn_labels_sort(&w->labels);
+	pn_labels_sort(&w->annotations);
 	pn_api_reply_clear(&r);
 	return true;
 }
@@ -648,7 +641,7 @@ static bool ask(struct pn_cri *cri, const char *id)
 		}
 	}
 	pn_api_reply_clear(&r);
-	if (uid && !pod_labels(cri, uid, &w.labels)) {
+	if (uid && !pod_meta(cri, uid, &w)) {
 		free(uid);
 		pn_workload_clear(&w);
 		return false;
@@ -812,6 +805,13 @@ int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out)
 	err = -ENOMEM;
 	if (cfg->endpoint && cfg->endpoint[0] && !(cri->endpoint = strdup(cfg->endpoint)))
 		goto fail;
+	cri->annotation_keys = calloc(cfg->n_annotation_keys + 1, sizeof(*cri->annotation_keys));
+	if (!cri->annotation_keys)
+		goto fail;
+	for (; cri->n_annotation_keys < cfg->n_annotation_keys; cri->n_annotation_keys++)
+		if (!(cri->annotation_keys[cri->n_annotation_keys] =
+			      strdup(cfg->annotation_keys[cri->n_annotation_keys])))
+			goto fail;
 	cri->previous = calloc(cfg->n_previous ? cfg->n_previous : 1, sizeof(*cri->previous));
 	if (!cri->previous)
 		goto fail;
@@ -858,6 +858,9 @@ void pn_cri_stop(struct pn_cri *cri)
 	while (cri->n_previous)
 		pn_lifecycle_clear(&cri->previous[--cri->n_previous]);
 	free(cri->previous);
+	for (size_t i = 0; i < cri->n_annotation_keys; i++)
+		free(cri->annotation_keys[i]);
+	free(cri->annotation_keys);
 	pthread_cond_destroy(&cri->wake);
 	pthread_cond_destroy(&cri->answered);
 	pthread_mutex_destroy(&cri->mu);

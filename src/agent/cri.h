@@ -41,6 +41,9 @@ struct pn_cri_config {
 	 */
 	const struct pn_lifecycle *previous;
 	size_t n_previous;
+	/* the pod annotations events carry (--event-annotations; copied) */
+	char *const *annotation_keys;
+	size_t n_annotation_keys;
 };
 
 /* What the status and /metrics say of the runtime. */

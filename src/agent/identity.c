@@ -62,6 +62,7 @@ void pn_workload_clear(struct pn_workload *w)
 	free(w->image);
 	free(w->image_id);
 	pn_labels_clear(&w->labels);
+	pn_labels_clear(&w->annotations);
 	memset(w, 0, sizeof(*w));
 }
 

@@ -34,7 +34,8 @@ struct pn_workload {
 	char *container;	 /* the container's name in the pod spec */
 	char *image;		 /* the image as the pod spec names it (or the runtime's tag) */
 	char *image_id;		 /* the runtime's image reference (digest or sha256 id) */
-	struct pn_labels labels; /* the pod's, without kubelet's io.kubernetes.pod.* */
+	struct pn_labels labels; /* the pod's, without kubelet's io.kubernetes.pod.*; key order */
+	struct pn_labels annotations; /* the pod's that --event-annotations asks for; key order */
 };
 
 void pn_workload_clear(struct pn_workload *w);

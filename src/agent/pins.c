@@ -79,8 +79,9 @@ int pn_pins_take(struct pn_pins *p, const char *dir, char *err, size_t errlen)
 			snprintf(
 				err, errlen,
 				"--pin-path %s: no bpf filesystem at %s and mounting one failed: %s "
-				"(use --pin-path \"\" to run without pins)",
-				dir, BPFFS, strerror(-e));
+				"(%suse --pin-path \"\" to run without pins)",
+				dir, BPFFS, strerror(-e),
+				e == -EPERM ? "mounting needs root or CAP_SYS_ADMIN; " : "");
 			return e;
 		}
 		pn_info("mounted the bpf filesystem at %s (for the pins under %s)", BPFFS, dir);

@@ -172,6 +172,21 @@ static void print_json(const Panoptes__V1__Event *e)
 	json_kstr(&j, "container_name", e->container_name);
 	json_kstr(&j, "image", e->image);
 	json_kstr(&j, "image_id", e->image_id);
+	/* as panoptesd's JSON: only where the agent was asked to carry them */
+	if (e->n_labels) {
+		json_key(&j, "labels");
+		json_object_begin(&j);
+		for (size_t i = 0; i < e->n_labels; i++)
+			json_kstr(&j, e->labels[i]->key, e->labels[i]->value);
+		json_object_end(&j);
+	}
+	if (e->n_annotations) {
+		json_key(&j, "annotations");
+		json_object_begin(&j);
+		for (size_t i = 0; i < e->n_annotations; i++)
+			json_kstr(&j, e->annotations[i]->key, e->annotations[i]->value);
+		json_object_end(&j);
+	}
 	json_kstr(&j, "watch", e->watch);
 	json_kstr(&j, "pod", e->pod);
 	json_kstr(&j, "node", e->node);

@@ -141,18 +141,22 @@ enum spec {
 	SP_CONTAINER_NAME,
 	SP_IMAGE,
 	SP_IMAGE_ID,
+	SP_LABELS,
+	SP_ANNOTATIONS,
 	SP_TIME,
 };
 
 #define SPECS_VALID                                                                                \
 	"{event} {ftype} {path} {file} {sep} {pod} {node} {tags} {pid} {comm} {uid} {cgroup} "     \
 	"{container} {container_id} {pod_uid} {namespace} {container_name} {image} {image_id} "    \
-	"{time}"
+	"{labels} {annotations} {time}"
 
 static enum spec spec_lookup(const char *name, size_t n)
 {
 #define IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
 	switch (name[0]) {
+	case 'a':
+		return IS("annotations") ? SP_ANNOTATIONS : SP_NONE;
 	case 'c':
 		if (IS("comm"))
 			return SP_COMM;
@@ -169,6 +173,8 @@ static enum spec spec_lookup(const char *name, size_t n)
 		return IS("file") ? SP_FILE : IS("ftype") ? SP_FTYPE : SP_NONE;
 	case 'i':
 		return IS("image") ? SP_IMAGE : IS("image_id") ? SP_IMAGE_ID : SP_NONE;
+	case 'l':
+		return IS("labels") ? SP_LABELS : SP_NONE;
 	case 'n':
 		return IS("node") ? SP_NODE : IS("namespace") ? SP_NAMESPACE : SP_NONE;
 	case 'p':
@@ -228,6 +234,18 @@ static void escape_str(struct out *o, const char *s)
 {
 	if (s)
 		pn_text_escape(o, s, strlen(s));
+}
+
+/* k=v,k=v, as {tags} prints a subject's tags; each part escaped as file names are */
+static void escape_labels(struct out *o, const struct pn_labels *l)
+{
+	for (size_t i = 0; l && i < l->n; i++) {
+		if (i)
+			out_char(o, ',');
+		escape_str(o, l->keys[i]);
+		out_char(o, '=');
+		escape_str(o, l->values[i]);
+	}
 }
 
 static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
@@ -299,6 +317,12 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		break;
 	case SP_IMAGE_ID:
 		escape_str(o, ctx->image_id);
+		break;
+	case SP_LABELS:
+		escape_labels(o, ctx->labels);
+		break;
+	case SP_ANNOTATIONS:
+		escape_labels(o, ctx->annotations);
 		break;
 	case SP_TIME: {
 		char t[32];
@@ -395,6 +419,20 @@ static inline void json_str(struct out *o, const char *s)
 	pn_json_strn(o, s, strlen(s));
 }
 
+/* {"k":"v",...} in key order (the runtime's client sorted them); NULL is {} */
+static void json_labels(struct out *o, const struct pn_labels *l)
+{
+	out_char(o, '{');
+	for (size_t i = 0; l && i < l->n; i++) {
+		if (i)
+			out_char(o, ',');
+		json_str(o, l->keys[i]);
+		out_char(o, ':');
+		json_str(o, l->values[i]);
+	}
+	out_char(o, '}');
+}
+
 size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const struct pn_match *m,
 		      const struct pn_format_ctx *ctx)
 {
@@ -482,6 +520,14 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 	json_str(&o, ctx->image);
 	out_lit(&o, ",\"image_id\":");
 	json_str(&o, ctx->image_id);
+	if (ctx->with_labels) {
+		out_lit(&o, ",\"labels\":");
+		json_labels(&o, ctx->labels);
+	}
+	if (ctx->with_annotations) {
+		out_lit(&o, ",\"annotations\":");
+		json_labels(&o, ctx->annotations);
+	}
 	out_lit(&o, ",\"watch\":");
 	json_str(&o, m->watch ? m->watch->name : NULL);
 	out_lit(&o, ",\"pod\":");

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "rules.h"
+#include "selector.h"
 
 #define PN_DEFAULT_LOG_FORMAT "{event} {ftype} '{path}{sep}{file}' ({pod}:{node}) {tags}"
 
@@ -26,11 +27,15 @@ struct pn_format_ctx {
 	const char *container_id; /* {container_id}: the id the event's cgroup is named by, or "" */
 	const char *pod_uid;	  /* {pod_uid}: the pod uid its cgroup path holds, or "" */
 	/* from the container runtime (agent/cri.c); NULL or "" where it said nothing */
-	const char *pod;	    /* {pod} when the watch names no pod */
-	const char *namespace;	    /* {namespace} */
-	const char *container_name; /* {container_name} */
-	const char *image;	    /* {image} */
-	const char *image_id;	    /* {image_id} */
+	const char *pod;		     /* {pod} when the watch names no pod */
+	const char *namespace;		     /* {namespace} */
+	const char *container_name;	     /* {container_name} */
+	const char *image;		     /* {image} */
+	const char *image_id;		     /* {image_id} */
+	const struct pn_labels *labels;	     /* {labels}: the pod's, key order; NULL = none */
+	const struct pn_labels *annotations; /* {annotations}: those asked for; NULL = none */
+	/* JSON and the native stream carry labels / annotations objects (--event-labels...) */
+	bool with_labels, with_annotations;
 	bool identity_incomplete;   /* a runtime is there and has not named the container */
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, to print {time} */
 };
@@ -38,7 +43,7 @@ struct pn_format_ctx {
 /*
  * Checks a log format: every {name} must be a known specifier (event ftype
  * path file sep pod node tags pid comm uid cgroup container container_id pod_uid
- * namespace container_name image image_id time). On error
+ * namespace container_name image image_id labels annotations time). On error
  * returns -EINVAL with a message naming the bad specifier in err.
  */
 int pn_format_validate(const char *fmt, char *err, size_t errlen);
@@ -59,7 +64,8 @@ size_t pn_format_line(char *buf, size_t len, const char *fmt, const struct pn_ev
  * is_dir, path, dir, file, old_path (moves), cookie (moves), named_path (vfs
  * opens through a symlink), pid, tgid, uid, gid, comm, cgroup_id, container,
  * container_id, pod_uid (from the event's cgroup path), namespace, container_name, image,
- * image_id (from the container runtime), identity_incomplete (only when true), watch, pod,
+ * image_id (from the container runtime), labels and annotations (objects, only when
+ * with_labels / with_annotations), identity_incomplete (only when true), watch, pod,
  * node, tags (object), truncated. Strings are escaped per RFC
  * 8259 (jsonstr.h). Same return convention as pn_format_line().
  */

@@ -314,6 +314,91 @@ void pn_label_reqs_free(struct pn_label_req *reqs, size_t n)
 	}
 }
 
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool pn_label_key_valid(const char *key)
+{
+	const char *slash = strchr(key, '/'), *name = slash ? slash + 1 : key;
+	size_t n = strlen(name);
+
+	if (slash) {
+		size_t plen = (size_t)(slash - key);
+
+		/* lowercase labels of alphanumerics and '-', joined by dots */
+		if (!plen || plen > 253 || key[0] == '.' || key[plen - 1] == '.')
+			return false;
+		for (const char *p = key; p < slash; p++) {
+			bool edge = p == key || p[-1] == '.' || p + 1 == slash || p[1] == '.';
+
+			if (*p == '.' ? p[1] == '.' :
+					!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+					  (*p == '-' && !edge)))
+				return false;
+		}
+	}
+	if (!n || n > 63 || !is_alnum(name[0]) || !is_alnum(name[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(name[i]) && name[i] != '-' && name[i] != '_' && name[i] != '.')
+			return false;
+	return true;
+}
+
+int pn_labels_add(struct pn_labels *l, const char *key, const char *value)
+{
+	char **keys, **values, *k, *v;
+
+	keys = realloc(l->keys, (l->n + 1) * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	l->keys = keys;
+	values = realloc(l->values, (l->n + 1) * sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	l->values = values;
+	k = strdup(key);
+	v = strdup(value ? value : "");
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	l->keys[l->n] = k;
+	l->values[l->n] = v;
+	l->n++;
+	return 0;
+}
+
+int pn_labels_copy(const struct pn_labels *from, struct pn_labels *to)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		if (pn_labels_add(to, from->keys[i], from->values[i])) {
+			pn_labels_clear(to);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void pn_labels_sort(struct pn_labels *l)
+{
+	/* insertion sort: a pod has a handful of labels, and this runs once per container */
+	for (size_t i = 1; i < l->n; i++) {
+		char *k = l->keys[i], *v = l->values[i];
+		size_t j = i;
+
+		for (; j > 0 && strcmp(l->keys[j - 1], k) > 0; j--) {
+			l->keys[j] = l->keys[j - 1];
+			l->values[j] = l->values[j - 1];
+		}
+		l->keys[j] = k;
+		l->values[j] = v;
+	}
+}
+
 void pn_labels_clear(struct pn_labels *l)
 {
 	free_strv(l->keys, l->n);

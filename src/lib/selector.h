@@ -38,12 +38,25 @@ struct pn_selector {
 	size_t n_labels;
 };
 
-/* A pod's labels as the runtime gave them: keys[i]=values[i]. */
+/* A pod's labels (or annotations) as the runtime gave them: keys[i]=values[i]. */
 struct pn_labels {
 	char **keys;
 	char **values;
 	size_t n;
 };
+
+/*
+ * Whether key is a Kubernetes label or annotation key: [prefix/]name, the
+ * prefix a DNS subdomain of at most 253 bytes, the name at most 63 of
+ * [A-Za-z0-9_.-] that begin and end alphanumeric.
+ */
+bool pn_label_key_valid(const char *key);
+/* Appends copies of key and value (NULL value: ""); -ENOMEM leaves l as it was. */
+int pn_labels_add(struct pn_labels *l, const char *key, const char *value);
+/* Copies from into the empty to; -ENOMEM leaves to empty. */
+int pn_labels_copy(const struct pn_labels *from, struct pn_labels *to);
+/* In key order: every output lists them so, whatever order the runtime sent. */
+void pn_labels_sort(struct pn_labels *l);
 
 /* Whether a container, as the runtime names it (NULL or "" where it did not), passes. */
 bool pn_selector_match(const struct pn_selector *s, const char *namespace,

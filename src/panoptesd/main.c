@@ -763,6 +763,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	pn_consumer_init(&cons, NULL, cfg.output, cfg.node, stdout);
+	cons.with_labels = cfg.event_labels;
+	cons.with_annotations = cfg.n_event_annotations > 0;
 	cons.lookups.timeout_ms = cfg.lookup_timeout_ms;
 	e = pn_identity_cache_new(cgroup2, &cons.ids);
 	if (e)
@@ -789,7 +791,18 @@ int main(int argc, char **argv)
 	 */
 	if (cfg.state_dir[0]) {
 		e = pn_state_open(&state, cfg.state_dir, err, sizeof(err));
-		if (e) {
+		if (e && e != -EBUSY && !cfg.state_dir_set) {
+			/*
+			 * The default on a node whose /var/lib cannot hold it (a
+			 * read-only root, the DaemonSet's mount missing): the agent
+			 * still reports, it only forgets across a restart.
+			 */
+			pn_warn("%s: watches created over gRPC and the containers --lifecycle "
+				"reported are not kept for the next agent (--state-dir DIR keeps "
+				"them elsewhere, --state-dir \"\" says none)",
+				err);
+			e = 0;
+		} else if (e) {
 			pn_err("%s", err);
 			goto out;
 		}
@@ -809,6 +822,8 @@ int main(int argc, char **argv)
 				.lifecycle_arg = &lc_out,
 				.previous = lc_out.seen.v,
 				.n_previous = lc_out.seen.n,
+				.annotation_keys = cfg.event_annotations,
+				.n_annotation_keys = cfg.n_event_annotations,
 			},
 			&cri);
 		if (e)

@@ -93,8 +93,8 @@ static const char usage_text[] =
 	"  --remove-pins            detach and remove what an agent left on --pin-path,\n"
 	"                           and the watches in --state-dir, then exit (uninstall)\n"
 	"  --state-dir DIR          keep the watches created over gRPC in DIR/watches.pb\n"
-	"                           and restore them at start (default /var/lib/panoptes;\n"
-	"                           \"\" = none)\n"
+	"                           and restore them at start (default /var/lib/panoptes,\n"
+	"                           skipped with a warning if it cannot be made; \"\" = none)\n"
 	"  --cri-endpoint ENDPOINT  the container runtime's CRI socket, as crictl spells\n"
 	"                           it (unix:///run/containerd/containerd.sock), asked for\n"
 	"                           the pod, namespace, container name and image of every\n"
@@ -105,6 +105,10 @@ static const char usage_text[] =
 	"                           events never wait\n"
 	"  --cri-resync-s N         list the runtime's containers every N seconds, 1 to\n"
 	"                           3600 (default 30): how soon --lifecycle sees a change\n"
+	"  --event-labels           JSON events and the native stream carry the pod's\n"
+	"                           labels (\"labels\"; {labels} in --format works without)\n"
+	"  --event-annotations KEYS  the pod annotations (comma-separated keys, repeatable,\n"
+	"                           at most 32) events carry: \"annotations\", {annotations}\n"
 	"  --lifecycle FORMAT       also write containers and images as they start and\n"
 	"                           go (kimager's job) to stdout: kimager (its image\n"
 	"                           lines) or json (every record); default none\n"
@@ -198,6 +202,8 @@ enum {
 	OPT_CRI_ENDPOINT,
 	OPT_CRI_WAIT_MS,
 	OPT_CRI_RESYNC_S,
+	OPT_EVENT_LABELS,
+	OPT_EVENT_ANNOTATIONS,
 	OPT_LIFECYCLE,
 	OPT_METRICS_LISTEN,
 	OPT_PROBE_LISTEN,
@@ -258,6 +264,8 @@ static const struct option long_options[] = {
 	{ "cri-wait-ms", required_argument, NULL, OPT_CRI_WAIT_MS },
 	{ "cri-resync-s", required_argument, NULL, OPT_CRI_RESYNC_S },
 	{ "lifecycle", required_argument, NULL, OPT_LIFECYCLE },
+	{ "event-labels", no_argument, NULL, OPT_EVENT_LABELS },
+	{ "event-annotations", required_argument, NULL, OPT_EVENT_ANNOTATIONS },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "probe-listen", required_argument, NULL, OPT_PROBE_LISTEN },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -295,6 +303,49 @@ static int push_str(char ***v, size_t *n, const char *s)
 		return -ENOMEM;
 	(*n)++;
 	return 0;
+}
+
+/* Annotations can be large (kubectl's last-applied-configuration): only the keys named. */
+#define MAX_EVENT_ANNOTATIONS 32
+
+static int parse_annotation_keys(const char *arg, struct pn_config *cfg, char *err, size_t errlen)
+{
+	char *copy = strdup(arg), *save = NULL;
+	int e = copy ? 0 : -ENOMEM;
+	size_t keys = 0;
+
+	for (char *k = copy ? strtok_r(copy, ",", &save) : NULL; k && !e;
+	     k = strtok_r(NULL, ",", &save)) {
+		bool dup = false;
+
+		keys++;
+		if (!pn_label_key_valid(k)) {
+			snprintf(err, errlen,
+				 "--event-annotations: \"%s\" is not an annotation key "
+				 "([prefix/]name, as Kubernetes spells them)",
+				 k);
+			e = -EINVAL;
+			break;
+		}
+		for (size_t i = 0; i < cfg->n_event_annotations; i++)
+			dup = dup || !strcmp(cfg->event_annotations[i], k);
+		if (dup)
+			continue;
+		if (cfg->n_event_annotations == MAX_EVENT_ANNOTATIONS) {
+			snprintf(err, errlen, "--event-annotations: at most %d keys",
+				 MAX_EVENT_ANNOTATIONS);
+			e = -EINVAL;
+			break;
+		}
+		e = push_str(&cfg->event_annotations, &cfg->n_event_annotations, k);
+	}
+	if (!e && !keys) {
+		snprintf(err, errlen, "--event-annotations: expected annotation keys, got \"%s\"",
+			 arg);
+		e = -EINVAL;
+	}
+	free(copy);
+	return e;
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -867,6 +918,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->state_dir = optarg;
+			cfg->state_dir_set = true;
 			break;
 		case OPT_CRI_ENDPOINT: {
 			char why[256];
@@ -887,6 +939,12 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->cri_resync_s = (unsigned)v;
+			break;
+		case OPT_EVENT_LABELS:
+			cfg->event_labels = true;
+			break;
+		case OPT_EVENT_ANNOTATIONS:
+			e = parse_annotation_keys(optarg, cfg, err, errlen);
 			break;
 		case OPT_LIFECYCLE:
 			if (pn_lifecycle_output_parse(optarg, &cfg->lifecycle)) {
@@ -1086,10 +1144,14 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	e = finish_flag_watch(&fw, cfg, err, errlen);
 	if (e)
 		goto out;
-	if (cfg->lifecycle != PN_LC_OUTPUT_NONE && cfg->cri_endpoint && !cfg->cri_endpoint[0]) {
+	if (cfg->cri_endpoint && !cfg->cri_endpoint[0] &&
+	    (cfg->lifecycle != PN_LC_OUTPUT_NONE || cfg->event_labels ||
+	     cfg->n_event_annotations)) {
 		snprintf(err, errlen,
-			 "--lifecycle: needs the container runtime, and --cri-endpoint "
-			 "is \"\" (none)");
+			 "%s: needs the container runtime, and --cri-endpoint is \"\" (none)",
+			 cfg->lifecycle != PN_LC_OUTPUT_NONE ? "--lifecycle" :
+			 cfg->event_labels		     ? "--event-labels" :
+							       "--event-annotations");
 		e = -EINVAL;
 		goto out;
 	}
@@ -1158,6 +1220,11 @@ void pn_config_clear(struct pn_config *cfg)
 	free(cfg->api_cgroup_roots);
 	cfg->api_cgroup_roots = NULL;
 	cfg->n_api_cgroup_roots = 0;
+	for (size_t i = 0; i < cfg->n_event_annotations; i++)
+		free(cfg->event_annotations[i]);
+	free(cfg->event_annotations);
+	cfg->event_annotations = NULL;
+	cfg->n_event_annotations = 0;
 	for (size_t i = 0; cfg->args && i < cfg->n_args; i++)
 		free(cfg->args[i]);
 	free(cfg->args);

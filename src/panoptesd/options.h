@@ -29,17 +29,21 @@ struct pn_config {
 	bool keep_on_exit;	  /* leave the programs pinned and capturing at stop */
 	bool remove_pins;	  /* --remove-pins: clear pin_path and state_dir, exit */
 	const char *state_dir;	  /* API watches kept across restarts; "" = none */
+	bool state_dir_set;	  /* --state-dir given: a directory it cannot use is an error */
 	const char *cri_endpoint; /* the container runtime's socket; NULL probes, "" = none */
 	unsigned cri_wait_ms;	  /* a new container's first event waits this long for it */
 	unsigned cri_resync_s;	  /* the runtime's containers listed again this often */
 	enum pn_lifecycle_output lifecycle; /* --lifecycle: containers and images on stdout */
-	const char *metrics_listen;	    /* "" = no metrics server */
-	const char *probe_listen;	    /* "" = /healthz and /readyz on the metrics port only */
-	const char *socket_path;	    /* gRPC on a unix socket; "" = none */
-	const char *listen;		    /* gRPC HOST:PORT; "" = none */
-	bool insecure_listen;		    /* listen came from --insecure-listen */
-	const char *authz_file;		    /* roles of client certificates; NULL = all manage */
-	char **api_cgroup_roots; /* where API watches may bind: normalized, below the mount */
+	bool event_labels;		    /* JSON and the native stream carry pod labels */
+	char **event_annotations;	    /* pod annotation keys events carry */
+	size_t n_event_annotations;
+	const char *metrics_listen; /* "" = no metrics server */
+	const char *probe_listen;   /* "" = /healthz and /readyz on the metrics port only */
+	const char *socket_path;    /* gRPC on a unix socket; "" = none */
+	const char *listen;	    /* gRPC HOST:PORT; "" = none */
+	bool insecure_listen;	    /* listen came from --insecure-listen */
+	const char *authz_file;	    /* roles of client certificates; NULL = all manage */
+	char **api_cgroup_roots;    /* where API watches may bind: normalized, below the mount */
 	size_t n_api_cgroup_roots;
 	bool tls;
 	const char *tls_ca_file; /* NULL = no client certificates asked */

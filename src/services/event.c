@@ -65,9 +65,40 @@ static int escape_names(Panoptes__V1__Event *e, Panoptes__V1__Process *proc,
 	return 0;
 }
 
+/*
+ * A map<string, string> field's entries over l's strings (not copied): the
+ * caller frees *entries and *out. protobuf-c gives each map field a type of
+ * its own, hence one function per field. -ENOMEM.
+ */
+#define MAP_ENTRIES(fn, type, init)                                                                \
+	static int fn(const struct pn_labels *l, type **entries, type ***out, size_t *n)           \
+	{                                                                                          \
+		*n = 0;                                                                            \
+		if (!l || !l->n)                                                                   \
+			return 0;                                                                  \
+		*entries = calloc(l->n, sizeof(**entries));                                        \
+		*out = calloc(l->n, sizeof(**out));                                                \
+		if (!*entries || !*out)                                                            \
+			return -ENOMEM;                                                            \
+		for (size_t i = 0; i < l->n; i++) {                                                \
+			init(&(*entries)[i]);                                                      \
+			(*entries)[i].key = l->keys[i];                                            \
+			(*entries)[i].value = l->values[i];                                        \
+			(*out)[i] = &(*entries)[i];                                                \
+		}                                                                                  \
+		*n = l->n;                                                                         \
+		return 0;                                                                          \
+	}
+MAP_ENTRIES(label_entries, Panoptes__V1__Event__LabelsEntry,
+	    panoptes__v1__event__labels_entry__init)
+MAP_ENTRIES(annotation_entries, Panoptes__V1__Event__AnnotationsEntry,
+	    panoptes__v1__event__annotations_entry__init)
+
 grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event *ev,
 					 const struct pn_match *m, const struct pn_format_ctx *fctx)
 {
+	Panoptes__V1__Event__LabelsEntry *label_ents = NULL, **labels = NULL;
+	Panoptes__V1__Event__AnnotationsEntry *annot_ents = NULL, **annots = NULL;
 	Panoptes__V1__Event e = PANOPTES__V1__EVENT__INIT;
 	Panoptes__V1__Process proc = PANOPTES__V1__PROCESS__INIT;
 	Panoptes__V1__Event__TagsEntry *entries = NULL, **tags = NULL;
@@ -133,6 +164,12 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.image = (char *)(fctx->image ? fctx->image : "");
 	e.image_id = (char *)(fctx->image_id ? fctx->image_id : "");
 	e.identity_incomplete = fctx->identity_incomplete;
+	if ((fctx->with_labels && label_entries(fctx->labels, &label_ents, &labels, &e.n_labels)) ||
+	    (fctx->with_annotations &&
+	     annotation_entries(fctx->annotations, &annot_ents, &annots, &e.n_annotations)))
+		goto out;
+	e.labels = labels;
+	e.annotations = annots;
 	e.node = (char *)node;
 	e.n_tags = s->n_tags;
 	e.tags = tags;
@@ -151,6 +188,10 @@ out:
 		free(line);
 	free(tags);
 	free(entries);
+	free(labels);
+	free(label_ents);
+	free(annots);
+	free(annot_ents);
 	free(dir);
 	return bb;
 }

@@ -202,10 +202,11 @@ class Containerd:
 
 
 class Pod:
-    def __init__(self, name, namespace, uid, sandbox_id, labels):
+    def __init__(self, name, namespace, uid, sandbox_id, labels, annotations=None):
         self.name, self.namespace, self.uid = name, namespace, uid
         self.sandbox_id = sandbox_id
         self.labels = labels
+        self.annotations = annotations or {}
         self.containers = {}  # name -> id
         self.cgroup_parent = "/kubepods/besteffort/pod" + uid
 
@@ -239,16 +240,16 @@ class KubeletClient:
             labels=dict(pod.labels, **{"io.kubernetes.pod.name": pod.name,
                                        "io.kubernetes.pod.namespace": pod.namespace,
                                        "io.kubernetes.pod.uid": pod.uid}),
-            annotations={"kubernetes.io/config.source": "api"},
+            annotations=dict(pod.annotations, **{"kubernetes.io/config.source": "api"}),
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=pod.cgroup_parent,
                 security_context=pb.LinuxSandboxSecurityContext(
                     namespace_options=pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER,
                                                          ipc=pb.POD))))
 
-    def run_pod(self, name, namespace, labels=None, uid=None):
+    def run_pod(self, name, namespace, labels=None, uid=None, annotations=None):
         pb = self.pb
-        pod = Pod(name, namespace, uid or str(uuid.uuid4()), None, labels or {})
+        pod = Pod(name, namespace, uid or str(uuid.uuid4()), None, labels or {}, annotations)
         os.makedirs(os.path.join(self.pod_dir, pod.uid), exist_ok=True)
         self.uids.append(pod.uid)
         r = self.call("RunPodSandbox", pb.RunPodSandboxRequest(config=self._sandbox_config(pod)),

@@ -136,13 +136,40 @@ class Cli(unittest.TestCase):
     def test_no_bpf_permission(self):
         cg = Cgroup("perm")
         try:
+            # no pins: where no bpf filesystem is mounted yet, mounting one would fail first
             p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                 "--inh-caps=-all", PANOPTESD, "--watch-cgroup", cg.path,
-                                "--path", "/etc"], capture_output=True, text=True)
+                                "--path", "/etc", "--pin-path", ""],
+                               capture_output=True, text=True)
         finally:
             cg.close()
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertRegex(p.stderr, r"error: no permission to load BPF programs .*CAP_BPF")
+        self.assertEqual(self.left_loaded(), [])
+
+    def test_default_state_dir_read_only(self):
+        """/var/lib read-only (a read-only root, the DaemonSet's mount missing): the default
+        state dir is said once and the agent goes on; the same dir asked for is an error."""
+        probe = ["--watch-pid", "999999", "--path", "/x"]
+        script = ("mount --make-rprivate / && mount -t tmpfs -o ro none /var/lib && "
+                  f'exec {PANOPTESD} "$@"')
+        for asked in ([], ["--state-dir", "/var/lib/panoptes"]):
+            p = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh"] + probe + asked,
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            errors = [l for l in p.stderr.splitlines() if l.startswith("panoptesd: error: ")]
+            said = [l for l in p.stderr.splitlines() if "/var/lib/panoptes" in l]
+            self.assertEqual(len(errors), 1, p.stderr)
+            if asked:
+                self.assertEqual(errors[0], "panoptesd: error: --state-dir /var/lib/panoptes: "
+                                 "Read-only file system")
+            else:
+                # it went on to the watch, which fails as the probe means it to
+                self.assertIn("pid 999999: no such process", errors[0])
+                self.assertEqual(len(said), 1, p.stderr)
+                self.assertRegex(said[0], r"^panoptesd: warning: --state-dir /var/lib/panoptes: "
+                                 r"Read-only file system: watches created over gRPC .* are not "
+                                 r"kept for the next agent")
         self.assertEqual(self.left_loaded(), [])
 
     def test_help_documents_every_flag(self):

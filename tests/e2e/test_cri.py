@@ -218,6 +218,9 @@ class CriPods(unittest.TestCase):
                             os.readlink("/proc/self/ns/cgroup"))
         self.agent = Agent(["--watch-pid", str(pid), "--path", "/data", "--recursive",
                             "--events", "create,modify", "--cri-endpoint", self.rt.endpoint])
+        # named before its first event: under TCG the first list can take longer than the
+        # default --cri-wait-ms, and the events would then rightly leave without a pod
+        self.wait_metric("panoptes_cri_containers", 1, timeout=60)
         self.go(pod, cid)
         self.agent.wait_for(lambda ev: len(ev) >= len(EXPECTED), timeout=60)
         events = self.agent.settle()
@@ -260,6 +263,9 @@ class CriPods(unittest.TestCase):
             self.assertEqual(e["container"], "")
             self.assertRegex(e["image_id"], r"^sha256:[0-9a-f]{64}$")
             self.assertNotIn("identity_incomplete", e)
+            # not asked for (--event-labels, --event-annotations)
+            self.assertNotIn("labels", e)
+            self.assertNotIn("annotations", e)
         image = "pn.local/busybox:1"
         self.assertEqual(by_cgroup, {
             (self.cgroup_id(a, a_id), a_id, a.uid, "a-1", "prod", "app", image): EXPECTED,
@@ -448,6 +454,55 @@ class CriPods(unittest.TestCase):
         self.assertEqual((rt.endpoint, rt.connected, rt.error), (self.rt.endpoint, True, ""))
         self.assertRegex(rt.name, r"^containerd \S+$")
         self.assertGreaterEqual(rt.containers, 1)
+
+    def test_labels_and_annotations_on_request(self):
+        pod = self.rt.cri.run_pod("lab-1", "prod", {"app": "lab-1", "tier": "web",
+                                                    "a.example.com/z": "1"},
+                                  annotations={"team.example.com/owner": "ops",
+                                               "unasked": "x" * 4096})
+        self.pods.append(pod)
+        cid = self.rt.cri.create_container(pod, "app", WRITER)
+        self.rt.cri.start_container(cid)
+        self.agent = GrpcAgent(["--watch-container", f"containerd://{cid}", "--path", "/data",
+                                "--recursive", "--events", "create",
+                                "--cri-endpoint", self.rt.endpoint, "--event-labels",
+                                "--event-annotations", "team.example.com/owner",
+                                "--event-annotations", "absent.example.com/x",
+                                "--format", "{path}{sep}{file} {labels} {annotations}"],
+                               output="json")
+        ch = grpc.insecure_channel(self.agent.addr)
+        self.addCleanup(ch.close)
+        api = Api(ch)
+        call = api.stream_events(api.N.StreamEventsRequest(), timeout=30)
+        self.addCleanup(call.cancel)
+        ctl = subprocess.Popen([os.environ.get("PANOPTESCTL", "panoptesctl"), "--server",
+                                self.agent.socket_addr, "events", "--output", "json",
+                                "--count", "3"], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(ctl.kill)
+        api.wait_streams(2)
+        self.go(pod, cid)
+        labels = {"a.example.com/z": "1", "app": "lab-1", "tier": "web"}
+        annotations = {"team.example.com/owner": "ops"}
+        paths = ["/data/f1", "/data/d", "/data/d/f2"]
+        got = []
+        for ev in call:
+            # (Python's map fields keep no order: the line and stdout show the key order)
+            got.append((ev.path, dict(ev.labels), dict(ev.annotations), ev.line))
+            if len(got) == 3:
+                break
+        self.assertEqual(got, [(p, labels, annotations,
+                                f"{p} a.example.com/z=1,app=lab-1,tier=web "
+                                "team.example.com/owner=ops") for p in paths])
+        events = self.agent.wait_for(lambda ev: len(ev) >= 3, timeout=30)
+        self.assertEqual([(e["path"], e["labels"], list(e["labels"]), e["annotations"])
+                          for e in events],
+                         [(p, labels, sorted(labels), annotations) for p in paths])
+        # panoptesctl prints them as panoptesd does, in the order they came
+        out = ctl.communicate(timeout=30)[0]
+        self.assertEqual(ctl.returncode, 0)
+        self.assertEqual([(e["path"], list(e["labels"].items()), e["annotations"])
+                          for e in map(json.loads, out.splitlines())],
+                         [(p, sorted(labels.items()), annotations) for p in paths])
 
     def test_namespace_selector_alone_watches_the_pods(self):
         pods = [self.pod("web-2", "prod"), self.pod("db-2", "staging"),

@@ -265,7 +265,7 @@ static void test_validate(void **state)
 	assert_int_equal(pn_format_validate("{event} {ftype} {path} {file} {sep} {pod} {node} "
 					    "{tags} {pid} {comm} {uid} {cgroup} {container} "
 					    "{container_id} {pod_uid} {namespace} {container_name} "
-					    "{image} {image_id} {time}",
+					    "{image} {image_id} {labels} {annotations} {time}",
 					    err, sizeof(err)),
 			 0);
 	/* braces that do not hold an identifier are text */
@@ -505,6 +505,44 @@ static void test_json_identity_incomplete(void **state)
 	python_check(buf, "assert o[\"identity_incomplete\"] is True");
 	json(buf, sizeof(buf), &ev, &m);
 	assert_null(strstr(buf, "identity_incomplete"));
+}
+
+static void test_labels_and_annotations(void **state)
+{
+	struct pn_event ev = make_event();
+	struct pn_match m = make_match(PN_MODIFY, "/data/f", "f");
+	char *lk[] = { "app", "tier" }, *lv[] = { "web", "a\nb" };
+	char *ak[] = { "team.example.com/owner" }, *av[] = { "ops" };
+	struct pn_labels labels = { lk, lv, 2 }, annots = { ak, av, 1 }, none = { 0 };
+	struct pn_format_ctx c = ctx;
+	char buf[2048];
+
+	(void)state;
+	c.labels = &labels;
+	c.annotations = &annots;
+	/* a specifier is a request of its own: no flag needed; values escaped as names are */
+	assert_true(pn_format_line(buf, sizeof(buf), "{labels}|{annotations}", &ev, &m, &c) <
+		    sizeof(buf));
+	assert_string_equal(buf, "app=web,tier=a\\x0ab|team.example.com/owner=ops\n");
+	/* JSON carries them only when asked (--event-labels, --event-annotations) */
+	assert_true(pn_format_json(buf, sizeof(buf), &ev, &m, &c) < sizeof(buf));
+	assert_null(strstr(buf, "labels"));
+	assert_null(strstr(buf, "annotations"));
+	c.with_labels = c.with_annotations = true;
+	assert_true(pn_format_json(buf, sizeof(buf), &ev, &m, &c) < sizeof(buf));
+	assert_non_null(strstr(buf, "\"image_id\":\"sha256:ab\",\"labels\":{\"app\":\"web\","
+				    "\"tier\":\"a\\nb\"},\"annotations\":{\"team.example.com/"
+				    "owner\":\"ops\"},\"watch\":"));
+	python_check(buf, "assert o[\"labels\"]=={\"app\":\"web\",\"tier\":\"a\\nb\"}, o; "
+			  "assert o[\"annotations\"]=={\"team.example.com/owner\":\"ops\"}");
+	/* asked, and none known (the runtime has not named the container): empty objects */
+	c.labels = &none;
+	c.annotations = NULL;
+	assert_true(pn_format_json(buf, sizeof(buf), &ev, &m, &c) < sizeof(buf));
+	assert_non_null(strstr(buf, "\"labels\":{},\"annotations\":{},"));
+	assert_true(pn_format_line(buf, sizeof(buf), "[{labels}][{annotations}]", &ev, &m, &c) <
+		    sizeof(buf));
+	assert_string_equal(buf, "[][]\n");
 }
 
 static void test_json_move(void **state)
@@ -1209,6 +1247,7 @@ int main(void)
 		cmocka_unit_test(test_json_file_event),
 		cmocka_unit_test(test_json_dir_event),
 		cmocka_unit_test(test_json_multilink),
+		cmocka_unit_test(test_labels_and_annotations),
 		cmocka_unit_test(test_json_identity_incomplete),
 		cmocka_unit_test(test_json_move),
 		cmocka_unit_test(test_json_named_path),

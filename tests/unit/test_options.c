@@ -116,8 +116,19 @@ static void argusd_single_dash_tls_flags(void **state)
 						 "unix:///run/crio/crio.sock",
 						 "--cri-wait-ms",
 						 "0",
+						 "--event-labels",
+						 "--event-annotations",
+						 "team.example.com/owner,note",
+						 "--event-annotations",
+						 "note,a.b/c-d.e_f",
 						 NULL }),
 			 0);
+	assert_true(cfg.event_labels);
+	/* repeated and split on commas, each key once */
+	assert_int_equal(cfg.n_event_annotations, 3);
+	assert_string_equal(cfg.event_annotations[0], "team.example.com/owner");
+	assert_string_equal(cfg.event_annotations[1], "note");
+	assert_string_equal(cfg.event_annotations[2], "a.b/c-d.e_f");
 	assert_string_equal(cfg.probe_listen, "0.0.0.0:2113");
 	assert_string_equal(cfg.cri_endpoint, "unix:///run/crio/crio.sock");
 	assert_int_equal(cfg.cri_wait_ms, 0);
@@ -193,6 +204,21 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--lifecycle", "text", NULL });
 	expect_error("--lifecycle: needs the container runtime, and --cri-endpoint is \"\" (none)",
 		     (const char *[]){ "--lifecycle", "json", "--cri-endpoint", "", NULL });
+	expect_error(
+		"--event-labels: needs the container runtime, and --cri-endpoint is \"\" (none)",
+		(const char *[]){ "--event-labels", "--cri-endpoint", "", NULL });
+	expect_error("--event-annotations: needs the container runtime, and --cri-endpoint is "
+		     "\"\" (none)",
+		     (const char *[]){ "--event-annotations", "note", "--cri-endpoint", "", NULL });
+	expect_error(
+		"--event-annotations: \"Team.example.com/owner\" is not an annotation key "
+		"([prefix/]name, as Kubernetes spells them)",
+		(const char *[]){ "--event-annotations", "note,Team.example.com/owner", NULL });
+	expect_error("--event-annotations: \"-x\" is not an annotation key ([prefix/]name, as "
+		     "Kubernetes spells them)",
+		     (const char *[]){ "--event-annotations", "-x", NULL });
+	expect_error("--event-annotations: expected annotation keys, got \",,\"",
+		     (const char *[]){ "--event-annotations", ",,", NULL });
 	expect_error("--cri-resync-s: expected 1 to 3600, got \"0\"",
 		     (const char *[]){ "--cri-resync-s", "0", NULL });
 	expect_error("--cri-wait-ms: expected 0 to 5000, got \"5001\"",

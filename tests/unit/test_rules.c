@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "events.h"
+#include "macros.h"
 #include "rules.h"
 #include "selector.h"
 
@@ -1104,6 +1105,55 @@ static void expect_selector_error(const char *text, const char *want)
 	free(reqs);
 }
 
+static void test_label_keys_and_lists(void **state)
+{
+	static const char *const good[] = { "app",
+					    "a",
+					    "team.example.com/owner",
+					    "a.b/c-d.e_f",
+					    "kubernetes.io/config.source",
+					    "x-1/Y_2" };
+	static const char *const bad[] = { "",	     "/app", "a/",   "-app", "app-",  "Team.io/x",
+					   "a..b/x", ".a/x", "a-/x", "a b",  "a/b/c", "x\n" };
+	char name63[64], name64[65], prefix[260];
+	struct pn_labels l = { 0 }, copy = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		assert_true(pn_label_key_valid(good[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (pn_label_key_valid(bad[i]))
+			fail_msg("\"%s\" passed as a key", bad[i]);
+	memset(name63, 'n', 63);
+	name63[63] = '\0';
+	memset(name64, 'n', 64);
+	name64[64] = '\0';
+	assert_true(pn_label_key_valid(name63));
+	assert_false(pn_label_key_valid(name64));
+	memset(prefix, 'p', 253);
+	snprintf(prefix + 253, sizeof(prefix) - 253, "/x");
+	assert_true(pn_label_key_valid(prefix));
+	prefix[253] = 'p';
+	snprintf(prefix + 254, sizeof(prefix) - 254, "/x");
+	assert_false(pn_label_key_valid(prefix));
+
+	/* added in the runtime's order, sorted for every output, copied whole */
+	assert_int_equal(pn_labels_add(&l, "tier", "web"), 0);
+	assert_int_equal(pn_labels_add(&l, "app", NULL), 0);
+	assert_int_equal(pn_labels_add(&l, "b", "2"), 0);
+	pn_labels_sort(&l);
+	assert_int_equal(pn_labels_copy(&l, &copy), 0);
+	pn_labels_clear(&l);
+	assert_int_equal(copy.n, 3);
+	assert_string_equal(copy.keys[0], "app");
+	assert_string_equal(copy.values[0], "");
+	assert_string_equal(copy.keys[1], "b");
+	assert_string_equal(copy.keys[2], "tier");
+	assert_string_equal(copy.values[2], "web");
+	pn_labels_clear(&copy);
+	assert_int_equal(copy.n, 0);
+}
+
 static void test_label_selectors(void **state)
 {
 	char *pk[] = { "app", "tier", "canary" }, *pv[] = { "web", "front", "" };
@@ -1147,6 +1197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_label_selectors),
+		cmocka_unit_test(test_label_keys_and_lists),
 		cmocka_unit_test(test_selector_match),
 		cmocka_unit_test(test_self_vs_child),
 		cmocka_unit_test(test_subject_check_text),
