@@ -15,6 +15,16 @@ struct {
 	__uint(max_entries, 16 << 20);
 } pn_events SEC(".maps") __weak;
 
+/*
+ * Cgroups made and removed (bpf/cgroup.bpf.c): a few per container start, so
+ * 256 KiB (some 480 notes) holds a node's burst of pod starts between two
+ * reads; one that does not fit is counted (cgroup_notes_dropped).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} pn_cgroup_notes SEC(".maps") __weak;
+
 /* Watched cgroup ids -> what their watches want. Written by userspace only; sized by it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

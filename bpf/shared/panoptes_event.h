@@ -153,7 +153,9 @@ _Static_assert(sizeof(struct pn_cgroup_watch) == 8, "pn_cgroup_watch layout");
 	X(failed, "panoptes_failed_operations_total",                                              \
 	  "Operations that failed in the kernel: no event by design.")                             \
 	X(pending_full, "panoptes_kernel_pending_full_total",                                      \
-	  "Records lost because too many threads were inside a watched operation at once.")
+	  "Records lost because too many threads were inside a watched operation at once.")        \
+	X(cgroup_notes_dropped, "panoptes_kernel_cgroup_notes_dropped_total",                      \
+	  "Cgroups made or removed that their ring buffer had no room to tell.")
 
 /* Per-CPU counters; userspace sums the CPUs. */
 struct pn_counters {
@@ -161,7 +163,30 @@ struct pn_counters {
 	PN_COUNTERS(PN_COUNTER_FIELD)
 #undef PN_COUNTER_FIELD
 };
-_Static_assert(sizeof(struct pn_counters) == 72, "pn_counters layout");
+_Static_assert(sizeof(struct pn_counters) == 80, "pn_counters layout");
+
+/*
+ * A cgroup made or removed on the cgroup v2 hierarchy (bpf/cgroup.bpf.c), in
+ * a ring buffer of its own (pn_cgroup_notes): the container runtime's client
+ * asks about a container as its cgroup appears, before its first event, and
+ * lets it go as the cgroup goes. The path is the hierarchy's (the tracepoint's
+ * own), whatever cgroup namespace the agent runs in.
+ */
+#define PN_CGROUP_MADE	  1
+#define PN_CGROUP_REMOVED 2
+/* Longer than any runtime's container cgroup path (systemd's are ~180 bytes). */
+#define PN_CGROUP_PATH_MAX 512
+
+struct pn_cgroup_note {
+	__u64 ts_ns; /* CLOCK_MONOTONIC, as pn_record's */
+	__u64 cgroup_id;
+	__u32 op;	/* PN_CGROUP_* */
+	__u32 level;	/* depth below the root: 1 for /kubepods */
+	__u16 path_len; /* bytes of path, NUL included; PN_CGROUP_PATH_MAX: it may be cut */
+	__u16 pad[3];
+	char path[PN_CGROUP_PATH_MAX];
+};
+_Static_assert(sizeof(struct pn_cgroup_note) == 544, "pn_cgroup_note layout");
 
 /*
  * Distinct cgroup levels (depths below the cgroup2 root) that can hold a

@@ -59,6 +59,7 @@ struct pn_capture {
 	struct bpf_program *link_progs[PN_MAX_LINKS];
 	size_t n_links;
 	pn_record_fn on_record;
+	pn_cgroup_note_fn on_cgroup_note;
 	void *ctx;
 	int ncpus;
 	int backend;  /* PN_BACKEND_* */
@@ -95,6 +96,20 @@ static int record_cb(void *ctx, void *data, size_t size)
 	return c->on_record(c->ctx, data, size);
 }
 
+static int note_cb(void *ctx, void *data, size_t size)
+{
+	struct pn_capture *c = ctx;
+
+	if (size < sizeof(struct pn_cgroup_note) || !c->on_cgroup_note)
+		return 0;
+	return c->on_cgroup_note(c->ctx, data, size);
+}
+
+static bool prog_is_cgroup_note(const struct pn_capture *c, const struct bpf_program *prog)
+{
+	return prog == c->skel->progs.pn_cgroup_mkdir || prog == c->skel->progs.pn_cgroup_rmdir;
+}
+
 static void programs_append(struct pn_capture *c, const char *name)
 {
 	if (c->programs[0])
@@ -122,9 +137,14 @@ static int attach_one(struct pn_capture *c, struct bpf_program *prog, bool requi
 				 strerror(-e));
 			return e;
 		}
-		pn_warn("cannot attach %s: %s; CLOSE_WRITE/CLOSE_NOWRITE on close(2)/dup2 will be "
-			"missing, every other event still works",
-			bpf_program__name(prog), strerror(-e));
+		if (prog_is_cgroup_note(c, prog))
+			pn_warn("cannot attach %s: %s; containers are asked about at their first "
+				"event instead of as their cgroup appears, every event still works",
+				bpf_program__name(prog), strerror(-e));
+		else
+			pn_warn("cannot attach %s: %s; CLOSE_WRITE/CLOSE_NOWRITE on close(2)/dup2 "
+				"will be missing, every other event still works",
+				bpf_program__name(prog), strerror(-e));
 		return 0;
 	}
 	c->link_progs[c->n_links] = prog;
@@ -212,7 +232,8 @@ static void programs_select(struct pn_capture *c, int backend, const struct btf 
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, c->skel->obj)
-		bpf_program__set_autoload(prog, prog_is_vfs(prog) == (backend == PN_BACKEND_VFS));
+		bpf_program__set_autoload(prog, prog_is_vfs(prog) == (backend == PN_BACKEND_VFS) ||
+							prog_is_cgroup_note(c, prog));
 	if (backend == PN_BACKEND_VFS) {
 		bool flush = pn_probe_has_func(vmlinux, "filp_flush");
 
@@ -506,6 +527,7 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	if (!c)
 		return -ENOMEM;
 	c->on_record = opts->on_record;
+	c->on_cgroup_note = opts->on_cgroup_note;
 	c->ctx = opts->ctx;
 	c->handover_fd = -1;
 	pn_pins_init(&c->pins);
@@ -601,8 +623,12 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 
 			if (first != !pass || !bpf_program__autoload(prog) || adopted_link(c, prog))
 				continue;
-			e = attach_one(c, prog, backend == PN_BACKEND_VFS || dispatcher, err,
-				       errlen);
+			/* the cgroup notes only spare a wait: optional on both backends */
+			e = attach_one(
+				c, prog,
+				(backend == PN_BACKEND_VFS && !prog_is_cgroup_note(c, prog)) ||
+					dispatcher,
+				err, errlen);
 			if (e) {
 				*refused = true;
 				goto err_out;
@@ -616,9 +642,20 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 			goto err_out;
 	}
 
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.pn_events), record_cb, c, NULL);
+	/*
+	 * The cgroup notes' ring first: a consume reads the rings in the order
+	 * they were added, and a cgroup is made before any record of it, so its
+	 * path is known before its records are read, however soon it is gone.
+	 */
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.pn_cgroup_notes), note_cb, c, NULL);
 	if (!c->rb) {
 		e = -errno;
+		snprintf(err, errlen, "cannot set up the cgroup notes' ring buffer: %s",
+			 strerror(-e));
+		goto err_out;
+	}
+	e = ring_buffer__add(c->rb, bpf_map__fd(c->skel->maps.pn_events), record_cb, c);
+	if (e) {
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-e));
 		goto err_out;
 	}

@@ -16,6 +16,8 @@ struct pn_capture;
 
 /* Called for every record, on the thread that calls pn_capture_consume(). */
 typedef int (*pn_record_fn)(void *ctx, const struct pn_record *rec, size_t size);
+/* Likewise for every cgroup made or removed (after the records waiting with it). */
+typedef int (*pn_cgroup_note_fn)(void *ctx, const struct pn_cgroup_note *note, size_t size);
 
 struct pn_capture_opts {
 	const char *backend;  /* "auto", "vfs" or "syscalls" */
@@ -24,6 +26,7 @@ struct pn_capture_opts {
 	unsigned max_cgroups; /* entries of the watched-cgroup map; 0 = PN_MAX_CGROUPS_DEFAULT */
 	const char *pin_path; /* bpffs directory for maps/, progs/, links/; NULL or "": no pins */
 	pn_record_fn on_record;
+	pn_cgroup_note_fn on_cgroup_note; /* optional */
 	void *ctx;
 };
 

@@ -63,6 +63,33 @@ static size_t format_event(const struct pn_consumer *c, char *buf, size_t len,
 	return pn_format_line(buf, len, m->watch->log_format, ev, m, fctx);
 }
 
+int pn_consumer_on_cgroup_note(void *ctx, const struct pn_cgroup_note *n, size_t size)
+{
+	struct pn_consumer *c = ctx;
+	struct pn_cgroup_identity id;
+	const char *path;
+
+	if (size < sizeof(*n) || (n->op != PN_CGROUP_MADE && n->op != PN_CGROUP_REMOVED) ||
+	    !n->path_len || n->path_len > PN_CGROUP_PATH_MAX || n->path[n->path_len - 1]) {
+		count(&c->malformed);
+		return 0;
+	}
+	/* a path that filled the buffer may be cut: its last name would read as another id */
+	path = n->path_len < PN_CGROUP_PATH_MAX ? n->path : NULL;
+	if (n->op == PN_CGROUP_MADE) {
+		if (!pn_identity_made(c->ids, n->cgroup_id, path, &id))
+			return 0;
+	} else {
+		pn_identity_removed(c->ids, n->cgroup_id, n->ts_ns);
+		if (!path)
+			return 0;
+		pn_cgroup_path_identity(path, &id);
+	}
+	if (id.container_id[0] && c->on_container)
+		c->on_container(c->on_container_arg, id.container_id, n->op == PN_CGROUP_MADE);
+	return 0;
+}
+
 bool pn_consumer_admit(void *arg, const struct pn_event *ev, const struct pn_watch *w)
 {
 	struct pn_consumer *c = arg;

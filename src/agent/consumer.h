@@ -7,6 +7,7 @@
 #define PN_CONSUMER_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -15,6 +16,12 @@
 #include "lookups.h"
 #include "panoptes_event.h"
 #include "registry.h"
+
+/*
+ * Called for a container's cgroup made (made) or removed, as the kernel says
+ * it (pn_consumer_on_cgroup_note), on the consumer thread; must not block.
+ */
+typedef void (*pn_consumer_container_fn)(void *arg, const char *container_id, bool made);
 
 /* Called for every event written, on the consumer thread; must not block. */
 typedef void (*pn_consumer_match_fn)(void *arg, const struct pn_event *ev, const struct pn_match *m,
@@ -44,12 +51,16 @@ struct pn_consumer {
 	struct pn_identity_cache *ids; /* optional: pod uid and container id by cgroup id */
 	/* JSON and the native stream carry the pod's labels / the annotations asked for */
 	bool with_labels, with_annotations;
+	pn_consumer_container_fn on_container; /* optional: the runtime's client */
+	void *on_container_arg;
 };
 
 void pn_consumer_init(struct pn_consumer *c, struct pn_registry *r, enum pn_output output,
 		      const char *node, FILE *out);
 /* pn_record_fn for pn_capture_open(). */
 int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size);
+/* pn_cgroup_note_fn for pn_capture_open(): the identity cache, then on_container. */
+int pn_consumer_on_cgroup_note(void *ctx, const struct pn_cgroup_note *n, size_t size);
 /* The registry's pn_reg_admit_fn: a watch's selector against the event's identity. */
 bool pn_consumer_admit(void *arg, const struct pn_event *ev, const struct pn_watch *w);
 /* Closes what the consumer keeps open (NULL-safe; init again to reuse). */

@@ -22,6 +22,13 @@
 #define LIST_MS	     10000 /* a whole node's containers */
 #define MAX_ENTRIES  8192  /* far more containers than a node runs */
 #define MAX_REPLY_MB 16	   /* kubelet's own limit for CRI replies */
+/*
+ * A container's cgroup appears while the runtime starts it (CREATED, not yet
+ * RUNNING): asked again after 100 ms, doubling, 7 times (12.7 s in all),
+ * until it runs, so that --lifecycle says it started without a resync.
+ */
+#define RECHECK_FIRST_MS 100
+#define RECHECKS	 7
 
 #define SVC "/runtime.v1.RuntimeService/"
 
@@ -30,9 +37,14 @@ enum state { E_PENDING, E_KNOWN, E_MISSING };
 struct entry {
 	char id[72];
 	enum state state;
-	bool listed;	  /* seen by the resync under way */
-	bool counted;	  /* in its image's count (lifecycle) */
-	char *image_norm; /* pn_image_normalize() of w.image, while counted */
+	bool listed;	       /* seen by the resync under way */
+	bool counted;	       /* in its image's count (lifecycle) */
+	bool waited;	       /* an event waited for it (only a container's first event does) */
+	bool noted;	       /* asked about as its cgroup appeared (pn_cri_expect) */
+	bool gone;	       /* its cgroup was removed: stopped, let go by the thread */
+	unsigned int rechecks; /* asks again of a noted one not running yet */
+	uint64_t recheck_ns;   /* CLOCK_MONOTONIC of the next one; 0: none */
+	char *image_norm;      /* pn_image_normalize() of w.image, while counted */
 	struct pn_workload w;
 };
 
@@ -308,6 +320,14 @@ static void copy_workload(const struct pn_workload *from, struct pn_workload *to
 	pn_labels_copy(&from->annotations, &to->annotations);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
 static struct timespec mono_after_ms(unsigned int ms)
 {
 	struct timespec t;
@@ -335,8 +355,14 @@ int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out)
 	if (!e && cri->stats.connected) {
 		e = add(cri, container_id, E_PENDING);
 		first = e != NULL;
-		cri->stats.lookups += first;
 		pthread_cond_signal(&cri->wake);
+	} else if (e && e->state == E_PENDING && !e->waited) {
+		/* asked as its cgroup appeared, not answered yet: its first event waits too */
+		first = true;
+	}
+	if (first) {
+		e->waited = true;
+		cri->stats.lookups++;
 	}
 	/* Only a container's first event waits: the later ones of a slow answer go at once. */
 	if (first) {
@@ -360,6 +386,38 @@ int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out)
 	}
 	pthread_mutex_unlock(&cri->mu);
 	return err;
+}
+
+void pn_cri_expect(struct pn_cri *cri, const char *container_id)
+{
+	struct entry *e;
+
+	if (!cri)
+		return;
+	pthread_mutex_lock(&cri->mu);
+	e = find(cri, container_id);
+	if (!e && cri->stats.connected && (e = add(cri, container_id, E_PENDING))) {
+		e->noted = true;
+		cri->stats.cgroups_made++;
+		pthread_cond_signal(&cri->wake);
+	}
+	pthread_mutex_unlock(&cri->mu);
+}
+
+void pn_cri_gone(struct pn_cri *cri, const char *container_id)
+{
+	struct entry *e;
+
+	if (!cri)
+		return;
+	pthread_mutex_lock(&cri->mu);
+	e = find(cri, container_id);
+	if (e) {
+		e->gone = true;
+		cri->stats.cgroups_removed++;
+		pthread_cond_signal(&cri->wake);
+	}
+	pthread_mutex_unlock(&cri->mu);
 }
 
 void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out)
@@ -658,12 +716,71 @@ static bool ask(struct pn_cri *cri, const char *id)
 		/* an exited container asked about for its last events did not start again */
 		if (running)
 			count_in(cri, e);
-		cri->stats.unknown += st == E_MISSING;
+		/* a noted one seen before it runs: asked again soon, not at the next resync */
+		e->recheck_ns = 0;
+		if (!running && st == E_KNOWN && e->noted && e->rechecks < RECHECKS)
+			e->recheck_ns = mono_ns() +
+					((uint64_t)RECHECK_FIRST_MS << e->rechecks++) * 1000000ULL;
+		/* of the consumer's lookups: a sandbox's cgroup, noted, is none of the runtime's */
+		cri->stats.unknown += st == E_MISSING && e->waited;
 	} else {
 		pn_workload_clear(&w);
 	}
 	count_known(cri);
 	pthread_cond_broadcast(&cri->answered);
+	return true;
+}
+
+/* Containers whose cgroup was removed: stopped now (lifecycle), and let go. */
+static void drop_gone(struct pn_cri *cri)
+{
+	bool any = false;
+
+	for (size_t i = cri->n; i-- > 0;) {
+		if (!cri->v[i].gone)
+			continue;
+		count_out(cri, &cri->v[i]);
+		drop_at(cri, i);
+		any = true;
+	}
+	if (any) {
+		count_known(cri);
+		pthread_cond_broadcast(&cri->answered);
+	}
+}
+
+/* The first noted container due to be asked again; the earliest one after it in *next_ns. */
+static struct entry *first_due(struct pn_cri *cri, uint64_t now, uint64_t *next_ns)
+{
+	struct entry *due = NULL;
+
+	*next_ns = 0;
+	for (size_t i = 0; i < cri->n; i++) {
+		struct entry *e = &cri->v[i];
+
+		if (!e->recheck_ns || e->gone)
+			continue;
+		if (e->recheck_ns <= now) {
+			due = due ? due : e;
+		} else if (!*next_ns || e->recheck_ns < *next_ns) {
+			*next_ns = e->recheck_ns;
+		}
+	}
+	return due;
+}
+
+/* Asks again what is due (ask() sets the next one); false if the runtime went away. */
+static bool answer_rechecks(struct pn_cri *cri, uint64_t *next_ns)
+{
+	char id[sizeof(((struct entry *)0)->id)];
+	struct entry *e;
+
+	while (!cri->stop && (e = first_due(cri, mono_ns(), next_ns))) {
+		snprintf(id, sizeof(id), "%s", e->id);
+		e->recheck_ns = 0;
+		if (!ask(cri, id))
+			return false;
+	}
 	return true;
 }
 
@@ -759,6 +876,7 @@ static void *run(void *arg)
 {
 	struct pn_cri *cri = arg;
 	struct timespec next = { 0 }, now, until;
+	uint64_t recheck_at;
 
 	pthread_mutex_lock(&cri->mu);
 	while (!cri->stop) {
@@ -769,11 +887,18 @@ static void *run(void *arg)
 			if (cri->stats.connected || connect_runtime(cri))
 				resync(cri);
 		}
-		if (cri->stats.connected)
-			answer_pending(cri);
+		recheck_at = 0;
+		if (cri->stats.connected && answer_pending(cri))
+			answer_rechecks(cri, &recheck_at);
+		drop_gone(cri);
 		if (cri->stop || (cri->stats.connected && first_pending(cri)))
 			continue;
 		until = next;
+		if (recheck_at &&
+		    recheck_at < (uint64_t)next.tv_sec * 1000000000ULL + (uint64_t)next.tv_nsec) {
+			until.tv_sec = (time_t)(recheck_at / 1000000000ULL);
+			until.tv_nsec = (long)(recheck_at % 1000000000ULL);
+		}
 		pthread_cond_timedwait(&cri->wake, &cri->mu, &until);
 	}
 	pthread_mutex_unlock(&cri->mu);

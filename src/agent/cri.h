@@ -49,15 +49,17 @@ struct pn_cri_config {
 /* What the status and /metrics say of the runtime. */
 struct pn_cri_stats {
 	bool connected;
-	char endpoint[128];  /* the socket asked (or the one last probed), "" if none */
-	char runtime[128];   /* "containerd 1.6.20", while connected */
-	char error[256];     /* why it is not connected */
-	uint64_t containers; /* known now */
-	uint64_t images;     /* distinct images of them (normalized references) */
-	uint64_t lookups;    /* containers asked about by the consumer */
-	uint64_t late;	     /* of them, not answered within wait_ms (the event went without) */
-	uint64_t unknown;    /* of them, unknown to the runtime */
-	uint64_t failures;   /* calls to the runtime that failed */
+	char endpoint[128];    /* the socket asked (or the one last probed), "" if none */
+	char runtime[128];     /* "containerd 1.6.20", while connected */
+	char error[256];       /* why it is not connected */
+	uint64_t containers;   /* known now */
+	uint64_t images;       /* distinct images of them (normalized references) */
+	uint64_t lookups;      /* containers asked about by the consumer */
+	uint64_t late;	       /* of them, not answered within wait_ms (the event went without) */
+	uint64_t unknown;      /* of them, unknown to the runtime */
+	uint64_t failures;     /* calls to the runtime that failed */
+	uint64_t cgroups_made; /* containers asked about as their cgroup appeared */
+	uint64_t cgroups_removed; /* containers let go as their cgroup was removed */
 };
 
 struct pn_cri;
@@ -71,6 +73,15 @@ int pn_cri_endpoint_check(const char *endpoint, char *err, size_t errlen);
 int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out);
 /* A pn_identity_runtime_fn; arg is the struct pn_cri (-ENODEV: no runtime found to ask). */
 int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out);
+/*
+ * The kernel said a container's cgroup was made (bpf/cgroup.bpf.c): asked
+ * about now, on the client's thread, so that its first event finds the
+ * answer; never waits. Nothing happens if it is known or no runtime is
+ * connected. NULL cri is fine.
+ */
+void pn_cri_expect(struct pn_cri *cri, const char *container_id);
+/* ...and removed: it stopped (--lifecycle says so at once) and is let go. */
+void pn_cri_gone(struct pn_cri *cri, const char *container_id);
 void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out);
 /* Stops the thread and frees; NULL is fine. */
 void pn_cri_stop(struct pn_cri *cri);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -21,7 +22,8 @@
 
 struct slot {
 	uint64_t id; /* 0 = empty: no cgroup has id 0 */
-	bool asking; /* the runtime said -EAGAIN: ask again on the next event */
+	bool asking; /* the runtime said -EAGAIN (or was not asked yet): ask on the next event */
+	uint64_t gone_ns; /* when the kernel said the cgroup was removed; 0 while it lives */
 	struct pn_identity ident;
 };
 
@@ -134,32 +136,135 @@ static void ask_runtime(struct pn_identity_cache *c, struct slot *s)
 	s->ident.incomplete = e == -EAGAIN;
 }
 
+#define MASK (PN_IDENTITY_SLOTS - 1)
+
+/* ids are sequential inode numbers: a multiplicative hash spreads them */
+static size_t home_of(uint64_t id)
+{
+	return (size_t)(id * 0x9e3779b97f4a7c15ULL >> 32) & MASK;
+}
+
+/* The slot of an id, or the empty one where it would go (linear probing). */
+static struct slot *probe(struct pn_identity_cache *c, uint64_t id)
+{
+	size_t i = home_of(id);
+
+	while (c->slots[i].id && c->slots[i].id != id)
+		i = (i + 1) & MASK;
+	return &c->slots[i];
+}
+
+/*
+ * Empties slot i and moves back the entries after it that could not sit in
+ * their home slot because of it, so that every probe still finds them
+ * (deletion from a linearly probed table, without tombstones).
+ */
+static void slot_delete(struct pn_identity_cache *c, size_t i)
+{
+	pn_workload_clear(&c->slots[i].ident.workload);
+	for (size_t j = (i + 1) & MASK; c->slots[j].id; j = (j + 1) & MASK) {
+		size_t home = home_of(c->slots[j].id);
+
+		/* j may move to i only if its home does not lie cyclically in (i, j] */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		c->slots[i] = c->slots[j];
+		i = j;
+	}
+	memset(&c->slots[i], 0, sizeof(c->slots[i]));
+	c->used--;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Room for one more: kept under three quarters full, so a probe always ends
+ * at an empty slot. The cgroups removed long enough ago go first; if that
+ * is not enough, the table starts over.
+ */
+static void make_room(struct pn_identity_cache *c)
+{
+	uint64_t now;
+
+	if (c->used < PN_IDENTITY_SLOTS / 4 * 3)
+		return;
+	now = mono_ns();
+	for (size_t i = 0; i < PN_IDENTITY_SLOTS; i++) {
+		/* a slot moved into i by the deletion is looked at again */
+		while (c->slots[i].id && c->slots[i].gone_ns &&
+		       now - c->slots[i].gone_ns >= PN_IDENTITY_GRACE_NS)
+			slot_delete(c, i);
+	}
+	if (c->used >= PN_IDENTITY_SLOTS / 4 * 3)
+		clear_slots(c);
+}
+
 const struct pn_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id)
 {
 	char path[PATH_MAX];
-	size_t i, mask = PN_IDENTITY_SLOTS - 1;
+	struct slot *s;
 
 	if (!c || !cgroup_id)
 		return c ? &c->none : NULL;
-	/* ids are sequential inode numbers: a multiplicative hash spreads them */
-	for (i = (size_t)(cgroup_id * 0x9e3779b97f4a7c15ULL >> 32) & mask;; i = (i + 1) & mask) {
-		if (c->slots[i].id == cgroup_id) {
-			if (c->slots[i].asking)
-				ask_runtime(c, &c->slots[i]);
-			return &c->slots[i].ident;
-		}
-		if (!c->slots[i].id)
-			break;
+	s = probe(c, cgroup_id);
+	if (s->id) {
+		if (s->asking)
+			ask_runtime(c, s);
+		return &s->ident;
 	}
-	/* kept under three quarters full, so a probe always ends at an empty slot */
-	if (c->used >= PN_IDENTITY_SLOTS / 4 * 3) {
-		clear_slots(c);
-		return pn_identity_of(c, cgroup_id);
-	}
+	make_room(c);
 	path_of(c, cgroup_id, path, sizeof(path));
-	c->slots[i].id = cgroup_id;
-	pn_cgroup_path_identity(path, &c->slots[i].ident.path);
+	s = probe(c, cgroup_id);
+	s->id = cgroup_id;
+	pn_cgroup_path_identity(path, &s->ident.path);
 	c->used++;
-	ask_runtime(c, &c->slots[i]);
-	return &c->slots[i].ident;
+	ask_runtime(c, s);
+	return &s->ident;
+}
+
+bool pn_identity_made(struct pn_identity_cache *c, uint64_t cgroup_id, const char *path,
+		      struct pn_cgroup_identity *out)
+{
+	struct slot *s;
+
+	memset(out, 0, sizeof(*out));
+	if (!c || !cgroup_id || !path)
+		return false;
+	pn_cgroup_path_identity(path, out);
+	/* only what names a pod or a container: a node makes many other cgroups */
+	if (!out->container_id[0] && !out->pod_uid[0])
+		return false;
+	s = probe(c, cgroup_id);
+	if (s->id) {
+		/*
+		 * Its record came first (the note was told after the consumer had
+		 * read the notes' ring): if the cgroup was already gone then, the
+		 * path is known only now.
+		 */
+		if (!s->ident.path.container_id[0] && !s->ident.path.pod_uid[0])
+			s->ident.path = *out;
+		return true;
+	}
+	make_room(c);
+	s = probe(c, cgroup_id);
+	s->id = cgroup_id;
+	s->ident.path = *out;
+	/* the runtime is asked at the first event, which may wait for it */
+	s->asking = true;
+	c->used++;
+	return true;
+}
+
+void pn_identity_removed(struct pn_identity_cache *c, uint64_t cgroup_id, uint64_t now_ns)
+{
+	struct slot *s = c && cgroup_id ? probe(c, cgroup_id) : NULL;
+
+	if (s && s->id)
+		s->gone_ns = now_ns ? now_ns : 1;
 }

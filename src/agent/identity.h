@@ -9,7 +9,8 @@
  * agent links its CRI client there; the consumer's fuzz target does not).
  * Cgroup ids are never reused while the machine runs, and a container's
  * names and image never change, so an entry never goes stale; the table is
- * bounded and starts over when full. One thread: the consumer's.
+ * bounded: the cgroups the kernel said were removed leave it first, and it
+ * starts over if that is not enough. One thread: the consumer's.
  */
 #ifndef PN_AGENT_IDENTITY_H
 #define PN_AGENT_IDENTITY_H
@@ -20,7 +21,8 @@
 #include "cgroupfs.h"
 #include "selector.h"
 
-#define PN_IDENTITY_SLOTS 4096 /* a power of two; a node runs far fewer containers */
+#define PN_IDENTITY_SLOTS    4096 /* a power of two; a node runs far fewer containers */
+#define PN_IDENTITY_GRACE_NS (5ULL * 1000000000ULL)
 
 struct pn_identity_cache;
 
@@ -71,6 +73,20 @@ void pn_identity_set_runtime(struct pn_identity_cache *c, pn_identity_runtime_fn
  * call. Never NULL.
  */
 const struct pn_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id);
+/*
+ * The kernel said a cgroup was made, with its path (bpf/cgroup.bpf.c): kept
+ * if the path names a pod or a container (true, and *out says what), so
+ * that events read after the cgroup is gone still name it. The runtime is
+ * asked at its first event as for any other.
+ */
+bool pn_identity_made(struct pn_identity_cache *c, uint64_t cgroup_id, const char *path,
+		      struct pn_cgroup_identity *out);
+/*
+ * ...and removed (CLOCK_MONOTONIC ns): its entry is let go when room is
+ * needed, PN_IDENTITY_GRACE_NS later, so events that were waiting in the
+ * ring buffer behind the removal still find it.
+ */
+void pn_identity_removed(struct pn_identity_cache *c, uint64_t cgroup_id, uint64_t now_ns);
 void pn_identity_cache_free(struct pn_identity_cache *c);
 
 #endif

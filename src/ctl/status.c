@@ -136,6 +136,8 @@ static void print_json(const Panoptes__V1__Status *st)
 		json_ku64(&j, "unknown", st->runtime->unknown);
 		json_ku64(&j, "failures", st->runtime->failures);
 		json_ku64(&j, "images", st->runtime->images);
+		json_ku64(&j, "cgroups_made", st->runtime->cgroups_made);
+		json_ku64(&j, "cgroups_removed", st->runtime->cgroups_removed);
 		json_object_end(&j);
 	}
 	json_object_end(&j);

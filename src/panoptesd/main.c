@@ -283,6 +283,15 @@ struct lifecycle_out {
 };
 
 /* --lifecycle: one line per record, flushed at once, never inside an event's line. */
+/* The kernel's word on a container's cgroup, passed to the runtime's client. */
+static void container_cgroup(void *arg, const char *container_id, bool made)
+{
+	if (made)
+		pn_cri_expect(arg, container_id);
+	else
+		pn_cri_gone(arg, container_id);
+}
+
 static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
 {
 	struct lifecycle_out *out = arg;
@@ -776,6 +785,7 @@ int main(int argc, char **argv)
 	copts.max_cgroups = cfg.max_cgroups;
 	copts.pin_path = cfg.pin_path;
 	copts.on_record = pn_consumer_on_record;
+	copts.on_cgroup_note = pn_consumer_on_cgroup_note;
 	copts.ctx = &cons;
 	e = pn_capture_open(&cap, &copts, err, sizeof(err));
 	if (e) {
@@ -832,6 +842,8 @@ int main(int argc, char **argv)
 				strerror(-e));
 		else
 			pn_identity_set_runtime(cons.ids, pn_cri_lookup, cri);
+		cons.on_container = container_cgroup;
+		cons.on_container_arg = cri;
 	}
 	reg = pn_registry_new(cgroup2, "/proc",
 			      &(struct pn_kernel_sink){

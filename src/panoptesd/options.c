@@ -105,6 +105,7 @@ static const char usage_text[] =
 	"                           events never wait\n"
 	"  --cri-resync-s N         list the runtime's containers every N seconds, 1 to\n"
 	"                           3600 (default 30): how soon --lifecycle sees a change\n"
+	"                           the kernel's cgroup notes did not tell\n"
 	"  --event-labels           JSON events and the native stream carry the pod's\n"
 	"                           labels (\"labels\"; {labels} in --format works without)\n"
 	"  --event-annotations KEYS  the pod annotations (comma-separated keys, repeatable,\n"

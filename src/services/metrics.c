@@ -145,6 +145,12 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 			cs.unknown);
 		counter(f, "panoptes_cri_failures_total", "Calls to the runtime that failed.",
 			cs.failures);
+		counter(f, "panoptes_cri_cgroups_made_total",
+			"Containers asked about as the kernel said their cgroup was made.",
+			cs.cgroups_made);
+		counter(f, "panoptes_cri_cgroups_removed_total",
+			"Containers let go (stopped) as the kernel said their cgroup was removed.",
+			cs.cgroups_removed);
 	}
 	gauge(f, "panoptes_watches", "Watches installed.", pn_registry_watch_count(src->registry));
 	gauge(f, "panoptes_watched_cgroups", "Cgroups watched in the kernel.",

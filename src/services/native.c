@@ -471,6 +471,8 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 			rt->unknown = as.cri.unknown;
 			rt->failures = as.cri.failures;
 			rt->images = as.cri.images;
+			rt->cgroups_made = as.cri.cgroups_made;
+			rt->cgroups_removed = as.cri.cgroups_removed;
 		}
 		ok = rt && rt->endpoint && rt->name && rt->error;
 	}

@@ -17,9 +17,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -199,6 +201,67 @@ class Containerd:
             subprocess.run(["sh", "-c", "for m in $(awk '$3 ~ /^cgroup2?$/ {print $2}' "
                             "/proc/self/mounts); do rmdir $m/kubepods/besteffort/pod%s "
                             "2>/dev/null; done; true" % uid])
+
+
+class SlowRuntime:
+    """A unix socket in front of the runtime's that passes bytes both ways and can hold
+    what the agent sends (pause, resume): the real runtime, slow to answer."""
+
+    def __init__(self, endpoint, path):
+        self.target = endpoint[len("unix://"):] if endpoint.startswith("unix://") else endpoint
+        self.endpoint = "unix://" + path
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.conns = []
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(8)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                agent, _ = self.srv.accept()
+            except OSError:
+                return
+            runtime = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            runtime.connect(self.target)
+            self.conns += [agent, runtime]
+            threading.Thread(target=self._pump, args=(agent, runtime, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(runtime, agent, False),
+                             daemon=True).start()
+
+    def _pump(self, src, dst, held):
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            if held:
+                self.flowing.wait()
+            try:
+                dst.sendall(data)
+            except OSError:
+                break
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def pause(self):
+        self.flowing.clear()
+
+    def resume(self):
+        self.flowing.set()
+
+    def close(self):
+        self.flowing.set()
+        self.srv.close()
+        for s in self.conns:
+            s.close()
 
 
 class Pod:

@@ -41,6 +41,7 @@ COUNTER_METRICS = {
     "truncated": "panoptes_truncated_paths_total",
     "failed": "panoptes_failed_operations_total",
     "pending_full": "panoptes_kernel_pending_full_total",
+    "cgroup_notes_dropped": "panoptes_kernel_cgroup_notes_dropped_total",
     "records": "panoptes_records_total",
     "malformed": "panoptes_records_malformed_total",
     "written": "panoptes_events_written_total",

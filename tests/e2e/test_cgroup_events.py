@@ -3,6 +3,7 @@
 """Exact events from a workload in a fresh cgroup v2 child, through the real
 kernel programs and panoptesd's JSON output."""
 import os
+import signal
 import unittest
 
 from pn_e2e import WORKLOAD, Agent, AgentCase, Cgroup, brief
@@ -204,6 +205,33 @@ class CgroupEvents(AgentCase):
         self.assertEqual(brief(events), [("CREATE", f"{d}/mine"), ("OPEN", f"{d}/mine"),
                                          ("CLOSE_WRITE", f"{d}/mine")])
         self.assertNotIn(other_pid, {e["tgid"] for e in events})
+
+    def test_container_cgroup_gone_before_its_events_are_read(self):
+        """The kernel's cgroup notes (bpf/cgroup.bpf.c): a container's cgroup made, written
+        from and removed while the agent reads nothing (SIGSTOP) still names its container
+        when its event is read, from the path the kernel told as the cgroup was made; the
+        id alone no longer leads to a path then."""
+        agent = self.start("--events", "create")
+        programs = [l for l in agent.stderr_lines if "ready:" in l]
+        self.assertIn("pn_cgroup_mkdir,pn_cgroup_rmdir", programs[0] if programs else "",
+                      agent.stderr_lines)
+        cid = "c0ffee" * 10 + "0a1b"
+        child = Cgroup.__new__(Cgroup)
+        child.path = os.path.join(self.cg.path, f"docker-{cid}.scope")
+        os.kill(agent.proc.pid, signal.SIGSTOP)
+        try:
+            os.mkdir(child.path)
+            ino = os.stat(child.path).st_ino
+            child.run([WORKLOAD, f"create:{self.d}/born"])
+            child.close()
+            self.assertFalse(os.path.exists(child.path))
+        finally:
+            os.kill(agent.proc.pid, signal.SIGCONT)
+        events = agent.wait_for(lambda ev: len(ev) >= 1, timeout=30)
+        self.assertEqual([(e["event"], e["path"], e["cgroup_id"], e["container_id"])
+                          for e in agent.settle()],
+                         [("CREATE", f"{self.d}/born", ino, cid)])
+        self.assertEqual(agent.metrics()["panoptes_kernel_cgroup_notes_dropped_total"], 0)
 
     def test_parent_cgroup_covers_child_cgroups(self):
         """A pod-level watch covers its containers' cgroups, including one made

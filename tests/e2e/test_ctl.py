@@ -157,7 +157,7 @@ class Ctl(CtlCase):
                       st["programs"])
         self.assertEqual(sorted(st["kernel"]), sorted(
             ["seen", "filtered", "gated", "coalesced", "emitted", "dropped", "truncated",
-             "failed", "pending_full"]))
+             "failed", "pending_full", "cgroup_notes_dropped"]))
 
         text = self.ok("status").splitlines()
         rows = {line[:16].strip(): line[17:] for line in text}

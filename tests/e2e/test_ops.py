@@ -38,17 +38,18 @@ class Ops(AgentCase):
     def test_runbook_commands(self):
         agent = self.start("--events", "create,delete")
         self.assertEqual(sorted(os.listdir(PIN)), ["links", "maps", "progs"])
-        programs = ["pn_close", "pn_dup2", "pn_dup3", "pn_proc_exit", "pn_sys_enter", "pn_sys_exit"]
+        programs = ["pn_cgroup_mkdir", "pn_cgroup_rmdir", "pn_close", "pn_dup2", "pn_dup3",
+                    "pn_proc_exit", "pn_sys_enter", "pn_sys_exit"]
         self.assertEqual(sorted(os.listdir(f"{PIN}/progs")), programs)
         self.assertEqual(sorted(os.listdir(f"{PIN}/links")), programs)
         self.assertEqual(sorted(os.listdir(f"{PIN}/maps")),
-                         ["config", "pn_cgroups", "pn_counters", "pn_events", "pn_file_last",
-                          "pn_handover", "pn_pending", "pn_scratch", "state"])
+                         ["config", "pn_cgroup_notes", "pn_cgroups", "pn_counters", "pn_events",
+                          "pn_file_last", "pn_handover", "pn_pending", "pn_scratch", "state"])
 
         show = bpftool("prog", "show", "pinned", f"{PIN}/progs/pn_sys_exit")
         self.assertRegex(show, r"^\d+: tracing  name pn_sys_exit ")
         self.assertIn("tp 'sys_exit'", bpftool("link", "show", "pinned", f"{PIN}/links/pn_sys_exit"))
-        self.assertEqual(programs_named("pn_", 6, prefix=True), 6)
+        self.assertEqual(programs_named("pn_", 8, prefix=True), 8)
 
         cgroups = json.loads(bpftool("map", "dump", "pinned", f"{PIN}/maps/pn_cgroups"))
         self.assertEqual(cgroups, [{"key": os.stat(self.cg.path).st_ino,
@@ -70,7 +71,8 @@ class Ops(AgentCase):
             for k, v in cpu["value"].items():
                 total[k] = total.get(k, 0) + v
         self.assertEqual(set(total), {"seen", "filtered", "gated", "coalesced", "emitted",
-                                      "dropped", "truncated", "failed", "pending_full"})
+                                      "dropped", "truncated", "failed", "pending_full",
+                                      "cgroup_notes_dropped"})
         self.assertEqual(total["dropped"], 0)
         self.assertGreaterEqual(total["emitted"], 3)
         self.assertGreater(total["gated"], 0)  # the opens and closes nobody asked for
@@ -115,7 +117,7 @@ class Ops(AgentCase):
         p.send_signal(signal.SIGKILL)
         p.wait()
         p.stderr.close()
-        self.assertEqual(len(os.listdir(f"{PIN}/links")), 6)
+        self.assertEqual(len(os.listdir(f"{PIN}/links")), 8)
 
         agent = self.start()
         self.assertTrue(any(f"adopted the programs pinned in {PIN}" in l and

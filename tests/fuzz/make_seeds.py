@@ -154,6 +154,23 @@ def consumer_seeds():
     return seeds
 
 
+def cgroup_note_seeds():
+    """Cgroup paths as each runtime and cgroup driver makes them (byte 0: the op, 1 made,
+    2 removed; bit 7: no NUL), and ones that name no container."""
+    cid = ("4f2a" * 16).encode()
+    uid = "6f1c9d7e-2b1a-4c3d-9e8f-0a1b2c3d4e5f"
+    return {
+        "made-cgroupfs": b"\x01/kubepods/besteffort/pod" + uid.encode() + b"/" + cid,
+        "made-systemd": b"\x01/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
+        + uid.replace("-", "_").encode() + b".slice/cri-containerd-" + cid + b".scope",
+        "removed-docker": b"\x02/docker/" + cid,
+        "made-podman": b"\x01/libpod_parent/libpod-" + cid,
+        "made-service": b"\x01/system.slice/cron.service",
+        "no-nul": b"\x81/docker/" + cid,
+        "bad-op": b"\x03/docker/" + cid,
+    }
+
+
 def seen_seeds(state):
     """containers.pb as panoptesd writes it with --lifecycle and --state-dir."""
     web = state.SeenContainer(container_id="4f2a" * 16, image="docker.io/library/nginx:1.25",
@@ -202,6 +219,7 @@ def main():
     write("consumer", consumer_seeds())
     write("state", state_seeds(agent, state))
     write("seen", seen_seeds(state))
+    write("cgroup_note", cgroup_note_seeds())
 
 
 if __name__ == "__main__":
