@@ -573,6 +573,23 @@ class CriPods(unittest.TestCase):
                          {"web-2": EXPECTED, "api-2": EXPECTED})
         self.assertEqual(self.agent.metrics()["panoptes_events_unnamed_total"], 0)
 
+    def test_selector_reports_a_containers_very_first_write(self):
+        """A container whose first action is a write into the watched directory, started
+        after the selector's watch: that write is reported, with its pod."""
+        first = ["/bin/sh", "-c", "echo a > /data/first; exec sleep 2147483647"]
+        self.agent = Agent(["--watch-namespace", "prod", "--path", "/data", "--recursive",
+                            "--events", "create", "--cri-endpoint", self.rt.endpoint])
+        self.wait_metric("panoptes_cri_connected", 1)
+        pods = [self.pod("eager-1", "prod", first), self.pod("eager-2", "staging", first)]
+        for pod, cid in pods:
+            self.rt.cri.start_container(cid)
+        self.agent.wait_for(lambda ev: len(ev) >= 1, timeout=30)
+        self.assertEqual([(e["event"], e["path"]) + workload(e)
+                          for e in self.agent.settle(quiet=1.0)],
+                         [("CREATE", "/data/first", "eager-1", "prod", "app",
+                           "pn.local/busybox:1")])
+        self.assertEqual(self.agent.metrics()["panoptes_events_unnamed_total"], 0)
+
     def test_container_name_and_image_selector_in_a_policy(self):
         pods = [self.pod("web-3", "prod"), self.pod("web-4", "prod", container="sidecar"),
                 self.pod("web-5", "prod", image=PAUSE)]
