@@ -192,13 +192,10 @@ static int64_t realtime_ns(void)
 	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-static void lifecycle(struct pn_cri *cri, enum pn_lifecycle_kind kind, const struct entry *e)
+static struct pn_lifecycle record_of(struct pn_cri *cri, enum pn_lifecycle_kind kind,
+				     const struct entry *e)
 {
-	struct pn_lifecycle lc;
-
-	if (!cri->on_lifecycle)
-		return;
-	lc = (struct pn_lifecycle){
+	return (struct pn_lifecycle){
 		.kind = kind,
 		.realtime_ns = realtime_ns(),
 		.snapshot = !cri->listed_once,
@@ -210,7 +207,43 @@ static void lifecycle(struct pn_cri *cri, enum pn_lifecycle_kind kind, const str
 		.container_name = e->w.container,
 		.container_id = e->id,
 	};
+}
+
+static void lifecycle(struct pn_cri *cri, enum pn_lifecycle_kind kind, const struct entry *e)
+{
+	struct pn_lifecycle lc;
+
+	if (!cri->on_lifecycle)
+		return;
+	lc = record_of(cri, kind, e);
 	cri->on_lifecycle(cri->lifecycle_arg, &lc);
+}
+
+void pn_cri_snapshot(struct pn_cri *cri, void (*fn)(void *arg, const struct pn_lifecycle *lc),
+		     void (*done)(void *arg), void *arg)
+{
+	struct pn_lifecycle lc;
+
+	pthread_mutex_lock(&cri->mu);
+	for (size_t i = 0; i < cri->n; i++) {
+		const struct entry *e = &cri->v[i];
+		bool told = false;
+
+		if (!e->counted)
+			continue;
+		lc = record_of(cri, PN_LC_CONTAINER_STARTED, e);
+		lc.snapshot = true;
+		fn(arg, &lc);
+		/* its image with the first container of it, as count_in() tells it */
+		for (size_t j = 0; j < i && !told; j++)
+			told = cri->v[j].counted && !strcmp(cri->v[j].image_norm, e->image_norm);
+		if (told)
+			continue;
+		lc.kind = PN_LC_IMAGE_ADDED;
+		fn(arg, &lc);
+	}
+	done(arg);
+	pthread_mutex_unlock(&cri->mu);
 }
 
 /* A container the runtime lists, newly known: counted in its image (one + per image). */

@@ -83,6 +83,14 @@ void pn_cri_expect(struct pn_cri *cri, const char *container_id);
 /* ...and removed: it stopped (--lifecycle says so at once) and is let go. */
 void pn_cri_gone(struct pn_cri *cri, const char *container_id);
 void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out);
+/*
+ * The containers running now and their images, as lifecycle records with
+ * snapshot set (each image after its first container), to fn; then done().
+ * All under the client's lock: no record is told to on_lifecycle in
+ * between. fn and done must not call back into the client.
+ */
+void pn_cri_snapshot(struct pn_cri *cri, void (*fn)(void *arg, const struct pn_lifecycle *lc),
+		     void (*done)(void *arg), void *arg);
 /* Stops the thread and frees; NULL is fine. */
 void pn_cri_stop(struct pn_cri *cri);
 

@@ -280,6 +280,10 @@ static int agent_resolve(void *ctx, const struct pn_targets *t, struct pn_resolv
 struct lifecycle_out {
 	enum pn_lifecycle_output output;
 	struct pn_lifecycle_set seen; /* kept in --state-dir for the next agent */
+	const char *node;
+	/* StreamLifecycle's server while it runs; set and cleared by main under mu */
+	pthread_mutex_t mu;
+	struct pn_rpc *rpc;
 };
 
 /* --lifecycle: one line per record, flushed at once, never inside an event's line. */
@@ -298,6 +302,11 @@ static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
 	char line[4096], *p = line;
 	size_t n;
 
+	pthread_mutex_lock(&out->mu);
+	pn_native_publish_lifecycle(out->rpc, out->node, lc);
+	pthread_mutex_unlock(&out->mu);
+	if (out->output == PN_LC_OUTPUT_NONE)
+		return;
 	pn_lifecycle_set_note(&out->seen, lc);
 	n = pn_lifecycle_format(line, sizeof(line), out->output, lc);
 
@@ -317,6 +326,17 @@ static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
 		free(p);
 }
 
+static int agent_lifecycle_snapshot(void *ctx, void (*fn)(void *arg, const struct pn_lifecycle *lc),
+				    void (*done)(void *arg), void *arg)
+{
+	struct agent *a = ctx;
+
+	if (!a->cri)
+		return -ENODEV;
+	pn_cri_snapshot(a->cri, fn, done, arg);
+	return 0;
+}
+
 static void agent_init(struct agent *a, const struct pn_config *cfg, const char *cgroup2,
 		       struct pn_registry *reg, struct pn_capture *cap,
 		       const struct pn_consumer *cons)
@@ -332,6 +352,7 @@ static void agent_init(struct agent *a, const struct pn_config *cfg, const char 
 			.counters = agent_counters,
 			.status = agent_status,
 			.resolve = agent_resolve,
+			.lifecycle_snapshot = agent_lifecycle_snapshot,
 			.cgroup2 = cgroup2,
 			.api_cgroup_roots = cfg->api_cgroup_roots,
 			.n_api_cgroup_roots = cfg->n_api_cgroup_roots,
@@ -699,7 +720,7 @@ int main(int argc, char **argv)
 	struct agent agent = { 0 };
 	struct pn_cri *cri = NULL;
 	struct pn_state *state = NULL;
-	struct lifecycle_out lc_out = { 0 };
+	struct lifecycle_out lc_out = { .mu = PTHREAD_MUTEX_INITIALIZER };
 	struct pn_config cfg;
 	char err[1024], cgroup2[PATH_MAX], mount_root[PATH_MAX];
 	sigset_t stop;
@@ -818,6 +839,7 @@ int main(int argc, char **argv)
 		}
 	}
 	lc_out.output = cfg.lifecycle;
+	lc_out.node = cfg.node;
 	if (cfg.lifecycle && pn_lifecycle_set_load(&lc_out.seen, state)) {
 		e = -ENOMEM;
 		goto out;
@@ -828,7 +850,8 @@ int main(int argc, char **argv)
 				.endpoint = cfg.cri_endpoint,
 				.wait_ms = cfg.cri_wait_ms,
 				.resync_s = cfg.cri_resync_s,
-				.on_lifecycle = cfg.lifecycle ? write_lifecycle : NULL,
+				/* --lifecycle's lines, and StreamLifecycle's clients */
+				.on_lifecycle = write_lifecycle,
 				.lifecycle_arg = &lc_out,
 				.previous = lc_out.seen.v,
 				.n_previous = lc_out.seen.n,
@@ -886,6 +909,9 @@ int main(int argc, char **argv)
 		e = start_rpc(&rpc, &cfg, &agent.view, &cons, authz);
 		if (e)
 			goto out;
+		pthread_mutex_lock(&lc_out.mu);
+		lc_out.rpc = rpc;
+		pthread_mutex_unlock(&lc_out.mu);
 	}
 
 	if (cfg.metrics_listen[0] || cfg.probe_listen[0]) {
@@ -926,6 +952,9 @@ out:
 	/* The metrics thread reads the capture, the registry and the server: it stops first. */
 	pn_metrics_stop(metrics);
 	/* Streams are fed by the consumer: finished after its last records, before detaching. */
+	pthread_mutex_lock(&lc_out.mu);
+	lc_out.rpc = NULL; /* the runtime's client may still tell a change */
+	pthread_mutex_unlock(&lc_out.mu);
 	pn_rpc_stop(rpc);
 	pn_authz_free(authz);
 	/* Detach first: no record may arrive for a registry being freed. */

@@ -54,6 +54,14 @@ struct pn_agent_view {
 	/* Targets -> cgroups as an install resolves them (pn_resolve_targets()), installing nothing. */
 	int (*resolve)(void *ctx, const struct pn_targets *t, struct pn_resolved **out, size_t *n,
 		       struct pn_reg_error *err);
+	/*
+	 * The containers running now and their images, as lifecycle records
+	 * (snapshot set), each to fn; then done(), with no change told in
+	 * between, so a stream subscribed there misses none and gets none twice.
+	 * -ENODEV without a container runtime (NULL: never one).
+	 */
+	int (*lifecycle_snapshot)(void *ctx, void (*fn)(void *arg, const struct pn_lifecycle *lc),
+				  void (*done)(void *arg), void *arg);
 	/* The cgroup2 mount, and below it the cgroups API watches may bind (--api-cgroup-root). */
 	const char *cgroup2;
 	char *const *api_cgroup_roots; /* normalized, "/" = the whole tree */

@@ -12,6 +12,7 @@
 #include "event_type.h"
 #include "feed.h"
 #include "log.h"
+#include "macros.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "pathutil.h"
 #include "bounds.h"
@@ -366,8 +367,94 @@ static const struct pn_rpc_feed native_feeds[] = {
 	  .build = event_message,
 	  .pass = event_pass,
 	  .free_sub = event_filter_free },
+	/* not fed events: pn_native_publish_lifecycle() sends to it */
+	{ .name = "StreamLifecycle" },
 	{ 0 },
 };
+#define LIFECYCLE_FEED (&native_feeds[1])
+
+static const Panoptes__V1__LifecycleKind lifecycle_kinds[] = {
+	[PN_LC_CONTAINER_STARTED] = PANOPTES__V1__LIFECYCLE_KIND__LIFECYCLE_KIND_CONTAINER_STARTED,
+	[PN_LC_CONTAINER_STOPPED] = PANOPTES__V1__LIFECYCLE_KIND__LIFECYCLE_KIND_CONTAINER_STOPPED,
+	[PN_LC_IMAGE_ADDED] = PANOPTES__V1__LIFECYCLE_KIND__LIFECYCLE_KIND_IMAGE_ADDED,
+	[PN_LC_IMAGE_REMOVED] = PANOPTES__V1__LIFECYCLE_KIND__LIFECYCLE_KIND_IMAGE_REMOVED,
+};
+
+static char *or_empty(const char *s)
+{
+	return (char *)(s ? s : "");
+}
+
+/* The record as LifecycleRecord; its strings are lc's (valid while lc is). */
+static void lifecycle_record(Panoptes__V1__LifecycleRecord *r, const char *node,
+			     const struct pn_lifecycle *lc)
+{
+	panoptes__v1__lifecycle_record__init(r);
+	if ((size_t)lc->kind < ARRAY_SIZE(lifecycle_kinds))
+		r->kind = lifecycle_kinds[lc->kind];
+	r->time_unix_nano = lc->realtime_ns > 0 ? (uint64_t)lc->realtime_ns : 0;
+	r->snapshot = lc->snapshot;
+	r->reconciled = lc->reconciled;
+	r->image = or_empty(lc->image);
+	r->image_spec = or_empty(lc->image_spec);
+	r->image_id = or_empty(lc->image_id);
+	r->namespace_ = or_empty(lc->namespace);
+	r->pod = or_empty(lc->pod);
+	r->container_name = or_empty(lc->container_name);
+	r->container_id = or_empty(lc->container_id);
+	r->node = or_empty(node);
+}
+
+void pn_native_publish_lifecycle(struct pn_rpc *rpc, const char *node,
+				 const struct pn_lifecycle *lc)
+{
+	Panoptes__V1__LifecycleRecord r;
+
+	lifecycle_record(&r, node, lc);
+	pn_rpc_publish_message(rpc, LIFECYCLE_FEED, &r.base);
+}
+
+struct snapshot_to {
+	struct pn_rpc_stream *s;
+	const char *node;
+};
+
+static void snapshot_record(void *arg, const struct pn_lifecycle *lc)
+{
+	struct snapshot_to *to = arg;
+	Panoptes__V1__LifecycleRecord r;
+
+	lifecycle_record(&r, to->node, lc);
+	/* what runs now is finite, and a client that joins needs all of it */
+	pn_rpc_stream_send(to->s, &r.base, false);
+}
+
+static void snapshot_done(void *arg)
+{
+	struct snapshot_to *to = arg;
+
+	pn_rpc_stream_subscribe(to->s, LIFECYCLE_FEED, NULL);
+}
+
+static void stream_lifecycle(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
+			     const ProtobufCMessage *req)
+{
+	const struct pn_agent_view *agent = ctx;
+	struct snapshot_to to = { .s = s, .node = agent->node };
+	int e;
+
+	(void)rpc;
+	(void)req;
+	e = agent->lifecycle_snapshot ?
+		    agent->lifecycle_snapshot(agent->ctx, snapshot_record, snapshot_done, &to) :
+		    -ENODEV;
+	if (e == -ENODEV)
+		pn_rpc_stream_finish(
+			s, GRPC_STATUS_FAILED_PRECONDITION,
+			"no container runtime: panoptesd runs with --cri-endpoint \"\"");
+	else if (e)
+		pn_rpc_stream_finish(s, pn_api_status_of_errno(e), strerror(-e));
+}
 
 static void stream_events(struct pn_rpc *rpc, void *ctx, struct pn_rpc_stream *s,
 			  const ProtobufCMessage *req)
@@ -508,6 +595,11 @@ static const struct pn_rpc_method native_methods[] = {
 	  .max_request_bytes = PN_API_FILTER_REQUEST,
 	  .access = PN_RPC_READ,
 	  .stream = stream_events },
+	{ .path = "/panoptes.v1.Agent/StreamLifecycle",
+	  .request = &panoptes__v1__stream_lifecycle_request__descriptor,
+	  .max_request_bytes = PN_API_SMALL_REQUEST,
+	  .access = PN_RPC_READ,
+	  .stream = stream_lifecycle },
 	{ .path = "/panoptes.v1.Agent/GetStatus",
 	  .request = &panoptes__v1__get_status_request__descriptor,
 	  .max_request_bytes = PN_API_SMALL_REQUEST,

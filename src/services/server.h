@@ -141,6 +141,13 @@ void pn_rpc_stop(struct pn_rpc *rpc);
 /* For the consumer: one matched event, to every stream that wants it. Never blocks. */
 void pn_rpc_publish(struct pn_rpc *rpc, const struct pn_event *ev, const struct pn_match *m,
 		    const struct pn_format_ctx *fctx);
+/*
+ * One message to every stream subscribed to `feed` (a feed that is not fed
+ * events: its build is NULL), serialized once, within the queue bounds.
+ * Any thread; never blocks. NULL rpc is fine.
+ */
+void pn_rpc_publish_message(struct pn_rpc *rpc, const struct pn_rpc_feed *feed,
+			    const ProtobufCMessage *msg);
 
 /* ---------------------------------------------------------------- for services */
 

@@ -16,6 +16,9 @@
 int pn_argus_service(struct pn_rpc_service *row, const struct pn_agent_view *agent);
 /* panoptes.v1.Agent: typed watches, event streams, status. */
 int pn_native_service(struct pn_rpc_service *row, const struct pn_agent_view *agent);
+/* A container or image started or gone, to every StreamLifecycle client. Any thread. */
+void pn_native_publish_lifecycle(struct pn_rpc *rpc, const char *node,
+				 const struct pn_lifecycle *lc);
 /* grpc.health.v1.Health, answering for every service the server registered. */
 int pn_health_service(struct pn_rpc_service *row, const struct pn_agent_view *agent);
 

@@ -577,6 +577,28 @@ uint64_t pn_rpc_stream_queue_bytes(struct pn_rpc *rpc)
 	return rpc ? atomic_load(&rpc->queue_bytes) : 0;
 }
 
+void pn_rpc_publish_message(struct pn_rpc *rpc, const struct pn_rpc_feed *feed,
+			    const ProtobufCMessage *msg)
+{
+	grpc_byte_buffer *bb;
+
+	if (!rpc || !atomic_load_explicit(&rpc->n_feed_streams, memory_order_relaxed))
+		return;
+	bb = pn_api_pack(msg);
+	if (!bb)
+		return;
+	pthread_mutex_lock(&rpc->lock);
+	for (struct pn_rpc_stream *s = rpc->subscribed; s; s = s->next) {
+		if (s->slot->feed != feed)
+			continue;
+		pthread_mutex_lock(&s->mu);
+		stream_push(s, grpc_byte_buffer_copy(bb), true);
+		pthread_mutex_unlock(&s->mu);
+	}
+	pthread_mutex_unlock(&rpc->lock);
+	grpc_byte_buffer_destroy(bb);
+}
+
 void pn_rpc_publish(struct pn_rpc *rpc, const struct pn_event *ev, const struct pn_match *m,
 		    const struct pn_format_ctx *fctx)
 {

@@ -178,6 +178,8 @@ class Api:
             p + "StreamEvents", request_serializer=N.StreamEventsRequest.SerializeToString,
             response_deserializer=None)
         self.get_status = uu(p + "GetStatus", N.GetStatusRequest, N.Status)
+        self.stream_lifecycle = us(p + "StreamLifecycle", N.StreamLifecycleRequest,
+                                   N.LifecycleRecord)
 
     # conveniences
     def watch_state(self, timeout=10):

@@ -462,6 +462,63 @@ class CriPods(unittest.TestCase):
                           ("image_removed", "note-17", busybox, False)])
         self.assertGreaterEqual(self.agent.metrics()["panoptes_cri_cgroups_removed_total"], 1)
 
+    def test_lifecycle_over_the_native_api(self):
+        """StreamLifecycle, without --lifecycle: what runs when the client comes (snapshot),
+        then each change; a second pod of the same image adds no image."""
+        old, old_id = self.pod("inv-1", "prod")
+        self.rt.cri.start_container(old_id)
+        self.agent = GrpcAgent(["--cri-endpoint", self.rt.endpoint, "--cri-resync-s", "3600",
+                                "--watch-cgroup", "/kubepods", "--path", "/nowhere"],
+                               output="json")
+        self.wait_metric("panoptes_cri_containers", 1)
+        ch = grpc.insecure_channel(self.agent.addr)
+        self.addCleanup(ch.close)
+        api = Api(ch)
+        call = api.stream_lifecycle(api.N.StreamLifecycleRequest(), timeout=60)
+        self.addCleanup(call.cancel)
+        K = api.N.LifecycleKind.Name
+        got = []
+
+        def take(n):
+            for r in call:
+                got.append((K(r.kind), r.pod, r.namespace, r.container_id, r.image,
+                            r.image_spec, r.snapshot, r.node))
+                if len(got) == n:
+                    return
+
+        take(2)
+        api.wait_streams(1)
+        new, new_id = self.pod("inv-2", "prod", ["/bin/sh", "-c",
+                                                 "while [ ! -e /data/go ]; do sleep 0.02; done"])
+        self.rt.cri.start_container(new_id)
+        take(3)
+        self.go(new, new_id)  # it exits: its cgroup goes
+        take(4)
+        image = "pn.local/busybox:1"
+        self.assertEqual(got, [
+            ("LIFECYCLE_KIND_CONTAINER_STARTED", "inv-1", "prod", old_id, image, image, True,
+             "node-e2e"),
+            ("LIFECYCLE_KIND_IMAGE_ADDED", "inv-1", "prod", old_id, image, image, True,
+             "node-e2e"),
+            ("LIFECYCLE_KIND_CONTAINER_STARTED", "inv-2", "prod", new_id, image, image, False,
+             "node-e2e"),
+            ("LIFECYCLE_KIND_CONTAINER_STOPPED", "inv-2", "prod", new_id, image, image, False,
+             "node-e2e")])
+        # no --lifecycle: nothing of it on stdout
+        self.assertEqual([l for l in self.agent.lines if "lifecycle" in l], [])
+
+    def test_lifecycle_without_a_runtime_is_refused(self):
+        self.agent = GrpcAgent(["--cri-endpoint", "", "--watch-cgroup", "/kubepods",
+                                "--path", "/nowhere"], output="json")
+        ch = grpc.insecure_channel(self.agent.addr)
+        self.addCleanup(ch.close)
+        api = Api(ch)
+        with self.assertRaises(grpc.RpcError) as cm:
+            next(iter(api.stream_lifecycle(api.N.StreamLifecycleRequest(), timeout=30)))
+        self.assertEqual((cm.exception.code(), cm.exception.details()),
+                         (grpc.StatusCode.FAILED_PRECONDITION,
+                          'no container runtime: panoptesd runs with --cri-endpoint ""'))
+
     def test_lifecycle_kimager_lines(self):
         pod, cid = self.pod("k-1", "prod")
         self.rt.cri.start_container(cid)

@@ -16,6 +16,7 @@ static const ProtobufCMessageDescriptor *const requests[] = {
 	&panoptes__v1__list_watches_request__descriptor,
 	&panoptes__v1__stream_events_request__descriptor,
 	&panoptes__v1__get_status_request__descriptor,
+	&panoptes__v1__stream_lifecycle_request__descriptor,
 };
 
 #endif
