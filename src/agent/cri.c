@@ -37,11 +37,15 @@ enum state { E_PENDING, E_KNOWN, E_MISSING };
 struct entry {
 	char id[72];
 	enum state state;
-	bool listed;	       /* seen by the resync under way */
-	bool counted;	       /* in its image's count (lifecycle) */
-	bool waited;	       /* an event waited for it (only a container's first event does) */
-	bool noted;	       /* asked about as its cgroup appeared (pn_cri_expect) */
-	bool gone;	       /* its cgroup was removed: stopped, let go by the thread */
+	bool listed;  /* seen by the resync under way */
+	bool counted; /* in its image's count (lifecycle) */
+	bool waited;  /* an event waited for it (only a container's first event does) */
+	bool noted;   /* asked about as its cgroup appeared (pn_cri_expect) */
+	/*
+	 * Its cgroup was removed: stopped, never counted in again (the runtime
+	 * may list it as running a moment longer), dropped when no longer listed.
+	 */
+	bool gone;
 	unsigned int rechecks; /* asks again of a noted one not running yet */
 	uint64_t recheck_ns;   /* CLOCK_MONOTONIC of the next one; 0: none */
 	char *image_norm;      /* pn_image_normalize() of w.image, while counted */
@@ -252,7 +256,7 @@ static void count_in(struct pn_cri *cri, struct entry *e)
 	char norm[1024];
 	struct image *im, *v;
 
-	if (e->counted || e->state != E_KNOWN)
+	if (e->counted || e->state != E_KNOWN || e->gone)
 		return;
 	pn_image_normalize(e->w.image ? e->w.image : "", norm, sizeof(norm));
 	im = image_find(cri, norm);
@@ -429,7 +433,15 @@ void pn_cri_expect(struct pn_cri *cri, const char *container_id)
 		return;
 	pthread_mutex_lock(&cri->mu);
 	e = find(cri, container_id);
-	if (!e && cri->stats.connected && (e = add(cri, container_id, E_PENDING))) {
+	if (e && e->gone) {
+		/* started again under its id (docker restart): asked again, counted again */
+		e->gone = false;
+		e->noted = true;
+		e->rechecks = 0;
+		e->recheck_ns = 1;
+		cri->stats.cgroups_made++;
+		pthread_cond_signal(&cri->wake);
+	} else if (!e && cri->stats.connected && (e = add(cri, container_id, E_PENDING))) {
 		e->noted = true;
 		cri->stats.cgroups_made++;
 		pthread_cond_signal(&cri->wake);
@@ -445,7 +457,7 @@ void pn_cri_gone(struct pn_cri *cri, const char *container_id)
 		return;
 	pthread_mutex_lock(&cri->mu);
 	e = find(cri, container_id);
-	if (e) {
+	if (e && !e->gone) {
 		e->gone = true;
 		cri->stats.cgroups_removed++;
 		pthread_cond_signal(&cri->wake);
@@ -764,22 +776,15 @@ static bool ask(struct pn_cri *cri, const char *id)
 	return true;
 }
 
-/* Containers whose cgroup was removed: stopped now (lifecycle), and let go. */
-static void drop_gone(struct pn_cri *cri)
+/*
+ * Containers whose cgroup was removed: stopped now (lifecycle). Kept, so
+ * that late events are still named, until a list no longer has them.
+ */
+static void stop_gone(struct pn_cri *cri)
 {
-	bool any = false;
-
-	for (size_t i = cri->n; i-- > 0;) {
-		if (!cri->v[i].gone)
-			continue;
-		count_out(cri, &cri->v[i]);
-		drop_at(cri, i);
-		any = true;
-	}
-	if (any) {
-		count_known(cri);
-		pthread_cond_broadcast(&cri->answered);
-	}
+	for (size_t i = 0; i < cri->n; i++)
+		if (cri->v[i].gone)
+			count_out(cri, &cri->v[i]);
 }
 
 /* The first noted container due to be asked again; the earliest one after it in *next_ns. */
@@ -923,7 +928,7 @@ static void *run(void *arg)
 		recheck_at = 0;
 		if (cri->stats.connected && answer_pending(cri))
 			answer_rechecks(cri, &recheck_at);
-		drop_gone(cri);
+		stop_gone(cri);
 		if (cri->stop || (cri->stats.connected && first_pending(cri)))
 			continue;
 		until = next;

@@ -80,7 +80,12 @@ int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out);
  * connected. NULL cri is fine.
  */
 void pn_cri_expect(struct pn_cri *cri, const char *container_id);
-/* ...and removed: it stopped (--lifecycle says so at once) and is let go. */
+/*
+ * ...and removed: it stopped (--lifecycle says so at once), and is never
+ * counted running again, though the runtime may list it so a moment
+ * longer, unless its cgroup is made again; its names stay for late events
+ * until a list no longer has it.
+ */
 void pn_cri_gone(struct pn_cri *cri, const char *container_id);
 void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out);
 /*
