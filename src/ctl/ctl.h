@@ -8,6 +8,8 @@
 #define PN_CTL_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -188,6 +190,23 @@ void ctl_stream_cancel(struct ctl_stream *s);
  */
 int ctl_stream_close(struct ctl_stream *s, bool cancelled);
 
+/* SIGINT and SIGTERM end a stream (stopper.c). */
+struct ctl_stopper {
+	struct ctl *ctl;
+	pthread_t thread;
+	sigset_t signals;
+	pthread_mutex_t lock;	   /* PTHREAD_MUTEX_INITIALIZER */
+	struct ctl_stream *stream; /* the call a signal cancels, once there is one */
+	bool stopped;
+	bool running;
+};
+
+/* Before any gRPC thread exists: they inherit the blocked set. 0 or an exit code. */
+int ctl_stopper_start(struct ctl_stopper *st);
+/* Sets the call a signal cancels (NULL: none); true if a signal came already. */
+bool ctl_stopper_watch(struct ctl_stopper *st, struct ctl_stream *s);
+void ctl_stopper_stop(struct ctl_stopper *st);
+
 /* ------------------------------------------------------------ commands */
 
 /* A table of subcommands, as bpftool has: the word, what runs it, its help. */
@@ -205,11 +224,13 @@ struct ctl_cmd {
  */
 int ctl_dispatch(struct ctl_args *a, const struct ctl_cmd *cmds);
 
-extern const char ctl_health_usage[], ctl_status_usage[], ctl_watch_usage[], ctl_events_usage[];
+extern const char ctl_health_usage[], ctl_status_usage[], ctl_watch_usage[], ctl_events_usage[],
+	ctl_lifecycle_usage[];
 
 int ctl_cmd_health(struct ctl_args *a);
 int ctl_cmd_status(struct ctl_args *a);
 int ctl_cmd_watch(struct ctl_args *a);
 int ctl_cmd_events(struct ctl_args *a);
+int ctl_cmd_lifecycle(struct ctl_args *a);
 
 #endif

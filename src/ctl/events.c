@@ -1,18 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * panoptesctl events: Agent.StreamEvents, printed as each event arrives.
- *
- * The main thread waits in gRPC for the next message, so a signal handler
- * could not end the wait. SIGINT and SIGTERM are blocked instead, before
- * gRPC starts its threads, and one thread waits for them with sigwait() and
- * cancels the call (or, before there is one, ends the wait for a
- * connection): the wait returns, the status is read, and the process exits
- * 0 with everything freed.
+ * panoptesctl events: Agent.StreamEvents, printed as each event arrives
+ * (a signal ends the stream: stopper.c).
  */
 #include "ctl.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,75 +46,6 @@ static const struct ctl_opt events_opts[] = {
 	{ "count", OPT_COUNT, true },
 	{ NULL, 0, false },
 };
-
-/* ------------------------------------------------------------ signals */
-
-struct stopper {
-	struct ctl *ctl;
-	pthread_t thread;
-	sigset_t signals;
-	pthread_mutex_t lock;
-	struct ctl_stream *stream; /* the call a signal cancels, once there is one */
-	bool stopped;
-	bool running;
-};
-
-static void *stopper_main(void *arg)
-{
-	struct stopper *st = arg;
-	int sig;
-
-	if (sigwait(&st->signals, &sig))
-		return NULL;
-	/* Cancelled only while in sigwait(), never while holding the lock. */
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	/* before a call exists, the connection wait looks at this */
-	atomic_store(&st->ctl->stop, true);
-	pthread_mutex_lock(&st->lock);
-	st->stopped = true;
-	if (st->stream)
-		ctl_stream_cancel(st->stream);
-	pthread_mutex_unlock(&st->lock);
-	return NULL;
-}
-
-/* Before any gRPC thread exists: they inherit the blocked set. */
-static int stopper_start(struct stopper *st)
-{
-	sigemptyset(&st->signals);
-	sigaddset(&st->signals, SIGINT);
-	sigaddset(&st->signals, SIGTERM);
-	if (pthread_sigmask(SIG_BLOCK, &st->signals, NULL) ||
-	    pthread_create(&st->thread, NULL, stopper_main, st)) {
-		ctl_err("cannot start the signal thread");
-		return CTL_EXIT_FAILED;
-	}
-	st->running = true;
-	return 0;
-}
-
-/* Sets the call a signal cancels (NULL: none); true if a signal came already. */
-static bool stopper_watch(struct stopper *st, struct ctl_stream *s)
-{
-	bool stopped;
-
-	pthread_mutex_lock(&st->lock);
-	st->stream = s;
-	stopped = st->stopped;
-	if (s && stopped)
-		ctl_stream_cancel(s);
-	pthread_mutex_unlock(&st->lock);
-	return stopped;
-}
-
-static void stopper_stop(struct stopper *st)
-{
-	if (st->running) {
-		pthread_cancel(st->thread);
-		pthread_join(st->thread, NULL);
-	}
-	st->running = false;
-}
 
 /* ------------------------------------------------------------ printing */
 
@@ -308,30 +231,30 @@ int ctl_cmd_events(struct ctl_args *a)
 		.output = CTL_OUTPUT_TEXT,
 	};
 	struct ctl_stream s = { 0 };
-	struct stopper st = { .ctl = a->ctl, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct ctl_stopper st = { .ctl = a->ctl, .lock = PTHREAD_MUTEX_INITIALIZER };
 	bool done = false, stopped;
 	int err, close_err;
 
 	err = events_parse(a, &ea);
 	if (err)
 		goto out;
-	err = stopper_start(&st);
+	err = ctl_stopper_start(&st);
 	if (err)
 		goto out;
 	err = ctl_stream_open(a->ctl, &s, "/panoptes.v1.Agent/StreamEvents", &ea.req.base);
 	if (!err) {
-		stopper_watch(&st, &s);
+		ctl_stopper_watch(&st, &s);
 		err = events_loop(&s, &ea, &done);
 	}
 	/* Ours to end: --count reached or a write failed. */
 	if (done || err)
 		ctl_stream_cancel(&s);
-	stopped = stopper_watch(&st, NULL);
+	stopped = ctl_stopper_watch(&st, NULL);
 	close_err = ctl_stream_close(&s, done || stopped || err);
 	if (!err)
 		err = close_err;
 out:
-	stopper_stop(&st);
+	ctl_stopper_stop(&st);
 	free(ea.req.watches);
 	free(ea.req.events);
 	return err;

@@ -24,11 +24,13 @@ static const char usage_text[] =
 	"  watch list [--output text|json]  every watch, its cgroups and event counts\n"
 	"  events [FILTERS] [--output text|json] [--count N]\n"
 	"                                   print matched events as they happen\n"
+	"  lifecycle [--output json|kimager] [--count N]\n"
+	"                                   the node's containers and images, then changes\n"
 	"\n"
 	"Global flags (anywhere on the line; -flag and --flag alike, also --flag=VALUE):\n"
 	"  --server ADDRESS     panoptesd's gRPC address, HOST:PORT or unix:PATH (default:\n"
 	"                       $PANOPTES_SERVER, else " PN_CTL_DEFAULT_SERVER ")\n"
-	"  --timeout SECONDS    deadline of each call, connecting included; for events,\n"
+	"  --timeout SECONDS    deadline of each call, connecting included; for streams,\n"
 	"                       of the connection only (default 10)\n"
 	"  -tls                 use TLS; the server's certificate is checked against\n"
 	"                       -tlscafile, else the system's roots\n"
@@ -46,6 +48,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "status", ctl_cmd_status, "panoptesctl status", ctl_status_usage },
 	{ "watch", ctl_cmd_watch, "panoptesctl watch", ctl_watch_usage },
 	{ "events", ctl_cmd_events, "panoptesctl events", ctl_events_usage },
+	{ "lifecycle", ctl_cmd_lifecycle, "panoptesctl lifecycle", ctl_lifecycle_usage },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -488,6 +488,19 @@ class CriPods(unittest.TestCase):
 
         take(2)
         api.wait_streams(1)
+        # panoptesctl prints the same snapshot as panoptesd's --lifecycle lines
+        ctl = os.environ.get("PANOPTESCTL", "panoptesctl")
+        r = subprocess.run([ctl, "--server", self.agent.socket_addr, "lifecycle", "--count", "2"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual([(l["lifecycle"], l["pod"], l["container_id"], l["snapshot"])
+                          for l in map(json.loads, r.stdout.splitlines())],
+                         [("container_started", "inv-1", old_id, True),
+                          ("image_added", "inv-1", old_id, True)])
+        r = subprocess.run([ctl, "--server", self.agent.socket_addr, "lifecycle", "--count", "2",
+                            "--output", "kimager"], capture_output=True, text=True, timeout=30)
+        self.assertRegex(r.stdout, r"^\[\S+ INFO \] \[\+\|image\]  pn\.local/busybox:1  "
+                                   r"\[prod\|inv-1\]\n$")
         new, new_id = self.pod("inv-2", "prod", ["/bin/sh", "-c",
                                                  "while [ ! -e /data/go ]; do sleep 0.02; done"])
         self.rt.cri.start_container(new_id)
@@ -518,6 +531,11 @@ class CriPods(unittest.TestCase):
         self.assertEqual((cm.exception.code(), cm.exception.details()),
                          (grpc.StatusCode.FAILED_PRECONDITION,
                           'no container runtime: panoptesd runs with --cri-endpoint ""'))
+        r = subprocess.run([os.environ.get("PANOPTESCTL", "panoptesctl"), "--server",
+                            self.agent.socket_addr, "lifecycle"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual((r.returncode, r.stdout), (1, ""))
+        self.assertIn("FAILED_PRECONDITION: no container runtime", r.stderr)
 
     def test_lifecycle_kimager_lines(self):
         pod, cid = self.pod("k-1", "prod")
