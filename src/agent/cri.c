@@ -173,8 +173,9 @@ static void count_known(struct pn_cri *cri)
 {
 	uint64_t k = 0;
 
+	/* a gone one is kept for late events only: it no longer runs here */
 	for (size_t i = 0; i < cri->n; i++)
-		k += cri->v[i].state == E_KNOWN;
+		k += cri->v[i].state == E_KNOWN && !cri->v[i].gone;
 	cri->stats.containers = k;
 }
 
@@ -440,6 +441,7 @@ void pn_cri_expect(struct pn_cri *cri, const char *container_id)
 		e->rechecks = 0;
 		e->recheck_ns = 1;
 		cri->stats.cgroups_made++;
+		count_known(cri);
 		pthread_cond_signal(&cri->wake);
 	} else if (!e && cri->stats.connected && (e = add(cri, container_id, E_PENDING))) {
 		e->noted = true;
@@ -460,6 +462,7 @@ void pn_cri_gone(struct pn_cri *cri, const char *container_id)
 	if (e && !e->gone) {
 		e->gone = true;
 		cri->stats.cgroups_removed++;
+		count_known(cri);
 		pthread_cond_signal(&cri->wake);
 	}
 	pthread_mutex_unlock(&cri->mu);
