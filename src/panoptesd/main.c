@@ -286,7 +286,6 @@ struct lifecycle_out {
 	struct pn_rpc *rpc;
 };
 
-/* --lifecycle: one line per record, flushed at once, never inside an event's line. */
 /* The kernel's word on a container's cgroup, passed to the runtime's client. */
 static void container_cgroup(void *arg, const char *container_id, bool made)
 {
@@ -296,6 +295,10 @@ static void container_cgroup(void *arg, const char *container_id, bool made)
 		pn_cri_gone(arg, container_id);
 }
 
+/*
+ * --lifecycle: one line per record, flushed at once, never inside an event's
+ * line; and every record to StreamLifecycle's clients.
+ */
 static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
 {
 	struct lifecycle_out *out = arg;
@@ -859,14 +862,15 @@ int main(int argc, char **argv)
 				.n_annotation_keys = cfg.n_event_annotations,
 			},
 			&cri);
-		if (e)
+		if (e) {
 			pn_warn("cannot start the container runtime client (%s): events will carry "
 				"no pod, namespace or image",
 				strerror(-e));
-		else
+		} else {
 			pn_identity_set_runtime(cons.ids, pn_cri_lookup, cri);
-		cons.on_container = container_cgroup;
-		cons.on_container_arg = cri;
+			cons.on_container = container_cgroup;
+			cons.on_container_arg = cri;
+		}
 	}
 	reg = pn_registry_new(cgroup2, "/proc",
 			      &(struct pn_kernel_sink){
