@@ -17,6 +17,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 static __always_inline void cgroup__note(struct cgroup *cgrp, const char *path, __u32 op)
 {
+	struct pn_counters *c;
 	struct pn_cgroup_note *n;
 	long len;
 
@@ -25,7 +26,9 @@ static __always_inline void cgroup__note(struct cgroup *cgrp, const char *path, 
 		return;
 	n = bpf_ringbuf_reserve(&pn_cgroup_notes, sizeof(*n), 0);
 	if (!n) {
-		counters__inc(counters__get(), cgroup_notes_dropped);
+		/* one lookup, in a variable: counters__inc() names its argument twice */
+		c = counters__get();
+		counters__inc(c, cgroup_notes_dropped);
 		return;
 	}
 	n->ts_ns = bpf_ktime_get_ns();
