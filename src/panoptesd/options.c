@@ -108,7 +108,7 @@ static const char usage_text[] =
 	"                           the kernel's cgroup notes did not tell\n"
 	"  --event-labels           JSON events and the native stream carry the pod's\n"
 	"                           labels (\"labels\"; {labels} in --format works without)\n"
-	"  --event-annotations KEYS  the pod annotations (comma-separated keys, repeatable,\n"
+	"  --event-annotations KEYS the pod annotations (comma-separated keys, repeatable,\n"
 	"                           at most 32) events carry: \"annotations\", {annotations}\n"
 	"  --lifecycle FORMAT       also write containers and images as they start and\n"
 	"                           go (kimager's job) to stdout: kimager (its image\n"
