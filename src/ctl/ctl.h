@@ -206,6 +206,16 @@ int ctl_stopper_start(struct ctl_stopper *st);
 /* Sets the call a signal cancels (NULL: none); true if a signal came already. */
 bool ctl_stopper_watch(struct ctl_stopper *st, struct ctl_stream *s);
 void ctl_stopper_stop(struct ctl_stopper *st);
+/*
+ * Opens a server stream and prints each message of type desc with print()
+ * (0 or an exit code), flushing stdout after each, until the stream ends,
+ * `count` messages came (0: no limit), a write fails or a signal comes
+ * (then exit 0). Returns the exit code.
+ */
+int ctl_stream_print(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
+		     const ProtobufCMessageDescriptor *desc,
+		     int (*print)(const ProtobufCMessage *m, void *arg), void *arg,
+		     long long count);
 
 /* ------------------------------------------------------------ commands */
 

@@ -200,28 +200,12 @@ static int events_parse(struct ctl_args *a, struct events_args *ea)
 	return 0;
 }
 
-/* Reads and prints until the stream ends, --count is reached or a write fails. */
-static int events_loop(struct ctl_stream *s, const struct events_args *ea, bool *done)
+static int print_one(const ProtobufCMessage *m, void *arg)
 {
-	ProtobufCMessage *m;
-	long long n = 0;
-	int err;
+	const struct events_args *ea = arg;
 
-	for (;;) {
-		err = ctl_stream_next(s, &panoptes__v1__event__descriptor, &m);
-		if (err || !m)
-			return err;
-		print_event((const Panoptes__V1__Event *)m, ea->output);
-		protobuf_c_message_free_unpacked(m, NULL);
-		/* Per line: a reader at the other end of a pipe sees each event at once. */
-		err = ctl_flush_stdout();
-		if (err)
-			return err;
-		if (ea->count && ++n == ea->count) {
-			*done = true;
-			return 0;
-		}
-	}
+	print_event((const Panoptes__V1__Event *)m, ea->output);
+	return 0;
 }
 
 int ctl_cmd_events(struct ctl_args *a)
@@ -230,31 +214,12 @@ int ctl_cmd_events(struct ctl_args *a)
 		.req = PANOPTES__V1__STREAM_EVENTS_REQUEST__INIT,
 		.output = CTL_OUTPUT_TEXT,
 	};
-	struct ctl_stream s = { 0 };
-	struct ctl_stopper st = { .ctl = a->ctl, .lock = PTHREAD_MUTEX_INITIALIZER };
-	bool done = false, stopped;
-	int err, close_err;
+	int err;
 
 	err = events_parse(a, &ea);
-	if (err)
-		goto out;
-	err = ctl_stopper_start(&st);
-	if (err)
-		goto out;
-	err = ctl_stream_open(a->ctl, &s, "/panoptes.v1.Agent/StreamEvents", &ea.req.base);
-	if (!err) {
-		ctl_stopper_watch(&st, &s);
-		err = events_loop(&s, &ea, &done);
-	}
-	/* Ours to end: --count reached or a write failed. */
-	if (done || err)
-		ctl_stream_cancel(&s);
-	stopped = ctl_stopper_watch(&st, NULL);
-	close_err = ctl_stream_close(&s, done || stopped || err);
 	if (!err)
-		err = close_err;
-out:
-	ctl_stopper_stop(&st);
+		err = ctl_stream_print(a->ctl, "/panoptes.v1.Agent/StreamEvents", &ea.req.base,
+				       &panoptes__v1__event__descriptor, print_one, &ea, ea.count);
 	free(ea.req.watches);
 	free(ea.req.events);
 	return err;

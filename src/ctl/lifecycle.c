@@ -112,58 +112,23 @@ static int lifecycle_parse(struct ctl_args *a, struct lifecycle_args *la)
 	return 0;
 }
 
-/* Reads and prints until the stream ends, --count is reached or a write fails. */
-static int lifecycle_loop(struct ctl_stream *s, const struct lifecycle_args *la, bool *done)
+static int print_one(const ProtobufCMessage *m, void *arg)
 {
-	ProtobufCMessage *m;
-	long long n = 0;
-	int err;
+	const struct lifecycle_args *la = arg;
 
-	for (;;) {
-		err = ctl_stream_next(s, &panoptes__v1__lifecycle_record__descriptor, &m);
-		if (err || !m)
-			return err;
-		err = print_record((const Panoptes__V1__LifecycleRecord *)m, la->output);
-		protobuf_c_message_free_unpacked(m, NULL);
-		if (!err)
-			err = ctl_flush_stdout();
-		if (err)
-			return err;
-		if (la->count && ++n == la->count) {
-			*done = true;
-			return 0;
-		}
-	}
+	return print_record((const Panoptes__V1__LifecycleRecord *)m, la->output);
 }
 
 int ctl_cmd_lifecycle(struct ctl_args *a)
 {
 	Panoptes__V1__StreamLifecycleRequest req = PANOPTES__V1__STREAM_LIFECYCLE_REQUEST__INIT;
 	struct lifecycle_args la = { .output = PN_LC_OUTPUT_JSON };
-	struct ctl_stopper st = { .ctl = a->ctl, .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct ctl_stream s = { 0 };
-	bool done = false, stopped;
-	int err, close_err;
+	int err;
 
 	err = lifecycle_parse(a, &la);
 	if (err)
 		return err;
-	err = ctl_stopper_start(&st);
-	if (err)
-		goto out;
-	err = ctl_stream_open(a->ctl, &s, "/panoptes.v1.Agent/StreamLifecycle", &req.base);
-	if (!err) {
-		ctl_stopper_watch(&st, &s);
-		err = lifecycle_loop(&s, &la, &done);
-	}
-	/* Ours to end: --count reached or a write failed. */
-	if (done || err)
-		ctl_stream_cancel(&s);
-	stopped = ctl_stopper_watch(&st, NULL);
-	close_err = ctl_stream_close(&s, done || stopped || err);
-	if (!err)
-		err = close_err;
-out:
-	ctl_stopper_stop(&st);
-	return err;
+	return ctl_stream_print(a->ctl, "/panoptes.v1.Agent/StreamLifecycle", &req.base,
+				&panoptes__v1__lifecycle_record__descriptor, print_one, &la,
+				la.count);
 }
