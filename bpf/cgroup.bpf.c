@@ -15,12 +15,26 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * Tests only (PANOPTES_TEST_FAULTS=cgroup-notes-refused): nonzero makes the
+ * verifier refuse both programs, so the agent's load without them is tested
+ * on kernels that accept them. Zero, the verifier prunes the branch as dead
+ * (a frozen .rodata value is a known constant), so it costs nothing.
+ */
+const volatile __u8 pn_fault_notes_refused __weak = 0;
+
 static __always_inline void cgroup__note(struct cgroup *cgrp, const char *path, __u32 op)
 {
 	struct pn_counters *c;
 	struct pn_cgroup_note *n;
 	long len;
 
+	if (pn_fault_notes_refused) {
+		/* a store through a scalar: refused by every verifier */
+		n = (struct pn_cgroup_note *)(unsigned long)bpf_ktime_get_ns();
+		n->op = op;
+		return;
+	}
 	/* the v1 hierarchies of a hybrid node fire too; their ids are not the v2 ones */
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return;

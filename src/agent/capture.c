@@ -226,14 +226,16 @@ static int programs_retarget(struct pn_capture *c, const struct btf *vmlinux)
 
 /* Loads one backend's programs only; the other backend's stay in the object, unloaded. */
 static void programs_select(struct pn_capture *c, int backend, const struct btf *vmlinux,
-			    bool have_tracefs)
+			    bool have_tracefs, bool notes)
 {
 	bool chown_lsm, chown_common, noidmap;
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, c->skel->obj)
-		bpf_program__set_autoload(prog, prog_is_vfs(prog) == (backend == PN_BACKEND_VFS) ||
-							prog_is_cgroup_note(c, prog));
+		bpf_program__set_autoload(prog,
+					  prog_is_cgroup_note(c, prog) ?
+						  notes :
+						  prog_is_vfs(prog) == (backend == PN_BACKEND_VFS));
 	if (backend == PN_BACKEND_VFS) {
 		bool flush = pn_probe_has_func(vmlinux, "filp_flush");
 
@@ -507,13 +509,26 @@ static const char *backend_name(int backend)
 }
 
 /*
- * Opens, loads and attaches one backend. *refused: the kernel said no to
- * loading or attaching (as opposed to a problem of ours, such as the pin
- * directory), so another backend may still work.
+ * Tests only: PANOPTES_TEST_FAULTS=cgroup-notes-refused makes the verifier
+ * refuse the cgroup note programs for real (bpf/cgroup.bpf.c), so the retry
+ * below runs on kernels that accept them.
  */
-static int capture_start(struct pn_capture **out, const struct pn_capture_opts *opts, int backend,
-			 const struct btf *vmlinux, bool bounded, bool *refused, char *err,
-			 size_t errlen)
+static bool fault_notes_refused(void)
+{
+	const char *f = getenv("PANOPTES_TEST_FAULTS");
+
+	return f && strstr(f, "cgroup-notes-refused");
+}
+
+/*
+ * Opens, loads and attaches one backend, with or without the cgroup note
+ * programs. *refused: the kernel said no to loading or attaching (as
+ * opposed to a problem of ours, such as the pin directory), so another
+ * backend may still work; *load_refused: it was the verifier, at load.
+ */
+static int capture_start_once(struct pn_capture **out, const struct pn_capture_opts *opts,
+			      int backend, const struct btf *vmlinux, bool bounded, bool notes,
+			      bool *refused, bool *load_refused, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 	struct pn_capture *c;
@@ -563,9 +578,10 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 	c->skel->rodata->pn_ancestor_helper = pn_probe_ancestor_helper();
 	/* in .rodata, so part of the stamp: another value replaces pins rather than adopting them */
 	c->skel->rodata->pn_coalesce_ns = (__u64)opts->coalesce_ms * 1000000;
+	c->skel->rodata->pn_fault_notes_refused = notes && fault_notes_refused();
 	if (backend == PN_BACKEND_SYSCALLS)
 		have_tracefs = pn_probe_tracefs();
-	programs_select(c, backend, vmlinux, have_tracefs);
+	programs_select(c, backend, vmlinux, have_tracefs, notes);
 	if (backend == PN_BACKEND_VFS) {
 		e = programs_retarget(c, vmlinux);
 		if (e) {
@@ -591,12 +607,15 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 
 	e = panoptes_bpf__load(c->skel);
 	if (e) {
+		/* as root, EACCES is the verifier's refusal, not a missing permission */
+		bool no_permission = e == -EPERM || (e == -EACCES && geteuid() != 0);
+
 		*refused = true;
+		*load_refused = !no_permission;
 		if (backend == PN_BACKEND_VFS)
 			snprintf(err, errlen, PN_VFS_REFUSED "%s%s", strerror(-e),
 				 pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
-		/* as root, EACCES is the verifier's refusal, not a missing permission */
-		else if (e == -EPERM || (e == -EACCES && geteuid() != 0))
+		else if (no_permission)
 			snprintf(err, errlen,
 				 "no permission to load BPF programs (%s): run as root, or with "
 				 "CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE; nothing was started",
@@ -664,6 +683,41 @@ static int capture_start(struct pn_capture **out, const struct pn_capture_opts *
 
 err_out:
 	pn_capture_close(c);
+	return e;
+}
+
+/*
+ * The cgroup notes only spare containers a wait for the runtime's answer, so
+ * a kernel whose verifier refuses them (or lacks their tracepoints) must not
+ * stop the agent: load once more without them. libbpf's messages of the
+ * first try are kept back; a second refusal shows its own. The stamp of each
+ * try names its programs, so the try that matches a pinned set adopts it,
+ * and a failed load leaves the pins as they were.
+ */
+static int capture_start(struct pn_capture **out, const struct pn_capture_opts *opts, int backend,
+			 const struct btf *vmlinux, bool bounded, bool *refused, char *err,
+			 size_t errlen)
+{
+	bool quiet = libbpf_quiet, load_refused = false;
+	char first[512];
+	int e;
+
+	libbpf_quiet = true;
+	e = capture_start_once(out, opts, backend, vmlinux, bounded, true, refused, &load_refused,
+			       first, sizeof(first));
+	libbpf_quiet = quiet;
+	if (!e || !load_refused) {
+		if (e)
+			snprintf(err, errlen, "%s", first);
+		return e;
+	}
+	pn_debug("%s backend with the cgroup note programs: %s", backend_name(backend), first);
+	e = capture_start_once(out, opts, backend, vmlinux, bounded, false, refused, &load_refused,
+			       err, errlen);
+	if (!e)
+		pn_warn("the kernel refused the cgroup note programs (tp_btf cgroup_mkdir/rmdir): "
+			"loaded without them; a new container is asked about at its first event "
+			"instead of as its cgroup appears, every event still works");
 	return e;
 }
 

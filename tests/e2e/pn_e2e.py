@@ -178,7 +178,7 @@ class Agent:
 
     state_dir_flag = True  # False: a binary from before --state-dir
 
-    def __init__(self, args, output="json", ready_timeout=30):
+    def __init__(self, args, output="json", ready_timeout=30, env=None):
         self.output = output
         args = list(args)
         self.metrics_addr = _flag_value(args, "--metrics-listen")
@@ -198,7 +198,8 @@ class Agent:
             args += ["--state-dir", self._state_dir]
         self.proc = subprocess.Popen([PANOPTESD, "--output", output, "--node-name", "node-e2e"]
                                      + backend + args, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE,
+                                     env=dict(os.environ, **env) if env else None)
         self.lines = []
         self.raw_lines = []  # stdout as bytes, for the tests of what the bytes are
         self.stderr_lines = []

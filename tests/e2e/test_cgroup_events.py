@@ -6,7 +6,7 @@ import os
 import signal
 import unittest
 
-from pn_e2e import WORKLOAD, Agent, AgentCase, Cgroup, brief
+from pn_e2e import BACKEND, WORKLOAD, Agent, AgentCase, Cgroup, brief
 
 
 class CgroupEvents(AgentCase):
@@ -232,6 +232,34 @@ class CgroupEvents(AgentCase):
                           for e in agent.settle()],
                          [("CREATE", f"{self.d}/born", ino, cid)])
         self.assertEqual(agent.metrics()["panoptes_kernel_cgroup_notes_dropped_total"], 0)
+
+    def test_cgroup_notes_refused_by_the_verifier(self):
+        """A kernel whose verifier refuses the cgroup note programs (a real refusal, made
+        by PANOPTES_TEST_FAULTS) still gets the agent on the same backend, loaded without
+        them, said in one warning; a container's events still name it, from its live
+        cgroup."""
+        self.agent = agent = Agent(["--watch-cgroup", self.cg.path, "--path", self.d,
+                                    "--events", "create"],
+                                   env={"PANOPTES_TEST_FAULTS": "cgroup-notes-refused"})
+        warned = [l for l in agent.stderr_lines if "refused the cgroup note programs" in l]
+        self.assertEqual(len(warned), 1, agent.stderr_lines)
+        ready = [l for l in agent.stderr_lines if "ready:" in l]
+        self.assertEqual(len(ready), 1, agent.stderr_lines)
+        self.assertNotIn("pn_cgroup_mkdir", ready[0])
+        if BACKEND:
+            self.assertEqual(agent.backend, BACKEND)
+        cid = "feed" * 16
+        child = Cgroup.__new__(Cgroup)
+        child.path = os.path.join(self.cg.path, f"docker-{cid}.scope")
+        os.mkdir(child.path)
+        try:
+            child.run([WORKLOAD, f"create:{self.d}/named"])
+            agent.wait_for(lambda ev: len(ev) >= 1)
+            self.assertEqual([(e["event"], e["path"], e["container_id"])
+                              for e in agent.settle()],
+                             [("CREATE", f"{self.d}/named", cid)])
+        finally:
+            child.close()
 
     def test_parent_cgroup_covers_child_cgroups(self):
         """A pod-level watch covers its containers' cgroups, including one made
