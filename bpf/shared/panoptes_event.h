@@ -142,7 +142,8 @@ _Static_assert(sizeof(struct pn_cgroup_watch) == 8, "pn_cgroup_watch layout");
 	X(filtered, "panoptes_kernel_filtered_total",                                              \
 	  "Hook hits from unwatched tasks, dropped in the kernel by the cgroup filter.")           \
 	X(gated, "panoptes_kernel_gated_total",                                                    \
-	  "Hits from watched tasks for event types no watch asked for, dropped in the kernel.")    \
+	  "Hits from watched tasks for event types no watch asked for (none, for containers "      \
+	  "no selector wants), dropped in the kernel.")                                            \
 	X(coalesced, "panoptes_kernel_coalesced_total",                                            \
 	  "Repeated ACCESS/MODIFY on one open file, folded in the kernel.")                        \
 	X(emitted, "panoptes_kernel_emitted_total", "Records written to the ring buffer.")         \

@@ -81,6 +81,7 @@ int pn_consumer_on_cgroup_note(void *ctx, const struct pn_cgroup_note *n, size_t
 			return 0;
 	} else {
 		pn_identity_removed(c->ids, n->cgroup_id, n->ts_ns);
+		pn_registry_forget(c->registry, n->cgroup_id);
 		if (!path)
 			return 0;
 		pn_cgroup_path_identity(path, &id);
@@ -101,6 +102,20 @@ bool pn_consumer_admit(void *arg, const struct pn_event *ev, const struct pn_wat
 		return false;
 	}
 	return pn_selector_match(w->selector, wl->namespace, wl->container, wl->image, &wl->labels);
+}
+
+enum pn_reg_verdict pn_consumer_decide(void *arg, uint64_t cgroup_id, const struct pn_watch *w)
+{
+	struct pn_consumer *c = arg;
+	const struct pn_identity *id = pn_identity_named(c->ids, cgroup_id);
+	const struct pn_workload *wl = id ? &id->workload : NULL;
+
+	if (!wl)
+		return PN_REG_UNDECIDED;
+	return pn_selector_match(w->selector, wl->namespace, wl->container, wl->image,
+				 &wl->labels) ?
+		       PN_REG_ADMITTED :
+		       PN_REG_REFUSED;
 }
 
 static void emit(const struct pn_event *ev, const struct pn_match *m, const char *container,

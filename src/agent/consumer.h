@@ -63,6 +63,8 @@ int pn_consumer_on_record(void *ctx, const struct pn_record *rec, size_t size);
 int pn_consumer_on_cgroup_note(void *ctx, const struct pn_cgroup_note *n, size_t size);
 /* The registry's pn_reg_admit_fn: a watch's selector against the event's identity. */
 bool pn_consumer_admit(void *arg, const struct pn_event *ev, const struct pn_watch *w);
+/* The registry's pn_reg_decide_fn: the same for a cgroup the runtime has named, never waiting. */
+enum pn_reg_verdict pn_consumer_decide(void *arg, uint64_t cgroup_id, const struct pn_watch *w);
 /* Closes what the consumer keeps open (NULL-safe; init again to reuse). */
 void pn_consumer_clear(struct pn_consumer *c);
 /* Re-reads CLOCK_REALTIME - CLOCK_MONOTONIC (the wall clock may be stepped). */

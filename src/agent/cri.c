@@ -380,7 +380,7 @@ static struct timespec mono_after_ms(unsigned int ms)
 	return t;
 }
 
-int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out)
+int pn_cri_lookup(void *arg, const char *container_id, bool wait, struct pn_workload *out)
 {
 	struct pn_cri *cri = arg;
 	struct timespec until;
@@ -398,6 +398,8 @@ int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out)
 		/* asked as its cgroup appeared, not answered yet: its first event waits too */
 		first = true;
 	}
+	/* a look without waiting leaves the wait to the first event that is written */
+	first &= wait;
 	if (first) {
 		e->waited = true;
 		cri->stats.lookups++;

@@ -72,7 +72,7 @@ int pn_cri_endpoint_check(const char *endpoint, char *err, size_t errlen);
 /* Starts the thread; connecting happens there (never fails for a missing runtime). */
 int pn_cri_start(const struct pn_cri_config *cfg, struct pn_cri **out);
 /* A pn_identity_runtime_fn; arg is the struct pn_cri (-ENODEV: no runtime found to ask). */
-int pn_cri_lookup(void *arg, const char *container_id, struct pn_workload *out);
+int pn_cri_lookup(void *arg, const char *container_id, bool wait, struct pn_workload *out);
 /*
  * The kernel said a container's cgroup was made (bpf/cgroup.bpf.c): asked
  * about now, on the client's thread, so that its first event finds the

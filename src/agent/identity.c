@@ -123,7 +123,7 @@ static void path_of(struct pn_identity_cache *c, uint64_t id, char *path, size_t
 }
 
 /* Asks the runtime of a slot's container; `asking` stays set while it has no answer. */
-static void ask_runtime(struct pn_identity_cache *c, struct slot *s)
+static void ask_runtime(struct pn_identity_cache *c, struct slot *s, bool wait)
 {
 	int e;
 
@@ -131,7 +131,7 @@ static void ask_runtime(struct pn_identity_cache *c, struct slot *s)
 	s->ident.incomplete = false;
 	if (!c->runtime || !s->ident.path.container_id[0])
 		return;
-	e = c->runtime(c->runtime_arg, s->ident.path.container_id, &s->ident.workload);
+	e = c->runtime(c->runtime_arg, s->ident.path.container_id, wait, &s->ident.workload);
 	s->asking = e == -EAGAIN || e == -ENODEV;
 	s->ident.incomplete = e == -EAGAIN;
 }
@@ -205,27 +205,50 @@ static void make_room(struct pn_identity_cache *c)
 		clear_slots(c);
 }
 
-const struct pn_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id)
+/* A slot for an id not in the table, named from its cgroup's path; not asked yet. */
+static struct slot *slot_new(struct pn_identity_cache *c, uint64_t cgroup_id)
 {
 	char path[PATH_MAX];
 	struct slot *s;
 
-	if (!c || !cgroup_id)
-		return c ? &c->none : NULL;
-	s = probe(c, cgroup_id);
-	if (s->id) {
-		if (s->asking)
-			ask_runtime(c, s);
-		return &s->ident;
-	}
 	make_room(c);
 	path_of(c, cgroup_id, path, sizeof(path));
 	s = probe(c, cgroup_id);
 	s->id = cgroup_id;
 	pn_cgroup_path_identity(path, &s->ident.path);
+	s->asking = true;
 	c->used++;
-	ask_runtime(c, s);
+	return s;
+}
+
+const struct pn_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id)
+{
+	struct slot *s;
+
+	if (!c || !cgroup_id)
+		return c ? &c->none : NULL;
+	s = probe(c, cgroup_id);
+	if (!s->id)
+		s = slot_new(c, cgroup_id);
+	if (s->asking)
+		ask_runtime(c, s, true);
 	return &s->ident;
+}
+
+const struct pn_identity *pn_identity_named(struct pn_identity_cache *c, uint64_t cgroup_id)
+{
+	const struct pn_workload *w;
+	struct slot *s;
+
+	if (!c || !cgroup_id)
+		return NULL;
+	s = probe(c, cgroup_id);
+	if (!s->id)
+		s = slot_new(c, cgroup_id);
+	if (s->asking)
+		ask_runtime(c, s, false);
+	w = &s->ident.workload;
+	return w->namespace || w->container || w->image ? &s->ident : NULL;
 }
 
 bool pn_identity_made(struct pn_identity_cache *c, uint64_t cgroup_id, const char *path,

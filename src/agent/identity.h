@@ -58,10 +58,12 @@ struct pn_identity {
  * (then on later events while it says -EAGAIN or -ENODEV): 0 with *out
  * filled, -ENOENT if the runtime does not know the container (never asked
  * again), -EAGAIN if there is no answer yet (the identity is incomplete),
- * -ENODEV if no runtime was found on the node (nothing is missing). May
- * wait, bounded, for the runtime.
+ * -ENODEV if no runtime was found on the node (nothing is missing). With
+ * `wait`, may wait, bounded, for the runtime; without, answers from what
+ * is known and leaves the wait to the next call that waits.
  */
-typedef int (*pn_identity_runtime_fn)(void *arg, const char *container_id, struct pn_workload *out);
+typedef int (*pn_identity_runtime_fn)(void *arg, const char *container_id, bool wait,
+				      struct pn_workload *out);
 
 /* Opens the cgroup2 mount at cgroup2_root; -errno if it cannot be opened. */
 int pn_identity_cache_new(const char *cgroup2_root, struct pn_identity_cache **out);
@@ -73,6 +75,13 @@ void pn_identity_set_runtime(struct pn_identity_cache *c, pn_identity_runtime_fn
  * call. Never NULL.
  */
 const struct pn_identity *pn_identity_of(struct pn_identity_cache *c, uint64_t cgroup_id);
+/*
+ * The identity of a cgroup id if the runtime has named its container, asking
+ * it without waiting (pn_identity_runtime_fn); NULL if not (yet). Valid
+ * until the next call. A later pn_identity_of() still waits where a first
+ * event would.
+ */
+const struct pn_identity *pn_identity_named(struct pn_identity_cache *c, uint64_t cgroup_id);
 /*
  * The kernel said a cgroup was made, with its path (bpf/cgroup.bpf.c): kept
  * if the path names a pod or a container (true, and *out says what), so

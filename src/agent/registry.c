@@ -109,6 +109,16 @@ struct pn_registry {
 	uint32_t levels[PN_MAX_WATCH_LEVELS];
 	unsigned n_levels;
 	bool levels_pushed;
+	/*
+	 * Cgroups the kernel stops at its gate (an entry with no ops): every
+	 * watch covering them has a selector, and each refused their container
+	 * (exclude_refused). Sorted; cleared at every change of the watches.
+	 */
+	pn_reg_decide_fn decide; /* set once, before the first dispatch */
+	void *decide_arg;
+	uint64_t *excluded;
+	size_t n_excluded;
+	_Atomic uint64_t exclusions; /* ever made, for /metrics */
 };
 
 static const char *watch_key(const struct pn_watch *w)
@@ -201,6 +211,7 @@ void pn_registry_free(struct pn_registry *r)
 	snap_put(r->snap);
 	free(r->cgroups);
 	free(r->watches);
+	free(r->excluded);
 	free(r->cgroup2_root);
 	free(r->proc_root);
 	pthread_mutex_destroy(&r->snap_lock);
@@ -484,6 +495,36 @@ static int sync_kernel(struct pn_registry *r, struct reg_cgroup **dead, size_t n
 	return refused;
 }
 
+/* ------------------------------------------------------------ exclusions */
+
+static size_t excluded_pos(const struct pn_registry *r, uint64_t id)
+{
+	size_t lo = 0, hi = r->n_excluded;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (r->excluded[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Called with the lock held, at every change of the watches: what a new
+ * set wants is decided again from the next event of each cgroup. The
+ * kernel entries go after the change's own were pushed, so a watch that
+ * now wants an excluded cgroup is in place once its install returns.
+ */
+static void unexclude_all(struct pn_registry *r)
+{
+	for (size_t i = 0; i < r->n_excluded; i++)
+		r->sink.unwatch(r->sink.ctx, r->excluded[i]);
+	r->n_excluded = 0;
+}
+
 static int bind(struct pn_registry *r, struct reg_watch *rw, const struct pn_resolved *res)
 {
 	size_t pos;
@@ -732,6 +773,7 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 		r->watches[r->n_watches++] = rw;
 	}
 	sync_kernel(r, dead, n_dead, NULL);
+	unexclude_all(r);
 	rebuild_snap(r);
 	memset(spec, 0, sizeof(*spec));
 	rw = NULL;
@@ -961,6 +1003,7 @@ int pn_registry_replace_set(struct pn_registry *r, pn_reg_owned_fn owned, void *
 		reg_watch_put(rw);
 	}
 	sync_kernel(r, dead, n_dead, NULL);
+	unexclude_all(r);
 	/* one snapshot for all of it: the consumer sees the old set or the new one */
 	rebuild_snap(r);
 	for (size_t i = 0; i < n; i++) {
@@ -1011,6 +1054,7 @@ int pn_registry_remove(struct pn_registry *r, const char *key)
 	for (size_t i = 0; i < r->n_watches; i++) {
 		if (strcmp(watch_key(r->watches[i]->watch), key) == 0) {
 			remove_watch_at(r, i);
+			unexclude_all(r);
 			rebuild_snap(r);
 			e = 0;
 			break;
@@ -1134,6 +1178,57 @@ static const struct snap_cgroup *snap_find(const struct reg_snap *s, uint64_t id
 	return lo < s->n_cgroups && s->cgroups[lo].id == id ? &s->cgroups[lo] : NULL;
 }
 
+void pn_registry_set_decide(struct pn_registry *r, pn_reg_decide_fn fn, void *arg)
+{
+	r->decide = fn;
+	r->decide_arg = arg;
+}
+
+/*
+ * An event no watch took, from a cgroup that only selector watches cover:
+ * if each of them refuses its container, nothing of that cgroup can be
+ * reported until the watches change, and a container's names never change.
+ * So the kernel is told to stop there, at its cgroup gate: an entry of its
+ * own with no ops, found before any ancestor's, gates every operation
+ * before a record is built (counted as gated), and adds no level to the
+ * ancestor walk every task pays. Decided against snapshot s: if the watches
+ * changed meanwhile (s is no longer the published one), the next event
+ * decides again.
+ */
+static void exclude_refused(struct pn_registry *r, struct reg_snap *s, const struct snap_cgroup *sc,
+			    uint64_t cgroup_id)
+{
+	size_t pos;
+	uint64_t *v;
+
+	for (size_t i = 0; i < sc->n; i++)
+		if (!s->bindings[sc->first + i].rw->watch->selector)
+			return;
+	for (size_t i = 0; i < sc->n; i++)
+		if (r->decide(r->decide_arg, cgroup_id, s->bindings[sc->first + i].rw->watch) !=
+		    PN_REG_REFUSED)
+			return;
+	pthread_mutex_lock(&r->lock);
+	pos = excluded_pos(r, cgroup_id);
+	if (r->snap != s || r->snap_stale || find_cgroup(r, cgroup_id, NULL) ||
+	    (pos < r->n_excluded && r->excluded[pos] == cgroup_id) ||
+	    r->n_excluded >= PN_REG_MAX_EXCLUDED)
+		goto unlock;
+	v = realloc(r->excluded, (r->n_excluded + 1) * sizeof(*v));
+	if (!v)
+		goto unlock;
+	r->excluded = v;
+	/* refused (the map is full): the cgroup pays for its records, and nothing is lost */
+	if (r->sink.watch(r->sink.ctx, cgroup_id, 0))
+		goto unlock;
+	memmove(&v[pos + 1], &v[pos], (r->n_excluded - pos) * sizeof(*v));
+	v[pos] = cgroup_id;
+	r->n_excluded++;
+	atomic_fetch_add_explicit(&r->exclusions, 1, memory_order_relaxed);
+unlock:
+	pthread_mutex_unlock(&r->lock);
+}
+
 size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn_reg_match_fn fn,
 			    void *arg)
 {
@@ -1143,9 +1238,36 @@ size_t pn_registry_dispatch(struct pn_registry *r, const struct pn_event *ev, pn
 
 	for (size_t i = 0; sc && i < sc->n; i++)
 		dispatch_watch(r, &s->bindings[sc->first + i], ev, &d);
+	if (sc && !d.delivered && r->decide && ev->cgroup_id != ev->watch_cgroup_id)
+		exclude_refused(r, s, sc, ev->cgroup_id);
 	free(d.held);
 	snap_put(s);
 	return d.delivered;
+}
+
+void pn_registry_forget(struct pn_registry *r, uint64_t cgroup_id)
+{
+	size_t pos;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	pos = excluded_pos(r, cgroup_id);
+	if (pos < r->n_excluded && r->excluded[pos] == cgroup_id) {
+		r->sink.unwatch(r->sink.ctx, cgroup_id);
+		memmove(&r->excluded[pos], &r->excluded[pos + 1],
+			(r->n_excluded - pos - 1) * sizeof(*r->excluded));
+		r->n_excluded--;
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+void pn_registry_exclusions(struct pn_registry *r, size_t *now, uint64_t *made)
+{
+	pthread_mutex_lock(&r->lock);
+	*now = r->n_excluded;
+	pthread_mutex_unlock(&r->lock);
+	*made = atomic_load_explicit(&r->exclusions, memory_order_relaxed);
 }
 
 int pn_registry_prune(struct pn_registry *r)

@@ -42,6 +42,34 @@ struct pn_registry *pn_registry_new(const char *cgroup2_root, const char *proc_r
  */
 typedef bool (*pn_reg_admit_fn)(void *arg, const struct pn_event *ev, const struct pn_watch *w);
 void pn_registry_set_admit(struct pn_registry *r, pn_reg_admit_fn fn, void *arg);
+
+/*
+ * The same question for a cgroup, never waiting (the consumer: what the
+ * runtime has already named): undecided while its container is not named.
+ * With it, a cgroup that every covering selector refuses is stopped in the
+ * kernel (pn_registry_dispatch); without, every event of a selector watch's
+ * cgroups is read and decided here.
+ */
+enum pn_reg_verdict {
+	PN_REG_UNDECIDED,
+	PN_REG_ADMITTED,
+	PN_REG_REFUSED,
+};
+typedef enum pn_reg_verdict (*pn_reg_decide_fn)(void *arg, uint64_t cgroup_id,
+						const struct pn_watch *w);
+void pn_registry_set_decide(struct pn_registry *r, pn_reg_decide_fn fn, void *arg);
+
+/*
+ * At most this many cgroups excluded at once (they share the kernel's map
+ * of watched cgroups, PN_MAX_CGROUPS_DEFAULT): past it, a refused cgroup's
+ * records are still read and dropped here, nothing is lost.
+ */
+#define PN_REG_MAX_EXCLUDED 4096
+
+/* The kernel said cgroup_id was removed: its exclusion, if any, goes (NULL-safe). */
+void pn_registry_forget(struct pn_registry *r, uint64_t cgroup_id);
+/* Cgroups excluded now, and exclusions ever made. */
+void pn_registry_exclusions(struct pn_registry *r, size_t *now, uint64_t *made);
 void pn_registry_free(struct pn_registry *r);
 
 enum pn_reg_mode {

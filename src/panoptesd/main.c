@@ -885,6 +885,9 @@ int main(int argc, char **argv)
 	}
 	cons.registry = reg;
 	pn_registry_set_admit(reg, pn_consumer_admit, &cons);
+	/* with a runtime to name containers, the kernel stops those no selector wants */
+	if (cri)
+		pn_registry_set_decide(reg, pn_consumer_decide, &cons);
 	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
 	agent.cri = cri;
 	agent.state = state;

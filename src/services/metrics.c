@@ -106,6 +106,20 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		"Events a watch's selector could not decide: the container runtime had not named "
 		"their container (docs/policy.md, selectors).",
 		atomic_load_explicit(&src->consumer->unnamed, memory_order_relaxed));
+	{
+		uint64_t made;
+		size_t now;
+
+		pn_registry_exclusions(src->registry, &now, &made);
+		gauge(f, "panoptes_selector_excluded_cgroups",
+		      "Cgroups stopped at the kernel's gate: every selector watch covering them "
+		      "refused their container.",
+		      now);
+		counter(f, "panoptes_selector_exclusions_total",
+			"Cgroups ever stopped at the kernel's gate for the selectors (cleared at "
+			"every change of the watches, decided again).",
+			made);
+	}
 	counter(f, "panoptes_events_identity_incomplete_total",
 		"Events written without the container runtime's names though a runtime was there: "
 		"not answered within --cri-wait-ms, or not answering.",

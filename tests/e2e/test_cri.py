@@ -19,6 +19,7 @@ them) report the matching pods' writes, from the first, and nothing of the
 others; without a runtime a selector reports nothing and counts it."""
 import json
 import os
+import signal
 import subprocess
 import time
 import unittest
@@ -664,6 +665,79 @@ class CriPods(unittest.TestCase):
                          [("CREATE", "/data/first", "eager-1", "prod", "app",
                            "pn.local/busybox:1")])
         self.assertEqual(self.agent.metrics()["panoptes_events_unnamed_total"], 0)
+
+    def test_refused_pod_stops_at_the_kernels_gate(self):
+        """A pod no selector wants costs what an unwatched one does once it is named: its
+        first records are decided and its container's cgroup gets a kernel entry with no
+        operations, so its later writes are gated before any record is built (the kernel
+        emits nothing for them). A reload that makes the selector want it lifts that at
+        once, and the entry goes with the container's cgroup."""
+        policy = os.path.join(self.rt.dir, "gate.yaml")
+
+        def write_policy(namespaces):
+            with open(policy, "w") as f:
+                f.write("name: gate\n"
+                        "targets:\n"
+                        f"  namespaces: {json.dumps(namespaces)}\n"
+                        "subjects:\n"
+                        "  - paths: [/data]\n"
+                        "    recursive: true\n"
+                        "    events: [create, modify]\n")
+
+        first = ["/bin/sh", "-c", "echo a > /data/first; exec sleep 2147483647"]
+        steps = [STEPS[0], STEPS[1], STEPS[2].replace("1 2 3", "1 2 3 4")]
+        wanted, refused = self.pod("gate-1", "prod", first), self.pod("gate-2", "staging", steps)
+        write_policy(["prod"])
+        self.agent = Agent(["--policy", policy, "--cri-endpoint", self.rt.endpoint])
+        self.wait_metric("panoptes_cri_connected", 1)
+        self.run_all([wanted])
+        self.rt.cri.start_container(refused[1])
+        self.go(*refused, name="go1")
+        self.agent.wait_for(lambda ev: len(ev) >= 2, timeout=30)
+        self.wait_metric("panoptes_selector_excluded_cgroups", 1, timeout=30)
+        before = self.agent.metrics()
+        self.go(*refused, name="go2")
+        with open(os.path.join(self.cgroup_dir(*refused), "cgroup.procs")) as f:
+            root = f"/proc/{int(f.read().split()[0])}/root"
+
+        def written():
+            try:
+                with open(f"{root}/data/f2") as f:
+                    return f.read() == "2\n"
+            except FileNotFoundError:
+                return False
+
+        deadline = time.monotonic() + 30
+        while not written():
+            self.assertLess(time.monotonic(), deadline, "the refused pod did not write f2")
+            time.sleep(0.02)
+        after = self.agent.metrics()
+        self.assertEqual(after["panoptes_kernel_emitted_total"],
+                         before["panoptes_kernel_emitted_total"])
+        self.assertGreater(after["panoptes_kernel_gated_total"],
+                           before["panoptes_kernel_gated_total"])
+        self.assertEqual(after["panoptes_selector_exclusions_total"], 1)
+
+        write_policy(["prod", "staging"])
+        self.agent.signal(signal.SIGHUP)
+        self.wait_metric("panoptes_policy_reloads_total", 1)
+        self.assertEqual(self.agent.metrics()["panoptes_selector_excluded_cgroups"], 0)
+        self.go(*refused, name="go3")
+        self.agent.wait_for(lambda ev: len(ev) >= 4, timeout=30)
+        self.assertEqual([(e["event"], e["path"], e["pod"]) for e in self.agent.settle(quiet=1.0)],
+                         [("CREATE", "/data/first", "gate-1"), ("MODIFY", "/data/first", "gate-1"),
+                          ("CREATE", "/data/f3", "gate-2"), ("MODIFY", "/data/f3", "gate-2")])
+
+        # excluded again by a policy that refuses it, then let go with its cgroup
+        write_policy(["prod"])
+        self.agent.signal(signal.SIGHUP)
+        self.wait_metric("panoptes_policy_reloads_total", 2)
+        self.go(*refused, name="go4")
+        self.wait_metric("panoptes_selector_excluded_cgroups", 1, timeout=30)
+        self.assertEqual(self.agent.metrics()["panoptes_selector_exclusions_total"], 2)
+        self.rt.cri.remove_pod(refused[0])
+        self.pods.remove(refused[0])
+        self.wait_metric("panoptes_selector_excluded_cgroups", 0, timeout=30)
 
     def test_container_name_and_image_selector_in_a_policy(self):
         pods = [self.pod("web-3", "prod"), self.pod("web-4", "prod", container="sidecar"),

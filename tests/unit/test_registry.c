@@ -890,6 +890,77 @@ static void test_selector_decides_per_match(void **state)
 	pn_registry_set_admit(reg, NULL, NULL);
 }
 
+/* The consumer's cgroup-level part: CTR_A is named and refused, CTR_B not named yet. */
+static enum pn_reg_verdict decide_a(void *arg, uint64_t id, const struct pn_watch *w)
+{
+	(void)w;
+	(*(int *)arg)++;
+	return id == id_of(CTR_A) ? PN_REG_REFUSED : PN_REG_UNDECIDED;
+}
+
+static struct matches dispatch_below(uint64_t id, uint64_t watched, uint32_t op)
+{
+	struct pn_event ev = event_in(id, op);
+	struct matches ms = { 0 };
+	size_t n;
+
+	ev.watch_cgroup_id = watched;
+	n = pn_registry_dispatch(reg, &ev, on_match, &ms);
+	assert_int_equal(n, ms.n);
+	return ms;
+}
+
+static void test_selector_refusal_excludes_in_the_kernel(void **state)
+{
+	uint64_t pod = id_of(POD), a = id_of(CTR_A), b = id_of(CTR_B), made;
+	size_t now;
+	int asked = 0;
+
+	(void)state;
+	add("sel", "create", CGROUPS("\"/" POD "\"") "\n  namespaces: [prod]");
+	EXPECT(W(pod, PN_CREATE), L1(3));
+	pn_registry_set_decide(reg, decide_a, &asked);
+
+	/* refused by the only watch: an entry of its own with no ops, its level not pushed */
+	assert_int_equal(dispatch_below(a, pod, PN_CREATE).n, 0);
+	EXPECT(W(a, 0));
+	pn_registry_exclusions(reg, &now, &made);
+	assert_int_equal(now, 1);
+	assert_int_equal(made, 1);
+	/* a record still in flight: excluded once */
+	assert_int_equal(dispatch_below(a, pod, PN_MODIFY).n, 0);
+	EXPECT_NONE();
+	/* not named yet: undecided, nothing pushed; the watched cgroup itself is never excluded */
+	assert_int_equal(dispatch_below(b, pod, PN_CREATE).n, 0);
+	asked = 0;
+	assert_int_equal(dispatch_below(pod, pod, PN_CREATE).n, 0);
+	assert_int_equal(asked, 0);
+	EXPECT_NONE();
+
+	/* a watch without a selector wants it: the exclusion goes after the new entry is in */
+	add("plain", "modify", CGROUPS("\"/" POD "\""));
+	EXPECT(W(pod, PN_CREATE | PN_MODIFY), U(a));
+	assert_int_equal(dispatch_below(a, pod, PN_MODIFY).n, 1);
+	assert_int_equal(dispatch_below(a, pod, PN_CREATE).n, 0);
+	assert_int_equal(asked, 0);
+	EXPECT_NONE();
+
+	/* gone again: decided again, and forgotten with its cgroup */
+	assert_int_equal(pn_registry_remove(reg, "plain"), 0);
+	EXPECT(W(pod, PN_CREATE));
+	assert_int_equal(dispatch_below(a, pod, PN_CREATE).n, 0);
+	EXPECT(W(a, 0));
+	pn_registry_forget(reg, a);
+	EXPECT(U(a));
+	pn_registry_forget(reg, a);
+	pn_registry_forget(NULL, a);
+	EXPECT_NONE();
+	pn_registry_exclusions(reg, &now, &made);
+	assert_int_equal(now, 0);
+	assert_int_equal(made, 2);
+	pn_registry_set_decide(reg, NULL, NULL);
+}
+
 #define RESULT(expr, a, r, d, u)                                                                   \
 	do {                                                                                       \
 		struct pn_reg_set_result o_ = (expr);                                              \
@@ -1084,6 +1155,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		REG_TEST(test_selector_decides_per_match),
+		REG_TEST(test_selector_refusal_excludes_in_the_kernel),
 		REG_TEST(test_install_replace_remove),
 		REG_TEST(test_modes),
 		REG_TEST(test_ancestor_parent_first),
