@@ -257,7 +257,7 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		break;
 	case SP_FTYPE:
 		if (m->is_dir)
-			out_lit(o, "dir");
+			out_lit(o, "directory");
 		else
 			out_lit(o, "file");
 		break;
@@ -453,7 +453,7 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 	out_lit(&o, "\",\"events\":[\"");
 	out_str(&o, name);
 	if (m->is_dir)
-		out_lit(&o, "\",\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,\"path\":");
+		out_lit(&o, "\",\"ISDIR\"],\"ftype\":\"directory\",\"is_dir\":true,\"path\":");
 	else
 		out_lit(&o, "\"],\"ftype\":\"file\",\"is_dir\":false,\"path\":");
 	json_str(&o, full);

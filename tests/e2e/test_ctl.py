@@ -237,7 +237,7 @@ class Ctl(CtlCase):
             self.assertEqual(e["is_dir"], e["path"] == f"{d}/sub")
             self.assertGreater(e["time_unix_nano"], 0)
         self.assertEqual((events[5]["dir"], events[5]["file"]), (f"{d}/sub", "g"))
-        lines = [f"{t} {'dir' if p == d + '/sub' else 'file'} '{p}' (:{NODE}) team=web"
+        lines = [f"{t} {'directory' if p == d + '/sub' else 'file'} '{p}' (:{NODE}) team=web"
                  for t, p in expected]
         self.assertEqual([e["line"] for e in events], lines)
 

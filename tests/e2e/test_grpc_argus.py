@@ -164,8 +164,8 @@ class ArgusContainer(ArgusCase):
 
         runc_exec(c.id, ["/pn_workload", "mkdir:/data/d", "mkdir:/data/d/e",
                          "create:/data/d/e/too-deep", "create:/data/d/f", "chmod:/data/d/f:600"])
-        expected = ["CREATE dir '/data/d' (pod-2:node-e2e) env=test",
-                    "CREATE dir '/data/d/e' (pod-2:node-e2e) env=test",
+        expected = ["CREATE directory '/data/d' (pod-2:node-e2e) env=test",
+                    "CREATE directory '/data/d/e' (pod-2:node-e2e) env=test",
                     "CREATE file '/data/d/f' (pod-2:node-e2e) env=test",
                     "OPEN file '/data/d/f' (pod-2:node-e2e) env=test",
                     "CLOSE_WRITE file '/data/d/f' (pod-2:node-e2e) env=test",
@@ -181,7 +181,7 @@ class ArgusContainer(ArgusCase):
         self.assertEqual(api.destroy_watch(destroy, timeout=10), A.Empty())
 
     def test_attrib_on_directory_is_dir(self):
-        """chmod by name on directories: ATTRIB with {ftype} dir, as inotify's IN_ISDIR,
+        """chmod by name on directories: ATTRIB with {ftype} directory, as inotify's IN_ISDIR,
         even when the process that did it has already exited."""
         c = self.container("argus-dir")
         api = self.start_agent()
@@ -193,7 +193,7 @@ class ArgusContainer(ArgusCase):
         runc_exec(c.id, ["/pn_workload"] + [f"mkdir:/data/d{i}" for i in range(3)]
                   + [f"chmod:/data/d{i}:700" for i in range(3)]
                   + ["create:/data/f", "chmod:/data/f:600"])
-        expected = [f"ATTRIB dir /data/d{i}" for i in range(3)] + ["ATTRIB file /data/f"]
+        expected = [f"ATTRIB directory /data/d{i}" for i in range(3)] + ["ATTRIB file /data/f"]
         self.assertEqual(self.new_lines(0, len(expected)), expected)
         # the key of a cid-only watch: the same cids
         self.assertEqual(api.destroy_watch(A.ArgusdConfig(cid=[c.id]), timeout=10), A.Empty())

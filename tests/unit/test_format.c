@@ -145,7 +145,7 @@ static void test_every_specifier(void **state)
 	m.watch = &watch;
 
 	m.is_dir = true;
-	line_is("{ftype}", &ev, &m, "dir\n");
+	line_is("{ftype}", &ev, &m, "directory\n");
 
 	ev.cgroup_id = UINT64_MAX;
 	ev.uid = 0;
@@ -450,7 +450,7 @@ static void test_json_dir_event(void **state)
 	assert_string_equal(
 		buf,
 		"{\"time\":\"" TIME_STR "\",\"event\":\"CREATE\",\"events\":[\"CREATE\","
-		"\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,\"path\":\"/data/new\","
+		"\"ISDIR\"],\"ftype\":\"directory\",\"is_dir\":true,\"path\":\"/data/new\","
 		"\"dir\":\"/data\",\"file\":\"new\",\"pid\":4243,\"tgid\":4242,\"uid\":101,"
 		"\"gid\":102,\"comm\":\"nginx\",\"cgroup_id\":12345,"
 		"\"container\":\"containerd://4f2a\",\"container_id\":\"4f2a\",\"pod_uid\":\"0b9e\","
@@ -466,7 +466,7 @@ static void test_json_dir_event(void **state)
 	ev.flags = 0;
 	json(buf, sizeof(buf), &ev, &m);
 	assert_non_null(strstr(buf, "\"event\":\"DELETE_SELF\",\"events\":[\"DELETE_SELF\","
-				    "\"ISDIR\"],\"ftype\":\"dir\",\"is_dir\":true,"
+				    "\"ISDIR\"],\"ftype\":\"directory\",\"is_dir\":true,"
 				    "\"path\":\"/data\",\"dir\":\"/data\",\"file\":\"\","));
 	assert_non_null(strstr(buf, "\"truncated\":false}\n"));
 	python_check(buf, NULL);
