@@ -339,6 +339,179 @@ fail:
 	return e;
 }
 
+/* ------------------------------------------------------------ janus */
+
+static const char *janus_tag_key(const void *tags, size_t i)
+{
+	return ((Janus__JanusGuardSubject__TagsEntry *const *)tags)[i]->key;
+}
+
+static const char *janus_tag_value(const void *tags, size_t i)
+{
+	return ((Janus__JanusGuardSubject__TagsEntry *const *)tags)[i]->value;
+}
+
+int pn_janus_key(const Janus__JanusdConfig *c, const char *node, char *out, size_t outlen,
+		 char *err, size_t errlen)
+{
+	const char *n = c->nodename && c->nodename[0] ? c->nodename : node;
+
+	if (pn_text_check_field("nodeName", c->nodename, err, errlen) ||
+	    pn_text_check_field("podName", c->podname, err, errlen))
+		return -EINVAL;
+	if (!c->podname || !c->podname[0])
+		return pn_errf(err, errlen, -EINVAL,
+			       "podName: required (a guard is the guard of one pod)");
+	/* a Kubernetes node name holds no '/': the key cannot be read two ways */
+	if (strchr(n, '/'))
+		return pn_errf(err, errlen, -EINVAL, "nodeName: \"%.64s\": '/' is not allowed", n);
+	if ((size_t)snprintf(out, outlen, "janus/%s/%s", n, c->podname) >= outlen)
+		return pn_errf(err, errlen, -EINVAL, "podName: too long");
+	return 0;
+}
+
+/*
+ * allow or deny paths, checked by the one subject rule (absolute, not
+ * empty, text) and normalized; moved into *out.
+ */
+static int guard_paths(char *const *paths, size_t n, const char *field, const char *list,
+		       char ***out, size_t *n_out, char *err, size_t errlen)
+{
+	const struct pn_subject_spelling sp = {
+		.name = { [PN_SUBJECT_PATHS] = list },
+		.indexed = true,
+	};
+	struct pn_subject s = { 0 };
+	struct pn_subject_fault f;
+	int e;
+
+	if (!n)
+		return 0;
+	s.paths = dup_strv(paths, n);
+	if (!s.paths)
+		return pn_errf(err, errlen, -ENOMEM, "%s: out of memory", field);
+	s.n_paths = n;
+	e = pn_subject_check(&s, &f);
+	if (e) {
+		pn_subject_fault_format(&f, &sp, field, err, errlen);
+		pn_subject_clear(&s);
+		return e;
+	}
+	*out = s.paths;
+	*n_out = s.n_paths;
+	s.paths = NULL;
+	s.n_paths = 0;
+	pn_subject_clear(&s);
+	return 0;
+}
+
+static int guard_subject(const Janus__JanusGuardSubject *js, const char *field,
+			 struct pn_guard_subject *gs, char *err, size_t errlen)
+{
+	char *root = "/";
+	struct subject_in in = {
+		.field = field,
+		/* the tags are checked as a watch's are, on a subject of "/" */
+		.paths = &root,
+		.n_paths = 1,
+		.n_tags = js->n_tags,
+		.tag_key = janus_tag_key,
+		.tag_value = janus_tag_value,
+		.tags = js->tags,
+	};
+	char fi[64];
+	struct pn_subject_fault f;
+	int e;
+
+	if (!js->n_allow && !js->n_deny)
+		return pn_errf(err, errlen, -EINVAL,
+			       "%s.allow, %s.deny: at least one path is required", field, field);
+	for (size_t j = 0; j < js->n_event; j++)
+		if (pn_guard_event_parse(js->event[j], &gs->ops))
+			return pn_errf(
+				err, errlen, -EINVAL,
+				"%s.event[%zu]: unknown event \"%.64s\" (valid: open, access, "
+				"all)",
+				field, j, js->event[j]);
+	/* janus guards opens and reads when no word is given */
+	if (!js->n_event)
+		gs->ops = PN_GUARD_ALL;
+	gs->only_dir = js->onlydir;
+	gs->auto_allow_owner = js->autoallowowner;
+	gs->audit = js->audit;
+	snprintf(fi, sizeof(fi), "%s", field);
+	e = guard_paths(js->allow, js->n_allow, fi, "allow", &gs->allow, &gs->n_allow, err, errlen);
+	if (!e)
+		e = guard_paths(js->deny, js->n_deny, fi, "deny", &gs->deny, &gs->n_deny, err,
+				errlen);
+	if (!e)
+		e = subject_fill(&gs->tags, &in, &f, err, errlen);
+	return e;
+}
+
+int pn_janus_to_spec(const Janus__JanusdConfig *c, const char *node, struct pn_guard_spec *out,
+		     char *err, size_t errlen)
+{
+	struct pn_targets *t = &out->targets;
+	struct pn_guard *g = NULL;
+	char key[4096];
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	if (pn_text_check_field("name", c->name, err, errlen) ||
+	    pn_text_check_field("logFormat", c->logformat, err, errlen) ||
+	    check_text_list("cid", c->cid, c->n_cid, err, errlen))
+		return -EINVAL;
+	e = pn_janus_key(c, node, key, sizeof(key), err, errlen);
+	if (e)
+		return e;
+	if (!c->n_pid && !c->n_cid)
+		return pn_errf(err, errlen, -EINVAL,
+			       "pid, cid: at least one pid or container id is required");
+	for (size_t i = 0; i < c->n_pid; i++)
+		if (c->pid[i] <= 0)
+			return pn_errf(err, errlen, -EINVAL, "pid[%zu]: %d is not a process id", i,
+				       c->pid[i]);
+	if (!c->n_subject)
+		return pn_errf(err, errlen, -EINVAL, "subject: at least one subject is required");
+	e = check_log_format("logFormat", c->logformat, err, errlen);
+	if (e)
+		return e;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		goto oom;
+	/* janus-controller names the guard after its JanusGuard; fall back to the pod */
+	g->watch =
+		watch_new(c->name && c->name[0] ? c->name : c->podname, c->podname,
+			  c->logformat && c->logformat[0] ? c->logformat : PN_GUARD_DEFAULT_FORMAT,
+			  key, "janus", 0);
+	g->subjects = calloc(c->n_subject, sizeof(*g->subjects));
+	if (!g->watch || !g->subjects)
+		goto oom;
+	for (size_t i = 0; i < c->n_subject; i++) {
+		char field[32];
+
+		snprintf(field, sizeof(field), "subject[%zu]", i);
+		g->n_subjects = i + 1;
+		e = guard_subject(c->subject[i], field, &g->subjects[i], err, errlen);
+		if (e)
+			goto fail;
+	}
+	/* the controller sends the pod's containers; pids only when given */
+	if (targets_fill(t, c->pid, c->n_pid, NULL, 0, c->cid, c->n_cid))
+		goto oom;
+	out->guard = g;
+	return 0;
+oom:
+	e = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+fail:
+	pn_guard_free(g);
+	pn_targets_clear(t);
+	return e;
+}
+
 /* ------------------------------------------------------------ native */
 
 static const char *api_tag_key(const void *tags, size_t i)

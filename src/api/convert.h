@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "argus.pb-c.h"
+#include "guard.h"
+#include "janus.pb-c.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "policy.h"
 #include "watch_view.h"
@@ -24,6 +26,19 @@
 int pn_argus_key(const Argus__ArgusdConfig *c, const char *node, char *out, size_t outlen,
 		 char *err, size_t errlen);
 int pn_argus_to_spec(const Argus__ArgusdConfig *c, const char *node, struct pn_watch_spec *out,
+		     char *err, size_t errlen);
+
+/*
+ * janus: a JanusdConfig as a guard spec, keyed "janus/<node>/<pod>" (`node`
+ * stands in for an empty nodeName): CreateGuard replaces the guard of the
+ * same pod in place, DestroyGuard removes it whatever pids it is given, so a
+ * controller that destroys with another pod's pids cannot remove the wrong
+ * guard. Paths absolute (normalized), events open/access/all (none: all),
+ * at least one subject, a pid or a cid. -EINVAL with the field named.
+ */
+int pn_janus_key(const Janus__JanusdConfig *c, const char *node, char *out, size_t outlen,
+		 char *err, size_t errlen);
+int pn_janus_to_spec(const Janus__JanusdConfig *c, const char *node, struct pn_guard_spec *out,
 		     char *err, size_t errlen);
 
 /*

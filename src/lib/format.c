@@ -144,12 +144,13 @@ enum spec {
 	SP_LABELS,
 	SP_ANNOTATIONS,
 	SP_TIME,
+	SP_RESPONSE,
 };
 
 #define SPECS_VALID                                                                                \
 	"{event} {ftype} {path} {file} {sep} {pod} {node} {tags} {pid} {comm} {uid} {cgroup} "     \
 	"{container} {container_id} {pod_uid} {namespace} {container_name} {image} {image_id} "    \
-	"{labels} {annotations} {time}"
+	"{labels} {annotations} {time} {response}"
 
 static enum spec spec_lookup(const char *name, size_t n)
 {
@@ -181,6 +182,8 @@ static enum spec spec_lookup(const char *name, size_t n)
 		if (IS("pod_uid"))
 			return SP_POD_UID;
 		return IS("path") ? SP_PATH : IS("pod") ? SP_POD : IS("pid") ? SP_PID : SP_NONE;
+	case 'r':
+		return IS("response") ? SP_RESPONSE : SP_NONE;
 	case 's':
 		return IS("sep") ? SP_SEP : SP_NONE;
 	case 't':
@@ -253,7 +256,10 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 {
 	switch (sp) {
 	case SP_EVENT:
-		out_str(o, event_name(m->event));
+		out_str(o, ctx->decision_event ? ctx->decision_event : event_name(m->event));
+		break;
+	case SP_RESPONSE:
+		escape_str(o, ctx->response);
 		break;
 	case SP_FTYPE:
 		if (m->is_dir)
@@ -437,12 +443,13 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 		      const struct pn_format_ctx *ctx)
 {
 	struct out o = { buf, len, 0 };
-	const char *name = event_name(m->event);
+	const char *name;
 	const char *full = m->full_path ? m->full_path : "";
 	char t[32];
 
 	if (!ctx)
 		ctx = &empty_ctx;
+	name = ctx->decision_event ? ctx->decision_event : event_name(m->event);
 
 	out_lit(&o, "{\"time\":\"");
 	out_mem(&o, t,
@@ -528,8 +535,16 @@ size_t pn_format_json(char *buf, size_t len, const struct pn_event *ev, const st
 		out_lit(&o, ",\"annotations\":");
 		json_labels(&o, ctx->annotations);
 	}
-	out_lit(&o, ",\"watch\":");
-	json_str(&o, m->watch ? m->watch->name : NULL);
+	if (ctx->response) {
+		/* a guard's decision: the guard's name, and what it answered */
+		out_lit(&o, ",\"guard\":");
+		json_str(&o, m->watch ? m->watch->name : NULL);
+		out_lit(&o, ",\"response\":");
+		json_str(&o, ctx->response);
+	} else {
+		out_lit(&o, ",\"watch\":");
+		json_str(&o, m->watch ? m->watch->name : NULL);
+	}
 	out_lit(&o, ",\"pod\":");
 	json_str(&o, pn_format_pod(m, ctx));
 	out_lit(&o, ",\"node\":");

@@ -36,14 +36,18 @@ struct pn_format_ctx {
 	const struct pn_labels *annotations; /* {annotations}: those asked for; NULL = none */
 	/* JSON and the native stream carry labels / annotations objects (--event-labels...) */
 	bool with_labels, with_annotations;
-	bool identity_incomplete;   /* a runtime is there and has not named the container */
+	bool identity_incomplete; /* a runtime is there and has not named the container */
+	/* a guard's decision (agent/guard.c): {response} ALLOW or DENY, {event} OPEN_PERM... */
+	const char *response;
+	const char *decision_event;
 	int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, to print {time} */
 };
 
 /*
  * Checks a log format: every {name} must be a known specifier (event ftype
  * path file sep pod node tags pid comm uid cgroup container container_id pod_uid
- * namespace container_name image image_id labels annotations time). On error
+ * namespace container_name image image_id labels annotations time response;
+ * response is empty but for a guard's decisions). On error
  * returns -EINVAL with a message naming the bad specifier in err.
  */
 int pn_format_validate(const char *fmt, char *err, size_t errlen);

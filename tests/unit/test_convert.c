@@ -161,11 +161,11 @@ static void argus_bad_input_names_the_field(void **state)
 	argus_req_init(&r);
 	r.c.logformat = "{event} {nope}";
 	expect_argus_error(
-		&r,
-		"logFormat: unknown log format specifier \"{nope}\" in \"{event} "
-		"{nope}\"; valid: {event} {ftype} {path} {file} {sep} {pod} {node} "
-		"{tags} {pid} {comm} {uid} {cgroup} {container} {container_id} {pod_uid} "
-		"{namespace} {container_name} {image} {image_id} {labels} {annotations} {time}");
+		&r, "logFormat: unknown log format specifier \"{nope}\" in \"{event} "
+		    "{nope}\"; valid: {event} {ftype} {path} {file} {sep} {pod} {node} "
+		    "{tags} {pid} {comm} {uid} {cgroup} {container} {container_id} {pod_uid} "
+		    "{namespace} {container_name} {image} {image_id} {labels} {annotations} {time} "
+		    "{response}");
 }
 
 static void event_types_follow_inotify_bits(void **state)

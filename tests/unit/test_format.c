@@ -265,7 +265,8 @@ static void test_validate(void **state)
 	assert_int_equal(pn_format_validate("{event} {ftype} {path} {file} {sep} {pod} {node} "
 					    "{tags} {pid} {comm} {uid} {cgroup} {container} "
 					    "{container_id} {pod_uid} {namespace} {container_name} "
-					    "{image} {image_id} {labels} {annotations} {time}",
+					    "{image} {image_id} {labels} {annotations} {time} "
+					    "{response}",
 					    err, sizeof(err)),
 			 0);
 	/* braces that do not hold an identifier are text */
