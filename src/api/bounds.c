@@ -9,6 +9,7 @@
 
 #include "argus.pb-c.h"
 #include "health.pb-c.h"
+#include "janus.pb-c.h"
 #include "macros.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "text.h"
@@ -45,7 +46,11 @@ _Static_assert(KEY_HEAD + ARGUS_PIDS * (sizeof("pid:2147483647,") - 1) <= PN_API
 _Static_assert(KEY_HEAD + ARGUS_CIDS * (sizeof("cid:,") - 1 + ARGUS_CID_BYTES) <= PN_API_PATH_BYTES,
 	       "argus cids fit a key");
 
+/* janus keys a guard by node and pod: the pids DestroyGuard brings are read, not kept */
+#define JANUS_PIDS ARGUS_PIDS
+
 #define A(m) &argus__##m##__descriptor
+#define J(m) &janus__##m##__descriptor
 #define N(m) &panoptes__v1__##m##__descriptor
 
 const struct pn_api_bound pn_api_bounds[] = {
@@ -63,6 +68,20 @@ const struct pn_api_bound pn_api_bounds[] = {
 	{ A(argus_watcher_subject), "tags", TAGS, 0 },
 	{ A(argus_watcher_subject__tags_entry), "key", 0, PN_API_NAME_BYTES },
 	{ A(argus_watcher_subject__tags_entry), "value", 0, PN_API_TEXT_BYTES },
+	/* janus.Janusd: JanusdConfig (CreateGuard, DestroyGuard) */
+	{ J(janusd_config), "name", 0, PN_API_NAME_BYTES },
+	{ J(janusd_config), "nodeName", 0, PN_API_NAME_BYTES },
+	{ J(janusd_config), "podName", 0, PN_API_NAME_BYTES },
+	{ J(janusd_config), "pid", JANUS_PIDS, 0 },
+	{ J(janusd_config), "cid", ARGUS_CIDS, ARGUS_CID_BYTES },
+	{ J(janusd_config), "subject", SUBJECTS, 0 },
+	{ J(janusd_config), "logFormat", 0, PN_API_TEXT_BYTES },
+	{ J(janus_guard_subject), "allow", PATHS, PN_API_PATH_BYTES },
+	{ J(janus_guard_subject), "deny", PATHS, PN_API_PATH_BYTES },
+	{ J(janus_guard_subject), "event", EVENTS, PN_API_ID_BYTES },
+	{ J(janus_guard_subject), "tags", TAGS, 0 },
+	{ J(janus_guard_subject__tags_entry), "key", 0, PN_API_NAME_BYTES },
+	{ J(janus_guard_subject__tags_entry), "value", 0, PN_API_TEXT_BYTES },
 	/* panoptes.v1.Agent */
 	{ N(watch), "name", 0, PN_API_NAME_BYTES },
 	{ N(watch), "subjects", SUBJECTS, 0 },

@@ -268,8 +268,10 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 			out_lit(o, "file");
 		break;
 	case SP_PATH:
+		/* a guard's decision: the object's whole path, as janusd printed it */
 		if (m->full_path)
-			pn_text_escape(o, m->full_path, m->dir_len);
+			pn_text_escape(o, m->full_path,
+				       ctx->response ? strlen(m->full_path) : m->dir_len);
 		break;
 	case SP_FILE:
 		if (m->file)
@@ -277,7 +279,7 @@ static void emit_spec(struct out *o, enum spec sp, const struct pn_event *ev,
 		break;
 	case SP_SEP:
 		/* the root directory already ends in '/': "/" + "x" is "/x", not "//x" */
-		if (m->file && m->file[0] &&
+		if (m->file && m->file[0] && !ctx->response &&
 		    !(m->dir_len && m->full_path && m->full_path[m->dir_len - 1] == '/'))
 			out_char(o, '/');
 		break;

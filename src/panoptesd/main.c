@@ -394,10 +394,33 @@ static unsigned long long metrics_queue_bytes(void *rpc)
 	return pn_rpc_stream_queue_bytes(rpc);
 }
 
+/*
+ * The guards' fanotify group, opened whether or not a guard comes (it costs
+ * nothing without marks); a node that cannot have one still runs, and
+ * CreateGuard says why.
+ */
+static void start_guards(struct pn_guards **out, const struct pn_config *cfg, const char *cgroup2,
+			 char *why, size_t whylen)
+{
+	const struct pn_guards_opts o = {
+		.cgroup2_root = cgroup2,
+		.proc_root = "/proc",
+		.node = cfg->node,
+		.out = stdout,
+		.json = cfg->output == PN_OUTPUT_JSON,
+	};
+
+	if (pn_guards_open(out, &o, why, whylen))
+		pn_info("guards unavailable: %s; everything else works", why);
+	else
+		pn_info("guards: fanotify permission events (janus.Janusd)");
+}
+
 /* The services, in the order their methods are registered. */
 static int (*const service_rows[])(struct pn_rpc_service *row,
 				   const struct pn_agent_view *agent) = {
 	pn_argus_service,
+	pn_janus_service,
 	pn_native_service,
 	pn_health_service,
 };
@@ -722,6 +745,8 @@ int main(int argc, char **argv)
 	struct pn_consumer cons = { 0 };
 	struct agent agent = { 0 };
 	struct pn_cri *cri = NULL;
+	struct pn_guards *guards = NULL;
+	char guards_why[256] = "";
 	struct pn_state *state = NULL;
 	struct lifecycle_out lc_out = { .mu = PTHREAD_MUTEX_INITIALIZER };
 	struct pn_config cfg;
@@ -891,6 +916,9 @@ int main(int argc, char **argv)
 	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
 	agent.cri = cri;
 	agent.state = state;
+	start_guards(&guards, &cfg, cgroup2, guards_why, sizeof(guards_why));
+	agent.view.guards = guards;
+	agent.view.guards_why = guards_why;
 	pn_registry_set_max_watches(reg, cfg.max_watches);
 
 	if (cfg.flag_watch.watch) {
@@ -963,6 +991,8 @@ out:
 	lc_out.rpc = NULL; /* the runtime's client may still tell a change */
 	pthread_mutex_unlock(&lc_out.mu);
 	pn_rpc_stop(rpc);
+	/* no call can change them now; the kernel allows whatever is pending as the group goes */
+	pn_guards_close(guards);
 	pn_authz_free(authz);
 	/* Detach first: no record may arrive for a registry being freed. */
 	pn_capture_close(cap);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cri.h"
+#include "guards.h"
 #include "panoptes_event.h"
 #include "registry.h"
 #include "resolve.h"
@@ -62,6 +63,9 @@ struct pn_agent_view {
 	 */
 	int (*lifecycle_snapshot)(void *ctx, void (*fn)(void *arg, const struct pn_lifecycle *lc),
 				  void (*done)(void *arg), void *arg);
+	/* The node's guards; NULL when they cannot be enforced here, guards_why says why. */
+	struct pn_guards *guards;
+	const char *guards_why;
 	/* The cgroup2 mount, and below it the cgroups API watches may bind (--api-cgroup-root). */
 	const char *cgroup2;
 	char *const *api_cgroup_roots; /* normalized, "/" = the whole tree */

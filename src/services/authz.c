@@ -211,6 +211,22 @@ int pn_authz_may_call(const struct pn_authz_caller *c, enum pn_authz_role need, 
 	return -EACCES;
 }
 
+int pn_authz_may_guard(const struct pn_authz_caller *c, const char *call, char *msg,
+		       size_t msglen)
+{
+	char who[PN_AUTHZ_NAME_MAX + 32];
+
+	if (pn_authz_may_call(c, PN_ROLE_MANAGE, call, msg, msglen))
+		return -EACCES;
+	if (c->via == PN_VIA_SOCKET || c->identity[0])
+		return 0;
+	snprintf(msg, msglen,
+		 "%s: %s presented no client certificate: guards change what workloads may do and "
+		 "are taken only over mutual TLS or the local socket",
+		 call, caller_words(c, who, sizeof(who)));
+	return -EACCES;
+}
+
 static const char *api_name(enum pn_watch_api api)
 {
 	return api == PN_WATCH_ARGUS ? "argus.Argusd" : "panoptes.v1.Agent";

@@ -69,6 +69,15 @@ enum pn_authz_role pn_authz_role_uncertified(enum pn_authz_via via);
 
 const char *pn_authz_role_name(enum pn_authz_role r);
 
+/*
+ * 0 if the caller may create or remove guards: it manages, and it came
+ * through the local socket or presented a verified client certificate
+ * (mutual TLS). Loopback and --insecure-listen clients without one may
+ * watch, never guard. Else -EACCES with the refusal naming `call`.
+ */
+int pn_authz_may_guard(const struct pn_authz_caller *c, const char *call, char *msg,
+		       size_t msglen);
+
 /* 0 if the caller's role is at least `need`, else -EACCES with the refusal naming `call`. */
 int pn_authz_may_call(const struct pn_authz_caller *c, enum pn_authz_role need, const char *call,
 		      char *msg, size_t msglen);

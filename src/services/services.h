@@ -14,6 +14,8 @@
 
 /* argus.Argusd, wire-compatible with argusd. 0 or -ENOMEM. */
 int pn_argus_service(struct pn_rpc_service *row, const struct pn_agent_view *agent);
+/* janus.Janusd, wire-compatible with janusd: guards, enforced by agent/guards.c. */
+int pn_janus_service(struct pn_rpc_service *row, const struct pn_agent_view *agent);
 /* panoptes.v1.Agent: typed watches, event streams, status. */
 int pn_native_service(struct pn_rpc_service *row, const struct pn_agent_view *agent);
 /* A container or image started or gone, to every StreamLifecycle client. Any thread. */

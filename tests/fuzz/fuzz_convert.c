@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for protobuf -> watch mapping (src/api/convert.c): the
- * first byte picks argus' ArgusdConfig or panoptes.v1's Watch, and whether
- * the bytes must first pass the wire check (src/api/bounds.c), as every
- * request does in panoptesd; the rest is the message. What protobuf-c
- * decodes is mapped to a watch spec.
+ * first byte picks argus' ArgusdConfig, janus' JanusdConfig (a guard spec)
+ * or panoptes.v1's Watch, and whether the bytes must first pass the wire
+ * check (src/api/bounds.c), as every request does in panoptesd; the rest is
+ * the message. What protobuf-c decodes is mapped to a watch spec (a guard
+ * spec for janus).
  *
  * Promised, whatever the bytes:
  * - a refusal is -EINVAL or -ENOMEM with a message, and owns nothing; past
@@ -14,6 +15,8 @@
  *   log format sound text (the format valid), at least one target (pids
  *   positive, names sound text), and subjects that pn_subject_check, the one
  *   check of a subject's invariants, passes again without changing them;
+ * - janus: the key is pn_janus_key's; a guard holds at least one target
+ *   and subject, each subject a path, normalized, and known event bits;
  * - argus: the key is pn_argus_key's; native: the watch shown back as a
  *   WatchInfo (ListWatches) maps again to the same watch (a client may send
  *   back what it was shown).
@@ -29,6 +32,9 @@
 #include "convert.h"
 #include "format.h"
 #include "fuzz_check.h"
+#include "guard.h"
+#include "janus.pb-c.h"
+#include "pathutil.h"
 #include "panoptes/v1/agent.pb-c.h"
 #include "rules.h"
 #include "selector.h"
@@ -215,6 +221,58 @@ static void round_trip(const struct pn_watch_spec *spec)
 	protobuf_c_message_free_unpacked(&info->base, NULL);
 }
 
+static void paths_sound(char *const *v, size_t n)
+{
+	char norm[4096];
+
+	for (size_t i = 0; i < n; i++) {
+		sound("a guard path", v[i], true);
+		if (pn_path_normalize(v[i], norm, sizeof(norm)) < 0 || strcmp(norm, v[i]))
+			broken("mapped a guard path \"%s\" that is not normalized", v[i]);
+	}
+}
+
+/* A JanusdConfig: refused soundly, or a guard that says what janus promised. */
+static void janus_one(const Janus__JanusdConfig *c, bool checked)
+{
+	struct pn_guard_spec spec;
+	char err[512] = "", key[4096];
+	const struct pn_guard *g;
+	int e = pn_janus_to_spec(c, "node-f", &spec, err, sizeof(err));
+
+	if (e) {
+		if ((e != -EINVAL && e != -ENOMEM) || !*err || spec.guard || spec.targets.pids ||
+		    spec.targets.containers)
+			broken("janus refusal %d \"%s\" unsound", e, err);
+		if (checked && pn_text_check(err, NULL))
+			broken("janus refusal of checked bytes is not sound text: \"%s\"", err);
+		return;
+	}
+	g = spec.guard;
+	if (pn_janus_key(c, "node-f", key, sizeof(key), NULL, 0) || strcmp(key, g->watch->key))
+		broken("the guard's key is not pn_janus_key's");
+	sound("a guard name", g->watch->name, true);
+	sound("a guard's pod", g->watch->pod, true);
+	if (!g->watch->log_format || pn_format_validate(g->watch->log_format, NULL, 0))
+		broken("a guard without a valid log format");
+	if (!(spec.targets.n_pids + spec.targets.n_containers) || !g->n_subjects)
+		broken("a guard without targets or subjects");
+	for (size_t i = 0; i < spec.targets.n_pids; i++)
+		if (spec.targets.pids[i] <= 0)
+			broken("a guard with pid %d", spec.targets.pids[i]);
+	for (size_t i = 0; i < g->n_subjects; i++) {
+		const struct pn_guard_subject *s = &g->subjects[i];
+
+		if (!(s->n_allow + s->n_deny) || !s->ops || (s->ops & ~PN_GUARD_ALL) ||
+		    !s->tags.tags_text)
+			broken("guard subject %zu: paths %zu+%zu, ops %#x", i, s->n_allow,
+			       s->n_deny, s->ops);
+		paths_sound(s->allow, s->n_allow);
+		paths_sound(s->deny, s->n_deny);
+	}
+	pn_guard_spec_clear(&spec);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const ProtobufCMessageDescriptor *d;
@@ -228,6 +286,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	argus = data[0] & 1;
 	checked = data[0] & 2;
+	if (data[0] & 4) {
+		d = &janus__janusd_config__descriptor;
+		if (checked && pn_api_wire_check(d, data + 1, size - 1, err, sizeof(err)))
+			return 0;
+		m = protobuf_c_message_unpack(d, NULL, size - 1, data + 1);
+		if (m) {
+			janus_one((const Janus__JanusdConfig *)m, checked);
+			protobuf_c_message_free_unpacked(m, NULL);
+		}
+		return 0;
+	}
 	d = argus ? &argus__argusd_config__descriptor : &panoptes__v1__watch__descriptor;
 	if (checked && pn_api_wire_check(d, data + 1, size - 1, err, sizeof(err)))
 		return 0;

@@ -24,13 +24,15 @@ PROTO_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "proto"))
 def stubs():
     out = tempfile.mkdtemp(prefix="pn-seeds-")
     subprocess.run(["protoc", f"--python_out={out}", "-I", PROTO_DIR, "argus.proto",
-                    "panoptes/v1/agent.proto", "panoptes/state/v1/state.proto"], check=True)
+                    "janus.proto", "panoptes/v1/agent.proto", "panoptes/state/v1/state.proto"],
+                   check=True)
     sys.path.insert(0, out)
     import argus_pb2
+    import janus_pb2
     from panoptes.v1 import agent_pb2
     from panoptes.state.v1 import state_pb2
     shutil.rmtree(out)
-    return argus_pb2, agent_pb2, state_pb2
+    return argus_pb2, janus_pb2, agent_pb2, state_pb2
 
 
 def write(target, seeds):
@@ -212,9 +214,27 @@ def state_seeds(agent, state):
     }
 
 
+def janus_seeds(janus):
+    """fuzz_convert's janus inputs (byte 0 bit 2), as janus-controller sends them."""
+    seeds = {}
+    for checked in (0, 2):
+        c = janus.JanusdConfig(name="guard-web", nodeName="node-b", podName="web-0",
+                               cid=["containerd://aaa", "containerd://bbb"],
+                               logFormat="<{response}> {event} {ftype} '{path}' {tags}")
+        s = c.subject.add(allow=["/etc//nginx/"], deny=["/etc/shadow", "/root"],
+                          event=["open", "access"], autoAllowOwner=True, audit=True)
+        s.tags["team"] = "web"
+        c.subject.add(deny=["/var/run/secrets"], event=["all"], onlyDir=True)
+        seeds[f"janus-{checked}"] = bytes([4 | checked]) + c.SerializeToString()
+        c = janus.JanusdConfig(podName="p", pid=[7, 9], subject=[janus.JanusGuardSubject(
+            deny=["/data"])])
+        seeds[f"janus-pids-{checked}"] = bytes([4 | checked]) + c.SerializeToString()
+    return seeds
+
+
 def main():
-    argus, agent, state = stubs()
-    write("convert", convert_seeds(argus, agent))
+    argus, janus, agent, state = stubs()
+    write("convert", {**convert_seeds(argus, agent), **janus_seeds(janus)})
     write("format", format_seeds())
     write("consumer", consumer_seeds())
     write("state", state_seeds(agent, state))

@@ -1,0 +1,970 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* O_PATH, F_DUPFD_CLOEXEC */
+#include "guards.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroupfs.h"
+#include "log.h"
+#include "pathutil.h"
+
+/* Decision lines waiting for the writer; past this many they are counted and dropped. */
+#define LINES_MAX 4096
+
+/* One guarded object as one container sees it, reached through one subject path. */
+struct entry {
+	dev_t dev;
+	ino_t ino;
+	bool is_dir;
+	bool deny;
+	size_t subject;
+	const char *path; /* the subject's path, as the container names it (borrowed) */
+};
+
+/* An installed guard. */
+struct gd {
+	struct pn_guard *guard;
+	char **cgroups; /* absolute cgroupfs paths of its targets */
+	size_t n_cgroups;
+	int *pids;
+	size_t n_pids;
+	struct entry *entries;
+	size_t n_entries;
+	int *fds; /* O_PATH, one per entry: what the marks are set and removed through */
+};
+
+/* The fanotify mark of one inode: the union of what every guard needs of it. */
+struct mark {
+	dev_t dev;
+	ino_t ino;
+	uint64_t mask;
+	int fd; /* O_PATH to the object, held while marked */
+};
+
+struct line {
+	struct line *next;
+	size_t len;
+	char text[];
+};
+
+struct pn_guards {
+	struct pn_guards_opts o;
+	int fan_fd;
+	int stop_fd;
+	bool audit_ok;
+	pthread_t decider, writer;
+	bool decider_started, writer_started;
+	/* the guards, read by the decider per event; changed by one caller at a time */
+	pthread_mutex_t lock;
+	struct gd **guards;
+	size_t n_guards;
+	/* only the caller of set/remove touches the marks */
+	struct mark *marks;
+	size_t n_marks;
+	/* decision lines, decider -> writer */
+	pthread_mutex_t lines_mu;
+	pthread_cond_t lines_cv;
+	struct line *head, *tail;
+	size_t n_lines;
+	bool stopping;
+	_Atomic uint64_t allowed, denied, passed, unresolved, lines_dropped;
+};
+
+/* ------------------------------------------------------------ guards */
+
+static void gd_free(struct gd *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n_cgroups; i++)
+		free(d->cgroups[i]);
+	free(d->cgroups);
+	for (size_t i = 0; d->fds && i < d->n_entries; i++)
+		if (d->fds[i] >= 0)
+			close(d->fds[i]);
+	free(d->fds);
+	free(d->entries);
+	free(d->pids);
+	pn_guard_free(d->guard);
+	free(d);
+}
+
+/* The first process of a cgroup or, for a pod-level one, of its first busy descendant. */
+static int pid_in(const char *cgroup, int depth)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int pid = 0;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	if (pid || depth > 3 || !(d = opendir(cgroup)))
+		return pid;
+	while (!pid && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", cgroup, de->d_name);
+		pid = pid_in(path, depth + 1);
+	}
+	closedir(d);
+	return pid;
+}
+
+static void pids_of(const char *cgroup, struct gd *d)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%d", &pid) == 1) {
+		int *v = realloc(d->pids, (d->n_pids + 1) * sizeof(*v));
+
+		if (!v)
+			break;
+		d->pids = v;
+		d->pids[d->n_pids++] = pid;
+	}
+	fclose(f);
+}
+
+/*
+ * A path as the container whose root is rootfd sees it: symlinks, ".." and
+ * absolute names stay inside that root (RESOLVE_IN_ROOT), so a container
+ * cannot point a guard at the node's own files. Debian 12's glibc has no
+ * openat2() wrapper.
+ */
+static int open_in_root(int rootfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int entry_add(struct gd *d, int fd, size_t subject, const char *path, bool deny)
+{
+	struct entry *v = realloc(d->entries, (d->n_entries + 1) * sizeof(*v));
+	int *fds;
+	struct stat st;
+
+	if (!v)
+		return -ENOMEM;
+	d->entries = v;
+	fds = realloc(d->fds, (d->n_entries + 1) * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	d->fds = fds;
+	if (fstat(fd, &st))
+		return -errno;
+	v[d->n_entries] = (struct entry){ .dev = st.st_dev,
+					  .ino = st.st_ino,
+					  .is_dir = S_ISDIR(st.st_mode),
+					  .deny = deny,
+					  .subject = subject,
+					  .path = path };
+	fds[d->n_entries++] = fd;
+	return 0;
+}
+
+/* Every path of every subject, in every container of the guard that has it. */
+static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error *err)
+{
+	const struct pn_guard *gu = d->guard;
+	int *roots = calloc(d->n_cgroups ? d->n_cgroups : 1, sizeof(*roots));
+	int e = 0;
+
+	if (!roots)
+		return -ENOMEM;
+	for (size_t c = 0; c < d->n_cgroups; c++) {
+		char root[PATH_MAX];
+		int pid = pid_in(d->cgroups[c], 0);
+
+		roots[c] = -1;
+		if (!pid)
+			continue;
+		snprintf(root, sizeof(root), "%s/%d/root", g->o.proc_root, pid);
+		roots[c] = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	for (size_t s = 0; s < gu->n_subjects && !e; s++) {
+		const struct pn_guard_subject *gs = &gu->subjects[s];
+
+		for (size_t k = 0; k < gs->n_allow + gs->n_deny && !e; k++) {
+			bool deny = k >= gs->n_allow;
+			const char *p = deny ? gs->deny[k - gs->n_allow] : gs->allow[k];
+			size_t found = 0;
+
+			for (size_t c = 0; c < d->n_cgroups && !e; c++) {
+				int fd = roots[c] >= 0 ? open_in_root(roots[c], p) : -ESRCH;
+
+				if (fd < 0)
+					continue;
+				e = entry_add(d, fd, s, p, deny);
+				if (e)
+					close(fd);
+				found++;
+			}
+			if (!e && !found)
+				pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+						 "subject[%zu].%s[%zu]: %s: not found in any container "
+						 "of the guard",
+						 s, deny ? "deny" : "allow",
+						 deny ? k - gs->n_allow : k, p),
+					e = -ENOENT;
+		}
+	}
+	for (size_t c = 0; c < d->n_cgroups; c++)
+		if (roots[c] >= 0)
+			close(roots[c]);
+	free(roots);
+	return e;
+}
+
+/* ------------------------------------------------------------ marks */
+
+static uint64_t entry_mask(const struct pn_guard *gu, const struct entry *en)
+{
+	uint32_t ops = gu->subjects[en->subject].ops;
+	uint64_t m = 0;
+
+	if (ops & PN_GUARD_OPEN)
+		m |= FAN_OPEN_PERM;
+	if (ops & PN_GUARD_ACCESS)
+		m |= FAN_ACCESS_PERM;
+	/* a directory covers itself and its direct children (janus), its subdirectories too */
+	if (en->is_dir)
+		m |= FAN_EVENT_ON_CHILD | FAN_ONDIR;
+	return m;
+}
+
+static struct mark *mark_find(struct mark *v, size_t n, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].dev == dev && v[i].ino == ino)
+			return &v[i];
+	return NULL;
+}
+
+static int mark_set(struct pn_guards *g, int fd, unsigned int flags, uint64_t mask)
+{
+	char path[64];
+
+	/* through the magic link: fanotify_mark() takes no O_PATH descriptor itself */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (fanotify_mark(g->fan_fd, flags, mask, AT_FDCWD, path))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The marks every guard in `set` needs, in *out (each holding a dup of an
+ * entry's descriptor). Marks already there keep their descriptor.
+ */
+static int marks_of(struct pn_guards *g, struct gd **set, size_t n, struct mark **out,
+		    size_t *n_out)
+{
+	struct mark *v = NULL;
+	size_t nv = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < set[i]->n_entries; j++) {
+			const struct entry *en = &set[i]->entries[j];
+			struct mark *m = mark_find(v, nv, en->dev, en->ino), *old;
+			struct mark *grown;
+
+			if (m) {
+				m->mask |= entry_mask(set[i]->guard, en);
+				continue;
+			}
+			grown = realloc(v, (nv + 1) * sizeof(*v));
+			if (!grown)
+				goto oom;
+			v = grown;
+			old = mark_find(g->marks, g->n_marks, en->dev, en->ino);
+			v[nv] = (struct mark){ .dev = en->dev,
+					       .ino = en->ino,
+					       .mask = entry_mask(set[i]->guard, en),
+					       .fd = old ? dup(old->fd) :
+							   fcntl(set[i]->fds[j], F_DUPFD_CLOEXEC, 0) };
+			if (v[nv].fd < 0)
+				goto oom;
+			nv++;
+		}
+	}
+	*out = v;
+	*n_out = nv;
+	return 0;
+oom:
+	for (size_t i = 0; i < nv; i++)
+		close(v[i].fd);
+	free(v);
+	return -ENOMEM;
+}
+
+static void marks_free(struct mark *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(v[i].fd);
+	free(v);
+}
+
+/*
+ * Adds what `next` needs beyond the marks in place (nothing is removed
+ * here, so what both sets deny stays guarded throughout). On a refusal,
+ * undoes the additions.
+ */
+static int marks_add(struct pn_guards *g, struct mark *next, size_t n, struct pn_reg_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct mark *old = mark_find(g->marks, g->n_marks, next[i].dev, next[i].ino);
+		uint64_t add = next[i].mask & ~(old ? old->mask : 0);
+		int e;
+
+		if (!add)
+			continue;
+		e = mark_set(g, next[i].fd, FAN_MARK_ADD, add);
+		if (e) {
+			pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+					 "the kernel refused a fanotify mark: %s", strerror(-e));
+			while (i--) {
+				old = mark_find(g->marks, g->n_marks, next[i].dev, next[i].ino);
+				add = next[i].mask & ~(old ? old->mask : 0);
+				if (add)
+					mark_set(g, next[i].fd, FAN_MARK_REMOVE, add);
+			}
+			return e;
+		}
+	}
+	return 0;
+}
+
+/* After the rules changed: what the old marks had and the new set does not need goes. */
+static void marks_settle(struct pn_guards *g, struct mark *next, size_t n)
+{
+	for (size_t i = 0; i < g->n_marks; i++) {
+		struct mark *now = mark_find(next, n, g->marks[i].dev, g->marks[i].ino);
+		uint64_t drop = g->marks[i].mask & ~(now ? now->mask : 0);
+
+		/* a mark whose object the kernel let go of is gone already: ENOENT is fine */
+		if (drop)
+			mark_set(g, g->marks[i].fd, FAN_MARK_REMOVE, drop);
+	}
+	marks_free(g->marks, g->n_marks);
+	g->marks = next;
+	g->n_marks = n;
+}
+
+/* Publishes `set` (n guards): marks first, then the rules, then the marks' leftovers. */
+static int publish(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg_error *err)
+{
+	struct mark *next;
+	struct gd **old;
+	size_t n_next;
+	int e = marks_of(g, set, n, &next, &n_next);
+
+	if (e) {
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
+		return e;
+	}
+	e = marks_add(g, next, n_next, err);
+	if (e) {
+		marks_free(next, n_next);
+		return e;
+	}
+	pthread_mutex_lock(&g->lock);
+	old = g->guards;
+	g->guards = set;
+	g->n_guards = n;
+	pthread_mutex_unlock(&g->lock);
+	free(old);
+	marks_settle(g, next, n_next);
+	return 0;
+}
+
+int pn_guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err)
+{
+	const char *key = spec->guard->watch->key;
+	struct pn_resolved *res = NULL;
+	struct gd *d = calloc(1, sizeof(*d)), *replaced = NULL;
+	struct gd **set;
+	size_t n_res = 0, n = 0;
+	int e;
+
+	if (!d)
+		return -ENOMEM;
+	e = pn_resolve_targets(g->o.cgroup2_root, g->o.proc_root, &spec->targets, &res, &n_res,
+			       err);
+	if (e) {
+		free(d);
+		return e;
+	}
+	d->guard = spec->guard;
+	d->cgroups = calloc(n_res ? n_res : 1, sizeof(*d->cgroups));
+	if (!d->cgroups)
+		goto oom;
+	for (size_t i = 0; i < n_res; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < d->n_cgroups; j++)
+			dup |= !strcmp(d->cgroups[j], res[i].path);
+		if (dup)
+			continue;
+		d->cgroups[d->n_cgroups] = strdup(res[i].path);
+		if (!d->cgroups[d->n_cgroups])
+			goto oom;
+		pids_of(res[i].path, d);
+		d->n_cgroups++;
+	}
+	free(res);
+	res = NULL;
+	e = resolve_paths(g, d, err);
+	if (e)
+		goto fail;
+
+	set = calloc(g->n_guards + 1, sizeof(*set));
+	if (!set)
+		goto oom;
+	/* only this thread changes the table: read without the lock */
+	for (size_t i = 0; i < g->n_guards; i++) {
+		if (!strcmp(g->guards[i]->guard->watch->key, key))
+			replaced = g->guards[i];
+		else
+			set[n++] = g->guards[i];
+	}
+	set[n++] = d;
+	e = publish(g, set, n, err);
+	if (e) {
+		free(set);
+		goto fail;
+	}
+	gd_free(replaced);
+	pn_targets_clear(&spec->targets);
+	memset(spec, 0, sizeof(*spec));
+	return 0;
+oom:
+	e = -ENOMEM;
+	pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
+fail:
+	free(res);
+	d->guard = NULL; /* still the caller's */
+	gd_free(d);
+	return e;
+}
+
+int pn_guards_remove(struct pn_guards *g, const char *key)
+{
+	struct gd **set = calloc(g->n_guards ? g->n_guards : 1, sizeof(*set)), *gone = NULL;
+	size_t n = 0;
+	int e;
+
+	if (!set)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->n_guards; i++) {
+		if (!strcmp(g->guards[i]->guard->watch->key, key))
+			gone = g->guards[i];
+		else
+			set[n++] = g->guards[i];
+	}
+	if (!gone) {
+		free(set);
+		return -ENOENT;
+	}
+	/* only removals: no mark is added, so it cannot be refused */
+	e = publish(g, set, n, NULL);
+	if (e) {
+		free(set);
+		return e;
+	}
+	gd_free(gone);
+	return 0;
+}
+
+void pn_guards_foreach(struct pn_guards *g, void (*fn)(const struct pn_guard_view *v, void *arg),
+		       void *arg)
+{
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->n_guards; i++) {
+		struct pn_guard_view v = { .guard = g->guards[i]->guard,
+					   .pids = g->guards[i]->pids,
+					   .n_pids = g->guards[i]->n_pids };
+
+		fn(&v, arg);
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+void pn_guards_stats(struct pn_guards *g, struct pn_guards_stats *out)
+{
+	out->allowed = atomic_load(&g->allowed);
+	out->denied = atomic_load(&g->denied);
+	out->passed = atomic_load(&g->passed);
+	out->unresolved = atomic_load(&g->unresolved);
+	out->lines_dropped = atomic_load(&g->lines_dropped);
+	pthread_mutex_lock(&g->lock);
+	out->guards = g->n_guards;
+	pthread_mutex_unlock(&g->lock);
+	out->marks = g->n_marks;
+}
+
+/* ------------------------------------------------------------ decisions */
+
+/* What one permission event hit, decided under the lock and logged after it. */
+struct verdict {
+	bool guarded; /* a guard's path: logged */
+	bool deny;
+	bool audit;
+	bool is_dir;
+	char path[PATH_MAX]; /* as the container names it */
+	const struct gd *by;
+	size_t subject;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* The innermost pid of a process in its own pid namespace (NSpid's last), or 0. */
+static int ns_pid(const char *proc_root, int pid, int *ppid)
+{
+	char path[64], line[256];
+	int inner = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/status", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "PPid:", 5))
+			*ppid = atoi(line + 5);
+		if (!strncmp(line, "NSpid:", 6)) {
+			const char *last = strrchr(line, '\t');
+
+			inner = atoi(last ? last : line + 6);
+		}
+	}
+	fclose(f);
+	return inner;
+}
+
+/* The container's init (pid 1 of its namespace) or one of its direct children. */
+static bool is_owner(const char *proc_root, int pid)
+{
+	int ppid = 0, parent_ppid = 0;
+
+	if (ns_pid(proc_root, pid, &ppid) == 1)
+		return true;
+	return ppid > 0 && ns_pid(proc_root, ppid, &parent_ppid) == 1;
+}
+
+static bool in_cgroups(const struct gd *d, const char *cgroup)
+{
+	for (size_t i = 0; i < d->n_cgroups; i++) {
+		size_t n = strlen(d->cgroups[i]);
+
+		if (!strncmp(cgroup, d->cgroups[i], n) && (cgroup[n] == '/' || !cgroup[n]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The decision for the object behind fd, opened or read (op) by pid. The
+ * object is a guarded one itself, or a direct child of a guarded directory;
+ * its directory is told by the name the kernel gives the descriptor. Deny
+ * wins over allow; an object that is neither is passed and not logged.
+ */
+/*
+ * The directory of the object behind fd, from the name the kernel gives the
+ * descriptor. That name is the agent's view when the container's root is
+ * reachable from the agent's (a runc bundle), else the container's own (its
+ * root is a mount of another namespace): both are tried, in the process's
+ * root for the second. Up to two identities in parent[]; how many.
+ */
+static int parents_of(struct pn_guards *g, int fd, int pid, char *name, size_t len,
+		      struct stat parent[2])
+{
+	char link[64], root[64], *slash;
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int n = 0, rootfd, dfd;
+	ssize_t got;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	got = readlink(link, name, len - 1);
+	if (got <= 0 || name[0] != '/')
+		return 0;
+	name[got] = '\0';
+	slash = strrchr(name, '/');
+	*slash = '\0';
+	if (!stat(slash == name ? "/" : name, &parent[n]))
+		n++;
+	snprintf(root, sizeof(root), "%s/%d/root", g->o.proc_root, pid);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd >= 0) {
+		dfd = (int)syscall(SYS_openat2, rootfd, slash == name ? "/" : name, &how,
+				   sizeof(how));
+		if (dfd >= 0) {
+			if (!fstat(dfd, &parent[n]))
+				n++;
+			close(dfd);
+		}
+		close(rootfd);
+	}
+	*slash = '/';
+	return n;
+}
+
+static bool is_parent(const struct entry *en, const struct stat *parent, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (en->dev == parent[i].st_dev && en->ino == parent[i].st_ino)
+			return true;
+	return false;
+}
+
+static void decide(struct pn_guards *g, int fd, int pid, uint32_t op, struct verdict *v)
+{
+	char cgroup[PATH_MAX], name[PATH_MAX];
+	struct stat st, parent[2];
+	bool have_parent, unresolved = false;
+	int n_parents;
+
+	memset(v, 0, sizeof(*v));
+	if (fstat(fd, &st) ||
+	    pn_cgroup_of_pid(g->o.proc_root, g->o.cgroup2_root, pid, cgroup, sizeof(cgroup)))
+		return;
+	v->is_dir = S_ISDIR(st.st_mode);
+	n_parents = parents_of(g, fd, pid, name, sizeof(name), parent);
+	have_parent = n_parents > 0;
+	for (size_t i = 0; i < g->n_guards; i++) {
+		const struct gd *d = g->guards[i];
+
+		if (!in_cgroups(d, cgroup))
+			continue;
+		for (size_t j = 0; j < d->n_entries; j++) {
+			const struct entry *en = &d->entries[j];
+			const struct pn_guard_subject *s = &d->guard->subjects[en->subject];
+			bool self = en->dev == st.st_dev && en->ino == st.st_ino;
+			bool child = en->is_dir && is_parent(en, parent, n_parents);
+
+			if (!en->is_dir || self || have_parent) {
+				if (!(self || child) || !pn_guard_subject_covers(s, op, v->is_dir))
+					continue;
+			} else {
+				/* a child of some guarded directory, but which is unknown: fail closed */
+				if (!en->deny || !pn_guard_subject_covers(s, op, v->is_dir))
+					continue;
+				unresolved = true;
+			}
+			/* deny wins: an allow never replaces a deny already found */
+			if (v->guarded && v->deny && !en->deny)
+				continue;
+			v->guarded = true;
+			v->deny = en->deny;
+			v->audit = s->audit;
+			v->by = d;
+			v->subject = en->subject;
+			if (self || !have_parent)
+				snprintf(v->path, sizeof(v->path), "%s", en->path);
+			else
+				snprintf(v->path, sizeof(v->path), "%s%s%s", en->path,
+					 strcmp(en->path, "/") ? "/" : "", strrchr(name, '/') + 1);
+		}
+	}
+	if (v->guarded && v->deny && v->by->guard->subjects[v->subject].auto_allow_owner &&
+	    is_owner(g->o.proc_root, pid))
+		v->deny = false;
+	if (unresolved && v->deny)
+		atomic_fetch_add(&g->unresolved, 1);
+}
+
+static void line_queue(struct pn_guards *g, const char *text, size_t len)
+{
+	struct line *l;
+
+	pthread_mutex_lock(&g->lines_mu);
+	if (g->n_lines >= LINES_MAX || !(l = malloc(sizeof(*l) + len))) {
+		pthread_mutex_unlock(&g->lines_mu);
+		atomic_fetch_add(&g->lines_dropped, 1);
+		return;
+	}
+	memcpy(l->text, text, len);
+	l->len = len;
+	l->next = NULL;
+	if (g->tail)
+		g->tail->next = l;
+	else
+		g->head = l;
+	g->tail = l;
+	g->n_lines++;
+	pthread_cond_signal(&g->lines_cv);
+	pthread_mutex_unlock(&g->lines_mu);
+}
+
+static void proc_read(const char *proc_root, int pid, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%d/%s", proc_root, pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* The decision as a line of the guard's format (or JSON), to the writer. */
+static void decision_log(struct pn_guards *g, const struct verdict *v, int pid, uint32_t op)
+{
+	const struct pn_guard_subject *s = &v->by->guard->subjects[v->subject];
+	char comm[64], status[1024], line[PN_LINE_STACK];
+	const char *uid = NULL, *last;
+	struct pn_event ev = { 0 };
+	struct pn_match m = { 0 };
+	struct pn_format_ctx fctx = {
+		.node = g->o.node,
+		.container = "",
+		.response = v->deny ? "DENY" : "ALLOW",
+		.decision_event = op == PN_GUARD_OPEN ? "OPEN_PERM" : "ACCESS_PERM",
+	};
+	size_t n, dir_len;
+
+	proc_read(g->o.proc_root, pid, "comm", comm, sizeof(comm));
+	comm[strcspn(comm, "\n")] = '\0';
+	proc_read(g->o.proc_root, pid, "status", status, sizeof(status));
+	uid = strstr(status, "\nUid:");
+	ev.ts_ns = mono_ns();
+	ev.pid = (uint32_t)pid;
+	ev.tgid = (uint32_t)pid;
+	ev.uid = uid ? (uint32_t)strtoul(uid + 5, NULL, 10) : 0;
+	memcpy(ev.comm, comm, strnlen(comm, sizeof(ev.comm) - 1));
+	ev.path = v->path;
+	pn_path_split(v->path, &dir_len, &last);
+	m.event = op == PN_GUARD_OPEN ? PN_OPEN : PN_ACCESS;
+	m.is_dir = v->is_dir;
+	m.watch = v->by->guard->watch;
+	m.subject = &s->tags;
+	m.full_path = v->path;
+	m.dir_len = dir_len;
+	m.file = last;
+	if (g->o.json)
+		n = pn_format_json(line, sizeof(line), &ev, &m, &fctx);
+	else
+		n = pn_format_line(line, sizeof(line), m.watch->log_format, &ev, &m, &fctx);
+	line_queue(g, line, n < sizeof(line) ? n : sizeof(line) - 1);
+}
+
+/* Answers every event of one read, each before anything is logged. */
+static void answer_all(struct pn_guards *g, const char *buf, ssize_t len)
+{
+	const struct fanotify_event_metadata *md = (const void *)buf;
+
+	for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len)) {
+		struct fanotify_response r;
+		struct verdict v;
+		uint32_t op;
+
+		if (md->vers != FANOTIFY_METADATA_VERSION || md->fd < 0)
+			continue;
+		op = md->mask & FAN_ACCESS_PERM ? PN_GUARD_ACCESS : PN_GUARD_OPEN;
+		pthread_mutex_lock(&g->lock);
+		decide(g, md->fd, md->pid, op, &v);
+		r.fd = md->fd;
+		r.response = v.guarded && v.deny ? FAN_DENY : FAN_ALLOW;
+		if (v.guarded && v.audit && g->audit_ok)
+			r.response |= FAN_AUDIT;
+		/* the answer first: the process waits for nothing else */
+		if (write(g->fan_fd, &r, sizeof(r)) != sizeof(r))
+			pn_warn("guard: cannot answer a permission event: %s", strerror(errno));
+		if (v.guarded)
+			decision_log(g, &v, md->pid, op);
+		pthread_mutex_unlock(&g->lock);
+		close(md->fd);
+		atomic_fetch_add(!v.guarded ? &g->passed : v.deny ? &g->denied : &g->allowed, 1);
+	}
+}
+
+static void *decider_main(void *arg)
+{
+	struct pn_guards *g = arg;
+	char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = g->fan_fd, .events = POLLIN },
+				       { .fd = g->stop_fd, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		n = read(g->fan_fd, buf, sizeof(buf));
+		if (n > 0)
+			answer_all(g, buf, n);
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			pn_warn("guard: cannot read permission events: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+	struct pn_guards *g = arg;
+
+	pthread_mutex_lock(&g->lines_mu);
+	for (;;) {
+		struct line *l;
+
+		while (!g->head && !g->stopping)
+			pthread_cond_wait(&g->lines_cv, &g->lines_mu);
+		if (!g->head)
+			break;
+		l = g->head;
+		g->head = l->next;
+		if (!g->head)
+			g->tail = NULL;
+		g->n_lines--;
+		pthread_mutex_unlock(&g->lines_mu);
+		fwrite(l->text, 1, l->len, g->o.out);
+		fflush(g->o.out);
+		free(l);
+		pthread_mutex_lock(&g->lines_mu);
+	}
+	pthread_mutex_unlock(&g->lines_mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ open, close */
+
+int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char *err,
+		   size_t errlen)
+{
+	const unsigned int flags = FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK;
+	const unsigned int event_flags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK;
+	struct pn_guards *g = calloc(1, sizeof(*g));
+	int e;
+
+	*out = NULL;
+	if (!g)
+		return -ENOMEM;
+	g->o = *o;
+	g->stop_fd = -1;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_mutex_init(&g->lines_mu, NULL);
+	pthread_cond_init(&g->lines_cv, NULL);
+	/* FAN_ENABLE_AUDIT (4.15) needs CAP_AUDIT_WRITE: without it, decisions are still logged */
+	g->fan_fd = fanotify_init(flags | FAN_ENABLE_AUDIT, event_flags);
+	g->audit_ok = g->fan_fd >= 0;
+	if (g->fan_fd < 0)
+		g->fan_fd = fanotify_init(flags, event_flags);
+	if (g->fan_fd < 0) {
+		e = -errno;
+		snprintf(err, errlen,
+			 "fanotify permission events: %s (%s)", strerror(-e),
+			 e == -EPERM ? "needs CAP_SYS_ADMIN" :
+			 e == -EINVAL ? "the kernel lacks CONFIG_FANOTIFY_ACCESS_PERMISSIONS" :
+					"fanotify_init refused");
+		goto fail;
+	}
+	g->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (g->stop_fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(-e));
+		goto fail;
+	}
+	e = -pthread_create(&g->writer, NULL, writer_main, g);
+	if (e) {
+		snprintf(err, errlen, "cannot start the guard's writer: %s", strerror(-e));
+		goto fail;
+	}
+	g->writer_started = true;
+	e = -pthread_create(&g->decider, NULL, decider_main, g);
+	if (e) {
+		snprintf(err, errlen, "cannot start the guard's decider: %s", strerror(-e));
+		goto fail;
+	}
+	g->decider_started = true;
+	*out = g;
+	return 0;
+fail:
+	pn_guards_close(g);
+	return e;
+}
+
+void pn_guards_close(struct pn_guards *g)
+{
+	uint64_t one = 1;
+
+	if (!g)
+		return;
+	if (g->decider_started) {
+		if (write(g->stop_fd, &one, sizeof(one)) != sizeof(one))
+			pn_warn("guard: cannot stop the decider: %s", strerror(errno));
+		pthread_join(g->decider, NULL);
+	}
+	/* closing the group answers whatever is still pending with "allow" (the kernel's rule) */
+	if (g->fan_fd >= 0)
+		close(g->fan_fd);
+	if (g->writer_started) {
+		pthread_mutex_lock(&g->lines_mu);
+		g->stopping = true;
+		pthread_cond_signal(&g->lines_cv);
+		pthread_mutex_unlock(&g->lines_mu);
+		pthread_join(g->writer, NULL);
+	}
+	while (g->head) {
+		struct line *l = g->head;
+
+		g->head = l->next;
+		free(l);
+	}
+	for (size_t i = 0; i < g->n_guards; i++)
+		gd_free(g->guards[i]);
+	free(g->guards);
+	marks_free(g->marks, g->n_marks);
+	if (g->stop_fd >= 0)
+		close(g->stop_fd);
+	pthread_cond_destroy(&g->lines_cv);
+	pthread_mutex_destroy(&g->lines_mu);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The guards of this node, enforced with fanotify permission events, as
+ * janusd enforced them: one group per agent (FAN_CLASS_CONTENT), marks on
+ * the guarded objects as each container sees them (its root, resolved in
+ * it), and a thread of its own that answers every permission event before
+ * it does anything slow. The decision takes the process's cgroup into
+ * account, so another container that reaches the same inode through a
+ * shared volume is not affected. A decision of a guard's path is written as
+ * a log line (the guard's format) by a second thread, so a stdout that
+ * blocks delays lines, never an answer.
+ *
+ * When the agent stops or dies, the kernel answers what is pending and
+ * every later event of the group with "allow": guards do not outlive the
+ * agent, and no container hangs on it (docs/guard.md).
+ */
+#ifndef PN_AGENT_GUARDS_H
+#define PN_AGENT_GUARDS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "format.h"
+#include "guard.h"
+#include "resolve.h"
+
+struct pn_guards;
+
+struct pn_guards_opts {
+	const char *cgroup2_root;
+	const char *proc_root; /* "/proc" but in tests */
+	const char *node;      /* {node} */
+	FILE *out;	       /* decisions' lines */
+	bool json;	       /* --output json */
+};
+
+/* What the guards did, for /metrics and GetStatus. */
+struct pn_guards_stats {
+	uint64_t allowed;    /* opens and reads of a guarded path allowed */
+	uint64_t denied;     /* refused with EPERM */
+	uint64_t passed;     /* permission events of no guard (other cgroups, unguarded paths) */
+	uint64_t unresolved; /* objects whose directory could not be told: denied (fail closed) */
+	uint64_t lines_dropped; /* decision lines lost: their queue was full */
+	size_t guards, marks;
+};
+
+/*
+ * Opens the fanotify group and starts its threads. -errno with why in err
+ * (no CAP_SYS_ADMIN, a kernel without fanotify permission events): the
+ * agent runs on without guards, and says so at every CreateGuard.
+ */
+int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char *err,
+		   size_t errlen);
+/*
+ * Installs the guard, or replaces the guard of the same key in place: the
+ * new guard's objects are marked and its rules published before the old
+ * one's marks go, so a path denied by both is never open in between. On
+ * success the guards own spec's contents (zeroed); on error nothing changed
+ * and err names the field: -ENOENT/-ESRCH targets or paths not found,
+ * -EINVAL, -ENOMEM, or the errno of a mark the kernel refused.
+ */
+int pn_guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err);
+/* 0, or -ENOENT when no guard has this key. */
+int pn_guards_remove(struct pn_guards *g, const char *key);
+
+/* A guard as the APIs show it; valid during the callback. */
+struct pn_guard_view {
+	const struct pn_guard *guard;
+	const int *pids; /* processes of its cgroups when it was set */
+	size_t n_pids;
+};
+void pn_guards_foreach(struct pn_guards *g, void (*fn)(const struct pn_guard_view *v, void *arg),
+		       void *arg);
+void pn_guards_stats(struct pn_guards *g, struct pn_guards_stats *out);
+/* Stops the threads and closes the group (the kernel allows what is pending). NULL-safe. */
+void pn_guards_close(struct pn_guards *g);
+
+#endif

@@ -1,0 +1,272 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""The guard (issue 16), as janus-controller drives it: janus.Janusd over the
+local socket, against real runc containers, enforced with fanotify
+permission events. A denied open fails inside the container with EPERM, an
+allowed one succeeds, both are logged in the guard's logFormat (janus'
+default line when none is given) and unguarded paths are not; another
+container reaching an identical path is unaffected; a guard is replaced in
+place with no moment in which a denied file opens, and DestroyGuard lifts
+it; autoAllowOwner lets the container's init and its children through; a
+stopped or killed agent leaves no container hanging; bad input gets a
+status naming the field, and a client without a certificate over TCP may
+not guard."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+import grpc
+
+from pn_grpc import NODE, GrpcCase, runc_exec, stubs_for
+from runc_bundle import RuncContainer
+
+J = stubs_for("janus.proto", "janus_pb2")
+FMT = "<{response}> {event} {ftype} '{path}' ({pod}:{node}) {tags}"
+
+
+def eperm(p):
+    return p.returncode != 0 and b"Operation not permitted" in p.stderr
+
+
+class GuardCase(GrpcCase):
+    cgroup_name = "guard"
+
+    def setUp(self):
+        super().setUp()
+        self.others = []
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            for c in self.others:
+                c.delete()
+
+    def container(self, name, args=("/bin/sleep", "1000"), other=False):
+        c = RuncContainer(name, list(args))
+        for f, text in (("secret", "s3cret\n"), ("open", "hello\n"), ("other", "x\n")):
+            with open(os.path.join(c.rootfs, "data", f), "w") as fh:
+                fh.write(text)
+        os.makedirs(os.path.join(c.rootfs, "data", "vault"))
+        with open(os.path.join(c.rootfs, "data", "vault", "key"), "w") as fh:
+            fh.write("k\n")
+        c.create()
+        c.start()
+        if other:
+            self.others.append(c)
+        else:
+            self.c = c
+        return c
+
+    def janus(self):
+        """The janus methods on a channel to the agent's local socket."""
+        ch = grpc.insecure_channel(self.agent.socket_addr)
+        grpc.channel_ready_future(ch).result(timeout=15)
+        self.channels.append(ch)
+        return (ch.unary_unary("/janus.Janusd/CreateGuard",
+                               request_serializer=J.JanusdConfig.SerializeToString,
+                               response_deserializer=J.JanusdHandle.FromString),
+                ch.unary_unary("/janus.Janusd/DestroyGuard",
+                               request_serializer=J.JanusdConfig.SerializeToString,
+                               response_deserializer=J.Empty.FromString),
+                ch.unary_stream("/janus.Janusd/GetGuardState",
+                                request_serializer=J.Empty.SerializeToString,
+                                response_deserializer=J.JanusdHandle.FromString))
+
+    def config(self, c, pod="pod-a", log_format=FMT, **subject):
+        subject.setdefault("deny", ["/data/secret", "/data/vault"])
+        subject.setdefault("allow", ["/data/open"])
+        subject.setdefault("event", ["open"])
+        return J.JanusdConfig(name="guard-1", nodeName=NODE, podName=pod,
+                              cid=[f"runc://{c.id}"], logFormat=log_format,
+                              subject=[J.JanusGuardSubject(**subject)])
+
+    def lines_after(self, since, n, timeout=20):
+        self.agent.wait_for(lambda ls: len(ls) >= since + n, timeout=timeout)
+        self.agent.settle(quiet=0.5, timeout=timeout)
+        return self.agent.lines[since:]
+
+
+class JanusGuard(GuardCase):
+    def test_deny_allow_logged_and_other_containers_unaffected(self):
+        c = self.container("guard-a")
+        b = self.container("guard-b", other=True)
+        self.start_agent()
+        create, destroy, state = self.janus()
+        h = create(self.config(c, tags={"team": "db"}), timeout=10)
+        self.assertEqual((h.nodeName, h.podName, list(h.pid)), (NODE, "pod-a", [c.state()["pid"]]))
+        self.assertEqual([(g.nodeName, g.podName) for g in state(J.Empty(), timeout=10)],
+                         [(NODE, "pod-a")])
+
+        since = len(self.agent.lines)
+        denied = runc_exec(c.id, ["cat", "/data/secret"], check=False)
+        self.assertTrue(eperm(denied), denied)
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/open"]).stdout, b"hello\n")
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/other"]).stdout, b"x\n")
+        # a direct child of a denied directory, and the directory itself
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/vault/key"], check=False)))
+        self.assertTrue(eperm(runc_exec(c.id, ["ls", "/data/vault"], check=False)))
+        # the same paths in another container: not this guard's
+        self.assertEqual(runc_exec(b.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+        self.assertEqual(self.lines_after(since, 4), [
+            "<DENY> OPEN_PERM file '/data/secret' (pod-a:node-e2e) team=db",
+            "<ALLOW> OPEN_PERM file '/data/open' (pod-a:node-e2e) team=db",
+            "<DENY> OPEN_PERM file '/data/vault/key' (pod-a:node-e2e) team=db",
+            "<DENY> OPEN_PERM directory '/data/vault' (pod-a:node-e2e) team=db",
+        ])
+
+        destroy(J.JanusdConfig(nodeName=NODE, podName="pod-a", pid=[1, 2]), timeout=10)
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+        self.assertEqual(list(state(J.Empty(), timeout=10)), [])
+        # as janusd: destroying what is gone is no error
+        destroy(J.JanusdConfig(nodeName=NODE, podName="pod-a"), timeout=10)
+
+    def test_reads_denied_and_the_default_line(self):
+        """event access: the open passes, the read fails with EPERM; no logFormat is
+        janus' default line; a path in both lists is denied."""
+        c = self.container("guard-read")
+        self.start_agent()
+        create, _, _ = self.janus()
+        create(self.config(c, log_format="", event=["access"], allow=["/data/secret"],
+                           deny=["/data/secret"]), timeout=10)
+        since = len(self.agent.lines)
+        p = runc_exec(c.id, ["cat", "/data/secret"], check=False)
+        self.assertTrue(eperm(p), p)
+        # one line per read the kernel asked about (busybox cat tries sendfile, then read)
+        lines = self.lines_after(since, 1)
+        self.assertEqual(set(lines), {"<DENY> ACCESS_PERM file '/data/secret' (pod-a:node-e2e) "})
+
+    def test_update_in_place_leaves_no_open_window(self):
+        c = self.container("guard-upd")
+        self.start_agent()
+        create, destroy, _ = self.janus()
+        create(self.config(c, allow=[]), timeout=10)
+        # a loop in the container opening the denied file while the guard is replaced
+        loop = subprocess.Popen(
+            ["runc", "exec", c.id, "sh", "-c",
+             "n=0; while [ ! -e /tmp/stop ]; do cat /data/secret >/dev/null 2>&1 && "
+             "echo OPENED; n=$((n+1)); echo $n > /tmp/n; done; echo tries=$n"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        tries = os.path.join(c.rootfs, "tmp", "n")
+
+        def done():
+            """Tries so far: the loop rewrites the file, so an empty read is read again."""
+            for _ in range(1000):
+                try:
+                    with open(tries) as f:
+                        return int(f.read())
+                except (FileNotFoundError, ValueError):
+                    time.sleep(0.001)
+            return 0
+
+        try:
+            deadline = time.monotonic() + 20
+            while not done():
+                self.assertLess(time.monotonic(), deadline, "the loop did not start")
+                time.sleep(0.02)
+            before = done()
+            for i in range(20):
+                create(self.config(c, allow=[], tags={"round": str(i)}), timeout=10)
+            during = done() - before
+        finally:
+            open(os.path.join(c.rootfs, "tmp", "stop"), "w").close()
+            out = loop.communicate(timeout=60)[0].decode()
+        self.assertNotIn("OPENED", out)
+        # the opens overlapped the replacements
+        self.assertGreater(during, 0, out)
+        destroy(J.JanusdConfig(nodeName=NODE, podName="pod-a"), timeout=10)
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+
+    def test_auto_allow_owner(self):
+        """The container's init and its direct children pass a deny with autoAllowOwner;
+        a process runc exec'd into the container (no child of its init) does not."""
+        script = ("while [ ! -e /tmp/go ]; do sleep 0.05; done; "
+                  "cat /data/secret > /tmp/out 2>/tmp/err; echo $? > /tmp/rc; exec sleep 1000")
+        c = self.container("guard-owner", ["/bin/sh", "-c", script])
+        self.start_agent()
+        create, _, _ = self.janus()
+        create(self.config(c, allow=[], autoAllowOwner=True), timeout=10)
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
+        open(os.path.join(c.rootfs, "tmp", "go"), "w").close()
+        rc = os.path.join(c.rootfs, "tmp", "rc")
+        deadline = time.monotonic() + 20
+        while not os.path.exists(rc) or not open(rc).read().strip():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        with open(rc) as f:
+            self.assertEqual(f.read().strip(), "0")
+        with open(os.path.join(c.rootfs, "tmp", "out")) as f:
+            self.assertEqual(f.read(), "s3cret\n")
+
+    def test_agent_stopped_or_killed_leaves_nothing_hanging(self):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with self.subTest(signal=sig.name):
+                c = self.container(f"guard-{sig.name.lower()}")
+                self.start_agent()
+                create, _, _ = self.janus()
+                create(self.config(c, allow=[]), timeout=10)
+                self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
+                for ch in self.channels:
+                    ch.close()
+                self.channels.clear()
+                self.agent.proc.send_signal(sig)
+                self.agent.proc.wait(timeout=30)
+                self.agent = None
+                # guards do not outlive the agent: the kernel allows, nothing waits
+                p = runc_exec(c.id, ["cat", "/data/secret"], timeout=20)
+                self.assertEqual(p.stdout, b"s3cret\n")
+                c.delete()
+                self.c = None
+
+    def test_bad_input_names_the_field(self):
+        c = self.container("guard-bad")
+        self.start_agent()
+        create, _, _ = self.janus()
+        cid = [f"runc://{c.id}"]
+
+        def cfg(**kw):
+            base = dict(name="g", nodeName=NODE, podName="pod-a", cid=cid,
+                        subject=[J.JanusGuardSubject(deny=["/data/secret"])])
+            base.update(kw)
+            return J.JanusdConfig(**base)
+
+        S = J.JanusGuardSubject
+        cases = [
+            (cfg(podName=""), grpc.StatusCode.INVALID_ARGUMENT, "podName"),
+            (cfg(cid=[]), grpc.StatusCode.INVALID_ARGUMENT, "pid, cid"),
+            (cfg(subject=[]), grpc.StatusCode.INVALID_ARGUMENT, "subject"),
+            (cfg(subject=[S()]), grpc.StatusCode.INVALID_ARGUMENT, "subject[0].allow"),
+            (cfg(subject=[S(deny=["data/secret"])]), grpc.StatusCode.INVALID_ARGUMENT,
+             "subject[0].deny[0]"),
+            (cfg(subject=[S(allow=["/data/open", ""])]), grpc.StatusCode.INVALID_ARGUMENT,
+             "subject[0].allow[1]"),
+            (cfg(subject=[S(deny=["/data/secret"], event=["write"])]),
+             grpc.StatusCode.INVALID_ARGUMENT, "subject[0].event[0]"),
+            (cfg(logFormat="{nope}"), grpc.StatusCode.INVALID_ARGUMENT, "logFormat"),
+            (cfg(cid=["runc://no-such-container"]), grpc.StatusCode.NOT_FOUND, "cid"),
+            (cfg(subject=[S(deny=["/data/none"])]), grpc.StatusCode.NOT_FOUND,
+             "subject[0].deny[0]"),
+        ]
+        for req, code, field in cases:
+            with self.subTest(field=field):
+                with self.assertRaises(grpc.RpcError) as e:
+                    create(req, timeout=10)
+                self.assertEqual(e.exception.code(), code, e.exception.details())
+                self.assertIn(field, e.exception.details())
+        # nothing half-installed
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+
+        # over TCP without a client certificate: watching yes, guarding no
+        tcp = self.channel()
+        with self.assertRaises(grpc.RpcError) as e:
+            tcp.unary_unary("/janus.Janusd/CreateGuard",
+                            request_serializer=J.JanusdConfig.SerializeToString,
+                            response_deserializer=J.JanusdHandle.FromString)(cfg(), timeout=10)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+        self.assertIn("mutual TLS or the local socket", e.exception.details())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
