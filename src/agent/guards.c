@@ -232,11 +232,11 @@ static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error 
 				found++;
 			}
 			if (!e && !found)
-				pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
-						 "subject[%zu].%s[%zu]: %s: not found in any container "
-						 "of the guard",
-						 s, deny ? "deny" : "allow",
-						 deny ? k - gs->n_allow : k, p),
+				pn_reg_error_set(
+					err, PN_REG_FIELD_NONE, 0,
+					"subject[%zu].%s[%zu]: %s: not found in any container "
+					"of the guard",
+					s, deny ? "deny" : "allow", deny ? k - gs->n_allow : k, p),
 					e = -ENOENT;
 		}
 	}
@@ -308,11 +308,12 @@ static int marks_of(struct pn_guards *g, struct gd **set, size_t n, struct mark 
 				goto oom;
 			v = grown;
 			old = mark_find(g->marks, g->n_marks, en->dev, en->ino);
-			v[nv] = (struct mark){ .dev = en->dev,
-					       .ino = en->ino,
-					       .mask = entry_mask(set[i]->guard, en),
-					       .fd = old ? dup(old->fd) :
-							   fcntl(set[i]->fds[j], F_DUPFD_CLOEXEC, 0) };
+			v[nv] = (struct mark){
+				.dev = en->dev,
+				.ino = en->ino,
+				.mask = entry_mask(set[i]->guard, en),
+				.fd = old ? dup(old->fd) : fcntl(set[i]->fds[j], F_DUPFD_CLOEXEC, 0)
+			};
 			if (v[nv].fd < 0)
 				goto oom;
 			nv++;
@@ -875,8 +876,7 @@ static void *writer_main(void *arg)
 
 /* ------------------------------------------------------------ open, close */
 
-int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char *err,
-		   size_t errlen)
+int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char *err, size_t errlen)
 {
 	const unsigned int flags = FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK;
 	const unsigned int event_flags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK;
@@ -898,9 +898,8 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 		g->fan_fd = fanotify_init(flags, event_flags);
 	if (g->fan_fd < 0) {
 		e = -errno;
-		snprintf(err, errlen,
-			 "fanotify permission events: %s (%s)", strerror(-e),
-			 e == -EPERM ? "needs CAP_SYS_ADMIN" :
+		snprintf(err, errlen, "fanotify permission events: %s (%s)", strerror(-e),
+			 e == -EPERM  ? "needs CAP_SYS_ADMIN" :
 			 e == -EINVAL ? "the kernel lacks CONFIG_FANOTIFY_ACCESS_PERMISSIONS" :
 					"fanotify_init refused");
 		goto fail;

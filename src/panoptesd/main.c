@@ -965,6 +965,7 @@ int main(int argc, char **argv)
 			.policy_reloads = &policy_reloads,
 			.policy_reload_failures = &policy_reload_failures,
 			.cri = agent.cri,
+			.guards = guards,
 		};
 
 		e = pn_metrics_start(&metrics, cfg.metrics_listen, cfg.probe_listen, &src, err,

@@ -211,8 +211,7 @@ int pn_authz_may_call(const struct pn_authz_caller *c, enum pn_authz_role need, 
 	return -EACCES;
 }
 
-int pn_authz_may_guard(const struct pn_authz_caller *c, const char *call, char *msg,
-		       size_t msglen)
+int pn_authz_may_guard(const struct pn_authz_caller *c, const char *call, char *msg, size_t msglen)
 {
 	char who[PN_AUTHZ_NAME_MAX + 32];
 

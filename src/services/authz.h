@@ -75,8 +75,7 @@ const char *pn_authz_role_name(enum pn_authz_role r);
  * (mutual TLS). Loopback and --insecure-listen clients without one may
  * watch, never guard. Else -EACCES with the refusal naming `call`.
  */
-int pn_authz_may_guard(const struct pn_authz_caller *c, const char *call, char *msg,
-		       size_t msglen);
+int pn_authz_may_guard(const struct pn_authz_caller *c, const char *call, char *msg, size_t msglen);
 
 /* 0 if the caller's role is at least `need`, else -EACCES with the refusal naming `call`. */
 int pn_authz_may_call(const struct pn_authz_caller *c, enum pn_authz_role need, const char *call,

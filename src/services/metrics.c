@@ -138,6 +138,32 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 			"Reloads of the policy files (SIGHUP) refused: the old policy was kept.",
 			atomic_load_explicit(src->policy_reload_failures, memory_order_relaxed));
 	}
+	if (src->guards) {
+		struct pn_guards_stats gs;
+
+		pn_guards_stats(src->guards, &gs);
+		gauge(f, "panoptes_guards", "Guards installed (janus.Janusd).", gs.guards);
+		gauge(f, "panoptes_guard_marks",
+		      "Objects marked for the guards' permission events.", gs.marks);
+		family(f, "panoptes_guard_decisions_total", "counter",
+		       "Opens and reads of a guard's paths, by the guard's answer.");
+		fprintf(f, "panoptes_guard_decisions_total{response=\"allow\"} %llu\n",
+			(unsigned long long)gs.allowed);
+		fprintf(f, "panoptes_guard_decisions_total{response=\"deny\"} %llu\n",
+			(unsigned long long)gs.denied);
+		counter(f, "panoptes_guard_passed_total",
+			"Permission events no guard decides (another cgroup, a path not named): "
+			"allowed, not logged.",
+			gs.passed);
+		counter(f, "panoptes_guard_unresolved_total",
+			"Objects below a denied directory whose directory could not be told: "
+			"denied (fail closed).",
+			gs.unresolved);
+		counter(f, "panoptes_guard_lines_dropped_total",
+			"Decision lines lost because their queue (4,096) was full: the decisions "
+			"themselves were made and counted.",
+			gs.lines_dropped);
+	}
 	if (src->cri) {
 		struct pn_cri_stats cs;
 

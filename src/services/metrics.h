@@ -14,6 +14,7 @@
 #include "capture.h"
 #include "consumer.h"
 #include "cri.h"
+#include "guards.h"
 #include "registry.h"
 
 struct pn_metrics_source {
@@ -31,7 +32,8 @@ struct pn_metrics_source {
 	void *grpc_ctx;
 	/* SIGHUP's reloads of the policy files, done and refused; NULL: not exported */
 	const _Atomic unsigned long long *policy_reloads, *policy_reload_failures;
-	struct pn_cri *cri; /* NULL: --cri-endpoint "", nothing exported */
+	struct pn_cri *cri;	  /* NULL: --cri-endpoint "", nothing exported */
+	struct pn_guards *guards; /* NULL: this node cannot enforce guards, nothing exported */
 };
 
 struct pn_metrics;

@@ -116,6 +116,11 @@ class JanusGuard(GuardCase):
             "<DENY> OPEN_PERM file '/data/vault/key' (pod-a:node-e2e) team=db",
             "<DENY> OPEN_PERM directory '/data/vault' (pod-a:node-e2e) team=db",
         ])
+        m = self.agent.metrics()
+        self.assertEqual((m['panoptes_guard_decisions_total{response="deny"}'],
+                          m['panoptes_guard_decisions_total{response="allow"}'],
+                          m["panoptes_guards"], m["panoptes_guard_unresolved_total"]),
+                         (3, 1, 1, 0))
 
         destroy(J.JanusdConfig(nodeName=NODE, podName="pod-a", pid=[1, 2]), timeout=10)
         self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")

@@ -574,12 +574,141 @@ static void errno_maps_to_status(void **state)
 	assert_string_equal(pn_api_status_name((grpc_status_code)99), "UNKNOWN");
 }
 
+/* ------------------------------------------------------------ janus */
+
+struct janus_req {
+	Janus__JanusdConfig c;
+	Janus__JanusGuardSubject s;
+	Janus__JanusGuardSubject *sv[1];
+	Janus__JanusGuardSubject__TagsEntry tag;
+	Janus__JanusGuardSubject__TagsEntry *tagv[1];
+	char *allow[1], *deny[2], *events[2], *cids[1];
+};
+
+static void janus_req_init(struct janus_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	janus__janusd_config__init(&r->c);
+	janus__janus_guard_subject__init(&r->s);
+	janus__janus_guard_subject__tags_entry__init(&r->tag);
+	r->c.name = "guard-web";
+	r->c.podname = "web-0";
+	r->cids[0] = "containerd://aaa";
+	r->c.cid = r->cids;
+	r->c.n_cid = 1;
+	r->allow[0] = "/etc//nginx/";
+	r->deny[0] = "/etc/shadow";
+	r->deny[1] = "/root";
+	r->s.allow = r->allow;
+	r->s.n_allow = 1;
+	r->s.deny = r->deny;
+	r->s.n_deny = 2;
+	r->tag.key = "team";
+	r->tag.value = "web";
+	r->tagv[0] = &r->tag;
+	r->s.tags = r->tagv;
+	r->s.n_tags = 1;
+	r->sv[0] = &r->s;
+	r->c.subject = r->sv;
+	r->c.n_subject = 1;
+}
+
+static void janus_maps_to_a_guard(void **state)
+{
+	struct janus_req r;
+	struct pn_guard_spec spec;
+	char err[512] = "";
+	const struct pn_guard_subject *s;
+
+	(void)state;
+	janus_req_init(&r);
+	assert_int_equal(pn_janus_to_spec(&r.c, "node-a", &spec, err, sizeof(err)), 0);
+	assert_string_equal(spec.guard->watch->key, "janus/node-a/web-0");
+	assert_string_equal(spec.guard->watch->name, "guard-web");
+	assert_string_equal(spec.guard->watch->log_format, PN_GUARD_DEFAULT_FORMAT);
+	s = &spec.guard->subjects[0];
+	assert_int_equal(s->n_allow, 1);
+	assert_string_equal(s->allow[0], "/etc/nginx");
+	assert_int_equal(s->n_deny, 2);
+	assert_string_equal(s->deny[1], "/root");
+	/* no word: opens and reads, as janusd */
+	assert_int_equal(s->ops, PN_GUARD_ALL);
+	assert_string_equal(s->tags.tags_text, "team=web");
+	assert_int_equal(spec.targets.n_containers, 1);
+	pn_guard_spec_clear(&spec);
+
+	/* the same pod from another node's controller is another key */
+	r.c.nodename = "node-b";
+	r.events[0] = "open";
+	r.s.event = r.events;
+	r.s.n_event = 1;
+	assert_int_equal(pn_janus_to_spec(&r.c, "node-a", &spec, err, sizeof(err)), 0);
+	assert_string_equal(spec.guard->watch->key, "janus/node-b/web-0");
+	assert_int_equal(spec.guard->subjects[0].ops, PN_GUARD_OPEN);
+	pn_guard_spec_clear(&spec);
+}
+
+static void expect_janus_error(struct janus_req *r, const char *want)
+{
+	struct pn_guard_spec spec = { 0 };
+	char err[512] = "";
+
+	assert_int_equal(pn_janus_to_spec(&r->c, "n", &spec, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	assert_null(spec.guard);
+	assert_null(spec.targets.containers);
+}
+
+static void janus_bad_input_names_the_field(void **state)
+{
+	struct janus_req r;
+
+	(void)state;
+	janus_req_init(&r);
+	r.c.podname = "";
+	expect_janus_error(&r, "podName: required (a guard is the guard of one pod)");
+
+	janus_req_init(&r);
+	r.c.n_cid = 0;
+	expect_janus_error(&r, "pid, cid: at least one pid or container id is required");
+
+	janus_req_init(&r);
+	r.c.n_subject = 0;
+	expect_janus_error(&r, "subject: at least one subject is required");
+
+	janus_req_init(&r);
+	r.s.n_allow = r.s.n_deny = 0;
+	expect_janus_error(&r, "subject[0].allow, subject[0].deny: at least one path is required");
+
+	janus_req_init(&r);
+	r.deny[1] = "root";
+	expect_janus_error(&r, "subject[0].deny[1]: path must be absolute: \"root\"");
+
+	janus_req_init(&r);
+	r.allow[0] = "";
+	expect_janus_error(&r, "subject[0].allow[0]: path must not be empty");
+
+	janus_req_init(&r);
+	r.events[0] = "open";
+	r.events[1] = "write";
+	r.s.event = r.events;
+	r.s.n_event = 2;
+	expect_janus_error(&r, "subject[0].event[1]: unknown event \"write\" (valid: open, "
+			       "access, all)");
+
+	janus_req_init(&r);
+	r.c.nodename = "a/b";
+	expect_janus_error(&r, "nodeName: \"a/b\": '/' is not allowed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(argus_maps_to_a_watch),
 		cmocka_unit_test(argus_key_uses_cids_without_pids),
 		cmocka_unit_test(argus_bad_input_names_the_field),
+		cmocka_unit_test(janus_maps_to_a_guard),
+		cmocka_unit_test(janus_bad_input_names_the_field),
 		cmocka_unit_test(event_types_follow_inotify_bits),
 		cmocka_unit_test(native_watch_round_trips),
 		cmocka_unit_test(native_selector_round_trips),
