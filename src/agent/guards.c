@@ -68,13 +68,16 @@ struct pn_guards {
 	bool audit_ok;
 	pthread_t decider, writer;
 	bool decider_started, writer_started;
-	/* the guards, read by the decider per event; changed by one caller at a time */
+	/* set, remove and prune, one at a time (gRPC's manage worker, the main thread's tick) */
+	pthread_mutex_t change;
+	/* the guards, read by the decider per event; changed under `change` too */
 	pthread_mutex_t lock;
 	struct gd **guards;
 	size_t n_guards;
 	/* only the caller of set/remove touches the marks */
 	struct mark *marks;
 	size_t n_marks;
+	size_t n_marks_shown; /* n_marks for the stats, under lock */
 	/* decision lines, decider -> writer */
 	pthread_mutex_t lines_mu;
 	pthread_cond_t lines_cv;
@@ -403,13 +406,14 @@ static int publish(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg
 	old = g->guards;
 	g->guards = set;
 	g->n_guards = n;
+	g->n_marks_shown = n_next;
 	pthread_mutex_unlock(&g->lock);
 	free(old);
 	marks_settle(g, next, n_next);
 	return 0;
 }
 
-int pn_guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err)
+static int guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err)
 {
 	const char *key = spec->guard->watch->key;
 	struct pn_resolved *res = NULL;
@@ -479,7 +483,17 @@ fail:
 	return e;
 }
 
-int pn_guards_remove(struct pn_guards *g, const char *key)
+int pn_guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err)
+{
+	int e;
+
+	pthread_mutex_lock(&g->change);
+	e = guards_set(g, spec, err);
+	pthread_mutex_unlock(&g->change);
+	return e;
+}
+
+static int guards_remove(struct pn_guards *g, const char *key)
 {
 	struct gd **set = calloc(g->n_guards ? g->n_guards : 1, sizeof(*set)), *gone = NULL;
 	size_t n = 0;
@@ -507,6 +521,49 @@ int pn_guards_remove(struct pn_guards *g, const char *key)
 	return 0;
 }
 
+int pn_guards_remove(struct pn_guards *g, const char *key)
+{
+	int e;
+
+	pthread_mutex_lock(&g->change);
+	e = guards_remove(g, key);
+	pthread_mutex_unlock(&g->change);
+	return e;
+}
+
+static bool any_cgroup_lives(const struct gd *d)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < d->n_cgroups; i++)
+		if (!stat(d->cgroups[i], &st))
+			return true;
+	return false;
+}
+
+int pn_guards_prune(struct pn_guards *g)
+{
+	char key[PATH_MAX];
+	int n = 0;
+
+	if (!g)
+		return 0;
+	pthread_mutex_lock(&g->change);
+	for (size_t i = 0; i < g->n_guards;) {
+		if (any_cgroup_lives(g->guards[i])) {
+			i++;
+			continue;
+		}
+		snprintf(key, sizeof(key), "%s", g->guards[i]->guard->watch->key);
+		if (guards_remove(g, key))
+			break;
+		pn_info("guard %s: its containers are gone; removed", key);
+		n++;
+	}
+	pthread_mutex_unlock(&g->change);
+	return n;
+}
+
 void pn_guards_foreach(struct pn_guards *g, void (*fn)(const struct pn_guard_view *v, void *arg),
 		       void *arg)
 {
@@ -530,8 +587,8 @@ void pn_guards_stats(struct pn_guards *g, struct pn_guards_stats *out)
 	out->lines_dropped = atomic_load(&g->lines_dropped);
 	pthread_mutex_lock(&g->lock);
 	out->guards = g->n_guards;
+	out->marks = g->n_marks_shown;
 	pthread_mutex_unlock(&g->lock);
-	out->marks = g->n_marks;
 }
 
 /* ------------------------------------------------------------ decisions */
@@ -888,6 +945,7 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 		return -ENOMEM;
 	g->o = *o;
 	g->stop_fd = -1;
+	pthread_mutex_init(&g->change, NULL);
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_mutex_init(&g->lines_mu, NULL);
 	pthread_cond_init(&g->lines_cv, NULL);
@@ -965,5 +1023,6 @@ void pn_guards_close(struct pn_guards *g)
 	pthread_cond_destroy(&g->lines_cv);
 	pthread_mutex_destroy(&g->lines_mu);
 	pthread_mutex_destroy(&g->lock);
+	pthread_mutex_destroy(&g->change);
 	free(g);
 }

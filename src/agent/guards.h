@@ -65,6 +65,12 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 int pn_guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err);
 /* 0, or -ENOENT when no guard has this key. */
 int pn_guards_remove(struct pn_guards *g, const char *key);
+/*
+ * Removes the guards none of whose containers' cgroups exist any more (the
+ * pod ended and nobody destroyed its guard), so their marks do not keep
+ * the inodes of a deleted container. Returns how many went. NULL-safe.
+ */
+int pn_guards_prune(struct pn_guards *g);
 
 /* A guard as the APIs show it; valid during the callback. */
 struct pn_guard_view {

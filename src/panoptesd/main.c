@@ -399,8 +399,8 @@ static unsigned long long metrics_queue_bytes(void *rpc)
  * nothing without marks); a node that cannot have one still runs, and
  * CreateGuard says why.
  */
-static void start_guards(struct pn_guards **out, const struct pn_config *cfg, const char *cgroup2,
-			 char *why, size_t whylen)
+static int start_guards(struct pn_guards **out, const struct pn_config *cfg, const char *cgroup2,
+			char *why, size_t whylen)
 {
 	const struct pn_guards_opts o = {
 		.cgroup2_root = cgroup2,
@@ -410,10 +410,24 @@ static void start_guards(struct pn_guards **out, const struct pn_config *cfg, co
 		.json = cfg->output == PN_OUTPUT_JSON,
 	};
 
-	if (pn_guards_open(out, &o, why, whylen))
+	bool is_auto = !strcmp(cfg->guard_backend, "auto");
+	int e;
+
+	if (!strcmp(cfg->guard_backend, "none")) {
+		snprintf(why, whylen, "--guard-backend none");
+		return 0;
+	}
+	e = pn_guards_open(out, &o, why, whylen);
+	if (e && !is_auto) {
+		pn_err("--guard-backend fanotify: %s; nothing was started", why);
+		return e;
+	}
+	if (e)
 		pn_info("guards unavailable: %s; everything else works", why);
 	else
-		pn_info("guards: fanotify permission events (janus.Janusd)");
+		pn_info("guards: fanotify permission events%s (janus.Janusd)",
+			is_auto ? " (auto)" : "");
+	return 0;
 }
 
 /* The services, in the order their methods are registered. */
@@ -700,6 +714,7 @@ static int run(struct agent *agent, struct pn_capture *cap, struct pn_registry *
 					continue;
 				if (pn_registry_prune(reg) > 0)
 					pn_state_save(agent->state, &agent->view);
+				pn_guards_prune(agent->view.guards);
 				pn_consumer_sync_clock(cons);
 				pn_capture_heartbeat(cap);
 				if (pn_log_verbose())
@@ -916,7 +931,9 @@ int main(int argc, char **argv)
 	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
 	agent.cri = cri;
 	agent.state = state;
-	start_guards(&guards, &cfg, cgroup2, guards_why, sizeof(guards_why));
+	e = start_guards(&guards, &cfg, cgroup2, guards_why, sizeof(guards_why));
+	if (e)
+		goto out;
 	agent.view.guards = guards;
 	agent.view.guards_why = guards_why;
 	pn_registry_set_max_watches(reg, cfg.max_watches);

@@ -68,6 +68,9 @@ static const char usage_text[] =
 	"  --node-name NAME         {node} (default: $NODE_NAME, else the hostname)\n"
 	"  --backend auto|vfs|syscalls  kernel backend (default auto: vfs where the kernel\n"
 	"                           allows it, else syscalls)\n"
+	"  --guard-backend auto|fanotify|none  how guards (janus.Janusd) are enforced\n"
+	"                           (default auto: fanotify permission events; none: no\n"
+	"                           guards, CreateGuard is refused)\n"
 	"  --ringbuf-mb N           ring buffer size in MiB, a power of two (default 4)\n"
 	"  --batch-us N             after a wakeup that found records, let the next ones\n"
 	"                           gather for N microseconds before reading again: fewer\n"
@@ -189,6 +192,7 @@ enum {
 	OPT_OUTPUT,
 	OPT_NODE_NAME,
 	OPT_BACKEND,
+	OPT_GUARD_BACKEND,
 	OPT_RINGBUF_MB,
 	OPT_BATCH_US,
 	OPT_COALESCE_MS,
@@ -251,6 +255,7 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "guard-backend", required_argument, NULL, OPT_GUARD_BACKEND },
 	{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 	{ "batch-us", required_argument, NULL, OPT_BATCH_US },
 	{ "coalesce-ms", required_argument, NULL, OPT_COALESCE_MS },
@@ -780,6 +785,7 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 	cfg->lookup_timeout_ms = PN_LOOKUPS_TIMEOUT_MS;
 	cfg->nice = -10;
 	cfg->backend = "auto";
+	cfg->guard_backend = "auto";
 	cfg->pin_path = "/sys/fs/bpf/panoptes";
 	cfg->state_dir = "/var/lib/panoptes";
 	cfg->cri_wait_ms = PN_CRI_WAIT_MS_DEFAULT;
@@ -838,6 +844,26 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 				break;
 			}
 			cfg->backend = optarg;
+			break;
+		case OPT_GUARD_BACKEND:
+			if (!strcmp(optarg, "lsm")) {
+				snprintf(
+					err, errlen,
+					"--guard-backend lsm: the BPF LSM guard is not in this build "
+					"yet; fanotify (auto) works on every kernel panoptes runs on");
+				e = -EINVAL;
+				break;
+			}
+			if (strcmp(optarg, "auto") && strcmp(optarg, "fanotify") &&
+			    strcmp(optarg, "none")) {
+				snprintf(
+					err, errlen,
+					"--guard-backend: expected auto, fanotify or none, got \"%s\"",
+					optarg);
+				e = -EINVAL;
+				break;
+			}
+			cfg->guard_backend = optarg;
 			break;
 		case OPT_RINGBUF_MB:
 			if (parse_long(optarg, 1, 1024, &v) || (v & (v - 1))) {

@@ -25,14 +25,15 @@ struct pn_config {
 	unsigned lookup_timeout_ms; /* the consumer's wait for one name lookup */
 	int nice;		    /* of the ring buffer reader (main) thread */
 	const char *backend;
-	const char *pin_path;	  /* "" = no pins */
-	bool keep_on_exit;	  /* leave the programs pinned and capturing at stop */
-	bool remove_pins;	  /* --remove-pins: clear pin_path and state_dir, exit */
-	const char *state_dir;	  /* API watches kept across restarts; "" = none */
-	bool state_dir_set;	  /* --state-dir given: a directory it cannot use is an error */
-	const char *cri_endpoint; /* the container runtime's socket; NULL probes, "" = none */
-	unsigned cri_wait_ms;	  /* a new container's first event waits this long for it */
-	unsigned cri_resync_s;	  /* the runtime's containers listed again this often */
+	const char *guard_backend; /* auto, fanotify or none */
+	const char *pin_path;	   /* "" = no pins */
+	bool keep_on_exit;	   /* leave the programs pinned and capturing at stop */
+	bool remove_pins;	   /* --remove-pins: clear pin_path and state_dir, exit */
+	const char *state_dir;	   /* API watches kept across restarts; "" = none */
+	bool state_dir_set;	   /* --state-dir given: a directory it cannot use is an error */
+	const char *cri_endpoint;  /* the container runtime's socket; NULL probes, "" = none */
+	unsigned cri_wait_ms;	   /* a new container's first event waits this long for it */
+	unsigned cri_resync_s;	   /* the runtime's containers listed again this often */
 	enum pn_lifecycle_output lifecycle; /* --lifecycle: containers and images on stdout */
 	bool event_labels;		    /* JSON and the native stream carry pod labels */
 	char **event_annotations;	    /* pod annotation keys events carry */

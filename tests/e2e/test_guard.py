@@ -225,6 +225,33 @@ class JanusGuard(GuardCase):
                 c.delete()
                 self.c = None
 
+    def test_guard_of_a_gone_pod_is_pruned(self):
+        """A pod that ended without a DestroyGuard: its guard goes with its containers."""
+        c = self.container("guard-prune")
+        self.start_agent()
+        create, _, state = self.janus()
+        create(self.config(c), timeout=10)
+        self.assertEqual(self.agent.metrics()["panoptes_guards"], 1)
+        c.delete()
+        self.c = None
+        deadline = time.monotonic() + 30
+        while list(state(J.Empty(), timeout=10)):
+            self.assertLess(time.monotonic(), deadline, "the guard of a gone pod stayed")
+            time.sleep(0.2)
+        m = self.agent.metrics()
+        self.assertEqual((m["panoptes_guards"], m["panoptes_guard_marks"]), (0, 0))
+
+    def test_guard_backend_none_refuses_guards(self):
+        c = self.container("guard-none")
+        self.start_agent("--guard-backend", "none")
+        create, _, _ = self.janus()
+        with self.assertRaises(grpc.RpcError) as e:
+            create(self.config(c), timeout=10)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertEqual(e.exception.details(), "CreateGuard: this node cannot enforce guards: "
+                         "--guard-backend none")
+        self.assertNotIn("panoptes_guards", self.agent.metrics())
+
     def test_bad_input_names_the_field(self):
         c = self.container("guard-bad")
         self.start_agent()

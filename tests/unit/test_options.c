@@ -200,6 +200,11 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--watch-selector", "app in web", "--path", "/a", NULL });
 	expect_error("--watch-namespace: empty pattern",
 		     (const char *[]){ "--watch-namespace", "", "--path", "/a", NULL });
+	expect_error("--guard-backend: expected auto, fanotify or none, got \"selinux\"",
+		     (const char *[]){ "--guard-backend", "selinux", NULL });
+	expect_error("--guard-backend lsm: the BPF LSM guard is not in this build yet; fanotify "
+		     "(auto) works on every kernel panoptes runs on",
+		     (const char *[]){ "--guard-backend", "lsm", NULL });
 	expect_error("--lifecycle: expected kimager, json or none, got \"text\"",
 		     (const char *[]){ "--lifecycle", "text", NULL });
 	expect_error("--lifecycle: needs the container runtime, and --cri-endpoint is \"\" (none)",
