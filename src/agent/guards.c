@@ -38,7 +38,8 @@ struct entry {
 /* An installed guard. */
 struct gd {
 	struct pn_guard *guard;
-	char **cgroups; /* absolute cgroupfs paths of its targets */
+	struct pn_targets targets; /* as they were given, for the views */
+	char **cgroups;		   /* absolute cgroupfs paths of its targets */
 	size_t n_cgroups;
 	int *pids;
 	size_t n_pids;
@@ -85,6 +86,8 @@ struct pn_guards {
 	size_t n_lines;
 	bool stopping;
 	_Atomic uint64_t allowed, denied, passed, unresolved, lines_dropped;
+	pn_guard_decision_fn on_decision; /* under lock */
+	void *on_decision_arg;
 };
 
 /* ------------------------------------------------------------ guards */
@@ -102,6 +105,7 @@ static void gd_free(struct gd *d)
 	free(d->fds);
 	free(d->entries);
 	free(d->pids);
+	pn_targets_clear(&d->targets);
 	pn_guard_free(d->guard);
 	free(d);
 }
@@ -464,13 +468,15 @@ static int guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn
 			set[n++] = g->guards[i];
 	}
 	set[n++] = d;
+	/* the views read them once published */
+	d->targets = spec->targets;
 	e = publish(g, set, n, err);
 	if (e) {
+		memset(&d->targets, 0, sizeof(d->targets)); /* still the caller's */
 		free(set);
 		goto fail;
 	}
 	gd_free(replaced);
-	pn_targets_clear(&spec->targets);
 	memset(spec, 0, sizeof(*spec));
 	return 0;
 oom:
@@ -570,6 +576,7 @@ void pn_guards_foreach(struct pn_guards *g, void (*fn)(const struct pn_guard_vie
 	pthread_mutex_lock(&g->lock);
 	for (size_t i = 0; i < g->n_guards; i++) {
 		struct pn_guard_view v = { .guard = g->guards[i]->guard,
+					   .targets = &g->guards[i]->targets,
 					   .pids = g->guards[i]->pids,
 					   .n_pids = g->guards[i]->n_pids };
 
@@ -846,6 +853,18 @@ static void decision_log(struct pn_guards *g, const struct verdict *v, int pid, 
 	else
 		n = pn_format_line(line, sizeof(line), m.watch->log_format, &ev, &m, &fctx);
 	line_queue(g, line, n < sizeof(line) ? n : sizeof(line) - 1);
+	if (g->on_decision)
+		g->on_decision(g->on_decision_arg, &ev, &m, &fctx);
+}
+
+void pn_guards_on_decision(struct pn_guards *g, pn_guard_decision_fn fn, void *arg)
+{
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->lock);
+	g->on_decision = fn;
+	g->on_decision_arg = arg;
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* Answers every event of one read, each before anything is logged. */

@@ -75,12 +75,23 @@ int pn_guards_prune(struct pn_guards *g);
 /* A guard as the APIs show it; valid during the callback. */
 struct pn_guard_view {
 	const struct pn_guard *guard;
+	const struct pn_targets *targets;
 	const int *pids; /* processes of its cgroups when it was set */
 	size_t n_pids;
 };
 void pn_guards_foreach(struct pn_guards *g, void (*fn)(const struct pn_guard_view *v, void *arg),
 		       void *arg);
 void pn_guards_stats(struct pn_guards *g, struct pn_guards_stats *out);
+
+/*
+ * Every decision on a guard's path also goes to fn (the gRPC feeds), on the
+ * decider thread after its answer, as an event and a match with the
+ * decision in fctx (response, decision_event). NULL stops it; once this
+ * returns, the previous fn is no longer running or called.
+ */
+typedef void (*pn_guard_decision_fn)(void *arg, const struct pn_event *ev, const struct pn_match *m,
+				     const struct pn_format_ctx *fctx);
+void pn_guards_on_decision(struct pn_guards *g, pn_guard_decision_fn fn, void *arg);
 /* Stops the threads and closes the group (the kernel allows what is pending). NULL-safe. */
 void pn_guards_close(struct pn_guards *g);
 

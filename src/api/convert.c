@@ -405,48 +405,81 @@ static int guard_paths(char *const *paths, size_t n, const char *field, const ch
 	return 0;
 }
 
-static int guard_subject(const Janus__JanusGuardSubject *js, const char *field,
-			 struct pn_guard_subject *gs, char *err, size_t errlen)
+/* What a janus subject and a native one both carry, borrowed; ops already parsed. */
+struct guard_in {
+	const char *field; /* "subject[2]" or "guard.subjects[2]" */
+	char **allow, **deny;
+	size_t n_allow, n_deny;
+	uint32_t ops; /* 0: none given, both */
+	bool only_dir, auto_allow_owner, audit;
+	size_t n_tags;
+	const char *(*tag_key)(const void *tags, size_t i);
+	const char *(*tag_value)(const void *tags, size_t i);
+	const void *tags;
+};
+
+static int guard_subject(const struct guard_in *gi, struct pn_guard_subject *gs, char *err,
+			 size_t errlen)
 {
 	char *root = "/";
 	struct subject_in in = {
-		.field = field,
+		.field = gi->field,
 		/* the tags are checked as a watch's are, on a subject of "/" */
 		.paths = &root,
 		.n_paths = 1,
+		.n_tags = gi->n_tags,
+		.tag_key = gi->tag_key,
+		.tag_value = gi->tag_value,
+		.tags = gi->tags,
+	};
+	struct pn_subject_fault f;
+	int e;
+
+	if (!gi->n_allow && !gi->n_deny)
+		return pn_errf(err, errlen, -EINVAL,
+			       "%s.allow, %s.deny: at least one path is required", gi->field,
+			       gi->field);
+	/* janus guards opens and reads when no word is given */
+	gs->ops = gi->ops ? gi->ops : PN_GUARD_ALL;
+	gs->only_dir = gi->only_dir;
+	gs->auto_allow_owner = gi->auto_allow_owner;
+	gs->audit = gi->audit;
+	e = guard_paths(gi->allow, gi->n_allow, gi->field, "allow", &gs->allow, &gs->n_allow, err,
+			errlen);
+	if (!e)
+		e = guard_paths(gi->deny, gi->n_deny, gi->field, "deny", &gs->deny, &gs->n_deny,
+				err, errlen);
+	if (!e)
+		e = subject_fill(&gs->tags, &in, &f, err, errlen);
+	return e;
+}
+
+static int janus_subject(const Janus__JanusGuardSubject *js, const char *field,
+			 struct pn_guard_subject *gs, char *err, size_t errlen)
+{
+	struct guard_in gi = {
+		.field = field,
+		.allow = js->allow,
+		.n_allow = js->n_allow,
+		.deny = js->deny,
+		.n_deny = js->n_deny,
+		.only_dir = js->onlydir,
+		.auto_allow_owner = js->autoallowowner,
+		.audit = js->audit,
 		.n_tags = js->n_tags,
 		.tag_key = janus_tag_key,
 		.tag_value = janus_tag_value,
 		.tags = js->tags,
 	};
-	char fi[64];
-	struct pn_subject_fault f;
-	int e;
 
-	if (!js->n_allow && !js->n_deny)
-		return pn_errf(err, errlen, -EINVAL,
-			       "%s.allow, %s.deny: at least one path is required", field, field);
 	for (size_t j = 0; j < js->n_event; j++)
-		if (pn_guard_event_parse(js->event[j], &gs->ops))
+		if (pn_guard_event_parse(js->event[j], &gi.ops))
 			return pn_errf(
 				err, errlen, -EINVAL,
 				"%s.event[%zu]: unknown event \"%.64s\" (valid: open, access, "
 				"all)",
 				field, j, js->event[j]);
-	/* janus guards opens and reads when no word is given */
-	if (!js->n_event)
-		gs->ops = PN_GUARD_ALL;
-	gs->only_dir = js->onlydir;
-	gs->auto_allow_owner = js->autoallowowner;
-	gs->audit = js->audit;
-	snprintf(fi, sizeof(fi), "%s", field);
-	e = guard_paths(js->allow, js->n_allow, fi, "allow", &gs->allow, &gs->n_allow, err, errlen);
-	if (!e)
-		e = guard_paths(js->deny, js->n_deny, fi, "deny", &gs->deny, &gs->n_deny, err,
-				errlen);
-	if (!e)
-		e = subject_fill(&gs->tags, &in, &f, err, errlen);
-	return e;
+	return guard_subject(&gi, gs, err, errlen);
 }
 
 int pn_janus_to_spec(const Janus__JanusdConfig *c, const char *node, struct pn_guard_spec *out,
@@ -494,7 +527,7 @@ int pn_janus_to_spec(const Janus__JanusdConfig *c, const char *node, struct pn_g
 
 		snprintf(field, sizeof(field), "subject[%zu]", i);
 		g->n_subjects = i + 1;
-		e = guard_subject(c->subject[i], field, &g->subjects[i], err, errlen);
+		e = janus_subject(c->subject[i], field, &g->subjects[i], err, errlen);
 		if (e)
 			goto fail;
 	}
@@ -982,6 +1015,208 @@ Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v)
 		c->key = xstrdup(pn_event_bit_name(1u << i), &ok);
 		c->value = v->counts[i];
 	}
+	if (ok)
+		return info;
+fail:
+	protobuf_c_message_free_unpacked(&info->base, NULL);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ native guards */
+
+static const char *guard_tag_key(const void *tags, size_t i)
+{
+	return ((Panoptes__V1__GuardSubject__TagsEntry *const *)tags)[i]->key;
+}
+
+static const char *guard_tag_value(const void *tags, size_t i)
+{
+	return ((Panoptes__V1__GuardSubject__TagsEntry *const *)tags)[i]->value;
+}
+
+static int native_guard_subject(const Panoptes__V1__GuardSubject *as, const char *field,
+				struct pn_guard_subject *gs, char *err, size_t errlen)
+{
+	struct guard_in gi = {
+		.field = field,
+		.allow = as->allow,
+		.n_allow = as->n_allow,
+		.deny = as->deny,
+		.n_deny = as->n_deny,
+		.only_dir = as->only_dir,
+		.auto_allow_owner = as->auto_allow_owner,
+		.audit = as->audit,
+		.n_tags = as->n_tags,
+		.tag_key = guard_tag_key,
+		.tag_value = guard_tag_value,
+		.tags = as->tags,
+	};
+
+	for (size_t j = 0; j < as->n_operations; j++) {
+		if (as->operations[j] == PANOPTES__V1__GUARD_OPERATION__GUARD_OPERATION_OPEN)
+			gi.ops |= PN_GUARD_OPEN;
+		else if (as->operations[j] == PANOPTES__V1__GUARD_OPERATION__GUARD_OPERATION_READ)
+			gi.ops |= PN_GUARD_ACCESS;
+		else
+			return pn_errf(err, errlen, -EINVAL,
+				       "%s.operations[%zu]: %d is not a guard operation (valid: "
+				       "GUARD_OPERATION_OPEN, GUARD_OPERATION_READ)",
+				       field, j, (int)as->operations[j]);
+	}
+	return guard_subject(&gi, gs, err, errlen);
+}
+
+int pn_api_guard_to_spec(const Panoptes__V1__Guard *ag, struct pn_guard_spec *out, char *err,
+			 size_t errlen)
+{
+	const Panoptes__V1__Targets *at;
+	struct pn_targets *t = &out->targets;
+	struct pn_guard *g = NULL;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	if (!ag)
+		return pn_errf(err, errlen, -EINVAL, "guard: required");
+	if (!ag->name || !ag->name[0])
+		return pn_errf(err, errlen, -EINVAL, "guard.name: required");
+	if (pn_text_check_field("guard.name", ag->name, err, errlen) ||
+	    pn_text_check_field("guard.pod", ag->pod, err, errlen) ||
+	    pn_text_check_field("guard.log_format", ag->log_format, err, errlen))
+		return -EINVAL;
+	/* no '/': janus guards are named janus/NODE/POD, and one name is one guard */
+	if (strlen(ag->name) > PN_API_NAME_BYTES || strpbrk(ag->name, " \t\n/"))
+		return pn_errf(err, errlen, -EINVAL,
+			       "guard.name: \"%.64s\" must be at most %d characters "
+			       "without spaces or '/'",
+			       ag->name, PN_API_NAME_BYTES);
+	at = ag->targets;
+	if (at && has_selector(at))
+		return pn_errf(err, errlen, -EINVAL,
+			       "guard.targets: selectors (namespaces, container_names, images, "
+			       "pod_selector) are not taken by guards yet; name pids, cgroups or "
+			       "containers");
+	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
+		return pn_errf(err, errlen, -EINVAL,
+			       "guard.targets: at least one pid, cgroup or container is required");
+	if (check_text_list("guard.targets.cgroups", at->cgroups, at->n_cgroups, err, errlen) ||
+	    check_text_list("guard.targets.containers", at->containers, at->n_containers, err,
+			    errlen))
+		return -EINVAL;
+	for (size_t i = 0; i < at->n_pids; i++)
+		if (at->pids[i] <= 0)
+			return pn_errf(err, errlen, -EINVAL,
+				       "guard.targets.pids[%zu]: %d is not a process id", i,
+				       at->pids[i]);
+	if (!ag->n_subjects)
+		return pn_errf(err, errlen, -EINVAL,
+			       "guard.subjects: at least one subject is required");
+	e = check_log_format("guard.log_format", ag->log_format, err, errlen);
+	if (e)
+		return e;
+
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		goto oom;
+	g->watch = watch_new(ag->name, ag->pod,
+			     ag->log_format && ag->log_format[0] ? ag->log_format :
+								   PN_GUARD_DEFAULT_FORMAT,
+			     ag->name, "api", 0);
+	g->subjects = calloc(ag->n_subjects, sizeof(*g->subjects));
+	if (!g->watch || !g->subjects)
+		goto oom;
+	g->watch->api = PN_WATCH_NATIVE;
+	for (size_t i = 0; i < ag->n_subjects; i++) {
+		char field[40];
+
+		snprintf(field, sizeof(field), "guard.subjects[%zu]", i);
+		g->n_subjects = i + 1;
+		e = native_guard_subject(ag->subjects[i], field, &g->subjects[i], err, errlen);
+		if (e)
+			goto fail;
+	}
+	if (targets_fill(t, at->pids, at->n_pids, at->cgroups, at->n_cgroups, at->containers,
+			 at->n_containers))
+		goto oom;
+	out->guard = g;
+	return 0;
+oom:
+	e = -ENOMEM;
+	snprintf(err, errlen, "out of memory");
+fail:
+	pn_guard_free(g);
+	pn_targets_clear(t);
+	return e;
+}
+
+static Panoptes__V1__GuardSubject *guard_subject_msg(const struct pn_guard_subject *s, bool *ok)
+{
+	Panoptes__V1__GuardSubject *m = malloc(sizeof(*m));
+
+	if (!m) {
+		*ok = false;
+		return NULL;
+	}
+	panoptes__v1__guard_subject__init(m);
+	m->only_dir = s->only_dir;
+	m->auto_allow_owner = s->auto_allow_owner;
+	m->audit = s->audit;
+	m->allow = strv_msg(s->allow, s->n_allow, &m->n_allow, ok);
+	m->deny = strv_msg(s->deny, s->n_deny, &m->n_deny, ok);
+	m->operations = calloc(2, sizeof(*m->operations));
+	m->tags = calloc(s->tags.n_tags + 1, sizeof(*m->tags));
+	if (!m->operations || !m->tags) {
+		*ok = false;
+		return m;
+	}
+	if (s->ops & PN_GUARD_OPEN)
+		m->operations[m->n_operations++] =
+			PANOPTES__V1__GUARD_OPERATION__GUARD_OPERATION_OPEN;
+	if (s->ops & PN_GUARD_ACCESS)
+		m->operations[m->n_operations++] =
+			PANOPTES__V1__GUARD_OPERATION__GUARD_OPERATION_READ;
+	for (; m->n_tags < s->tags.n_tags; m->n_tags++) {
+		Panoptes__V1__GuardSubject__TagsEntry *t = malloc(sizeof(*t));
+
+		m->tags[m->n_tags] = t;
+		if (!t) {
+			*ok = false;
+			break;
+		}
+		panoptes__v1__guard_subject__tags_entry__init(t);
+		t->key = xstrdup(s->tags.tags[m->n_tags].key, ok);
+		t->value = xstrdup(s->tags.tags[m->n_tags].value, ok);
+	}
+	return m;
+}
+
+Panoptes__V1__GuardInfo *pn_api_guard_info_new(const struct pn_guard *pg,
+					       const struct pn_targets *targets, const int *pids,
+					       size_t n_pids)
+{
+	Panoptes__V1__GuardInfo *info = malloc(sizeof(*info));
+	Panoptes__V1__Guard *g;
+	bool ok = true;
+
+	if (!info)
+		return NULL;
+	panoptes__v1__guard_info__init(info);
+	info->origin = xstrdup(pg->watch->origin, &ok);
+	info->pids = calloc(n_pids + 1, sizeof(*info->pids));
+	g = info->guard = malloc(sizeof(*g));
+	if (!g || !info->pids)
+		goto fail;
+	for (; info->n_pids < n_pids; info->n_pids++)
+		info->pids[info->n_pids] = pids[info->n_pids];
+	panoptes__v1__guard__init(g);
+	g->name = xstrdup(pg->watch->name, &ok);
+	g->pod = xstrdup(pg->watch->pod, &ok);
+	g->log_format = xstrdup(pg->watch->log_format, &ok);
+	g->targets = targets_msg(targets, NULL, &ok);
+	g->subjects = calloc(pg->n_subjects + 1, sizeof(*g->subjects));
+	if (!g->subjects)
+		goto fail;
+	for (; g->n_subjects < pg->n_subjects && ok; g->n_subjects++)
+		g->subjects[g->n_subjects] = guard_subject_msg(&pg->subjects[g->n_subjects], &ok);
 	if (ok)
 		return info;
 fail:

@@ -73,4 +73,16 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *w, struct pn_watch_spec *out
  */
 Panoptes__V1__WatchInfo *pn_api_watch_info_new(const struct pn_watch_view *v);
 
+/*
+ * native: a Guard as a guard spec, keyed by its name (no '/': janus guards
+ * are janus/NODE/POD); targets pids, cgroups or containers, no selectors
+ * yet. -EINVAL with the field named ("guard.subjects[0].deny[1]: ...").
+ */
+int pn_api_guard_to_spec(const Panoptes__V1__Guard *ag, struct pn_guard_spec *out, char *err,
+			 size_t errlen);
+/* A guard shown back (ListGuards, CreateGuard's answer), or NULL without memory. */
+Panoptes__V1__GuardInfo *pn_api_guard_info_new(const struct pn_guard *g,
+					       const struct pn_targets *targets, const int *pids,
+					       size_t n_pids);
+
 #endif

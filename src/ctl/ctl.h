@@ -235,12 +235,13 @@ struct ctl_cmd {
 int ctl_dispatch(struct ctl_args *a, const struct ctl_cmd *cmds);
 
 extern const char ctl_health_usage[], ctl_status_usage[], ctl_watch_usage[], ctl_events_usage[],
-	ctl_lifecycle_usage[];
+	ctl_lifecycle_usage[], ctl_guard_usage[];
 
 int ctl_cmd_health(struct ctl_args *a);
 int ctl_cmd_status(struct ctl_args *a);
 int ctl_cmd_watch(struct ctl_args *a);
 int ctl_cmd_events(struct ctl_args *a);
 int ctl_cmd_lifecycle(struct ctl_args *a);
+int ctl_cmd_guard(struct ctl_args *a);
 
 #endif

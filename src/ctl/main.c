@@ -26,6 +26,10 @@ static const char usage_text[] =
 	"                                   print matched events as they happen\n"
 	"  lifecycle [--output json|kimager] [--count N]\n"
 	"                                   the node's containers and images, then changes\n"
+	"  guard create NAME TARGETS SUBJECT\n"
+	"                                   deny or allow paths (see panoptesctl guard --help)\n"
+	"  guard delete NAME                remove a guard\n"
+	"  guard list [--output text|json]  every guard, janus.Janusd's too\n"
 	"\n"
 	"Global flags (anywhere on the line; -flag and --flag alike, also --flag=VALUE):\n"
 	"  --server ADDRESS     panoptesd's gRPC address, HOST:PORT or unix:PATH (default:\n"
@@ -49,6 +53,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "watch", ctl_cmd_watch, "panoptesctl watch", ctl_watch_usage },
 	{ "events", ctl_cmd_events, "panoptesctl events", ctl_events_usage },
 	{ "lifecycle", ctl_cmd_lifecycle, "panoptesctl lifecycle", ctl_lifecycle_usage },
+	{ "guard", ctl_cmd_guard, "panoptesctl guard", ctl_guard_usage },
 	{ NULL, NULL, NULL, NULL },
 };
 

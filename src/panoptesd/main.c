@@ -964,6 +964,7 @@ int main(int argc, char **argv)
 		pthread_mutex_lock(&lc_out.mu);
 		lc_out.rpc = rpc;
 		pthread_mutex_unlock(&lc_out.mu);
+		pn_guards_on_decision(guards, publish, rpc);
 	}
 
 	if (cfg.metrics_listen[0] || cfg.probe_listen[0]) {
@@ -1008,6 +1009,7 @@ out:
 	pthread_mutex_lock(&lc_out.mu);
 	lc_out.rpc = NULL; /* the runtime's client may still tell a change */
 	pthread_mutex_unlock(&lc_out.mu);
+	pn_guards_on_decision(guards, NULL, NULL);
 	pn_rpc_stop(rpc);
 	/* no call can change them now; the kernel allows whatever is pending as the group goes */
 	pn_guards_close(guards);

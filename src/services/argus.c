@@ -341,7 +341,9 @@ static grpc_byte_buffer *metrics_message(void *ctx, const struct pn_event *ev,
 {
 	const struct argus *a = ctx;
 
-	(void)fctx;
+	/* a guard's decision is no argus watch's event */
+	if (fctx && fctx->response)
+		return NULL;
 	return pn_event_metrics_buffer(a->agent->node, ev, m);
 }
 

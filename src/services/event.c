@@ -157,7 +157,15 @@ grpc_byte_buffer *pn_event_record_buffer(const char *node, const struct pn_event
 	e.container = (char *)(fctx->container ? fctx->container : "");
 	e.container_id = (char *)(fctx->container_id ? fctx->container_id : "");
 	e.pod_uid = (char *)(fctx->pod_uid ? fctx->pod_uid : "");
-	e.watch = m->watch->name;
+	if (fctx->response) {
+		/* a guard's decision: the guard, and its answer; no watch */
+		e.guard = m->watch->name;
+		e.decision = !strcmp(fctx->response, "DENY") ?
+				     PANOPTES__V1__DECISION__DECISION_DENY :
+				     PANOPTES__V1__DECISION__DECISION_ALLOW;
+	} else {
+		e.watch = m->watch->name;
+	}
 	e.pod = (char *)pn_format_pod(m, fctx);
 	e.namespace_ = (char *)(fctx->namespace ? fctx->namespace : "");
 	e.container_name = (char *)(fctx->container_name ? fctx->container_name : "");

@@ -15,6 +15,7 @@
 #include "authz.h"
 #include "bounds.h"
 #include "convert.h"
+#include "guard_calls.h"
 #include "janus.pb-c.h"
 #include "log.h"
 #include "services.h"
@@ -59,15 +60,6 @@ static void find_handle(const struct pn_guard_view *v, void *arg)
 		f->found = handle_of(f->j, v);
 }
 
-/* No guard can be enforced on this node: what the caller is told, and why. */
-static grpc_status_code unavailable(const struct janus *j, const char *call, char *msg,
-				    size_t msglen)
-{
-	snprintf(msg, msglen, "%s: this node cannot enforce guards: %s", call,
-		 j->agent->guards_why ? j->agent->guards_why : "no guard backend");
-	return GRPC_STATUS_FAILED_PRECONDITION;
-}
-
 static grpc_status_code create_guard(struct pn_rpc *rpc, void *ctx,
 				     const struct pn_authz_caller *who, const ProtobufCMessage *req,
 				     ProtobufCMessage **resp, char *msg, size_t msglen)
@@ -89,7 +81,7 @@ static grpc_status_code create_guard(struct pn_rpc *rpc, void *ctx,
 		return pn_api_status_of_errno(e);
 	if (!agent->guards) {
 		pn_guard_spec_clear(&spec);
-		return unavailable(j, "CreateGuard", msg, msglen);
+		return pn_guard_unavailable(agent, "CreateGuard", msg, msglen);
 	}
 	e = pn_authz_may_bind(agent, &spec.targets, msg, msglen);
 	if (e) {
@@ -135,7 +127,7 @@ static grpc_status_code destroy_guard(struct pn_rpc *rpc, void *ctx,
 	if (e)
 		return pn_api_status_of_errno(e);
 	if (!j->agent->guards)
-		return unavailable(j, "DestroyGuard", msg, msglen);
+		return pn_guard_unavailable(j->agent, "DestroyGuard", msg, msglen);
 	/* as janusd: destroying what is not there is not an error (the pod ended first) */
 	if (pn_guards_remove(j->agent->guards, key))
 		pn_info_refusal("grpc: janus DestroyGuard: no guard for %s (already gone)",

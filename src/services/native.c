@@ -11,6 +11,7 @@
 #include "text.h"
 #include "event_type.h"
 #include "feed.h"
+#include "guard_calls.h"
 #include "log.h"
 #include "macros.h"
 #include "panoptes/v1/agent.pb-c.h"
@@ -600,6 +601,19 @@ static const struct pn_rpc_method native_methods[] = {
 	  .max_request_bytes = PN_API_SMALL_REQUEST,
 	  .access = PN_RPC_READ,
 	  .stream = stream_lifecycle },
+	{ .path = "/panoptes.v1.Agent/CreateGuard",
+	  .request = &panoptes__v1__create_guard_request__descriptor,
+	  .max_request_bytes = PN_API_WATCH_REQUEST,
+	  .unary = pn_native_create_guard },
+	{ .path = "/panoptes.v1.Agent/DeleteGuard",
+	  .request = &panoptes__v1__delete_guard_request__descriptor,
+	  .max_request_bytes = PN_API_KEY_REQUEST,
+	  .unary = pn_native_delete_guard },
+	{ .path = "/panoptes.v1.Agent/ListGuards",
+	  .request = &panoptes__v1__list_guards_request__descriptor,
+	  .max_request_bytes = PN_API_SMALL_REQUEST,
+	  .access = PN_RPC_READ,
+	  .unary = pn_native_list_guards },
 	{ .path = "/panoptes.v1.Agent/GetStatus",
 	  .request = &panoptes__v1__get_status_request__descriptor,
 	  .max_request_bytes = PN_API_SMALL_REQUEST,

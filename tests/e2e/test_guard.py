@@ -11,6 +11,7 @@ it; autoAllowOwner lets the container's init and its children through; a
 stopped or killed agent leaves no container hanging; bad input gets a
 status naming the field, and a client without a certificate over TCP may
 not guard."""
+import json
 import os
 import signal
 import subprocess
@@ -19,8 +20,10 @@ import unittest
 
 import grpc
 
-from pn_grpc import NODE, GrpcCase, runc_exec, stubs_for
+from pn_grpc import NODE, Api, GrpcCase, runc_exec, stubs_for
 from runc_bundle import RuncContainer
+
+PANOPTESCTL = os.environ.get("PANOPTESCTL", "panoptesctl")
 
 J = stubs_for("janus.proto", "janus_pb2")
 FMT = "<{response}> {event} {ftype} '{path}' ({pod}:{node}) {tags}"
@@ -82,6 +85,11 @@ class GuardCase(GrpcCase):
         return J.JanusdConfig(name="guard-1", nodeName=NODE, podName=pod,
                               cid=[f"runc://{c.id}"], logFormat=log_format,
                               subject=[J.JanusGuardSubject(**subject)])
+
+    def ctl(self, *args, server=None):
+        p = subprocess.run([PANOPTESCTL, "--server", server or self.agent.socket_addr]
+                           + list(args), capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
 
     def lines_after(self, since, n, timeout=20):
         self.agent.wait_for(lambda ls: len(ls) >= since + n, timeout=timeout)
@@ -251,6 +259,87 @@ class JanusGuard(GuardCase):
         self.assertEqual(e.exception.details(), "CreateGuard: this node cannot enforce guards: "
                          "--guard-backend none")
         self.assertNotIn("panoptes_guards", self.agent.metrics())
+
+    def test_native_api_panoptesctl_and_the_event_stream(self):
+        """panoptes.v1's CreateGuard, ListGuards and DeleteGuard through panoptesctl, a
+        janus guard beside it, and StreamEvents carrying each decision."""
+        c = self.container("guard-native")
+        b = self.container("guard-native-b", other=True)
+        self.start_agent()
+        # StreamEvents on the local socket: decisions arrive with the guard's name
+        ch = grpc.insecure_channel(self.agent.socket_addr)
+        grpc.channel_ready_future(ch).result(timeout=15)
+        self.channels.append(ch)
+        api = Api(ch)
+        events = self.reader(api.stream_events(api.N.StreamEventsRequest()))
+        api.wait_streams(1)
+
+        rc, out, err = self.ctl("guard", "create", "web", "--watch-container", f"runc://{c.id}",
+                                "--deny", "/data/secret", "--allow", "/data/open",
+                                "--operations", "open", "--tag", "team=db", "--pod", "pod-n")
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(out, f"web --watch-container runc://{c.id} --deny /data/secret "
+                         f"--allow /data/open --operations open --tag team=db --pod pod-n  "
+                         f"(origin api, pids {c.state()['pid']})\n")
+        create, destroy, _ = self.janus()
+        create(self.config(b, pod="pod-j", allow=[]), timeout=10)
+
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/open"]).stdout, b"hello\n")
+        got = events.wait_count(2)
+        N = api.N
+        self.assertEqual([(e.decision, e.guard, e.watch, e.type, e.path, e.pod) for e in got[:2]],
+                         [(N.DECISION_DENY, "web", "", N.EVENT_TYPE_OPEN, "/data/secret", "pod-n"),
+                          (N.DECISION_ALLOW, "web", "", N.EVENT_TYPE_OPEN, "/data/open", "pod-n")])
+
+        rc, out, err = self.ctl("guard", "list", "--output", "json")
+        self.assertEqual((rc, err), (0, ""))
+        listed = sorted((json.loads(l) for l in out.splitlines()), key=lambda g: g["origin"])
+        self.assertEqual([(g["name"], g["origin"], g["pod"]) for g in listed],
+                         [("web", "api", "pod-n"), ("guard-1", "janus", "pod-j")])
+        self.assertEqual(listed[0]["subjects"], [{
+            "deny": ["/data/secret"], "allow": ["/data/open"], "operations": ["open"],
+            "only_dir": False, "auto_allow_owner": False, "audit": False,
+            "tags": {"team": "db"}}])
+        self.assertEqual(listed[0]["targets"]["containers"], [f"runc://{c.id}"])
+
+        # the native API does not remove janus' guards; janus' DestroyGuard does
+        rc, _, err = self.ctl("guard", "delete", f"janus/{NODE}/pod-j")
+        self.assertEqual(rc, 1)
+        self.assertIn("NOT_FOUND", err)
+        rc, out, err = self.ctl("guard", "delete", "web")
+        self.assertEqual((rc, out, err), (0, "", ""))
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+        destroy(J.JanusdConfig(nodeName=NODE, podName="pod-j"), timeout=10)
+        self.assertEqual(self.ctl("guard", "list"), (0, "", ""))
+
+    def test_panoptesctl_bad_input_and_no_guard_without_a_certificate(self):
+        c = self.container("guard-ctl-bad")
+        self.start_agent()
+        cases = [
+            (["web", "--deny", "/data/secret"], "guard.targets: at least one pid, cgroup or "
+             "container is required"),
+            (["web", "--watch-container", f"runc://{c.id}"],
+             "guard.subjects[0].allow, guard.subjects[0].deny: at least one path is required"),
+            (["web", "--watch-container", f"runc://{c.id}", "--deny", "data"],
+             'guard.subjects[0].deny[0]: path must be absolute: "data"'),
+            (["a/b", "--watch-container", f"runc://{c.id}", "--deny", "/data"],
+             "guard.name: \"a/b\" must be at most"),
+        ]
+        for args, want in cases:
+            with self.subTest(args=args):
+                rc, out, err = self.ctl("guard", "create", *args)
+                self.assertEqual((rc, out), (1, ""))
+                self.assertIn("INVALID_ARGUMENT: " + want, err)
+        rc, _, err = self.ctl("guard", "create", "web", "--operations", "write")
+        self.assertEqual(rc, 2)
+        self.assertIn('--operations: unknown operation "write" (valid: open, read)', err)
+        rc, _, err = self.ctl("guard", "create", "web", "--watch-container", f"runc://{c.id}",
+                              "--deny", "/data/secret", server=self.agent.addr)
+        self.assertEqual(rc, 1)
+        self.assertIn("PERMISSION_DENIED: CreateGuard: ", err)
+        self.assertIn("mutual TLS or the local socket", err)
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
 
     def test_bad_input_names_the_field(self):
         c = self.container("guard-bad")
