@@ -417,13 +417,17 @@ static int publish(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg
 	return 0;
 }
 
-static int guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err)
+/*
+ * A guard made of spec: its targets' cgroups and its paths resolved in them.
+ * On success *out owns spec's contents (zeroed); on error they stay the
+ * caller's and err names what failed.
+ */
+static int gd_make(struct pn_guards *g, struct pn_guard_spec *spec, struct gd **out,
+		   struct pn_reg_error *err)
 {
-	const char *key = spec->guard->watch->key;
 	struct pn_resolved *res = NULL;
-	struct gd *d = calloc(1, sizeof(*d)), *replaced = NULL;
-	struct gd **set;
-	size_t n_res = 0, n = 0;
+	struct gd *d = calloc(1, sizeof(*d));
+	size_t n_res = 0;
 	int e;
 
 	if (!d)
@@ -452,40 +456,125 @@ static int guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn
 		d->n_cgroups++;
 	}
 	free(res);
-	res = NULL;
 	e = resolve_paths(g, d, err);
 	if (e)
 		goto fail;
+	d->targets = spec->targets;
+	memset(spec, 0, sizeof(*spec));
+	*out = d;
+	return 0;
+oom:
+	free(res);
+	e = -ENOMEM;
+	pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
+fail:
+	d->guard = NULL; /* still the caller's */
+	gd_free(d);
+	return e;
+}
 
+/* Gives a made guard's contents back to its spec (a publish failed), and frees the rest. */
+static void gd_unmake(struct gd *d, struct pn_guard_spec *spec)
+{
+	spec->guard = d->guard;
+	spec->targets = d->targets;
+	d->guard = NULL;
+	memset(&d->targets, 0, sizeof(d->targets));
+	gd_free(d);
+}
+
+static int guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err)
+{
+	struct gd *d, *replaced = NULL;
+	struct gd **set;
+	size_t n = 0;
+	int e = gd_make(g, spec, &d, err);
+
+	if (e)
+		return e;
 	set = calloc(g->n_guards + 1, sizeof(*set));
-	if (!set)
-		goto oom;
-	/* only this thread changes the table: read without the lock */
+	if (!set) {
+		gd_unmake(d, spec);
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
+		return -ENOMEM;
+	}
+	/* only the holder of `change` changes the table: read without the lock */
 	for (size_t i = 0; i < g->n_guards; i++) {
-		if (!strcmp(g->guards[i]->guard->watch->key, key))
+		if (!strcmp(g->guards[i]->guard->watch->key, d->guard->watch->key))
 			replaced = g->guards[i];
 		else
 			set[n++] = g->guards[i];
 	}
 	set[n++] = d;
-	/* the views read them once published */
-	d->targets = spec->targets;
 	e = publish(g, set, n, err);
 	if (e) {
-		memset(&d->targets, 0, sizeof(d->targets)); /* still the caller's */
 		free(set);
-		goto fail;
+		gd_unmake(d, spec);
+		return e;
 	}
 	gd_free(replaced);
-	memset(spec, 0, sizeof(*spec));
 	return 0;
-oom:
-	e = -ENOMEM;
-	pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
-fail:
-	free(res);
-	d->guard = NULL; /* still the caller's */
-	gd_free(d);
+}
+
+int pn_guards_replace_set(struct pn_guards *g, bool (*owned)(const struct pn_guard *gu, void *arg),
+			  void *arg, struct pn_guard_spec *specs, size_t n, size_t *failed,
+			  struct pn_reg_error *err)
+{
+	struct gd **made = calloc(n ? n : 1, sizeof(*made)), **set = NULL, **gone = NULL;
+	size_t n_set = 0, n_gone = 0, i;
+	int e = 0;
+
+	*failed = SIZE_MAX;
+	if (!made)
+		return -ENOMEM;
+	pthread_mutex_lock(&g->change);
+	for (i = 0; i < n && !e; i++) {
+		for (size_t j = 0; j < i && !e; j++)
+			if (!strcmp(made[j]->guard->watch->key, specs[i].guard->watch->key)) {
+				pn_reg_error_set(err, PN_REG_FIELD_NAME, 0, "guard %s: given twice",
+						 specs[i].guard->watch->key);
+				e = -EINVAL;
+			}
+		if (!e)
+			e = gd_make(g, &specs[i], &made[i], err);
+		if (e)
+			*failed = i;
+	}
+	if (!e) {
+		set = calloc(g->n_guards + n + 1, sizeof(*set));
+		gone = calloc(g->n_guards + 1, sizeof(*gone));
+		e = set && gone ? 0 : -ENOMEM;
+	}
+	if (!e) {
+		/* what is not the caller's stays, unless a new guard takes its key */
+		for (size_t k = 0; k < g->n_guards; k++) {
+			bool taken = owned(g->guards[k]->guard, arg);
+
+			for (size_t j = 0; j < n && !taken; j++)
+				taken = !strcmp(made[j]->guard->watch->key,
+						g->guards[k]->guard->watch->key);
+			if (taken)
+				gone[n_gone++] = g->guards[k];
+			else
+				set[n_set++] = g->guards[k];
+		}
+		for (size_t j = 0; j < n; j++)
+			set[n_set++] = made[j];
+		e = publish(g, set, n_set, err);
+	}
+	if (e) {
+		/* nothing changed: every spec is the caller's again */
+		for (size_t j = 0; j < n && j < i; j++)
+			if (made[j])
+				gd_unmake(made[j], &specs[j]);
+		free(set);
+	} else {
+		for (size_t k = 0; k < n_gone; k++)
+			gd_free(gone[k]);
+	}
+	pthread_mutex_unlock(&g->change);
+	free(gone);
+	free(made);
 	return e;
 }
 
@@ -723,12 +812,16 @@ static void decide(struct pn_guards *g, int fd, int pid, uint32_t op, struct ver
 {
 	char cgroup[PATH_MAX], name[PATH_MAX];
 	struct stat st, parent[2];
-	bool have_parent, unresolved = false;
+	bool have_parent, unresolved = false, have_guard = false;
 	int n_parents;
 
 	memset(v, 0, sizeof(*v));
-	if (fstat(fd, &st) ||
-	    pn_cgroup_of_pid(g->o.proc_root, g->o.cgroup2_root, pid, cgroup, sizeof(cgroup)))
+	if (pn_cgroup_of_pid(g->o.proc_root, g->o.cgroup2_root, pid, cgroup, sizeof(cgroup)))
+		return;
+	/* another container on a shared volume, the node: passed before any lookup */
+	for (size_t i = 0; i < g->n_guards && !have_guard; i++)
+		have_guard = in_cgroups(g->guards[i], cgroup);
+	if (!have_guard || fstat(fd, &st))
 		return;
 	v->is_dir = S_ISDIR(st.st_mode);
 	n_parents = parents_of(g, fd, pid, name, sizeof(name), parent);

@@ -66,6 +66,17 @@ int pn_guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg
 /* 0, or -ENOENT when no guard has this key. */
 int pn_guards_remove(struct pn_guards *g, const char *key);
 /*
+ * Replaces, in one step, every guard `owned` calls the caller's (a policy
+ * file's, by origin) with specs[0..n): guards of other owners stay, unless
+ * a new one takes their key. All or nothing: on error nothing changed,
+ * every spec is still the caller's, *failed is the index of the one that
+ * failed (SIZE_MAX: none in particular) and err says why. On success the
+ * guards own the specs' contents (zeroed).
+ */
+int pn_guards_replace_set(struct pn_guards *g, bool (*owned)(const struct pn_guard *gu, void *arg),
+			  void *arg, struct pn_guard_spec *specs, size_t n, size_t *failed,
+			  struct pn_reg_error *err);
+/*
  * Removes the guards none of whose containers' cgroups exist any more (the
  * pod ended and nobody destroyed its guard), so their marks do not keep
  * the inodes of a deleted container. Returns how many went. NULL-safe.

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "guard.h"
 #include "macros.h"
 #include "selector.h"
 #include "events.h"
@@ -712,9 +713,222 @@ static int parse_watch(struct parser *c, const yaml_node_t *n, const char *field
 	return parse_flat(c, n, field);
 }
 
+/* ------------------------------------------------------------ guards */
+
+static const char *const guard_keys[] = { "name", "pod", "logFormat", "targets", "subjects", NULL };
+static const char *const guard_subject_keys[] = { "allow",	    "deny",  "events", "onlyDir",
+						  "autoAllowOwner", "audit", "tags",   NULL };
+
+/* allow or deny: paths by the one subject rule, normalized, the fault at its item */
+static int guard_list(struct parser *c, const yaml_node_t *n, const char *field, const char *list,
+		      char ***out, size_t *n_out)
+{
+	const struct pn_subject_spelling sp = { .name = { [PN_SUBJECT_PATHS] = list },
+						.indexed = true };
+	char fi[PN_YAML_FIELD_MAX], msg[PN_PATH_MAX + 2 * PN_YAML_FIELD_MAX];
+	yaml_node_t *v = pn_yaml_map_get(&c->y, n, list);
+	struct pn_subject s = { 0 };
+	struct pn_subject_fault f;
+	int r;
+
+	if (!v || pn_yaml_is_null(v))
+		return 0;
+	r = pn_yaml_get_str_list(&c->y, v, pn_yaml_join_key(fi, field, list), false, &s.paths,
+				 &s.n_paths);
+	if (r)
+		return r;
+	if (s.n_paths && pn_subject_check(&s, &f)) {
+		const yaml_node_t *at = f.indexed && f.index < pn_yaml_n_items(v) ?
+						pn_yaml_item(&c->y, v, f.index) :
+						v;
+
+		pn_subject_fault_format(&f, &sp, field, msg, sizeof(msg));
+		pn_subject_clear(&s);
+		return pn_yaml_fail(&c->y, at->start_mark, "", "%s", msg);
+	}
+	*out = s.paths;
+	*n_out = s.n_paths;
+	s.paths = NULL;
+	s.n_paths = 0;
+	pn_subject_clear(&s);
+	return 0;
+}
+
+static int parse_guard_subject(struct parser *c, const yaml_node_t *n, const char *field,
+			       struct pn_guard_subject *gs)
+{
+	char fi[PN_YAML_FIELD_MAX], fj[PN_YAML_FIELD_MAX];
+	yaml_node_t *v;
+	int r;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return pn_yaml_fail_type(&c->y, n, field, "a mapping with allow and deny paths");
+	r = pn_yaml_check_keys(&c->y, n, field, guard_subject_keys);
+	if (!r)
+		r = guard_list(c, n, field, "allow", &gs->allow, &gs->n_allow);
+	if (!r)
+		r = guard_list(c, n, field, "deny", &gs->deny, &gs->n_deny);
+	if (r)
+		return r;
+	if (!gs->n_allow && !gs->n_deny)
+		return pn_yaml_fail(&c->y, n->start_mark, field,
+				    "at least one allow or deny path is required");
+	v = pn_yaml_map_get(&c->y, n, "events");
+	if (v && !pn_yaml_is_null(v)) {
+		pn_yaml_join_key(fi, field, "events");
+		if (v->type != YAML_SEQUENCE_NODE)
+			return pn_yaml_fail_type(&c->y, v, fi, "a list of open, access, all");
+		for (size_t i = 0; i < pn_yaml_n_items(v); i++) {
+			yaml_node_t *it = pn_yaml_item(&c->y, v, i);
+
+			pn_yaml_join_idx(fj, fi, i);
+			if (it->type != YAML_SCALAR_NODE ||
+			    pn_guard_event_parse(pn_yaml_text(it), &gs->ops))
+				return pn_yaml_fail(
+					&c->y, it->start_mark, fj,
+					"unknown event \"%s\" (valid: open, access, all)",
+					it->type == YAML_SCALAR_NODE ? pn_yaml_text(it) : "");
+		}
+	}
+	if (!gs->ops)
+		gs->ops = PN_GUARD_ALL;
+	v = pn_yaml_map_get(&c->y, n, "onlyDir");
+	if (v &&
+	    (r = pn_yaml_get_bool(&c->y, v, pn_yaml_join_key(fi, field, "onlyDir"), &gs->only_dir)))
+		return r;
+	v = pn_yaml_map_get(&c->y, n, "autoAllowOwner");
+	if (v && (r = pn_yaml_get_bool(&c->y, v, pn_yaml_join_key(fi, field, "autoAllowOwner"),
+				       &gs->auto_allow_owner)))
+		return r;
+	v = pn_yaml_map_get(&c->y, n, "audit");
+	if (v && (r = pn_yaml_get_bool(&c->y, v, pn_yaml_join_key(fi, field, "audit"), &gs->audit)))
+		return r;
+	v = pn_yaml_map_get(&c->y, n, "tags");
+	if (v && (r = get_tags(c, v, pn_yaml_join_key(fi, field, "tags"), &gs->tags)))
+		return r;
+	return pn_subject_finish(&gs->tags) ? pn_yaml_oom(&c->y) : 0;
+}
+
+static int parse_guard(struct parser *c, const yaml_node_t *n, const char *field)
+{
+	char fi[PN_YAML_FIELD_MAX], fj[PN_YAML_FIELD_MAX];
+	struct pn_guard_spec spec = { 0 }, *v;
+	struct pn_selector *sel = NULL;
+	const yaml_node_t *x;
+	struct pn_guard *g;
+	struct pn_watch *w;
+	int r;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return pn_yaml_fail_type(&c->y, n, field, "a mapping describing a guard");
+	r = pn_yaml_check_keys(&c->y, n, field, guard_keys);
+	if (r)
+		return r;
+	g = spec.guard = calloc(1, sizeof(*g));
+	w = g ? (g->watch = calloc(1, sizeof(*w))) : NULL;
+	if (!w) {
+		r = pn_yaml_oom(&c->y);
+		goto fail;
+	}
+	x = pn_yaml_map_get(&c->y, n, "name");
+	if (!x) {
+		r = pn_yaml_missing(&c->y, n, field, "name");
+		goto fail;
+	}
+	r = pn_yaml_get_string(&c->y, x, pn_yaml_join_key(fi, field, "name"), true, &w->name);
+	if (r)
+		goto fail;
+	if (strpbrk(w->name, " \t/")) {
+		r = pn_yaml_fail(&c->y, x->start_mark, fi,
+				 "\"%s\": no spaces or '/' in a guard's "
+				 "name",
+				 w->name);
+		goto fail;
+	}
+	for (size_t i = 0; i < c->pol.n_guards; i++)
+		if (!strcmp(c->pol.guards[i].guard->watch->name, w->name)) {
+			r = pn_yaml_fail(&c->y, x->start_mark, fi, "duplicate guard name \"%s\"",
+					 w->name);
+			goto fail;
+		}
+	w->key = strdup(w->name);
+	w->origin = strdup("policy");
+	x = pn_yaml_map_get(&c->y, n, "pod");
+	if (x)
+		r = pn_yaml_get_string(&c->y, x, pn_yaml_join_key(fi, field, "pod"), false,
+				       &w->pod);
+	else
+		r = (w->pod = strdup("")) ? 0 : pn_yaml_oom(&c->y);
+	if (!r && (!w->key || !w->origin))
+		r = pn_yaml_oom(&c->y);
+	if (r)
+		goto fail;
+	x = pn_yaml_map_get(&c->y, n, "logFormat");
+	if (x && !pn_yaml_is_null(x)) {
+		r = pn_yaml_get_string(&c->y, x, pn_yaml_join_key(fi, field, "logFormat"), false,
+				       &w->log_format);
+		if (r)
+			goto fail;
+	}
+	if (!w->log_format || !*w->log_format) {
+		free(w->log_format);
+		w->log_format = strdup(PN_GUARD_DEFAULT_FORMAT);
+		if (!w->log_format) {
+			r = pn_yaml_oom(&c->y);
+			goto fail;
+		}
+	}
+	x = pn_yaml_map_get(&c->y, n, "targets");
+	if (!x) {
+		r = pn_yaml_missing(&c->y, n, field, "targets");
+		goto fail;
+	}
+	r = parse_targets(c, x, pn_yaml_join_key(fi, field, "targets"), &spec.targets, &sel);
+	if (!r && sel)
+		r = pn_yaml_fail(&c->y, x->start_mark, fi,
+				 "selectors are not taken by guards yet: name pids, cgroups or "
+				 "containers");
+	pn_selector_free(sel);
+	if (r)
+		goto fail;
+	x = pn_yaml_map_get(&c->y, n, "subjects");
+	pn_yaml_join_key(fi, field, "subjects");
+	if (!x) {
+		r = pn_yaml_missing(&c->y, n, field, "subjects");
+		goto fail;
+	}
+	if (x->type != YAML_SEQUENCE_NODE || !pn_yaml_n_items(x)) {
+		r = pn_yaml_fail_type(&c->y, x, fi, "a non-empty list of subjects");
+		goto fail;
+	}
+	g->subjects = calloc(pn_yaml_n_items(x), sizeof(*g->subjects));
+	if (!g->subjects) {
+		r = pn_yaml_oom(&c->y);
+		goto fail;
+	}
+	for (size_t i = 0; i < pn_yaml_n_items(x); i++) {
+		g->n_subjects = i + 1;
+		r = parse_guard_subject(c, pn_yaml_item(&c->y, x, i), pn_yaml_join_idx(fj, fi, i),
+					&g->subjects[i]);
+		if (r)
+			goto fail;
+	}
+	v = realloc(c->pol.guards, (c->pol.n_guards + 1) * sizeof(*v));
+	if (!v) {
+		r = pn_yaml_oom(&c->y);
+		goto fail;
+	}
+	c->pol.guards = v;
+	v[c->pol.n_guards++] = spec;
+	return 0;
+fail:
+	pn_guard_spec_clear(&spec);
+	return r;
+}
+
 static int parse_document(struct parser *c, const yaml_node_t *root)
 {
-	static const char *const list_keys[] = { "watches", NULL };
+	static const char *const list_keys[] = { "watches", "guards", NULL };
 	char fi[PN_YAML_FIELD_MAX];
 	yaml_node_t *list;
 	int r;
@@ -726,22 +940,33 @@ static int parse_document(struct parser *c, const yaml_node_t *root)
 		return pn_yaml_fail_type(
 			&c->y, root, "",
 			"a mapping (a watch, an ArgusWatcher or a \"watches\" list)");
-	if (!pn_yaml_map_key(&c->y, root, "watches"))
+	if (!pn_yaml_map_key(&c->y, root, "watches") && !pn_yaml_map_key(&c->y, root, "guards"))
 		return parse_watch(c, root, "");
 
 	r = pn_yaml_check_keys(&c->y, root, "", list_keys);
 	if (r)
 		return r;
 	list = pn_yaml_map_get(&c->y, root, "watches");
-	if (pn_yaml_is_null(list))
-		return 0;
-	if (list->type != YAML_SEQUENCE_NODE)
-		return pn_yaml_fail_type(&c->y, list, "watches", "a list of watches");
-	for (size_t i = 0; i < pn_yaml_n_items(list); i++) {
-		r = parse_watch(c, pn_yaml_item(&c->y, list, i),
-				pn_yaml_join_idx(fi, "watches", i));
-		if (r)
-			return r;
+	if (list && !pn_yaml_is_null(list)) {
+		if (list->type != YAML_SEQUENCE_NODE)
+			return pn_yaml_fail_type(&c->y, list, "watches", "a list of watches");
+		for (size_t i = 0; i < pn_yaml_n_items(list); i++) {
+			r = parse_watch(c, pn_yaml_item(&c->y, list, i),
+					pn_yaml_join_idx(fi, "watches", i));
+			if (r)
+				return r;
+		}
+	}
+	list = pn_yaml_map_get(&c->y, root, "guards");
+	if (list && !pn_yaml_is_null(list)) {
+		if (list->type != YAML_SEQUENCE_NODE)
+			return pn_yaml_fail_type(&c->y, list, "guards", "a list of guards");
+		for (size_t i = 0; i < pn_yaml_n_items(list); i++) {
+			r = parse_guard(c, pn_yaml_item(&c->y, list, i),
+					pn_yaml_join_idx(fi, "guards", i));
+			if (r)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -819,5 +1044,8 @@ void pn_policy_clear(struct pn_policy *p)
 		pn_targets_clear(&p->specs[i].targets);
 	}
 	free(p->specs);
+	for (size_t i = 0; i < p->n_guards; i++)
+		pn_guard_spec_clear(&p->guards[i]);
+	free(p->guards);
 	memset(p, 0, sizeof(*p));
 }

@@ -28,9 +28,13 @@ struct pn_watch_spec {
 	struct pn_targets targets;
 };
 
+struct pn_guard_spec; /* guard.h */
+
 struct pn_policy {
 	struct pn_watch_spec *specs;
 	size_t n_specs;
+	struct pn_guard_spec *guards; /* a `guards:` list (docs/guard.md) */
+	size_t n_guards;
 };
 
 /*

@@ -67,6 +67,22 @@ static int load_policies(const struct pn_config *cfg, struct pn_policy *policies
 
 		if (e)
 			return e;
+		for (size_t j = 0; j < policies[i].n_guards; j++) {
+			const struct pn_watch *w = policies[i].guards[j].guard->watch;
+
+			if (pn_format_validate(w->log_format, msg, sizeof(msg)))
+				return pn_errf(err, errlen, -EINVAL, "%s: guard %s: logFormat: %s",
+					       cfg->policy_files[i], w->name, msg);
+			for (size_t k = 0; k < i; k++)
+				for (size_t l = 0; l < policies[k].n_guards; l++)
+					if (!strcmp(policies[k].guards[l].guard->watch->name,
+						    w->name))
+						return pn_errf(err, errlen, -EEXIST,
+							       "%s: guard %s: the name is taken by "
+							       "a guard of %s",
+							       cfg->policy_files[i], w->name,
+							       cfg->policy_files[k]);
+		}
 		for (size_t j = 0; j < policies[i].n_specs; j++) {
 			const struct pn_watch *w = policies[i].specs[j].watch;
 
@@ -125,7 +141,74 @@ static bool policy_owned(const struct pn_watch *w, void *arg)
  * each record against the old set or the new, never a mix. A file that
  * fails keeps the old policy. API watches are not the set's.
  */
-static void reload_policies(struct pn_registry *reg, const struct pn_config *cfg)
+/* A policy file's guard, by the origin it was installed with (the file's path). */
+static bool policy_guard(const struct pn_guard *g, void *arg)
+{
+	const struct pn_config *cfg = arg;
+
+	for (size_t i = 0; i < cfg->n_policy_files; i++)
+		if (g->watch->origin && !strcmp(g->watch->origin, cfg->policy_files[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Every policy file's guards, in place of those installed before (all of
+ * them or none). 0 when there is nothing to do; else the error in err.
+ */
+static int install_policy_guards(struct pn_guards *g, const char *why, const struct pn_config *cfg,
+				 struct pn_policy *p, char *err, size_t errlen)
+{
+	struct pn_reg_error rerr = { 0 };
+	struct pn_guard_spec *specs;
+	const char **from;
+	size_t n = 0, k = 0, failed;
+	int e = -ENOMEM;
+
+	for (size_t i = 0; i < cfg->n_policy_files; i++)
+		n += p[i].n_guards;
+	if (!g) {
+		for (size_t i = 0; i < cfg->n_policy_files; i++)
+			if (p[i].n_guards)
+				return pn_errf(err, errlen, -ENOTSUP,
+					       "%s: guard %s: this node cannot enforce guards: %s",
+					       cfg->policy_files[i],
+					       p[i].guards[0].guard->watch->name, why);
+		return 0;
+	}
+	specs = calloc(n + 1, sizeof(*specs));
+	from = calloc(n + 1, sizeof(*from));
+	if (!specs || !from)
+		goto out;
+	for (size_t i = 0; i < cfg->n_policy_files; i++) {
+		for (size_t j = 0; j < p[i].n_guards; j++, k++) {
+			specs[k] = p[i].guards[j];
+			memset(&p[i].guards[j], 0, sizeof(p[i].guards[j]));
+			from[k] = cfg->policy_files[i];
+			free(specs[k].guard->watch->origin);
+			specs[k].guard->watch->origin = strdup(from[k]);
+			if (!specs[k].guard->watch->origin)
+				goto out;
+		}
+	}
+	e = pn_guards_replace_set(g, policy_guard, (void *)cfg, specs, n, &failed, &rerr);
+	if (e && failed < n)
+		pn_errf(err, errlen, e, "%s: guard %s: %s", from[failed],
+			specs[failed].guard->watch->name, rerr.msg);
+	else if (e)
+		pn_errf(err, errlen, e, "guards: %s", rerr.msg);
+out:
+	if (e == -ENOMEM && !err[0])
+		snprintf(err, errlen, "out of memory");
+	for (size_t i = 0; specs && i < n; i++)
+		pn_guard_spec_clear(&specs[i]);
+	free(specs);
+	free(from);
+	return e;
+}
+
+static void reload_policies(struct pn_registry *reg, struct pn_guards *guards, const char *why,
+			    const struct pn_config *cfg)
 {
 	struct pn_policy *p = calloc(cfg->n_policy_files + 1, sizeof(*p));
 	struct pn_reg_set_result res = { .failed = SIZE_MAX };
@@ -166,6 +249,15 @@ static void reload_policies(struct pn_registry *reg, const struct pn_config *cfg
 				specs[res.failed].watch->name, rerr.msg);
 		else
 			pn_errf(err, sizeof(err), e, "%s", rerr.msg);
+		goto fail;
+	}
+	/* the guards after the watches: a refusal keeps the old guards, said as a failure */
+	err[0] = '\0';
+	e = install_policy_guards(guards, why, cfg, p, err, sizeof(err));
+	if (e) {
+		pn_info("reloaded %zu policy files' watches: %zu added, %zu replaced, %zu removed, "
+			"%zu unchanged; their guards were not",
+			cfg->n_policy_files, res.added, res.replaced, res.removed, res.unchanged);
 		goto fail;
 	}
 	atomic_fetch_add_explicit(&policy_reloads, 1, memory_order_relaxed);
@@ -701,7 +793,8 @@ static int run(struct agent *agent, struct pn_capture *cap, struct pn_registry *
 				if (got == sizeof(si) && si.ssi_signo == SIGHUP) {
 					/* what is waiting was recorded under the old policy */
 					pn_capture_consume(cap);
-					reload_policies(reg, cfg);
+					reload_policies(reg, agent->view.guards,
+							agent->view.guards_why, cfg);
 					continue;
 				}
 				if (got == sizeof(si))
@@ -949,6 +1042,12 @@ int main(int argc, char **argv)
 			if (e)
 				goto out;
 		}
+	}
+	err[0] = '\0';
+	e = install_policy_guards(guards, guards_why, &cfg, policies, err, sizeof(err));
+	if (e) {
+		pn_err("%s", err);
+		goto out;
 	}
 
 	/* before the backlog is read: its events find the watches they were captured for */

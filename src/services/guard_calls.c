@@ -37,6 +37,33 @@ static void find_info(const struct pn_guard_view *v, void *arg)
 	f->oom = !f->info;
 }
 
+struct origin_ctx {
+	const char *key;
+	char origin[512];
+};
+
+static void origin_of(const struct pn_guard_view *v, void *arg)
+{
+	struct origin_ctx *o = arg;
+
+	if (!strcmp(v->guard->watch->key, o->key))
+		snprintf(o->origin, sizeof(o->origin), "%s", v->guard->watch->origin);
+}
+
+/* A guard of that name from a policy file is the operator's: read-only over the API. */
+static int operator_guard(const struct pn_agent_view *agent, const char *name, const char *call,
+			  char *msg, size_t msglen)
+{
+	struct origin_ctx o = { .key = name };
+
+	pn_guards_foreach(agent->guards, origin_of, &o);
+	if (!o.origin[0] || !strcmp(o.origin, "api"))
+		return 0;
+	snprintf(msg, msglen, "%s: guard %s comes from %s: read-only over the API", call, name,
+		 o.origin);
+	return -EACCES;
+}
+
 grpc_status_code pn_native_create_guard(struct pn_rpc *rpc, void *ctx,
 					const struct pn_authz_caller *who,
 					const ProtobufCMessage *req, ProtobufCMessage **resp,
@@ -68,6 +95,10 @@ grpc_status_code pn_native_create_guard(struct pn_rpc *rpc, void *ctx,
 				      GRPC_STATUS_PERMISSION_DENIED;
 	}
 	snprintf(name, sizeof(name), "%s", spec.guard->watch->key);
+	if (operator_guard(agent, name, "CreateGuard", msg, msglen)) {
+		pn_guard_spec_clear(&spec);
+		return GRPC_STATUS_PERMISSION_DENIED;
+	}
 	e = pn_guards_set(agent->guards, &spec, &re);
 	if (e) {
 		bool target = re.field == PN_REG_FIELD_PID || re.field == PN_REG_FIELD_CGROUP ||
@@ -107,6 +138,8 @@ grpc_status_code pn_native_delete_guard(struct pn_rpc *rpc, void *ctx,
 	}
 	if (!agent->guards)
 		return pn_guard_unavailable(agent, "DeleteGuard", msg, msglen);
+	if (operator_guard(agent, r->name, "DeleteGuard", msg, msglen))
+		return GRPC_STATUS_PERMISSION_DENIED;
 	/* a janus guard's key holds '/', which no native name does: its API removes it */
 	if (strchr(r->name, '/') || pn_guards_remove(agent->guards, r->name)) {
 		snprintf(msg, msglen, "name: no guard named \"%s\"%s", r->name,

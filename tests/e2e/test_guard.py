@@ -341,6 +341,48 @@ class JanusGuard(GuardCase):
         self.assertIn("mutual TLS or the local socket", err)
         self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
 
+    def test_policy_file_guards_and_their_reload(self):
+        """guards: in a policy file, enforced from the start, read-only over the API,
+        replaced as a whole by SIGHUP; a node that cannot guard refuses the file."""
+        c = self.container("guard-policy")
+        policy = os.path.join(c.bundle, "guards.yaml")
+
+        def write(path):
+            with open(policy, "w") as f:
+                f.write("guards:\n"
+                        "  - name: files\n"
+                        "    pod: pod-p\n"
+                        f"    targets: {{containers: [\"runc://{c.id}\"]}}\n"
+                        f"    subjects: [{{deny: [{path}], events: [open]}}]\n")
+
+        write("/data/secret")
+        self.start_agent("--policy", policy)
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
+        rc, out, err = self.ctl("guard", "list")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(f"(origin {policy}, pids", out)
+        rc, _, err = self.ctl("guard", "delete", "files")
+        self.assertEqual(rc, 1)
+        self.assertIn(f"PERMISSION_DENIED: DeleteGuard: guard files comes from {policy}: "
+                      "read-only over the API", err)
+
+        write("/data/open")
+        self.agent.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while self.agent.metrics().get("panoptes_policy_reloads_total") != 1:
+            self.assertLess(time.monotonic(), deadline, self.agent.stderr_lines)
+            time.sleep(0.05)
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/open"], check=False)))
+
+        self.agent.stop()
+        self.agent = None
+        p = subprocess.run([os.environ["PANOPTESD"], "--pin-path", "", "--guard-backend", "none",
+                            "--policy", policy], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(f"panoptesd: error: {policy}: guard files: this node cannot enforce "
+                      "guards: --guard-backend none", p.stderr)
+
     def test_bad_input_names_the_field(self):
         c = self.container("guard-bad")
         self.start_agent()

@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "fuzz_check.h"
+#include "guard.h"
+#include "pathutil.h"
 #include "policy.h"
 #include "selector.h"
 #include "rules.h"
@@ -67,6 +69,43 @@ static void subject_sound(const struct pn_subject *s)
 	free(tags);
 }
 
+/* A guard holds what janus promised: a name, a target, subjects of normalized paths. */
+static void guard_sound(const struct pn_guard_spec *gs, const struct pn_policy *p, size_t i)
+{
+	const struct pn_guard *g = gs->guard;
+	const struct pn_targets *t = &gs->targets;
+
+	if (!g || !g->watch || !g->n_subjects)
+		broken("guard %zu without a name or subjects", i);
+	sound("a guard name", g->watch->name, true);
+	if (strchr(g->watch->name, '/') || strcmp(g->watch->key, g->watch->name))
+		broken("guard %s: a '/' in its name, or another key", g->watch->name);
+	sound("a guard's pod", g->watch->pod, false);
+	/* as a watch's, checked by panoptesd when it loads the file (load_policies) */
+	sound("a guard's log format", g->watch->log_format, true);
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(p->guards[j].guard->watch->name, g->watch->name))
+			broken("policy loaded the guard name \"%s\" twice", g->watch->name);
+	if (!(t->n_pids + t->n_cgroups + t->n_containers) || t->pods)
+		broken("guard %s has no target, or a selector's", g->watch->name);
+	for (size_t j = 0; j < g->n_subjects; j++) {
+		const struct pn_guard_subject *s = &g->subjects[j];
+		char norm[4096];
+
+		if (!(s->n_allow + s->n_deny) || !s->ops || (s->ops & ~PN_GUARD_ALL))
+			broken("guard %s: subject %zu without paths or with ops %#x",
+			       g->watch->name, j, s->ops);
+		for (size_t k = 0; k < s->n_allow + s->n_deny; k++) {
+			const char *path = k < s->n_allow ? s->allow[k] : s->deny[k - s->n_allow];
+
+			sound("a guard path", path, true);
+			if (pn_path_normalize(path, norm, sizeof(norm)) < 0 || strcmp(norm, path))
+				broken("guard %s: path \"%s\" not normalized", g->watch->name,
+				       path);
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pn_policy p = { .specs = (struct pn_watch_spec *)&p, .n_specs = 99 };
@@ -80,8 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			broken("refusal %d without a message", r);
 		if (strncmp(err, NAME ":", strlen(NAME ":")) || strchr(err, '\n'))
 			broken("refusal not one line naming the file: \"%s\"", err);
-		if (p.specs || p.n_specs)
-			broken("refusal left %zu specs behind", p.n_specs);
+		if (p.specs || p.n_specs || p.guards || p.n_guards)
+			broken("refusal left %zu specs, %zu guards behind", p.n_specs, p.n_guards);
 		return 0;
 	}
 	for (size_t i = 0; i < p.n_specs; i++) {
@@ -116,6 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t j = 0; j < w->n_subjects; j++)
 			subject_sound(&w->subjects[j]);
 	}
+	for (size_t i = 0; i < p.n_guards; i++)
+		guard_sound(&p.guards[i], &p, i);
 	pn_policy_clear(&p);
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "guard.h"
 #include "policy.h"
 #include "selector.h"
 #include "yaml_doc.h"
@@ -677,7 +678,7 @@ static void test_err_watches_list(void **state)
 		     "    subjects: [{paths: [/a]}]\n",
 		     "policy.yaml:2:5: watches[0]: missing required key \"targets\"");
 	expect_error("watches: []\nname: x\n",
-		     "policy.yaml:2:1: unknown key \"name\"; valid keys: watches");
+		     "policy.yaml:2:1: unknown key \"name\"; valid keys: watches guards");
 	expect_error("watches: {name: x}\n",
 		     "policy.yaml:1:10: watches: expected a list of watches, got a mapping");
 	/* an ArgusWatcher inside the list */
@@ -893,6 +894,83 @@ static void test_load_errors(void **state)
 	assert_string_equal(err, PN_TEST_DATA_DIR ": Is a directory");
 }
 
+static void test_guards_beside_watches(void **state)
+{
+	struct pn_policy p;
+	const struct pn_guard_subject *s;
+
+	(void)state;
+	parse_ok("watches:\n"
+		 "  - name: w\n"
+		 "    targets: {pids: [1]}\n"
+		 "    subjects: [{paths: [/etc]}]\n"
+		 "guards:\n"
+		 "  - name: secrets\n"
+		 "    pod: web-1\n"
+		 "    targets: {containers: [\"containerd://abc\"]}\n"
+		 "    subjects:\n"
+		 "      - deny: [/etc/shadow, \"/root//\"]\n"
+		 "        allow: [/etc/nginx]\n"
+		 "        events: [open]\n"
+		 "        autoAllowOwner: true\n"
+		 "        tags: {team: web}\n"
+		 "      - deny: [/var/run/secrets]\n",
+		 &p);
+	assert_int_equal(p.n_specs, 1);
+	assert_int_equal(p.n_guards, 1);
+	assert_string_equal(p.guards[0].guard->watch->name, "secrets");
+	assert_string_equal(p.guards[0].guard->watch->key, "secrets");
+	assert_string_equal(p.guards[0].guard->watch->pod, "web-1");
+	assert_string_equal(p.guards[0].guard->watch->log_format, PN_GUARD_DEFAULT_FORMAT);
+	assert_int_equal(p.guards[0].targets.n_containers, 1);
+	assert_int_equal(p.guards[0].guard->n_subjects, 2);
+	s = &p.guards[0].guard->subjects[0];
+	check_strv(s->deny, s->n_deny, (const char *const[]){ "/etc/shadow", "/root" }, 2);
+	check_strv(s->allow, s->n_allow, (const char *const[]){ "/etc/nginx" }, 1);
+	assert_int_equal(s->ops, PN_GUARD_OPEN);
+	assert_true(s->auto_allow_owner);
+	assert_string_equal(s->tags.tags_text, "team=web");
+	assert_int_equal(p.guards[0].guard->subjects[1].ops, PN_GUARD_ALL);
+	pn_policy_clear(&p);
+}
+
+static void test_err_guards(void **state)
+{
+	(void)state;
+	expect_error("guards:\n"
+		     "  - name: g\n"
+		     "    targets: {pids: [1]}\n"
+		     "    subjects: [{deny: [etc]}]\n",
+		     "policy.yaml:4:24: guards[0].subjects[0].deny[0]: path must be absolute: "
+		     "\"etc\"");
+	expect_error("guards:\n"
+		     "  - name: g\n"
+		     "    targets: {pids: [1]}\n"
+		     "    subjects: [{deny: [/etc], events: [write]}]\n",
+		     "policy.yaml:4:40: guards[0].subjects[0].events[0]: unknown event \"write\" "
+		     "(valid: open, access, all)");
+	expect_error("guards:\n"
+		     "  - name: g\n"
+		     "    targets: {namespaces: [prod]}\n"
+		     "    subjects: [{deny: [/etc]}]\n",
+		     "policy.yaml:3:14: guards[0].targets: selectors are not taken by guards yet: "
+		     "name pids, cgroups or containers");
+	expect_error("guards:\n"
+		     "  - name: g\n"
+		     "    targets: {pids: [1]}\n"
+		     "    subjects: [{onlyDir: true}]\n",
+		     "policy.yaml:4:16: guards[0].subjects[0]: at least one allow or deny path is "
+		     "required");
+	expect_error("guards:\n"
+		     "  - name: g\n"
+		     "    targets: {pids: [1]}\n"
+		     "    subjects: [{deny: [/a]}]\n"
+		     "  - name: g\n"
+		     "    targets: {pids: [1]}\n"
+		     "    subjects: [{deny: [/b]}]\n",
+		     "policy.yaml:5:11: guards[1].name: duplicate guard name \"g\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -920,6 +998,8 @@ int main(void)
 		cmocka_unit_test(test_err_duplicate_watch_among_many),
 		cmocka_unit_test(test_err_no_buffer),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_guards_beside_watches),
+		cmocka_unit_test(test_err_guards),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
