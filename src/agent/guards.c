@@ -315,12 +315,11 @@ static int marks_of(struct pn_guards *g, struct gd **set, size_t n, struct mark 
 				goto oom;
 			v = grown;
 			old = mark_find(g->marks, g->n_marks, en->dev, en->ino);
-			v[nv] = (struct mark){
-				.dev = en->dev,
-				.ino = en->ino,
-				.mask = entry_mask(set[i]->guard, en),
-				.fd = old ? dup(old->fd) : fcntl(set[i]->fds[j], F_DUPFD_CLOEXEC, 0)
-			};
+			v[nv] = (struct mark){ .dev = en->dev,
+					       .ino = en->ino,
+					       .mask = entry_mask(set[i]->guard, en),
+					       .fd = fcntl(old ? old->fd : set[i]->fds[j],
+							   F_DUPFD_CLOEXEC, 0) };
 			if (v[nv].fd < 0)
 				goto oom;
 			nv++;
@@ -826,39 +825,47 @@ static void decide(struct pn_guards *g, int fd, int pid, uint32_t op, struct ver
 	v->is_dir = S_ISDIR(st.st_mode);
 	n_parents = parents_of(g, fd, pid, name, sizeof(name), parent);
 	have_parent = n_parents > 0;
-	for (size_t i = 0; i < g->n_guards; i++) {
-		const struct gd *d = g->guards[i];
+	/*
+	 * Pass 0: the object itself, or a child of a directory told by its
+	 * name. Pass 1, only when nothing matched and the directory could not
+	 * be told: the event came through some guarded directory's mark, so
+	 * each denied directory of the process's guards is taken to be it
+	 * (fail closed).
+	 */
+	for (int pass = 0; pass < 2 && !v->guarded; pass++) {
+		if (pass == 1 && have_parent)
+			break;
+		for (size_t i = 0; i < g->n_guards; i++) {
+			const struct gd *d = g->guards[i];
 
-		if (!in_cgroups(d, cgroup))
-			continue;
-		for (size_t j = 0; j < d->n_entries; j++) {
-			const struct entry *en = &d->entries[j];
-			const struct pn_guard_subject *s = &d->guard->subjects[en->subject];
-			bool self = en->dev == st.st_dev && en->ino == st.st_ino;
-			bool child = en->is_dir && is_parent(en, parent, n_parents);
-
-			if (!en->is_dir || self || have_parent) {
-				if (!(self || child) || !pn_guard_subject_covers(s, op, v->is_dir))
-					continue;
-			} else {
-				/* a child of some guarded directory, but which is unknown: fail closed */
-				if (!en->deny || !pn_guard_subject_covers(s, op, v->is_dir))
-					continue;
-				unresolved = true;
-			}
-			/* deny wins: an allow never replaces a deny already found */
-			if (v->guarded && v->deny && !en->deny)
+			if (!in_cgroups(d, cgroup))
 				continue;
-			v->guarded = true;
-			v->deny = en->deny;
-			v->audit = s->audit;
-			v->by = d;
-			v->subject = en->subject;
-			if (self || !have_parent)
-				snprintf(v->path, sizeof(v->path), "%s", en->path);
-			else
-				snprintf(v->path, sizeof(v->path), "%s%s%s", en->path,
-					 strcmp(en->path, "/") ? "/" : "", strrchr(name, '/') + 1);
+			for (size_t j = 0; j < d->n_entries; j++) {
+				const struct entry *en = &d->entries[j];
+				const struct pn_guard_subject *s = &d->guard->subjects[en->subject];
+				bool self = en->dev == st.st_dev && en->ino == st.st_ino;
+				bool hit = pass == 0 ? self || (en->is_dir &&
+								is_parent(en, parent, n_parents)) :
+						       en->is_dir && en->deny;
+
+				if (!hit || !pn_guard_subject_covers(s, op, v->is_dir))
+					continue;
+				/* deny wins: an allow never replaces a deny already found */
+				if (v->guarded && v->deny && !en->deny)
+					continue;
+				unresolved = pass == 1;
+				v->guarded = true;
+				v->deny = en->deny;
+				v->audit = s->audit;
+				v->by = d;
+				v->subject = en->subject;
+				if (self || pass == 1)
+					snprintf(v->path, sizeof(v->path), "%s", en->path);
+				else
+					snprintf(v->path, sizeof(v->path), "%s%s%s", en->path,
+						 strcmp(en->path, "/") ? "/" : "",
+						 strrchr(name, '/') + 1);
+			}
 		}
 	}
 	if (v->guarded && v->deny && v->by->guard->subjects[v->subject].auto_allow_owner &&

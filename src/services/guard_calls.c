@@ -138,9 +138,9 @@ grpc_status_code pn_native_delete_guard(struct pn_rpc *rpc, void *ctx,
 	}
 	if (!agent->guards)
 		return pn_guard_unavailable(agent, "DeleteGuard", msg, msglen);
-	if (operator_guard(agent, r->name, "DeleteGuard", msg, msglen))
-		return GRPC_STATUS_PERMISSION_DENIED;
 	/* a janus guard's key holds '/', which no native name does: its API removes it */
+	if (!strchr(r->name, '/') && operator_guard(agent, r->name, "DeleteGuard", msg, msglen))
+		return GRPC_STATUS_PERMISSION_DENIED;
 	if (strchr(r->name, '/') || pn_guards_remove(agent->guards, r->name)) {
 		snprintf(msg, msglen, "name: no guard named \"%s\"%s", r->name,
 			 strchr(r->name, '/') ? " (janus guards are removed by DestroyGuard)" : "");
