@@ -24,6 +24,7 @@
 #include "capture.h"
 #include "pins.h"
 #include "lifecycle_state.h"
+#include "guard_state.h"
 #include "state.h"
 #include "cgroupfs.h"
 #include "consumer.h"
@@ -432,6 +433,13 @@ static int agent_lifecycle_snapshot(void *ctx, void (*fn)(void *arg, const struc
 	return 0;
 }
 
+static void agent_guards_changed(void *ctx)
+{
+	struct agent *a = ctx;
+
+	pn_guard_state_save(a->state, &a->view);
+}
+
 static void agent_init(struct agent *a, const struct pn_config *cfg, const char *cgroup2,
 		       struct pn_registry *reg, struct pn_capture *cap,
 		       const struct pn_consumer *cons)
@@ -448,6 +456,7 @@ static void agent_init(struct agent *a, const struct pn_config *cfg, const char 
 			.status = agent_status,
 			.resolve = agent_resolve,
 			.lifecycle_snapshot = agent_lifecycle_snapshot,
+			.guards_changed = agent_guards_changed,
 			.cgroup2 = cgroup2,
 			.api_cgroup_roots = cfg->api_cgroup_roots,
 			.n_api_cgroup_roots = cfg->n_api_cgroup_roots,
@@ -807,7 +816,8 @@ static int run(struct agent *agent, struct pn_capture *cap, struct pn_registry *
 					continue;
 				if (pn_registry_prune(reg) > 0)
 					pn_state_save(agent->state, &agent->view);
-				pn_guards_prune(agent->view.guards);
+				if (pn_guards_prune(agent->view.guards) > 0)
+					pn_guard_state_save(agent->state, &agent->view);
 				pn_consumer_sync_clock(cons);
 				pn_capture_heartbeat(cap);
 				if (pn_log_verbose())
@@ -1051,8 +1061,11 @@ int main(int argc, char **argv)
 	}
 
 	/* before the backlog is read: its events find the watches they were captured for */
-	if (agent.state)
+	if (agent.state) {
 		pn_state_restore(agent.state, &agent.view);
+		/* before ready: a guard janus-controller made is enforced again from the start */
+		pn_guard_state_restore(agent.state, &agent.view);
+	}
 	if (pn_capture_handover(cap)->adopted)
 		retain_adopted(cap, reg);
 

@@ -66,6 +66,8 @@ struct pn_agent_view {
 	/* The node's guards; NULL when they cannot be enforced here, guards_why says why. */
 	struct pn_guards *guards;
 	const char *guards_why;
+	/* After a guard changed over the API: kept in the state dir. NULL: nothing to do. */
+	void (*guards_changed)(void *ctx);
 	/* The cgroup2 mount, and below it the cgroups API watches may bind (--api-cgroup-root). */
 	const char *cgroup2;
 	char *const *api_cgroup_roots; /* normalized, "/" = the whole tree */

@@ -110,6 +110,8 @@ grpc_status_code pn_native_create_guard(struct pn_rpc *rpc, void *ctx,
 		return pn_api_status_of_errno(e);
 	}
 	pn_info("grpc: guard %s installed", name);
+	if (agent->guards_changed)
+		agent->guards_changed(agent->ctx);
 	f.key = name;
 	pn_guards_foreach(agent->guards, find_info, &f);
 	if (!f.info) {
@@ -147,6 +149,8 @@ grpc_status_code pn_native_delete_guard(struct pn_rpc *rpc, void *ctx,
 		return GRPC_STATUS_NOT_FOUND;
 	}
 	pn_info("grpc: guard %s deleted", r->name);
+	if (agent->guards_changed)
+		agent->guards_changed(agent->ctx);
 	out = malloc(sizeof(*out));
 	if (!out)
 		return GRPC_STATUS_RESOURCE_EXHAUSTED;

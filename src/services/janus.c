@@ -99,6 +99,8 @@ static grpc_status_code create_guard(struct pn_rpc *rpc, void *ctx,
 		return pn_api_status_of_errno(e);
 	}
 	pn_info("grpc: janus guard %s installed", key);
+	if (agent->guards_changed)
+		agent->guards_changed(agent->ctx);
 	f.key = key;
 	pn_guards_foreach(agent->guards, find_handle, &f);
 	if (!f.found) {
@@ -134,6 +136,8 @@ static grpc_status_code destroy_guard(struct pn_rpc *rpc, void *ctx,
 				key + strlen("janus/"));
 	else
 		pn_info("grpc: janus guard %s removed", key);
+	if (j->agent->guards_changed)
+		j->agent->guards_changed(j->agent->ctx);
 	empty = malloc(sizeof(*empty));
 	if (!empty)
 		return GRPC_STATUS_RESOURCE_EXHAUSTED;
@@ -152,7 +156,12 @@ struct state_ctx {
 static void collect_handle(const struct pn_guard_view *v, void *arg)
 {
 	struct state_ctx *c = arg;
-	Janus__JanusdHandle **h = realloc(c->handles, (c->n + 1) * sizeof(*h));
+	Janus__JanusdHandle **h;
+
+	/* janus-controller's guards only: panoptes.v1's and policy files' are not its own */
+	if (strcmp(v->guard->watch->origin, "janus"))
+		return;
+	h = realloc(c->handles, (c->n + 1) * sizeof(*h));
 
 	if (!h) {
 		c->oom = true;

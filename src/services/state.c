@@ -360,10 +360,14 @@ size_t pn_state_restore(struct pn_state *s, const struct pn_agent_view *agent)
 
 int pn_state_remove(const char *dir)
 {
-	char path[4096 + sizeof(STATE_FILE) + 1];
+	/* the API's watches and guards (guard_state.c); containers.pb is the lifecycle's */
+	static const char *const files[] = { STATE_FILE, PN_STATE_GUARDS_FILE };
+	char path[4096 + 64];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+	}
 	return 0;
 }

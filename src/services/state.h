@@ -15,6 +15,9 @@
 
 struct pn_state;
 
+/* The API's guards in the directory (guard_state.c), removed with the watches' file. */
+#define PN_STATE_GUARDS_FILE "guards.pb"
+
 /*
  * Creates dir (0700) if needed and locks it. On failure -errno and one line
  * in err naming --state-dir.
@@ -47,7 +50,7 @@ int pn_state_replace(struct pn_state *s, const char *name, const void *buf, size
 const char *pn_state_dir(const struct pn_state *s);
 int pn_state_set_aside(struct pn_state *s, const char *name);
 
-/* Removes the file (--remove-pins). */
+/* Removes the API's files, watches.pb and guards.pb (--remove-pins). */
 int pn_state_remove(const char *dir);
 
 #endif

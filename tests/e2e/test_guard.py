@@ -13,8 +13,10 @@ status naming the field, and a client without a certificate over TCP may
 not guard."""
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -382,6 +384,39 @@ class JanusGuard(GuardCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(f"panoptesd: error: {policy}: guard files: this node cannot enforce "
                       "guards: --guard-backend none", p.stderr)
+
+    def test_guards_come_back_after_a_restart(self):
+        """Guards created over gRPC are kept in --state-dir and enforced again before the
+        next agent is ready; while no agent runs, fanotify guards nothing."""
+        c = self.container("guard-restart")
+        state = tempfile.mkdtemp(prefix="pn-guard-state-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, state, True)
+        self.start_agent("--state-dir", state)
+        create, _, _ = self.janus()
+        create(self.config(c, pod="pod-r", allow=[]), timeout=10)
+        rc, _, err = self.ctl("guard", "create", "native", "--watch-container",
+                              f"runc://{c.id}", "--deny", "/data/other")
+        self.assertEqual(rc, 0, err)
+        for ch in self.channels:
+            ch.close()
+        self.channels.clear()
+        self.agent.stop()
+        self.agent = None
+        # no agent, no guard: the kernel allows
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+
+        self.start_agent("--state-dir", state)
+        self.assertTrue(any("restored 2 guard(s) created over gRPC" in l
+                            for l in self.agent.stderr_lines), self.agent.stderr_lines)
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/other"], check=False)))
+        _, _, state_call = self.janus()
+        self.assertEqual([(h.nodeName, h.podName) for h in state_call(J.Empty(), timeout=10)],
+                         [(NODE, "pod-r")])
+        rc, out, _ = self.ctl("guard", "list", "--output", "json")
+        self.assertEqual(sorted((g["name"], g["origin"]) for g in map(json.loads,
+                                                                       out.splitlines())),
+                         [("guard-1", "janus"), ("native", "api")])
 
     def test_bad_input_names_the_field(self):
         c = self.container("guard-bad")
