@@ -31,6 +31,8 @@ struct entry {
 	ino_t ino;
 	bool is_dir;
 	bool deny;
+	bool recursive; /* a directory's whole subtree, through a mark on its mount */
+	int mnt_id;	/* of the mount the object is on, as its container reached it */
 	size_t subject;
 	const char *path; /* the subject's path, as the container names it (borrowed) */
 };
@@ -50,6 +52,8 @@ struct gd {
 
 /* The fanotify mark of one inode: the union of what every guard needs of it. */
 struct mark {
+	bool mount; /* a mount mark (recursive subjects), keyed by mnt_id; else an inode's */
+	int mnt_id;
 	dev_t dev;
 	ino_t ino;
 	uint64_t mask;
@@ -176,6 +180,24 @@ static int open_in_root(int rootfd, const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The mount id of a descriptor's mount (/proc/self/fdinfo), or -1. */
+static int mnt_id_of(int fd)
+{
+	char path[64], line[128];
+	int id = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "mnt_id: %d", &id) == 1)
+			break;
+	fclose(f);
+	return id;
+}
+
 static int entry_add(struct gd *d, int fd, size_t subject, const char *path, bool deny)
 {
 	struct entry *v = realloc(d->entries, (d->n_entries + 1) * sizeof(*v));
@@ -195,10 +217,28 @@ static int entry_add(struct gd *d, int fd, size_t subject, const char *path, boo
 					  .ino = st.st_ino,
 					  .is_dir = S_ISDIR(st.st_mode),
 					  .deny = deny,
+					  .recursive = d->guard->subjects[subject].recursive &&
+						       S_ISDIR(st.st_mode),
+					  .mnt_id = mnt_id_of(fd),
 					  .subject = subject,
 					  .path = path };
 	fds[d->n_entries++] = fd;
 	return 0;
+}
+
+/* A path both allowed and denied by one subject is denied: said once, as the guard is made. */
+static void say_both(const struct pn_guard *gu)
+{
+	for (size_t s = 0; s < gu->n_subjects; s++) {
+		const struct pn_guard_subject *gs = &gu->subjects[s];
+
+		for (size_t a = 0; a < gs->n_allow; a++)
+			for (size_t d = 0; d < gs->n_deny; d++)
+				if (!strcmp(gs->allow[a], gs->deny[d]))
+					pn_info("guard %s: subject[%zu]: %s is both allowed and "
+						"denied: denied",
+						gu->watch->key, s, gs->allow[a]);
+	}
 }
 
 /* Every path of every subject, in every container of the guard that has it. */
@@ -210,6 +250,7 @@ static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error 
 
 	if (!roots)
 		return -ENOMEM;
+	say_both(gu);
 	for (size_t c = 0; c < d->n_cgroups; c++) {
 		char root[PATH_MAX];
 		int pid = pid_in(d->cgroups[c], 0);
@@ -271,23 +312,36 @@ static uint64_t entry_mask(const struct pn_guard *gu, const struct entry *en)
 	return m;
 }
 
-static struct mark *mark_find(struct mark *v, size_t n, dev_t dev, ino_t ino)
+static bool mark_same(const struct mark *a, const struct mark *b)
+{
+	if (a->mount != b->mount)
+		return false;
+	return a->mount ? a->mnt_id == b->mnt_id : a->dev == b->dev && a->ino == b->ino;
+}
+
+static struct mark *mark_find(struct mark *v, size_t n, const struct mark *key)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v[i].dev == dev && v[i].ino == ino)
+		if (mark_same(&v[i], key))
 			return &v[i];
 	return NULL;
 }
 
-static int mark_set(struct pn_guards *g, int fd, unsigned int flags, uint64_t mask)
+static int mark_set(struct pn_guards *g, const struct mark *m, unsigned int flags, uint64_t mask)
 {
 	char path[64];
 
 	/* through the magic link: fanotify_mark() takes no O_PATH descriptor itself */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (fanotify_mark(g->fan_fd, flags, mask, AT_FDCWD, path))
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fd);
+	if (fanotify_mark(g->fan_fd, flags | (m->mount ? FAN_MARK_MOUNT : 0), mask, AT_FDCWD, path))
 		return -errno;
 	return 0;
+}
+
+/* What a recursive entry needs of its mount: every open (read) below it, directories too. */
+static uint64_t mount_mask(const struct pn_guard *gu, const struct entry *en)
+{
+	return entry_mask(gu, en) & ~(uint64_t)FAN_EVENT_ON_CHILD;
 }
 
 /*
@@ -303,26 +357,35 @@ static int marks_of(struct pn_guards *g, struct gd **set, size_t n, struct mark 
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < set[i]->n_entries; j++) {
 			const struct entry *en = &set[i]->entries[j];
-			struct mark *m = mark_find(v, nv, en->dev, en->ino), *old;
-			struct mark *grown;
 
-			if (m) {
-				m->mask |= entry_mask(set[i]->guard, en);
-				continue;
+			/* the object itself, and for a recursive directory its mount too */
+			for (int kind = 0; kind < 2; kind++) {
+				struct mark key = { .mount = kind == 1,
+						    .mnt_id = en->mnt_id,
+						    .dev = en->dev,
+						    .ino = en->ino };
+				uint64_t mask = kind ? mount_mask(set[i]->guard, en) :
+						       entry_mask(set[i]->guard, en);
+				struct mark *m, *old, *grown;
+
+				if (kind == 1 && (!en->recursive || en->mnt_id < 0))
+					continue;
+				m = mark_find(v, nv, &key);
+				if (m) {
+					m->mask |= mask;
+					continue;
+				}
+				grown = realloc(v, (nv + 1) * sizeof(*v));
+				if (!grown)
+					goto oom;
+				v = grown;
+				old = mark_find(g->marks, g->n_marks, &key);
+				key.mask = mask;
+				key.fd = fcntl(old ? old->fd : set[i]->fds[j], F_DUPFD_CLOEXEC, 0);
+				if (key.fd < 0)
+					goto oom;
+				v[nv++] = key;
 			}
-			grown = realloc(v, (nv + 1) * sizeof(*v));
-			if (!grown)
-				goto oom;
-			v = grown;
-			old = mark_find(g->marks, g->n_marks, en->dev, en->ino);
-			v[nv] = (struct mark){ .dev = en->dev,
-					       .ino = en->ino,
-					       .mask = entry_mask(set[i]->guard, en),
-					       .fd = fcntl(old ? old->fd : set[i]->fds[j],
-							   F_DUPFD_CLOEXEC, 0) };
-			if (v[nv].fd < 0)
-				goto oom;
-			nv++;
 		}
 	}
 	*out = v;
@@ -350,21 +413,21 @@ static void marks_free(struct mark *v, size_t n)
 static int marks_add(struct pn_guards *g, struct mark *next, size_t n, struct pn_reg_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct mark *old = mark_find(g->marks, g->n_marks, next[i].dev, next[i].ino);
+		struct mark *old = mark_find(g->marks, g->n_marks, &next[i]);
 		uint64_t add = next[i].mask & ~(old ? old->mask : 0);
 		int e;
 
 		if (!add)
 			continue;
-		e = mark_set(g, next[i].fd, FAN_MARK_ADD, add);
+		e = mark_set(g, &next[i], FAN_MARK_ADD, add);
 		if (e) {
 			pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
 					 "the kernel refused a fanotify mark: %s", strerror(-e));
 			while (i--) {
-				old = mark_find(g->marks, g->n_marks, next[i].dev, next[i].ino);
+				old = mark_find(g->marks, g->n_marks, &next[i]);
 				add = next[i].mask & ~(old ? old->mask : 0);
 				if (add)
-					mark_set(g, next[i].fd, FAN_MARK_REMOVE, add);
+					mark_set(g, &next[i], FAN_MARK_REMOVE, add);
 			}
 			return e;
 		}
@@ -376,12 +439,12 @@ static int marks_add(struct pn_guards *g, struct mark *next, size_t n, struct pn
 static void marks_settle(struct pn_guards *g, struct mark *next, size_t n)
 {
 	for (size_t i = 0; i < g->n_marks; i++) {
-		struct mark *now = mark_find(next, n, g->marks[i].dev, g->marks[i].ino);
+		struct mark *now = mark_find(next, n, &g->marks[i]);
 		uint64_t drop = g->marks[i].mask & ~(now ? now->mask : 0);
 
 		/* a mark whose object the kernel let go of is gone already: ENOENT is fine */
 		if (drop)
-			mark_set(g, g->marks[i].fd, FAN_MARK_REMOVE, drop);
+			mark_set(g, &g->marks[i], FAN_MARK_REMOVE, drop);
 	}
 	marks_free(g->marks, g->n_marks);
 	g->marks = next;
@@ -758,20 +821,31 @@ static bool in_cgroups(const struct gd *d, const char *cgroup)
  * its directory is told by the name the kernel gives the descriptor. Deny
  * wins over allow; an object that is neither is passed and not logged.
  */
+/* The directories above an object, nearest first: what a recursive subject is checked against. */
+#define ANC_MAX 32
+
+struct anc {
+	dev_t dev;
+	ino_t ino;
+	int level; /* 0: the object's own directory */
+};
+
 /*
- * The directory of the object behind fd, from the name the kernel gives the
- * descriptor. That name is the agent's view when the container's root is
- * reachable from the agent's (a runc bundle), else the container's own (its
- * root is a mount of another namespace): both are tried, in the process's
- * root for the second. Up to two identities in parent[]; how many.
+ * The directories of the object behind fd, up to `levels` of them, from the
+ * name the kernel gives the descriptor. That name is the agent's view when
+ * the container's root is reachable from the agent's (a runc bundle), else
+ * the container's own (its root is a mount of another namespace): both are
+ * tried, in the process's root for the second. Returns how many identities
+ * are in anc[] (at most 2 * levels); name holds the descriptor's name.
  */
-static int parents_of(struct pn_guards *g, int fd, int pid, char *name, size_t len,
-		      struct stat parent[2])
+static int ancestors_of(struct pn_guards *g, int fd, int pid, char *name, size_t len, int levels,
+			struct anc *anc)
 {
-	char link[64], root[64], *slash;
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	char link[64], root[64], dir[PATH_MAX];
 	int n = 0, rootfd, dfd;
+	struct stat st;
 	ssize_t got;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -779,52 +853,83 @@ static int parents_of(struct pn_guards *g, int fd, int pid, char *name, size_t l
 	if (got <= 0 || name[0] != '/')
 		return 0;
 	name[got] = '\0';
-	slash = strrchr(name, '/');
-	*slash = '\0';
-	if (!stat(slash == name ? "/" : name, &parent[n]))
-		n++;
 	snprintf(root, sizeof(root), "%s/%d/root", g->o.proc_root, pid);
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd >= 0) {
-		dfd = (int)syscall(SYS_openat2, rootfd, slash == name ? "/" : name, &how,
-				   sizeof(how));
-		if (dfd >= 0) {
-			if (!fstat(dfd, &parent[n]))
-				n++;
+	snprintf(dir, sizeof(dir), "%s", name);
+	for (int level = 0; level < levels; level++) {
+		char *slash = strrchr(dir, '/');
+		const char *d;
+
+		if (!slash || (slash == dir && !dir[1]))
+			break; /* above "/" */
+		slash[slash == dir ? 1 : 0] = '\0';
+		d = dir;
+		if (!stat(d, &st))
+			anc[n++] = (struct anc){ st.st_dev, st.st_ino, level };
+		if (rootfd >= 0 &&
+		    (dfd = (int)syscall(SYS_openat2, rootfd, d, &how, sizeof(how))) >= 0) {
+			if (!fstat(dfd, &st))
+				anc[n++] = (struct anc){ st.st_dev, st.st_ino, level };
 			close(dfd);
 		}
-		close(rootfd);
+		if (!strcmp(dir, "/"))
+			break;
 	}
-	*slash = '/';
+	if (rootfd >= 0)
+		close(rootfd);
 	return n;
 }
 
-static bool is_parent(const struct entry *en, const struct stat *parent, int n)
+/* The level of the nearest ancestor that is en (0: the object's directory), or -1. */
+static int ancestor_level(const struct entry *en, const struct anc *anc, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (en->dev == parent[i].st_dev && en->ino == parent[i].st_ino)
-			return true;
-	return false;
+		if (en->dev == anc[i].dev && en->ino == anc[i].ino)
+			return anc[i].level;
+	return -1;
+}
+
+/* The last `count` names of a path ("a/b" of "/x/a/b" for 2), or "" if it has fewer. */
+static const char *last_names(const char *path, int count)
+{
+	const char *p = path + strlen(path);
+
+	while (count-- > 0) {
+		while (p > path && p[-1] != '/')
+			p--;
+		if (p == path)
+			return "";
+		if (count > 0)
+			p--;
+	}
+	return p;
 }
 
 static void decide(struct pn_guards *g, int fd, int pid, uint32_t op, struct verdict *v)
 {
 	char cgroup[PATH_MAX], name[PATH_MAX];
-	struct stat st, parent[2];
-	bool have_parent, unresolved = false, have_guard = false;
-	int n_parents;
+	struct anc anc[2 * ANC_MAX];
+	bool have_parent, unresolved = false, have_guard = false, deep = false;
+	struct stat st;
+	int n_anc;
 
 	memset(v, 0, sizeof(*v));
 	if (pn_cgroup_of_pid(g->o.proc_root, g->o.cgroup2_root, pid, cgroup, sizeof(cgroup)))
 		return;
 	/* another container on a shared volume, the node: passed before any lookup */
-	for (size_t i = 0; i < g->n_guards && !have_guard; i++)
-		have_guard = in_cgroups(g->guards[i], cgroup);
+	for (size_t i = 0; i < g->n_guards; i++) {
+		if (!in_cgroups(g->guards[i], cgroup))
+			continue;
+		have_guard = true;
+		for (size_t j = 0; j < g->guards[i]->n_entries; j++)
+			deep |= g->guards[i]->entries[j].recursive;
+	}
 	if (!have_guard || fstat(fd, &st))
 		return;
 	v->is_dir = S_ISDIR(st.st_mode);
-	n_parents = parents_of(g, fd, pid, name, sizeof(name), parent);
-	have_parent = n_parents > 0;
+	/* the directory alone, unless a recursive subject asks for every ancestor */
+	n_anc = ancestors_of(g, fd, pid, name, sizeof(name), deep ? ANC_MAX : 1, anc);
+	have_parent = n_anc > 0;
 	/*
 	 * Pass 0: the object itself, or a child of a directory told by its
 	 * name. Pass 1, only when nothing matched and the directory could not
@@ -844,9 +949,10 @@ static void decide(struct pn_guards *g, int fd, int pid, uint32_t op, struct ver
 				const struct entry *en = &d->entries[j];
 				const struct pn_guard_subject *s = &d->guard->subjects[en->subject];
 				bool self = en->dev == st.st_dev && en->ino == st.st_ino;
-				bool hit = pass == 0 ? self || (en->is_dir &&
-								is_parent(en, parent, n_parents)) :
-						       en->is_dir && en->deny;
+				int level = en->is_dir ? ancestor_level(en, anc, n_anc) : -1;
+				/* children always; deeper descendants for a recursive directory */
+				bool below = level == 0 || (level > 0 && en->recursive);
+				bool hit = pass == 0 ? self || below : en->is_dir && en->deny;
 
 				if (!hit || !pn_guard_subject_covers(s, op, v->is_dir))
 					continue;
@@ -864,7 +970,7 @@ static void decide(struct pn_guards *g, int fd, int pid, uint32_t op, struct ver
 				else
 					snprintf(v->path, sizeof(v->path), "%s%s%s", en->path,
 						 strcmp(en->path, "/") ? "/" : "",
-						 strrchr(name, '/') + 1);
+						 last_names(name, level + 1));
 			}
 		}
 	}

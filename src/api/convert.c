@@ -411,7 +411,7 @@ struct guard_in {
 	char **allow, **deny;
 	size_t n_allow, n_deny;
 	uint32_t ops; /* 0: none given, both */
-	bool only_dir, auto_allow_owner, audit;
+	bool only_dir, auto_allow_owner, audit, recursive;
 	size_t n_tags;
 	const char *(*tag_key)(const void *tags, size_t i);
 	const char *(*tag_value)(const void *tags, size_t i);
@@ -444,6 +444,7 @@ static int guard_subject(const struct guard_in *gi, struct pn_guard_subject *gs,
 	gs->only_dir = gi->only_dir;
 	gs->auto_allow_owner = gi->auto_allow_owner;
 	gs->audit = gi->audit;
+	gs->recursive = gi->recursive;
 	e = guard_paths(gi->allow, gi->n_allow, gi->field, "allow", &gs->allow, &gs->n_allow, err,
 			errlen);
 	if (!e)
@@ -1046,6 +1047,7 @@ static int native_guard_subject(const Panoptes__V1__GuardSubject *as, const char
 		.only_dir = as->only_dir,
 		.auto_allow_owner = as->auto_allow_owner,
 		.audit = as->audit,
+		.recursive = as->recursive,
 		.n_tags = as->n_tags,
 		.tag_key = guard_tag_key,
 		.tag_value = guard_tag_value,
@@ -1160,6 +1162,7 @@ static Panoptes__V1__GuardSubject *guard_subject_msg(const struct pn_guard_subje
 	m->only_dir = s->only_dir;
 	m->auto_allow_owner = s->auto_allow_owner;
 	m->audit = s->audit;
+	m->recursive = s->recursive;
 	m->allow = strv_msg(s->allow, s->n_allow, &m->n_allow, ok);
 	m->deny = strv_msg(s->deny, s->n_deny, &m->n_deny, ok);
 	m->operations = calloc(2, sizeof(*m->operations));

@@ -36,6 +36,8 @@ const char ctl_guard_usage[] =
 	"  --only-dir               guard directories only\n"
 	"  --auto-allow-owner       the container's init and its direct children pass a deny\n"
 	"  --audit                  also to the kernel's audit log where it can be\n"
+	"  --recursive              a directory covers its whole subtree (default: itself\n"
+	"                           and its direct children)\n"
 	"  --tag KEY=VALUE          {tags} of this guard's lines (repeatable)\n"
 	"\n"
 	"Guard:\n"
@@ -54,6 +56,7 @@ enum {
 	OPT_ONLY_DIR,
 	OPT_AUTO_ALLOW_OWNER,
 	OPT_AUDIT,
+	OPT_RECURSIVE,
 	OPT_TAG,
 	OPT_FORMAT,
 	OPT_POD,
@@ -70,6 +73,7 @@ static const struct ctl_opt create_opts[] = {
 	{ "only-dir", OPT_ONLY_DIR, false },
 	{ "auto-allow-owner", OPT_AUTO_ALLOW_OWNER, false },
 	{ "audit", OPT_AUDIT, false },
+	{ "recursive", OPT_RECURSIVE, false },
 	{ "tag", OPT_TAG, true },
 	{ "format", OPT_FORMAT, true },
 	{ "pod", OPT_POD, true },
@@ -123,6 +127,8 @@ static void print_text(const Panoptes__V1__GuardInfo *gi)
 			printf(" --auto-allow-owner");
 		if (s->audit)
 			printf(" --audit");
+		if (s->recursive)
+			printf(" --recursive");
 		for (size_t j = 0; j < s->n_tags; j++) {
 			printf(" --tag ");
 			ctl_put_escaped(stdout, s->tags[j]->key);
@@ -180,6 +186,7 @@ static void print_json(const Panoptes__V1__GuardInfo *gi)
 		json_kbool(&j, "only_dir", s->only_dir);
 		json_kbool(&j, "auto_allow_owner", s->auto_allow_owner);
 		json_kbool(&j, "audit", s->audit);
+		json_kbool(&j, "recursive", s->recursive);
 		json_key(&j, "tags");
 		json_object_begin(&j);
 		for (size_t k = 0; k < s->n_tags; k++)
@@ -300,6 +307,9 @@ static int req_flag(struct ctl_args *a, struct guard_req *r, int id, char *val)
 		return 0;
 	case OPT_AUDIT:
 		s->audit = true;
+		return 0;
+	case OPT_RECURSIVE:
+		s->recursive = true;
 		return 0;
 	case OPT_TAG:
 		return add_tag(a, s, val);

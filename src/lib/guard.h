@@ -37,6 +37,8 @@ struct pn_guard_subject {
 	bool only_dir;
 	bool auto_allow_owner; /* the container's init and its direct children pass a deny */
 	bool audit;	       /* the decision also goes to the kernel's audit log */
+	/* panoptes' own: a directory covers its whole subtree, made later included */
+	bool recursive;
 	/* tags and tags_text only ({tags}); its paths are unused */
 	struct pn_subject tags;
 };

@@ -716,8 +716,9 @@ static int parse_watch(struct parser *c, const yaml_node_t *n, const char *field
 /* ------------------------------------------------------------ guards */
 
 static const char *const guard_keys[] = { "name", "pod", "logFormat", "targets", "subjects", NULL };
-static const char *const guard_subject_keys[] = { "allow",	    "deny",  "events", "onlyDir",
-						  "autoAllowOwner", "audit", "tags",   NULL };
+static const char *const guard_subject_keys[] = {
+	"allow", "deny", "events", "onlyDir", "autoAllowOwner", "audit", "recursive", "tags", NULL,
+};
 
 /* allow or deny: paths by the one subject rule, normalized, the fault at its item */
 static int guard_list(struct parser *c, const yaml_node_t *n, const char *field, const char *list,
@@ -802,6 +803,10 @@ static int parse_guard_subject(struct parser *c, const yaml_node_t *n, const cha
 		return r;
 	v = pn_yaml_map_get(&c->y, n, "audit");
 	if (v && (r = pn_yaml_get_bool(&c->y, v, pn_yaml_join_key(fi, field, "audit"), &gs->audit)))
+		return r;
+	v = pn_yaml_map_get(&c->y, n, "recursive");
+	if (v && (r = pn_yaml_get_bool(&c->y, v, pn_yaml_join_key(fi, field, "recursive"),
+				       &gs->recursive)))
 		return r;
 	v = pn_yaml_map_get(&c->y, n, "tags");
 	if (v && (r = get_tags(c, v, pn_yaml_join_key(fi, field, "tags"), &gs->tags)))

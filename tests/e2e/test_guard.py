@@ -302,7 +302,7 @@ class JanusGuard(GuardCase):
         self.assertEqual(listed[0]["subjects"], [{
             "deny": ["/data/secret"], "allow": ["/data/open"], "operations": ["open"],
             "only_dir": False, "auto_allow_owner": False, "audit": False,
-            "tags": {"team": "db"}}])
+            "recursive": False, "tags": {"team": "db"}}])
         self.assertEqual(listed[0]["targets"]["containers"], [f"runc://{c.id}"])
 
         # the native API does not remove janus' guards; janus' DestroyGuard does
@@ -417,6 +417,37 @@ class JanusGuard(GuardCase):
         self.assertEqual(sorted((g["name"], g["origin"]) for g in map(json.loads,
                                                                        out.splitlines())),
                          [("guard-1", "janus"), ("native", "api")])
+
+    def test_recursive_covers_the_whole_subtree(self):
+        """janus' rule covers a directory and its direct children; --recursive (the native
+        API and policy files) covers the whole tree below it, what is made later too."""
+        c = self.container("guard-deep")
+        os.makedirs(os.path.join(c.rootfs, "data", "vault", "a", "b"))
+        with open(os.path.join(c.rootfs, "data", "vault", "a", "b", "deep"), "w") as f:
+            f.write("d\n")
+        self.start_agent()
+        base = ["guard", "create", "deep", "--watch-container", f"runc://{c.id}",
+                "--deny", "/data/vault", "--operations", "open"]
+        rc, _, err = self.ctl(*base)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/vault/key"], check=False)))
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/vault/a/b/deep"]).stdout, b"d\n")
+
+        rc, out, err = self.ctl(*base, "--recursive")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(" --recursive", out)
+        since = len(self.agent.lines)
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/vault/a/b/deep"], check=False)))
+        # a directory made after the guard: covered, with no update
+        p = runc_exec(c.id, ["sh", "-c", "mkdir /data/vault/later && echo x > "
+                             "/data/vault/later/f"], check=False)
+        self.assertTrue(eperm(p), p)
+        # outside the tree, and the tree's own siblings: untouched
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/other"]).stdout, b"x\n")
+        self.assertEqual(self.lines_after(since, 2), [
+            "<DENY> OPEN_PERM file '/data/vault/a/b/deep' (:node-e2e) ",
+            "<DENY> OPEN_PERM file '/data/vault/later/f' (:node-e2e) ",
+        ])
 
     def test_bad_input_names_the_field(self):
         c = self.container("guard-bad")
