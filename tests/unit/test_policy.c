@@ -913,6 +913,7 @@ static void test_guards_beside_watches(void **state)
 		 "        allow: [/etc/nginx]\n"
 		 "        events: [open]\n"
 		 "        autoAllowOwner: true\n"
+		 "        recursive: true\n"
 		 "        tags: {team: web}\n"
 		 "      - deny: [/var/run/secrets]\n",
 		 &p);
@@ -929,6 +930,8 @@ static void test_guards_beside_watches(void **state)
 	check_strv(s->allow, s->n_allow, (const char *const[]){ "/etc/nginx" }, 1);
 	assert_int_equal(s->ops, PN_GUARD_OPEN);
 	assert_true(s->auto_allow_owner);
+	assert_true(s->recursive);
+	assert_false(p.guards[0].guard->subjects[1].recursive);
 	assert_string_equal(s->tags.tags_text, "team=web");
 	assert_int_equal(p.guards[0].guard->subjects[1].ops, PN_GUARD_ALL);
 	pn_policy_clear(&p);
