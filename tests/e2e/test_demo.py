@@ -19,7 +19,7 @@ class Demo(unittest.TestCase):
                             "3"], capture_output=True, text=True, env=env, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
         lines = p.stdout.splitlines()
-        pat = re.compile(r"^\S+Z (\w+) (file|dir) (/data/\S*) pid=\d+ comm=(\S+) app=demo$")
+        pat = re.compile(r"^\S+Z (\w+) (file|directory) (/data/\S*) pid=\d+ comm=(\S+) app=demo$")
         parsed = [pat.match(l) for l in lines]
         self.assertTrue(lines and all(parsed), p.stdout)
         seen = {(m.group(1), m.group(3), m.group(4)) for m in parsed}
