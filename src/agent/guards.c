@@ -836,7 +836,8 @@ struct anc {
  * the container's root is reachable from the agent's (a runc bundle), else
  * the container's own (its root is a mount of another namespace): both are
  * tried, in the process's root for the second. Returns how many identities
- * are in anc[] (at most 2 * levels); name holds the descriptor's name.
+ * are in anc[] (at most 2 * levels), or -1 when the name cannot be read;
+ * name holds the descriptor's name. A root directory has none above it: 0.
  */
 static int ancestors_of(struct pn_guards *g, int fd, int pid, char *name, size_t len, int levels,
 			struct anc *anc)
@@ -851,7 +852,7 @@ static int ancestors_of(struct pn_guards *g, int fd, int pid, char *name, size_t
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	got = readlink(link, name, len - 1);
 	if (got <= 0 || name[0] != '/')
-		return 0;
+		return -1;
 	name[got] = '\0';
 	snprintf(root, sizeof(root), "%s/%d/root", g->o.proc_root, pid);
 	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -929,7 +930,10 @@ static void decide(struct pn_guards *g, int fd, int pid, uint32_t op, struct ver
 	v->is_dir = S_ISDIR(st.st_mode);
 	/* the directory alone, unless a recursive subject asks for every ancestor */
 	n_anc = ancestors_of(g, fd, pid, name, sizeof(name), deep ? ANC_MAX : 1, anc);
-	have_parent = n_anc > 0;
+	/* told, or the object is a root with nothing above it: no need to fail closed */
+	have_parent = n_anc > 0 || (n_anc == 0 && !strcmp(name, "/"));
+	if (n_anc < 0)
+		n_anc = 0;
 	/*
 	 * Pass 0: the object itself, or a child of a directory told by its
 	 * name. Pass 1, only when nothing matched and the directory could not

@@ -444,6 +444,8 @@ class JanusGuard(GuardCase):
         self.assertTrue(eperm(p), p)
         # outside the tree, and the tree's own siblings: untouched
         self.assertEqual(runc_exec(c.id, ["cat", "/data/other"]).stdout, b"x\n")
+        self.maxDiff = None
+        self.assertEqual(self.agent.metrics()["panoptes_guard_unresolved_total"], 0)
         self.assertEqual(self.lines_after(since, 2), [
             "<DENY> OPEN_PERM file '/data/vault/a/b/deep' (:node-e2e) ",
             "<DENY> OPEN_PERM file '/data/vault/later/f' (:node-e2e) ",
