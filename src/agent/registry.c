@@ -525,6 +525,22 @@ static void unexclude_all(struct pn_registry *r)
 	r->n_excluded = 0;
 }
 
+/*
+ * sync_kernel() for a change that adds entries: the selectors' exclusions
+ * share the kernel map, so a map they filled gives them up (each is decided
+ * again at its next event) before a watch is refused for room.
+ */
+static int sync_kernel_room(struct pn_registry *r, struct pn_reg_error *err)
+{
+	int e = sync_kernel(r, NULL, 0, err);
+
+	if ((e == -E2BIG || e == -ENOSPC) && r->n_excluded) {
+		unexclude_all(r);
+		e = sync_kernel(r, NULL, 0, err);
+	}
+	return e;
+}
+
 static int bind(struct pn_registry *r, struct reg_watch *rw, const struct pn_resolved *res)
 {
 	size_t pos;
@@ -759,7 +775,7 @@ int pn_registry_install(struct pn_registry *r, struct pn_watch_spec *spec, enum 
 	 * there (no gap for a replaced watch); a refusal (the map is full) puts
 	 * everything back as it was and the install fails.
 	 */
-	e = sync_kernel(r, NULL, 0, err);
+	e = sync_kernel_room(r, err);
 	if (e) {
 		unbind_watch(r, rw, &dead, &n_dead);
 		sync_kernel(r, dead, n_dead, NULL);
@@ -955,7 +971,7 @@ int pn_registry_replace_set(struct pn_registry *r, pn_reg_owned_fn owned, void *
 	 * there: a path both versions watch is never unwatched. A refusal (the
 	 * map is full) puts it all back as it was.
 	 */
-	e = sync_kernel(r, NULL, 0, err);
+	e = sync_kernel_room(r, err);
 	if (e) {
 		set_unbind(r, it, n);
 		e = e == -ENOMEM ? -ENOMEM : -ENOSPC;

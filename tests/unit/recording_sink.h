@@ -31,7 +31,22 @@ static struct {
 	/* a watch() of this cgroup id is refused with refuse_e, as a full BPF map refuses (-E2BIG) */
 	uint64_t refuse_id;
 	int refuse_e;
+	/* nonzero: a map of this many entries, which refuses a new id with -E2BIG when full */
+	size_t capacity;
+	uint64_t live[64];
+	size_t n_live;
 } rec;
+
+static inline bool rec_live(uint64_t id, size_t *at)
+{
+	for (size_t i = 0; i < rec.n_live; i++)
+		if (rec.live[i] == id) {
+			if (at)
+				*at = i;
+			return true;
+		}
+	return false;
+}
 
 static inline struct call *rec_next(void)
 {
@@ -48,16 +63,27 @@ static inline int sink_watch(void *ctx, uint64_t id, uint32_t ops)
 	c->kind = CALL_WATCH;
 	c->id = id;
 	c->ops = ops;
-	return rec.refuse_e && id == rec.refuse_id ? rec.refuse_e : 0;
+	if (rec.refuse_e && id == rec.refuse_id)
+		return rec.refuse_e;
+	if (!rec_live(id, NULL)) {
+		if (rec.capacity && rec.n_live >= rec.capacity)
+			return -E2BIG;
+		assert_true(rec.n_live < ARRAY_SIZE(rec.live));
+		rec.live[rec.n_live++] = id;
+	}
+	return 0;
 }
 
 static inline int sink_unwatch(void *ctx, uint64_t id)
 {
 	struct call *c = rec_next();
+	size_t at;
 
 	assert_ptr_equal(ctx, &rec);
 	c->kind = CALL_UNWATCH;
 	c->id = id;
+	if (rec_live(id, &at))
+		rec.live[at] = rec.live[--rec.n_live];
 	return 0;
 }
 

@@ -958,6 +958,16 @@ static void test_selector_refusal_excludes_in_the_kernel(void **state)
 	pn_registry_exclusions(reg, &now, &made);
 	assert_int_equal(now, 0);
 	assert_int_equal(made, 2);
+
+	/* a map the exclusions filled: they give up their room before a watch is refused */
+	assert_int_equal(dispatch_below(a, pod, PN_CREATE).n, 0);
+	EXPECT(W(a, 0));
+	rec.capacity = rec.n_live;
+	add("plain", "create", CGROUPS("\"/" CTR_B "\""));
+	EXPECT(W(b, PN_CREATE), L2(3, 4), U(a), W(b, PN_CREATE));
+	pn_registry_exclusions(reg, &now, &made);
+	assert_int_equal(now, 0);
+	rec.capacity = 0;
 	pn_registry_set_decide(reg, NULL, NULL);
 }
 
