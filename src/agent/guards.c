@@ -2,7 +2,6 @@
 #define _GNU_SOURCE /* O_PATH, F_DUPFD_CLOEXEC */
 #include "guards.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -112,34 +111,6 @@ static void gd_free(struct gd *d)
 	pn_targets_clear(&d->targets);
 	pn_guard_free(d->guard);
 	free(d);
-}
-
-/* The first process of a cgroup or, for a pod-level one, of its first busy descendant. */
-static int pid_in(const char *cgroup, int depth)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	int pid = 0;
-	FILE *f;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%d", &pid) != 1)
-			pid = 0;
-		fclose(f);
-	}
-	if (pid || depth > 3 || !(d = opendir(cgroup)))
-		return pid;
-	while (!pid && (de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", cgroup, de->d_name);
-		pid = pid_in(path, depth + 1);
-	}
-	closedir(d);
-	return pid;
 }
 
 static void pids_of(const char *cgroup, struct gd *d)
@@ -253,7 +224,8 @@ static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error 
 	say_both(gu);
 	for (size_t c = 0; c < d->n_cgroups; c++) {
 		char root[PATH_MAX];
-		int pid = pid_in(d->cgroups[c], 0);
+		/* a pod-level cgroup's processes sit in its containers' */
+		int pid = pn_resolve_first_pid(d->cgroups[c], 4, 0);
 
 		roots[c] = -1;
 		if (!pid)
