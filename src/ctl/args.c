@@ -293,6 +293,22 @@ int ctl_output_flag_only(struct ctl_args *a, enum ctl_output *out)
 	return 0;
 }
 
+int ctl_name_only(struct ctl_args *a, const char **name)
+{
+	const char *val;
+	int id;
+
+	*name = NULL;
+	while ((id = ctl_next(a, &val)) != CTL_END) {
+		if (id != CTL_POSITIONAL || *name)
+			return ctl_args_stop(a, id, val);
+		*name = val;
+	}
+	if (!*name)
+		return ctl_usage_err("missing NAME (see %s --help)", a->cmd);
+	return 0;
+}
+
 /* ------------------------------------------------------------ event types */
 
 static bool has_type(const Panoptes__V1__EventType *types, size_t n, Panoptes__V1__EventType type)

@@ -123,6 +123,8 @@ int ctl_parse_long(const struct ctl_args *a, const char *s, long long min, long 
 		   long long *out);
 /* text|json */
 int ctl_parse_output(const struct ctl_args *a, const char *s, enum ctl_output *out);
+/* A command's one positional NAME and no flags (delete): 0 to go on, else its exit code. */
+int ctl_name_only(struct ctl_args *a, const char **name);
 /* The flags of a command whose only option is --output: 0 to go on, else its exit code. */
 int ctl_output_flag_only(struct ctl_args *a, enum ctl_output *out);
 /* Comma-separated event names (argus or enum) appended to a deduplicated EventType list. */

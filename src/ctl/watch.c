@@ -735,18 +735,12 @@ static int cmd_delete(struct ctl_args *a)
 {
 	Panoptes__V1__DeleteWatchRequest req = PANOPTES__V1__DELETE_WATCH_REQUEST__INIT;
 	ProtobufCMessage *m;
-	bool have_name = false;
-	const char *val;
-	int id, err;
+	const char *name;
+	int err = ctl_name_only(a, &name);
 
-	while ((id = ctl_next(a, &val)) != CTL_END) {
-		if (id != CTL_POSITIONAL || have_name)
-			return ctl_args_stop(a, id, val);
-		req.name = (char *)val;
-		have_name = true;
-	}
-	if (!have_name)
-		return ctl_usage_err("missing NAME (see %s --help)", a->cmd);
+	if (err)
+		return err;
+	req.name = (char *)name;
 	err = ctl_unary(a->ctl, "/panoptes.v1.Agent/DeleteWatch", &req.base,
 			&panoptes__v1__delete_watch_response__descriptor, &m);
 	if (err)
