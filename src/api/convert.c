@@ -735,6 +735,51 @@ int pn_api_selector_map(const Panoptes__V1__Targets *t, const char *field, struc
 
 /* ------------------------------------------------------------ native watches */
 
+/* A native watch's or guard's name, pod and log format: `kind` ("watch", "guard") in the fields. */
+static int native_names_check(const char *kind, const char *name, const char *pod,
+			      const char *log_format, char *err, size_t errlen)
+{
+	char fi[32];
+
+	if (!name || !name[0])
+		return pn_errf(err, errlen, -EINVAL, "%s.name: required", kind);
+	snprintf(fi, sizeof(fi), "%s.name", kind);
+	if (pn_text_check_field(fi, name, err, errlen))
+		return -EINVAL;
+	snprintf(fi, sizeof(fi), "%s.pod", kind);
+	if (pn_text_check_field(fi, pod, err, errlen))
+		return -EINVAL;
+	snprintf(fi, sizeof(fi), "%s.log_format", kind);
+	if (pn_text_check_field(fi, log_format, err, errlen))
+		return -EINVAL;
+	if (strlen(name) > PN_API_NAME_BYTES || strpbrk(name, " \t\n/"))
+		return pn_errf(err, errlen, -EINVAL,
+			       "%s.name: \"%.64s\" must be at most %d characters "
+			       "without spaces or '/'",
+			       kind, name, PN_API_NAME_BYTES);
+	return 0;
+}
+
+/* The pids, cgroups and containers of native Targets: sound text, and pids that are pids. */
+static int native_targets_check(const char *kind, const Panoptes__V1__Targets *at, char *err,
+				size_t errlen)
+{
+	char fi[48];
+
+	snprintf(fi, sizeof(fi), "%s.targets.cgroups", kind);
+	if (check_text_list(fi, at->cgroups, at->n_cgroups, err, errlen))
+		return -EINVAL;
+	snprintf(fi, sizeof(fi), "%s.targets.containers", kind);
+	if (check_text_list(fi, at->containers, at->n_containers, err, errlen))
+		return -EINVAL;
+	for (size_t i = 0; i < at->n_pids; i++)
+		if (at->pids[i] <= 0)
+			return pn_errf(err, errlen, -EINVAL,
+				       "%s.targets.pids[%zu]: %d is not a process id", kind, i,
+				       at->pids[i]);
+	return 0;
+}
+
 int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *out, char *err,
 			 size_t errlen)
 {
@@ -748,31 +793,17 @@ int pn_api_watch_to_spec(const Panoptes__V1__Watch *aw, struct pn_watch_spec *ou
 	memset(out, 0, sizeof(*out));
 	if (!aw)
 		return pn_errf(err, errlen, -EINVAL, "watch: required");
-	if (!aw->name || !aw->name[0])
-		return pn_errf(err, errlen, -EINVAL, "watch.name: required");
-	if (pn_text_check_field("watch.name", aw->name, err, errlen) ||
-	    pn_text_check_field("watch.pod", aw->pod, err, errlen) ||
-	    pn_text_check_field("watch.log_format", aw->log_format, err, errlen))
-		return -EINVAL;
-	if (strlen(aw->name) > PN_API_NAME_BYTES || strpbrk(aw->name, " \t\n/"))
-		return pn_errf(err, errlen, -EINVAL,
-			       "watch.name: \"%.64s\" must be at most %d characters "
-			       "without spaces or '/'",
-			       aw->name, PN_API_NAME_BYTES);
+	e = native_names_check("watch", aw->name, aw->pod, aw->log_format, err, errlen);
+	if (e)
+		return e;
 	at = aw->targets;
 	if (!at || (at->n_pids + at->n_cgroups + at->n_containers == 0 && !has_selector(at)))
 		return pn_errf(err, errlen, -EINVAL,
 			       "watch.targets: at least one pid, cgroup, container or selector "
 			       "(namespaces, container_names, images, pod_selector) is required");
-	if (check_text_list("watch.targets.cgroups", at->cgroups, at->n_cgroups, err, errlen) ||
-	    check_text_list("watch.targets.containers", at->containers, at->n_containers, err,
-			    errlen))
-		return -EINVAL;
-	for (size_t i = 0; i < at->n_pids; i++)
-		if (at->pids[i] <= 0)
-			return pn_errf(err, errlen, -EINVAL,
-				       "watch.targets.pids[%zu]: %d is not a process id", i,
-				       at->pids[i]);
+	e = native_targets_check("watch", at, err, errlen);
+	if (e)
+		return e;
 	if (!aw->n_subjects)
 		return pn_errf(err, errlen, -EINVAL,
 			       "watch.subjects: at least one subject is required");
@@ -1079,18 +1110,10 @@ int pn_api_guard_to_spec(const Panoptes__V1__Guard *ag, struct pn_guard_spec *ou
 	memset(out, 0, sizeof(*out));
 	if (!ag)
 		return pn_errf(err, errlen, -EINVAL, "guard: required");
-	if (!ag->name || !ag->name[0])
-		return pn_errf(err, errlen, -EINVAL, "guard.name: required");
-	if (pn_text_check_field("guard.name", ag->name, err, errlen) ||
-	    pn_text_check_field("guard.pod", ag->pod, err, errlen) ||
-	    pn_text_check_field("guard.log_format", ag->log_format, err, errlen))
-		return -EINVAL;
 	/* no '/': janus guards are named janus/NODE/POD, and one name is one guard */
-	if (strlen(ag->name) > PN_API_NAME_BYTES || strpbrk(ag->name, " \t\n/"))
-		return pn_errf(err, errlen, -EINVAL,
-			       "guard.name: \"%.64s\" must be at most %d characters "
-			       "without spaces or '/'",
-			       ag->name, PN_API_NAME_BYTES);
+	e = native_names_check("guard", ag->name, ag->pod, ag->log_format, err, errlen);
+	if (e)
+		return e;
 	at = ag->targets;
 	if (at && has_selector(at))
 		return pn_errf(err, errlen, -EINVAL,
@@ -1100,15 +1123,9 @@ int pn_api_guard_to_spec(const Panoptes__V1__Guard *ag, struct pn_guard_spec *ou
 	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
 		return pn_errf(err, errlen, -EINVAL,
 			       "guard.targets: at least one pid, cgroup or container is required");
-	if (check_text_list("guard.targets.cgroups", at->cgroups, at->n_cgroups, err, errlen) ||
-	    check_text_list("guard.targets.containers", at->containers, at->n_containers, err,
-			    errlen))
-		return -EINVAL;
-	for (size_t i = 0; i < at->n_pids; i++)
-		if (at->pids[i] <= 0)
-			return pn_errf(err, errlen, -EINVAL,
-				       "guard.targets.pids[%zu]: %d is not a process id", i,
-				       at->pids[i]);
+	e = native_targets_check("guard", at, err, errlen);
+	if (e)
+		return e;
 	if (!ag->n_subjects)
 		return pn_errf(err, errlen, -EINVAL,
 			       "guard.subjects: at least one subject is required");
