@@ -14,10 +14,12 @@
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroupfs.h"
+#include "guard_lsm.h"
 #include "log.h"
 #include "pathutil.h"
 
@@ -32,6 +34,7 @@ struct entry {
 	bool deny;
 	bool recursive; /* a directory's whole subtree, through a mark on its mount */
 	int mnt_id;	/* of the mount the object is on, as its container reached it */
+	uint64_t kdev;	/* its superblock's s_dev as the kernel encodes it (the LSM rules' key) */
 	size_t subject;
 	const char *path; /* the subject's path, as the container names it (borrowed) */
 };
@@ -41,6 +44,8 @@ struct gd {
 	struct pn_guard *guard;
 	struct pn_targets targets; /* as they were given, for the views */
 	char **cgroups;		   /* absolute cgroupfs paths of its targets */
+	uint64_t *cg_ids;	   /* their ids, and levels below the cgroup2 root */
+	int *cg_levels;
 	size_t n_cgroups;
 	int *pids;
 	size_t n_pids;
@@ -68,6 +73,8 @@ struct line {
 struct pn_guards {
 	struct pn_guards_opts o;
 	int fan_fd;
+	struct pn_guard_lsm *lsm; /* instead of fan_fd: the kernel decides */
+	char lsm_why[256];	  /* why auto took fanotify, or "" */
 	int stop_fd;
 	bool audit_ok;
 	pthread_t decider, writer;
@@ -102,6 +109,8 @@ static void gd_free(struct gd *d)
 	for (size_t i = 0; i < d->n_cgroups; i++)
 		free(d->cgroups[i]);
 	free(d->cgroups);
+	free(d->cg_ids);
+	free(d->cg_levels);
 	for (size_t i = 0; d->fds && i < d->n_entries; i++)
 		if (d->fds[i] >= 0)
 			close(d->fds[i]);
@@ -169,10 +178,42 @@ static int mnt_id_of(int fd)
 	return id;
 }
 
-static int entry_add(struct gd *d, int fd, size_t subject, const char *path, bool deny)
+/*
+ * The s_dev of the superblock under mount mnt_id of pid's namespace, as the
+ * kernel encodes it (MKDEV: major << 20 | minor), from that process's
+ * mountinfo: what inode->i_sb->s_dev reads in the LSM programs. stat's
+ * st_dev is not always it (overlayfs gives a layer's own device for files
+ * when its layers are on several file systems; btrfs a subvolume's).
+ * Without the line, st_dev re-encoded.
+ */
+static uint64_t kdev_of(const char *proc_root, int pid, int mnt_id, dev_t st_dev)
+{
+	unsigned int maj = major(st_dev), min = minor(st_dev);
+	char path[64], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/mountinfo", proc_root, pid);
+	f = mnt_id >= 0 ? fopen(path, "re") : NULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned int a, b;
+		int id;
+
+		if (sscanf(line, "%d %*d %u:%u", &id, &a, &b) == 3 && id == mnt_id) {
+			maj = a;
+			min = b;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return (uint64_t)maj << 20 | min;
+}
+
+static int entry_add(struct pn_guards *g, struct gd *d, int fd, int pid, size_t subject,
+		     const char *path, bool deny)
 {
 	struct entry *v = realloc(d->entries, (d->n_entries + 1) * sizeof(*v));
-	int *fds;
+	int *fds, mnt_id;
 	struct stat st;
 
 	if (!v)
@@ -184,13 +225,15 @@ static int entry_add(struct gd *d, int fd, size_t subject, const char *path, boo
 	d->fds = fds;
 	if (fstat(fd, &st))
 		return -errno;
+	mnt_id = mnt_id_of(fd);
 	v[d->n_entries] = (struct entry){ .dev = st.st_dev,
 					  .ino = st.st_ino,
 					  .is_dir = S_ISDIR(st.st_mode),
 					  .deny = deny,
 					  .recursive = d->guard->subjects[subject].recursive &&
 						       S_ISDIR(st.st_mode),
-					  .mnt_id = mnt_id_of(fd),
+					  .mnt_id = mnt_id,
+					  .kdev = kdev_of(g->o.proc_root, pid, mnt_id, st.st_dev),
 					  .subject = subject,
 					  .path = path };
 	fds[d->n_entries++] = fd;
@@ -217,10 +260,14 @@ static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error 
 {
 	const struct pn_guard *gu = d->guard;
 	int *roots = calloc(d->n_cgroups ? d->n_cgroups : 1, sizeof(*roots));
+	int *pids = calloc(d->n_cgroups ? d->n_cgroups : 1, sizeof(*pids));
 	int e = 0;
 
-	if (!roots)
+	if (!roots || !pids) {
+		free(roots);
+		free(pids);
 		return -ENOMEM;
+	}
 	say_both(gu);
 	for (size_t c = 0; c < d->n_cgroups; c++) {
 		char root[PATH_MAX];
@@ -228,6 +275,7 @@ static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error 
 		int pid = pn_resolve_first_pid(d->cgroups[c], 4, 0);
 
 		roots[c] = -1;
+		pids[c] = pid;
 		if (!pid)
 			continue;
 		snprintf(root, sizeof(root), "%s/%d/root", g->o.proc_root, pid);
@@ -246,7 +294,7 @@ static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error 
 
 				if (fd < 0)
 					continue;
-				e = entry_add(d, fd, s, p, deny);
+				e = entry_add(g, d, fd, pids[c], s, p, deny);
 				if (e)
 					close(fd);
 				found++;
@@ -264,6 +312,7 @@ static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error 
 		if (roots[c] >= 0)
 			close(roots[c]);
 	free(roots);
+	free(pids);
 	return e;
 }
 
@@ -423,13 +472,149 @@ static void marks_settle(struct pn_guards *g, struct mark *next, size_t n)
 	g->n_marks = n;
 }
 
-/* Publishes `set` (n guards): marks first, then the rules, then the marks' leftovers. */
+/* ------------------------------------------------------------ LSM rules */
+
+/* What one entry decides, as the kernel's rules say it: its verdict at each place, op and type. */
+static void rule_merge(struct pn_guard_rule *r, const struct pn_guard *gu, const struct entry *en)
+{
+	const struct pn_guard_subject *s = &gu->subjects[en->subject];
+	const uint32_t ops[PN_GUARD_OPS] = { PN_GUARD_OPEN, PN_GUARD_ACCESS };
+	uint8_t v = !en->deny		? PN_GUARD_V_ALLOW :
+		    s->auto_allow_owner ? PN_GUARD_V_DENY_OWNER_OK :
+					  PN_GUARD_V_DENY;
+
+	for (int at = 0; at < PN_GUARD_AT_KINDS; at++) {
+		/* the object itself; a directory's children; further down if recursive */
+		if ((at == PN_GUARD_AT_CHILD && !en->is_dir) || (at == PN_GUARD_AT_DEEP && !en->recursive))
+			continue;
+		for (int op = 0; op < PN_GUARD_OPS; op++)
+			for (int dir = 0; dir < 2; dir++)
+				if (pn_guard_subject_covers(s, ops[op], dir) &&
+				    r->verdict[at][op][dir] < v)
+					r->verdict[at][op][dir] = v; /* deny wins */
+	}
+}
+
+static struct pn_guard_lsm_rule *rule_find(struct pn_guard_lsm_rule *v, size_t n,
+					   const struct pn_guard_key *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!memcmp(&v[i].key, k, sizeof(*k)))
+			return &v[i];
+	return NULL;
+}
+
+/* The kernel's cgroups and rules for `set`, every guard's entries merged per object. */
+static int rules_of(struct gd **set, size_t n, struct pn_guard_lsm_cgroup **cg_out, size_t *n_cg,
+		    struct pn_guard_lsm_rule **out, size_t *n_out)
+{
+	struct pn_guard_lsm_cgroup *cgs = NULL;
+	struct pn_guard_lsm_rule *v = NULL;
+	size_t ncg = 0, nv = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct gd *d = set[i];
+
+		for (size_t c = 0; c < d->n_cgroups; c++) {
+			struct pn_guard_lsm_cgroup *cg = NULL;
+
+			if (!d->cg_ids[c])
+				continue;
+			for (size_t k = 0; k < ncg && !cg; k++)
+				if (cgs[k].id == d->cg_ids[c])
+					cg = &cgs[k];
+			if (!cg) {
+				struct pn_guard_lsm_cgroup *grown = realloc(cgs, (ncg + 1) * sizeof(*cgs));
+
+				if (!grown)
+					goto oom;
+				cgs = grown;
+				cg = &cgs[ncg++];
+				*cg = (struct pn_guard_lsm_cgroup){ .id = d->cg_ids[c],
+								    .level = d->cg_levels[c] };
+			}
+			for (size_t j = 0; j < d->n_entries; j++) {
+				const struct entry *en = &d->entries[j];
+				struct pn_guard_key key = { .cgroup = d->cg_ids[c],
+							    .dev = en->kdev,
+							    .ino = en->ino };
+				struct pn_guard_lsm_rule *r = rule_find(v, nv, &key);
+
+				if (en->recursive)
+					cg->flags |= PN_GUARD_CG_DEEP |
+						     (en->deny ? PN_GUARD_CG_DEEP_DENY : 0);
+				if (!r) {
+					struct pn_guard_lsm_rule *grown = realloc(v, (nv + 1) * sizeof(*v));
+
+					if (!grown)
+						goto oom;
+					v = grown;
+					r = &v[nv++];
+					memset(r, 0, sizeof(*r));
+					r->key = key;
+				}
+				rule_merge(&r->rule, d->guard, en);
+			}
+		}
+	}
+	*cg_out = cgs;
+	*n_cg = ncg;
+	*out = v;
+	*n_out = nv;
+	return 0;
+oom:
+	free(cgs);
+	free(v);
+	return -ENOMEM;
+}
+
+/* Publishes `set` to the kernel's maps, then the table the decisions are logged from. */
+static int publish_lsm(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg_error *err)
+{
+	struct pn_guard_lsm_cgroup *cgs;
+	struct pn_guard_lsm_rule *rules;
+	size_t n_cg, n_rules;
+	struct gd **old;
+	int e = rules_of(set, n, &cgs, &n_cg, &rules, &n_rules);
+
+	if (e) {
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
+		return e;
+	}
+	e = pn_guard_lsm_sync(g->lsm, cgs, n_cg, rules, n_rules);
+	free(cgs);
+	free(rules);
+	if (e) {
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "the kernel refused a guard's rule: %s%s",
+				 strerror(-e), e == -E2BIG ? " (its maps are full)" : "");
+		return e;
+	}
+	pthread_mutex_lock(&g->lock);
+	old = g->guards;
+	g->guards = set;
+	g->n_guards = n;
+	g->n_marks_shown = n_rules;
+	pthread_mutex_unlock(&g->lock);
+	free(old);
+	return 0;
+}
+
+/* ------------------------------------------------------------ publishing */
+
+/*
+ * Publishes `set` (n guards). fanotify: marks first, then the rules, then
+ * the marks' leftovers. LSM: the kernel's maps (publish_lsm).
+ */
 static int publish(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg_error *err)
 {
 	struct mark *next;
 	struct gd **old;
 	size_t n_next;
-	int e = marks_of(g, set, n, &next, &n_next);
+	int e;
+
+	if (g->lsm)
+		return publish_lsm(g, set, n, err);
+	e = marks_of(g, set, n, &next, &n_next);
 
 	if (e) {
 		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
@@ -474,7 +659,9 @@ static int gd_make(struct pn_guards *g, struct pn_guard_spec *spec, struct gd **
 	}
 	d->guard = spec->guard;
 	d->cgroups = calloc(n_res ? n_res : 1, sizeof(*d->cgroups));
-	if (!d->cgroups)
+	d->cg_ids = calloc(n_res ? n_res : 1, sizeof(*d->cg_ids));
+	d->cg_levels = calloc(n_res ? n_res : 1, sizeof(*d->cg_levels));
+	if (!d->cgroups || !d->cg_ids || !d->cg_levels)
 		goto oom;
 	for (size_t i = 0; i < n_res; i++) {
 		bool dup = false;
@@ -487,6 +674,9 @@ static int gd_make(struct pn_guards *g, struct pn_guard_spec *spec, struct gd **
 		if (!d->cgroups[d->n_cgroups])
 			goto oom;
 		pids_of(res[i].path, d);
+		/* a cgroup gone meanwhile keeps id 0, which no task has */
+		pn_cgroup_id(res[i].path, &d->cg_ids[d->n_cgroups]);
+		d->cg_levels[d->n_cgroups] = pn_cgroup_level(g->o.cgroup2_root, res[i].path);
 		d->n_cgroups++;
 	}
 	free(res);
@@ -710,11 +900,22 @@ void pn_guards_foreach(struct pn_guards *g, void (*fn)(const struct pn_guard_vie
 
 void pn_guards_stats(struct pn_guards *g, struct pn_guards_stats *out)
 {
+	out->mechanism = pn_guards_mechanism(g);
 	out->allowed = atomic_load(&g->allowed);
 	out->denied = atomic_load(&g->denied);
 	out->passed = atomic_load(&g->passed);
 	out->unresolved = atomic_load(&g->unresolved);
 	out->lines_dropped = atomic_load(&g->lines_dropped);
+	if (g->lsm) {
+		struct pn_guard_counters k;
+
+		pn_guard_lsm_counters(g->lsm, &k);
+		out->allowed += k.allowed;
+		out->denied += k.denied;
+		out->passed += k.passed;
+		out->unresolved += k.unresolved;
+		out->lines_dropped += k.lost;
+	}
 	pthread_mutex_lock(&g->lock);
 	out->guards = g->n_guards;
 	out->marks = g->n_marks_shown;
@@ -996,12 +1197,37 @@ static void proc_read(const char *proc_root, int pid, const char *file, char *bu
 	buf[n > 0 ? n : 0] = '\0';
 }
 
+/* Who made a decision: the kernel tells it (LSM), or /proc does (fanotify). */
+struct who {
+	uint64_t ts_ns;
+	uint32_t pid, tgid, uid;
+	char comm[16];
+};
+
+static void who_of_pid(const char *proc_root, int pid, struct who *w)
+{
+	char comm[64], status[1024];
+	const char *uid;
+
+	proc_read(proc_root, pid, "comm", comm, sizeof(comm));
+	comm[strcspn(comm, "\n")] = '\0';
+	proc_read(proc_root, pid, "status", status, sizeof(status));
+	uid = strstr(status, "\nUid:");
+	memset(w, 0, sizeof(*w));
+	w->ts_ns = mono_ns();
+	w->pid = (uint32_t)pid;
+	w->tgid = (uint32_t)pid;
+	w->uid = uid ? (uint32_t)strtoul(uid + 5, NULL, 10) : 0;
+	memcpy(w->comm, comm, strnlen(comm, sizeof(w->comm) - 1));
+}
+
 /* The decision as a line of the guard's format (or JSON), to the writer. */
-static void decision_log(struct pn_guards *g, const struct verdict *v, int pid, uint32_t op)
+static void decision_log(struct pn_guards *g, const struct verdict *v, const struct who *w,
+			 uint32_t op)
 {
 	const struct pn_guard_subject *s = &v->by->guard->subjects[v->subject];
-	char comm[64], status[1024], line[PN_LINE_STACK];
-	const char *uid = NULL, *last;
+	char line[PN_LINE_STACK];
+	const char *last;
 	struct pn_event ev = { 0 };
 	struct pn_match m = { 0 };
 	struct pn_format_ctx fctx = {
@@ -1012,15 +1238,12 @@ static void decision_log(struct pn_guards *g, const struct verdict *v, int pid, 
 	};
 	size_t n, dir_len;
 
-	proc_read(g->o.proc_root, pid, "comm", comm, sizeof(comm));
-	comm[strcspn(comm, "\n")] = '\0';
-	proc_read(g->o.proc_root, pid, "status", status, sizeof(status));
-	uid = strstr(status, "\nUid:");
-	ev.ts_ns = mono_ns();
-	ev.pid = (uint32_t)pid;
-	ev.tgid = (uint32_t)pid;
-	ev.uid = uid ? (uint32_t)strtoul(uid + 5, NULL, 10) : 0;
-	memcpy(ev.comm, comm, strnlen(comm, sizeof(ev.comm) - 1));
+	ev.ts_ns = w->ts_ns;
+	ev.pid = w->pid;
+	ev.tgid = w->tgid;
+	ev.uid = w->uid;
+	memcpy(ev.comm, w->comm, sizeof(ev.comm) < sizeof(w->comm) ? sizeof(ev.comm) : sizeof(w->comm));
+	ev.comm[sizeof(ev.comm) - 1] = '\0';
 	ev.path = v->path;
 	pn_path_split(v->path, &dir_len, &last);
 	m.event = op == PN_GUARD_OPEN ? PN_OPEN : PN_ACCESS;
@@ -1071,12 +1294,109 @@ static void answer_all(struct pn_guards *g, const char *buf, ssize_t len)
 		/* the answer first: the process waits for nothing else */
 		if (write(g->fan_fd, &r, sizeof(r)) != sizeof(r))
 			pn_warn("guard: cannot answer a permission event: %s", strerror(errno));
-		if (v.guarded)
-			decision_log(g, &v, md->pid, op);
+		if (v.guarded) {
+			struct who w;
+
+			who_of_pid(g->o.proc_root, md->pid, &w);
+			decision_log(g, &v, &w, op);
+		}
 		pthread_mutex_unlock(&g->lock);
 		close(md->fd);
 		atomic_fetch_add(!v.guarded ? &g->passed : v.deny ? &g->denied : &g->allowed, 1);
 	}
+}
+
+/*
+ * The entry a kernel's decision came from: of a guard holding its cgroup,
+ * with its object, at a place its rule covers (itself, a directory's child,
+ * a recursive directory's descendant), a deny for a denial (or an owner's
+ * pass of one).
+ */
+static bool lsm_entry_of(const struct pn_guards *g, const struct pn_guard_decision *dc,
+			 struct verdict *v, const struct entry **hit)
+{
+	bool want_deny = dc->flags & (PN_GUARD_F_DENIED | PN_GUARD_F_OWNER);
+	uint32_t op = dc->op == PN_GUARD_OP_ACCESS ? PN_GUARD_ACCESS : PN_GUARD_OPEN;
+	bool is_dir = dc->flags & PN_GUARD_F_DIR;
+
+	for (size_t i = 0; i < g->n_guards; i++) {
+		const struct gd *d = g->guards[i];
+		bool in = false;
+
+		for (size_t c = 0; c < d->n_cgroups; c++)
+			in |= d->cg_ids[c] == dc->key.cgroup;
+		for (size_t j = 0; in && j < d->n_entries; j++) {
+			const struct entry *en = &d->entries[j];
+			bool placed = dc->flags & PN_GUARD_F_UNRESOLVED ?
+					      en->recursive && en->deny :
+					      en->kdev == dc->key.dev && en->ino == dc->key.ino &&
+						      (dc->level == 0 || (dc->level == 1 && en->is_dir) ||
+						       en->recursive);
+
+			if (!placed || en->deny != want_deny ||
+			    !pn_guard_subject_covers(&d->guard->subjects[en->subject], op, is_dir))
+				continue;
+			v->by = d;
+			v->subject = en->subject;
+			*hit = en;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One decision the kernel made, logged as the fanotify decider logs its own. */
+static void lsm_decision(void *arg, const struct pn_guard_decision *dc)
+{
+	struct pn_guards *g = arg;
+	const struct entry *en;
+	struct verdict v = { .guarded = true };
+	struct who w = { .ts_ns = dc->ts_ns, .pid = dc->pid, .tgid = dc->tgid, .uid = dc->uid };
+	size_t off;
+
+	memcpy(w.comm, dc->comm, sizeof(w.comm) - 1);
+	v.deny = dc->flags & PN_GUARD_F_DENIED;
+	v.is_dir = dc->flags & PN_GUARD_F_DIR;
+	pthread_mutex_lock(&g->lock);
+	if (!lsm_entry_of(g, dc, &v, &en)) {
+		/* its guard was replaced or removed since: counted, not logged */
+		pthread_mutex_unlock(&g->lock);
+		atomic_fetch_add(&g->lines_dropped, 1);
+		return;
+	}
+	/* the guarded path, then the names below it, the topmost first */
+	off = (size_t)snprintf(v.path, sizeof(v.path), "%s", en->path);
+	if (dc->level > dc->n_names && off < sizeof(v.path))
+		off += (size_t)snprintf(v.path + off, sizeof(v.path) - off, "/...");
+	for (int i = (int)dc->n_names - 1; i >= 0 && !(dc->flags & PN_GUARD_F_UNRESOLVED); i--) {
+		char name[PN_GUARD_NAME_LEN];
+
+		snprintf(name, sizeof(name), "%.*s", PN_GUARD_NAME_LEN - 1, dc->names[i]);
+		if (off < sizeof(v.path))
+			off += (size_t)snprintf(v.path + off, sizeof(v.path) - off, "%s%s",
+						off == 1 && v.path[0] == '/' ? "" : "/", name);
+	}
+	decision_log(g, &v, &w, dc->op == PN_GUARD_OP_ACCESS ? PN_GUARD_ACCESS : PN_GUARD_OPEN);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* The LSM mechanism's decider: the kernel answered already; this only logs. */
+static void *lsm_main(struct pn_guards *g)
+{
+	for (;;) {
+		struct pollfd p[2] = { { .fd = pn_guard_lsm_fd(g->lsm), .events = POLLIN },
+				       { .fd = g->stop_fd, .events = POLLIN } };
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		pn_guard_lsm_consume(g->lsm, lsm_decision, g);
+		if (p[1].revents)
+			break;
+	}
+	return NULL;
 }
 
 static void *decider_main(void *arg)
@@ -1084,6 +1404,8 @@ static void *decider_main(void *arg)
 	struct pn_guards *g = arg;
 	char buf[16384] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
 
+	if (g->lsm)
+		return lsm_main(g);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = g->fan_fd, .events = POLLIN },
 				       { .fd = g->stop_fd, .events = POLLIN } };
@@ -1134,10 +1456,55 @@ static void *writer_main(void *arg)
 
 /* ------------------------------------------------------------ open, close */
 
-int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char *err, size_t errlen)
+const char *pn_guards_mechanism(const struct pn_guards *g)
+{
+	return g->lsm ? "lsm" : "fanotify";
+}
+
+/*
+ * The mechanism: BPF LSM where asked or, for auto, where it loads; else a
+ * fanotify group. *lsm_why says why auto did not take LSM.
+ */
+static int mechanism_open(struct pn_guards *g, char *err, size_t errlen)
 {
 	const unsigned int flags = FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK;
 	const unsigned int event_flags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK;
+	const char *m = g->o.mechanism ? g->o.mechanism : "auto";
+	int e;
+
+	if (strcmp(m, "fanotify")) {
+		e = pn_guard_lsm_open(&g->lsm, g->lsm_why, sizeof(g->lsm_why));
+		if (!e || !strcmp(m, "lsm")) {
+			if (e)
+				snprintf(err, errlen, "BPF LSM: %s", g->lsm_why);
+			return e;
+		}
+	}
+	/* FAN_ENABLE_AUDIT (4.15) needs CAP_AUDIT_WRITE: without it, decisions are still logged */
+	g->fan_fd = fanotify_init(flags | FAN_ENABLE_AUDIT, event_flags);
+	g->audit_ok = g->fan_fd >= 0;
+	if (g->fan_fd < 0)
+		g->fan_fd = fanotify_init(flags, event_flags);
+	if (g->fan_fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "%s%s%sfanotify permission events: %s (%s)",
+			 g->lsm_why[0] ? "BPF LSM: " : "", g->lsm_why, g->lsm_why[0] ? "; " : "",
+			 strerror(-e),
+			 e == -EPERM  ? "needs CAP_SYS_ADMIN" :
+			 e == -EINVAL ? "the kernel lacks CONFIG_FANOTIFY_ACCESS_PERMISSIONS" :
+					"fanotify_init refused");
+		return e;
+	}
+	return 0;
+}
+
+const char *pn_guards_lsm_why(const struct pn_guards *g)
+{
+	return g->lsm_why;
+}
+
+int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char *err, size_t errlen)
+{
 	struct pn_guards *g = calloc(1, sizeof(*g));
 	int e;
 
@@ -1146,23 +1513,14 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 		return -ENOMEM;
 	g->o = *o;
 	g->stop_fd = -1;
+	g->fan_fd = -1;
 	pthread_mutex_init(&g->change, NULL);
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_mutex_init(&g->lines_mu, NULL);
 	pthread_cond_init(&g->lines_cv, NULL);
-	/* FAN_ENABLE_AUDIT (4.15) needs CAP_AUDIT_WRITE: without it, decisions are still logged */
-	g->fan_fd = fanotify_init(flags | FAN_ENABLE_AUDIT, event_flags);
-	g->audit_ok = g->fan_fd >= 0;
-	if (g->fan_fd < 0)
-		g->fan_fd = fanotify_init(flags, event_flags);
-	if (g->fan_fd < 0) {
-		e = -errno;
-		snprintf(err, errlen, "fanotify permission events: %s (%s)", strerror(-e),
-			 e == -EPERM  ? "needs CAP_SYS_ADMIN" :
-			 e == -EINVAL ? "the kernel lacks CONFIG_FANOTIFY_ACCESS_PERMISSIONS" :
-					"fanotify_init refused");
+	e = mechanism_open(g, err, errlen);
+	if (e)
 		goto fail;
-	}
 	g->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (g->stop_fd < 0) {
 		e = -errno;
@@ -1202,6 +1560,8 @@ void pn_guards_close(struct pn_guards *g)
 	/* closing the group answers whatever is still pending with "allow" (the kernel's rule) */
 	if (g->fan_fd >= 0)
 		close(g->fan_fd);
+	/* the LSM programs go: nothing is denied any more */
+	pn_guard_lsm_close(g->lsm);
 	if (g->writer_started) {
 		pthread_mutex_lock(&g->lines_mu);
 		g->stopping = true;

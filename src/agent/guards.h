@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The guards of this node, enforced with fanotify permission events, as
- * janusd enforced them: one group per agent (FAN_CLASS_CONTENT), marks on
- * the guarded objects as each container sees them (its root, resolved in
- * it), and a thread of its own that answers every permission event before
- * it does anything slow. The decision takes the process's cgroup into
- * account, so another container that reaches the same inode through a
- * shared volume is not affected. A decision of a guard's path is written as
- * a log line (the guard's format) by a second thread, so a stdout that
- * blocks delays lines, never an answer.
+ * The guards of this node, enforced by one of two mechanisms chosen at
+ * start (--guard-backend):
  *
- * When the agent stops or dies, the kernel answers what is pending and
- * every later event of the group with "allow": guards do not outlive the
- * agent, and no container hangs on it (docs/guard.md).
+ *   lsm: BPF LSM programs decide in the kernel (agent/guard_lsm.c,
+ *   bpf/guard/): this module writes each guarded cgroup's rules, keyed by
+ *   the identity of the objects its guards name, and logs the decisions
+ *   the kernel reports.
+ *
+ *   fanotify: permission events, as janusd enforced them: one group per
+ *   agent (FAN_CLASS_CONTENT), marks on the guarded objects as each
+ *   container sees them (its root, resolved in it), and a thread of its
+ *   own that answers every permission event before it does anything slow.
+ *   The decision takes the process's cgroup into account, so another
+ *   container that reaches the same inode through a shared volume is not
+ *   affected. When the agent stops or dies, the kernel answers what is
+ *   pending and every later event of the group with "allow": no container
+ *   hangs on it (docs/guard.md).
+ *
+ * Either way a decision on a guard's path is written as a log line (the
+ * guard's format) by a second thread, so a stdout that blocks delays
+ * lines, never an answer, and guards do not outlive the agent.
  */
 #ifndef PN_AGENT_GUARDS_H
 #define PN_AGENT_GUARDS_H
@@ -35,22 +43,25 @@ struct pn_guards_opts {
 	const char *node;      /* {node} */
 	FILE *out;	       /* decisions' lines */
 	bool json;	       /* --output json */
+	const char *mechanism; /* auto (NULL), lsm or fanotify: --guard-backend */
 };
 
 /* What the guards did, for /metrics and GetStatus. */
 struct pn_guards_stats {
+	const char *mechanism; /* "lsm" or "fanotify" */
 	uint64_t allowed;    /* opens and reads of a guarded path allowed */
 	uint64_t denied;     /* refused with EPERM */
 	uint64_t passed;     /* permission events of no guard (other cgroups, unguarded paths) */
 	uint64_t unresolved; /* objects whose directory could not be told: denied (fail closed) */
 	uint64_t lines_dropped; /* decision lines lost: their queue was full */
-	size_t guards, marks;
+	size_t guards, marks; /* marks: fanotify marks, or the kernel's rules (lsm) */
 };
 
 /*
- * Opens the fanotify group and starts its threads. -errno with why in err
- * (no CAP_SYS_ADMIN, a kernel without fanotify permission events): the
- * agent runs on without guards, and says so at every CreateGuard.
+ * Loads the BPF LSM programs or opens the fanotify group (o->mechanism) and
+ * starts the threads. -errno with why in err (BPF LSM not active, no
+ * CAP_SYS_ADMIN, a kernel without fanotify permission events): the agent
+ * runs on without guards, and says so at every CreateGuard.
  */
 int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char *err,
 		   size_t errlen);
@@ -93,6 +104,10 @@ struct pn_guard_view {
 void pn_guards_foreach(struct pn_guards *g, void (*fn)(const struct pn_guard_view *v, void *arg),
 		       void *arg);
 void pn_guards_stats(struct pn_guards *g, struct pn_guards_stats *out);
+/* "lsm" or "fanotify": what enforces. */
+const char *pn_guards_mechanism(const struct pn_guards *g);
+/* Why auto did not take BPF LSM ("" if it did, or was not asked to). */
+const char *pn_guards_lsm_why(const struct pn_guards *g);
 
 /*
  * Every decision on a guard's path also goes to fn (the gRPC feeds), on the

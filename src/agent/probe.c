@@ -199,7 +199,7 @@ static const char *trampolines_refused(const struct btf *vmlinux, char *why, siz
 	return why;
 }
 
-const char *pn_probe_vfs_missing(const struct btf *vmlinux, char *why, size_t len)
+const char *pn_probe_bpf_lsm_missing(char *why, size_t len)
 {
 	char lsms[256];
 
@@ -215,6 +215,13 @@ const char *pn_probe_vfs_missing(const struct btf *vmlinux, char *why, size_t le
 			 lsms);
 		return why;
 	}
+	return NULL;
+}
+
+const char *pn_probe_vfs_missing(const struct btf *vmlinux, char *why, size_t len)
+{
+	if (pn_probe_bpf_lsm_missing(why, len))
+		return why;
 	for (size_t i = 0; i < ARRAY_SIZE(vfs_required_funcs); i++) {
 		if (!pn_probe_func_name(vmlinux, vfs_required_funcs[i])) {
 			snprintf(why, len, "the kernel has no %s to hook", vfs_required_funcs[i]);

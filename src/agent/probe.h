@@ -54,6 +54,13 @@ const char *pn_probe_func_name(const struct btf *vmlinux, const char *name);
 bool pn_probe_has_func(const struct btf *vmlinux, const char *name);
 
 /*
+ * Why BPF LSM programs would not run here (written to why and returned), or
+ * NULL: the kernel attaches them even when bpf is not an active LSM, and
+ * then never calls them, so the active list is what tells.
+ */
+const char *pn_probe_bpf_lsm_missing(char *why, size_t len);
+
+/*
  * Why the vfs backend cannot run on this kernel, written to why and
  * returned, or NULL if it may: BPF LSM must be active, the functions hooked
  * must exist and the kernel must let a trampoline attach. Whether the whole

@@ -81,6 +81,13 @@ static void print_text(const Panoptes__V1__Status *st)
 		printf("%-16s none: %s\n", "runtime", st->runtime->error);
 	else
 		printf("%-16s not asked (--cri-endpoint \"\")\n", "runtime");
+	if (st->guard_mechanism && st->guard_mechanism[0])
+		print_str("guards", st->guard_mechanism);
+	else {
+		printf("%-16s none: ", "guards");
+		ctl_put_escaped(stdout, st->guard_unavailable ? st->guard_unavailable : "");
+		putchar('\n');
+	}
 	printf("%-16s", "kernel counters");
 #define TEXT(name, metric, help) printf(" " #name "=%" PRIu64, k->name);
 	PN_COUNTERS(TEXT)
@@ -123,6 +130,8 @@ static void print_json(const Panoptes__V1__Status *st)
 	json_ku64(&j, "policy_reload_failures", st->policy_reload_failures);
 	json_ku64(&j, "lookups_timed_out", st->lookups_timed_out);
 	json_ku64(&j, "lookups_skipped", st->lookups_skipped);
+	json_kstr(&j, "guard_mechanism", st->guard_mechanism);
+	json_kstr(&j, "guard_unavailable", st->guard_unavailable);
 	if (st->runtime) {
 		json_key(&j, "runtime");
 		json_object_begin(&j);

@@ -496,9 +496,9 @@ static unsigned long long metrics_queue_bytes(void *rpc)
 }
 
 /*
- * The guards' fanotify group, opened whether or not a guard comes (it costs
- * nothing without marks); a node that cannot have one still runs, and
- * CreateGuard says why.
+ * The guards' mechanism, started whether or not a guard comes (without
+ * rules it costs one load per hook for BPF LSM, nothing for fanotify); a
+ * node that can have neither still runs, and CreateGuard says why.
  */
 static int start_guards(struct pn_guards **out, const struct pn_config *cfg, const char *cgroup2,
 			char *why, size_t whylen)
@@ -509,8 +509,8 @@ static int start_guards(struct pn_guards **out, const struct pn_config *cfg, con
 		.node = cfg->node,
 		.out = stdout,
 		.json = cfg->output == PN_OUTPUT_JSON,
+		.mechanism = cfg->guard_backend,
 	};
-
 	bool is_auto = !strcmp(cfg->guard_backend, "auto");
 	int e;
 
@@ -520,14 +520,20 @@ static int start_guards(struct pn_guards **out, const struct pn_config *cfg, con
 	}
 	e = pn_guards_open(out, &o, why, whylen);
 	if (e && !is_auto) {
-		pn_err("--guard-backend fanotify: %s; nothing was started", why);
+		pn_err("--guard-backend %s: %s; nothing was started", cfg->guard_backend, why);
 		return e;
 	}
 	if (e)
 		pn_info("guards unavailable: %s; everything else works", why);
-	else
-		pn_info("guards: fanotify permission events%s (janus.Janusd)",
+	else if (!strcmp(pn_guards_mechanism(*out), "lsm"))
+		pn_info("guards: BPF LSM, decided in the kernel%s (janus.Janusd)",
 			is_auto ? " (auto)" : "");
+	else if (is_auto)
+		pn_info("guards: fanotify permission events (auto): BPF LSM unavailable: %s "
+			"(janus.Janusd)",
+			pn_guards_lsm_why(*out));
+	else
+		pn_info("guards: fanotify permission events (janus.Janusd)");
 	return 0;
 }
 

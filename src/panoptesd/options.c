@@ -68,9 +68,10 @@ static const char usage_text[] =
 	"  --node-name NAME         {node} (default: $NODE_NAME, else the hostname)\n"
 	"  --backend auto|vfs|syscalls  kernel backend (default auto: vfs where the kernel\n"
 	"                           allows it, else syscalls)\n"
-	"  --guard-backend auto|fanotify|none  how guards (janus.Janusd) are enforced\n"
-	"                           (default auto: fanotify permission events; none: no\n"
-	"                           guards, CreateGuard is refused)\n"
+	"  --guard-backend auto|lsm|fanotify|none  how guards (janus.Janusd) are\n"
+	"                           enforced (default auto: BPF LSM where the kernel runs\n"
+	"                           it, else fanotify permission events; none: no guards,\n"
+	"                           CreateGuard is refused)\n"
 	"  --ringbuf-mb N           ring buffer size in MiB, a power of two (default 4)\n"
 	"  --batch-us N             after a wakeup that found records, let the next ones\n"
 	"                           gather for N microseconds before reading again: fewer\n"
@@ -846,20 +847,12 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 			cfg->backend = optarg;
 			break;
 		case OPT_GUARD_BACKEND:
-			if (!strcmp(optarg, "lsm")) {
-				snprintf(
-					err, errlen,
-					"--guard-backend lsm: the BPF LSM guard is not in this build "
-					"yet; fanotify (auto) works on every kernel panoptes runs on");
-				e = -EINVAL;
-				break;
-			}
-			if (strcmp(optarg, "auto") && strcmp(optarg, "fanotify") &&
-			    strcmp(optarg, "none")) {
-				snprintf(
-					err, errlen,
-					"--guard-backend: expected auto, fanotify or none, got \"%s\"",
-					optarg);
+			if (strcmp(optarg, "auto") && strcmp(optarg, "lsm") &&
+			    strcmp(optarg, "fanotify") && strcmp(optarg, "none")) {
+				snprintf(err, errlen,
+					 "--guard-backend: expected auto, lsm, fanotify or none, got "
+					 "\"%s\"",
+					 optarg);
 				e = -EINVAL;
 				break;
 			}

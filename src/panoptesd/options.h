@@ -25,7 +25,7 @@ struct pn_config {
 	unsigned lookup_timeout_ms; /* the consumer's wait for one name lookup */
 	int nice;		    /* of the ring buffer reader (main) thread */
 	const char *backend;
-	const char *guard_backend; /* auto, fanotify or none */
+	const char *guard_backend; /* auto, lsm, fanotify or none */
 	const char *pin_path;	   /* "" = no pins */
 	bool keep_on_exit;	   /* leave the programs pinned and capturing at stop */
 	bool remove_pins;	   /* --remove-pins: clear pin_path and state_dir, exit */

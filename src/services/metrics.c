@@ -143,8 +143,13 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 
 		pn_guards_stats(src->guards, &gs);
 		gauge(f, "panoptes_guards", "Guards installed (janus.Janusd).", gs.guards);
+		family(f, "panoptes_guard_mechanism", "gauge",
+		       "What enforces the guards: lsm (BPF LSM, in the kernel) or fanotify.");
+		fprintf(f, "panoptes_guard_mechanism{mechanism=\"%s\"} 1\n", gs.mechanism);
 		gauge(f, "panoptes_guard_marks",
-		      "Objects marked for the guards' permission events.", gs.marks);
+		      "Objects guarded: fanotify marks, or the kernel's rules (one per cgroup and "
+		      "object) with lsm.",
+		      gs.marks);
 		family(f, "panoptes_guard_decisions_total", "counter",
 		       "Opens and reads of a guard's paths, by the guard's answer.");
 		fprintf(f, "panoptes_guard_decisions_total{response=\"allow\"} %llu\n",
@@ -152,16 +157,16 @@ char *pn_metrics_render(const struct pn_metrics_source *src, size_t *len)
 		fprintf(f, "panoptes_guard_decisions_total{response=\"deny\"} %llu\n",
 			(unsigned long long)gs.denied);
 		counter(f, "panoptes_guard_passed_total",
-			"Permission events no guard decides (another cgroup, a path not named): "
-			"allowed, not logged.",
+			"Permission events no guard decides (fanotify: another cgroup, a path not "
+			"named; lsm: a guarded cgroup's path not named): allowed, not logged.",
 			gs.passed);
 		counter(f, "panoptes_guard_unresolved_total",
 			"Objects below a denied directory whose directory could not be told: "
 			"denied (fail closed).",
 			gs.unresolved);
 		counter(f, "panoptes_guard_lines_dropped_total",
-			"Decision lines lost because their queue (4,096) was full: the decisions "
-			"themselves were made and counted.",
+			"Decision lines lost because their queue (4,096) or the kernel's buffer "
+			"(lsm) was full: the decisions themselves were made and counted.",
 			gs.lines_dropped);
 	}
 	if (src->cri) {

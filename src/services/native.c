@@ -544,6 +544,9 @@ static grpc_status_code get_status(struct pn_rpc *rpc, void *ctx, const struct p
 	st->policy_reload_failures = as.policy_reload_failures;
 	st->lookups_timed_out = as.lookups_timed_out;
 	st->lookups_skipped = as.lookups_skipped;
+	st->guard_mechanism = strdup(o->guards ? pn_guards_mechanism(o->guards) : "");
+	st->guard_unavailable = strdup(o->guards ? "" : o->guards_why ? o->guards_why : "");
+	ok = ok && st->guard_mechanism && st->guard_unavailable;
 	if (as.cri_enabled && ok) {
 		rt = calloc(1, sizeof(*rt));
 		if (rt) {

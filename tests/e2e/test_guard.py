@@ -26,6 +26,7 @@ from pn_grpc import NODE, Api, GrpcCase, runc_exec, stubs_for
 from runc_bundle import RuncContainer
 
 PANOPTESCTL = os.environ.get("PANOPTESCTL", "panoptesctl")
+URING = os.environ.get("PN_URING", "pn_uring")
 
 J = stubs_for("janus.proto", "janus_pb2")
 FMT = "<{response}> {event} {ftype} '{path}' ({pod}:{node}) {tags}"
@@ -33,6 +34,20 @@ FMT = "<{response}> {event} {ftype} '{path}' ({pod}:{node}) {tags}"
 
 def eperm(p):
     return p.returncode != 0 and b"Operation not permitted" in p.stderr
+
+
+def bpf_lsm_active():
+    """bpf in the kernel's active LSM list (the agent mounts securityfs if need be)."""
+    try:
+        with open("/sys/kernel/security/lsm") as f:
+            return "bpf" in f.read().strip().split(",")
+    except OSError:
+        return False
+
+
+def mechanism():
+    """What --guard-backend auto must pick here: BPF LSM where it runs, else fanotify."""
+    return "lsm" if bpf_lsm_active() else "fanotify"
 
 
 class GuardCase(GrpcCase):
@@ -127,6 +142,7 @@ class JanusGuard(GuardCase):
             "<DENY> OPEN_PERM directory '/data/vault' (pod-a:node-e2e) team=db",
         ])
         m = self.agent.metrics()
+        self.assertEqual(m.get(f'panoptes_guard_mechanism{{mechanism="{mechanism()}"}}'), 1, m)
         self.assertEqual((m['panoptes_guard_decisions_total{response="deny"}'],
                           m['panoptes_guard_decisions_total{response="allow"}'],
                           m["panoptes_guards"], m["panoptes_guard_unresolved_total"]),
@@ -497,6 +513,98 @@ class JanusGuard(GuardCase):
                             response_deserializer=J.JanusdHandle.FromString)(cfg(), timeout=10)
         self.assertEqual(e.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
         self.assertIn("mutual TLS or the local socket", e.exception.details())
+
+
+class InKernelMatching(GuardCase):
+    """BPF LSM (where bpf is an active LSM: the VM matrix): the kernel matches the object
+    a process reached, by identity, with its directories walked up in the kernel, so the
+    ways around a guard's paths end at the guarded dentries: a symlink, "..", a hard link,
+    a bind mount of a directory below a recursive one (which no path-based match can tell),
+    and io_uring's OPENAT; on a plain and an overlayfs root. A tree deeper than the walk
+    goes is denied under a recursive deny (fail closed), and counted."""
+
+    def setUp(self):
+        if mechanism() != "lsm":
+            self.skipTest("BPF LSM is not active on this kernel (the vm boots run this)")
+        super().setUp()
+
+    def evasion_container(self, name, overlay):
+        c = RuncContainer(name, ["/bin/sleep", "1000"], extra_files=[(URING, "/bin/pn_uring")],
+                          overlay=overlay)
+        deep = os.path.join(c.rootfs, "data", "vault", "a", "b")
+        os.makedirs(deep)
+        chain = os.path.join(c.rootfs, "data", "vault", *(f"d{i}" for i in range(70)))
+        os.makedirs(chain)
+        for path, text in ((os.path.join(c.rootfs, "data", "secret"), "s3cret\n"),
+                           (os.path.join(c.rootfs, "data", "other"), "x\n"),
+                           (os.path.join(deep, "deep"), "d\n"),
+                           (os.path.join(chain, "far"), "f\n")):
+            with open(path, "w") as f:
+                f.write(text)
+        # a directory below the guarded one, bind-mounted elsewhere in the container
+        src = os.path.join(c.merged or c.rootfs, "data", "vault", "a")
+        with open(os.path.join(c.bundle, "config.json")) as f:
+            spec = json.load(f)
+        spec["mounts"].append({"destination": "/mnt/a", "type": "bind", "source": src,
+                               "options": ["rbind", "rw"]})
+        with open(os.path.join(c.bundle, "config.json"), "w") as f:
+            json.dump(spec, f)
+        c.create()
+        c.start()
+        self.c = c
+        return c
+
+    def test_the_ways_around_a_path_end_at_the_guarded_dentries(self):
+        for overlay in (False, True):
+            with self.subTest(overlay=overlay):
+                self.check_evasions(overlay)
+
+    def check_evasions(self, overlay):
+        c = self.evasion_container("guard-lsm-ov" if overlay else "guard-lsm", overlay)
+        self.start_agent()
+        rc, _, err = self.ctl("guard", "create", "deep", "--watch-container", f"runc://{c.id}",
+                              "--deny", "/data/vault", "--deny", "/data/secret",
+                              "--operations", "open", "--recursive")
+        self.assertEqual(rc, 0, err)
+
+        def denied(*cmd):
+            p = runc_exec(c.id, list(cmd), check=False)
+            self.assertTrue(eperm(p), (cmd, p))
+
+        since = len(self.agent.lines)
+        denied("cat", "/data/vault/a/b/deep")
+        denied("sh", "-c", "ln -s /data/vault /tmp/v && cat /tmp/v/a/b/deep")
+        denied("sh", "-c", "ln -s /data/secret /tmp/s && cat /tmp/s")
+        denied("sh", "-c", "cd /data/vault/a/b && cat ../../a/./b/deep")
+        denied("sh", "-c", "ln /data/secret /tmp/h && cat /tmp/h")
+        denied("cat", "/mnt/a/b/deep")
+        denied("pn_uring", "/data/vault/a")
+        lines = self.lines_after(since, 7)
+        # each names the object where the guard sees it, whatever name was used
+        self.assertEqual(lines, [
+            "<DENY> OPEN_PERM file '/data/vault/a/b/deep' (:node-e2e) ",
+            "<DENY> OPEN_PERM file '/data/vault/a/b/deep' (:node-e2e) ",
+            "<DENY> OPEN_PERM file '/data/secret' (:node-e2e) ",
+            "<DENY> OPEN_PERM file '/data/vault/a/b/deep' (:node-e2e) ",
+            "<DENY> OPEN_PERM file '/data/secret' (:node-e2e) ",
+            "<DENY> OPEN_PERM file '/data/vault/a/b/deep' (:node-e2e) ",
+            "<DENY> OPEN_PERM file '/data/vault/a/u' (:node-e2e) ",
+        ])
+        # outside the guarded tree, io_uring and the bind mount's parent work as before
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/other"]).stdout, b"x\n")
+        p = runc_exec(c.id, ["pn_uring", "/tmp"], check=False)
+        self.assertIn(p.returncode, (0, 3), p)  # 3: no io_uring name operations (before 5.15)
+        m = self.agent.metrics()
+        self.assertEqual((m['panoptes_guard_decisions_total{response="deny"}'],
+                          m["panoptes_guard_unresolved_total"]), (7, 0))
+
+        # 71 directories down: further than the kernel walks up, so denied, and counted
+        denied("cat", "/data/vault/" + "/".join(f"d{i}" for i in range(70)) + "/far")
+        self.assertEqual(self.agent.metrics()["panoptes_guard_unresolved_total"], 1)
+        self.agent.stop()
+        self.agent = None
+        c.delete()
+        self.c = None
 
 
 if __name__ == "__main__":
