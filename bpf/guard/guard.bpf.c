@@ -67,7 +67,7 @@ struct {
  * one's. A thread is in one decision at a time (no hook runs inside one).
  */
 struct guard_walk {
-	struct dentry *d; /* the dentry the next step looks at */
+	struct dentry *d;	 /* the dentry the next step looks at */
 	struct pn_guard_key key; /* the best rule's object */
 	__u32 level;		 /* and how far up it is */
 	__u8 best;		 /* PN_GUARD_V_* */
@@ -137,7 +137,8 @@ static __always_inline __u32 guard__ns_pid(struct task_struct *t)
 /* autoAllowOwner's rule, as janusd had it: the container's init or a direct child of it. */
 static __always_inline bool guard__is_owner(struct task_struct *t)
 {
-	return guard__ns_pid(t) == 1 || guard__ns_pid(BPF_CORE_READ(t, group_leader, real_parent)) == 1;
+	return guard__ns_pid(t) == 1 ||
+	       guard__ns_pid(BPF_CORE_READ(t, group_leader, real_parent)) == 1;
 }
 
 static __always_inline void guard__key_of(struct dentry *d, __u64 cgroup, struct pn_guard_key *k)
@@ -175,7 +176,8 @@ static __always_inline void guard__report(struct pn_guard_counters *c, struct de
 	for (__u32 i = 0; i < PN_GUARD_NAMES; i++) {
 		if (i >= level)
 			break;
-		bpf_probe_read_kernel_str(r->names[i], PN_GUARD_NAME_LEN, BPF_CORE_READ(d, d_name.name));
+		bpf_probe_read_kernel_str(r->names[i], PN_GUARD_NAME_LEN,
+					  BPF_CORE_READ(d, d_name.name));
 		r->n_names = (__u8)(i + 1);
 		d = BPF_CORE_READ(d, d_parent);
 	}
@@ -262,7 +264,8 @@ static __always_inline int guard__decide(struct file *file, __u8 op)
 			__sync_fetch_and_add(&c->denied, 1);
 		}
 		guard__report(c, object, &key, 0, op,
-			      PN_GUARD_F_DENIED | PN_GUARD_F_UNRESOLVED | (is_dir ? PN_GUARD_F_DIR : 0));
+			      PN_GUARD_F_DENIED | PN_GUARD_F_UNRESOLVED |
+				      (is_dir ? PN_GUARD_F_DIR : 0));
 		return -PN_EPERM;
 	}
 	guard__walk(w, cgroup, cg_flags & PN_GUARD_CG_DEEP, op, is_dir);

@@ -28,7 +28,8 @@
 enum {
 	PN_GUARD_V_NONE = 0,
 	PN_GUARD_V_ALLOW = 1,
-	PN_GUARD_V_DENY_OWNER_OK = 2, /* autoAllowOwner: denied but to the container's init and its children */
+	PN_GUARD_V_DENY_OWNER_OK =
+		2, /* autoAllowOwner: denied but to the container's init and its children */
 	PN_GUARD_V_DENY = 3,
 };
 
@@ -69,7 +70,8 @@ struct pn_guard_cgroup {
 	__u32 flags; /* PN_GUARD_CG_* */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct pn_guard_cgroup) == 8, "pn_guard_cgroup is ABI between kernel and user");
+_Static_assert(sizeof(struct pn_guard_cgroup) == 8,
+	       "pn_guard_cgroup is ABI between kernel and user");
 
 /* flags of a decision */
 #define PN_GUARD_F_DENIED     0x1 /* the kernel returned -EPERM */

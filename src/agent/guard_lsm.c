@@ -74,8 +74,7 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen)
 			 strerror(-e));
 		goto fail;
 	}
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.pn_guard_decisions), on_record, l,
-				 NULL);
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.pn_guard_decisions), on_record, l, NULL);
 	if (!l->rb) {
 		e = -errno;
 		snprintf(err, errlen, "cannot read the guard's decisions: %s", strerror(-e));
@@ -171,21 +170,21 @@ int pn_guard_lsm_sync(struct pn_guard_lsm *l, const struct pn_guard_lsm_cgroup *
 	memcpy(rules_copy, rules, n * sizeof(*rules_copy));
 	/* 1. cgroups with the union of their old and new flags, and the levels of both */
 	for (size_t i = 0; i < n_cg && !e; i++) {
-		const struct pn_guard_lsm_cgroup *old = cgroup_in(cgroups[i].id, l->cgroups,
-								  l->n_cgroups);
+		const struct pn_guard_lsm_cgroup *old =
+			cgroup_in(cgroups[i].id, l->cgroups, l->n_cgroups);
 
 		e = cgroup_put(l, cgroups[i].id, cgroups[i].flags | (old ? old->flags : 0));
 	}
-	l->skel->bss->pn_guard_levels = levels_of(cgroups, n_cg) |
-					levels_of(l->cgroups, l->n_cgroups);
+	l->skel->bss->pn_guard_levels =
+		levels_of(cgroups, n_cg) | levels_of(l->cgroups, l->n_cgroups);
 	/* 2. the new rules, over the old ones of the same objects */
 	for (; written < n && !e; written++)
 		e = rule_put(l, &rules[written]);
 	if (e) {
 		/* back to the old state: its rules rewritten, what only the new one had gone */
 		for (size_t i = 0; i < written; i++) {
-			const struct pn_guard_lsm_rule *old = rule_in(&rules[i].key, l->rules,
-								      l->n_rules);
+			const struct pn_guard_lsm_rule *old =
+				rule_in(&rules[i].key, l->rules, l->n_rules);
 
 			if (old)
 				rule_put(l, old);

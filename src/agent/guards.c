@@ -485,7 +485,8 @@ static void rule_merge(struct pn_guard_rule *r, const struct pn_guard *gu, const
 
 	for (int at = 0; at < PN_GUARD_AT_KINDS; at++) {
 		/* the object itself; a directory's children; further down if recursive */
-		if ((at == PN_GUARD_AT_CHILD && !en->is_dir) || (at == PN_GUARD_AT_DEEP && !en->recursive))
+		if ((at == PN_GUARD_AT_CHILD && !en->is_dir) ||
+		    (at == PN_GUARD_AT_DEEP && !en->recursive))
 			continue;
 		for (int op = 0; op < PN_GUARD_OPS; op++)
 			for (int dir = 0; dir < 2; dir++)
@@ -524,7 +525,8 @@ static int rules_of(struct gd **set, size_t n, struct pn_guard_lsm_cgroup **cg_o
 				if (cgs[k].id == d->cg_ids[c])
 					cg = &cgs[k];
 			if (!cg) {
-				struct pn_guard_lsm_cgroup *grown = realloc(cgs, (ncg + 1) * sizeof(*cgs));
+				struct pn_guard_lsm_cgroup *grown =
+					realloc(cgs, (ncg + 1) * sizeof(*cgs));
 
 				if (!grown)
 					goto oom;
@@ -544,7 +546,8 @@ static int rules_of(struct gd **set, size_t n, struct pn_guard_lsm_cgroup **cg_o
 					cg->flags |= PN_GUARD_CG_DEEP |
 						     (en->deny ? PN_GUARD_CG_DEEP_DENY : 0);
 				if (!r) {
-					struct pn_guard_lsm_rule *grown = realloc(v, (nv + 1) * sizeof(*v));
+					struct pn_guard_lsm_rule *grown =
+						realloc(v, (nv + 1) * sizeof(*v));
 
 					if (!grown)
 						goto oom;
@@ -585,8 +588,9 @@ static int publish_lsm(struct pn_guards *g, struct gd **set, size_t n, struct pn
 	free(cgs);
 	free(rules);
 	if (e) {
-		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "the kernel refused a guard's rule: %s%s",
-				 strerror(-e), e == -E2BIG ? " (its maps are full)" : "");
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0,
+				 "the kernel refused a guard's rule: %s%s", strerror(-e),
+				 e == -E2BIG ? " (its maps are full)" : "");
 		return e;
 	}
 	pthread_mutex_lock(&g->lock);
@@ -1242,7 +1246,8 @@ static void decision_log(struct pn_guards *g, const struct verdict *v, const str
 	ev.pid = w->pid;
 	ev.tgid = w->tgid;
 	ev.uid = w->uid;
-	memcpy(ev.comm, w->comm, sizeof(ev.comm) < sizeof(w->comm) ? sizeof(ev.comm) : sizeof(w->comm));
+	memcpy(ev.comm, w->comm,
+	       sizeof(ev.comm) < sizeof(w->comm) ? sizeof(ev.comm) : sizeof(w->comm));
 	ev.comm[sizeof(ev.comm) - 1] = '\0';
 	ev.path = v->path;
 	pn_path_split(v->path, &dir_len, &last);
@@ -1327,11 +1332,12 @@ static bool lsm_entry_of(const struct pn_guards *g, const struct pn_guard_decisi
 			in |= d->cg_ids[c] == dc->key.cgroup;
 		for (size_t j = 0; in && j < d->n_entries; j++) {
 			const struct entry *en = &d->entries[j];
-			bool placed = dc->flags & PN_GUARD_F_UNRESOLVED ?
-					      en->recursive && en->deny :
-					      en->kdev == dc->key.dev && en->ino == dc->key.ino &&
-						      (dc->level == 0 || (dc->level == 1 && en->is_dir) ||
-						       en->recursive);
+			bool placed =
+				dc->flags & PN_GUARD_F_UNRESOLVED ?
+					en->recursive && en->deny :
+					en->kdev == dc->key.dev && en->ino == dc->key.ino &&
+						(dc->level == 0 || (dc->level == 1 && en->is_dir) ||
+						 en->recursive);
 
 			if (!placed || en->deny != want_deny ||
 			    !pn_guard_subject_covers(&d->guard->subjects[en->subject], op, is_dir))

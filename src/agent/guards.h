@@ -49,12 +49,12 @@ struct pn_guards_opts {
 /* What the guards did, for /metrics and GetStatus. */
 struct pn_guards_stats {
 	const char *mechanism; /* "lsm" or "fanotify" */
-	uint64_t allowed;    /* opens and reads of a guarded path allowed */
-	uint64_t denied;     /* refused with EPERM */
-	uint64_t passed;     /* permission events of no guard (other cgroups, unguarded paths) */
-	uint64_t unresolved; /* objects whose directory could not be told: denied (fail closed) */
+	uint64_t allowed;      /* opens and reads of a guarded path allowed */
+	uint64_t denied;       /* refused with EPERM */
+	uint64_t passed;       /* permission events of no guard (other cgroups, unguarded paths) */
+	uint64_t unresolved;   /* objects whose directory could not be told: denied (fail closed) */
 	uint64_t lines_dropped; /* decision lines lost: their queue was full */
-	size_t guards, marks; /* marks: fanotify marks, or the kernel's rules (lsm) */
+	size_t guards, marks;	/* marks: fanotify marks, or the kernel's rules (lsm) */
 };
 
 /*

@@ -849,10 +849,11 @@ int pn_options_parse(int argc, char **argv, struct pn_config *cfg, char *err, si
 		case OPT_GUARD_BACKEND:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "lsm") &&
 			    strcmp(optarg, "fanotify") && strcmp(optarg, "none")) {
-				snprintf(err, errlen,
-					 "--guard-backend: expected auto, lsm, fanotify or none, got "
-					 "\"%s\"",
-					 optarg);
+				snprintf(
+					err, errlen,
+					"--guard-backend: expected auto, lsm, fanotify or none, got "
+					"\"%s\"",
+					optarg);
 				e = -EINVAL;
 				break;
 			}
