@@ -87,6 +87,14 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+bool pn_capture_libbpf_quiet(bool quiet)
+{
+	bool was = libbpf_quiet;
+
+	libbpf_quiet = quiet;
+	return was;
+}
+
 static int record_cb(void *ctx, void *data, size_t size)
 {
 	struct pn_capture *c = ctx;

@@ -81,4 +81,11 @@ const char *pn_capture_pin_path(const struct pn_capture *c);
 /* Names of attached programs, comma-separated, e.g. "pn_sys_exit,pn_close". */
 const char *pn_capture_programs(const struct pn_capture *c);
 
+/*
+ * Keeps libbpf's messages out of the log (they appear with --verbose) while
+ * a load that the kernel may refuse is tried, for loaders of other objects
+ * (agent/guard_lsm.c) too; returns the previous setting. Main thread, at start.
+ */
+bool pn_capture_libbpf_quiet(bool quiet);
+
 #endif

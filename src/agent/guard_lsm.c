@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "guard.skel.h"
 #include "log.h"
 #include "probe.h"
@@ -39,6 +40,7 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen)
 {
 	struct pn_guard_lsm *l;
 	char why[256];
+	bool quiet;
 	int e;
 
 	*out = NULL;
@@ -62,7 +64,10 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen)
 		goto fail;
 	}
 	l->skel->rodata->pn_ancestor_helper = pn_probe_ancestor_helper();
+	/* a kernel that refuses the programs is an answer (fanotify then), said in one line */
+	quiet = pn_capture_libbpf_quiet(true);
 	e = guard_bpf__load(l->skel);
+	pn_capture_libbpf_quiet(quiet);
 	if (e) {
 		snprintf(err, errlen, "the kernel refused the guard's BPF LSM programs: %s%s",
 			 strerror(-e), pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
