@@ -22,6 +22,7 @@
 #include "guard_lsm.h"
 #include "log.h"
 #include "pathutil.h"
+#include "probe.h"
 
 /* Decision lines waiting for the writer; past this many they are counted and dropped. */
 #define LINES_MAX 4096
@@ -75,6 +76,8 @@ struct pn_guards {
 	int fan_fd;
 	struct pn_guard_lsm *lsm; /* instead of fan_fd: the kernel decides */
 	char lsm_why[256];	  /* why auto took fanotify, or "" */
+	bool lsm_pending;	  /* auto: BPF LSM, loaded with the first guard */
+	char unusable[512];	  /* that load and fanotify both failed: why */
 	int stop_fd;
 	bool audit_ok;
 	pthread_t decider, writer;
@@ -711,13 +714,18 @@ static void gd_unmake(struct gd *d, struct pn_guard_spec *spec)
 	gd_free(d);
 }
 
+/* With the open and close code below: what auto deferred, settled before the first guard. */
+static int mechanism_settle(struct pn_guards *g, struct pn_reg_error *err);
+
 static int guards_set(struct pn_guards *g, struct pn_guard_spec *spec, struct pn_reg_error *err)
 {
 	struct gd *d, *replaced = NULL;
 	struct gd **set;
 	size_t n = 0;
-	int e = gd_make(g, spec, &d, err);
+	int e = mechanism_settle(g, err);
 
+	if (!e)
+		e = gd_make(g, spec, &d, err);
 	if (e)
 		return e;
 	set = calloc(g->n_guards + 1, sizeof(*set));
@@ -756,6 +764,8 @@ int pn_guards_replace_set(struct pn_guards *g, bool (*owned)(const struct pn_gua
 	if (!made)
 		return -ENOMEM;
 	pthread_mutex_lock(&g->change);
+	if (n)
+		e = mechanism_settle(g, err);
 	for (i = 0; i < n && !e; i++) {
 		for (size_t j = 0; j < i && !e; j++)
 			if (!strcmp(made[j]->guard->watch->key, specs[i].guard->watch->key)) {
@@ -1464,28 +1474,15 @@ static void *writer_main(void *arg)
 
 const char *pn_guards_mechanism(const struct pn_guards *g)
 {
-	return g->lsm ? "lsm" : "fanotify";
+	return g->lsm || g->lsm_pending ? "lsm" : g->fan_fd >= 0 ? "fanotify" : "none";
 }
 
-/*
- * The mechanism: BPF LSM where asked or, for auto, where it loads; else a
- * fanotify group. *lsm_why says why auto did not take LSM.
- */
-static int mechanism_open(struct pn_guards *g, char *err, size_t errlen)
+static int fanotify_open(struct pn_guards *g, char *err, size_t errlen)
 {
 	const unsigned int flags = FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK;
 	const unsigned int event_flags = O_RDONLY | O_LARGEFILE | O_CLOEXEC | O_NONBLOCK;
-	const char *m = g->o.mechanism ? g->o.mechanism : "auto";
 	int e;
 
-	if (strcmp(m, "fanotify")) {
-		e = pn_guard_lsm_open(&g->lsm, g->lsm_why, sizeof(g->lsm_why));
-		if (!e || !strcmp(m, "lsm")) {
-			if (e)
-				snprintf(err, errlen, "BPF LSM: %s", g->lsm_why);
-			return e;
-		}
-	}
 	/* FAN_ENABLE_AUDIT (4.15) needs CAP_AUDIT_WRITE: without it, decisions are still logged */
 	g->fan_fd = fanotify_init(flags | FAN_ENABLE_AUDIT, event_flags);
 	g->audit_ok = g->fan_fd >= 0;
@@ -1502,6 +1499,87 @@ static int mechanism_open(struct pn_guards *g, char *err, size_t errlen)
 		return e;
 	}
 	return 0;
+}
+
+static int decider_start(struct pn_guards *g, char *err, size_t errlen)
+{
+	int e = -pthread_create(&g->decider, NULL, decider_main, g);
+
+	if (e) {
+		snprintf(err, errlen, "cannot start the guard's decider: %s", strerror(-e));
+		return e;
+	}
+	g->decider_started = true;
+	return 0;
+}
+
+/*
+ * The mechanism as asked: lsm and fanotify now, or an error. auto takes
+ * fanotify now where bpf is not an active LSM; where it is, the programs
+ * are loaded with the first guard (mechanism_settle), so that a node that
+ * never guards loads and attaches nothing for it.
+ */
+static int mechanism_open(struct pn_guards *g, char *err, size_t errlen)
+{
+	const char *m = g->o.mechanism ? g->o.mechanism : "auto";
+	int e;
+
+	if (!strcmp(m, "fanotify"))
+		return fanotify_open(g, err, errlen);
+	if (!strcmp(m, "lsm")) {
+		e = pn_guard_lsm_open(&g->lsm, g->lsm_why, sizeof(g->lsm_why));
+		if (e)
+			snprintf(err, errlen, "BPF LSM: %s", g->lsm_why);
+		return e;
+	}
+	if (pn_probe_bpf_lsm_missing(g->lsm_why, sizeof(g->lsm_why)))
+		return fanotify_open(g, err, errlen);
+	g->lsm_pending = true;
+	return 0;
+}
+
+/*
+ * Before the first guard, under `change`: auto's deferred load of the BPF
+ * LSM programs, and fanotify (said once) where the kernel refuses them.
+ * -EOPNOTSUPP with why in err where neither works: then every guard is
+ * refused the same way.
+ */
+static int mechanism_settle(struct pn_guards *g, struct pn_reg_error *err)
+{
+	char why[512];
+	int e;
+
+	if (g->unusable[0]) {
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "this node cannot enforce guards: %s",
+				 g->unusable);
+		return -EOPNOTSUPP;
+	}
+	if (!g->lsm_pending)
+		return 0;
+	g->lsm_pending = false;
+	e = pn_guard_lsm_open(&g->lsm, g->lsm_why, sizeof(g->lsm_why));
+	if (e) {
+		e = fanotify_open(g, why, sizeof(why));
+		if (!e)
+			pn_info("guards: BPF LSM refused at the first guard: %s; fanotify permission "
+				"events (auto) from now on",
+				g->lsm_why);
+	}
+	if (!e)
+		e = decider_start(g, why, sizeof(why));
+	if (e) {
+		snprintf(g->unusable, sizeof(g->unusable), "%s", why);
+		pn_warn("guards: %s; every guard will be refused", why);
+		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "this node cannot enforce guards: %s",
+				 why);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+bool pn_guards_deferred(const struct pn_guards *g)
+{
+	return g->lsm_pending;
 }
 
 const char *pn_guards_lsm_why(const struct pn_guards *g)
@@ -1539,12 +1617,12 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 		goto fail;
 	}
 	g->writer_started = true;
-	e = -pthread_create(&g->decider, NULL, decider_main, g);
-	if (e) {
-		snprintf(err, errlen, "cannot start the guard's decider: %s", strerror(-e));
-		goto fail;
+	/* a deferred mechanism gets its decider with the first guard */
+	if (!g->lsm_pending) {
+		e = decider_start(g, err, errlen);
+		if (e)
+			goto fail;
 	}
-	g->decider_started = true;
 	*out = g;
 	return 0;
 fail:

@@ -104,8 +104,15 @@ struct pn_guard_view {
 void pn_guards_foreach(struct pn_guards *g, void (*fn)(const struct pn_guard_view *v, void *arg),
 		       void *arg);
 void pn_guards_stats(struct pn_guards *g, struct pn_guards_stats *out);
-/* "lsm" or "fanotify": what enforces. */
+/*
+ * "lsm" or "fanotify": what enforces ("none" once both failed at the first
+ * guard). With auto where bpf is an active LSM, "lsm" before the first
+ * guard loads the programs (pn_guards_deferred()), and fanotify if the
+ * kernel refuses them then.
+ */
 const char *pn_guards_mechanism(const struct pn_guards *g);
+/* auto's BPF LSM programs wait for the first guard. */
+bool pn_guards_deferred(const struct pn_guards *g);
 /* Why auto did not take BPF LSM ("" if it did, or was not asked to). */
 const char *pn_guards_lsm_why(const struct pn_guards *g);
 

@@ -26,7 +26,8 @@ grpc_status_code pn_api_status_of_errno(int err)
 		return GRPC_STATUS_PERMISSION_DENIED;
 	case -ETIMEDOUT:
 		return GRPC_STATUS_DEADLINE_EXCEEDED;
-	case -EXDEV: /* outside what this node's agent can see: its setup, not the request */
+	case -EXDEV:	  /* outside what this node's agent can see: its setup, not the request */
+	case -EOPNOTSUPP: /* what this node cannot do (a guard where no mechanism runs) */
 		return GRPC_STATUS_FAILED_PRECONDITION;
 	case -ESHUTDOWN:
 		return GRPC_STATUS_UNAVAILABLE;

@@ -525,9 +525,11 @@ static int start_guards(struct pn_guards **out, const struct pn_config *cfg, con
 	}
 	if (e)
 		pn_info("guards unavailable: %s; everything else works", why);
+	else if (pn_guards_deferred(*out))
+		pn_info("guards: BPF LSM, decided in the kernel (auto), loaded with the first guard "
+			"(janus.Janusd)");
 	else if (!strcmp(pn_guards_mechanism(*out), "lsm"))
-		pn_info("guards: BPF LSM, decided in the kernel%s (janus.Janusd)",
-			is_auto ? " (auto)" : "");
+		pn_info("guards: BPF LSM, decided in the kernel (janus.Janusd)");
 	else if (is_auto)
 		pn_info("guards: fanotify permission events (auto): BPF LSM unavailable: %s "
 			"(janus.Janusd)",

@@ -64,6 +64,12 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_string_equal(cfg.api_cgroup_roots[0], "/kubepods.slice");
 	assert_string_equal(cfg.api_cgroup_roots[1], "/kubepods");
 	assert_false(cfg.tls);
+	assert_string_equal(cfg.guard_backend, "auto");
+	assert_int_equal(
+		parse(&cfg, err, sizeof(err), (const char *[]){ "--guard-backend", "lsm", NULL }),
+		0);
+	assert_string_equal(cfg.guard_backend, "lsm");
+	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ NULL }), 0);
 	assert_int_equal(cfg.max_watches, 1024);
 	assert_int_equal(cfg.max_cgroups, PN_MAX_CGROUPS_DEFAULT);
 	assert_int_equal(cfg.max_request_bytes, 4194304);
@@ -200,11 +206,8 @@ static void bad_grpc_flags_name_the_flag(void **state)
 		     (const char *[]){ "--watch-selector", "app in web", "--path", "/a", NULL });
 	expect_error("--watch-namespace: empty pattern",
 		     (const char *[]){ "--watch-namespace", "", "--path", "/a", NULL });
-	expect_error("--guard-backend: expected auto, fanotify or none, got \"selinux\"",
+	expect_error("--guard-backend: expected auto, lsm, fanotify or none, got \"selinux\"",
 		     (const char *[]){ "--guard-backend", "selinux", NULL });
-	expect_error("--guard-backend lsm: the BPF LSM guard is not in this build yet; fanotify "
-		     "(auto) works on every kernel panoptes runs on",
-		     (const char *[]){ "--guard-backend", "lsm", NULL });
 	expect_error("--lifecycle: expected kimager, json or none, got \"text\"",
 		     (const char *[]){ "--lifecycle", "text", NULL });
 	expect_error("--lifecycle: needs the container runtime, and --cri-endpoint is \"\" (none)",
