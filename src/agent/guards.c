@@ -477,28 +477,6 @@ static void marks_settle(struct pn_guards *g, struct mark *next, size_t n)
 
 /* ------------------------------------------------------------ LSM rules */
 
-/* What one entry decides, as the kernel's rules say it: its verdict at each place, op and type. */
-static void rule_merge(struct pn_guard_rule *r, const struct pn_guard *gu, const struct entry *en)
-{
-	const struct pn_guard_subject *s = &gu->subjects[en->subject];
-	const uint32_t ops[PN_GUARD_OPS] = { PN_GUARD_OPEN, PN_GUARD_ACCESS };
-	uint8_t v = !en->deny		? PN_GUARD_V_ALLOW :
-		    s->auto_allow_owner ? PN_GUARD_V_DENY_OWNER_OK :
-					  PN_GUARD_V_DENY;
-
-	for (int at = 0; at < PN_GUARD_AT_KINDS; at++) {
-		/* the object itself; a directory's children; further down if recursive */
-		if ((at == PN_GUARD_AT_CHILD && !en->is_dir) ||
-		    (at == PN_GUARD_AT_DEEP && !en->recursive))
-			continue;
-		for (int op = 0; op < PN_GUARD_OPS; op++)
-			for (int dir = 0; dir < 2; dir++)
-				if (pn_guard_subject_covers(s, ops[op], dir) &&
-				    r->verdict[at][op][dir] < v)
-					r->verdict[at][op][dir] = v; /* deny wins */
-	}
-}
-
 static struct pn_guard_lsm_rule *rule_find(struct pn_guard_lsm_rule *v, size_t n,
 					   const struct pn_guard_key *k)
 {
@@ -559,7 +537,8 @@ static int rules_of(struct gd **set, size_t n, struct pn_guard_lsm_cgroup **cg_o
 					memset(r, 0, sizeof(*r));
 					r->key = key;
 				}
-				rule_merge(&r->rule, d->guard, en);
+				pn_guard_rule_merge(&r->rule, &d->guard->subjects[en->subject],
+						    en->deny, en->is_dir, en->recursive);
 			}
 		}
 	}

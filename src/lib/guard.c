@@ -23,6 +23,27 @@ bool pn_guard_subject_covers(const struct pn_guard_subject *s, uint32_t op, bool
 	return (s->ops & op) && (!s->only_dir || is_dir);
 }
 
+void pn_guard_rule_merge(struct pn_guard_rule *r, const struct pn_guard_subject *s, bool deny,
+			 bool is_dir, bool recursive)
+{
+	const uint32_t ops[PN_GUARD_OPS] = { PN_GUARD_OPEN, PN_GUARD_ACCESS };
+	uint8_t v = !deny		? PN_GUARD_V_ALLOW :
+		    s->auto_allow_owner ? PN_GUARD_V_DENY_OWNER_OK :
+					  PN_GUARD_V_DENY;
+
+	for (int at = 0; at < PN_GUARD_AT_KINDS; at++) {
+		/* the object itself; a directory's children; further down if recursive */
+		if ((at == PN_GUARD_AT_CHILD && !is_dir) ||
+		    (at == PN_GUARD_AT_DEEP && !(is_dir && recursive)))
+			continue;
+		for (int op = 0; op < PN_GUARD_OPS; op++)
+			for (int dir = 0; dir < 2; dir++)
+				if (pn_guard_subject_covers(s, ops[op], dir) &&
+				    r->verdict[at][op][dir] < v)
+					r->verdict[at][op][dir] = v; /* deny wins */
+	}
+}
+
 static void strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

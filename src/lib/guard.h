@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "panoptes_guard.h"
 #include "policy.h"
 #include "rules.h"
 
@@ -71,6 +72,17 @@ int pn_guard_event_parse(const char *word, uint32_t *ops);
  * words name the operation, and onlyDir leaves files alone.
  */
 bool pn_guard_subject_covers(const struct pn_guard_subject *s, uint32_t op, bool is_dir);
+
+/*
+ * Adds what one guarded object named by subject s (denied or allowed, a
+ * directory or not, recursive or not) decides to the kernel's rule of that
+ * object (bpf/shared/panoptes_guard.h): the object itself for every
+ * operation and type s covers, a directory's children too, a recursive
+ * directory's subtree too. Verdicts merge by their order, so deny wins over
+ * autoAllowOwner's deny, which wins over allow.
+ */
+void pn_guard_rule_merge(struct pn_guard_rule *r, const struct pn_guard_subject *s, bool deny,
+			 bool is_dir, bool recursive);
 
 void pn_guard_free(struct pn_guard *g);
 void pn_guard_spec_clear(struct pn_guard_spec *s);
