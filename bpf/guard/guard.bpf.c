@@ -60,7 +60,7 @@ struct {
  * on the stack: a value loaded from a map is unknown to the verifier, so the
  * states each step reaches agree whichever way the step before went (a
  * rule found or not, a better verdict or not) and are pruned; on the stack
- * the verdict's exact range survives each step and the 32 steps went past
+ * the verdict's exact range survives each step and the walk went past
  * the verifier's million instructions. Keyed by thread, not a per-CPU
  * array: LSM programs run with migration disabled but may be preempted
  * (preempt=full), and another task's decision must never write into this

@@ -136,6 +136,14 @@ class CtlCase(GrpcCase):
             self.assertIn(c, err)
 
 
+def bpf_lsm_active():
+    try:
+        with open("/sys/kernel/security/lsm") as f:
+            return "bpf" in f.read().strip().split(",")
+    except OSError:
+        return False
+
+
 class Ctl(CtlCase):
 
     def test_health_and_status(self):
@@ -166,7 +174,12 @@ class Ctl(CtlCase):
                                       "malformed", "events", "events dropped", "streams",
                                       "stream drops", "stream cuts", "streams refused",
                                       "stream bytes", "insecure listen", "policy reloads",
-                                      "name lookups", "runtime", "kernel counters"])
+                                      "name lookups", "runtime", "guards", "kernel counters"])
+        # before any guard, auto names BPF LSM where bpf is an active LSM (loaded with the
+        # first guard), else fanotify (docs/guard.md "Choosing the mechanism")
+        want = "lsm" if bpf_lsm_active() else "fanotify"
+        self.assertEqual((rows["guards"], st["guard_mechanism"], st["guard_unavailable"]),
+                         (want, want, ""))
         # the runtime probed for: this node's containerd if it runs one, else why none
         self.assertRegex(rows["runtime"], r"^(none: no runtime socket found \(none of "
                          r"/run/containerd/containerd\.sock, .*|\S+ \S+ at unix:///.+)$")
