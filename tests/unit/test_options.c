@@ -65,10 +65,12 @@ static void grpc_defaults_allow_no_watch(void **state)
 	assert_string_equal(cfg.api_cgroup_roots[1], "/kubepods");
 	assert_false(cfg.tls);
 	assert_string_equal(cfg.guard_backend, "auto");
+	pn_config_clear(&cfg);
 	assert_int_equal(
 		parse(&cfg, err, sizeof(err), (const char *[]){ "--guard-backend", "lsm", NULL }),
 		0);
 	assert_string_equal(cfg.guard_backend, "lsm");
+	pn_config_clear(&cfg);
 	assert_int_equal(parse(&cfg, err, sizeof(err), (const char *[]){ NULL }), 0);
 	assert_int_equal(cfg.max_watches, 1024);
 	assert_int_equal(cfg.max_cgroups, PN_MAX_CGROUPS_DEFAULT);
