@@ -193,6 +193,7 @@ static uint64_t kdev_of(const char *proc_root, int pid, int mnt_id, dev_t st_dev
 {
 	unsigned int maj = major(st_dev), min = minor(st_dev);
 	char path[64], line[4096];
+	bool at_start = true; /* overlayfs' options can make a line longer than the buffer */
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%d/mountinfo", proc_root, pid);
@@ -201,11 +202,12 @@ static uint64_t kdev_of(const char *proc_root, int pid, int mnt_id, dev_t st_dev
 		unsigned int a, b;
 		int id;
 
-		if (sscanf(line, "%d %*d %u:%u", &id, &a, &b) == 3 && id == mnt_id) {
+		if (at_start && sscanf(line, "%d %*d %u:%u", &id, &a, &b) == 3 && id == mnt_id) {
 			maj = a;
 			min = b;
 			break;
 		}
+		at_start = strchr(line, '\n') != NULL;
 	}
 	if (f)
 		fclose(f);
@@ -486,7 +488,48 @@ static struct pn_guard_lsm_rule *rule_find(struct pn_guard_lsm_rule *v, size_t n
 	return NULL;
 }
 
-/* The kernel's cgroups and rules for `set`, every guard's entries merged per object. */
+/* cgroup is dir itself or below it (absolute cgroupfs paths). */
+static bool cgroup_within(const char *cgroup, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(cgroup, dir, n) && (cgroup[n] == '/' || !cgroup[n]);
+}
+
+/* Adds every entry of guard e to the rules of the guarded cgroup (id), and its flags to cg. */
+static int rules_add(const struct gd *e, uint64_t id, struct pn_guard_lsm_cgroup *cg,
+		     struct pn_guard_lsm_rule **v, size_t *nv)
+{
+	for (size_t j = 0; j < e->n_entries; j++) {
+		const struct entry *en = &e->entries[j];
+		struct pn_guard_key key = { .cgroup = id, .dev = en->kdev, .ino = en->ino };
+		struct pn_guard_lsm_rule *r = rule_find(*v, *nv, &key);
+
+		if (en->recursive)
+			cg->flags |= PN_GUARD_CG_DEEP | (en->deny ? PN_GUARD_CG_DEEP_DENY : 0);
+		if (!r) {
+			struct pn_guard_lsm_rule *grown = realloc(*v, (*nv + 1) * sizeof(**v));
+
+			if (!grown)
+				return -ENOMEM;
+			*v = grown;
+			r = &grown[(*nv)++];
+			memset(r, 0, sizeof(*r));
+			r->key = key;
+		}
+		pn_guard_rule_merge(&r->rule, &e->guard->subjects[en->subject], en->deny,
+				    en->is_dir, en->recursive);
+	}
+	return 0;
+}
+
+/*
+ * The kernel's cgroups and rules for `set`, every guard's entries merged per
+ * object. The programs look up a task's nearest guarded cgroup only, so a
+ * guarded cgroup also gets the rules of every guard on a cgroup above it
+ * (a pod's cgroup guarded beside one of its containers): both apply there,
+ * as they do with fanotify.
+ */
 static int rules_of(struct gd **set, size_t n, struct pn_guard_lsm_cgroup **cg_out, size_t *n_cg,
 		    struct pn_guard_lsm_rule **out, size_t *n_out)
 {
@@ -498,47 +541,28 @@ static int rules_of(struct gd **set, size_t n, struct pn_guard_lsm_cgroup **cg_o
 		const struct gd *d = set[i];
 
 		for (size_t c = 0; c < d->n_cgroups; c++) {
-			struct pn_guard_lsm_cgroup *cg = NULL;
+			struct pn_guard_lsm_cgroup *cg, *grown;
+			bool seen = false;
 
-			if (!d->cg_ids[c])
+			for (size_t k = 0; k < ncg; k++)
+				seen |= cgs[k].id == d->cg_ids[c];
+			/* id 0: gone since it was resolved; no task has it */
+			if (!d->cg_ids[c] || seen)
 				continue;
-			for (size_t k = 0; k < ncg && !cg; k++)
-				if (cgs[k].id == d->cg_ids[c])
-					cg = &cgs[k];
-			if (!cg) {
-				struct pn_guard_lsm_cgroup *grown =
-					realloc(cgs, (ncg + 1) * sizeof(*cgs));
+			grown = realloc(cgs, (ncg + 1) * sizeof(*cgs));
+			if (!grown)
+				goto oom;
+			cgs = grown;
+			cg = &cgs[ncg++];
+			*cg = (struct pn_guard_lsm_cgroup){ .id = d->cg_ids[c],
+							    .level = d->cg_levels[c] };
+			for (size_t k = 0; k < n; k++) {
+				bool covers = false;
 
-				if (!grown)
+				for (size_t m = 0; m < set[k]->n_cgroups && !covers; m++)
+					covers = cgroup_within(d->cgroups[c], set[k]->cgroups[m]);
+				if (covers && rules_add(set[k], cg->id, cg, &v, &nv))
 					goto oom;
-				cgs = grown;
-				cg = &cgs[ncg++];
-				*cg = (struct pn_guard_lsm_cgroup){ .id = d->cg_ids[c],
-								    .level = d->cg_levels[c] };
-			}
-			for (size_t j = 0; j < d->n_entries; j++) {
-				const struct entry *en = &d->entries[j];
-				struct pn_guard_key key = { .cgroup = d->cg_ids[c],
-							    .dev = en->kdev,
-							    .ino = en->ino };
-				struct pn_guard_lsm_rule *r = rule_find(v, nv, &key);
-
-				if (en->recursive)
-					cg->flags |= PN_GUARD_CG_DEEP |
-						     (en->deny ? PN_GUARD_CG_DEEP_DENY : 0);
-				if (!r) {
-					struct pn_guard_lsm_rule *grown =
-						realloc(v, (nv + 1) * sizeof(*v));
-
-					if (!grown)
-						goto oom;
-					v = grown;
-					r = &v[nv++];
-					memset(r, 0, sizeof(*r));
-					r->key = key;
-				}
-				pn_guard_rule_merge(&r->rule, &d->guard->subjects[en->subject],
-						    en->deny, en->is_dir, en->recursive);
 			}
 		}
 	}
@@ -972,12 +996,9 @@ static bool is_owner(const char *proc_root, int pid)
 
 static bool in_cgroups(const struct gd *d, const char *cgroup)
 {
-	for (size_t i = 0; i < d->n_cgroups; i++) {
-		size_t n = strlen(d->cgroups[i]);
-
-		if (!strncmp(cgroup, d->cgroups[i], n) && (cgroup[n] == '/' || !cgroup[n]))
+	for (size_t i = 0; i < d->n_cgroups; i++)
+		if (cgroup_within(cgroup, d->cgroups[i]))
 			return true;
-	}
 	return false;
 }
 
@@ -1312,13 +1333,17 @@ static bool lsm_entry_of(const struct pn_guards *g, const struct pn_guard_decisi
 	bool want_deny = dc->flags & (PN_GUARD_F_DENIED | PN_GUARD_F_OWNER);
 	uint32_t op = dc->op == PN_GUARD_OP_ACCESS ? PN_GUARD_ACCESS : PN_GUARD_OPEN;
 	bool is_dir = dc->flags & PN_GUARD_F_DIR;
+	const char *cgroup = NULL;
 
-	for (size_t i = 0; i < g->n_guards; i++) {
+	/* the guarded cgroup by its path: the rules of guards above it are its own too (rules_of) */
+	for (size_t i = 0; i < g->n_guards && !cgroup; i++)
+		for (size_t c = 0; c < g->guards[i]->n_cgroups && !cgroup; c++)
+			if (g->guards[i]->cg_ids[c] == dc->key.cgroup)
+				cgroup = g->guards[i]->cgroups[c];
+	for (size_t i = 0; cgroup && i < g->n_guards; i++) {
 		const struct gd *d = g->guards[i];
-		bool in = false;
+		bool in = in_cgroups(d, cgroup);
 
-		for (size_t c = 0; c < d->n_cgroups; c++)
-			in |= d->cg_ids[c] == dc->key.cgroup;
 		for (size_t j = 0; in && j < d->n_entries; j++) {
 			const struct entry *en = &d->entries[j];
 			bool placed =

@@ -22,6 +22,7 @@ import unittest
 
 import grpc
 
+from pn_e2e import cgroup2_root
 from pn_grpc import NODE, Api, GrpcCase, runc_exec, stubs_for
 from runc_bundle import RuncContainer
 
@@ -605,6 +606,21 @@ class InKernelMatching(GuardCase):
         m = self.agent.metrics()
         self.assertEqual((m['panoptes_guard_decisions_total{response="deny"}'],
                           m["panoptes_guard_unresolved_total"]), (7, 0))
+
+        # a guard on the cgroup above the container's (a pod's, beside its container's): both
+        # apply, though the kernel finds the container's own guarded cgroup first
+        with open(f"/proc/{c.state()['pid']}/cgroup") as f:
+            own = [l.split("::", 1)[1].strip() for l in f if l.startswith("0::")][0]
+        parent = cgroup2_root() + os.path.dirname(own)
+        rc, _, err = self.ctl("guard", "create", "outer", "--watch-cgroup", parent,
+                              "--deny", "/data/other", "--operations", "open")
+        self.assertEqual(rc, 0, err)
+        since = len(self.agent.lines)
+        denied("cat", "/data/other")
+        self.assertEqual(self.lines_after(since, 1),
+                         ["<DENY> OPEN_PERM file '/data/other' (:node-e2e) "])
+        self.assertEqual(self.ctl("guard", "delete", "outer"), (0, "", ""))
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/other"]).stdout, b"x\n")
 
         # 71 directories down: further than the kernel walks up, so denied, and counted
         denied("cat", "/data/vault/" + "/".join(f"d{i}" for i in range(70)) + "/far")
