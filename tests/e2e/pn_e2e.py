@@ -240,7 +240,12 @@ class Agent:
                 chunk = os.read(fd, 65536)
                 eof = not chunk
                 buf = self._take_lines(buf + chunk)
-            reply = http_get(self.metrics_addr, "/readyz")
+            try:
+                reply = http_get(self.metrics_addr, "/readyz")
+            except ConnectionResetError:
+                # seen once in a full run: a connection reset while the agent started;
+                # a crash is told by poll() below, so it only means "not ready yet"
+                reply = None
             if reply and reply[0] == 200:
                 break
             if self.proc.poll() is not None or time.monotonic() > deadline:
