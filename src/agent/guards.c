@@ -577,13 +577,26 @@ oom:
 	return -ENOMEM;
 }
 
+/* The guards the decisions are read against become `set` (its marks or rules: `shown`). */
+static void table_swap(struct pn_guards *g, struct gd **set, size_t n, size_t shown)
+{
+	struct gd **old;
+
+	pthread_mutex_lock(&g->lock);
+	old = g->guards;
+	g->guards = set;
+	g->n_guards = n;
+	g->n_marks_shown = shown;
+	pthread_mutex_unlock(&g->lock);
+	free(old);
+}
+
 /* Publishes `set` to the kernel's maps, then the table the decisions are logged from. */
 static int publish_lsm(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg_error *err)
 {
 	struct pn_guard_lsm_cgroup *cgs;
 	struct pn_guard_lsm_rule *rules;
 	size_t n_cg, n_rules;
-	struct gd **old;
 	int e = rules_of(set, n, &cgs, &n_cg, &rules, &n_rules);
 
 	if (e) {
@@ -599,13 +612,7 @@ static int publish_lsm(struct pn_guards *g, struct gd **set, size_t n, struct pn
 				 e == -E2BIG ? " (its maps are full)" : "");
 		return e;
 	}
-	pthread_mutex_lock(&g->lock);
-	old = g->guards;
-	g->guards = set;
-	g->n_guards = n;
-	g->n_marks_shown = n_rules;
-	pthread_mutex_unlock(&g->lock);
-	free(old);
+	table_swap(g, set, n, n_rules);
 	return 0;
 }
 
@@ -618,14 +625,12 @@ static int publish_lsm(struct pn_guards *g, struct gd **set, size_t n, struct pn
 static int publish(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg_error *err)
 {
 	struct mark *next;
-	struct gd **old;
 	size_t n_next;
 	int e;
 
 	if (g->lsm)
 		return publish_lsm(g, set, n, err);
 	e = marks_of(g, set, n, &next, &n_next);
-
 	if (e) {
 		pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
 		return e;
@@ -635,13 +640,7 @@ static int publish(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg
 		marks_free(next, n_next);
 		return e;
 	}
-	pthread_mutex_lock(&g->lock);
-	old = g->guards;
-	g->guards = set;
-	g->n_guards = n;
-	g->n_marks_shown = n_next;
-	pthread_mutex_unlock(&g->lock);
-	free(old);
+	table_swap(g, set, n, n_next);
 	marks_settle(g, next, n_next);
 	return 0;
 }

@@ -77,6 +77,15 @@ def free_port():
             return port
 
 
+def bpf_lsm_active():
+    """bpf in the kernel's active LSM list (panoptesd mounts securityfs if need be)."""
+    try:
+        with open("/sys/kernel/security/lsm") as f:
+            return "bpf" in f.read().strip().split(",")
+    except OSError:
+        return False
+
+
 def http_get(addr, path, timeout=5):
     """(status, body) of GET http://addr/path; None while nothing listens there.
 

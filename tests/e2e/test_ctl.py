@@ -18,7 +18,7 @@ import subprocess
 import time
 import unittest
 
-from pn_e2e import WORKLOAD, Cgroup
+from pn_e2e import WORKLOAD, Cgroup, bpf_lsm_active
 from pn_grpc import NODE, GrpcAgent, GrpcCase, free_port, unused_pid
 
 PANOPTESCTL = os.environ.get("PANOPTESCTL", "panoptesctl")
@@ -134,14 +134,6 @@ class CtlCase(GrpcCase):
         self.assertTrue(err.endswith("\n") and err.count("\n") == 1, repr(err))
         for c in contains:
             self.assertIn(c, err)
-
-
-def bpf_lsm_active():
-    try:
-        with open("/sys/kernel/security/lsm") as f:
-            return "bpf" in f.read().strip().split(",")
-    except OSError:
-        return False
 
 
 class Ctl(CtlCase):

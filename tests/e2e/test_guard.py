@@ -22,7 +22,7 @@ import unittest
 
 import grpc
 
-from pn_e2e import cgroup2_root
+from pn_e2e import bpf_lsm_active, cgroup2_root
 from pn_grpc import NODE, Api, GrpcCase, runc_exec, stubs_for
 from runc_bundle import RuncContainer
 
@@ -35,15 +35,6 @@ FMT = "<{response}> {event} {ftype} '{path}' ({pod}:{node}) {tags}"
 
 def eperm(p):
     return p.returncode != 0 and b"Operation not permitted" in p.stderr
-
-
-def bpf_lsm_active():
-    """bpf in the kernel's active LSM list (the agent mounts securityfs if need be)."""
-    try:
-        with open("/sys/kernel/security/lsm") as f:
-            return "bpf" in f.read().strip().split(",")
-    except OSError:
-        return False
 
 
 def mechanism(agent):
