@@ -251,6 +251,48 @@ void pn_cri_snapshot(struct pn_cri *cri, void (*fn)(void *arg, const struct pn_l
 	pthread_mutex_unlock(&cri->mu);
 }
 
+int pn_cri_running(struct pn_cri *cri, bool (*keep)(const void *arg, const struct pn_workload *w),
+		   const void *arg, char ***ids, size_t *n)
+{
+	char **v = NULL;
+	size_t k = 0;
+	int e = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (!cri)
+		return -ENODEV;
+	pthread_mutex_lock(&cri->mu);
+	/* before a whole list, or without the runtime, "none" would not be true */
+	if (!cri->stats.connected || !cri->listed_once)
+		e = -ENOTCONN;
+	for (size_t i = 0; !e && i < cri->n; i++) {
+		const struct entry *en = &cri->v[i];
+		char **nv;
+
+		if (!en->counted || !keep(arg, &en->w))
+			continue;
+		nv = realloc(v, (k + 1) * sizeof(*nv));
+		if (!nv || !(nv[k] = strdup(en->id))) {
+			v = nv ? nv : v;
+			e = -ENOMEM;
+			break;
+		}
+		v = nv;
+		k++;
+	}
+	pthread_mutex_unlock(&cri->mu);
+	if (e) {
+		while (k)
+			free(v[--k]);
+		free(v);
+		return e;
+	}
+	*ids = v;
+	*n = k;
+	return 0;
+}
+
 /* A container the runtime lists, newly known: counted in its image (one + per image). */
 static void count_in(struct pn_cri *cri, struct entry *e)
 {

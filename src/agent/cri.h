@@ -96,6 +96,15 @@ void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out);
  */
 void pn_cri_snapshot(struct pn_cri *cri, void (*fn)(void *arg, const struct pn_lifecycle *lc),
 		     void (*done)(void *arg), void *arg);
+/*
+ * The ids of the running containers whose names pass keep (called under the
+ * client's lock: decide and return), into *ids: each string and the array
+ * the caller's to free. -ENOTCONN while no runtime answers or before its
+ * first whole list (what runs is not known then), -ENODEV without a
+ * client, -ENOMEM.
+ */
+int pn_cri_running(struct pn_cri *cri, bool (*keep)(const void *arg, const struct pn_workload *w),
+		   const void *arg, char ***ids, size_t *n);
 /* Stops the thread and frees; NULL is fine. */
 void pn_cri_stop(struct pn_cri *cri);
 

@@ -53,6 +53,9 @@ struct gd {
 	struct entry *entries;
 	size_t n_entries;
 	int *fds; /* O_PATH, one per entry: what the marks are set and removed through */
+	/* what its selector admitted when it was made (ids, sorted); with a selector only */
+	char **selected;
+	size_t n_selected;
 };
 
 /* The fanotify mark of one inode: the union of what every guard needs of it. */
@@ -79,6 +82,9 @@ struct pn_guards {
 	bool lsm_pending;	  /* auto: BPF LSM, loaded with the first guard */
 	char unusable[512];	  /* that load and fanotify both failed: why */
 	int stop_fd;
+	int wake_fd; /* pn_guards_containers_changed() -> the main loop's pn_guards_refresh() */
+	pn_guards_selected_fn selected;
+	void *selected_arg;
 	bool audit_ok;
 	pthread_t decider, writer;
 	bool decider_started, writer_started;
@@ -120,6 +126,9 @@ static void gd_free(struct gd *d)
 	free(d->fds);
 	free(d->entries);
 	free(d->pids);
+	for (size_t i = 0; i < d->n_selected; i++)
+		free(d->selected[i]);
+	free(d->selected);
 	pn_targets_clear(&d->targets);
 	pn_guard_free(d->guard);
 	free(d);
@@ -304,7 +313,11 @@ static int resolve_paths(struct pn_guards *g, struct gd *d, struct pn_reg_error 
 					close(fd);
 				found++;
 			}
-			if (!e && !found)
+			/* a selector's pods need not have it, nor be there yet */
+			if (!e && !found && gu->watch->selector)
+				pn_debug("guard %s: %s is in none of its %zu container(s) now",
+					 gu->watch->key, p, d->n_cgroups);
+			else if (!e && !found)
 				pn_reg_error_set(
 					err, PN_REG_FIELD_NONE, 0,
 					"subject[%zu].%s[%zu]: %s: not found in any container "
@@ -645,28 +658,80 @@ static int publish(struct pn_guards *g, struct gd **set, size_t n, struct pn_reg
 	return 0;
 }
 
+static int id_order(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
- * A guard made of spec: its targets' cgroups and its paths resolved in them.
- * On success *out owns spec's contents (zeroed); on error they stay the
+ * The containers d's selector admits now, sorted, and their cgroups appended
+ * to *res: one whose cgroup went meanwhile is skipped (it stopped; the next
+ * refresh agrees). Without a runtime to ask, none.
+ */
+static int select_containers(struct pn_guards *g, struct gd *d, const struct pn_selector *sel,
+			     struct pn_resolved **res, size_t *n_res)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	int e;
+
+	if (!g->selected)
+		return 0;
+	e = g->selected(g->selected_arg, sel, &ids, &n);
+	if (e) {
+		pn_debug(
+			"guard %s: the runtime cannot say which containers its selector admits: %s",
+			d->guard->watch->key, strerror(-e));
+		return 0;
+	}
+	qsort(ids, n, sizeof(*ids), id_order);
+	d->selected = ids;
+	d->n_selected = n;
+	for (size_t i = 0; i < n; i++) {
+		struct pn_targets one = { .containers = &ids[i], .n_containers = 1 };
+		struct pn_resolved *r, *v;
+		size_t nr;
+
+		if (pn_resolve_targets(g->o.cgroup2_root, g->o.proc_root, &one, &r, &nr, NULL))
+			continue;
+		v = realloc(*res, (*n_res + nr) * sizeof(*v));
+		if (!v) {
+			free(r);
+			return -ENOMEM;
+		}
+		memcpy(v + *n_res, r, nr * sizeof(*r));
+		*res = v;
+		*n_res += nr;
+		free(r);
+	}
+	return 0;
+}
+
+/*
+ * A guard made of spec: its targets' cgroups (those named, and those of the
+ * containers its selector admits now) and its paths resolved in them. On
+ * success *out owns spec's contents (zeroed); on error they stay the
  * caller's and err names what failed.
  */
 static int gd_make(struct pn_guards *g, struct pn_guard_spec *spec, struct gd **out,
 		   struct pn_reg_error *err)
 {
+	const struct pn_selector *sel = spec->guard->watch->selector;
+	const struct pn_targets *t = &spec->targets;
 	struct pn_resolved *res = NULL;
 	struct gd *d = calloc(1, sizeof(*d));
 	size_t n_res = 0;
-	int e;
+	int e = 0;
 
 	if (!d)
 		return -ENOMEM;
-	e = pn_resolve_targets(g->o.cgroup2_root, g->o.proc_root, &spec->targets, &res, &n_res,
-			       err);
-	if (e) {
-		free(d);
-		return e;
-	}
 	d->guard = spec->guard;
+	if (!sel || t->n_pids + t->n_cgroups + t->n_containers)
+		e = pn_resolve_targets(g->o.cgroup2_root, g->o.proc_root, t, &res, &n_res, err);
+	if (!e && sel && select_containers(g, d, sel, &res, &n_res))
+		goto oom;
+	if (e)
+		goto fail;
 	d->cgroups = calloc(n_res ? n_res : 1, sizeof(*d->cgroups));
 	d->cg_ids = calloc(n_res ? n_res : 1, sizeof(*d->cg_ids));
 	d->cg_levels = calloc(n_res ? n_res : 1, sizeof(*d->cg_levels));
@@ -689,6 +754,7 @@ static int gd_make(struct pn_guards *g, struct pn_guard_spec *spec, struct gd **
 		d->n_cgroups++;
 	}
 	free(res);
+	res = NULL;
 	e = resolve_paths(g, d, err);
 	if (e)
 		goto fail;
@@ -697,10 +763,10 @@ static int gd_make(struct pn_guards *g, struct pn_guard_spec *spec, struct gd **
 	*out = d;
 	return 0;
 oom:
-	free(res);
 	e = -ENOMEM;
 	pn_reg_error_set(err, PN_REG_FIELD_NONE, 0, "out of memory");
 fail:
+	free(res);
 	d->guard = NULL; /* still the caller's */
 	gd_free(d);
 	return e;
@@ -885,7 +951,7 @@ int pn_guards_prune(struct pn_guards *g)
 		return 0;
 	pthread_mutex_lock(&g->change);
 	for (size_t i = 0; i < g->n_guards;) {
-		if (any_cgroup_lives(g->guards[i])) {
+		if (g->guards[i]->guard->watch->selector || any_cgroup_lives(g->guards[i])) {
 			i++;
 			continue;
 		}
@@ -895,6 +961,106 @@ int pn_guards_prune(struct pn_guards *g)
 		pn_info("guard %s: its containers are gone; removed", key);
 		n++;
 	}
+	pthread_mutex_unlock(&g->change);
+	return n;
+}
+
+void pn_guards_set_runtime(struct pn_guards *g, pn_guards_selected_fn fn, void *arg)
+{
+	pthread_mutex_lock(&g->change);
+	g->selected = fn;
+	g->selected_arg = arg;
+	pthread_mutex_unlock(&g->change);
+}
+
+void pn_guards_containers_changed(struct pn_guards *g)
+{
+	uint64_t one = 1;
+
+	/* a counter already above zero has the wakeup pending: EAGAIN is no loss */
+	if (g && write(g->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pn_debug("guard: cannot wake the refresh: %s", strerror(errno));
+}
+
+int pn_guards_wake_fd(const struct pn_guards *g)
+{
+	return g ? g->wake_fd : -1;
+}
+
+static bool same_ids(char **a, size_t na, char **b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+/* Remakes d with the containers its selector admits now, if they changed: 1, 0, or -errno. */
+static int refresh_one(struct pn_guards *g, struct gd *d)
+{
+	struct pn_guard_spec spec = { .guard = d->guard, .targets = d->targets };
+	struct pn_reg_error err = { 0 };
+	struct gd *nd, **set;
+	char **ids = NULL;
+	size_t n_ids = 0, n = 0;
+	int e;
+
+	e = g->selected(g->selected_arg, d->guard->watch->selector, &ids, &n_ids);
+	if (e)
+		return 0; /* the runtime cannot say now: keep what it said last */
+	qsort(ids, n_ids, sizeof(*ids), id_order);
+	e = same_ids(ids, n_ids, d->selected, d->n_selected);
+	for (size_t i = 0; i < n_ids; i++)
+		free(ids[i]);
+	free(ids);
+	if (e)
+		return 0;
+	e = gd_make(g, &spec, &nd, &err);
+	if (e) {
+		pn_warn("guard %s: cannot take the containers its selector admits now: %s",
+			d->guard->watch->key, err.msg);
+		return e;
+	}
+	set = calloc(g->n_guards, sizeof(*set));
+	if (!set) {
+		gd_unmake(nd, &spec);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < g->n_guards; i++)
+		set[n++] = g->guards[i] == d ? nd : g->guards[i];
+	e = publish(g, set, n, &err);
+	if (e) {
+		pn_warn("guard %s: cannot take the containers its selector admits now: %s",
+			d->guard->watch->key, err.msg);
+		free(set);
+		gd_unmake(nd, &spec);
+		return e;
+	}
+	pn_info("guard %s: %zu container(s) of its selector now", nd->guard->watch->key,
+		nd->n_selected);
+	/* the guard and its targets are nd's now */
+	d->guard = NULL;
+	memset(&d->targets, 0, sizeof(d->targets));
+	gd_free(d);
+	return 1;
+}
+
+int pn_guards_refresh(struct pn_guards *g)
+{
+	uint64_t ticks;
+	int n = 0;
+
+	if (!g)
+		return 0;
+	if (read(g->wake_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		pn_debug("guard: wake: %s", strerror(errno));
+	pthread_mutex_lock(&g->change);
+	/* a remade guard takes its old one's place: the index stays right */
+	for (size_t i = 0; g->selected && i < g->n_guards; i++)
+		if (g->guards[i]->guard->watch->selector && refresh_one(g, g->guards[i]) > 0)
+			n++;
 	pthread_mutex_unlock(&g->change);
 	return n;
 }
@@ -1600,6 +1766,7 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 		return -ENOMEM;
 	g->o = *o;
 	g->stop_fd = -1;
+	g->wake_fd = -1;
 	g->fan_fd = -1;
 	pthread_mutex_init(&g->change, NULL);
 	pthread_mutex_init(&g->lock, NULL);
@@ -1609,7 +1776,8 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 	if (e)
 		goto fail;
 	g->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (g->stop_fd < 0) {
+	g->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g->stop_fd < 0 || g->wake_fd < 0) {
 		e = -errno;
 		snprintf(err, errlen, "eventfd: %s", strerror(-e));
 		goto fail;
@@ -1668,6 +1836,8 @@ void pn_guards_close(struct pn_guards *g)
 	marks_free(g->marks, g->n_marks);
 	if (g->stop_fd >= 0)
 		close(g->stop_fd);
+	if (g->wake_fd >= 0)
+		close(g->wake_fd);
 	pthread_cond_destroy(&g->lines_cv);
 	pthread_mutex_destroy(&g->lines_mu);
 	pthread_mutex_destroy(&g->lock);

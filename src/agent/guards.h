@@ -90,9 +90,39 @@ int pn_guards_replace_set(struct pn_guards *g, bool (*owned)(const struct pn_gua
 /*
  * Removes the guards none of whose containers' cgroups exist any more (the
  * pod ended and nobody destroyed its guard), so their marks do not keep
- * the inodes of a deleted container. Returns how many went. NULL-safe.
+ * the inodes of a deleted container. Guards with a selector stay: they
+ * wait for the pods it admits. Returns how many went. NULL-safe.
  */
 int pn_guards_prune(struct pn_guards *g);
+
+/*
+ * The containers running now that a selector admits, as the container
+ * runtime names them: 0 with *ids (each string and the array the
+ * callee's malloc, now the caller's) and *n; -errno when the runtime
+ * cannot be asked (the guard keeps the containers it had).
+ */
+typedef int (*pn_guards_selected_fn)(void *arg, const struct pn_selector *s, char ***ids,
+				     size_t *n);
+/*
+ * How guards with a selector learn their containers (none by default: such
+ * a guard holds only its named targets). Set before the first guard.
+ */
+void pn_guards_set_runtime(struct pn_guards *g, pn_guards_selected_fn fn, void *arg);
+/*
+ * A container started or stopped (the runtime's client said so, on its own
+ * thread): wakes pn_guards_wake_fd() so the main loop calls
+ * pn_guards_refresh() at once. Never blocks. NULL-safe.
+ */
+void pn_guards_containers_changed(struct pn_guards *g);
+/* Readable after pn_guards_containers_changed(); -1 for NULL. */
+int pn_guards_wake_fd(const struct pn_guards *g);
+/*
+ * Gives each guard with a selector the containers its selector admits now,
+ * replacing it in place (as pn_guards_set) where they changed: a container
+ * that started is guarded from here on, one that stopped is let go.
+ * Returns how many guards changed. NULL-safe.
+ */
+int pn_guards_refresh(struct pn_guards *g);
 
 /* A guard as the APIs show it; valid during the callback. */
 struct pn_guard_view {

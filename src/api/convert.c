@@ -1104,6 +1104,7 @@ int pn_api_guard_to_spec(const Panoptes__V1__Guard *ag, struct pn_guard_spec *ou
 {
 	const Panoptes__V1__Targets *at;
 	struct pn_targets *t = &out->targets;
+	struct pn_selector *sel = NULL;
 	struct pn_guard *g = NULL;
 	int e;
 
@@ -1115,14 +1116,10 @@ int pn_api_guard_to_spec(const Panoptes__V1__Guard *ag, struct pn_guard_spec *ou
 	if (e)
 		return e;
 	at = ag->targets;
-	if (at && has_selector(at))
+	if (!at || (at->n_pids + at->n_cgroups + at->n_containers == 0 && !has_selector(at)))
 		return pn_errf(err, errlen, -EINVAL,
-			       "guard.targets: selectors (namespaces, container_names, images, "
-			       "pod_selector) are not taken by guards yet; name pids, cgroups or "
-			       "containers");
-	if (!at || at->n_pids + at->n_cgroups + at->n_containers == 0)
-		return pn_errf(err, errlen, -EINVAL,
-			       "guard.targets: at least one pid, cgroup or container is required");
+			       "guard.targets: at least one pid, cgroup, container or selector "
+			       "(namespaces, container_names, images, pod_selector) is required");
 	e = native_targets_check("guard", at, err, errlen);
 	if (e)
 		return e;
@@ -1130,18 +1127,28 @@ int pn_api_guard_to_spec(const Panoptes__V1__Guard *ag, struct pn_guard_spec *ou
 		return pn_errf(err, errlen, -EINVAL,
 			       "guard.subjects: at least one subject is required");
 	e = check_log_format("guard.log_format", ag->log_format, err, errlen);
+	if (!e)
+		e = pn_api_selector_map(at, "guard.targets", &sel, err, errlen);
 	if (e)
 		return e;
 
 	g = calloc(1, sizeof(*g));
-	if (!g)
+	if (!g) {
+		pn_selector_free(sel);
 		goto oom;
+	}
 	g->watch = watch_new(ag->name, ag->pod,
 			     ag->log_format && ag->log_format[0] ? ag->log_format :
 								   PN_GUARD_DEFAULT_FORMAT,
 			     ag->name, "api", 0);
 	g->subjects = calloc(ag->n_subjects, sizeof(*g->subjects));
-	if (!g->watch || !g->subjects)
+	if (!g->watch) {
+		pn_selector_free(sel);
+		goto oom;
+	}
+	/* the containers it admits are the runtime's word, asked as they start (agent/guards.c) */
+	g->watch->selector = sel;
+	if (!g->subjects)
 		goto oom;
 	g->watch->api = PN_WATCH_NATIVE;
 	for (size_t i = 0; i < ag->n_subjects; i++) {
@@ -1231,7 +1238,7 @@ Panoptes__V1__GuardInfo *pn_api_guard_info_new(const struct pn_guard *pg,
 	g->name = xstrdup(pg->watch->name, &ok);
 	g->pod = xstrdup(pg->watch->pod, &ok);
 	g->log_format = xstrdup(pg->watch->log_format, &ok);
-	g->targets = targets_msg(targets, NULL, &ok);
+	g->targets = targets_msg(targets, pg->watch->selector, &ok);
 	g->subjects = calloc(pg->n_subjects + 1, sizeof(*g->subjects));
 	if (!g->subjects)
 		goto fail;

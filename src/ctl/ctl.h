@@ -144,6 +144,55 @@ int ctl_parse_events(const struct ctl_args *a, const char *s, Panoptes__V1__Even
 		r_;                                                                                \
 	})
 
+/* ------------------------------------------------------------ selectors (selector.c) */
+
+/* The selector flags' ids: the same in every command that takes them (above its own). */
+enum {
+	CTL_OPT_NAMESPACE = 100,
+	CTL_OPT_CONTAINER_NAME,
+	CTL_OPT_IMAGE,
+	CTL_OPT_SELECTOR,
+};
+#define CTL_SELECTOR_OPTS                                                                          \
+	{ "watch-namespace", CTL_OPT_NAMESPACE, true },                                            \
+		{ "watch-container-name", CTL_OPT_CONTAINER_NAME, true },                          \
+		{ "watch-image", CTL_OPT_IMAGE, true },                                            \
+	{                                                                                          \
+		"watch-selector", CTL_OPT_SELECTOR, true                                           \
+	}
+#define CTL_SELECTOR_USAGE                                                                         \
+	"  --watch-namespace NS     pods of namespace NS, a fnmatch(3) pattern (repeatable)\n"     \
+	"  --watch-container-name N containers named N, a pattern (repeatable)\n"                  \
+	"  --watch-image IMAGE      containers of IMAGE as the pod spec names it, a pattern\n"     \
+	"                           (repeatable)\n"                                                \
+	"  --watch-selector SEL     pods whose labels match SEL, in kubectl's syntax:\n"           \
+	"                           'app=web,tier in (a,b),!canary' (repeatable: all hold)\n"
+
+struct pn_label_req; /* selector.h */
+
+/* --watch-selector's requirements, parsed; the LabelSelector sent points into them. */
+struct ctl_selector {
+	struct pn_label_req *reqs;
+	size_t n_reqs;
+	Panoptes__V1__LabelSelector pod_selector;
+	Panoptes__V1__LabelSelectorRequirement *req_msgs;
+	Panoptes__V1__LabelSelectorRequirement **req_ptrs;
+};
+
+/* A CTL_OPT_* flag into t (--watch-selector into s): 0, or the exit code. */
+int ctl_selector_flag(const struct ctl_args *a, struct ctl_selector *s, Panoptes__V1__Targets *t,
+		      int id, char *val);
+/* After the flags: --watch-selector's requirements as t's pod_selector. 0 or the exit code. */
+int ctl_selector_finish(struct ctl_selector *s, Panoptes__V1__Targets *t);
+/* Frees s and t's selector lists (their strings are argv's). */
+void ctl_selector_clear(struct ctl_selector *s, Panoptes__V1__Targets *t);
+/* The selector of t as the flags that make it, each through put. */
+void ctl_selector_print(const Panoptes__V1__Targets *t,
+			void (*put)(const char *flag, const char *val));
+struct json;
+/* ...and as JSON keys of the targets object. */
+void ctl_selector_json(struct json *j, const Panoptes__V1__Targets *t);
+
 /* ------------------------------------------------------------ calls */
 
 /* Connects once (credentials, channel, queue); 0 or an exit code, error printed. */

@@ -27,6 +27,8 @@ const char ctl_guard_usage[] =
 	"  --watch-pid PID          the cgroup of process PID\n"
 	"  --watch-cgroup PATH      a cgroup v2 directory and its sub-cgroups\n"
 	"  --watch-container REF    containerd://ID, docker://ID, cri-o://ID, runc://ID or ID\n"
+	"Selectors (by what the container runtime names; each given must hold): the guard\n"
+	"takes the running containers they admit, and each one that starts later:\n" CTL_SELECTOR_USAGE
 	"\n"
 	"Subject (one per command line; the API takes more):\n"
 	"  --deny PATH              opening (reading) PATH fails with EPERM, logged\n"
@@ -67,6 +69,7 @@ static const struct ctl_opt create_opts[] = {
 	{ "watch-pid", OPT_PID, true },
 	{ "watch-cgroup", OPT_CGROUP, true },
 	{ "watch-container", OPT_CONTAINER, true },
+	CTL_SELECTOR_OPTS,
 	{ "deny", OPT_DENY, true },
 	{ "allow", OPT_ALLOW, true },
 	{ "operations", OPT_OPERATIONS, true },
@@ -98,6 +101,11 @@ static void put_list(const char *what, char *const *v, size_t n)
 	}
 }
 
+static void put_flag(const char *flag, const char *val)
+{
+	put_list(flag, (char *const *)&val, 1);
+}
+
 /* One line: the guard as the flags that would make it, then where it came from. */
 static void print_text(const Panoptes__V1__GuardInfo *gi)
 {
@@ -112,6 +120,7 @@ static void print_text(const Panoptes__V1__GuardInfo *gi)
 	if (t) {
 		put_list("--watch-cgroup", t->cgroups, t->n_cgroups);
 		put_list("--watch-container", t->containers, t->n_containers);
+		ctl_selector_print(t, put_flag);
 	}
 	for (size_t i = 0; i < g->n_subjects; i++) {
 		const Panoptes__V1__GuardSubject *s = g->subjects[i];
@@ -169,6 +178,8 @@ static void print_json(const Panoptes__V1__GuardInfo *gi)
 	json_array_end(&j);
 	json_kstrv(&j, "cgroups", t ? t->cgroups : NULL, t ? t->n_cgroups : 0);
 	json_kstrv(&j, "containers", t ? t->containers : NULL, t ? t->n_containers : 0);
+	if (t)
+		ctl_selector_json(&j, t);
 	json_object_end(&j);
 	json_key(&j, "subjects");
 	json_array_begin(&j);
@@ -217,6 +228,7 @@ static void print_info(const Panoptes__V1__GuardInfo *gi, enum ctl_output output
 struct guard_req {
 	Panoptes__V1__Guard guard;
 	Panoptes__V1__Targets targets;
+	struct ctl_selector selector;
 	Panoptes__V1__GuardSubject subject, *subjects[1];
 	Panoptes__V1__GuardSubject__TagsEntry **tags;
 	enum ctl_output output;
@@ -227,6 +239,7 @@ static void req_clear(struct guard_req *r)
 	free(r->targets.pids);
 	free(r->targets.cgroups);
 	free(r->targets.containers);
+	ctl_selector_clear(&r->selector, &r->targets);
 	free(r->subject.deny);
 	free(r->subject.allow);
 	free(r->subject.operations);
@@ -293,6 +306,11 @@ static int req_flag(struct ctl_args *a, struct guard_req *r, int id, char *val)
 		return ctl_push(t->cgroups, t->n_cgroups, val) ? ctl_nomem() : 0;
 	case OPT_CONTAINER:
 		return ctl_push(t->containers, t->n_containers, val) ? ctl_nomem() : 0;
+	case CTL_OPT_NAMESPACE:
+	case CTL_OPT_CONTAINER_NAME:
+	case CTL_OPT_IMAGE:
+	case CTL_OPT_SELECTOR:
+		return ctl_selector_flag(a, &r->selector, t, id, val);
 	case OPT_DENY:
 		return ctl_push(s->deny, s->n_deny, val) ? ctl_nomem() : 0;
 	case OPT_ALLOW:
@@ -354,6 +372,8 @@ static int cmd_create(struct ctl_args *a)
 	}
 	if (!err && !r.guard.name[0])
 		err = ctl_usage_err("missing NAME (see %s --help)", a->cmd);
+	if (!err)
+		err = ctl_selector_finish(&r.selector, &r.targets);
 	if (!err) {
 		req.guard = &r.guard;
 		err = ctl_unary(a->ctl, "/panoptes.v1.Agent/CreateGuard", &req.base,

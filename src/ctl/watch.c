@@ -17,7 +17,6 @@
 
 #include "convert.h"
 #include "json.h"
-#include "selector.h"
 
 const char ctl_watch_usage[] =
 	"Usage: panoptesctl watch create NAME TARGET... SUBJECT... [--format F] [--pod P]\n"
@@ -35,14 +34,7 @@ const char ctl_watch_usage[] =
 	"                           relative to the cgroup2 mount\n"
 	"  --watch-container REF    containerd://ID, docker://ID, cri-o://ID, runc://ID or ID\n"
 	"Selectors (by what the container runtime names; each given must hold; alone they\n"
-	"pick from the node's pods):\n"
-	"  --watch-namespace NS     pods of namespace NS, a fnmatch(3) pattern (repeatable)\n"
-	"  --watch-container-name N containers named N, a pattern (repeatable)\n"
-	"  --watch-image IMAGE      containers of IMAGE as the pod spec names it, a pattern\n"
-	"                           (repeatable)\n"
-	"  --watch-selector SEL     pods whose labels match SEL, in kubectl's syntax:\n"
-	"                           'app=web,tier in (a,b),!canary' (repeatable: all hold)\n"
-	"\n"
+	"pick from the node's pods):\n" CTL_SELECTOR_USAGE "\n"
 	"Subject (one per command line; policy files and the API take more):\n"
 	"  --path PATH              absolute path inside the target (repeatable)\n"
 	"  --events LIST            comma-separated events (repeatable; default all): access\n"
@@ -182,63 +174,6 @@ static void print_subject(const Panoptes__V1__Subject *s)
 	putchar('\n');
 }
 
-/* The selector as the flags that make it, so that the line can be pasted back. */
-static void print_selector(const Panoptes__V1__Targets *t)
-{
-	struct pn_selector *s = NULL;
-	char buf[4096], msg[256];
-
-	for (size_t i = 0; i < t->n_namespaces; i++)
-		put_flag("--watch-namespace", t->namespaces[i]);
-	for (size_t i = 0; i < t->n_container_names; i++)
-		put_flag("--watch-container-name", t->container_names[i]);
-	for (size_t i = 0; i < t->n_images; i++)
-		put_flag("--watch-image", t->images[i]);
-	if (!t->pod_selector)
-		return;
-	/* the agent's own check: what it sent back, it accepted */
-	if (pn_api_selector_map(t, "targets", &s, msg, sizeof(msg)) || !s) {
-		fputs(" --watch-selector ?", stdout);
-		return;
-	}
-	if (s->n_labels) {
-		pn_label_selector_format(s->labels, s->n_labels, buf, sizeof(buf));
-		put_flag("--watch-selector", buf);
-	}
-	pn_selector_free(s);
-}
-
-static void json_selector(struct json *j, const Panoptes__V1__Targets *t)
-{
-	const Panoptes__V1__LabelSelector *ls = t->pod_selector;
-
-	json_kstrv(j, "namespaces", t->namespaces, t->n_namespaces);
-	json_kstrv(j, "container_names", t->container_names, t->n_container_names);
-	json_kstrv(j, "images", t->images, t->n_images);
-	if (!ls)
-		return;
-	json_key(j, "pod_selector");
-	json_object_begin(j);
-	json_key(j, "match_labels");
-	json_object_begin(j);
-	for (size_t i = 0; i < ls->n_match_labels; i++)
-		json_kstr(j, ls->match_labels[i]->key, ls->match_labels[i]->value);
-	json_object_end(j);
-	json_key(j, "match_expressions");
-	json_array_begin(j);
-	for (size_t i = 0; i < ls->n_match_expressions; i++) {
-		const Panoptes__V1__LabelSelectorRequirement *r = ls->match_expressions[i];
-
-		json_object_begin(j);
-		json_kstr(j, "key", r->key);
-		json_kstr(j, "operator", r->operator_);
-		json_kstrv(j, "values", r->values, r->n_values);
-		json_object_end(j);
-	}
-	json_array_end(j);
-	json_object_end(j);
-}
-
 static void print_info_text(const Panoptes__V1__WatchInfo *wi)
 {
 	const Panoptes__V1__Watch *w = wi->watch ? wi->watch : &no_watch;
@@ -274,7 +209,7 @@ static void print_info_text(const Panoptes__V1__WatchInfo *wi)
 		put_flag("--watch-cgroup", t->cgroups[i]);
 	for (size_t i = 0; i < t->n_containers; i++)
 		put_flag("--watch-container", t->containers[i]);
-	print_selector(t);
+	ctl_selector_print(t, put_flag);
 	putchar('\n');
 	for (size_t i = 0; i < w->n_subjects; i++)
 		print_subject(w->subjects[i]);
@@ -352,7 +287,7 @@ static void json_info(struct json *j, const Panoptes__V1__WatchInfo *wi)
 	json_array_end(j);
 	json_kstrv(j, "cgroups", t->cgroups, t->n_cgroups);
 	json_kstrv(j, "containers", t->containers, t->n_containers);
-	json_selector(j, t);
+	ctl_selector_json(j, t);
 	json_object_end(j);
 	json_key(j, "subjects");
 	json_array_begin(j);
@@ -416,10 +351,6 @@ enum {
 	OPT_WATCH_PID = 1,
 	OPT_WATCH_CGROUP,
 	OPT_WATCH_CONTAINER,
-	OPT_WATCH_NAMESPACE,
-	OPT_WATCH_CONTAINER_NAME,
-	OPT_WATCH_IMAGE,
-	OPT_WATCH_SELECTOR,
 	OPT_PATH,
 	OPT_EVENTS,
 	OPT_RECURSIVE,
@@ -437,10 +368,7 @@ static const struct ctl_opt spec_opts[] = {
 	{ "watch-pid", OPT_WATCH_PID, true },
 	{ "watch-cgroup", OPT_WATCH_CGROUP, true },
 	{ "watch-container", OPT_WATCH_CONTAINER, true },
-	{ "watch-namespace", OPT_WATCH_NAMESPACE, true },
-	{ "watch-container-name", OPT_WATCH_CONTAINER_NAME, true },
-	{ "watch-image", OPT_WATCH_IMAGE, true },
-	{ "watch-selector", OPT_WATCH_SELECTOR, true },
+	CTL_SELECTOR_OPTS,
 	{ "path", OPT_PATH, true },
 	{ "events", OPT_EVENTS, true },
 	{ "recursive", OPT_RECURSIVE, false },
@@ -461,12 +389,7 @@ struct watch_spec {
 	Panoptes__V1__Targets targets;
 	Panoptes__V1__Subject subject;
 	Panoptes__V1__Subject *subjects[1];
-	/* --watch-selector, parsed; pod_selector's requirements point into it */
-	struct pn_label_req *reqs;
-	size_t n_reqs;
-	Panoptes__V1__LabelSelector pod_selector;
-	Panoptes__V1__LabelSelectorRequirement *req_msgs;
-	Panoptes__V1__LabelSelectorRequirement **req_ptrs;
+	struct ctl_selector selector;
 	bool have_name;
 	bool any_subject_flag;
 	enum ctl_output output;
@@ -487,13 +410,7 @@ static void spec_clear(struct watch_spec *w)
 	free(w->targets.pids);
 	free(w->targets.cgroups);
 	free(w->targets.containers);
-	free(w->targets.namespaces);
-	free(w->targets.container_names);
-	free(w->targets.images);
-	pn_label_reqs_free(w->reqs, w->n_reqs);
-	free(w->reqs);
-	free(w->req_msgs);
-	free(w->req_ptrs);
+	ctl_selector_clear(&w->selector, &w->targets);
 	free(w->subject.paths);
 	free(w->subject.events);
 	free(w->subject.ignore);
@@ -525,44 +442,6 @@ static int add_tag(const struct ctl_args *a, Panoptes__V1__Subject *s, char *kv)
 	return 0;
 }
 
-static int add_selector(const struct ctl_args *a, struct watch_spec *w, const char *text)
-{
-	char msg[256];
-	int err;
-
-	err = pn_label_selector_parse(text, &w->reqs, &w->n_reqs, msg, sizeof(msg));
-	if (err == -ENOMEM)
-		return ctl_nomem();
-	return err ? ctl_usage_err("%s: %s", a->flag, msg) : 0;
-}
-
-/* --watch-selector's requirements as a LabelSelector of match_expressions. */
-static int selector_msg(struct watch_spec *w)
-{
-	if (!w->n_reqs)
-		return 0;
-	w->req_msgs = calloc(w->n_reqs, sizeof(*w->req_msgs));
-	w->req_ptrs = calloc(w->n_reqs, sizeof(*w->req_ptrs));
-	if (!w->req_msgs || !w->req_ptrs)
-		return ctl_nomem();
-	for (size_t i = 0; i < w->n_reqs; i++) {
-		Panoptes__V1__LabelSelectorRequirement *m = &w->req_msgs[i];
-
-		*m = (Panoptes__V1__LabelSelectorRequirement)
-			PANOPTES__V1__LABEL_SELECTOR_REQUIREMENT__INIT;
-		m->key = w->reqs[i].key;
-		m->operator_ = (char *)pn_label_op_name(w->reqs[i].op);
-		m->values = w->reqs[i].values;
-		m->n_values = w->reqs[i].n_values;
-		w->req_ptrs[i] = m;
-	}
-	w->pod_selector = (Panoptes__V1__LabelSelector)PANOPTES__V1__LABEL_SELECTOR__INIT;
-	w->pod_selector.match_expressions = w->req_ptrs;
-	w->pod_selector.n_match_expressions = w->n_reqs;
-	w->targets.pod_selector = &w->pod_selector;
-	return 0;
-}
-
 static int spec_flag(struct ctl_args *a, struct watch_spec *w, int id, char *val)
 {
 	Panoptes__V1__Subject *s = &w->subject;
@@ -584,17 +463,11 @@ static int spec_flag(struct ctl_args *a, struct watch_spec *w, int id, char *val
 	case OPT_WATCH_CONTAINER:
 		err = ctl_push(w->targets.containers, w->targets.n_containers, val);
 		return err ? ctl_nomem() : 0;
-	case OPT_WATCH_NAMESPACE:
-		err = ctl_push(w->targets.namespaces, w->targets.n_namespaces, val);
-		return err ? ctl_nomem() : 0;
-	case OPT_WATCH_CONTAINER_NAME:
-		err = ctl_push(w->targets.container_names, w->targets.n_container_names, val);
-		return err ? ctl_nomem() : 0;
-	case OPT_WATCH_IMAGE:
-		err = ctl_push(w->targets.images, w->targets.n_images, val);
-		return err ? ctl_nomem() : 0;
-	case OPT_WATCH_SELECTOR:
-		return add_selector(a, w, val);
+	case CTL_OPT_NAMESPACE:
+	case CTL_OPT_CONTAINER_NAME:
+	case CTL_OPT_IMAGE:
+	case CTL_OPT_SELECTOR:
+		return ctl_selector_flag(a, &w->selector, &w->targets, id, val);
 	case OPT_PATH:
 		err = ctl_push(s->paths, s->n_paths, val);
 		return err ? ctl_nomem() : 0;
@@ -672,7 +545,7 @@ static int spec_parse(struct ctl_args *a, struct watch_spec *w)
 	}
 	if (!w->have_name)
 		return ctl_usage_err("missing NAME (see %s --help)", a->cmd);
-	err = selector_msg(w);
+	err = ctl_selector_finish(&w->selector, &w->targets);
 	if (err)
 		return err;
 	if (w->any_subject_flag) {

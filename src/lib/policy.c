@@ -889,11 +889,9 @@ static int parse_guard(struct parser *c, const yaml_node_t *n, const char *field
 		goto fail;
 	}
 	r = parse_targets(c, x, pn_yaml_join_key(fi, field, "targets"), &spec.targets, &sel);
-	if (!r && sel)
-		r = pn_yaml_fail(&c->y, x->start_mark, fi,
-				 "selectors are not taken by guards yet: name pids, cgroups or "
-				 "containers");
-	pn_selector_free(sel);
+	/* a guard takes the containers its selector admits as they run (agent/guards.c) */
+	w->selector = sel;
+	spec.targets.pods = false;
 	if (r)
 		goto fail;
 	x = pn_yaml_map_get(&c->y, n, "subjects");

@@ -377,6 +377,7 @@ struct lifecycle_out {
 	/* StreamLifecycle's server while it runs; set and cleared by main under mu */
 	pthread_mutex_t mu;
 	struct pn_rpc *rpc;
+	struct pn_guards *guards; /* told of containers that start and stop; under mu too */
 };
 
 /* The kernel's word on a container's cgroup, passed to the runtime's client. */
@@ -400,6 +401,8 @@ static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
 
 	pthread_mutex_lock(&out->mu);
 	pn_native_publish_lifecycle(out->rpc, out->node, lc);
+	if (lc->kind == PN_LC_CONTAINER_STARTED || lc->kind == PN_LC_CONTAINER_STOPPED)
+		pn_guards_containers_changed(out->guards);
 	pthread_mutex_unlock(&out->mu);
 	if (out->output == PN_LC_OUTPUT_NONE)
 		return;
@@ -420,6 +423,17 @@ static void write_lifecycle(void *arg, const struct pn_lifecycle *lc)
 	funlockfile(stdout);
 	if (p != line)
 		free(p);
+}
+
+static bool selector_keeps(const void *sel, const struct pn_workload *w)
+{
+	return pn_selector_match(sel, w->namespace, w->container, w->image, &w->labels);
+}
+
+/* The guards' pn_guards_selected_fn: what the runtime's client says runs. */
+static int guard_containers(void *cri, const struct pn_selector *s, char ***ids, size_t *n)
+{
+	return pn_cri_running(cri, selector_keeps, s, ids, n);
 }
 
 static int agent_lifecycle_snapshot(void *ctx, void (*fn)(void *arg, const struct pn_lifecycle *lc),
@@ -619,7 +633,7 @@ static void stop_signals(sigset_t *mask)
 	sigaddset(mask, SIGHUP);
 }
 
-static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd)
+static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd, int guards_fd)
 {
 	struct itimerspec its = {
 		.it_interval = { .tv_sec = PN_HOUSEKEEPING_MS / 1000 },
@@ -644,6 +658,9 @@ static int setup_fds(int *sfd, int *tfd, int *efd, int rb_fd)
 		return -errno;
 	ev.data.fd = *tfd;
 	if (epoll_ctl(*efd, EPOLL_CTL_ADD, *tfd, &ev))
+		return -errno;
+	ev.data.fd = guards_fd;
+	if (guards_fd >= 0 && epoll_ctl(*efd, EPOLL_CTL_ADD, guards_fd, &ev))
 		return -errno;
 	return 0;
 }
@@ -769,7 +786,7 @@ static int run(struct agent *agent, struct pn_capture *cap, struct pn_registry *
 		pn_warn("cannot set the ring buffer reader's nice value to %d (%s): it competes "
 			"with the workloads at the default",
 			cfg->nice, strerror(errno));
-	e = setup_fds(&sfd, &tfd, &efd, pn_capture_fd(cap));
+	e = setup_fds(&sfd, &tfd, &efd, pn_capture_fd(cap), pn_guards_wake_fd(agent->view.guards));
 	if (e) {
 		pn_err("cannot set up the event loop: %s", strerror(-e));
 		goto out;
@@ -817,6 +834,9 @@ static int run(struct agent *agent, struct pn_capture *cap, struct pn_registry *
 				if (got == sizeof(si))
 					pn_info("%s: stopping", strsignal(si.ssi_signo));
 				stop = true;
+			} else if (fd == pn_guards_wake_fd(agent->view.guards)) {
+				/* a container started or stopped: selector guards follow at once */
+				pn_guards_refresh(agent->view.guards);
 			} else if (fd == tfd) {
 				uint64_t ticks;
 
@@ -826,6 +846,8 @@ static int run(struct agent *agent, struct pn_capture *cap, struct pn_registry *
 					pn_state_save(agent->state, &agent->view);
 				if (pn_guards_prune(agent->view.guards) > 0)
 					pn_guard_state_save(agent->state, &agent->view);
+				/* what a container start that woke nobody, or a late answer, changed */
+				pn_guards_refresh(agent->view.guards);
 				pn_consumer_sync_clock(cons);
 				pn_capture_heartbeat(cap);
 				if (pn_log_verbose())
@@ -1047,6 +1069,11 @@ int main(int argc, char **argv)
 		goto out;
 	agent.view.guards = guards;
 	agent.view.guards_why = guards_why;
+	if (guards && cri)
+		pn_guards_set_runtime(guards, guard_containers, cri);
+	pthread_mutex_lock(&lc_out.mu);
+	lc_out.guards = guards;
+	pthread_mutex_unlock(&lc_out.mu);
 	pn_registry_set_max_watches(reg, cfg.max_watches);
 
 	if (cfg.flag_watch.watch) {
@@ -1128,6 +1155,7 @@ out:
 	/* Streams are fed by the consumer: finished after its last records, before detaching. */
 	pthread_mutex_lock(&lc_out.mu);
 	lc_out.rpc = NULL; /* the runtime's client may still tell a change */
+	lc_out.guards = NULL;
 	pthread_mutex_unlock(&lc_out.mu);
 	pn_guards_on_decision(guards, NULL, NULL);
 	pn_rpc_stop(rpc);

@@ -811,6 +811,84 @@ class CriPods(unittest.TestCase):
         # db-13 is in prod but not web-*, web-14 is web-* but not in prod
         self.assertEqual(self.by_pod(self.agent.settle(quiet=1.0)), {"web-13": EXPECTED})
 
+    def pid_of(self, pod, cid):
+        with open(os.path.join(self.cgroup_dir(pod, cid), "cgroup.procs")) as f:
+            return int(f.read().split()[0])
+
+    def guard_ctl(self, *args):
+        r = subprocess.run([os.environ.get("PANOPTESCTL", "panoptesctl"), "--server",
+                            self.agent.socket_addr, "guard"] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual((r.returncode, r.stderr), (0, ""), self.agent.stderr_lines[-20:])
+        return r.stdout
+
+    def guard_pids(self, name):
+        return {p for line in self.guard_ctl("list", "--output", "json").splitlines()
+                for g in [json.loads(line)] if g["name"] == name for p in g["pids"]}
+
+    def test_guard_by_selector_follows_the_pods(self):
+        """A guard whose targets are a selector (panoptesctl's flags, the native API):
+        the running pods it admits are guarded, one started later is guarded once the
+        runtime says it runs, a pod of another namespace reading the same file of the same
+        image is not, and a pod that went is let go."""
+        reader = ["/bin/sh", "-c", "while [ ! -e /data/go ]; do sleep 0.02; done; "
+                  "cat /etc/app/config > /data/out 2> /data/err; echo $? > /data/rc; "
+                  "exec sleep 2147483647"]
+        early, other = self.pod("guard-1", "prod", reader), self.pod("guard-2", "staging", reader)
+        for pod, cid in (early, other):
+            self.rt.cri.start_container(cid)
+        self.agent = GrpcAgent(["--cri-endpoint", self.rt.endpoint, "--node", "node-e2e"],
+                               cgroup_roots=())
+        self.wait_metric("panoptes_cri_containers", 2)
+        info = json.loads(self.guard_ctl("create", "prod-config", "--watch-namespace", "prod",
+                                         "--deny", "/etc/app/config", "--operations", "open",
+                                         "--output", "json"))
+        self.assertEqual((info["targets"]["namespaces"], info["targets"]["containers"]),
+                         (["prod"], []))
+        early_pid = self.pid_of(*early)
+        self.assertIn(early_pid, info["pids"])
+        self.assertNotIn(self.pid_of(*other), info["pids"])
+        text = self.guard_ctl("list")
+        self.assertIn(" --watch-namespace prod --deny /etc/app/config", text)
+
+        late = self.pod("guard-3", "prod", reader)
+        self.rt.cri.start_container(late[1])
+        deadline = time.monotonic() + 20
+        while self.pid_of(*late) not in self.guard_pids("prod-config"):
+            self.assertLess(time.monotonic(), deadline, self.agent.stderr_lines[-20:])
+            time.sleep(0.05)
+        since = len(self.agent.lines)
+        results = {}
+        for pod, cid in (early, other, late):
+            self.go(pod, cid)
+        for pod, cid in (early, other, late):
+            root = f"/proc/{self.pid_of(pod, cid)}/root/data"
+            deadline = time.monotonic() + 20
+            while not os.path.exists(f"{root}/rc"):
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+            time.sleep(0.05)  # rc's line written whole
+            with open(f"{root}/rc") as rc, open(f"{root}/out") as out, \
+                    open(f"{root}/err") as err:
+                results[pod.name] = (rc.read().strip(), out.read(),
+                                     "Operation not permitted" in err.read())
+        self.assertEqual(results, {"guard-1": ("1", "", True), "guard-2": ("0", "v1\n", False),
+                                   "guard-3": ("1", "", True)})
+        self.agent.wait_for(lambda ls: len(ls) >= since + 2, timeout=20)
+        self.assertEqual(self.agent.settle(quiet=0.5)[since:],
+                         ["<DENY> OPEN_PERM file '/etc/app/config' (:node-e2e) "] * 2)
+
+        # the early pod goes: the guard keeps the late one, and stays for pods to come
+        self.rt.cri.remove_pod(early[0])
+        self.pods.remove(early[0])
+        deadline = time.monotonic() + 20
+        while early_pid in self.guard_pids("prod-config"):
+            self.assertLess(time.monotonic(), deadline, self.agent.stderr_lines[-20:])
+            time.sleep(0.05)
+        self.assertIn(self.pid_of(*late), self.guard_pids("prod-config"))
+        self.assertIn("guard prod-config: 1 container(s) of its selector now",
+                      "\n".join(self.agent.stderr_lines))
+
     def test_shipped_policy_sees_every_pod(self):
         """deploy/'s ConfigMap sample, as the DaemonSet loads it, under this containerd."""
         import yaml

@@ -335,8 +335,9 @@ class JanusGuard(GuardCase):
         c = self.container("guard-ctl-bad")
         self.start_agent()
         cases = [
-            (["web", "--deny", "/data/secret"], "guard.targets: at least one pid, cgroup or "
-             "container is required"),
+            (["web", "--deny", "/data/secret"], "guard.targets: at least one pid, cgroup, "
+             "container or selector (namespaces, container_names, images, pod_selector) is "
+             "required"),
             (["web", "--watch-container", f"runc://{c.id}"],
              "guard.subjects[0].allow, guard.subjects[0].deny: at least one path is required"),
             (["web", "--watch-container", f"runc://{c.id}", "--deny", "data"],

@@ -701,6 +701,62 @@ static void janus_bad_input_names_the_field(void **state)
 	expect_janus_error(&r, "nodeName: \"a/b\": '/' is not allowed");
 }
 
+/* A native guard's selector: kept on its watch, shown back, its bad parts named as guard.* */
+static void native_guard_selector_round_trips(void **state)
+{
+	Panoptes__V1__LabelSelector__MatchLabelsEntry app =
+		PANOPTES__V1__LABEL_SELECTOR__MATCH_LABELS_ENTRY__INIT;
+	Panoptes__V1__LabelSelector__MatchLabelsEntry *labels[] = { &app };
+	Panoptes__V1__LabelSelector ls = PANOPTES__V1__LABEL_SELECTOR__INIT;
+	Panoptes__V1__GuardSubject gs = PANOPTES__V1__GUARD_SUBJECT__INIT, *gsv[] = { &gs };
+	Panoptes__V1__Targets t = PANOPTES__V1__TARGETS__INIT;
+	Panoptes__V1__Guard g = PANOPTES__V1__GUARD__INIT;
+	char *namespaces[] = { "prod" }, *deny[] = { "/etc/shadow" };
+	Panoptes__V1__GuardInfo *info;
+	struct pn_guard_spec spec;
+	char err[512] = "";
+
+	(void)state;
+	g.name = "secrets";
+	g.targets = &t;
+	g.subjects = gsv;
+	g.n_subjects = 1;
+	gs.deny = deny;
+	gs.n_deny = 1;
+	t.namespaces = namespaces;
+	t.n_namespaces = 1;
+	app.key = "app";
+	app.value = "web";
+	ls.match_labels = labels;
+	ls.n_match_labels = 1;
+	t.pod_selector = &ls;
+	assert_int_equal(pn_api_guard_to_spec(&g, &spec, err, sizeof(err)), 0);
+	assert_non_null(spec.guard->watch->selector);
+	/* its containers are asked of the runtime, not the node's pods' cgroup */
+	assert_false(spec.targets.pods);
+	assert_true(pn_selector_match(
+		spec.guard->watch->selector, "prod", "app", "nginx",
+		&(struct pn_labels){ (char *[]){ "app" }, (char *[]){ "web" }, 1 }));
+	assert_false(pn_selector_match(
+		spec.guard->watch->selector, "prod", "app", "nginx",
+		&(struct pn_labels){ (char *[]){ "app" }, (char *[]){ "db" }, 1 }));
+	info = pn_api_guard_info_new(spec.guard, &spec.targets, NULL, 0);
+	assert_non_null(info);
+	assert_int_equal(info->guard->targets->n_namespaces, 1);
+	assert_string_equal(info->guard->targets->namespaces[0], "prod");
+	assert_non_null(info->guard->targets->pod_selector);
+	assert_int_equal(info->guard->targets->pod_selector->n_match_expressions, 1);
+	protobuf_c_message_free_unpacked(&info->base, NULL);
+	pn_guard_spec_clear(&spec);
+
+	ls.n_match_labels = 0;
+	assert_int_equal(pn_api_guard_to_spec(&g, &spec, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "guard.targets.pod_selector: an empty selector would select "
+				 "every pod: give match_labels or match_expressions, or leave it "
+				 "out");
+	assert_null(spec.guard);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +765,7 @@ int main(void)
 		cmocka_unit_test(argus_bad_input_names_the_field),
 		cmocka_unit_test(janus_maps_to_a_guard),
 		cmocka_unit_test(janus_bad_input_names_the_field),
+		cmocka_unit_test(native_guard_selector_round_trips),
 		cmocka_unit_test(event_types_follow_inotify_bits),
 		cmocka_unit_test(native_watch_round_trips),
 		cmocka_unit_test(native_selector_round_trips),

@@ -937,6 +937,34 @@ static void test_guards_beside_watches(void **state)
 	pn_policy_clear(&p);
 }
 
+/* A guard's selector is its watch's: the containers it admits are asked for as they run. */
+static void test_guard_with_a_selector(void **state)
+{
+	const struct pn_selector *sel;
+	struct pn_policy p;
+
+	(void)state;
+	parse_ok("guards:\n"
+		 "  - name: prod-secrets\n"
+		 "    targets:\n"
+		 "      namespaces: [prod]\n"
+		 "      podSelector: {matchLabels: {app: web}}\n"
+		 "    subjects: [{deny: [/etc/shadow]}]\n",
+		 &p);
+	assert_int_equal(p.n_guards, 1);
+	sel = p.guards[0].guard->watch->selector;
+	assert_non_null(sel);
+	check_strv(sel->namespaces, sel->n_namespaces, (const char *const[]){ "prod" }, 1);
+	assert_int_equal(sel->n_labels, 1);
+	assert_string_equal(sel->labels[0].key, "app");
+	/* not the node's pods as a whole, as a watch's lone selector is */
+	assert_false(p.guards[0].targets.pods);
+	assert_int_equal(p.guards[0].targets.n_pids + p.guards[0].targets.n_cgroups +
+				 p.guards[0].targets.n_containers,
+			 0);
+	pn_policy_clear(&p);
+}
+
 static void test_err_guards(void **state)
 {
 	(void)state;
@@ -954,10 +982,11 @@ static void test_err_guards(void **state)
 		     "(valid: open, access, all)");
 	expect_error("guards:\n"
 		     "  - name: g\n"
-		     "    targets: {namespaces: [prod]}\n"
+		     "    targets: {namespaces: [prod], podSelector: {}}\n"
 		     "    subjects: [{deny: [/etc]}]\n",
-		     "policy.yaml:3:14: guards[0].targets: selectors are not taken by guards yet: "
-		     "name pids, cgroups or containers");
+		     "policy.yaml:3:48: guards[0].targets.podSelector: an empty selector would "
+		     "select every pod: give matchLabels or matchExpressions, or leave "
+		     "podSelector out");
 	expect_error("guards:\n"
 		     "  - name: g\n"
 		     "    targets: {pids: [1]}\n"
@@ -1002,6 +1031,7 @@ int main(void)
 		cmocka_unit_test(test_err_no_buffer),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_guards_beside_watches),
+		cmocka_unit_test(test_guard_with_a_selector),
 		cmocka_unit_test(test_err_guards),
 	};
 
