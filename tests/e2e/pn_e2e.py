@@ -86,6 +86,18 @@ def bpf_lsm_active():
         return False
 
 
+def guard_mechanism(agent):
+    """What --guard-backend auto must pick here: BPF LSM where bpf is an active LSM and
+    the kernel lets LSM programs attach, else fanotify. The second is told by the
+    capture's own choice at start: a kernel that refuses the vfs backend's trampolines
+    (this machine's) refuses the guard's LSM programs for the same reason."""
+    if not bpf_lsm_active():
+        return "fanotify"
+    refused = any("the kernel refused the vfs programs (fentry/fexit/LSM)" in l
+                  for l in agent.stderr_lines)
+    return "fanotify" if refused else "lsm"
+
+
 def http_get(addr, path, timeout=5):
     """(status, body) of GET http://addr/path; None while nothing listens there.
 

@@ -848,6 +848,10 @@ class CriPods(unittest.TestCase):
         early_pid = self.pid_of(*early)
         self.assertIn(early_pid, info["pids"])
         self.assertNotIn(self.pid_of(*other), info["pids"])
+        # enforced by BPF LSM in the vfs guests, by fanotify on this machine's kernel
+        mech = pn_e2e.guard_mechanism(self.agent)
+        self.assertEqual(self.agent.metrics().get(
+            f'panoptes_guard_mechanism{{mechanism="{mech}"}}'), 1)
         text = self.guard_ctl("list")
         self.assertIn(" --watch-namespace prod --deny /etc/app/config", text)
 

@@ -22,7 +22,7 @@ import unittest
 
 import grpc
 
-from pn_e2e import bpf_lsm_active, cgroup2_root
+from pn_e2e import cgroup2_root, guard_mechanism
 from pn_grpc import NODE, Api, GrpcCase, runc_exec, stubs_for
 from runc_bundle import RuncContainer
 
@@ -35,18 +35,6 @@ FMT = "<{response}> {event} {ftype} '{path}' ({pod}:{node}) {tags}"
 
 def eperm(p):
     return p.returncode != 0 and b"Operation not permitted" in p.stderr
-
-
-def mechanism(agent):
-    """What --guard-backend auto must pick here: BPF LSM where bpf is an active LSM and
-    the kernel lets LSM programs attach, else fanotify. The second is told by the
-    capture's own choice at start: a kernel that refuses the vfs backend's trampolines
-    (this machine's) refuses the guard's LSM programs for the same reason."""
-    if not bpf_lsm_active():
-        return "fanotify"
-    refused = any("the kernel refused the vfs programs (fentry/fexit/LSM)" in l
-                  for l in agent.stderr_lines)
-    return "fanotify" if refused else "lsm"
 
 
 class GuardCase(GrpcCase):
@@ -141,7 +129,7 @@ class JanusGuard(GuardCase):
             "<DENY> OPEN_PERM directory '/data/vault' (pod-a:node-e2e) team=db",
         ])
         m = self.agent.metrics()
-        self.assertEqual(m.get(f'panoptes_guard_mechanism{{mechanism="{mechanism(self.agent)}"}}'),
+        self.assertEqual(m.get(f'panoptes_guard_mechanism{{mechanism="{guard_mechanism(self.agent)}"}}'),
                          1, m)
         self.assertEqual((m['panoptes_guard_decisions_total{response="deny"}'],
                           m['panoptes_guard_decisions_total{response="allow"}'],
@@ -559,7 +547,7 @@ class InKernelMatching(GuardCase):
     def check_evasions(self, overlay):
         c = self.evasion_container("guard-lsm-ov" if overlay else "guard-lsm", overlay)
         self.start_agent()
-        if mechanism(self.agent) != "lsm":
+        if guard_mechanism(self.agent) != "lsm":
             self.agent.stop()
             self.agent = None
             self.skipTest("BPF LSM programs do not run on this kernel (the vm boots run this)")
