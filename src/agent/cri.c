@@ -422,6 +422,27 @@ static struct timespec mono_after_ms(unsigned int ms)
 	return t;
 }
 
+bool pn_cri_wait_listed(struct pn_cri *cri, unsigned int ms)
+{
+	struct timespec until = mono_after_ms(ms), slice;
+	bool listed;
+
+	if (!cri)
+		return false;
+	pthread_mutex_lock(&cri->mu);
+	/* in slices: a runtime found missing or refusing says so by its error, not a signal */
+	while (!cri->listed_once && !cri->stop && !(cri->stats.error[0] && !cri->stats.connected)) {
+		slice = mono_after_ms(20);
+		if (slice.tv_sec > until.tv_sec ||
+		    (slice.tv_sec == until.tv_sec && slice.tv_nsec >= until.tv_nsec))
+			break;
+		pthread_cond_timedwait(&cri->answered, &cri->mu, &slice);
+	}
+	listed = cri->listed_once;
+	pthread_mutex_unlock(&cri->mu);
+	return listed;
+}
+
 int pn_cri_lookup(void *arg, const char *container_id, bool wait, struct pn_workload *out)
 {
 	struct pn_cri *cri = arg;

@@ -21,8 +21,9 @@
 	"/run/containerd/containerd.sock", "/run/crio/crio.sock", "/run/cri-dockerd.sock",         \
 		"/run/k3s/containerd/containerd.sock"
 
-#define PN_CRI_WAIT_MS_DEFAULT 250 /* what a container's first event may wait for the runtime */
-#define PN_CRI_RESYNC_S	       30  /* containers listed again, and a lost runtime asked again */
+#define PN_CRI_WAIT_MS_DEFAULT 250  /* what a container's first event may wait for the runtime */
+#define PN_CRI_RESYNC_S	       30   /* containers listed again, and a lost runtime asked again */
+#define PN_CRI_FIRST_LIST_MS   2000 /* what a start with guards by selector waits for the list */
 
 struct pn_cri_config {
 	const char *endpoint; /* "unix:///path" or "/path"; NULL or "" probes PN_CRI_PROBED */
@@ -96,6 +97,12 @@ void pn_cri_stats(struct pn_cri *cri, struct pn_cri_stats *out);
  */
 void pn_cri_snapshot(struct pn_cri *cri, void (*fn)(void *arg, const struct pn_lifecycle *lc),
 		     void (*done)(void *arg), void *arg);
+/*
+ * Waits, at most ms, for the first whole list of the runtime's containers
+ * (what a guard by selector needs before the agent says it is ready); true
+ * once it is taken, false at the deadline or for a runtime found missing.
+ */
+bool pn_cri_wait_listed(struct pn_cri *cri, unsigned int ms);
 /*
  * The ids of the running containers whose names pass keep (called under the
  * client's lock: decide and return), into *ids: each string and the array

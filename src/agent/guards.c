@@ -758,6 +758,10 @@ static int gd_make(struct pn_guards *g, struct pn_guard_spec *spec, struct gd **
 	e = resolve_paths(g, d, err);
 	if (e)
 		goto fail;
+	if (sel)
+		pn_info("guard %s: its selector admits %zu running container(s)%s",
+			d->guard->watch->key, d->n_selected,
+			g->selected ? "" : " (no container runtime to ask)");
 	d->targets = spec->targets;
 	memset(spec, 0, sizeof(*spec));
 	*out = d;
@@ -1038,8 +1042,6 @@ static int refresh_one(struct pn_guards *g, struct gd *d)
 		gd_unmake(nd, &spec);
 		return e;
 	}
-	pn_info("guard %s: %zu container(s) of its selector now", nd->guard->watch->key,
-		nd->n_selected);
 	/* the guard and its targets are nd's now */
 	d->guard = NULL;
 	memset(&d->targets, 0, sizeof(d->targets));
@@ -1062,6 +1064,19 @@ int pn_guards_refresh(struct pn_guards *g)
 		if (g->guards[i]->guard->watch->selector && refresh_one(g, g->guards[i]) > 0)
 			n++;
 	pthread_mutex_unlock(&g->change);
+	return n;
+}
+
+size_t pn_guards_by_selector(struct pn_guards *g)
+{
+	size_t n = 0;
+
+	if (!g)
+		return 0;
+	pthread_mutex_lock(&g->lock);
+	for (size_t i = 0; i < g->n_guards; i++)
+		n += g->guards[i]->guard->watch->selector != NULL;
+	pthread_mutex_unlock(&g->lock);
 	return n;
 }
 

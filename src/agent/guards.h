@@ -123,6 +123,8 @@ int pn_guards_wake_fd(const struct pn_guards *g);
  * Returns how many guards changed. NULL-safe.
  */
 int pn_guards_refresh(struct pn_guards *g);
+/* How many guards have a selector. NULL-safe. */
+size_t pn_guards_by_selector(struct pn_guards *g);
 
 /* A guard as the APIs show it; valid during the callback. */
 struct pn_guard_view {

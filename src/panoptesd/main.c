@@ -1101,6 +1101,14 @@ int main(int argc, char **argv)
 		/* before ready: a guard janus-controller made is enforced again from the start */
 		pn_guard_state_restore(agent.state, &agent.view);
 	}
+	/* guards by selector hold the containers that run before the agent says it is ready */
+	if (cri && pn_guards_by_selector(guards)) {
+		if (!pn_cri_wait_listed(cri, PN_CRI_FIRST_LIST_MS))
+			pn_warn("guards by selector: the container runtime has not listed its "
+				"containers within %d ms; they are guarded as it does",
+				PN_CRI_FIRST_LIST_MS);
+		pn_guards_refresh(guards);
+	}
 	if (pn_capture_handover(cap)->adopted)
 		retain_adopted(cap, reg);
 
