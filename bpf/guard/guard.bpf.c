@@ -84,6 +84,8 @@ struct {
 
 /* Bit L: a guarded cgroup sits at level L of the tree. 0: no guard, nothing to do. */
 __u32 pn_guard_levels = 0;
+/* PN_GUARD_LAYOUT, written by the agent that made the maps (agent/guard_lsm.c) */
+__u64 pn_guard_layout = 0;
 
 static __always_inline struct pn_guard_counters *guard__counters(void)
 {

@@ -16,6 +16,13 @@
 #include <linux/types.h>
 #endif
 
+/*
+ * The layout of what the guard's maps hold (keys, values, records below,
+ * .bss): an agent adopts the maps another left pinned only if their
+ * stamps are equal. Bump it with any change of them.
+ */
+#define PN_GUARD_LAYOUT 1
+
 /* Directories above an object the programs look at: one more would be unresolved. */
 #define PN_GUARD_DEPTH_MAX 64
 /* Names below the guarded object a decision carries for its log line. */

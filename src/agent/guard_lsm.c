@@ -5,12 +5,16 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "guard.skel.h"
 #include "log.h"
+#include "pins.h"
 #include "probe.h"
 
 struct pn_guard_lsm {
@@ -25,6 +29,18 @@ struct pn_guard_lsm {
 	/* during a consume */
 	void (*fn)(void *arg, const struct pn_guard_decision *d);
 	void *arg;
+	struct pn_pins pins;
+	bool adopted, keep;
+	/*
+	 * What the adopted maps held, kept in them beside what the syncs write
+	 * until pn_guard_lsm_settle_adopted(): the guards of the start are set
+	 * one by one, and none may lapse while the others are not set yet.
+	 */
+	struct pn_guard_lsm_cgroup *held_cgroups;
+	size_t n_held_cgroups;
+	struct pn_guard_lsm_rule *held_rules;
+	size_t n_held_rules;
+	__u32 held_levels;
 };
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -36,7 +52,155 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen)
+/* The maps of the guard's object, but .rodata: the configuration is this start's. */
+static bool kept_map(const struct bpf_map *m)
+{
+	return !strstr(bpf_map__name(m), ".rodata");
+}
+
+/*
+ * Whether the maps pinned in l->pins are the ones this object would make:
+ * same shapes, and a .bss stamped with this PN_GUARD_LAYOUT. "" if so, else
+ * why not in why.
+ */
+static void maps_compatible(struct pn_guard_lsm *l, char *why, size_t len)
+{
+	struct bpf_map *map;
+	__u32 zero = 0;
+
+	why[0] = '\0';
+	bpf_object__for_each_map(map, l->skel->obj) {
+		const char *name = pn_pins_map_name(bpf_map__name(map));
+		struct bpf_map_info info = { 0 };
+		__u32 info_len = sizeof(info);
+		int fd;
+
+		if (!kept_map(map))
+			continue;
+		fd = pn_pins_get(&l->pins, "maps", name);
+		if (fd < 0) {
+			snprintf(why, len, "map %s is missing", name);
+			return;
+		}
+		if (bpf_obj_get_info_by_fd(fd, &info, &info_len) ||
+		    info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		    info.value_size != bpf_map__value_size(map) ||
+		    info.max_entries != bpf_map__max_entries(map))
+			snprintf(why, len, "map %s has another shape", name);
+		else if (map == l->skel->maps.bss) {
+			struct guard_bpf__bss bss;
+
+			if (info.value_size != sizeof(bss) ||
+			    bpf_map_lookup_elem(fd, &zero, &bss) ||
+			    bss.pn_guard_layout != PN_GUARD_LAYOUT)
+				snprintf(why, len, "their layout is another (ours: %d)",
+					 PN_GUARD_LAYOUT);
+		}
+		close(fd);
+		if (why[0])
+			return;
+	}
+}
+
+/* The pinned maps, reused by the object about to load: 0, or -errno with why in err. */
+static int maps_reuse(struct pn_guard_lsm *l, char *err, size_t errlen)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, l->skel->obj) {
+		const char *name = pn_pins_map_name(bpf_map__name(map));
+		int fd, e;
+
+		if (!kept_map(map))
+			continue;
+		fd = pn_pins_get(&l->pins, "maps", name);
+		e = fd < 0 ? fd : bpf_map__reuse_fd(map, fd);
+		if (fd >= 0)
+			close(fd);
+		if (e) {
+			snprintf(err, errlen, "cannot reuse the guard's pinned map %s: %s", name,
+				 strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+/* What the adopted maps hold (held_*); a cgroup's level is not in them, the .bss has all. */
+static int contents_read(struct pn_guard_lsm *l)
+{
+	struct bpf_map *cgm = l->skel->maps.pn_guard_cgroups, *rm = l->skel->maps.pn_guard_rules;
+	struct pn_guard_key k, prev_k;
+	__u64 id, prev_id;
+	bool first = true;
+
+	while (!bpf_map__get_next_key(cgm, first ? NULL : &prev_id, &id, sizeof(id))) {
+		struct pn_guard_lsm_cgroup *v =
+			realloc(l->held_cgroups, (l->n_held_cgroups + 1) * sizeof(*v));
+		struct pn_guard_cgroup val;
+
+		if (!v)
+			return -ENOMEM;
+		l->held_cgroups = v;
+		first = false;
+		prev_id = id;
+		if (!bpf_map__lookup_elem(cgm, &id, sizeof(id), &val, sizeof(val), 0))
+			v[l->n_held_cgroups++] =
+				(struct pn_guard_lsm_cgroup){ .id = id, .flags = val.flags };
+	}
+	first = true;
+	while (!bpf_map__get_next_key(rm, first ? NULL : &prev_k, &k, sizeof(k))) {
+		struct pn_guard_lsm_rule *v =
+			realloc(l->held_rules, (l->n_held_rules + 1) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->held_rules = v;
+		first = false;
+		prev_k = k;
+		v[l->n_held_rules].key = k;
+		if (!bpf_map__lookup_elem(rm, &k, sizeof(k), &v[l->n_held_rules].rule,
+					  sizeof(v[l->n_held_rules].rule), 0))
+			l->n_held_rules++;
+	}
+	l->held_levels = l->skel->bss->pn_guard_levels;
+	return 0;
+}
+
+/* The pins become this object's: the old links go (ours are attached), the maps stay. */
+static int pins_settle(struct pn_guard_lsm *l, char *err, size_t errlen)
+{
+	struct bpf_link *links[] = { l->skel->links.pn_guard_open, l->skel->links.pn_guard_read };
+	struct bpf_program *progs[] = { l->skel->progs.pn_guard_open,
+					l->skel->progs.pn_guard_read };
+
+	pn_pins_clear(&l->pins);
+	return pn_pins_create(&l->pins, l->skel->obj, true, links, progs, 2, err, errlen);
+}
+
+bool pn_guard_lsm_pinned(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	if (!pin_dir || !pin_dir[0])
+		return false;
+	snprintf(path, sizeof(path), "%s/maps/pn_guard_rules", pin_dir);
+	return access(path, F_OK) == 0;
+}
+
+bool pn_guard_lsm_adopted(const struct pn_guard_lsm *l)
+{
+	return l && l->adopted;
+}
+
+void pn_guard_lsm_keep_on_close(struct pn_guard_lsm *l, bool keep)
+{
+	if (l)
+		l->keep = keep && l->pins.path[0];
+}
+
+int pn_guard_lsm_open(struct pn_guard_lsm **out, const struct pn_guard_lsm_opts *o, char *err,
+		      size_t errlen)
 {
 	struct pn_guard_lsm *l;
 	char why[256];
@@ -51,6 +215,7 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	pn_pins_init(&l->pins);
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->ncpus <= 0) {
 		e = l->ncpus ? l->ncpus : -EINVAL;
@@ -64,6 +229,26 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen)
 		goto fail;
 	}
 	l->skel->rodata->pn_ancestor_helper = pn_probe_ancestor_helper();
+	if (o && o->pin_dir && o->pin_dir[0]) {
+		e = pn_pins_take(&l->pins, o->pin_dir, err, errlen);
+		if (e)
+			goto fail;
+		if (pn_guard_lsm_pinned(o->pin_dir)) {
+			maps_compatible(l, why, sizeof(why));
+			if (why[0])
+				pn_info("guards: the maps pinned in %s are not this build's (%s): "
+					"replaced; what they enforced lapses until this agent's guards "
+					"are set",
+					o->pin_dir, why);
+			else
+				l->adopted = true;
+		}
+		if (l->adopted) {
+			e = maps_reuse(l, err, errlen);
+			if (e)
+				goto fail;
+		}
+	}
 	/* a kernel that refuses the programs is an answer (fanotify then), said in one line */
 	quiet = pn_capture_libbpf_quiet(true);
 	e = guard_bpf__load(l->skel);
@@ -73,12 +258,29 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen)
 			 strerror(-e), pn_log_verbose() ? "" : " (--verbose shows libbpf's log)");
 		goto fail;
 	}
+	if (!l->adopted)
+		l->skel->bss->pn_guard_layout = PN_GUARD_LAYOUT;
 	e = guard_bpf__attach(l->skel);
 	if (e) {
 		snprintf(err, errlen, "cannot attach the guard's BPF LSM programs: %s",
 			 strerror(-e));
 		goto fail;
 	}
+	/* both old and new programs are attached here, on the same rules */
+	if (l->adopted && contents_read(l)) {
+		e = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (l->pins.path[0]) {
+		e = pins_settle(l, err, errlen);
+		if (e)
+			goto fail;
+	}
+	if (l->adopted)
+		pn_info("guards: adopted the BPF LSM guard pinned in %s: its %zu rule(s) on %zu "
+			"cgroup(s) enforced throughout, until this agent's guards replace them",
+			o->pin_dir, l->n_held_rules, l->n_held_cgroups);
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.pn_guard_decisions), on_record, l, NULL);
 	if (!l->rb) {
 		e = -errno;
@@ -155,7 +357,7 @@ static void settle(struct pn_guard_lsm *l, const struct pn_guard_lsm_cgroup *to,
 		if (!cgroup_in(from[i].id, to, n_to))
 			bpf_map__delete_elem(l->skel->maps.pn_guard_cgroups, &from[i].id,
 					     sizeof(from[i].id), 0);
-	l->skel->bss->pn_guard_levels = levels_of(to, n_to);
+	l->skel->bss->pn_guard_levels = levels_of(to, n_to) | l->held_levels;
 }
 
 int pn_guard_lsm_sync(struct pn_guard_lsm *l, const struct pn_guard_lsm_cgroup *cgroups,
@@ -177,11 +379,15 @@ int pn_guard_lsm_sync(struct pn_guard_lsm *l, const struct pn_guard_lsm_cgroup *
 	for (size_t i = 0; i < n_cg && !e; i++) {
 		const struct pn_guard_lsm_cgroup *old =
 			cgroup_in(cgroups[i].id, l->cgroups, l->n_cgroups);
+		const struct pn_guard_lsm_cgroup *held =
+			cgroup_in(cgroups[i].id, l->held_cgroups, l->n_held_cgroups);
 
-		e = cgroup_put(l, cgroups[i].id, cgroups[i].flags | (old ? old->flags : 0));
+		e = cgroup_put(l, cgroups[i].id,
+			       cgroups[i].flags | (old ? old->flags : 0) |
+				       (held ? held->flags : 0));
 	}
 	l->skel->bss->pn_guard_levels =
-		levels_of(cgroups, n_cg) | levels_of(l->cgroups, l->n_cgroups);
+		levels_of(cgroups, n_cg) | levels_of(l->cgroups, l->n_cgroups) | l->held_levels;
 	/* 2. the new rules, over the old ones of the same objects */
 	for (; written < n && !e; written++)
 		e = rule_put(l, &rules[written]);
@@ -209,6 +415,31 @@ int pn_guard_lsm_sync(struct pn_guard_lsm *l, const struct pn_guard_lsm_cgroup *
 	l->rules = rules_copy;
 	l->n_rules = n;
 	return 0;
+}
+
+void pn_guard_lsm_settle_adopted(struct pn_guard_lsm *l)
+{
+	struct pn_guard_lsm_cgroup *cg;
+	struct pn_guard_lsm_rule *rules;
+	size_t n_cg, n_rules;
+
+	if (!l || !l->adopted)
+		return;
+	cg = l->held_cgroups;
+	n_cg = l->n_held_cgroups;
+	rules = l->held_rules;
+	n_rules = l->n_held_rules;
+	l->held_cgroups = NULL;
+	l->held_rules = NULL;
+	l->n_held_cgroups = l->n_held_rules = 0;
+	l->held_levels = 0;
+	/* what only the agent before wanted goes; a held cgroup still guarded keeps its flags */
+	settle(l, l->cgroups, l->n_cgroups, l->rules, l->n_rules, cg, n_cg, rules, n_rules);
+	pn_info("guards: the adopted rules no guard of this agent holds are dropped (%zu of "
+		"%zu now)",
+		l->n_rules, n_rules);
+	free(cg);
+	free(rules);
 }
 
 int pn_guard_lsm_fd(const struct pn_guard_lsm *l)
@@ -250,8 +481,12 @@ void pn_guard_lsm_close(struct pn_guard_lsm *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	/* kept: pinned links outlive their fds, and the next agent adopts the maps */
+	pn_pins_release(&l->pins, l->keep);
 	guard_bpf__destroy(l->skel);
 	free(l->cgroups);
 	free(l->rules);
+	free(l->held_cgroups);
+	free(l->held_rules);
 	free(l);
 }

@@ -10,6 +10,7 @@
 #ifndef PN_AGENT_GUARD_LSM_H
 #define PN_AGENT_GUARD_LSM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,11 +30,33 @@ struct pn_guard_lsm_rule {
 	struct pn_guard_rule rule;
 };
 
+struct pn_guard_lsm_opts {
+	/*
+	 * bpffs directory of the guard's pins (maps/, progs/, links/); NULL or
+	 * "": none. What an agent left there with pn_guard_lsm_keep_on_close()
+	 * is adopted: its maps (the rules in force) are reused by the programs
+	 * loaded now, which attach before the old ones are let go, so a path
+	 * denied before the restart is denied throughout.
+	 */
+	const char *pin_dir;
+};
+
 /*
  * Loads and attaches the programs. -errno with why in err (BPF LSM not
  * active, a kernel that refuses the programs): the caller may use fanotify.
  */
-int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen);
+int pn_guard_lsm_open(struct pn_guard_lsm **out, const struct pn_guard_lsm_opts *o, char *err,
+		      size_t errlen);
+/* Whether pin_dir holds the maps of a guard an agent left running. */
+bool pn_guard_lsm_pinned(const char *pin_dir);
+/* The maps an agent before left were adopted: their rules were in force all along. */
+bool pn_guard_lsm_adopted(const struct pn_guard_lsm *l);
+/*
+ * pn_guard_lsm_close() leaves the programs attached and pinned, enforcing
+ * the rules of that moment until the next agent adopts them or
+ * `panoptesd --remove-pins` detaches them (--keep-on-exit).
+ */
+void pn_guard_lsm_keep_on_close(struct pn_guard_lsm *l, bool keep);
 
 /*
  * Makes the kernel's maps hold exactly cgroups[0..n_cg) and rules[0..n)
@@ -46,6 +69,13 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, char *err, size_t errlen);
 int pn_guard_lsm_sync(struct pn_guard_lsm *l, const struct pn_guard_lsm_cgroup *cgroups,
 		      size_t n_cg, const struct pn_guard_lsm_rule *rules, size_t n);
 
+/*
+ * Until this is called, what the adopted maps held stays in them beside
+ * every sync's rules (the start's guards are set one at a time); then
+ * what none of them holds goes. NULL-safe.
+ */
+void pn_guard_lsm_settle_adopted(struct pn_guard_lsm *l);
+
 /* The descriptor to poll for decisions. */
 int pn_guard_lsm_fd(const struct pn_guard_lsm *l);
 
@@ -56,7 +86,7 @@ int pn_guard_lsm_consume(struct pn_guard_lsm *l,
 /* The programs' counters, summed over the CPUs. */
 void pn_guard_lsm_counters(struct pn_guard_lsm *l, struct pn_guard_counters *out);
 
-/* Detaches the programs: nothing is guarded by them any more. NULL-safe. */
+/* Detaches the programs (unless kept): nothing is guarded by them any more. NULL-safe. */
 void pn_guard_lsm_close(struct pn_guard_lsm *l);
 
 #endif

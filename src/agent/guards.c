@@ -80,6 +80,9 @@ struct pn_guards {
 	struct pn_guard_lsm *lsm; /* instead of fan_fd: the kernel decides */
 	char lsm_why[256];	  /* why auto took fanotify, or "" */
 	bool lsm_pending;	  /* auto: BPF LSM, loaded with the first guard */
+	bool adopting;		  /* an adopted BPF LSM guard, until pn_guards_started() */
+	bool keep;		  /* --keep-on-exit */
+	char pin_dir[PATH_MAX];	  /* o.pin_dir's, for a load deferred to the first guard */
 	char unusable[512];	  /* that load and fanotify both failed: why */
 	int stop_fd;
 	int wake_fd; /* pn_guards_containers_changed() -> the main loop's pn_guards_refresh() */
@@ -1703,6 +1706,15 @@ static int decider_start(struct pn_guards *g, char *err, size_t errlen)
  * are loaded with the first guard (mechanism_settle), so that a node that
  * never guards loads and attaches nothing for it.
  */
+static int lsm_open(struct pn_guards *g)
+{
+	const struct pn_guard_lsm_opts lo = { .pin_dir = g->o.pin_dir };
+	int e = pn_guard_lsm_open(&g->lsm, &lo, g->lsm_why, sizeof(g->lsm_why));
+
+	g->adopting = !e && pn_guard_lsm_adopted(g->lsm);
+	return e;
+}
+
 static int mechanism_open(struct pn_guards *g, char *err, size_t errlen)
 {
 	const char *m = g->o.mechanism ? g->o.mechanism : "auto";
@@ -1711,13 +1723,16 @@ static int mechanism_open(struct pn_guards *g, char *err, size_t errlen)
 	if (!strcmp(m, "fanotify"))
 		return fanotify_open(g, err, errlen);
 	if (!strcmp(m, "lsm")) {
-		e = pn_guard_lsm_open(&g->lsm, g->lsm_why, sizeof(g->lsm_why));
+		e = lsm_open(g);
 		if (e)
 			snprintf(err, errlen, "BPF LSM: %s", g->lsm_why);
 		return e;
 	}
 	if (pn_probe_bpf_lsm_missing(g->lsm_why, sizeof(g->lsm_why)))
 		return fanotify_open(g, err, errlen);
+	/* what an agent left enforcing is adopted now, not at the first guard */
+	if (pn_guard_lsm_pinned(g->o.pin_dir) && !lsm_open(g))
+		return 0;
 	g->lsm_pending = true;
 	return 0;
 }
@@ -1741,7 +1756,7 @@ static int mechanism_settle(struct pn_guards *g, struct pn_reg_error *err)
 	if (!g->lsm_pending)
 		return 0;
 	g->lsm_pending = false;
-	e = pn_guard_lsm_open(&g->lsm, g->lsm_why, sizeof(g->lsm_why));
+	e = lsm_open(g);
 	if (e) {
 		e = fanotify_open(g, why, sizeof(why));
 		if (!e)
@@ -1780,6 +1795,8 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 	if (!g)
 		return -ENOMEM;
 	g->o = *o;
+	snprintf(g->pin_dir, sizeof(g->pin_dir), "%s", o->pin_dir ? o->pin_dir : "");
+	g->o.pin_dir = g->pin_dir;
 	g->stop_fd = -1;
 	g->wake_fd = -1;
 	g->fan_fd = -1;
@@ -1803,8 +1820,12 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 		goto fail;
 	}
 	g->writer_started = true;
-	/* a deferred mechanism gets its decider with the first guard */
-	if (!g->lsm_pending) {
+	/*
+	 * A deferred mechanism gets its decider with the first guard, an adopted
+	 * one once the start's guards are set (their decisions meanwhile wait in
+	 * the ring buffer for the guards that explain them).
+	 */
+	if (!g->lsm_pending && !g->adopting) {
 		e = decider_start(g, err, errlen);
 		if (e)
 			goto fail;
@@ -1814,6 +1835,28 @@ int pn_guards_open(struct pn_guards **out, const struct pn_guards_opts *o, char 
 fail:
 	pn_guards_close(g);
 	return e;
+}
+
+void pn_guards_started(struct pn_guards *g)
+{
+	char why[256];
+
+	if (!g || !g->adopting)
+		return;
+	pthread_mutex_lock(&g->change);
+	pn_guard_lsm_settle_adopted(g->lsm);
+	g->adopting = false;
+	pthread_mutex_unlock(&g->change);
+	if (decider_start(g, why, sizeof(why)))
+		pn_warn("guards: %s: the kernel's decisions are not logged", why);
+}
+
+void pn_guards_keep_on_close(struct pn_guards *g, bool keep)
+{
+	if (!g)
+		return;
+	g->keep = keep;
+	pn_guard_lsm_keep_on_close(g->lsm, keep);
 }
 
 void pn_guards_close(struct pn_guards *g)
@@ -1830,6 +1873,15 @@ void pn_guards_close(struct pn_guards *g)
 	/* closing the group answers whatever is still pending with "allow" (the kernel's rule) */
 	if (g->fan_fd >= 0)
 		close(g->fan_fd);
+	if (g->keep && g->fan_fd >= 0 && g->n_guards)
+		pn_info("guards: fanotify's marks go with this agent (--keep-on-exit keeps only "
+			"BPF LSM's): the %zu guard(s) are not enforced until the next agent sets "
+			"them again",
+			g->n_guards);
+	else if (g->keep && g->lsm)
+		pn_info("guards: the BPF LSM programs stay attached with the %zu guard(s) of now "
+			"(--keep-on-exit): the next agent adopts them",
+			g->n_guards);
 	/* the LSM programs go: nothing is denied any more */
 	pn_guard_lsm_close(g->lsm);
 	if (g->writer_started) {

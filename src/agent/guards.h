@@ -44,6 +44,11 @@ struct pn_guards_opts {
 	FILE *out;	       /* decisions' lines */
 	bool json;	       /* --output json */
 	const char *mechanism; /* auto (NULL), lsm or fanotify: --guard-backend */
+	/*
+	 * BPF LSM's pins (NULL or "": none): a guard an agent left there
+	 * (pn_guards_keep_on_close) is adopted at open, still enforcing.
+	 */
+	const char *pin_dir;
 };
 
 /* What the guards did, for /metrics and GetStatus. */
@@ -157,6 +162,19 @@ const char *pn_guards_lsm_why(const struct pn_guards *g);
 typedef void (*pn_guard_decision_fn)(void *arg, const struct pn_event *ev, const struct pn_match *m,
 				     const struct pn_format_ctx *fctx);
 void pn_guards_on_decision(struct pn_guards *g, pn_guard_decision_fn fn, void *arg);
+/*
+ * After the start's guards are set (policy files, --state-dir): an adopted
+ * BPF LSM guard's rules that none of them holds are dropped, and the
+ * decisions made while no agent ran are logged, now that their guards are
+ * known. NULL-safe.
+ */
+void pn_guards_started(struct pn_guards *g);
+/*
+ * --keep-on-exit: BPF LSM's programs stay attached and pinned, enforcing
+ * the guards of now while no agent runs. fanotify cannot: its marks go
+ * with the group (said at close). NULL-safe.
+ */
+void pn_guards_keep_on_close(struct pn_guards *g, bool keep);
 /* Stops the threads and closes the group (the kernel allows what is pending). NULL-safe. */
 void pn_guards_close(struct pn_guards *g);
 

@@ -34,8 +34,8 @@ static bool on_bpffs(const char *p)
 	return statfs(p, &sfs) == 0 && (unsigned long)sfs.f_type == PN_BPF_FS_MAGIC;
 }
 
-/* Removes everything below dir (bpffs holds only pins and directories). */
-static int remove_tree(int dirfd)
+/* Removes everything below dir (bpffs holds only pins and directories) but `spare`. */
+static int remove_tree(int dirfd, const char *spare)
 {
 	DIR *d = fdopendir(dup(dirfd));
 	struct dirent *de;
@@ -46,13 +46,14 @@ static int remove_tree(int dirfd)
 	/* the dup shares the directory offset of an earlier walk: start over */
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    (spare && !strcmp(de->d_name, spare)))
 			continue;
 		if (de->d_type == DT_DIR) {
 			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 			if (sub >= 0) {
-				n += remove_tree(sub);
+				n += remove_tree(sub, NULL);
 				close(sub);
 			}
 			unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
@@ -117,7 +118,7 @@ int pn_pins_take(struct pn_pins *p, const char *dir, char *err, size_t errlen)
 
 int pn_pins_clear(struct pn_pins *p)
 {
-	return p->lock < 0 ? 0 : remove_tree(p->lock);
+	return p->lock < 0 ? 0 : remove_tree(p->lock, PN_PINS_GUARD);
 }
 
 int pn_pins_get(const struct pn_pins *p, const char *sub, const char *name)
@@ -270,7 +271,7 @@ void pn_pins_release(struct pn_pins *p, bool keep)
 	 * nobody able to reach them.
 	 */
 	if (!keep)
-		remove_tree(p->lock);
+		remove_tree(p->lock, NULL);
 	if (!keep && in_place)
 		rmdir(p->path);
 	if (!in_place)

@@ -30,7 +30,13 @@ void pn_pins_init(struct pn_pins *p);
  * one line in err naming --pin-path.
  */
 int pn_pins_take(struct pn_pins *p, const char *dir, char *err, size_t errlen);
-/* Removes every pin below the directory; returns how many. */
+/*
+ * The guard's own pins, below the capture's directory: BPF LSM's maps,
+ * programs and links (agent/guard_lsm.c), which it adopts or replaces.
+ */
+#define PN_PINS_GUARD "guard"
+
+/* Removes every pin below the directory but PN_PINS_GUARD's; returns how many. */
 int pn_pins_clear(struct pn_pins *p);
 /* An fd on the pinned object sub/name ("maps", "pn_events"), or -errno. */
 int pn_pins_get(const struct pn_pins *p, const char *sub, const char *name);
@@ -52,7 +58,8 @@ int pn_pins_add_fd(const struct pn_pins *p, const char *sub, const char *name, i
 
 /*
  * Lets the directory go; without keep, first removes the pins and the
- * directory (which detaches the programs). NULL-safe, idempotent.
+ * directory (which detaches the programs), PN_PINS_GUARD's too.
+ * NULL-safe, idempotent.
  */
 void pn_pins_release(struct pn_pins *p, bool keep);
 

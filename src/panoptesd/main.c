@@ -515,9 +515,10 @@ static unsigned long long metrics_queue_bytes(void *rpc)
  * node that can have neither still runs, and CreateGuard says why.
  */
 static int start_guards(struct pn_guards **out, const struct pn_config *cfg, const char *cgroup2,
-			char *why, size_t whylen)
+			const char *pin_path, char *why, size_t whylen)
 {
-	const struct pn_guards_opts o = {
+	char pins[PATH_MAX];
+	struct pn_guards_opts o = {
 		.cgroup2_root = cgroup2,
 		.proc_root = "/proc",
 		.node = cfg->node,
@@ -531,6 +532,11 @@ static int start_guards(struct pn_guards **out, const struct pn_config *cfg, con
 	if (!strcmp(cfg->guard_backend, "none")) {
 		snprintf(why, whylen, "--guard-backend none");
 		return 0;
+	}
+	/* beside the capture's, in the directory it holds */
+	if (pin_path[0]) {
+		snprintf(pins, sizeof(pins), "%s/%s", pin_path, PN_PINS_GUARD);
+		o.pin_dir = pins;
 	}
 	e = pn_guards_open(out, &o, why, whylen);
 	if (e && !is_auto) {
@@ -1064,7 +1070,8 @@ int main(int argc, char **argv)
 	agent_init(&agent, &cfg, cgroup2, reg, cap, &cons);
 	agent.cri = cri;
 	agent.state = state;
-	e = start_guards(&guards, &cfg, cgroup2, guards_why, sizeof(guards_why));
+	e = start_guards(&guards, &cfg, cgroup2, pn_capture_pin_path(cap), guards_why,
+			 sizeof(guards_why));
 	if (e)
 		goto out;
 	agent.view.guards = guards;
@@ -1109,6 +1116,8 @@ int main(int argc, char **argv)
 				PN_CRI_FIRST_LIST_MS);
 		pn_guards_refresh(guards);
 	}
+	/* an adopted BPF LSM guard: what no guard of this start holds goes */
+	pn_guards_started(guards);
 	if (pn_capture_handover(cap)->adopted)
 		retain_adopted(cap, reg);
 
@@ -1151,6 +1160,7 @@ int main(int argc, char **argv)
 
 	e = run(&agent, cap, reg, &cons, metrics, rpc, &cfg);
 out:
+	pn_guards_keep_on_close(guards, cap && cfg.keep_on_exit);
 	if (cap && cfg.keep_on_exit) {
 		pn_capture_keep_on_close(cap, true);
 		pn_info("leaving the programs pinned in %s and capturing (--keep-on-exit): the next "

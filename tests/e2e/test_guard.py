@@ -22,7 +22,7 @@ import unittest
 
 import grpc
 
-from pn_e2e import cgroup2_root, guard_mechanism
+from pn_e2e import cgroup2_root, guard_mechanism, run_cli
 from pn_grpc import NODE, Api, GrpcCase, runc_exec, stubs_for
 from runc_bundle import RuncContainer
 
@@ -422,6 +422,75 @@ class JanusGuard(GuardCase):
         self.assertEqual(sorted((g["name"], g["origin"]) for g in map(json.loads,
                                                                        out.splitlines())),
                          [("guard-1", "janus"), ("native", "api")])
+
+    def stop_for_good(self, kill=False):
+        for ch in self.channels:
+            ch.close()
+        self.channels.clear()
+        a, self.agent = self.agent, None
+        if kill:
+            a.proc.send_signal(signal.SIGKILL)
+        a.stop()
+        return a
+
+    def test_keep_on_exit_keeps_bpf_lsm_guards_enforcing(self):
+        """--keep-on-exit: BPF LSM's programs stay attached while no agent runs, so the
+        container's open is still refused, and the next agent adopts the pinned maps
+        (no moment without the rule) and logs that refusal; kill -9 holds the pins the
+        same way. fanotify's marks go with its agent, as its last line says. Without
+        the flag the guard's pins go."""
+        c = self.container("guard-keep")
+        state = tempfile.mkdtemp(prefix="pn-guard-keep-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, state, True)
+        pin = "/sys/fs/bpf/panoptes-e2e-guard-keep"
+        self.addCleanup(run_cli, ["--remove-pins", "--pin-path", pin, "--state-dir", ""])
+        args = ["--pin-path", pin, "--state-dir", state]
+        self.start_agent(*args, "--keep-on-exit")
+        rc, _, err = self.ctl("guard", "create", "kept", "--watch-container", f"runc://{c.id}",
+                              "--deny", "/data/secret", "--operations", "open")
+        self.assertEqual(rc, 0, err)
+        mech = guard_mechanism(self.agent)
+        self.assertEqual(self.agent.metrics().get(
+            f'panoptes_guard_mechanism{{mechanism="{mech}"}}'), 1)
+        lsm = mech == "lsm"
+        gone = self.stop_for_good()
+        gap = runc_exec(c.id, ["cat", "/data/secret"], check=False)
+        if not lsm:
+            self.assertTrue(any("fanotify's marks go with this agent" in l
+                                for l in gone.stderr_lines), gone.stderr_lines[-10:])
+            self.assertEqual(gap.stdout, b"s3cret\n")
+            return
+        self.assertTrue(any("BPF LSM programs stay attached with the 1 guard(s)" in l
+                            for l in gone.stderr_lines), gone.stderr_lines[-10:])
+        self.assertTrue(eperm(gap), gap)
+        self.assertTrue(os.path.exists(f"{pin}/guard/links/pn_guard_open"))
+
+        # the next agent: the refusal made while away is its first line
+        self.start_agent(*args, "--keep-on-exit")
+        self.assertTrue(any("adopted the BPF LSM guard pinned in" in l
+                            for l in self.agent.stderr_lines), self.agent.stderr_lines)
+        self.assertEqual(self.lines_after(0, 1), [f"<DENY> OPEN_PERM file '/data/secret' "
+                                                  f"(:{NODE}) "])
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
+
+        # killed: the pins hold all the same
+        self.stop_for_good(kill=True)
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
+        self.start_agent(*args)
+        self.assertTrue(any("adopted the BPF LSM guard pinned in" in l
+                            for l in self.agent.stderr_lines), self.agent.stderr_lines)
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
+        # a rule no guard of the agent holds any more is dropped from the adopted maps
+        rc, _, err = self.ctl("guard", "delete", "kept")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+        rc, _, err = self.ctl("guard", "create", "kept", "--watch-container", f"runc://{c.id}",
+                              "--deny", "/data/secret")
+        self.assertEqual(rc, 0, err)
+        # without --keep-on-exit: the guard's pins and programs go with the agent
+        self.stop_for_good()
+        self.assertFalse(os.path.exists(f"{pin}/guard"))
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
 
     def test_recursive_covers_the_whole_subtree(self):
         """janus' rule covers a directory and its direct children; --recursive (the native
