@@ -5,8 +5,8 @@
 Every file under deploy/ is parsed with a real YAML parser (PyYAML, Debian's
 python3-yaml) and the fields docs/deploy.md promises are checked with exact
 values, so a broken edit fails here rather than on a cluster. No cluster and
-no Docker engine are needed. The kustomize Components (deploy/tls,
-deploy/argus-controller) are applied to the base here, by a small renderer
+no Docker engine are needed. The kustomize Components (deploy/argus-controller,
+deploy/janus-controller) are applied to the base here, by a small renderer
 that knows only what they use and refuses anything else; where kubectl is
 installed, `kubectl kustomize` renders every combination too and must agree.
 
@@ -65,7 +65,7 @@ TLS_KEYS = {"ca.crt", "tls.crt", "tls.key"}
 TLS_DIR = "/etc/panoptes/tls"
 POLICY_FILE = "/etc/panoptes/policy/policy.yaml"
 SOCKET = "/run/panoptes/panoptes.sock"
-# What the tls Component appends to the args: argusd's flags, the Secret's files.
+# What serves the pod IP: argusd's TLS flags, the Secret's files.
 TLS_ARGS = ["-tls", "-tlscafile", f"{TLS_DIR}/ca.crt", "-tlscertfile", f"{TLS_DIR}/tls.crt",
             "-tlskeyfile", f"{TLS_DIR}/tls.key"]
 
@@ -77,7 +77,17 @@ ARGUS_NAMESPACE = "argus"
 ARGUS_SERVICE = "argusd-svc"
 ARGUS_PORT_NAME = "grpc"
 ARGUS_POD_LABEL = {"daemon": "argusd"}
-COMPONENTS = {"tls", "argus-controller"}
+# The same of janus-controller (clustergarage/janus-controller,
+# pkg/controller/januscontroller.go: janusNamespace, janusdService,
+# janusdSvcPortName, janusdSelector).
+JANUS_NAMESPACE = "janus"
+JANUS_SERVICE = "janusd-svc"
+JANUS_PORT_NAME = "grpc"
+JANUS_POD_LABEL = {"daemon": "janusd"}
+COMPONENTS = {"argus-controller", "janus-controller"}
+# Who the NetworkPolicy lets reach each port (docs/deploy.md, "Network policy").
+CONTROLLER_NAMESPACES = [ARGUS_NAMESPACE, JANUS_NAMESPACE]
+SCRAPER_NAMESPACE = "monitoring"
 
 # Runtime packages the image must have, whatever ldd says (ca-certificates:
 # TLS peers; the rest: the libraries panoptesd links today).
@@ -383,18 +393,16 @@ class Manifests(unittest.TestCase):
         expected = sorted(set(self.deploy) - {"kustomization.yaml", "secret-tls.yaml"})
         self.assertEqual(sorted(resources), expected)
         self.assertEqual(sorted(d["kind"] for r in resources for d in self.deploy[r]),
-                         ["ConfigMap", "DaemonSet", "Namespace", "Service", "ServiceAccount"])
+                         ["ConfigMap", "DaemonSet", "Namespace", "NetworkPolicy", "Service",
+                          "ServiceAccount"])
         # `kustomize edit set image panoptesd=...` rewrites the DaemonSet's image.
         image_names = [i["name"] for i in k.get("images", [])]
         self.assertEqual(image_names, [re.split(r"[:@]", self.c["image"])[0]])
-        # Shipped plaintext (--insecure-listen), with the tls Component two
-        # uncommented lines away;
-        # argus-controller only from an overlay (namespace: here would undo it).
+        # the controllers' Components only from an overlay (namespace: here would undo them)
         self.assertNotIn("components", k)
         with open(os.path.join(DEPLOY, "kustomization.yaml")) as f:
             text = f.read()
-        self.assertRegex(text, r"\n# components:\n#   - tls\n")
-        self.assertNotRegex(text, r"#\s*-\s*argus-controller")
+        self.assertNotRegex(text, r"#\s*-\s*(argus|janus)-controller")
 
     def test_namespace_admits_the_agent(self):
         ns = one(self.deploy, "Namespace")
@@ -482,9 +490,9 @@ class Manifests(unittest.TestCase):
 
     def test_probes(self):
         live, ready = self.c["livenessProbe"], self.c["readinessProbe"]
-        # HTTP probes are the active ones: they work with and without the tls
-        # Component, where Kubernetes' plaintext gRPC probes would fail; on the
-        # probe listener, whose slots clients of the metrics port cannot take.
+        # HTTP probes: Kubernetes' gRPC probes speak plaintext, which the mutual TLS
+        # port refuses; on the probe listener, whose slots clients of the metrics
+        # port cannot take.
         self.assertEqual(live["httpGet"]["path"], "/healthz")
         self.assertEqual(self._port(live["httpGet"]["port"]), PROBE_PORT)
         self.assertEqual(ready["httpGet"]["path"], "/readyz")
@@ -492,11 +500,8 @@ class Manifests(unittest.TestCase):
         for p in (live, ready):
             self.assertNotIn("grpc", p)
             self.assertGreaterEqual(p["failureThreshold"], 3)
-        # The native gRPC probes, for a plaintext port only, stay commented out.
-        blocks = re.findall(r"#\s*(livenessProbe|readinessProbe):\s*\n\s*#\s*grpc:\s*\n"
-                            r"\s*#\s*port:\s*(\d+)", self.ds_text)
-        self.assertEqual(blocks, [("livenessProbe", str(GRPC_PORT)),
-                                  ("readinessProbe", str(GRPC_PORT))])
+        # no gRPC probe, not even commented out: it would fail against mutual TLS
+        self.assertNotRegex(self.ds_text, r"#\s*grpc:\s*\n\s*#\s*port:")
 
     def test_resources(self):
         self.assertEqual(self.c["resources"], {"requests": {"cpu": "50m", "memory": "64Mi"},
@@ -505,16 +510,18 @@ class Manifests(unittest.TestCase):
     # -------------------------------------------------------------- args
 
     def _args(self):
-        """{--flag: value} from the container's args (True for a flag without one)."""
+        """{flag: value} from the container's args (True for a flag without one): the GNU
+        --flags, and argusd's single-dash TLS ones."""
         args, out, i = self.c["args"], {}, 0
         self.assertNotIn("command", self.c, "the image's ENTRYPOINT is panoptesd: args only")
         while i < len(args):
             a = args[i]
-            self.assertTrue(a.startswith("--"), f"unexpected argument {a!r}")
+            self.assertTrue(a.startswith("--") or a in [t for t in TLS_ARGS if t[0] == "-"],
+                            f"unexpected argument {a!r}")
             if "=" in a:
                 k, v = a.split("=", 1)
                 i += 1
-            elif i + 1 == len(args) or args[i + 1].startswith("--"):
+            elif i + 1 == len(args) or args[i + 1].startswith("-"):
                 k, v = a, True
                 i += 1
             else:
@@ -559,15 +566,22 @@ class Manifests(unittest.TestCase):
             "--state-dir": "/var/lib/panoptes",
             "--metrics-listen": f"0.0.0.0:{METRICS_PORT}",
             "--socket": SOCKET,
-            # the pod IP without client certificates, said in so many words; the tls
-            # Component makes it --listen with mutual TLS
-            "--insecure-listen": f"0.0.0.0:{GRPC_PORT}",
+            # the pod IP with mutual TLS only: never plaintext on the pod network
+            "--listen": f"0.0.0.0:{GRPC_PORT}",
+            "-tls": True,
+            "-tlscafile": f"{TLS_DIR}/ca.crt",
+            "-tlscertfile": f"{TLS_DIR}/tls.crt",
+            "-tlskeyfile": f"{TLS_DIR}/tls.key",
             "--probe-listen": f"0.0.0.0:{PROBE_PORT}",
             # kimager's image log, JSON lines beside the events the pipeline ships
             "--lifecycle": "json",
         })
         # the listeners are the declared ports
-        self.assertEqual(self._port("grpc"), int(args["--insecure-listen"].rsplit(":", 1)[1]))
+        self.assertEqual(self._port("grpc"), int(args["--listen"].rsplit(":", 1)[1]))
+        self.assertNotIn("--insecure-listen", self.c["args"])
+        # argusd's flags as one run, as its docs and TLS_ARGS give them
+        i = self.c["args"].index("-tls")
+        self.assertEqual(self.c["args"][i:i + len(TLS_ARGS)], TLS_ARGS)
         # the socket's directory is the pod's own, in memory: the root filesystem is read-only
         vol, rel = self._volume_file(SOCKET)
         self.assertEqual((rel, vol["emptyDir"].get("medium")), ("panoptes.sock", "Memory"))
@@ -605,13 +619,44 @@ class Manifests(unittest.TestCase):
         vol, rel = self._volume_file(TLS_DIR + "/tls.crt")
         self.assertEqual(rel, "tls.crt")
         self.assertEqual(vol["secret"]["secretName"], secret["metadata"]["name"])
-        self.assertIs(vol["secret"]["optional"], True)
+        # required: without it the pod waits instead of starting an agent that cannot serve
+        self.assertIs(vol["secret"]["optional"], False)
         m = [m for m in self.mounts if m["mountPath"] == TLS_DIR]
         self.assertEqual(len(m), 1)
         self.assertIs(m[0]["readOnly"], True)
         self.assertNotIn("subPath", m[0])
-        # plaintext by default: no TLS flag, and the pod starts without the Secret
-        self.assertFalse([a for a in self.c["args"] if a.lstrip("-").startswith("tls")])
+        # every TLS flag's file is one of the Secret's keys, through this mount
+        for f in TLS_ARGS[2::2]:
+            vol, rel = self._volume_file(f)
+            self.assertEqual(vol["secret"]["secretName"], secret["metadata"]["name"])
+            self.assertIn(rel, TLS_KEYS)
+
+    def test_network_policy(self):
+        np = one(self.deploy, "NetworkPolicy")
+        spec = np["spec"]
+        self.assertEqual(spec["podSelector"], {"matchLabels": NAME_LABEL})
+        self.assertEqual(spec["policyTypes"], ["Ingress"])
+        allowed = {}
+        for rule in spec["ingress"]:
+            self.assertEqual(len(rule["ports"]), 1, rule)
+            port = self._port(rule["ports"][0]["port"])
+            self.assertEqual(rule["ports"][0]["protocol"], "TCP")
+            namespaces = set()
+            for peer in rule["from"]:
+                # namespaces only: no ipBlock, no podSelector that widens it
+                self.assertEqual(set(peer), {"namespaceSelector"}, peer)
+                sel = peer["namespaceSelector"]
+                for e in sel.get("matchExpressions", []):
+                    self.assertEqual((e["key"], e["operator"]),
+                                     ("kubernetes.io/metadata.name", "In"))
+                    namespaces |= set(e["values"])
+                for k, v in sel.get("matchLabels", {}).items():
+                    self.assertEqual(k, "kubernetes.io/metadata.name")
+                    namespaces.add(v)
+            allowed[port] = sorted(namespaces)
+        # the probe port has no rule: the kubelet dials from the node, always admitted
+        self.assertEqual(allowed, {GRPC_PORT: sorted(CONTROLLER_NAMESPACES),
+                                   METRICS_PORT: [SCRAPER_NAMESPACE]})
 
     # -------------------------------------------------------------- Service, Secret
 
@@ -640,7 +685,7 @@ class Manifests(unittest.TestCase):
 
 
 class Components(unittest.TestCase):
-    """deploy/tls and deploy/argus-controller applied to the base."""
+    """deploy/argus-controller and deploy/janus-controller applied to the base."""
 
     @classmethod
     def setUpClass(cls):
@@ -656,68 +701,35 @@ class Components(unittest.TestCase):
             self.assertEqual(k["apiVersion"], "kustomize.config.k8s.io/v1alpha1", name)
             self.assertEqual(k["kind"], "Component", name)
 
-    def test_tls(self):
-        objs = render(self.deploy, ["tls"])
-        ds, base_ds = self._ds(objs), self._ds(self.base.values())
-        c = ds["spec"]["template"]["spec"]["containers"][0]
-        base_c = base_ds["spec"]["template"]["spec"]["containers"][0]
-        # argusd's flags after the base's, each file from the Secret's volume; the pod IP
-        # now served with them (--listen), no longer without (--insecure-listen)
-        insecure = base_c["args"].index("--insecure-listen")
-        served = base_c["args"][:insecure] + ["--listen"] + base_c["args"][insecure + 1:]
-        self.assertEqual(c["args"], served + TLS_ARGS)
-        vols = {v["name"]: v for v in ds["spec"]["template"]["spec"]["volumes"]}
-        for f in TLS_ARGS[2::2]:
-            mounts = [m for m in c["volumeMounts"] if f.startswith(m["mountPath"].rstrip("/") + "/")]
-            self.assertEqual(len(mounts), 1, f)
-            secret = vols[mounts[0]["name"]]["secret"]
-            self.assertEqual(secret["secretName"], "panoptes-tls")
-            self.assertIn(f[len(mounts[0]["mountPath"].rstrip("/")) + 1:], TLS_KEYS)
-            # required now: the pod waits for the Secret instead of crash-looping
-            self.assertIs(secret["optional"], False)
-        # nothing else changes: the probes stay HTTP (native gRPC ones are plaintext)
-        self.assertNotIn("grpc", c["livenessProbe"])
-        self.assertNotIn("grpc", c["readinessProbe"])
-        c["args"] = base_c["args"]
-        vols["tls"]["secret"]["optional"] = True
-        self.assertEqual(ds, base_ds)
-        self.assertEqual(by_key(o for o in objs if o["kind"] != "DaemonSet"),
-                         by_key(o for o in self.base.values() if o["kind"] != "DaemonSet"))
-
-    def test_tls_patch_guards_its_indexes(self):
-        """The JSON patch addresses the container, an argument and the volume by
-        index; its test ops must fail the build when those indexes point elsewhere."""
-        deploy = copy.deepcopy(self.deploy)
-        ds = one(base_files(deploy), "DaemonSet")
-        ds["spec"]["template"]["spec"]["volumes"].reverse()
-        with self.assertRaisesRegex(AssertionError, "test failed"):
-            render(deploy, ["tls"])
-        deploy = copy.deepcopy(self.deploy)
-        args = one(base_files(deploy), "DaemonSet")["spec"]["template"]["spec"][
-            "containers"][0]["args"]
-        args[:] = args[2:] + args[:2]
-        with self.assertRaisesRegex(AssertionError, "test failed"):
-            render(deploy, ["tls"])
-
     def test_argus_controller(self):
-        objs = by_key(render(self.deploy, ["argus-controller"]))
+        self.controller_names("argus-controller", ARGUS_NAMESPACE, ARGUS_SERVICE,
+                              ARGUS_PORT_NAME, ARGUS_POD_LABEL)
+
+    def test_janus_controller(self):
+        self.controller_names("janus-controller", JANUS_NAMESPACE, JANUS_SERVICE,
+                              JANUS_PORT_NAME, JANUS_POD_LABEL)
+
+    def controller_names(self, component, namespace, service, port_name, pod_label):
+        """The names a controller has built in, given by its Component: every object in
+        its namespace, the pod label, the headless Service and its port by name."""
+        objs = by_key(render(self.deploy, [component]))
         for (kind, ns, name), o in objs.items():
             if kind == "Namespace":
-                self.assertEqual(name, ARGUS_NAMESPACE)
+                self.assertEqual(name, namespace)
                 self.assertEqual(o["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
                                  "privileged")
             else:
-                self.assertEqual(ns, ARGUS_NAMESPACE, f"{kind} {name}")
-        ds = objs[("DaemonSet", ARGUS_NAMESPACE, "panoptes")]
+                self.assertEqual(ns, namespace, f"{kind} {name}")
+        ds = objs[("DaemonSet", namespace, "panoptes")]
         labels = ds["spec"]["template"]["metadata"]["labels"]
-        self.assertEqual({k: labels.get(k) for k in ARGUS_POD_LABEL}, ARGUS_POD_LABEL)
+        self.assertEqual({k: labels.get(k) for k in pod_label}, pod_label)
         # the selector is immutable once created: only the pod template changes
         self.assertEqual(ds["spec"]["selector"]["matchLabels"], NAME_LABEL)
-        svc = objs[("Service", ARGUS_NAMESPACE, ARGUS_SERVICE)]
+        svc = objs[("Service", namespace, service)]
         self.assertEqual(svc["spec"]["clusterIP"], "None")
         sel = svc["spec"]["selector"]
         self.assertEqual({k: labels.get(k) for k in sel}, sel, "the Service selects the agents")
-        ports = [p for p in svc["spec"]["ports"] if p["name"] == ARGUS_PORT_NAME]
+        ports = [p for p in svc["spec"]["ports"] if p["name"] == port_name]
         self.assertEqual(len(ports), 1)
         c = ds["spec"]["template"]["spec"]["containers"][0]
         named = {p["name"]: p["containerPort"] for p in c["ports"]}
@@ -725,7 +737,7 @@ class Components(unittest.TestCase):
         self.assertEqual(named.get(target, target), GRPC_PORT)
         self.assertEqual(ports[0]["port"], GRPC_PORT)
         # the rest is the base, moved
-        for k in ARGUS_POD_LABEL:
+        for k in pod_label:
             del labels[k]
         ds["metadata"]["namespace"] = NAMESPACE
         self.assertEqual(ds, self.base[("DaemonSet", NAMESPACE, "panoptes")])
@@ -734,7 +746,7 @@ class Components(unittest.TestCase):
         kubectl = shutil.which("kubectl")
         if not kubectl:
             self.skipTest("no kubectl: Components rendered by this test's renderer only")
-        for comps in ([], ["tls"], ["argus-controller"], ["argus-controller", "tls"]):
+        for comps in ([], ["argus-controller"], ["janus-controller"]):
             with tempfile.TemporaryDirectory() as tmp, self.subTest(components=comps):
                 with open(os.path.join(tmp, "kustomization.yaml"), "w") as f:
                     yaml.safe_dump({"apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -988,10 +1000,7 @@ class Binary(unittest.TestCase):
         cls.deploy = deploy
 
     def test_daemonset_flags_in_help(self):
-        # the base's flags and those the tls Component adds
-        tls_pod = [o for o in render(self.deploy, ["tls"])
-                   if o["kind"] == "DaemonSet"][0]["spec"]["template"]["spec"]
-        flags = [a.split("=", 1)[0] for c in tls_pod["containers"] for a in c["args"]
+        flags = [a.split("=", 1)[0] for c in self.pod["containers"] for a in c["args"]
                  if a.startswith("-")]
         self.assertTrue({a for a in TLS_ARGS if a.startswith("-")} <= set(flags))
         missing = [f for f in flags if not help_flag_re(f).search(self.help)]
