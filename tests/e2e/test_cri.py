@@ -42,6 +42,11 @@ EXPECTED = [("CREATE", "/data/f1"), ("MODIFY", "/data/f1"), ("CREATE", "/data/d"
             ("CREATE", "/data/d/f2"), ("MODIFY", "/data/d/f2")]
 # One file per go: /data/goN lets it write /data/fN, for a container that lives
 # across an agent's or a runtime's restart.
+# Opens the image's /etc/app/config once /data/go is there: its exit code in
+# /data/rc, what it read in /data/out, why not in /data/err (the guards' tests).
+READER = ["/bin/sh", "-c", "while [ ! -e /data/go ]; do sleep 0.02; done; "
+          "cat /etc/app/config > /data/out 2> /data/err; echo $? > /data/rc; "
+          "exec sleep 2147483647"]
 STEPS = ["/bin/sh", "-c", "for n in 1 2 3; do while [ ! -e /data/go$n ]; do sleep 0.02; done; "
          "echo $n > /data/f$n; done; exec sleep 2147483647"]
 
@@ -827,15 +832,30 @@ class CriPods(unittest.TestCase):
         return {p for line in self.guard_ctl("list", "--output", "json").splitlines()
                 for g in [json.loads(line)] if g["name"] == name for p in g["pids"]}
 
+    def read_once(self, pods):
+        """Lets each READER pod open its file: {pod: (exit code, what it read, EPERM)}."""
+        results = {}
+        for pod, cid in pods:
+            self.go(pod, cid)
+        for pod, cid in pods:
+            root = f"/proc/{self.pid_of(pod, cid)}/root/data"
+            deadline = time.monotonic() + 20
+            while not os.path.exists(f"{root}/rc"):
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+            time.sleep(0.05)  # rc's line written whole
+            with open(f"{root}/rc") as rc, open(f"{root}/out") as out, \
+                    open(f"{root}/err") as err:
+                results[pod.name] = (rc.read().strip(), out.read(),
+                                     "Operation not permitted" in err.read())
+        return results
+
     def test_guard_by_selector_follows_the_pods(self):
         """A guard whose targets are a selector (panoptesctl's flags, the native API):
         the running pods it admits are guarded, one started later is guarded once the
         runtime says it runs, a pod of another namespace reading the same file of the same
         image is not, and a pod that went is let go."""
-        reader = ["/bin/sh", "-c", "while [ ! -e /data/go ]; do sleep 0.02; done; "
-                  "cat /etc/app/config > /data/out 2> /data/err; echo $? > /data/rc; "
-                  "exec sleep 2147483647"]
-        early, other = self.pod("guard-1", "prod", reader), self.pod("guard-2", "staging", reader)
+        early, other = self.pod("guard-1", "prod", READER), self.pod("guard-2", "staging", READER)
         for pod, cid in (early, other):
             self.rt.cri.start_container(cid)
         self.agent = GrpcAgent(["--cri-endpoint", self.rt.endpoint],
@@ -856,28 +876,14 @@ class CriPods(unittest.TestCase):
         text = self.guard_ctl("list")
         self.assertIn(" --watch-namespace prod --deny /etc/app/config", text)
 
-        late = self.pod("guard-3", "prod", reader)
+        late = self.pod("guard-3", "prod", READER)
         self.rt.cri.start_container(late[1])
         deadline = time.monotonic() + 20
         while self.pid_of(*late) not in self.guard_pids("prod-config"):
             self.assertLess(time.monotonic(), deadline, self.agent.stderr_lines[-20:])
             time.sleep(0.05)
         since = len(self.agent.lines)
-        results = {}
-        for pod, cid in (early, other, late):
-            self.go(pod, cid)
-        for pod, cid in (early, other, late):
-            root = f"/proc/{self.pid_of(pod, cid)}/root/data"
-            deadline = time.monotonic() + 20
-            while not os.path.exists(f"{root}/rc"):
-                self.assertLess(time.monotonic(), deadline)
-                time.sleep(0.05)
-            time.sleep(0.05)  # rc's line written whole
-            with open(f"{root}/rc") as rc, open(f"{root}/out") as out, \
-                    open(f"{root}/err") as err:
-                results[pod.name] = (rc.read().strip(), out.read(),
-                                     "Operation not permitted" in err.read())
-        self.assertEqual(results, {"guard-1": ("1", "", True), "guard-2": ("0", "v1\n", False),
+        self.assertEqual(self.read_once((early, other, late)), {"guard-1": ("1", "", True), "guard-2": ("0", "v1\n", False),
                                    "guard-3": ("1", "", True)})
         self.agent.wait_for(lambda ls: len(ls) >= since + 2, timeout=20)
         self.assertEqual(self.agent.settle(quiet=0.5)[since:],
@@ -902,16 +908,13 @@ class CriPods(unittest.TestCase):
         """A policy file's guard by pod labels: the pods that run before the agent are
         guarded by the time it says ready, though the runtime is slow to give its first
         list (the agent waits for it, bounded)."""
-        reader = ["/bin/sh", "-c", "while [ ! -e /data/go ]; do sleep 0.02; done; "
-                  "cat /etc/app/config > /data/out 2> /data/err; echo $? > /data/rc; "
-                  "exec sleep 2147483647"]
         policy = os.path.join(self.rt.dir, "guard-labels.yaml")
         with open(policy, "w") as f:
             f.write("guards:\n"
                     "  - name: web-config\n"
                     "    targets: {podSelector: {matchLabels: {app: gweb-1}}}\n"
                     "    subjects: [{deny: [/etc/app/config]}]\n")
-        pods = [self.pod("gweb-1", "prod", reader), self.pod("gweb-2", "prod", reader)]
+        pods = [self.pod("gweb-1", "prod", READER), self.pod("gweb-2", "prod", READER)]
         for pod, cid in pods:
             self.rt.cri.start_container(cid)
         slow = SlowRuntime(self.rt.endpoint, os.path.join(self.rt.dir, "slow-list.sock"))
@@ -924,19 +927,8 @@ class CriPods(unittest.TestCase):
         log = [l for l in self.agent.stderr_lines
                if "guard web-config: its selector admits 1 " in l or "ready: " in l]
         self.assertIn("guard web-config: its selector admits 1 running container(s)", log[0])
-        for pod, cid in pods:
-            self.go(pod, cid)
-        results = {}
-        for pod, cid in pods:
-            root = f"/proc/{self.pid_of(pod, cid)}/root/data"
-            deadline = time.monotonic() + 20
-            while not os.path.exists(f"{root}/rc"):
-                self.assertLess(time.monotonic(), deadline)
-                time.sleep(0.05)
-            time.sleep(0.05)
-            with open(f"{root}/rc") as rc, open(f"{root}/out") as out:
-                results[pod.name] = (rc.read().strip(), out.read())
-        self.assertEqual(results, {"gweb-1": ("1", ""), "gweb-2": ("0", "v1\n")})
+        self.assertEqual(self.read_once(pods), {"gweb-1": ("1", "", True),
+                                                "gweb-2": ("0", "v1\n", False)})
         self.agent.wait_for(lambda ls: len(ls) >= 1, timeout=20)
         self.assertEqual(self.agent.settle(quiet=0.5),
                          ["<DENY> OPEN_PERM file '/etc/app/config' (:node-e2e) "])
