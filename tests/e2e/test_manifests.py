@@ -55,6 +55,8 @@ HOST_MOUNTS = {
     # --state-dir: the watches created over gRPC, kept across restarts
     "/var/lib/panoptes": (False, None),
     "/sys/kernel/btf": (True, None),
+    # the active LSM list: the vfs backend and BPF LSM guards where bpf is in it
+    "/sys/kernel/security": (True, None),
     "/sys/fs/cgroup": (True, None),
     "/sys/kernel/tracing": (True, "HostToContainer"),
     # the CRI socket's directory: pods and images (--cri-endpoint's default)
