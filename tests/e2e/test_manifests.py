@@ -45,7 +45,7 @@ METRICS_PORT = 2112
 PROBE_PORT = 2113
 
 # The capability set docs/deploy.md explains, one row each.
-CAPS = {"BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE", "DAC_READ_SEARCH"}
+CAPS = {"BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE", "DAC_READ_SEARCH", "SYS_NICE"}
 
 # hostPath -> (readOnly, mountPropagation), mounted at the same path: the code
 # uses these fixed paths. No /proc: with hostPID the container's /proc is the
