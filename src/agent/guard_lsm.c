@@ -188,6 +188,24 @@ bool pn_guard_lsm_pinned(const char *pin_dir)
 	return access(path, F_OK) == 0;
 }
 
+void pn_guard_lsm_unpin(const char *pin_dir, const char *why)
+{
+	struct pn_pins pins;
+	char err[PATH_MAX + 128];
+
+	if (!pn_guard_lsm_pinned(pin_dir))
+		return;
+	pn_pins_init(&pins);
+	if (pn_pins_take(&pins, pin_dir, err, sizeof(err))) {
+		pn_warn("guards: %s", err);
+		return;
+	}
+	pn_pins_release(&pins, false);
+	pn_info("guards: removed the BPF LSM guard an agent left in %s (%s): its rules no "
+		"longer apply",
+		pin_dir, why);
+}
+
 bool pn_guard_lsm_adopted(const struct pn_guard_lsm *l)
 {
 	return l && l->adopted;

@@ -49,6 +49,11 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, const struct pn_guard_lsm_opts 
 		      size_t errlen);
 /* Whether pin_dir holds the maps of a guard an agent left running. */
 bool pn_guard_lsm_pinned(const char *pin_dir);
+/*
+ * Detaches and removes a guard an agent left pinned in pin_dir, for an
+ * agent that will not adopt it (another mechanism, or none: why). NULL-safe.
+ */
+void pn_guard_lsm_unpin(const char *pin_dir, const char *why);
 /* The maps an agent before left were adopted: their rules were in force all along. */
 bool pn_guard_lsm_adopted(const struct pn_guard_lsm *l);
 /*

@@ -56,6 +56,7 @@ struct gd {
 	/* what its selector admitted when it was made (ids, sorted); with a selector only */
 	char **selected;
 	size_t n_selected;
+	bool refresh_said; /* a refresh failed and said so: the next failures only debug */
 };
 
 /* The fanotify mark of one inode: the union of what every guard needs of it. */
@@ -1026,8 +1027,14 @@ static int refresh_one(struct pn_guards *g, struct gd *d)
 		return 0;
 	e = gd_make(g, &spec, &nd, &err);
 	if (e) {
-		pn_warn("guard %s: cannot take the containers its selector admits now: %s",
-			d->guard->watch->key, err.msg);
+		if (d->refresh_said)
+			pn_debug("guard %s: still cannot take its selector's containers: %s",
+				 d->guard->watch->key, err.msg);
+		else
+			pn_warn("guard %s: cannot take the containers its selector admits now: %s "
+				"(tried again at every change)",
+				d->guard->watch->key, err.msg);
+		d->refresh_said = true;
 		return e;
 	}
 	set = calloc(g->n_guards, sizeof(*set));
@@ -1039,8 +1046,11 @@ static int refresh_one(struct pn_guards *g, struct gd *d)
 		set[n++] = g->guards[i] == d ? nd : g->guards[i];
 	e = publish(g, set, n, &err);
 	if (e) {
-		pn_warn("guard %s: cannot take the containers its selector admits now: %s",
-			d->guard->watch->key, err.msg);
+		if (!d->refresh_said)
+			pn_warn("guard %s: cannot take the containers its selector admits now: %s "
+				"(tried again at every change)",
+				d->guard->watch->key, err.msg);
+		d->refresh_said = true;
 		free(set);
 		gd_unmake(nd, &spec);
 		return e;
@@ -1700,12 +1710,7 @@ static int decider_start(struct pn_guards *g, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * The mechanism as asked: lsm and fanotify now, or an error. auto takes
- * fanotify now where bpf is not an active LSM; where it is, the programs
- * are loaded with the first guard (mechanism_settle), so that a node that
- * never guards loads and attaches nothing for it.
- */
+/* BPF LSM's programs, adopting what an agent left pinned in o.pin_dir. */
 static int lsm_open(struct pn_guards *g)
 {
 	const struct pn_guard_lsm_opts lo = { .pin_dir = g->o.pin_dir };
@@ -1715,21 +1720,32 @@ static int lsm_open(struct pn_guards *g)
 	return e;
 }
 
+/*
+ * The mechanism as asked: lsm and fanotify now, or an error. auto takes
+ * fanotify now where bpf is not an active LSM; where it is, the programs
+ * are loaded with the first guard (mechanism_settle), so that a node that
+ * never guards loads and attaches nothing for it.
+ */
 static int mechanism_open(struct pn_guards *g, char *err, size_t errlen)
 {
 	const char *m = g->o.mechanism ? g->o.mechanism : "auto";
 	int e;
 
-	if (!strcmp(m, "fanotify"))
+	if (!strcmp(m, "fanotify")) {
+		/* an LSM guard left pinned would go on enforcing rules nobody keeps */
+		pn_guard_lsm_unpin(g->o.pin_dir, "--guard-backend fanotify");
 		return fanotify_open(g, err, errlen);
+	}
 	if (!strcmp(m, "lsm")) {
 		e = lsm_open(g);
 		if (e)
 			snprintf(err, errlen, "BPF LSM: %s", g->lsm_why);
 		return e;
 	}
-	if (pn_probe_bpf_lsm_missing(g->lsm_why, sizeof(g->lsm_why)))
+	if (pn_probe_bpf_lsm_missing(g->lsm_why, sizeof(g->lsm_why))) {
+		pn_guard_lsm_unpin(g->o.pin_dir, "BPF LSM unavailable");
 		return fanotify_open(g, err, errlen);
+	}
 	/* what an agent left enforcing is adopted now, not at the first guard */
 	if (pn_guard_lsm_pinned(g->o.pin_dir) && !lsm_open(g))
 		return 0;
@@ -1849,6 +1865,11 @@ void pn_guards_started(struct pn_guards *g)
 	pthread_mutex_unlock(&g->change);
 	if (decider_start(g, why, sizeof(why)))
 		pn_warn("guards: %s: the kernel's decisions are not logged", why);
+}
+
+void pn_guards_unpin(const char *pin_dir)
+{
+	pn_guard_lsm_unpin(pin_dir, "--guard-backend none");
 }
 
 void pn_guards_keep_on_close(struct pn_guards *g, bool keep)

@@ -175,6 +175,11 @@ void pn_guards_started(struct pn_guards *g);
  * with the group (said at close). NULL-safe.
  */
 void pn_guards_keep_on_close(struct pn_guards *g, bool keep);
+/*
+ * For a start with --guard-backend none: a BPF LSM guard an agent left
+ * pinned in pin_dir is detached and removed, said in one line. NULL-safe.
+ */
+void pn_guards_unpin(const char *pin_dir);
 /* Stops the threads and closes the group (the kernel allows what is pending). NULL-safe. */
 void pn_guards_close(struct pn_guards *g);
 

@@ -529,14 +529,15 @@ static int start_guards(struct pn_guards **out, const struct pn_config *cfg, con
 	bool is_auto = !strcmp(cfg->guard_backend, "auto");
 	int e;
 
-	if (!strcmp(cfg->guard_backend, "none")) {
-		snprintf(why, whylen, "--guard-backend none");
-		return 0;
-	}
 	/* beside the capture's, in the directory it holds */
 	if (pin_path[0]) {
 		snprintf(pins, sizeof(pins), "%s/%s", pin_path, PN_PINS_GUARD);
 		o.pin_dir = pins;
+	}
+	if (!strcmp(cfg->guard_backend, "none")) {
+		pn_guards_unpin(o.pin_dir);
+		snprintf(why, whylen, "--guard-backend none");
+		return 0;
 	}
 	e = pn_guards_open(out, &o, why, whylen);
 	if (e && !is_auto) {

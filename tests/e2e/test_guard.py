@@ -437,8 +437,8 @@ class JanusGuard(GuardCase):
         """--keep-on-exit: BPF LSM's programs stay attached while no agent runs, so the
         container's open is still refused, and the next agent adopts the pinned maps
         (no moment without the rule) and logs that refusal; kill -9 holds the pins the
-        same way. fanotify's marks go with its agent, as its last line says. Without
-        the flag the guard's pins go."""
+        same way; an agent that will not adopt them removes them. fanotify's marks go
+        with its agent, as its last line says. Without the flag the guard's pins go."""
         c = self.container("guard-keep")
         state = tempfile.mkdtemp(prefix="pn-guard-keep-", dir="/tmp")
         self.addCleanup(shutil.rmtree, state, True)
@@ -487,7 +487,19 @@ class JanusGuard(GuardCase):
         rc, _, err = self.ctl("guard", "create", "kept", "--watch-container", f"runc://{c.id}",
                               "--deny", "/data/secret")
         self.assertEqual(rc, 0, err)
+        # killed again, then an agent that will not adopt it removes it, never leaves it on
+        self.stop_for_good(kill=True)
+        self.start_agent(*args, "--guard-backend", "none")
+        self.assertTrue(any("removed the BPF LSM guard an agent left in" in l
+                            for l in self.agent.stderr_lines), self.agent.stderr_lines)
+        self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
+        self.stop_for_good()
         # without --keep-on-exit: the guard's pins and programs go with the agent
+        self.start_agent(*args)
+        rc, _, err = self.ctl("guard", "create", "kept", "--watch-container", f"runc://{c.id}",
+                              "--deny", "/data/secret")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(eperm(runc_exec(c.id, ["cat", "/data/secret"], check=False)))
         self.stop_for_good()
         self.assertFalse(os.path.exists(f"{pin}/guard"))
         self.assertEqual(runc_exec(c.id, ["cat", "/data/secret"]).stdout, b"s3cret\n")
