@@ -64,6 +64,12 @@ def cgroup2_root():
 _ports_given = set()
 
 
+# panoptesd's own --listen default (127.0.0.1:50051), which an Agent started
+# without --listen binds: inside the kernel's ephemeral range, so a pick could
+# hand it to that very agent's metrics listener (seen once in the 6.12 guest).
+AGENT_DEFAULT_GRPC_PORT = 50051
+
+
 def free_port():
     """A loopback port nobody listens on now (the kernel's pick, outside fixed ports),
     never one this process was given before: two picks made before either is bound
@@ -72,7 +78,7 @@ def free_port():
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port not in _ports_given:
+        if port not in _ports_given and port != AGENT_DEFAULT_GRPC_PORT:
             _ports_given.add(port)
             return port
 
