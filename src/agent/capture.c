@@ -414,25 +414,11 @@ static bool adoptable(const struct pn_capture *c, const struct pn_handover *ho)
 static int adopt(struct pn_capture *c, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
-	struct bpf_map *map;
 	int e;
 
-	bpf_object__for_each_map(map, c->skel->obj) {
-		int fd = pn_pins_get(&c->pins, "maps", pn_pins_map_name(bpf_map__name(map)));
-
-		if (fd < 0) {
-			snprintf(err, errlen, "cannot open the pinned map %s: %s",
-				 bpf_map__name(map), strerror(-fd));
-			return fd;
-		}
-		e = bpf_map__reuse_fd(map, fd);
-		close(fd);
-		if (e) {
-			snprintf(err, errlen, "cannot reuse the pinned map %s: %s",
-				 bpf_map__name(map), strerror(-e));
-			return e;
-		}
-	}
+	e = pn_pins_reuse_maps(&c->pins, c->skel->obj, true, err, errlen);
+	if (e)
+		return e;
 	bpf_object__for_each_program(prog, c->skel->obj) {
 		struct bpf_link *link;
 

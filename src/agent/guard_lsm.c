@@ -52,12 +52,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The maps of the guard's object, but .rodata: the configuration is this start's. */
-static bool kept_map(const struct bpf_map *m)
-{
-	return !strstr(bpf_map__name(m), ".rodata");
-}
-
 /*
  * Whether the maps pinned in l->pins are the ones this object would make:
  * same shapes, and a .bss stamped with this PN_GUARD_LAYOUT. "" if so, else
@@ -75,7 +69,8 @@ static void maps_compatible(struct pn_guard_lsm *l, char *why, size_t len)
 		__u32 info_len = sizeof(info);
 		int fd;
 
-		if (!kept_map(map))
+		/* the configuration is this start's: pn_pins_reuse_maps() leaves it too */
+		if (strstr(bpf_map__name(map), ".rodata"))
 			continue;
 		fd = pn_pins_get(&l->pins, "maps", name);
 		if (fd < 0) {
@@ -100,30 +95,6 @@ static void maps_compatible(struct pn_guard_lsm *l, char *why, size_t len)
 		if (why[0])
 			return;
 	}
-}
-
-/* The pinned maps, reused by the object about to load: 0, or -errno with why in err. */
-static int maps_reuse(struct pn_guard_lsm *l, char *err, size_t errlen)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, l->skel->obj) {
-		const char *name = pn_pins_map_name(bpf_map__name(map));
-		int fd, e;
-
-		if (!kept_map(map))
-			continue;
-		fd = pn_pins_get(&l->pins, "maps", name);
-		e = fd < 0 ? fd : bpf_map__reuse_fd(map, fd);
-		if (fd >= 0)
-			close(fd);
-		if (e) {
-			snprintf(err, errlen, "cannot reuse the guard's pinned map %s: %s", name,
-				 strerror(-e));
-			return e;
-		}
-	}
-	return 0;
 }
 
 /* What the adopted maps hold (held_*); a cgroup's level is not in them, the .bss has all. */
@@ -262,7 +233,7 @@ int pn_guard_lsm_open(struct pn_guard_lsm **out, const struct pn_guard_lsm_opts 
 				l->adopted = true;
 		}
 		if (l->adopted) {
-			e = maps_reuse(l, err, errlen);
+			e = pn_pins_reuse_maps(&l->pins, l->skel->obj, false, err, errlen);
 			if (e)
 				goto fail;
 		}

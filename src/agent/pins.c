@@ -151,6 +151,32 @@ const char *pn_pins_map_name(const char *map_name)
 	return map_name;
 }
 
+int pn_pins_reuse_maps(const struct pn_pins *p, struct bpf_object *obj, bool with_rodata, char *err,
+		       size_t errlen)
+{
+	struct bpf_map *map;
+	int fd, e;
+
+	bpf_object__for_each_map(map, obj) {
+		if (!with_rodata && strstr(bpf_map__name(map), ".rodata"))
+			continue;
+		fd = pn_pins_get(p, "maps", pn_pins_map_name(bpf_map__name(map)));
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot open the pinned map %s: %s",
+				 bpf_map__name(map), strerror(-fd));
+			return fd;
+		}
+		e = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (e) {
+			snprintf(err, errlen, "cannot reuse the pinned map %s: %s",
+				 bpf_map__name(map), strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
 static int pin_one(const char *dir, const char *sub, const char *name,
 		   int (*pin)(void *, const char *), void *obj, char *err, size_t errlen)
 {

@@ -40,6 +40,13 @@ int pn_pins_take(struct pn_pins *p, const char *dir, char *err, size_t errlen);
 int pn_pins_clear(struct pn_pins *p);
 /* An fd on the pinned object sub/name ("maps", "pn_events"), or -errno. */
 int pn_pins_get(const struct pn_pins *p, const char *sub, const char *name);
+/*
+ * Makes every map of obj, before its load, the one pinned under maps/ by
+ * the same name (but .rodata without with_rodata: this start's settings).
+ * 0, or -errno with the map named in err.
+ */
+int pn_pins_reuse_maps(const struct pn_pins *p, struct bpf_object *obj, bool with_rodata, char *err,
+		       size_t errlen);
 /* The pinned link of this program name, still attached; NULL (errno) if none. */
 struct bpf_link *pn_pins_open_link(const struct pn_pins *p, const char *name);
 /* The pin name of an object's map: the internal .rodata and .bss are "config" and "state". */
