@@ -1026,17 +1026,8 @@ static int refresh_one(struct pn_guards *g, struct gd *d)
 	if (e)
 		return 0;
 	e = gd_make(g, &spec, &nd, &err);
-	if (e) {
-		if (d->refresh_said)
-			pn_debug("guard %s: still cannot take its selector's containers: %s",
-				 d->guard->watch->key, err.msg);
-		else
-			pn_warn("guard %s: cannot take the containers its selector admits now: %s "
-				"(tried again at every change)",
-				d->guard->watch->key, err.msg);
-		d->refresh_said = true;
-		return e;
-	}
+	if (e)
+		goto fail;
 	set = calloc(g->n_guards, sizeof(*set));
 	if (!set) {
 		gd_unmake(nd, &spec);
@@ -1046,20 +1037,25 @@ static int refresh_one(struct pn_guards *g, struct gd *d)
 		set[n++] = g->guards[i] == d ? nd : g->guards[i];
 	e = publish(g, set, n, &err);
 	if (e) {
-		if (!d->refresh_said)
-			pn_warn("guard %s: cannot take the containers its selector admits now: %s "
-				"(tried again at every change)",
-				d->guard->watch->key, err.msg);
-		d->refresh_said = true;
 		free(set);
 		gd_unmake(nd, &spec);
-		return e;
+		goto fail;
 	}
 	/* the guard and its targets are nd's now */
 	d->guard = NULL;
 	memset(&d->targets, 0, sizeof(d->targets));
 	gd_free(d);
 	return 1;
+fail:
+	if (d->refresh_said)
+		pn_debug("guard %s: still cannot take its selector's containers: %s",
+			 d->guard->watch->key, err.msg);
+	else
+		pn_warn("guard %s: cannot take the containers its selector admits now: %s "
+			"(tried again at every change)",
+			d->guard->watch->key, err.msg);
+	d->refresh_said = true;
+	return e;
 }
 
 int pn_guards_refresh(struct pn_guards *g)
